@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The one entrypoint for tsh, tctl and teleport (and ssh/scp when linked under those names).
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {main} from '../dist/lib/cli/entry.js'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+const invokedAs = path.basename(process.argv[1] ?? 'teleport')
+process.exitCode = await main({root, invokedAs, argv: process.argv.slice(2)})

@@ -1,0 +1,3 @@
+import {makeCompletionCommand} from '../../lib/cli/completion-command.js'
+
+export default makeCompletionCommand()

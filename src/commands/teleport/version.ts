@@ -1,0 +1,3 @@
+import {makeVersionCommand} from '../../lib/cli/version-command.js'
+
+export default makeVersionCommand()

@@ -1,0 +1,108 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {Config, Interfaces, Plugin, run} from '@oclif/core'
+import {UsageError} from '../errors.js'
+import {debugRequested, reportError} from './handle-error.js'
+import {resolvePersonality, TOOLS, type ToolName} from './tools.js'
+
+// The multi-call entrypoint. One package, one oclif.manifest.json holding every command under
+// its tool's prefix ("tsh:proxy:ssh"); at start we load only the invoked tool's commands with
+// the prefix removed, and name the CLI after the tool, so help, usage lines, errors and
+// completion all read as `tsh ...`, never `teleport tsh ...`.
+
+type Manifest = Interfaces.Manifest
+
+/** The root plugin, narrowed to one tool's commands. */
+class ToolPlugin extends Plugin {
+  constructor(opts: Interfaces.PluginOptions, private readonly tool: ToolName) {
+    super(opts)
+  }
+
+  override async load(): Promise<void> {
+    await super.load()
+    if (!this.hasManifest) {
+      throw new Error(`oclif.manifest.json is missing under ${this.root}; run "npm run build"`)
+    }
+    const prefix = `${this.tool}:`
+    const commands: Manifest['commands'] = {}
+    for (const [id, command] of Object.entries(this.manifest.commands)) {
+      if (!id.startsWith(prefix)) continue
+      const localId = id.slice(prefix.length)
+      commands[localId] = {...command, id: localId, aliases: command.aliases.map((a) => a.replace(prefix, ''))}
+    }
+    this.manifest = {...this.manifest, commands}
+    this.commandIDs = Object.keys(commands)
+    this.commands = Object.values(commands)
+      .map((c) => ({...c, load: async () => this.findCommand(c.id, {must: true}), pluginAlias: this.alias, pluginType: this.type}))
+      .sort((a, b) => a.id.localeCompare(b.id))
+  }
+}
+
+export interface EntryOptions {
+  /** Package root holding package.json and oclif.manifest.json. */
+  root: string
+  /** The name the process was invoked as (basename of argv[1]). */
+  invokedAs: string
+  argv: string[]
+}
+
+/** Options from which oclif builds the config of one tool (the plugin loaded once, here). */
+async function toolConfigOptions(root: string, tool: ToolName): Promise<Interfaces.LoadOptions> {
+  const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
+  const toolPjson = {
+    ...pjson,
+    oclif: {
+      ...pjson.oclif,
+      bin: tool,
+      dirname: 'teleport',
+      description: rootDescription(tool),
+      // Ours, whichever package root holds the commands (oclif resolves these against the root).
+      helpClass: relativeToRoot(root, './help.js'),
+      hooks: {command_not_found: relativeToRoot(root, './not-found-hook.js')},
+      plugins: [],
+    },
+  } as Interfaces.PJSON
+  const plugin = new ToolPlugin({root, isRoot: true, pjson: toolPjson, type: 'core'}, tool)
+  await plugin.load()
+  return {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}
+}
+
+function relativeToRoot(root: string, sibling: string): string {
+  return path.relative(root, fileURLToPath(new URL(sibling, import.meta.url)))
+}
+
+export async function loadToolConfig(root: string, tool: ToolName): Promise<Config> {
+  return Config.load(await toolConfigOptions(root, tool))
+}
+
+/** First line: the summary; the rest becomes the root help's DESCRIPTION section. */
+function rootDescription(tool: ToolName): string {
+  return [
+    TOOLS[tool].summary,
+    `Run "${tool} COMMAND --help" for a command's flags and examples; "man ${tool}" for the manual.`,
+    '',
+    'Shell completion:',
+    `  bash: echo 'source <(${tool} completion bash)' >> ~/.bashrc`,
+    `  zsh:  echo 'source <(${tool} completion zsh)' >> ~/.zshrc`,
+  ].join('\n')
+}
+
+export async function main(opts: EntryOptions): Promise<number> {
+  const debug = debugRequested(opts.argv)
+  try {
+    const personality = resolvePersonality(opts.invokedAs, opts.argv)
+    if (!personality) {
+      throw new UsageError(`run this program as tsh, tctl or teleport (invoked as "${opts.invokedAs}")`, {
+        hint: 'for example: node bin/run.js tsh --help',
+      })
+    }
+    let argv = personality.argv
+    // `tsh --version` answers like `tsh version`, in the tool's own voice.
+    if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)]
+    await run(argv, await toolConfigOptions(opts.root, personality.tool))
+    return 0
+  } catch (err) {
+    return reportError(err, debug)
+  }
+}

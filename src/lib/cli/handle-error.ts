@@ -1,0 +1,58 @@
+import {Errors} from '@oclif/core'
+import {isUserError} from '../errors.js'
+
+// The one place errors become output: one line on stderr and an exit code.
+// User errors exit 1, usage errors exit 2, anything unexpected is a bug: its message plus a
+// pointer to --debug, and the stack only with --debug.
+
+export interface ErrorReport {
+  line: string
+  exitCode: number
+  stack?: string
+}
+
+function isParseError(err: unknown): err is Errors.CLIError {
+  // oclif's flag and argument parser errors all derive from CLIParseError.
+  return err instanceof Errors.CLIError && typeof (err as {parse?: unknown}).parse === 'object'
+}
+
+export function describeError(err: unknown, debug: boolean): ErrorReport | undefined {
+  if (err instanceof Errors.ExitError) return undefined
+  if (isUserError(err)) {
+    const line = err.hint ? `ERROR: ${err.message} (${err.hint})` : `ERROR: ${err.message}`
+    return {line, exitCode: err.exitCode, stack: debug ? err.stack : undefined}
+  }
+  if (isParseError(err)) {
+    // oclif's message carries a "See more help with --help" tail on its own line: keep one line.
+    const message = err.message.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('See more help'))
+    return {line: `ERROR: ${message.join(' ')} (see --help)`, exitCode: 2, stack: debug ? err.stack : undefined}
+  }
+  if (err instanceof Errors.CLIError) {
+    const exit = err.oclif?.exit ?? 1
+    return {line: `ERROR: ${err.message.split('\n')[0]}`, exitCode: exit, stack: debug ? err.stack : undefined}
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return {
+    line: debug ? `ERROR: ${message}` : `ERROR: ${message.split('\n')[0]} (unexpected; run with --debug for details)`,
+    exitCode: 1,
+    stack: debug && err instanceof Error ? err.stack : undefined,
+  }
+}
+
+/** Debug output is asked for with -d/--debug before any `--`, or TELEPORT_DEBUG=1. */
+export function debugRequested(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.TELEPORT_DEBUG === '1' || env.TELEPORT_DEBUG === 'true') return true
+  for (const arg of argv) {
+    if (arg === '--') return false
+    if (arg === '--debug' || arg === '-d') return true
+  }
+  return false
+}
+
+export function reportError(err: unknown, debug: boolean): number {
+  const report = describeError(err, debug)
+  if (!report) return (err as Errors.ExitError).oclif?.exit ?? 0
+  process.stderr.write(report.line + '\n')
+  if (report.stack) process.stderr.write(report.stack + '\n')
+  return report.exitCode
+}

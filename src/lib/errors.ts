@@ -1,0 +1,67 @@
+// One error taxonomy for the whole product. Commands throw these; the entrypoint's
+// handler (src/lib/cli/handle-error.ts) turns them into one stderr line and an exit code.
+
+/** Something the user can fix: bad input, not logged in, access denied. Exit 1. */
+export class UserError extends Error {
+  readonly exitCode: number = 1
+  /** Optional second line telling the user what to do next. */
+  readonly hint?: string
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, {cause: options.cause})
+    this.name = 'UserError'
+    this.hint = options.hint
+  }
+}
+
+/** The command line itself is wrong: unknown flag, missing argument. Exit 2. */
+export class UsageError extends UserError {
+  override readonly exitCode: number = 2
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'UsageError'
+  }
+}
+
+/** A named resource does not exist. */
+export class NotFoundError extends UserError {
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'NotFoundError'
+  }
+}
+
+/** A resource already exists where a new one was to be created. */
+export class AlreadyExistsError extends UserError {
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'AlreadyExistsError'
+  }
+}
+
+/** The caller is authenticated but not allowed, or the credentials are refused. */
+export class AccessDeniedError extends UserError {
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'AccessDeniedError'
+  }
+}
+
+/** A compare-and-swap or conditional write lost a race. */
+export class CompareFailedError extends UserError {
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'CompareFailedError'
+  }
+}
+
+/** Input that cannot be parsed or fails validation (a config file, a YAML resource, a certificate). */
+export class BadParameterError extends UserError {
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'BadParameterError'
+  }
+}
+
+export function isUserError(err: unknown): err is UserError {
+  return err instanceof UserError
+}

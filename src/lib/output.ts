@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core'
+import chalk, {Chalk} from 'chalk'
+import YAML from 'yaml'
+
+// Rendering for data commands: --format text|json|yaml, tables, colour only on a TTY and
+// never with NO_COLOR. Progress and prompts go to stderr, never into data output.
+
+export type OutputFormat = 'text' | 'json' | 'yaml'
+
+export function formatFlag(options: readonly string[] = ['text', 'json', 'yaml']) {
+  return Flags.string({
+    char: 'f',
+    default: options[0],
+    description: `Output format: ${options.join(', ')}`,
+    options: [...options],
+  })
+}
+
+export function colorEnabled(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  return Boolean(stream.isTTY)
+}
+
+/** A chalk instance that is plain unless colour is allowed on this stream. */
+export function colors(stream: NodeJS.WriteStream = process.stdout): typeof chalk {
+  return new Chalk({level: colorEnabled(stream) ? chalk.level || 1 : 0})
+}
+
+export function toJSON(data: unknown): string {
+  return JSON.stringify(data, null, 2) + '\n'
+}
+
+export function toYAML(data: unknown): string {
+  return YAML.stringify(data)
+}
+
+/** Print data in the chosen format; `text` uses the command's own renderer. */
+export function renderData(format: string, data: unknown, text: () => string): string {
+  if (format === 'json') return toJSON(data)
+  if (format === 'yaml') return toYAML(data)
+  return text()
+}
+
+/** A plain-text table: header, dashes, rows; the last column is not padded. */
+export function renderTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(' ').trimEnd()
+  const out = [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
+  return out.join('\n') + '\n'
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict'
+import {describe, test} from 'node:test'
+import {Errors} from '@oclif/core'
+import {AccessDeniedError, UsageError, UserError} from '../../../../src/lib/errors.js'
+import {debugRequested, describeError} from '../../../../src/lib/cli/handle-error.js'
+
+describe('error taxonomy', () => {
+  test('user errors: one line, exit 1, hint kept on the line', () => {
+    const r = describeError(new UserError('not logged in', {hint: 'run "tsh login --proxy=HOST"'}), false)!
+    assert.equal(r.exitCode, 1)
+    assert.equal(r.line, 'ERROR: not logged in (run "tsh login --proxy=HOST")')
+    assert.equal(r.stack, undefined)
+  })
+  test('subclasses keep the user exit code', () => {
+    assert.equal(describeError(new AccessDeniedError('access denied'), false)!.exitCode, 1)
+  })
+  test('usage errors exit 2', () => {
+    assert.equal(describeError(new UsageError('missing argument'), false)!.exitCode, 2)
+  })
+  test('a bug says so and points at --debug, without a stack', () => {
+    const r = describeError(new TypeError("Cannot read properties of undefined (reading 'x')\nmore"), false)!
+    assert.equal(r.exitCode, 1)
+    assert.match(r.line, /^ERROR: Cannot read properties of undefined \(reading 'x'\) \(unexpected; run with --debug for details\)$/)
+    assert.equal(r.stack, undefined)
+  })
+  test('with --debug the stack is shown', () => {
+    const r = describeError(new Error('boom'), true)!
+    assert.match(r.stack!, /Error: boom\n\s+at /)
+  })
+  test('an explicit exit is silent', () => {
+    assert.equal(describeError(new Errors.ExitError(3), false), undefined)
+  })
+  test('--debug is found before --, and -d too, not after', () => {
+    assert.equal(debugRequested(['ssh', '-d', 'host'], {}), true)
+    assert.equal(debugRequested(['ssh', 'host', '--', 'ls', '--debug'], {}), false)
+    assert.equal(debugRequested(['version'], {TELEPORT_DEBUG: '1'}), true)
+  })
+})
