@@ -1,0 +1,101 @@
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {Duplex} from 'node:stream'
+import ssh2 from 'ssh2'
+import type {Connection, ServerChannel} from 'ssh2'
+import {certifiedHostKey, type CertifiedHostKeyInput, type PublicKeyAuthAttempt} from '../ssh/index.js'
+import {authenticateCaller, type CallerTrust} from './caller-auth.js'
+import type {ApiIdentity} from './identity.js'
+import type {Router} from './router.js'
+
+// The auth API's listener: SSH on the auth port, authenticated by certificates; each
+// "teleport-api" subsystem channel carries HTTP/1.1 to an in-process http.Server that never
+// listens on its own. The caller's identity rides along with the channel.
+
+export const API_SUBSYSTEM = 'teleport-api'
+
+export interface ApiServerOptions {
+  hostKey: CertifiedHostKeyInput
+  /** Called for each connection so CA changes (rotation) take effect at once. */
+  trust: () => Promise<CallerTrust> | CallerTrust
+  router: Router
+  /** Failed authentications, for the audit log. */
+  onAuthFailure?: (info: {remoteAddr: string; username: string; reason: string}) => void
+  onInternalError?: (err: unknown) => void
+}
+
+type ChannelSocket = Duplex & {remoteAddress?: string}
+
+export class ApiServer {
+  private readonly ssh: ssh2.Server
+  private readonly http: http.Server
+  private readonly identities = new WeakMap<object, ApiIdentity>()
+  private readonly connections = new Set<Connection>()
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.http = http.createServer((req, res) => {
+      const identity = this.identities.get(req.socket)
+      if (!identity) {
+        res.destroy()
+        return
+      }
+      void options.router.serve(req, res, identity, options.onInternalError ?? (() => {}))
+    })
+    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client, info) => this.onConnection(client, info.ip))
+  }
+
+  private onConnection(client: Connection, remoteAddr: string): void {
+    this.connections.add(client)
+    let identity: ApiIdentity | undefined
+    client.on('close', () => this.connections.delete(client))
+    client.on('error', () => {}) // a client going away mid-handshake is not our error
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
+      void (async () => {
+        try {
+          const trust = await this.options.trust()
+          const result = authenticateCaller(ctx as unknown as PublicKeyAuthAttempt, trust, remoteAddr, true)
+          if (result.identity) identity = result.identity
+          ctx.accept()
+        } catch (err) {
+          this.options.onAuthFailure?.({remoteAddr, username: ctx.username, reason: (err as Error).message})
+          ctx.reject(['publickey'])
+        }
+      })()
+    })
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        const session = accept()
+        session.on('subsystem', (acceptSubsystem, reject, info) => {
+          if (info.name !== API_SUBSYSTEM || !identity) return reject()
+          this.serveChannel(acceptSubsystem(), identity)
+        })
+      })
+    })
+  }
+
+  private serveChannel(channel: ServerChannel, identity: ApiIdentity): void {
+    const socket = channel as unknown as ChannelSocket
+    // node's http server treats the channel as a socket; give it the socket calls it makes.
+    Object.assign(socket, {remoteAddress: identity.remoteAddr, setTimeout: () => socket, setNoDelay: () => socket, setKeepAlive: () => socket})
+    this.identities.set(socket, identity)
+    this.http.emit('connection', socket)
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.ssh.once('error', reject)
+      this.ssh.listen(port, host, () => {
+        this.ssh.off('error', reject)
+        resolve()
+      })
+    })
+    return this.ssh.address() as AddressInfo
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.connections) client.end()
+    await new Promise<void>((resolve) => this.ssh.close(() => resolve()))
+    this.http.close()
+  }
+}

@@ -1,0 +1,49 @@
+import {
+  AccessDeniedError,
+  AlreadyExistsError,
+  BadParameterError,
+  CompareFailedError,
+  NotFoundError,
+  UserError,
+} from '../lib/errors.js'
+
+// Errors cross the auth API as an HTTP status plus {error: {kind, message, hint}} and are
+// rebuilt on the client as the same class, so a tctl user sees the server's own sentence.
+
+const KINDS = {
+  'access-denied': {status: 403, make: (m: string, h?: string) => new AccessDeniedError(m, {hint: h})},
+  'not-found': {status: 404, make: (m: string, h?: string) => new NotFoundError(m, {hint: h})},
+  'already-exists': {status: 409, make: (m: string, h?: string) => new AlreadyExistsError(m, {hint: h})},
+  'compare-failed': {status: 412, make: (m: string, h?: string) => new CompareFailedError(m, {hint: h})},
+  'bad-parameter': {status: 400, make: (m: string, h?: string) => new BadParameterError(m, {hint: h})},
+  user: {status: 422, make: (m: string, h?: string) => new UserError(m, {hint: h})},
+  internal: {status: 500, make: (m: string) => new Error(m)},
+} as const
+
+export type WireErrorKind = keyof typeof KINDS
+
+export interface WireError {
+  kind: WireErrorKind
+  message: string
+  hint?: string
+}
+
+export function toWireError(err: unknown): {status: number; body: {error: WireError}} {
+  let kind: WireErrorKind = 'internal'
+  if (err instanceof AccessDeniedError) kind = 'access-denied'
+  else if (err instanceof NotFoundError) kind = 'not-found'
+  else if (err instanceof AlreadyExistsError) kind = 'already-exists'
+  else if (err instanceof CompareFailedError) kind = 'compare-failed'
+  else if (err instanceof BadParameterError) kind = 'bad-parameter'
+  else if (err instanceof UserError) kind = 'user'
+  // Internal errors keep their details on the server (logged there), not on the wire.
+  const message = kind === 'internal' ? 'internal error in the auth service (see its log)' : (err as Error).message
+  const hint = err instanceof UserError ? err.hint : undefined
+  return {status: KINDS[kind].status, body: {error: {kind, message, ...(hint ? {hint} : {})}}}
+}
+
+export function fromWireError(status: number, body: unknown): Error {
+  const wire = (body as {error?: WireError} | undefined)?.error
+  if (wire && Object.hasOwn(KINDS, wire.kind)) return KINDS[wire.kind].make(wire.message, wire.hint)
+  return new Error(`auth API answered HTTP ${status}`)
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict'
+import {after, before, describe, test} from 'node:test'
+import {ApiClient} from '../../../src/api/client.js'
+import {Router} from '../../../src/api/router.js'
+import {ApiServer} from '../../../src/api/server.js'
+import {AUTH_SERVER_PRINCIPAL} from '../../../src/api/server-trust.js'
+import {AccessDeniedError, NotFoundError} from '../../../src/lib/errors.js'
+import {caPin, generateKeyPair, signHostCert, signUserCert, type KeyPair} from '../../../src/sshca/index.js'
+
+// The auth API transport on loopback: HTTP over an SSH channel, certificates both ways.
+
+const userCA = generateKeyPair()
+const hostCA = generateKeyPair()
+const otherCA = generateKeyPair()
+
+function hostIdentity(ca: KeyPair, role: 'Auth' | 'Admin' | 'Node', principals: string[]) {
+  const key = generateKeyPair()
+  return {privateKey: key.privateKey, certificate: signHostCert({caPrivateKey: ca.privateKey, publicKey: key.publicKey, keyId: `${role.toLowerCase()}-uuid`, principals, role, authority: 'example.com'})}
+}
+
+describe('auth API transport', () => {
+  let server: ApiServer
+  let port: number
+  const failures: string[] = []
+
+  before(async () => {
+    const router = new Router()
+      .add('GET', '/v1/whoami', ({identity}) => ({kind: identity.kind, name: identity.kind === 'user' ? identity.username : identity.kind === 'host' ? identity.role : 'anonymous'}))
+      .add('POST', '/v1/echo/:word', ({params, body}) => ({word: params.word, body}))
+      .add('GET', '/v1/missing', () => {
+        throw new NotFoundError('user "bob" not found')
+      })
+    server = new ApiServer({
+      hostKey: hostIdentity(hostCA, 'Auth', [AUTH_SERVER_PRINCIPAL]),
+      trust: () => ({userCAs: [userCA.publicKey], hostCAs: [hostCA.publicKey]}),
+      router,
+      onAuthFailure: (f) => failures.push(f.reason),
+    })
+    port = (await server.listen('127.0.0.1', 0)).port
+  })
+  after(async () => server.close())
+
+  const client = (credentials: {privateKey: string; certificate?: string}, trust: ConstructorParameters<typeof ApiClient>[0]['trust'] = {hostCAs: [hostCA.publicKey]}) =>
+    new ApiClient({host: '127.0.0.1', port, credentials, trust})
+
+  test('a host certificate identifies its role; requests reuse one connection', async () => {
+    const api = client(hostIdentity(hostCA, 'Admin', ['admin']))
+    try {
+      assert.deepEqual(await api.get('/v1/whoami'), {kind: 'host', name: 'Admin'})
+      assert.deepEqual(await api.post('/v1/echo/hello', {a: 1}), {word: 'hello', body: {a: 1}})
+      assert.equal(api.serverCert?.hostRole, 'Auth')
+    } finally {
+      await api.close()
+    }
+  })
+
+  test('a user certificate identifies the user', async () => {
+    const key = generateKeyPair()
+    const certificate = signUserCert({caPrivateKey: userCA.privateKey, publicKey: key.publicKey, keyId: 'alice', principals: ['alice'], ttlMs: 3600_000, roles: ['editor'], traits: {}, routeToCluster: 'example.com'})
+    const api = client({privateKey: key.privateKey, certificate})
+    try {
+      assert.deepEqual(await api.get('/v1/whoami'), {kind: 'user', name: 'alice'})
+    } finally {
+      await api.close()
+    }
+  })
+
+  test('a plain key is anonymous; a pin lets a joining host trust the server', async () => {
+    const api = client({privateKey: generateKeyPair().privateKey}, {caPins: [caPin(hostCA.publicKey)]})
+    try {
+      assert.deepEqual(await api.get('/v1/whoami'), {kind: 'anonymous', name: 'anonymous'})
+    } finally {
+      await api.close()
+    }
+  })
+
+  test('a wrong pin is refused before any credential is sent', async () => {
+    const api = client({privateKey: generateKeyPair().privateKey}, {caPins: [caPin(otherCA.publicKey)]})
+    await assert.rejects(api.get('/v1/whoami'), /does not match --ca-pin/)
+    await api.close()
+  })
+
+  test('a certificate from a foreign CA is refused and reported', async () => {
+    const before = failures.length
+    const api = client(hostIdentity(otherCA, 'Admin', ['admin']))
+    await assert.rejects(api.get('/v1/whoami'), AccessDeniedError)
+    await api.close()
+    assert.ok(failures.length > before)
+    assert.match(failures.at(-1)!, /not signed by a trusted/)
+  })
+
+  test('a server certificate from an untrusted host CA is refused', async () => {
+    const api = client(hostIdentity(hostCA, 'Admin', ['admin']), {hostCAs: [otherCA.publicKey]})
+    await assert.rejects(api.get('/v1/whoami'), /trusted certificate authority/)
+    await api.close()
+  })
+
+  test('server errors arrive as the same error class and sentence', async () => {
+    const api = client(hostIdentity(hostCA, 'Admin', ['admin']))
+    try {
+      await assert.rejects(api.get('/v1/missing'), (err: Error) => err instanceof NotFoundError && err.message === 'user "bob" not found')
+      await assert.rejects(api.get('/v1/nope'), NotFoundError)
+    } finally {
+      await api.close()
+    }
+  })
+})
