@@ -1,0 +1,175 @@
+import {identityName, type ApiIdentity} from '../../api/identity.js'
+import {Router, type RequestContext} from '../../api/router.js'
+import {BadParameterError} from '../../lib/errors.js'
+import {productVersion} from '../../lib/version.js'
+import {nodeLabels, toPublic, userFromResource, type NodeRecord, type ServerNode} from '../../services/index.js'
+import type {AuthServer, Actor} from './auth-server.js'
+import {authorize, type Action} from './authorize.js'
+
+// The auth API's endpoints (the client side is src/client/auth-api.ts). Each route states the
+// action it performs; authorize() decides before anything happens.
+
+function actor(identity: ApiIdentity): Actor {
+  return {user: identityName(identity), remoteAddr: identity.remoteAddr}
+}
+
+function str(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new BadParameterError(`missing or invalid field "${field}"`)
+  return value
+}
+
+function optionalNumber(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new BadParameterError(`field "${field}" must be a number`)
+  return value
+}
+
+function strings(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new BadParameterError(`field "${field}" must be a list of strings`)
+  return value
+}
+
+function body(ctx: RequestContext): Record<string, unknown> {
+  if (typeof ctx.body !== 'object' || ctx.body === null || Array.isArray(ctx.body)) throw new BadParameterError('expected a JSON object body')
+  return ctx.body as Record<string, unknown>
+}
+
+function nodeInfo(node: ServerNode) {
+  return {...node, labels: node.labels, expires: node.expires.toISOString(), allLabels: nodeLabels(node)}
+}
+
+export function authApiRoutes(auth: AuthServer): Router {
+  const router = new Router()
+  const guarded = (method: string, path: string, action: Action | ((ctx: RequestContext) => Action), handler: (ctx: RequestContext) => unknown) =>
+    router.add(method, path, async (ctx) => {
+      await authorize(auth, ctx.identity, typeof action === 'function' ? action(ctx) : action)
+      return handler(ctx)
+    })
+
+  // Anyone connected may ask who the cluster is (joining hosts check the pin against it).
+  router.add('GET', '/v1/ping', async () => ({
+    clusterName: auth.clusterName,
+    serverVersion: productVersion(),
+    caPins: await auth.caPins(),
+    secondFactor: auth.secondFactor,
+    proxyPublicAddr: auth.proxyPublicAddr,
+  }))
+  guarded('GET', '/v1/status', {resource: 'cert_authority', verb: 'list'}, () => auth.status())
+  guarded('GET', '/v1/authorities', {resource: 'cert_authority', verb: 'read'}, async () => ({
+    clusterName: auth.clusterName,
+    user: await auth.caKeys('user'),
+    host: await auth.caKeys('host'),
+  }))
+
+  // Users
+  guarded('GET', '/v1/users', {resource: 'user', verb: 'list'}, async () => (await auth.users.list()).map(toPublic))
+  guarded('GET', '/v1/users/:name', {resource: 'user', verb: 'read'}, async ({params}) => toPublic(await auth.users.get(params.name)))
+  guarded('POST', '/v1/users', {resource: 'user', verb: 'create'}, (ctx) => {
+    const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: body(ctx).name}, spec: {roles: body(ctx).roles, traits: body(ctx).traits ?? {}}})
+    return auth.createUser(input, actor(ctx.identity))
+  })
+  guarded('PUT', '/v1/users/:name', (ctx) => ({resource: 'user', verb: ctx.query.get('create') === 'true' ? 'create' : 'update'}), (ctx) => {
+    const b = body(ctx)
+    const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: ctx.params.name}, spec: {roles: b.roles, traits: b.traits ?? {}}})
+    return auth.upsertUser(input, ctx.query.get('create') === 'true', actor(ctx.identity)).then(toPublic)
+  })
+  guarded('DELETE', '/v1/users/:name', {resource: 'user', verb: 'delete'}, ({params, identity}) => auth.deleteUser(params.name, actor(identity)))
+  guarded('POST', '/v1/users/:name/reset', {resource: 'user', verb: 'update'}, ({params, identity}) => auth.resetUser(params.name, actor(identity)))
+
+  // Invite and reset links, served by the proxy
+  guarded('GET', '/v1/usertokens/:token', {resource: 'user_token', verb: 'read'}, async ({params}) => {
+    const token = await auth.userTokens.getUserToken(params.token)
+    return {kind: token.kind, user: token.user, expires: token.expires.toISOString(), totp: token.totp}
+  })
+  guarded('POST', '/v1/usertokens/:token/redeem', {resource: 'user_token', verb: 'create'}, (ctx) => {
+    const b = body(ctx)
+    return auth.redeemUserToken({token: ctx.params.token, password: str(b.password, 'password'), otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined}, actor(ctx.identity))
+  })
+
+  // Roles
+  guarded('GET', '/v1/roles', {resource: 'role', verb: 'list'}, () => auth.roles.list())
+  guarded('GET', '/v1/roles/:name', {resource: 'role', verb: 'read'}, ({params}) => auth.roles.get(params.name))
+  guarded('PUT', '/v1/roles/:name', (ctx) => ({resource: 'role', verb: ctx.query.get('create') === 'true' ? 'create' : 'update'}), (ctx) => {
+    const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
+    if (name !== ctx.params.name) throw new BadParameterError(`role name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
+    return auth.upsertRole(ctx.body, ctx.query.get('create') === 'true', actor(ctx.identity))
+  })
+  guarded('DELETE', '/v1/roles/:name', {resource: 'role', verb: 'delete'}, ({params, identity}) => auth.deleteRole(params.name, actor(identity)))
+
+  // Join tokens
+  const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static})
+  guarded('GET', '/v1/tokens', {resource: 'token', verb: 'list'}, async () => (await auth.joinTokens.list()).map(tokenInfo))
+  guarded('POST', '/v1/tokens', {resource: 'token', verb: 'create'}, async (ctx) => {
+    const b = body(ctx)
+    const token = await auth.addJoinToken({roles: strings(b.roles, 'roles'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), token: typeof b.token === 'string' ? b.token : undefined}, actor(ctx.identity))
+    return tokenInfo(token)
+  })
+  guarded('DELETE', '/v1/tokens/:token', {resource: 'token', verb: 'delete'}, ({params}) => auth.joinTokens.delete(params.token))
+  router.add('POST', '/v1/register', async (ctx) => {
+    await authorize(auth, ctx.identity, {resource: 'register', verb: 'create'})
+    const b = body(ctx)
+    const role = str(b.role, 'role')
+    if (role !== 'node' && role !== 'proxy') throw new BadParameterError(`cannot join as "${role}"; expected node or proxy`)
+    return auth.register(
+      {token: str(b.token, 'token'), hostId: str(b.hostId, 'hostId'), nodeName: str(b.nodeName, 'nodeName'), role, publicKey: str(b.publicKey, 'publicKey'), additionalPrincipals: b.additionalPrincipals === undefined ? [] : strings(b.additionalPrincipals, 'additionalPrincipals')},
+      actor(ctx.identity),
+    )
+  })
+
+  // Presence
+  guarded('GET', '/v1/nodes', {resource: 'node', verb: 'list'}, async () => (await auth.nodes.listNodes()).map(nodeInfo))
+  guarded('PUT', '/v1/nodes/:name', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async (ctx) => {
+    const b = body(ctx)
+    const record: NodeRecord = {
+      name: ctx.params.name,
+      hostname: str(b.hostname, 'hostname'),
+      addr: typeof b.addr === 'string' ? b.addr : '',
+      labels: (b.labels ?? {}) as Record<string, string>,
+      cmdLabels: (b.cmdLabels ?? {}) as NodeRecord['cmdLabels'],
+      version: typeof b.version === 'string' ? b.version : '',
+      ...(b.tunnel === true ? {tunnel: true} : {}),
+    }
+    return nodeInfo(await auth.nodes.upsertNode(record))
+  })
+  guarded('POST', '/v1/nodes/:name/keepalive', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async ({params}) => {
+    await auth.nodes.keepAlive(params.name)
+    return nodeInfo(await auth.nodes.getNode(params.name))
+  })
+
+  // Certificates
+  guarded('POST', '/v1/certs/user', {resource: 'cert', verb: 'create'}, (ctx) => {
+    const b = body(ctx)
+    return auth.issueUserCert({username: str(b.username, 'username'), publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
+  })
+  guarded('POST', '/v1/certs/host', {resource: 'cert', verb: 'create'}, async (ctx) => {
+    const b = body(ctx)
+    const principals = strings(b.principals, 'principals')
+    if (principals.length === 0) throw new BadParameterError('a host certificate needs at least one name')
+    const certificate = await auth.issueOpenSshHostCert({hostId: str(b.hostId, 'hostId'), principals, publicKey: str(b.publicKey, 'publicKey')}, actor(ctx.identity))
+    return {certificate, hostCAs: await auth.caKeys('host')}
+  })
+  guarded('POST', '/v1/certs/login', {resource: 'web_login', verb: 'create'}, (ctx) => {
+    const b = body(ctx)
+    return auth.login(
+      {username: str(b.username, 'username'), password: typeof b.password === 'string' ? b.password : '', otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined, publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), clientAddr: typeof b.clientAddr === 'string' ? b.clientAddr : undefined},
+      actor(ctx.identity),
+    )
+  })
+
+  // Audit log
+  guarded('POST', '/v1/events', {resource: 'event', verb: 'create'}, async (ctx) => {
+    const b = body(ctx)
+    const {event, code, time: _time, uid: _uid, ...fields} = b
+    await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined})
+  })
+  guarded('GET', '/v1/events', {resource: 'event', verb: 'list'}, ({query}) => {
+    const from = new Date(query.get('from') ?? '')
+    const to = new Date(query.get('to') ?? '')
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new BadParameterError('from and to must be ISO 8601 times')
+    const types = query.get('types')?.split(',').filter(Boolean)
+    const limit = query.get('limit') ? Number(query.get('limit')) : undefined
+    const order = query.get('order') === 'desc' ? 'desc' : 'asc'
+    return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order})
+  })
+  return router
+}

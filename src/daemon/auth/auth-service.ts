@@ -1,0 +1,109 @@
+import {existsSync} from 'node:fs'
+import {ApiServer} from '../../api/server.js'
+import {AUTH_SERVER_PRINCIPAL} from '../../api/server-trust.js'
+import {openBackend, type Backend} from '../../backend/index.js'
+import {readIdentityFile, writeIdentityFile, type Identity} from '../../client/identity-file.js'
+import {FileAuditLog, type AuditLog} from '../../events/index.js'
+import {EventCode, EventName} from '../../events/index.js'
+import {systemClock, type Clock} from '../../lib/clock.js'
+import {dataDirPaths} from '../../lib/data-dir.js'
+import type {SecondFactor} from '../../services/index.js'
+import {generateKeyPair, verifyCert} from '../../sshca/index.js'
+import {readOrCreateHostUuid} from '../common/host-uuid.js'
+import {authApiRoutes} from './api-routes.js'
+import {AuthServer} from './auth-server.js'
+
+// The auth service: opens the embedded store and the audit log in the data dir, makes the CAs
+// and identities on first start, and serves the auth API on the auth port.
+
+export interface AuthServiceConfig {
+  dataDir: string
+  nodeName: string
+  clusterName: string
+  listen: {host: string; port: number}
+  secondFactor: SecondFactor
+  staticTokens: readonly string[]
+  proxyPublicAddr: string
+  /** Extra principals for the auth server's certificate (its public addresses). */
+  publicAddrs?: string[]
+  clock?: Clock
+  bcryptCost?: number
+  log: (line: string) => void
+}
+
+export interface RunningAuthService {
+  auth: AuthServer
+  address: {host: string; port: number}
+  hostUuid: string
+  close(): Promise<void>
+}
+
+export async function startAuthService(config: AuthServiceConfig): Promise<RunningAuthService> {
+  const clock = config.clock ?? systemClock
+  const paths = dataDirPaths(config.dataDir)
+  const backend: Backend = await openBackend({type: 'sqlite', path: paths.backend}, clock)
+  let audit: AuditLog | undefined
+  try {
+    audit = await FileAuditLog.open({dataDir: config.dataDir, onWarning: (message) => config.log(`audit log: ${message}`)})
+    const auth = await AuthServer.init({
+      backend,
+      audit,
+      clock,
+      clusterName: config.clusterName,
+      secondFactor: config.secondFactor,
+      staticTokens: config.staticTokens,
+      proxyPublicAddr: config.proxyPublicAddr,
+      bcryptCost: config.bcryptCost,
+    })
+    const hostUuid = readOrCreateHostUuid(config.dataDir)
+    const hostCAs = await auth.caKeys('host')
+    const own = await ensureIdentity(paths.hostIdentity('auth'), hostCAs, clock, async (publicKey) =>
+      auth.issueHostCert({hostId: hostUuid, nodeName: config.nodeName, role: 'Auth', publicKey, principals: [AUTH_SERVER_PRINCIPAL, ...(config.publicAddrs ?? [])]}),
+    )
+    // tctl's identity on this host: an Admin host certificate, readable by root only.
+    await ensureIdentity(paths.adminIdentity, hostCAs, clock, async (publicKey) =>
+      auth.issueHostCert({hostId: `admin.${hostUuid}`, nodeName: 'admin', role: 'Admin', publicKey}),
+    )
+
+    const server = new ApiServer({
+      hostKey: {privateKey: own.privateKey, certificate: own.certificate},
+      trust: async () => ({userCAs: await auth.caKeys('user'), hostCAs: await auth.caKeys('host')}),
+      router: authApiRoutes(auth),
+      onAuthFailure: ({remoteAddr, username, reason}) =>
+        void auth.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: username, 'addr.remote': remoteAddr, success: false, error: reason}).catch(() => {}),
+      onInternalError: (err) => config.log(`auth: internal error: ${(err as Error).stack ?? String(err)}`),
+    })
+    const address = await server.listen(config.listen.host, config.listen.port)
+    return {
+      auth,
+      hostUuid,
+      address: {host: config.listen.host, port: address.port},
+      async close() {
+        await server.close()
+        await audit?.close()
+        await backend.close()
+      },
+    }
+  } catch (err) {
+    await audit?.close().catch(() => {})
+    await backend.close().catch(() => {})
+    throw err
+  }
+}
+
+/** Reuses an identity file whose certificate is still signed by a current host CA; else issues anew. */
+async function ensureIdentity(file: string, hostCAs: string[], clock: Clock, issue: (publicKey: string) => Promise<string>): Promise<Identity> {
+  if (existsSync(file)) {
+    try {
+      const identity = readIdentityFile(file)
+      verifyCert(identity.cert, {type: 'host', trustedCAs: hostCAs, now: clock.now()})
+      if (identity.hostCAs.join('\n') === hostCAs.join('\n')) return identity
+    } catch {
+      // unreadable, foreign or outdated: replace it below
+    }
+  }
+  const key = generateKeyPair()
+  const identity: Identity = {privateKey: key.privateKey, certificate: await issue(key.publicKey), hostCAs}
+  writeIdentityFile(file, identity)
+  return identity
+}

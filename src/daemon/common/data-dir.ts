@@ -1,0 +1,18 @@
+import {chmodSync, mkdirSync, statSync} from 'node:fs'
+import {UserError} from '../../lib/errors.js'
+
+/** Creates the data dir 0700 (or tightens an existing one we own), with a clear error when we can't. */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, {recursive: true, mode: 0o700})
+    const stat = statSync(dataDir)
+    if (!stat.isDirectory()) throw new UserError(`data dir ${dataDir} is not a directory`)
+    if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(dataDir, 0o700)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new UserError(`cannot create the data dir ${dataDir}: permission denied`, {hint: 'run as root, or choose another with --data-dir'})
+    }
+    throw err
+  }
+}

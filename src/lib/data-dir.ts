@@ -1,0 +1,22 @@
+import path from 'node:path'
+
+// Where things live in a data dir (`teleport.data_dir`, default /var/lib/teleport).
+// The daemon writes them; tctl on the auth host reads the admin identity from here.
+
+export const DEFAULT_DATA_DIR = '/var/lib/teleport'
+
+export function dataDirPaths(dataDir: string) {
+  return {
+    root: dataDir,
+    /** SQLite backend of the auth service. */
+    backend: path.join(dataDir, 'backend.db'),
+    /** Audit log, one JSON-lines file per UTC day. */
+    log: path.join(dataDir, 'log'),
+    /** This host's UUID, made on first start. */
+    hostUuid: path.join(dataDir, 'host_uuid'),
+    /** tctl's admin identity (host certificate with role Admin), written by the auth service. */
+    adminIdentity: path.join(dataDir, 'keys', 'admin.identity'),
+    /** A service's own host identity: auth, node or proxy. */
+    hostIdentity: (role: 'auth' | 'node' | 'proxy') => path.join(dataDir, 'keys', `${role}.identity`),
+  }
+}
