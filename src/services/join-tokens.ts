@@ -1,0 +1,202 @@
+// Join tokens: how a new node, proxy or auth server proves it may join the cluster.
+// Static tokens come from the config file (auth_service.tokens: ["node:abc123"]) and never expire;
+// dynamic ones (`tctl tokens add`) live in the backend under /tokens/<sha256 of the token>, so a
+// lookup never compares the secret, and static ones are compared in constant time.
+import type {Backend} from '../backend/backend.js'
+import {systemClock, type Clock} from '../lib/clock.js'
+import {AccessDeniedError, AlreadyExistsError, BadParameterError, NotFoundError} from '../lib/errors.js'
+import {formatDuration} from './duration.js'
+import {constantTimeEqual, randomToken, tokenHash} from './secrets.js'
+
+export const JOIN_ROLES = ['node', 'proxy', 'auth', 'trusted_cluster'] as const
+export type JoinRole = (typeof JOIN_ROLES)[number]
+
+export const DEFAULT_JOIN_TOKEN_TTL_MS = 15 * 60_000
+export const DEFAULT_MAX_JOIN_TOKEN_TTL_MS = 24 * 60 * 60_000
+/** Expired dynamic tokens stay readable this long, so a late joiner hears "expired", not "unknown". */
+const EXPIRED_RETENTION_MS = 60 * 60_000
+const PREFIX = '/tokens/'
+
+export interface JoinToken {
+  token: string
+  roles: JoinRole[]
+  /** Absent for static tokens (they never expire). */
+  expires?: Date
+  static: boolean
+}
+
+interface StoredJoinToken {
+  token: string
+  roles: JoinRole[]
+  createdAt: string
+  expires: string
+}
+
+export interface JoinTokenServiceOptions {
+  clock?: Clock
+  /** auth_service.tokens entries: "node:abc123", "node,proxy:def456". */
+  staticTokens?: readonly string[]
+  defaultTtlMs?: number
+  maxTtlMs?: number
+}
+
+export interface AddJoinToken {
+  /** One role, a list, or a comma-separated string ("node,proxy"). */
+  type: JoinRole | JoinRole[] | string
+  /** Default 15m; may not exceed the configured maximum. */
+  ttlMs?: number
+  /** A chosen token value; default 32 random hex characters. */
+  token?: string
+}
+
+/** Parses one role name (case-insensitive: the reference writes "Node"). */
+export function parseJoinRole(text: string): JoinRole {
+  const role = text.trim().toLowerCase()
+  if (!(JOIN_ROLES as readonly string[]).includes(role)) {
+    throw new BadParameterError(`unknown token type ${JSON.stringify(text)}; expected one of ${JOIN_ROLES.join(', ')}`)
+  }
+  return role as JoinRole
+}
+
+export function parseJoinRoles(type: AddJoinToken['type']): JoinRole[] {
+  const list = Array.isArray(type) ? type : typeof type === 'string' ? type.split(',') : []
+  const roles = [...new Set(list.map((t) => parseJoinRole(String(t))))]
+  if (roles.length === 0) throw new BadParameterError(`a token type is required; expected one of ${JOIN_ROLES.join(', ')}`)
+  return roles
+}
+
+/** Parses auth_service.tokens entries. BadParameterError names the bad entry (without its secret). */
+export function parseStaticTokens(entries: readonly string[]): JoinToken[] {
+  return entries.map((entry, index) => {
+    const colon = typeof entry === 'string' ? entry.indexOf(':') : -1
+    if (colon <= 0 || colon === entry.length - 1) {
+      throw new BadParameterError(`auth_service.tokens[${index}]: expected "<type>:<token>", e.g. "node:abc123"`)
+    }
+    let roles: JoinRole[]
+    try {
+      roles = parseJoinRoles(entry.slice(0, colon))
+    } catch (err) {
+      throw new BadParameterError(`auth_service.tokens[${index}]: ${(err as Error).message}`)
+    }
+    return {token: entry.slice(colon + 1).trim(), roles, static: true}
+  })
+}
+
+export class JoinTokenService {
+  private readonly clock: Clock
+  private readonly staticTokens: JoinToken[]
+  private readonly defaultTtlMs: number
+  private readonly maxTtlMs: number
+
+  constructor(
+    private readonly backend: Backend,
+    options: JoinTokenServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.staticTokens = parseStaticTokens(options.staticTokens ?? [])
+    this.maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_JOIN_TOKEN_TTL_MS
+    this.defaultTtlMs = Math.min(options.defaultTtlMs ?? DEFAULT_JOIN_TOKEN_TTL_MS, this.maxTtlMs)
+  }
+
+  /** Creates a dynamic token. BadParameterError for a TTL over the maximum; AlreadyExistsError for a taken value. */
+  async add({type, ttlMs, token}: AddJoinToken): Promise<JoinToken> {
+    const roles = parseJoinRoles(type)
+    const ttl = ttlMs ?? this.defaultTtlMs
+    if (!Number.isFinite(ttl) || ttl <= 0) throw new BadParameterError(`invalid token TTL ${JSON.stringify(ttlMs)}: expected a positive duration such as 15m`)
+    if (ttl > this.maxTtlMs) {
+      throw new BadParameterError(`token TTL ${formatDuration(ttl)} is longer than the maximum of ${formatDuration(this.maxTtlMs)}`, {
+        hint: `use a shorter --ttl (the default is ${formatDuration(this.defaultTtlMs)})`,
+      })
+    }
+    const value = token ?? randomToken()
+    // eslint-disable-next-line no-control-regex
+    if (typeof value !== 'string' || value === '' || /[\s\u0000-\u001f\u007f]/.test(value)) {
+      throw new BadParameterError('a join token must be a non-empty string without spaces or control characters')
+    }
+    if (this.findStatic(value)) throw new AlreadyExistsError('this join token already exists (as a static token in the config file)')
+    const now = this.clock.now()
+    const expires = new Date(now.getTime() + ttl)
+    const stored: StoredJoinToken = {token: value, roles, createdAt: now.toISOString(), expires: expires.toISOString()}
+    try {
+      await this.backend.create({key: PREFIX + tokenHash(value), value: JSON.stringify(stored), expires: new Date(expires.getTime() + EXPIRED_RETENTION_MS)})
+    } catch (err) {
+      if (err instanceof AlreadyExistsError) throw new AlreadyExistsError('this join token already exists')
+      throw err
+    }
+    return {token: value, roles, expires, static: false}
+  }
+
+  /** Static tokens first (config order), then live dynamic tokens by expiry. */
+  async list(): Promise<JoinToken[]> {
+    const now = this.clock.now()
+    const dynamic = (await this.backend.getRange(PREFIX))
+      .map((item) => JSON.parse(item.value) as StoredJoinToken)
+      .filter((t) => new Date(t.expires) > now)
+      .map((t): JoinToken => ({token: t.token, roles: t.roles, expires: new Date(t.expires), static: false}))
+      .sort((a, b) => a.expires!.getTime() - b.expires!.getTime())
+    return [...this.staticTokens.map((t) => ({...t, roles: [...t.roles]})), ...dynamic]
+  }
+
+  /** Deletes a dynamic token. Static tokens can only be removed from the config file. */
+  async delete(token: string): Promise<void> {
+    if (this.findStatic(token)) {
+      throw new BadParameterError('this is a static token from the config file and cannot be deleted', {
+        hint: 'remove it from auth_service.tokens and restart the auth service',
+      })
+    }
+    const stored = await this.getDynamic(token)
+    if (!stored || new Date(stored.expires) <= this.clock.now()) throw new NotFoundError('join token not found')
+    try {
+      await this.backend.delete(PREFIX + tokenHash(token))
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new NotFoundError('join token not found')
+      throw err
+    }
+  }
+
+  /**
+   * Checks a joining host's token for `role`. Returns the token, or throws AccessDeniedError:
+   * `unknown join token`, `join token expired`, `token does not allow role "proxy"`.
+   */
+  async validate(token: string, role: JoinRole | string): Promise<JoinToken> {
+    const wanted = parseJoinRole(role)
+    let found: JoinToken | undefined = typeof token === 'string' && token !== '' ? this.findStatic(token) : undefined
+    if (!found && typeof token === 'string' && token !== '') {
+      const stored = await this.getDynamic(token)
+      if (stored) {
+        const expires = new Date(stored.expires)
+        if (expires <= this.clock.now()) {
+          throw new AccessDeniedError('join token expired', {hint: `create a new one on the auth server: tctl tokens add --type=${wanted}`})
+        }
+        found = {token: stored.token, roles: stored.roles, expires, static: false}
+      }
+    }
+    if (!found) {
+      throw new AccessDeniedError('unknown join token', {
+        hint: `check the token against "tctl tokens ls" on the auth server, or create one: tctl tokens add --type=${wanted}`,
+      })
+    }
+    if (!found.roles.includes(wanted)) {
+      throw new AccessDeniedError(`token does not allow role ${JSON.stringify(wanted)}; it is for ${found.roles.join(', ')}`, {
+        hint: `create a token for this role: tctl tokens add --type=${wanted}`,
+      })
+    }
+    return {...found, roles: [...found.roles]}
+  }
+
+  /** Compares against every static token (no early exit) in constant time. */
+  private findStatic(token: string): JoinToken | undefined {
+    let match: JoinToken | undefined
+    for (const candidate of this.staticTokens) if (constantTimeEqual(candidate.token, token) && !match) match = candidate
+    return match
+  }
+
+  private async getDynamic(token: string): Promise<StoredJoinToken | undefined> {
+    try {
+      return JSON.parse((await this.backend.get(PREFIX + tokenHash(token))).value) as StoredJoinToken
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    }
+  }
+}

@@ -1,0 +1,166 @@
+// Node presence: each node upserts its record under /nodes/<hostUUID> with a 10 minute expiry and
+// keeps it alive; a node whose record expired is offline and no longer listed.
+import type {Backend, Item} from '../backend/backend.js'
+import {systemClock, type Clock} from '../lib/clock.js'
+import {BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
+import {assertValidName, isPlainObject} from './resource.js'
+
+export const NODE_TTL_MS = 10 * 60_000
+const PREFIX = '/nodes/'
+const CAS_RETRIES = 20
+
+export interface CommandLabel {
+  command: string[]
+  /** Go duration string, e.g. "1h". */
+  period?: string
+  /** The command's trimmed output: the label's value. */
+  result: string
+}
+
+export interface NodeRecord {
+  /** The host UUID. */
+  name: string
+  hostname: string
+  /** host:port the proxy dials; empty for tunnel-only nodes. */
+  addr: string
+  labels: Record<string, string>
+  cmdLabels: Record<string, CommandLabel>
+  version: string
+  /** Reached through a reverse tunnel. */
+  tunnel?: boolean
+}
+
+export interface ServerNode extends NodeRecord {
+  /** When the record vanishes unless renewed. */
+  expires: Date
+}
+
+export interface NodeServiceOptions {
+  clock?: Clock
+  ttlMs?: number
+}
+
+/** Static labels merged with command-label results (a command label wins on a clash): what RBAC matches. */
+export function nodeLabels(node: Pick<NodeRecord, 'labels' | 'cmdLabels'>): Record<string, string> {
+  const out: Record<string, string> = {...(node.labels ?? {})}
+  for (const [key, label] of Object.entries(node.cmdLabels ?? {})) out[key] = label.result
+  return out
+}
+
+export class NodeService {
+  private readonly clock: Clock
+  private readonly ttlMs: number
+
+  constructor(
+    private readonly backend: Backend,
+    options: NodeServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock
+    this.ttlMs = options.ttlMs ?? NODE_TTL_MS
+  }
+
+  /** Creates or replaces a node's record, expiring `ttlMs` (default 10m) from now. */
+  async upsertNode(node: NodeRecord, options: {ttlMs?: number} = {}): Promise<ServerNode> {
+    const record = validateNode(node)
+    const expires = this.expiry(options.ttlMs)
+    await this.backend.put({key: PREFIX + record.name, value: JSON.stringify(record), expires})
+    return {...record, expires}
+  }
+
+  /** Pushes a live node's expiry `ttlMs` (default 10m) from now. NotFoundError when it already expired. */
+  async keepAlive(name: string, options: {ttlMs?: number} = {}): Promise<Date> {
+    for (let attempt = 0; ; attempt++) {
+      const item = await this.getItem(name)
+      const expires = this.expiry(options.ttlMs)
+      try {
+        await this.backend.compareAndSwap(item.value, {key: item.key, value: item.value, expires})
+        return expires
+      } catch (err) {
+        if (err instanceof NotFoundError) throw notFound(name)
+        if (!(err instanceof CompareFailedError) || attempt >= CAS_RETRIES) throw err
+      }
+    }
+  }
+
+  async getNode(name: string): Promise<ServerNode> {
+    return toNode(await this.getItem(name))
+  }
+
+  /** Live nodes sorted by hostname, then host UUID. */
+  async listNodes(): Promise<ServerNode[]> {
+    const now = this.clock.now().getTime()
+    return (await this.backend.getRange(PREFIX))
+      .filter((item) => !item.expires || item.expires.getTime() > now)
+      .map(toNode)
+      .sort((a, b) => compare(a.hostname, b.hostname) || compare(a.name, b.name))
+  }
+
+  async deleteNode(name: string): Promise<void> {
+    assertValidName('node', name)
+    try {
+      await this.backend.delete(PREFIX + name)
+    } catch (err) {
+      if (err instanceof NotFoundError) throw notFound(name)
+      throw err
+    }
+  }
+
+  private async getItem(name: string): Promise<Item> {
+    assertValidName('node', name)
+    let item: Item
+    try {
+      item = await this.backend.get(PREFIX + name)
+    } catch (err) {
+      if (err instanceof NotFoundError) throw notFound(name)
+      throw err
+    }
+    if (item.expires && item.expires <= this.clock.now()) throw notFound(name)
+    return item
+  }
+
+  private expiry(ttlMs: number | undefined): Date {
+    const ttl = ttlMs ?? this.ttlMs
+    if (!Number.isFinite(ttl) || ttl <= 0) throw new BadParameterError(`invalid node TTL ${ttl}`)
+    return new Date(this.clock.now().getTime() + ttl)
+  }
+}
+
+function toNode(item: Item): ServerNode {
+  const record = JSON.parse(item.value) as NodeRecord
+  return {...record, expires: item.expires ?? new Date(8_640_000_000_000_000)}
+}
+
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`node ${JSON.stringify(name)} is not found (offline nodes disappear ${NODE_TTL_MS / 60_000} minutes after their last heartbeat)`)
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+function validateNode(node: NodeRecord): NodeRecord {
+  if (!isPlainObject(node)) throw new BadParameterError('a node record must be an object')
+  assertValidName('node', node.name)
+  const where = `node ${JSON.stringify(node.name)}`
+  for (const field of ['hostname', 'addr', 'version'] as const) {
+    if (typeof node[field] !== 'string') throw new BadParameterError(`${where}: ${field} must be a string`)
+  }
+  if (node.hostname === '') throw new BadParameterError(`${where}: hostname must not be empty`)
+  const labels = node.labels ?? {}
+  if (!isPlainObject(labels)) throw new BadParameterError(`${where}: labels must be a mapping of strings`)
+  for (const [key, value] of Object.entries(labels)) {
+    if (typeof value !== 'string') throw new BadParameterError(`${where}: labels.${key} must be a string`)
+  }
+  const cmdLabels = node.cmdLabels ?? {}
+  if (!isPlainObject(cmdLabels)) throw new BadParameterError(`${where}: cmdLabels must be a mapping`)
+  const cleanCmd: Record<string, CommandLabel> = {}
+  for (const [key, label] of Object.entries(cmdLabels)) {
+    if (!isPlainObject(label) || typeof label.result !== 'string' || !Array.isArray(label.command)) {
+      throw new BadParameterError(`${where}: cmdLabels.${key} must be {command: string[], period?, result: string}`)
+    }
+    cleanCmd[key] = {command: label.command.map(String), result: label.result, ...(typeof label.period === 'string' ? {period: label.period} : {})}
+  }
+  const record: NodeRecord = {name: node.name, hostname: node.hostname, addr: node.addr, labels: {...labels}, cmdLabels: cleanCmd, version: node.version}
+  if (node.tunnel) record.tunnel = true
+  return record
+}

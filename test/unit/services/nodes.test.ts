@@ -1,0 +1,93 @@
+import {describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import {BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
+import {nodeLabels, NodeService, type NodeRecord} from '../../../src/services/nodes.js'
+import {MINUTE, setup} from './helpers.js'
+
+function node(name: string, hostname: string, extra: Partial<NodeRecord> = {}): NodeRecord {
+  return {name, hostname, addr: `${hostname}:3022`, labels: {env: 'test'}, cmdLabels: {}, version: '0.1.0', ...extra}
+}
+
+function service() {
+  const {clock, backend} = setup()
+  return {clock, backend, nodes: new NodeService(backend, {clock})}
+}
+
+describe('NodeService', () => {
+  test('upsert, get, list sorted by hostname', async () => {
+    const {nodes, clock} = service()
+    const b = await nodes.upsertNode(node('uuid-2', 'beta'))
+    assert.equal(b.expires.getTime() - clock.now().getTime(), 10 * MINUTE)
+    await nodes.upsertNode(node('uuid-1', 'alpha', {cmdLabels: {arch: {command: ['uname', '-p'], period: '1h', result: 'x86_64'}}}))
+    assert.deepEqual(
+      (await nodes.listNodes()).map((n) => n.hostname),
+      ['alpha', 'beta'],
+    )
+    const a = await nodes.getNode('uuid-1')
+    assert.deepEqual(a.cmdLabels, {arch: {command: ['uname', '-p'], period: '1h', result: 'x86_64'}})
+    assert.deepEqual(nodeLabels(a), {env: 'test', arch: 'x86_64'})
+  })
+
+  test('upsert replaces the record and renews it', async () => {
+    const {nodes, clock} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    clock.advance(9 * MINUTE)
+    await nodes.upsertNode(node('uuid-1', 'alpha', {labels: {env: 'prod'}}))
+    clock.advance(9 * MINUTE)
+    assert.deepEqual((await nodes.getNode('uuid-1')).labels, {env: 'prod'})
+    assert.equal((await nodes.listNodes()).length, 1)
+  })
+
+  test('a node that stops announcing disappears after 10 minutes', async () => {
+    const {nodes, clock} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    clock.advance(10 * MINUTE - 1)
+    assert.equal((await nodes.listNodes()).length, 1)
+    clock.advance(1)
+    assert.deepEqual(await nodes.listNodes(), [])
+    await assert.rejects(nodes.getNode('uuid-1'), NotFoundError)
+  })
+
+  test('keepAlive extends the expiry; an expired node must announce again', async () => {
+    const {nodes, clock} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    for (let i = 0; i < 5; i++) {
+      clock.advance(MINUTE * 8)
+      const expires = await nodes.keepAlive('uuid-1')
+      assert.equal(expires.getTime() - clock.now().getTime(), 10 * MINUTE)
+    }
+    assert.equal((await nodes.listNodes()).length, 1)
+    clock.advance(10 * MINUTE)
+    await assert.rejects(nodes.keepAlive('uuid-1'), NotFoundError)
+    await assert.rejects(nodes.keepAlive('never-seen'), NotFoundError)
+  })
+
+  test('a shorter TTL may be given', async () => {
+    const {nodes, clock} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha'), {ttlMs: MINUTE})
+    clock.advance(MINUTE)
+    assert.deepEqual(await nodes.listNodes(), [])
+  })
+
+  test('delete', async () => {
+    const {nodes} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    await nodes.deleteNode('uuid-1')
+    assert.deepEqual(await nodes.listNodes(), [])
+    await assert.rejects(nodes.deleteNode('uuid-1'), NotFoundError)
+  })
+
+  test('refuses malformed records', async () => {
+    const {nodes} = service()
+    await assert.rejects(nodes.upsertNode(node('a/b', 'x')), BadParameterError)
+    await assert.rejects(nodes.upsertNode(node('u', '')), /hostname must not be empty/)
+    await assert.rejects(nodes.upsertNode(node('u', 'x', {labels: {env: 1 as unknown as string}})), /labels.env must be a string/)
+    await assert.rejects(nodes.upsertNode(node('u', 'x', {cmdLabels: {arch: {command: 'uname'} as never}})), /cmdLabels.arch/)
+  })
+
+  test('tunnel nodes', async () => {
+    const {nodes} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha', {addr: '', tunnel: true}))
+    assert.equal((await nodes.getNode('uuid-1')).tunnel, true)
+  })
+})
