@@ -1,0 +1,201 @@
+// The teleport.yaml schema: every key the daemon understands, defined once. Validation
+// (load.ts), the sample `teleport configure` prints (sample.ts) and the sample's key-coverage
+// test all walk this tree. Values are read into their typed form here (addresses as
+// {host, port}, durations in ms); defaults that depend on other values (the nodename, the
+// cluster name) are left undefined and settled in merge.ts, after the flags.
+import {hostname} from 'node:os'
+import {
+  list,
+  map,
+  object,
+  oneOf,
+  oneOrMany,
+  optional,
+  required,
+  scalar,
+  section,
+  string,
+  withDefault,
+  keyPaths,
+  type ObjectSpec,
+} from './spec.js'
+import {
+  checkLabelKey,
+  MIN_COMMAND_PERIOD_MS,
+  parseBoolWord,
+  parseCaPin,
+  parseCommandPeriod,
+  parseHostPort,
+  parseStaticToken,
+  type HostPort,
+} from './values.js'
+
+export const DEFAULT_DATA_DIR = '/var/lib/teleport'
+export const DEFAULT_PORTS = {auth: 3025, proxySsh: 3023, proxyWeb: 3080, proxyTunnel: 3024, node: 3022} as const
+
+export const LOG_SEVERITIES = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const
+export type LogSeverity = (typeof LOG_SEVERITIES)[number]
+export const SECOND_FACTORS = ['off', 'otp', 'on', 'optional'] as const
+export type SecondFactor = (typeof SECOND_FACTORS)[number]
+export const SESSION_RECORDING_MODES = ['node', 'node-sync', 'proxy', 'proxy-sync', 'off'] as const
+export type SessionRecording = (typeof SESSION_RECORDING_MODES)[number]
+
+const boolean = () => scalar('a boolean (yes/no or true/false)', parseBoolWord)
+const listenAddress = (defaultPort: number) =>
+  scalar<HostPort>('a host:port address', (text) => parseHostPort(text, {defaultPort, allowPortZero: true}))
+const address = (defaultPort: number) => scalar<HostPort>('a host:port address', (text) => parseHostPort(text, {defaultPort}))
+
+const enabled = (role: string) =>
+  withDefault(boolean(), 'yes', {
+    doc: `Run the ${role} service in this process; \`teleport start --roles\` overrides this.`,
+  })
+
+const teleportSection = object({
+  nodename: optional(string(), {
+    doc: 'Name this machine is known by in the cluster.',
+    defaultText: 'the hostname',
+    sample: () => hostname(),
+  }),
+  data_dir: withDefault(string(), DEFAULT_DATA_DIR, {
+    doc: 'Where this process keeps its state: keys, certificates, and for the auth service the cluster database.',
+  }),
+  auth_token: optional(string(), {
+    doc: 'Join token for a process without the auth service, or the absolute path of a file holding it.',
+    defaultText: 'none',
+    example: '/var/lib/teleport/join-token',
+  }),
+  ca_pin: withDefault(oneOrMany(scalar('sha256:<hex> CA pin', parseCaPin)), [], {
+    doc: 'Hash of the cluster CA a joining process must see (from `tctl status`); one pin or a list.',
+    defaultText: 'none (trust the CA on first contact)',
+    example: `sha256:${'0'.repeat(64)}`,
+  }),
+  auth_servers: withDefault(list(address(DEFAULT_PORTS.auth)), [], {
+    doc: "Auth servers to join, or a proxy's web address to join through the proxy.",
+    defaultText: 'this process\'s own auth service when it runs one',
+    example: ['10.0.0.1:3025'],
+  }),
+  log: section(
+    object({
+      output: withDefault(string(), 'stderr', {doc: 'Where log lines go: stderr, stdout, or a file path.'}),
+      severity: withDefault(oneOf(LOG_SEVERITIES, {warning: 'WARN', err: 'ERROR'}), 'INFO', {
+        doc: `Least severe level written: ${LOG_SEVERITIES.join(', ')}.`,
+      }),
+    }),
+    {doc: 'Logging.'},
+  ),
+})
+
+const authService = object({
+  enabled: enabled('auth'),
+  listen_addr: withDefault(listenAddress(DEFAULT_PORTS.auth), `0.0.0.0:${DEFAULT_PORTS.auth}`, {
+    doc: 'Address the auth API listens on.',
+  }),
+  cluster_name: optional(string(), {
+    doc: 'Name of the cluster; part of every certificate, so it cannot change once the cluster exists.',
+    defaultText: 'the nodename',
+    sample: () => hostname(),
+  }),
+  tokens: withDefault(list(scalar('a "role[,role]:token" entry', parseStaticToken)), [], {
+    doc: 'Static join tokens, "role[,role]:token" (roles: node, proxy, auth, trusted_cluster); they never expire.',
+    defaultText: 'none',
+    example: ['node:replace-with-a-long-random-secret'],
+  }),
+  authentication: section(
+    object({
+      type: withDefault(oneOf(['local'] as const), 'local', {doc: 'How users log in: local users with passwords.'}),
+      second_factor: withDefault(oneOf(SECOND_FACTORS), 'otp', {
+        doc: `Second factor for local logins: ${SECOND_FACTORS.join(', ')}.`,
+      }),
+    }),
+    {doc: 'How users authenticate.'},
+  ),
+  session_recording: withDefault(oneOf(SESSION_RECORDING_MODES), 'node', {
+    doc: `Where sessions are recorded: ${SESSION_RECORDING_MODES.join(', ')}.`,
+  }),
+})
+
+const proxyService = object({
+  enabled: enabled('proxy'),
+  listen_addr: withDefault(listenAddress(DEFAULT_PORTS.proxySsh), `0.0.0.0:${DEFAULT_PORTS.proxySsh}`, {
+    doc: 'SSH address clients connect to; the proxy routes them on to nodes.',
+  }),
+  web_listen_addr: withDefault(listenAddress(DEFAULT_PORTS.proxyWeb), `0.0.0.0:${DEFAULT_PORTS.proxyWeb}`, {
+    doc: 'HTTPS address of the web API and web UI.',
+  }),
+  tunnel_listen_addr: withDefault(listenAddress(DEFAULT_PORTS.proxyTunnel), `0.0.0.0:${DEFAULT_PORTS.proxyTunnel}`, {
+    doc: 'Reverse tunnel address nodes behind firewalls dial out to.',
+  }),
+  public_addr: withDefault(oneOrMany(address(DEFAULT_PORTS.proxyWeb)), [], {
+    doc: 'Address(es) users reach the web endpoint at, host:port or a list; the first is advertised.',
+    defaultText: 'none (the web listen address)',
+    example: [`proxy.example.com:${DEFAULT_PORTS.proxyWeb}`],
+  }),
+  https_keypairs: withDefault(
+    list(
+      object({
+        key_file: required(string(), {doc: 'the PEM private key file'}),
+        cert_file: required(string(), {doc: 'the PEM certificate chain file'}),
+      }),
+    ),
+    [],
+    {
+      doc: 'TLS certificate and key for the HTTPS endpoint.',
+      defaultText: 'none (a self-signed pair is made in the data dir)',
+      example: [{key_file: '/etc/teleport/webproxy_key.pem', cert_file: '/etc/teleport/webproxy_cert.pem'}],
+    },
+  ),
+})
+
+const sshService = object({
+  enabled: enabled('node (SSH)'),
+  listen_addr: withDefault(listenAddress(DEFAULT_PORTS.node), `0.0.0.0:${DEFAULT_PORTS.node}`, {
+    doc: 'Address the node SSH server listens on.',
+  }),
+  labels: withDefault(map(string(), checkLabelKey), {}, {
+    doc: 'Static labels, key: value; roles select nodes by them.',
+    defaultText: 'none',
+    example: {env: 'staging'},
+  }),
+  commands: withDefault(
+    list(
+      object({
+        name: required(string(), {doc: "the label's name"}),
+        command: required(list(string(), {nonEmpty: true}), {doc: 'the program and its arguments, not run through a shell'}),
+        period: withDefault(scalar('a duration like 1h or 30s', parseCommandPeriod), '1h', {
+          doc: `how often to re-run it, at least ${MIN_COMMAND_PERIOD_MS / 1000}s`,
+        }),
+      }),
+      {uniqueKey: 'name'},
+    ),
+    [],
+    {
+      doc: "Labels whose value is a command's output, re-run every period.",
+      defaultText: 'none',
+      sample: [{name: 'hostname', command: ['hostname'], period: '1m'}],
+    },
+  ),
+})
+
+/** The whole file. */
+export const TELEPORT_CONFIG_SCHEMA = object({
+  version: withDefault(oneOf(['v1', 'v2', 'v3'] as const), 'v3', {doc: 'Config format version.'}),
+  teleport: section(teleportSection, {doc: 'Settings every service in this process shares.'}),
+  auth_service: section(authService, {doc: 'The auth service: the cluster CA and the only stateful service.'}),
+  proxy_service: section(proxyService, {doc: 'The proxy: the cluster front door for tsh, browsers and tunnels.'}),
+  ssh_service: section(sshService, {doc: 'The node: an SSH server that accepts cluster certificates only.'}),
+})
+
+type ValueOf<S> = S extends ObjectSpec<infer T> ? T : never
+
+/** What a config file says once validated: every key present, defaults filled in. */
+export type FileConfig = ValueOf<typeof TELEPORT_CONFIG_SCHEMA>
+
+/** Every key the schema knows (`teleport.log.severity`, `ssh_service.commands[].name`, ...). */
+export function schemaKeyPaths(): string[] {
+  return keyPaths(TELEPORT_CONFIG_SCHEMA)
+}
+
+/** The file config of an empty file: every default. */
+export function defaultFileConfig(): FileConfig {
+  return TELEPORT_CONFIG_SCHEMA.read({}, [])
+}

@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, test} from 'node:test'
+import {
+  defaultConfigPath,
+  loadTeleportConfig,
+  mergeConfig,
+  parseConfig,
+  type StartFlags,
+} from '../../../../src/daemon/config/index.js'
+import {BadParameterError, NotFoundError} from '../../../../src/lib/errors.js'
+
+const PIN_A = `sha256:${'a'.repeat(64)}`
+const PIN_B = `sha256:${'b'.repeat(64)}`
+const opts = {hostname: 'host-1', cwd: '/work'}
+const file = (text: string) => parseConfig(text, 'teleport.yaml')
+const merge = (text: string | undefined, flags: StartFlags = {}) =>
+  mergeConfig(text === undefined ? undefined : file(text), flags, {...opts, configFile: text === undefined ? undefined : '/etc/teleport.yaml'})
+
+describe('mergeConfig: no file, no flags', () => {
+  test('all three services on their default ports, named after the host', () => {
+    const cfg = merge(undefined)
+    assert.deepEqual(cfg, {
+      configFile: undefined,
+      roles: ['auth', 'proxy', 'node'],
+      nodename: 'host-1',
+      dataDir: '/var/lib/teleport',
+      authToken: undefined,
+      caPins: [],
+      authServers: [{host: '127.0.0.1', port: 3025}],
+      log: {output: 'stderr', severity: 'INFO'},
+      auth: {
+        enabled: true,
+        listenAddr: {host: '0.0.0.0', port: 3025},
+        clusterName: 'host-1',
+        staticTokens: [],
+        authentication: {type: 'local', secondFactor: 'otp'},
+        sessionRecording: 'node',
+      },
+      proxy: {
+        enabled: true,
+        sshListenAddr: {host: '0.0.0.0', port: 3023},
+        webListenAddr: {host: '0.0.0.0', port: 3080},
+        tunnelListenAddr: {host: '0.0.0.0', port: 3024},
+        publicAddrs: [],
+        httpsKeyPairs: [],
+      },
+      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, labels: {}, commands: []},
+    })
+  })
+  test('the real hostname when none is given', async () => {
+    const {hostname} = await import('node:os')
+    assert.equal(mergeConfig(undefined, {}).nodename, hostname())
+  })
+})
+
+describe('mergeConfig: roles', () => {
+  test("without --roles the file's enabled keys decide; a section that does not say is enabled", () => {
+    assert.deepEqual(merge('proxy_service: {enabled: no}\n').roles, ['auth', 'node'])
+    const node = merge('teleport: {auth_servers: [10.0.0.1:3025]}\nauth_service: {enabled: false}\nproxy_service: {enabled: "no"}\n')
+    assert.deepEqual(node.roles, ['node'])
+    assert.equal(node.auth.enabled, false)
+    assert.equal(node.proxy.enabled, false)
+    assert.equal(node.ssh.enabled, true)
+  })
+  test('--roles overrides the file', () => {
+    const cfg = merge('auth_service: {enabled: no}\nproxy_service: {enabled: no}\n', {roles: 'auth,proxy'})
+    assert.deepEqual(cfg.roles, ['auth', 'proxy'])
+    assert.deepEqual([cfg.auth.enabled, cfg.proxy.enabled, cfg.ssh.enabled], [true, true, false])
+    assert.deepEqual(merge(undefined, {roles: 'node', authServer: ['auth:3025']}).roles, ['node'])
+  })
+  test('a bad --roles is named', () => {
+    assert.throws(() => merge(undefined, {roles: 'auth,prxy'}), {name: 'BadParameterError', message: '--roles: unknown role "prxy"; expected auth, proxy, node'})
+    assert.throws(() => merge(undefined, {roles: ''}), {message: '--roles: no roles given; expected one or more of auth, proxy, node'})
+  })
+  test('a file that disables everything is refused', () => {
+    assert.throws(
+      () => merge('auth_service: {enabled: no}\nproxy_service: {enabled: no}\nssh_service: {enabled: no}\n'),
+      (err: unknown) => err instanceof BadParameterError && /^no services enabled: \/etc\/teleport\.yaml sets enabled: no/.test(err.message) && err.hint === 'enable one, or pass --roles=auth,proxy,node',
+    )
+  })
+})
+
+describe('mergeConfig: flags override the file', () => {
+  const text = `teleport:
+  nodename: from-file
+  data_dir: /srv/teleport
+  auth_token: file-token
+  ca_pin: ${PIN_A}
+  auth_servers: [10.0.0.1:3025]
+  log: {severity: WARN}
+auth_service: {enabled: no}
+proxy_service: {enabled: no}
+ssh_service:
+  labels: {env: prod, rack: r1}
+  commands: [{name: arch, command: [uname, -p], period: 1h}]
+`
+  test('the file alone', () => {
+    const cfg = merge(text)
+    assert.equal(cfg.configFile, '/etc/teleport.yaml')
+    assert.equal(cfg.nodename, 'from-file')
+    assert.equal(cfg.dataDir, '/srv/teleport')
+    assert.equal(cfg.authToken, 'file-token')
+    assert.deepEqual(cfg.caPins, [PIN_A])
+    assert.deepEqual(cfg.authServers, [{host: '10.0.0.1', port: 3025}])
+    assert.equal(cfg.log.severity, 'WARN')
+    assert.deepEqual(cfg.ssh.labels, {env: 'prod', rack: 'r1'})
+    assert.deepEqual(cfg.ssh.commands, [{name: 'arch', command: ['uname', '-p'], periodMs: 3_600_000}])
+  })
+  test('each flag wins over its key', () => {
+    const cfg = merge(text, {
+      nodename: 'from-flag',
+      dataDir: 'state',
+      token: 'flag-token',
+      caPin: [`${PIN_A},${PIN_B.toUpperCase().replace('SHA256', 'sha256')}`, PIN_B],
+      authServer: ['auth.example.com', '10.0.0.2:4025,10.0.0.3'],
+      labels: 'env=staging,team=db,arch=[30m:arch]',
+      debug: true,
+    })
+    assert.equal(cfg.nodename, 'from-flag')
+    assert.equal(cfg.dataDir, '/work/state', 'a relative --data-dir resolves against the working directory')
+    assert.equal(cfg.authToken, 'flag-token')
+    assert.deepEqual(cfg.caPins, [PIN_A, PIN_B, PIN_B])
+    assert.deepEqual(cfg.authServers, [
+      {host: 'auth.example.com', port: 3025},
+      {host: '10.0.0.2', port: 4025},
+      {host: '10.0.0.3', port: 3025},
+    ])
+    assert.deepEqual(cfg.ssh.labels, {env: 'staging', rack: 'r1', team: 'db'}, '--labels adds to the file, its keys win')
+    assert.deepEqual(cfg.ssh.commands, [{name: 'arch', command: ['arch'], periodMs: 1_800_000}])
+    assert.equal(cfg.log.severity, 'DEBUG')
+  })
+  test('a static --labels entry replaces a file command label of the same name', () => {
+    const cfg = merge(text, {labels: 'arch=x86_64'})
+    assert.deepEqual(cfg.ssh.commands, [])
+    assert.equal(cfg.ssh.labels.arch, 'x86_64')
+  })
+  test('--listen-ip rebinds every listener, keeping its port', () => {
+    const cfg = merge('auth_service: {listen_addr: "0.0.0.0:4025"}\n', {listenIp: '127.0.0.1'})
+    assert.deepEqual(cfg.auth.listenAddr, {host: '127.0.0.1', port: 4025})
+    assert.deepEqual(cfg.proxy.sshListenAddr, {host: '127.0.0.1', port: 3023})
+    assert.deepEqual(cfg.proxy.webListenAddr, {host: '127.0.0.1', port: 3080})
+    assert.deepEqual(cfg.proxy.tunnelListenAddr, {host: '127.0.0.1', port: 3024})
+    assert.deepEqual(cfg.ssh.listenAddr, {host: '127.0.0.1', port: 3022})
+    assert.deepEqual(cfg.authServers, [{host: '127.0.0.1', port: 4025}])
+  })
+  test('bad flag values are named with their flag', () => {
+    const cases: Array<[StartFlags, string | RegExp]> = [
+      [{labels: 'env=prod,team'}, '--labels: invalid label "team": expected key=value'],
+      [{caPin: ['sha256:xyz']}, /^--ca-pin: invalid CA pin "sha256:xyz"/],
+      [{caPin: [',']}, '--ca-pin: no value given'],
+      [{authServer: ['auth:http']}, '--auth-server: invalid address "auth:http": port must be a number from 1 to 65535'],
+      [{listenIp: 'localhost'}, '--listen-ip: invalid IP address "localhost"'],
+      [{nodename: '  '}, '--nodename: must not be empty'],
+      [{token: ''}, '--token: must not be empty'],
+      [{dataDir: ''}, '--data-dir: must not be empty'],
+    ]
+    for (const [flags, message] of cases) {
+      assert.throws(() => merge(undefined, flags), (err: unknown) => err instanceof BadParameterError && (typeof message === 'string' ? err.message === message : message.test(err.message)), JSON.stringify(flags))
+    }
+  })
+})
+
+describe('mergeConfig: derived defaults', () => {
+  test('cluster_name defaults to the nodename, flag included; the file can set it', () => {
+    assert.equal(merge(undefined, {nodename: 'n2'}).auth.clusterName, 'n2')
+    assert.equal(merge('teleport: {nodename: n3}\n').auth.clusterName, 'n3')
+    assert.equal(merge('auth_service: {cluster_name: example.com}\n', {nodename: 'n2'}).auth.clusterName, 'example.com')
+  })
+  test('with the auth service on, auth_servers defaults to its own address on loopback', () => {
+    assert.deepEqual(merge('auth_service: {listen_addr: "[::]:4025"}\n').authServers, [{host: '::1', port: 4025}])
+    assert.deepEqual(merge('auth_service: {listen_addr: "10.1.1.1"}\n').authServers, [{host: '10.1.1.1', port: 3025}])
+  })
+  test('without the auth service an auth server is required', () => {
+    assert.throws(
+      () => merge(undefined, {roles: 'node'}),
+      (err: unknown) =>
+        err instanceof BadParameterError &&
+        err.message === 'no auth server to join: this process does not run the auth service' &&
+        err.hint === 'set teleport.auth_servers in the config file, or pass --auth-server',
+    )
+  })
+  test('the rest of the file passes through, renamed', () => {
+    const cfg = merge(`auth_service:
+  tokens: ["node,proxy:abc"]
+  authentication: {second_factor: "off"}
+  session_recording: proxy-sync
+proxy_service:
+  public_addr: proxy.example.com
+  https_keypairs: [{key_file: /k.pem, cert_file: /c.pem}]
+teleport:
+  log: {output: /var/log/teleport.log}
+`)
+    assert.deepEqual(cfg.auth.staticTokens, [{roles: ['node', 'proxy'], token: 'abc'}])
+    assert.equal(cfg.auth.authentication.secondFactor, 'off')
+    assert.equal(cfg.auth.sessionRecording, 'proxy-sync')
+    assert.deepEqual(cfg.proxy.publicAddrs, [{host: 'proxy.example.com', port: 3080}])
+    assert.deepEqual(cfg.proxy.httpsKeyPairs, [{keyFile: '/k.pem', certFile: '/c.pem'}])
+    assert.equal(cfg.log.output, '/var/log/teleport.log')
+  })
+})
+
+describe('tokens given as file paths', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'teleport-merge-'))
+  const tokenFile = join(dir, 'join-token')
+  writeFileSync(tokenFile, 'from-a-file\n')
+  test('auth_token naming a file is that file, trimmed', () => {
+    assert.equal(merge(`teleport: {auth_token: ${tokenFile}}\n`).authToken, 'from-a-file')
+  })
+  test('--token naming a file is that file', () => {
+    assert.equal(merge(undefined, {token: tokenFile}).authToken, 'from-a-file')
+  })
+  test('a path that does not exist is taken as the token itself', () => {
+    assert.equal(merge(`teleport: {auth_token: ${join(dir, 'nope')}}\n`).authToken, join(dir, 'nope'))
+  })
+  test('an empty token file is refused, naming the key', () => {
+    const empty = join(dir, 'empty')
+    writeFileSync(empty, '')
+    assert.throws(() => merge(`teleport: {auth_token: ${empty}}\n`), {message: `/etc/teleport.yaml: teleport.auth_token: ${empty} is empty; expected it to hold a token`})
+  })
+  test('a static token naming a file is one token per line', () => {
+    const many = join(dir, 'many')
+    writeFileSync(many, 'one\ntwo\n\n')
+    assert.deepEqual(merge(`auth_service: {tokens: ["node:${many}"]}\n`).auth.staticTokens, [
+      {roles: ['node'], token: 'one'},
+      {roles: ['node'], token: 'two'},
+    ])
+  })
+})
+
+describe('choosing the config file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'teleport-path-'))
+  const present = join(dir, 'teleport.yaml')
+  writeFileSync(present, 'teleport: {nodename: from-env-file}\nproxy_service: {enabled: no}\n')
+  test('defaultConfigPath: the override when it exists, else nothing', () => {
+    assert.equal(defaultConfigPath({TELEPORT_CONFIG_FILE: present}), present)
+    assert.equal(defaultConfigPath({TELEPORT_CONFIG_FILE: join(dir, 'missing.yaml')}), undefined)
+    assert.equal(defaultConfigPath({TELEPORT_CONFIG_FILE: ''}), undefined)
+    assert.equal(defaultConfigPath({TELEPORT_CONFIG_FILE: dir}), undefined, 'a directory is not a config file')
+  })
+  test('loadTeleportConfig reads the default file when --config is not given', () => {
+    const cfg = loadTeleportConfig({}, {TELEPORT_CONFIG_FILE: present})
+    assert.equal(cfg.configFile, present)
+    assert.equal(cfg.nodename, 'from-env-file')
+    assert.deepEqual(cfg.roles, ['auth', 'node'])
+  })
+  test('--config wins, and must exist', () => {
+    const other = join(dir, 'other.yaml')
+    writeFileSync(other, 'teleport: {nodename: from-flag-file}\n')
+    assert.equal(loadTeleportConfig({config: other}, {TELEPORT_CONFIG_FILE: present}).nodename, 'from-flag-file')
+    assert.throws(() => loadTeleportConfig({config: join(dir, 'nope.yaml')}, {}), NotFoundError)
+  })
+  test('no file at all: defaults and flags', () => {
+    const cfg = loadTeleportConfig({nodename: 'solo', dataDir: '/tmp/solo'}, {TELEPORT_CONFIG_FILE: join(dir, 'missing.yaml')})
+    assert.equal(cfg.configFile, undefined)
+    assert.deepEqual(cfg.roles, ['auth', 'proxy', 'node'])
+    assert.equal(cfg.dataDir, '/tmp/solo')
+  })
+})
