@@ -24,6 +24,11 @@ export interface ApiClientOptions {
   trust: ServerTrust
   /** Give up connecting after this long (default 15 s). */
   connectTimeoutMs?: number
+  /**
+   * A stream to run the SSH connection over instead of dialling host:port: how a node that
+   * joined through the proxy reaches auth (the proxy's `proxy:@cluster` subsystem).
+   */
+  dial?: () => Promise<Duplex>
 }
 
 interface Live {
@@ -113,8 +118,9 @@ export class ApiClient {
     return opening
   }
 
-  private open(): Promise<Live> {
+  private async open(): Promise<Live> {
     const {host, port, credentials, trust} = this.options
+    const sock = this.options.dial ? await this.options.dial() : undefined
     return new Promise<Live>((resolve, reject) => {
       const ssh = new ssh2.Client()
       let refusal: Error | undefined
@@ -147,6 +153,7 @@ export class ApiClient {
       ssh.connect({
         host,
         port,
+        ...(sock ? {sock: sock as never} : {}),
         username: 'teleport',
         privateKey: credentials.privateKey,
         ...(credentials.certificate ? {certificate: credentials.certificate} : {}),

@@ -2,7 +2,7 @@ import {identityName, type ApiIdentity} from '../../api/identity.js'
 import {Router, type RequestContext} from '../../api/router.js'
 import {BadParameterError} from '../../lib/errors.js'
 import {productVersion} from '../../lib/version.js'
-import {nodeLabels, toPublic, userFromResource, type NodeRecord, type ServerNode} from '../../services/index.js'
+import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type NodeRecord, type ServerNode} from '../../services/index.js'
 import type {AuthServer, Actor} from './auth-server.js'
 import {authorize, type Action} from './authorize.js'
 
@@ -117,7 +117,17 @@ export function authApiRoutes(auth: AuthServer): Router {
   })
 
   // Presence
-  guarded('GET', '/v1/nodes', {resource: 'node', verb: 'list'}, async () => (await auth.nodes.listNodes()).map(nodeInfo))
+  router.add('GET', '/v1/nodes', async ({identity}) => {
+    const nodes = await auth.nodes.listNodes()
+    if (identity.kind !== 'user') {
+      await authorize(auth, identity, {resource: 'node', verb: 'list'})
+      return nodes.map(nodeInfo)
+    }
+    // Users (tsh ls) see the nodes their roles give them access to; a rule to list nodes shows all.
+    const roles = (await Promise.all(identity.roles.map((name) => auth.roles.get(name).catch(() => undefined)))).filter((r) => r !== undefined)
+    if (checkResourceAccess(roles, 'node', 'list').allowed) return nodes.map(nodeInfo)
+    return nodes.filter((node) => canSeeNode({roles, traits: identity.traits, nodeLabels: nodeLabels(node)})).map(nodeInfo)
+  })
   guarded('PUT', '/v1/nodes/:name', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async (ctx) => {
     const b = body(ctx)
     const record: NodeRecord = {
