@@ -3,6 +3,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Config, Interfaces, Plugin, run} from '@oclif/core'
 import {UsageError} from '../errors.js'
+import {hoistLeadingFlags} from './global-flags.js'
 import {debugRequested, reportError} from './handle-error.js'
 import {resolvePersonality, TOOLS, type ToolName} from './tools.js'
 
@@ -48,7 +49,7 @@ export interface EntryOptions {
 }
 
 /** Options from which oclif builds the config of one tool (the plugin loaded once, here). */
-async function toolConfigOptions(root: string, tool: ToolName): Promise<Interfaces.LoadOptions> {
+async function toolConfigOptions(root: string, tool: ToolName): Promise<{options: Interfaces.LoadOptions; commandIds: string[]}> {
   const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   const toolPjson = {
     ...pjson,
@@ -65,7 +66,7 @@ async function toolConfigOptions(root: string, tool: ToolName): Promise<Interfac
   } as Interfaces.PJSON
   const plugin = new ToolPlugin({root, isRoot: true, pjson: toolPjson, type: 'core'}, tool)
   await plugin.load()
-  return {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}
+  return {options: {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}, commandIds: plugin.commandIDs}
 }
 
 function relativeToRoot(root: string, sibling: string): string {
@@ -73,7 +74,7 @@ function relativeToRoot(root: string, sibling: string): string {
 }
 
 export async function loadToolConfig(root: string, tool: ToolName): Promise<Config> {
-  return Config.load(await toolConfigOptions(root, tool))
+  return Config.load((await toolConfigOptions(root, tool)).options)
 }
 
 /** First line: the summary; the rest becomes the root help's DESCRIPTION section. */
@@ -100,7 +101,8 @@ export async function main(opts: EntryOptions): Promise<number> {
     let argv = personality.argv
     // `tsh --version` answers like `tsh version`, in the tool's own voice.
     if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)]
-    await run(argv, await toolConfigOptions(opts.root, personality.tool))
+    const {options, commandIds} = await toolConfigOptions(opts.root, personality.tool)
+    await run(hoistLeadingFlags(personality.tool, argv, commandIds), options)
     return 0
   } catch (err) {
     return reportError(err, debug)
