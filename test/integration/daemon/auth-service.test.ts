@@ -9,6 +9,7 @@ import {readIdentityFile} from '../../../src/client/identity-file.js'
 import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {dataDirPaths} from '../../../src/lib/data-dir.js'
 import {AccessDeniedError, AlreadyExistsError} from '../../../src/lib/errors.js'
+import {generateTotpCode} from '../../../src/services/index.js'
 import {caPin, generateKeyPair, parseCert} from '../../../src/sshca/index.js'
 
 // The auth service on a real SQLite store and audit log in a temp data dir, driven over its
@@ -112,6 +113,20 @@ describe('auth service', () => {
     }
     const joins = await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['instance.join']})
     assert.ok(joins.some((e) => e.code === 'TJ002E' && e.node_name === 'evil'))
+  })
+
+  test('password + TOTP login; the sixth attempt after five failures is locked out, and all are audited', async () => {
+    const {invite} = await admin.createUser({name: 'carol', roles: ['access'], traits: {logins: ['carol']}})
+    const {totp} = await admin.getUserToken(invite.token)
+    await admin.redeemUserToken({token: invite.token, password: 'correct horse', otpCode: generateTotpCode(totp.secret, Date.now())})
+    const key = generateKeyPair()
+    // A fresh code for the login: the enrolment code may not be replayed.
+    const login = (password: string) => admin.authenticateUser({username: 'carol', password, otpCode: generateTotpCode(totp.secret, Date.now() + 30_000), publicKey: key.publicKey})
+    for (let i = 0; i < 5; i++) await assert.rejects(login('wrong password'), /invalid username, password or second factor/)
+    await assert.rejects(login('correct horse'), /locked/)
+    const logins = await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['user.login']})
+    assert.equal(logins.filter((e) => e.user === 'carol' && e.code === 'T1000W').length, 6)
+    assert.ok(logins.every((e) => !JSON.stringify(e).includes('correct horse')))
   })
 
   test('a restart keeps CAs, users, roles, tokens and events', async () => {
