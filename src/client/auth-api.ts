@@ -187,7 +187,7 @@ export class AuthApi {
     return this.client.post('/v1/certs/user', request)
   }
   /** `tctl auth sign --host`: a host certificate for a plain OpenSSH server; admin only. */
-  signHostCert(request: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'}): Promise<{certificate: string; hostCAs: string[]}> {
+  signHostCert(request: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}): Promise<{certificate: string; hostCAs: string[]}> {
     return this.client.post('/v1/certs/host', request)
   }
   /** Password (+ OTP) login, on behalf of the proxy's web API. */

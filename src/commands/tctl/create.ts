@@ -1,0 +1,52 @@
+import {readFileSync} from 'node:fs'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {UsageError, UserError} from '../../lib/errors.js'
+import {withAuth} from '../../lib/tctl/connect.js'
+import {authFlags} from '../../lib/tctl/flags.js'
+import {applyCreate, checkCreate, planCreate} from '../../lib/tctl/resources.js'
+
+export default class Create extends BaseCommand {
+  static override summary = 'Create or update resources from a YAML or JSON file.'
+  static override description =
+    'Reads roles, users and join tokens (kind: role | user | token; several documents separated by "---", or a JSON list) and creates them. ' +
+    'Every document is checked first, against the file and against the cluster; if any is invalid, or already exists without --force, nothing is applied. ' +
+    'With --force existing resources are replaced (a user keeps their password and second factor).'
+  static override examples = [
+    '<%= config.bin %> create -f role.yaml',
+    '<%= config.bin %> create --force -f role.yaml',
+    '<%= config.bin %> get role/access > access.yaml && <%= config.bin %> create --force -f access.yaml',
+  ]
+  // No positional FILE: oclif fills a missing positional argument from piped standard input.
+  static override flags = {
+    filename: Flags.string({char: 'f', description: 'The file to read ("-" for standard input)'}),
+    force: Flags.boolean({description: 'Overwrite resources that already exist'}),
+    ...authFlags,
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Create)
+    const file = flags.filename
+    if (!file) throw new UsageError('a file is required: tctl create -f FILE')
+    const text = readInput(file)
+    const source = file === '-' ? 'standard input' : file
+    const plan = planCreate(text, source)
+    const messages = await withAuth(flags, async (api) => {
+      const existing = await checkCreate(api, plan, source, flags.force)
+      return applyCreate(api, plan, existing, flags.force)
+    })
+    this.out(messages.map((m) => m + '\n').join(''))
+  }
+}
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new UserError(`${file}: no such file`)
+    if (code === 'EACCES') throw new UserError(`${file}: permission denied`)
+    if (code === 'EISDIR') throw new UserError(`${file} is a directory, not a file`)
+    throw new UserError(`cannot read ${file}: ${code ?? (err as Error).message}`)
+  }
+}

@@ -1,0 +1,30 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {formatFlag} from '../../lib/output.js'
+import {withAuth} from '../../lib/tctl/connect.js'
+import {authFlags} from '../../lib/tctl/flags.js'
+import {fetchResources, GET_FORMS, parseGetRefs} from '../../lib/tctl/resources.js'
+import {stringifyResources} from '../../services/resource.js'
+
+export default class Get extends BaseCommand {
+  static override summary = 'Print resources as YAML or JSON.'
+  static override description =
+    `Prints resources in the form "tctl create -f" reads: YAML documents separated by "---" (default), or a JSON list. ` +
+    `References: ${GET_FORMS}; several may be joined with commas. Passwords, second-factor secrets and CA private keys are never printed.`
+  static override examples = [
+    '<%= config.bin %> get roles',
+    '<%= config.bin %> get role/access > access.yaml',
+    '<%= config.bin %> get users --format json',
+    '<%= config.bin %> get role/editor,user/alice',
+  ]
+  static override args = {ref: Args.string({description: `What to print: ${GET_FORMS}`, required: true})}
+  static override flags = {format: formatFlag(['yaml', 'json']), ...authFlags}
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Get)
+    const refs = parseGetRefs(args.ref)
+    const resources = await withAuth(flags, (api) => fetchResources(api, refs))
+    if (flags.format === 'json') this.out(stringifyResources(resources, 'json'))
+    else if (resources.length > 0) this.out(stringifyResources(resources, 'yaml'))
+  }
+}

@@ -1,0 +1,24 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {withAuth} from '../../lib/tctl/connect.js'
+import {authFlags} from '../../lib/tctl/flags.js'
+import {parseRmRef, RM_FORMS} from '../../lib/tctl/resources.js'
+
+export default class Rm extends BaseCommand {
+  static override summary = 'Delete a resource.'
+  static override description = `Deletes one resource, named as ${RM_FORMS}.`
+  static override examples = ['<%= config.bin %> rm role/example', '<%= config.bin %> rm user/alice', '<%= config.bin %> rm token/0123456789abcdef0123456789abcdef']
+  static override args = {ref: Args.string({description: `The resource: ${RM_FORMS}`, required: true})}
+  static override flags = {...authFlags}
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Rm)
+    const ref = parseRmRef(args.ref)
+    await withAuth(flags, async (api) => {
+      if (ref.kind === 'role') await api.deleteRole(ref.name)
+      else if (ref.kind === 'user') await api.deleteUser(ref.name)
+      else await api.deleteToken(ref.name)
+    })
+    this.out(`${ref.kind} ${JSON.stringify(ref.name)} has been deleted\n`)
+  }
+}

@@ -1,0 +1,30 @@
+import path from 'node:path'
+import {loadConfigFile} from '../../daemon/config/load.js'
+import {defaultConfigPath} from '../../daemon/config/merge.js'
+import type {HostPort} from '../../daemon/config/values.js'
+import {DEFAULT_DATA_DIR} from '../data-dir.js'
+
+// What tctl needs from the daemon's config file (the same file and loader `teleport start`
+// uses): where the data dir is and where the auth service listens.
+
+export interface TctlConfig {
+  dataDir: string
+  authListen: HostPort
+}
+
+export const DEFAULT_TCTL_CONFIG: TctlConfig = {dataDir: DEFAULT_DATA_DIR, authListen: {host: '0.0.0.0', port: 3025}}
+
+/**
+ * The config file to read: -c when given, else the daemon's default (TELEPORT_CONFIG_FILE, else
+ * /etc/teleport.yaml when it exists, else none).
+ */
+export function chooseConfigFile(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? defaultConfigPath(env)
+}
+
+/** Reads the config file (undefined: none, the built-in defaults). */
+export function loadTctlConfig(file: string | undefined): TctlConfig {
+  if (!file) return {...DEFAULT_TCTL_CONFIG}
+  const config = loadConfigFile(file)
+  return {dataDir: path.resolve(config.teleport.data_dir), authListen: config.auth_service.listen_addr}
+}

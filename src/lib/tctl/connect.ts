@@ -1,0 +1,157 @@
+import {readFileSync, statSync} from 'node:fs'
+import {networkInterfaces} from 'node:os'
+import {isIP} from 'node:net'
+import type {AuthApi} from '../../client/auth-api.js'
+import {parseIdentity, type Identity} from '../../client/identity-file.js'
+import {formatHostPort, parseHostPort, type HostPort} from '../../daemon/config/values.js'
+import {dataDirPaths} from '../data-dir.js'
+import {UsageError, UserError} from '../errors.js'
+import type {AuthFlags} from './flags.js'
+import {chooseConfigFile, loadTctlConfig, type TctlConfig} from './config.js'
+
+// How tctl reaches the auth service.
+//
+// On the auth host (no --identity): read the daemon's config file (-c, $TELEPORT_CONFIG_FILE, or
+// /etc/teleport.yaml when it exists; built-in defaults otherwise) for the data dir and the auth
+// listen address, and use the admin identity the auth service keeps in <data_dir>/keys/.
+// With --identity: that file's key, certificate and host CAs, dialling --auth-server.
+
+export const DEFAULT_AUTH_PORT = 3025
+
+export interface AuthTarget {
+  /** What tctl dials. */
+  dial: HostPort
+  /** Where new hosts should point --auth-server: the public form of the auth address. */
+  advertise: string
+  identityFile: string
+  identity: Identity
+  /** The config file read, if any. */
+  configFile?: string
+}
+
+export interface ResolveDeps {
+  env?: NodeJS.ProcessEnv
+  loadConfig?: (file: string | undefined) => TctlConfig
+  /** Host addresses, for the public form of a 0.0.0.0 listen address. */
+  hostAddresses?: () => string[]
+}
+
+/** Decides what to dial and with which identity, reading the identity file. */
+export function resolveAuthTarget(flags: AuthFlags, deps: ResolveDeps = {}): AuthTarget {
+  const explicitAuth = flags['auth-server'] ? parseAuthServer(flags['auth-server']) : undefined
+  if (flags.identity) {
+    if (!explicitAuth) {
+      throw new UsageError('--auth-server is required with --identity', {hint: 'e.g. --auth-server=auth.example.com:3025'})
+    }
+    const identity = readIdentity(flags.identity, 'identity')
+    return {dial: explicitAuth, advertise: formatHostPort(explicitAuth), identityFile: flags.identity, identity}
+  }
+  const configFile = chooseConfigFile(flags.config, deps.env ?? process.env)
+  const config = (deps.loadConfig ?? loadTctlConfig)(configFile)
+  const dial = explicitAuth ?? {host: dialHost(config.authListen.host), port: config.authListen.port}
+  const advertise = explicitAuth
+    ? formatHostPort(explicitAuth)
+    : formatHostPort({host: publicHost(config.authListen.host, deps.hostAddresses ?? hostAddresses), port: config.authListen.port})
+  const identityFile = dataDirPaths(config.dataDir).adminIdentity
+  const identity = readIdentity(identityFile, 'admin', config.dataDir, configFile)
+  return {dial, advertise, identityFile, identity, ...(configFile ? {configFile} : {})}
+}
+
+/**
+ * Runs `fn` with an auth API client; the client is always closed afterwards. Every tctl command
+ * that talks to the auth service goes through here.
+ */
+export async function withAuth<T>(flags: AuthFlags, fn: (api: AuthApi, target: AuthTarget) => Promise<T>): Promise<T> {
+  const target = resolveAuthTarget(flags)
+  // ssh2 and undici are loaded only when a command really dials.
+  const [{ApiClient}, {AuthApi}] = await Promise.all([import('../../api/client.js'), import('../../client/auth-api.js')])
+  const client = new ApiClient({
+    host: target.dial.host,
+    port: target.dial.port,
+    credentials: {privateKey: target.identity.privateKey, certificate: target.identity.certificate},
+    trust: {hostCAs: target.identity.hostCAs},
+  })
+  const api = new AuthApi(client)
+  try {
+    return await fn(api, target)
+  } finally {
+    await api.close().catch(() => {})
+  }
+}
+
+export function parseAuthServer(text: string): HostPort {
+  try {
+    return parseHostPort(text.replace(/^https?:\/\//, ''), {defaultPort: DEFAULT_AUTH_PORT})
+  } catch (err) {
+    throw new UsageError(`--auth-server: ${(err as Error).message}`)
+  }
+}
+
+/** A wildcard listen address is dialled on loopback. */
+export function dialHost(listenHost: string): string {
+  if (listenHost === '' || listenHost === '0.0.0.0') return '127.0.0.1'
+  if (listenHost === '::' || listenHost === '[::]') return '::1'
+  return listenHost
+}
+
+/** The address other hosts would reach a listener on: for a wildcard, this host's first non-loopback address. */
+export function publicHost(listenHost: string, addresses: () => string[] = hostAddresses): string {
+  const wildcard = listenHost === '' || listenHost === '0.0.0.0' || listenHost === '::' || listenHost === '[::]'
+  if (!wildcard) return listenHost
+  const candidates = addresses().filter((a) => (listenHost.includes(':') ? true : isIP(a) === 4))
+  return candidates[0] ?? dialHost(listenHost)
+}
+
+function hostAddresses(): string[] {
+  const out: string[] = []
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) {
+      if (!entry.internal && !(entry.family === 'IPv6' && entry.address.startsWith('fe80'))) out.push(entry.address)
+    }
+  }
+  // IPv4 first: the usual way hosts name each other.
+  return [...out.filter((a) => isIP(a) === 4), ...out.filter((a) => isIP(a) === 6)]
+}
+
+function readIdentity(file: string, kind: 'identity' | 'admin', dataDir?: string, configFile?: string): Identity {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (kind === 'identity') {
+      if (code === 'ENOENT') throw new UserError(`identity file ${file} does not exist`)
+      if (code === 'EACCES') throw new UserError(`no permission to read the identity file ${file}`, {hint: 'run as the user that owns it'})
+      throw new UserError(`cannot read the identity file ${file}: ${code ?? (err as Error).message}`)
+    }
+    const where = configFile ? `the data dir of ${configFile}` : 'the default data dir; pass -c with the auth service\'s config if it uses another'
+    if (code === 'EACCES') {
+      throw new UserError(`no permission to read the admin identity ${file}`, {
+        hint: 'run tctl as root (the user the auth service runs as), or pass -c with a config whose data_dir you can read',
+      })
+    }
+    if (code === 'ENOENT') {
+      if (dataDir && !isDirectory(dataDir)) {
+        throw new UserError(`the data dir ${dataDir} does not exist`, {
+          hint: `is the auth service running on this host? tctl reads its admin identity from ${where}`,
+        })
+      }
+      throw new UserError(`no admin identity at ${file}`, {
+        hint: 'is the auth service running on this host? it writes the admin identity when it first starts',
+      })
+    }
+    throw new UserError(`cannot read the admin identity ${file}: ${code ?? (err as Error).message}`)
+  }
+  const identity = parseIdentity(text, file)
+  if (identity.hostCAs.length === 0) throw new UserError(`${file} names no host certificate authority to trust (no @cert-authority line)`)
+  return {privateKey: identity.privateKey, certificate: identity.certificate, hostCAs: identity.hostCAs}
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory()
+  } catch (err) {
+    // A parent we may not search: the directory may well exist.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT'
+  }
+}

@@ -1,0 +1,37 @@
+import {Flags} from '@oclif/core'
+
+// The flags every tctl command that talks to the auth service takes. Spread them into each
+// command's own `static override flags` (oclif reads flags from the class itself).
+
+export const authFlags = {
+  config: Flags.string({
+    char: 'c',
+    description:
+      'The teleport config file, for the data dir (admin identity) and the auth address [default: $TELEPORT_CONFIG_FILE, else /etc/teleport.yaml when it exists]',
+    helpGroup: 'GLOBAL',
+  }),
+  'auth-server': Flags.string({
+    env: 'TELEPORT_AUTH_SERVER',
+    description: 'Address (host:port) of the auth server to dial [default: from the config file, or 127.0.0.1:3025]; required with --identity',
+    helpGroup: 'GLOBAL',
+  }),
+  identity: Flags.string({
+    char: 'i',
+    env: 'TELEPORT_IDENTITY_FILE',
+    description: 'Identity file (from "tctl auth sign --format=file") to use instead of the admin identity in the data dir',
+    helpGroup: 'GLOBAL',
+  }),
+}
+
+/** What connect.ts reads from the parsed flags. */
+export interface AuthFlags {
+  config?: string
+  'auth-server'?: string
+  identity?: string
+}
+
+/** "a,b, c" → ["a", "b", "c"], without empties or repeats. */
+export function splitList(text: string | undefined): string[] {
+  if (!text) return []
+  return [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))]
+}

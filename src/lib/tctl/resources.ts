@@ -1,0 +1,233 @@
+import type {AuthApi, JoinTokenInfo, NodeInfo} from '../../client/auth-api.js'
+import {parseJoinRoles} from '../../services/join-tokens.js'
+import {parseResources, type Resource} from '../../services/resource.js'
+import {validateRole, type Role} from '../../services/roles.js'
+import {userFromResource, userToResource} from '../../services/users.js'
+import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserError} from '../errors.js'
+
+// Resources for `tctl get`, `tctl create` and `tctl rm`: references (`role/admin`, `users`),
+// fetching them as resources, and a create that checks every document before applying any.
+
+export type RefKind = 'role' | 'user' | 'token' | 'node'
+
+export interface ResourceRef {
+  kind: RefKind
+  /** Absent: every resource of the kind. */
+  name?: string
+}
+
+const KIND_WORDS: Record<string, RefKind> = {
+  role: 'role',
+  roles: 'role',
+  user: 'user',
+  users: 'user',
+  token: 'token',
+  tokens: 'token',
+  node: 'node',
+  nodes: 'node',
+}
+
+export const GET_FORMS = 'roles, role/<name>, users, user/<name>, tokens, token/<token>, nodes, node/<uuid>'
+export const RM_FORMS = 'role/<name>, user/<name> or token/<token>'
+
+/** `roles`, `role/admin`, several separated by commas. */
+export function parseGetRefs(text: string): ResourceRef[] {
+  const refs = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const slash = part.indexOf('/')
+      const word = (slash < 0 ? part : part.slice(0, slash)).toLowerCase()
+      const name = slash < 0 ? undefined : part.slice(slash + 1)
+      const kind = KIND_WORDS[word]
+      if (!kind || name === '') throw new UsageError(`invalid resource reference ${JSON.stringify(part)}; expected ${GET_FORMS}`)
+      return name === undefined ? {kind} : {kind, name}
+    })
+  if (refs.length === 0) throw new UsageError(`a resource reference is required; expected ${GET_FORMS}`)
+  return refs
+}
+
+/** `role/<name>`, `user/<name>` or `token/<token>`. */
+export function parseRmRef(text: string): Required<ResourceRef> & {kind: 'role' | 'user' | 'token'} {
+  const slash = text.indexOf('/')
+  const kind = slash > 0 ? KIND_WORDS[text.slice(0, slash).toLowerCase()] : undefined
+  const name = slash > 0 ? text.slice(slash + 1) : ''
+  if (!kind || kind === 'node' || name === '') throw new UsageError(`invalid resource reference ${JSON.stringify(text)}; expected ${RM_FORMS}`)
+  return {kind, name}
+}
+
+export function tokenToResource(t: JoinTokenInfo): Resource<{roles: string[]; static?: boolean}> {
+  return {
+    kind: 'token',
+    version: 'v2',
+    metadata: {name: t.token, ...(t.expires ? {expires: t.expires} : {})},
+    spec: {roles: [...t.roles], ...(t.static ? {static: true} : {})},
+  }
+}
+
+export function nodeToResource(n: NodeInfo): Resource {
+  return {
+    kind: 'node',
+    version: 'v2',
+    metadata: {name: n.name, ...(Object.keys(n.labels ?? {}).length ? {labels: n.labels} : {}), expires: n.expires},
+    spec: {
+      hostname: n.hostname,
+      addr: n.addr,
+      version: n.version,
+      ...(Object.keys(n.cmdLabels ?? {}).length ? {cmd_labels: n.cmdLabels} : {}),
+      ...(n.tunnel ? {use_tunnel: true} : {}),
+    },
+  }
+}
+
+/** Only the envelope: whatever else a server might send never reaches the output. */
+function roleResource(role: Role): Resource {
+  return {kind: 'role', version: role.version, metadata: role.metadata, spec: role.spec}
+}
+
+export async function fetchResources(api: AuthApi, refs: ResourceRef[]): Promise<Resource[]> {
+  const out: Resource[] = []
+  for (const ref of refs) {
+    switch (ref.kind) {
+      case 'role':
+        if (ref.name) out.push(roleResource(await api.getRole(ref.name)))
+        else out.push(...(await api.listRoles()).sort(byName).map(roleResource))
+        break
+      case 'user':
+        if (ref.name) out.push(userToResource(await api.getUser(ref.name)))
+        else out.push(...(await api.listUsers()).sort(byName).map(userToResource))
+        break
+      case 'token': {
+        const tokens = await api.listTokens()
+        if (ref.name) {
+          const found = tokens.find((t) => t.token === ref.name)
+          if (!found) throw new NotFoundError('join token not found')
+          out.push(tokenToResource(found))
+        } else out.push(...tokens.map(tokenToResource))
+        break
+      }
+      case 'node': {
+        const nodes = await api.listNodes()
+        if (ref.name) {
+          const found = nodes.find((n) => n.name === ref.name || n.hostname === ref.name)
+          if (!found) throw new NotFoundError(`node ${JSON.stringify(ref.name)} is not found`)
+          out.push(nodeToResource(found))
+        } else out.push(...nodes.sort((a, b) => a.hostname.localeCompare(b.hostname)).map(nodeToResource))
+        break
+      }
+    }
+  }
+  return out
+}
+
+function byName<T extends {name?: string; metadata?: {name: string}}>(a: T, b: T): number {
+  return (a.name ?? a.metadata?.name ?? '').localeCompare(b.name ?? b.metadata?.name ?? '')
+}
+
+// ---- tctl create ----------------------------------------------------------------------------
+
+export type PlannedResource =
+  | {kind: 'role'; name: string; role: Role}
+  | {kind: 'user'; name: string; user: {name: string; roles: string[]; traits: Record<string, string[]>}}
+  | {kind: 'token'; name: string; token: {roles: string[]; expires?: string}}
+
+/**
+ * Parses and validates every document of a `tctl create` file; nothing touches the cluster.
+ * Errors name the file (and the document when there are several).
+ */
+export function planCreate(text: string, source: string): PlannedResource[] {
+  const resources = parseResources(text, {source})
+  const seen = new Set<string>()
+  return resources.map((resource, index) => {
+    const at = resources.length > 1 ? `${source}: document ${index + 1}: ` : `${source}: `
+    const key = `${resource.kind}/${resource.metadata.name}`
+    if (seen.has(key)) throw new BadParameterError(`${at}${resource.kind} ${JSON.stringify(resource.metadata.name)} appears more than once in the file`)
+    seen.add(key)
+    try {
+      return planOne(resource)
+    } catch (err) {
+      if (err instanceof UserError) throw new BadParameterError(`${at}${err.message}`, {hint: err.hint})
+      throw err
+    }
+  })
+}
+
+function planOne(resource: Resource): PlannedResource {
+  const name = resource.metadata.name
+  switch (resource.kind) {
+    case 'role':
+      return {kind: 'role', name, role: validateRole(resource)}
+    case 'user':
+      return {kind: 'user', name, user: userFromResource(resource)}
+    case 'token': {
+      if (resource.version !== 'v2') throw new BadParameterError(`token: unsupported version ${JSON.stringify(resource.version)}; expected v2`)
+      const spec = resource.spec as Record<string, unknown>
+      for (const key of Object.keys(spec)) {
+        // `static` is what `tctl get tokens` writes for config-file tokens; it is output only.
+        if (key !== 'roles' && key !== 'static') throw new BadParameterError(`token: spec.${key}: unknown field; expected roles`)
+      }
+      if (!Array.isArray(spec.roles) || spec.roles.length === 0) throw new BadParameterError('token: spec.roles: expected a list such as [node]')
+      const roles = parseJoinRoles(spec.roles.map(String).join(","))
+      return {kind: 'token', name, token: {roles, ...(resource.metadata.expires ? {expires: resource.metadata.expires} : {})}}
+    }
+    default:
+      throw new BadParameterError(`unknown resource kind ${JSON.stringify(resource.kind)}`)
+  }
+}
+
+/**
+ * Checks the plan against the cluster: without `force` nothing may exist yet; users' roles must
+ * exist or come from the same file; tokens must not be expired. Throws before anything is applied.
+ */
+export async function checkCreate(api: AuthApi, plan: PlannedResource[], source: string, force: boolean, now = new Date()): Promise<Set<string>> {
+  const existing = new Set<string>()
+  const needs = (kind: string) => plan.some((p) => p.kind === kind)
+  const roleNames = needs('role') || needs('user') ? new Set((await api.listRoles()).map((r) => r.metadata.name)) : new Set<string>()
+  const userNames = needs('user') ? new Set((await api.listUsers()).map((u) => u.name)) : new Set<string>()
+  const tokens = needs('token') ? new Set((await api.listTokens()).map((t) => t.token)) : new Set<string>()
+  for (const [i, p] of plan.entries()) {
+    const at = plan.length > 1 ? `${source}: document ${i + 1}: ` : `${source}: `
+    const exists = p.kind === 'role' ? roleNames.has(p.name) : p.kind === 'user' ? userNames.has(p.name) : tokens.has(p.name)
+    if (exists) {
+      if (!force) throw new AlreadyExistsError(`${p.kind} ${JSON.stringify(p.name)} already exists`, {hint: 'use --force to overwrite it'})
+      existing.add(`${p.kind}/${p.name}`)
+    }
+    if (p.kind === 'user') {
+      for (const role of p.user.roles) {
+        if (!roleNames.has(role) && !plan.some((q) => q.kind === 'role' && q.name === role)) {
+          throw new BadParameterError(`${at}user ${JSON.stringify(p.name)}: role ${JSON.stringify(role)} is not found`, {hint: 'list roles with "tctl get roles"'})
+        }
+      }
+    }
+    if (p.kind === 'token' && p.token.expires && new Date(p.token.expires) <= now) {
+      throw new BadParameterError(`${at}token: metadata.expires is in the past`)
+    }
+  }
+  return existing
+}
+
+/** Applies a checked plan: roles first (users may need them), then users, then tokens. */
+export async function applyCreate(api: AuthApi, plan: PlannedResource[], existing: Set<string>, force: boolean, now = () => new Date()): Promise<string[]> {
+  const order: Record<PlannedResource['kind'], number> = {role: 0, user: 1, token: 2}
+  const messages: string[] = []
+  for (const p of [...plan].sort((a, b) => order[a.kind] - order[b.kind])) {
+    const updated = existing.has(`${p.kind}/${p.name}`)
+    switch (p.kind) {
+      case 'role':
+        await api.upsertRole(p.role, {create: !force})
+        break
+      case 'user':
+        await api.upsertUser(p.user, {create: !force})
+        break
+      case 'token': {
+        if (updated) await api.deleteToken(p.name)
+        const ttlMs = p.token.expires ? new Date(p.token.expires).getTime() - now().getTime() : undefined
+        await api.addToken({roles: p.token.roles, token: p.name, ...(ttlMs !== undefined ? {ttlMs} : {})})
+        break
+      }
+    }
+    messages.push(`${p.kind} ${JSON.stringify(p.name)} has been ${updated ? 'updated' : 'created'}`)
+  }
+  return messages
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {describe, test, type TestContext} from 'node:test'
+import type {AuthApi} from '../../../src/client/auth-api.js'
+import {AlreadyExistsError, BadParameterError, UsageError, UserError} from '../../../src/lib/errors.js'
+import {writeFilesTogether} from '../../../src/lib/tctl/files.js'
+import {applyCreate, checkCreate, parseGetRefs, parseRmRef, planCreate, tokenToResource} from '../../../src/lib/tctl/resources.js'
+
+const ROLE = `kind: role
+version: v5
+metadata: {name: dev}
+spec:
+  allow:
+    logins: [dev]
+    node_labels: {env: test}
+`
+const USER = `kind: user
+version: v2
+metadata: {name: alice}
+spec:
+  roles: [dev]
+  traits: {logins: [alice]}
+`
+
+/** Just enough of AuthApi for create: records what was applied. */
+function fakeApi(state: {roles?: string[]; users?: string[]; tokens?: string[]} = {}) {
+  const applied: string[] = []
+  const api = {
+    listRoles: async () => (state.roles ?? ['access', 'editor']).map((name) => ({kind: 'role', version: 'v5', metadata: {name}, spec: {}})),
+    listUsers: async () => (state.users ?? []).map((name) => ({name, roles: ['access'], traits: {}, createdAt: ''})),
+    listTokens: async () => (state.tokens ?? []).map((token) => ({token, roles: ['node'], static: false})),
+    upsertRole: async (role: {metadata: {name: string}}, o: {create?: boolean}) => void applied.push(`role:${role.metadata.name}:${o.create ? 'create' : 'upsert'}`),
+    upsertUser: async (user: {name: string}, o: {create?: boolean}) => void applied.push(`user:${user.name}:${o.create ? 'create' : 'upsert'}`),
+    addToken: async (t: {token: string; ttlMs?: number}) => void applied.push(`token:${t.token}:${t.ttlMs ?? 'default'}`),
+    deleteToken: async (t: string) => void applied.push(`delete-token:${t}`),
+  }
+  return {api: api as unknown as AuthApi, applied}
+}
+
+describe('tctl resource references', () => {
+  test('get accepts kinds, plurals, kind/name and comma lists', () => {
+    assert.deepEqual(parseGetRefs('roles'), [{kind: 'role'}])
+    assert.deepEqual(parseGetRefs('role/admin,users'), [{kind: 'role', name: 'admin'}, {kind: 'user'}])
+    assert.deepEqual(parseGetRefs('token/abc'), [{kind: 'token', name: 'abc'}])
+    assert.throws(() => parseGetRefs('foo'), (err) => err instanceof UsageError && /invalid resource reference "foo"; expected roles, role\/<name>/.test(err.message))
+    assert.throws(() => parseGetRefs('role/'), UsageError)
+  })
+
+  test('rm needs kind/name and names the accepted forms', () => {
+    assert.deepEqual(parseRmRef('role/dev'), {kind: 'role', name: 'dev'})
+    assert.deepEqual(parseRmRef('user/alice'), {kind: 'user', name: 'alice'})
+    assert.deepEqual(parseRmRef('token/abc'), {kind: 'token', name: 'abc'})
+    for (const bad of ['foo', 'role', 'role/', 'node/x', 'roles']) {
+      assert.throws(() => parseRmRef(bad), (err) => err instanceof UsageError && err.message.endsWith('expected role/<name>, user/<name> or token/<token>'), bad)
+    }
+  })
+
+  test('tokens as resources', () => {
+    assert.deepEqual(tokenToResource({token: 'abc', roles: ['node'], expires: '2026-01-01T00:00:00.000Z', static: false}), {
+      kind: 'token',
+      version: 'v2',
+      metadata: {name: 'abc', expires: '2026-01-01T00:00:00.000Z'},
+      spec: {roles: ['node']},
+    })
+  })
+})
+
+describe('tctl create', () => {
+  test('plans every document, validating roles and users', () => {
+    const plan = planCreate(`${ROLE}---\n${USER}`, 'f.yaml')
+    assert.deepEqual(plan.map((p) => `${p.kind}/${p.name}`), ['role/dev', 'user/alice'])
+    assert.equal(plan[0]!.kind === 'role' && plan[0]!.role.spec.options.max_session_ttl, '30h')
+  })
+
+  test('malformed YAML, unknown kinds and invalid roles name the file', () => {
+    assert.throws(() => planCreate('kind: role\n  bad: [', 'f.yaml'), (err) => err instanceof BadParameterError && /^f\.yaml: malformed YAML at line/.test(err.message))
+    assert.throws(() => planCreate('kind: widget\nversion: v1\nmetadata: {name: x}\n', 'f.yaml'), (err: Error) => err.message === 'f.yaml: unknown resource kind "widget"; expected one of role, user, token')
+    const badRole = ROLE.replace('env: test', () => "env: '^[a-$'")
+    assert.throws(() => planCreate(`${USER}---\n${badRole}`, 'f.yaml'), /: f\.yaml: document 2: role "dev": spec\.allow\.node_labels\.env: invalid regular expression/)
+    assert.throws(() => planCreate(`${ROLE}---\n${ROLE}`, 'f.yaml'), /role "dev" appears more than once/)
+    assert.throws(() => planCreate('', 'f.yaml'), /f\.yaml: no resources found/)
+  })
+
+  test('token resources', () => {
+    const plan = planCreate('kind: token\nversion: v2\nmetadata: {name: abc, expires: "2030-01-01T00:00:00Z"}\nspec: {roles: [Node]}\n', 't.yaml')
+    assert.deepEqual(plan, [{kind: 'token', name: 'abc', token: {roles: ['node'], expires: '2030-01-01T00:00:00.000Z'}}])
+    assert.throws(() => planCreate('kind: token\nversion: v2\nmetadata: {name: abc}\nspec: {roles: [bogus]}\n', 't.yaml'), /t\.yaml: unknown token type "bogus"/)
+  })
+
+  test('without --force an existing resource stops everything before anything is applied', async () => {
+    const {api, applied} = fakeApi({users: ['alice']})
+    const plan = planCreate(`${ROLE}---\n${USER}`, 'f.yaml')
+    await assert.rejects(checkCreate(api, plan, 'f.yaml', false), (err) => err instanceof AlreadyExistsError && err.message === 'user "alice" already exists')
+    assert.deepEqual(applied, [])
+  })
+
+  test('a user whose role exists neither in the cluster nor in the file is refused up front', async () => {
+    const {api, applied} = fakeApi()
+    const plan = planCreate(USER, 'f.yaml')
+    await assert.rejects(checkCreate(api, plan, 'f.yaml', false), /^BadParameterError: f\.yaml: user "alice": role "dev" is not found$/)
+    assert.deepEqual(applied, [])
+  })
+
+  test('applies roles before users, and reports created or updated', async () => {
+    const {api, applied} = fakeApi({roles: ['access', 'dev']})
+    const plan = planCreate(`${USER}---\n${ROLE}`, 'f.yaml')
+    const existing = await checkCreate(api, plan, 'f.yaml', true)
+    const messages = await applyCreate(api, plan, existing, true)
+    assert.deepEqual(applied, ['role:dev:upsert', 'user:alice:upsert'])
+    assert.deepEqual(messages, ['role "dev" has been updated', 'user "alice" has been created'])
+  })
+
+  test('without --force resources are created with create semantics', async () => {
+    const {api, applied} = fakeApi()
+    const plan = planCreate(ROLE, 'f.yaml')
+    const messages = await applyCreate(api, plan, await checkCreate(api, plan, 'f.yaml', false), false)
+    assert.deepEqual(applied, ['role:dev:create'])
+    assert.deepEqual(messages, ['role "dev" has been created'])
+  })
+})
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tctl-files-'))
+  t.after(() => rmSync(dir, {recursive: true, force: true}))
+  return dir
+}
+
+describe('tctl output files', () => {
+  test('writes every file with its mode, refuses existing files without overwrite', (t) => {
+    const dir = tempDir(t)
+    const key = path.join(dir, 'k')
+    writeFilesTogether([
+      {path: key, data: 'private', mode: 0o600},
+      {path: `${key}.pub`, data: 'public', mode: 0o644},
+    ])
+    assert.equal(readFileSync(key, 'utf8'), 'private')
+    assert.equal(statSync(key).mode & 0o777, 0o600)
+    assert.equal(statSync(`${key}.pub`).mode & 0o777, 0o644)
+    assert.throws(() => writeFilesTogether([{path: key, data: 'x', mode: 0o600}]), (err: UserError) => /k already exists$/.test(err.message) && /--overwrite/.test(err.hint ?? ''))
+    writeFilesTogether([{path: key, data: 'new', mode: 0o600}], {overwrite: true})
+    assert.equal(readFileSync(key, 'utf8'), 'new')
+  })
+
+  test('a failure leaves no file and no temporary behind', (t) => {
+    const dir = tempDir(t)
+    writeFileSync(path.join(dir, 'keep'), '')
+    assert.throws(
+      () => writeFilesTogether([
+        {path: path.join(dir, 'a'), data: 'a', mode: 0o600},
+        {path: path.join(dir, 'missing-dir', 'b'), data: 'b', mode: 0o600},
+      ]),
+      /cannot write .*missing-dir\/b: the directory .* does not exist/,
+    )
+    assert.equal(existsSync(path.join(dir, 'a')), false)
+    assert.deepEqual(readdirSync(dir), ['keep'])
+  })
+})
