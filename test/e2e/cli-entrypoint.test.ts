@@ -80,10 +80,10 @@ describe('one entrypoint, three tools', () => {
     })
 
     for (const name of ['ssh', 'scp']) {
-      test(`a link named ${name} routes to "tsh ${name}"`, () => {
-        // `tsh ssh` and `tsh scp` arrive with a later issue; the routing is what is proven here.
-        const r = runBin(path.join(dir, name), ['node1'])
-        assert.match(r.stderr, new RegExp(`unknown command "${name} node1" for "tsh"|unknown command "${name}" for "tsh"`))
+      test(`a link named ${name} acts as "tsh ${name}"`, () => {
+        const r = runBin(path.join(dir, name), ['--help'])
+        assert.equal(r.code, 0, r.stderr)
+        assert.match(r.stdout, new RegExp(`\\$ tsh ${name} `))
       })
     }
 

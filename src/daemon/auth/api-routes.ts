@@ -38,6 +38,20 @@ function nodeInfo(node: ServerNode) {
   return {...node, labels: node.labels, expires: node.expires.toISOString(), allLabels: nodeLabels(node)}
 }
 
+/**
+ * A node listening on every interface announces "0.0.0.0:3022" (it cannot know which of its
+ * addresses others reach it by): the address it called us from stands in for the host.
+ */
+export function announcedAddr(addr: string, callerAddr: string): string {
+  const match = /^(?:\[(.*)\]|(.*)):(\d+)$/.exec(addr)
+  if (!match) return addr
+  const host = match[1] ?? match[2] ?? ''
+  if (host !== '' && host !== '0.0.0.0' && host !== '::') return addr
+  const caller = callerAddr.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
+  if (caller === '') return addr
+  return caller.includes(':') ? `[${caller}]:${match[3]}` : `${caller}:${match[3]}`
+}
+
 export function authApiRoutes(auth: AuthServer): Router {
   const router = new Router()
   const guarded = (method: string, path: string, action: Action | ((ctx: RequestContext) => Action), handler: (ctx: RequestContext) => unknown) =>
@@ -133,7 +147,7 @@ export function authApiRoutes(auth: AuthServer): Router {
     const record: NodeRecord = {
       name: ctx.params.name,
       hostname: str(b.hostname, 'hostname'),
-      addr: typeof b.addr === 'string' ? b.addr : '',
+      addr: typeof b.addr === 'string' ? announcedAddr(b.addr, ctx.identity.remoteAddr) : '',
       labels: (b.labels ?? {}) as Record<string, string>,
       cmdLabels: (b.cmdLabels ?? {}) as NodeRecord['cmdLabels'],
       version: typeof b.version === 'string' ? b.version : '',
@@ -155,7 +169,7 @@ export function authApiRoutes(auth: AuthServer): Router {
     const b = body(ctx)
     const principals = strings(b.principals, 'principals')
     if (principals.length === 0) throw new BadParameterError('a host certificate needs at least one name')
-    const certificate = await auth.issueOpenSshHostCert({hostId: str(b.hostId, 'hostId'), principals, publicKey: str(b.publicKey, 'publicKey')}, actor(ctx.identity))
+    const certificate = await auth.issueOpenSshHostCert({hostId: str(b.hostId, 'hostId'), principals, publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
     return {certificate, hostCAs: await auth.caKeys('host')}
   })
   guarded('POST', '/v1/certs/login', {resource: 'web_login', verb: 'create'}, (ctx) => {

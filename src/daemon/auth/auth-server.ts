@@ -127,8 +127,9 @@ export class AuthServer {
   }
 
   /** `tctl auth sign --host`: a certificate with exactly the given names, for a plain sshd. */
-  async issueOpenSshHostCert(request: {hostId: string; principals: string[]; publicKey: string}, actor: Actor): Promise<string> {
+  async issueOpenSshHostCert(request: {hostId: string; principals: string[]; publicKey: string; ttlMs?: number}, actor: Actor): Promise<string> {
     const certificate = signHostCert({
+      ...(request.ttlMs ? {ttlMs: request.ttlMs} : {}),
       caPrivateKey: await this.signingKey('host'),
       publicKey: request.publicKey,
       keyId: request.hostId,

@@ -25,12 +25,15 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
   Node: (action, identity) =>
     (action.resource === 'presence' && action.subject === identity.hostId) ||
     (action.resource === 'event' && action.verb === 'create') ||
-    (action.resource === 'cert_authority' && action.verb === 'read'),
+    (action.resource === 'cert_authority' && action.verb === 'read') ||
+    // RBAC happens at the node: it reads the roles named in a user's certificate.
+    (action.resource === 'role' && action.verb === 'read'),
   Proxy: (action, identity) =>
     (action.resource === 'presence' && action.subject === identity.hostId) ||
     (action.resource === 'node' && (action.verb === 'list' || action.verb === 'read')) ||
     (action.resource === 'event' && action.verb === 'create') ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
+    (action.resource === 'role' && action.verb === 'read') ||
     action.resource === 'web_login' ||
     action.resource === 'user_token' ||
     action.resource === 'register',

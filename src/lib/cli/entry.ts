@@ -62,11 +62,18 @@ async function toolConfigOptions(root: string, tool: ToolName): Promise<{options
       helpClass: relativeToRoot(root, './help.js'),
       hooks: {command_not_found: relativeToRoot(root, './not-found-hook.js')},
       plugins: [],
+      topics: toolTopics(pjson.oclif.topics ?? {}, tool),
     },
   } as Interfaces.PJSON
   const plugin = new ToolPlugin({root, isRoot: true, pjson: toolPjson, type: 'core'}, tool)
   await plugin.load()
   return {options: {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}, commandIds: plugin.commandIDs}
+}
+
+/** package.json names topics with their tool prefix ("tctl:users"); each tool sees its own, unprefixed. */
+function toolTopics(topics: Record<string, {description?: string}>, tool: ToolName): Record<string, {description?: string}> {
+  const prefix = `${tool}:`
+  return Object.fromEntries(Object.entries(topics).filter(([name]) => name.startsWith(prefix)).map(([name, topic]) => [name.slice(prefix.length), topic]))
 }
 
 function relativeToRoot(root: string, sibling: string): string {

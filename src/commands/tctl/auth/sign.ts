@@ -7,7 +7,7 @@ import {authFlags, splitList} from '../../../lib/tctl/flags.js'
 import {assertFree, writeFilesTogether, type OutputFile} from '../../../lib/tctl/files.js'
 import {formatIdentity} from '../../../client/identity-file.js'
 import {parseDuration} from '../../../services/duration.js'
-import {generateKeyPair, parseCert} from '../../../sshca/index.js'
+import {generateKeyPair} from '../../../sshca/index.js'
 
 export default class AuthSign extends BaseCommand {
   static override summary = 'Issue a user or host certificate for a key pair made here.'
@@ -58,9 +58,6 @@ export default class AuthSign extends BaseCommand {
       }
       return api.signHostCert({hostId: hostNames[0]!, principals: hostNames, publicKey: keys.publicKey, ...(ttlMs !== undefined ? {ttlMs} : {})})
     })
-    if (flags.host && ttlMs !== undefined && parseCert(signed.certificate).validBefore === null) {
-      process.stderr.write('WARNING: the auth service does not support --ttl for host certificates; this certificate never expires\n')
-    }
     const files: OutputFile[] =
       flags.format === 'file'
         ? [{path: out, data: formatIdentity({privateKey: keys.privateKey, certificate: signed.certificate, hostCAs: signed.hostCAs}), mode: 0o600}]
