@@ -97,7 +97,7 @@ async function ensureIdentity(file: string, hostCAs: string[], clock: Clock, iss
     try {
       const identity = readIdentityFile(file)
       verifyCert(identity.cert, {type: 'host', trustedCAs: hostCAs, now: clock.now()})
-      if (identity.hostCAs.join('\n') === hostCAs.join('\n')) return identity
+      if (sameKeys(identity.hostCAs, hostCAs)) return identity
     } catch {
       // unreadable, foreign or outdated: replace it below
     }
@@ -106,4 +106,10 @@ async function ensureIdentity(file: string, hostCAs: string[], clock: Clock, iss
   const identity: Identity = {privateKey: key.privateKey, certificate: await issue(key.publicKey), hostCAs}
   writeIdentityFile(file, identity)
   return identity
+}
+
+/** Key lines compared by type and key only: comments differ between the store and the files. */
+function sameKeys(a: string[], b: string[]): boolean {
+  const norm = (keys: string[]) => keys.map((k) => k.trim().split(/\s+/).slice(0, 2).join(' ')).sort().join('\n')
+  return norm(a) === norm(b)
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, statSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -133,6 +133,7 @@ describe('auth service', () => {
     const before = await admin.status()
     await admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'dba'}, spec: {allow: {logins: ['postgres'], node_labels: {env: 'db'}}}}, {create: true})
     const {token} = await admin.addToken({roles: ['proxy']})
+    const adminIdentity = readFileSync(dataDirPaths(dataDir).adminIdentity, 'utf8')
     await admin.close()
     await service.close()
 
@@ -141,6 +142,7 @@ describe('auth service', () => {
     const after = await admin.status()
     assert.deepEqual(after.authorities, before.authorities)
     assert.deepEqual(after.caPins, before.caPins)
+    assert.equal(readFileSync(dataDirPaths(dataDir).adminIdentity, 'utf8'), adminIdentity, 'a restart reuses the identities it made')
     assert.ok((await admin.listUsers()).some((u) => u.name === 'alice'))
     assert.equal((await admin.getRole('dba')).spec.allow.logins[0], 'postgres')
     assert.ok((await admin.listTokens()).some((t) => t.token === token))

@@ -1,0 +1,172 @@
+import type {IncomingMessage} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {AuthApi} from '../../client/auth-api.js'
+import {UserError} from '../../lib/errors.js'
+import type {Logger} from '../../lib/log.js'
+import {parseCert} from '../../sshca/index.js'
+import {connectToAuth} from '../common/auth-connection.js'
+import {readOrCreateHostUuid} from '../common/host-uuid.js'
+import {loadOrJoin} from '../common/join.js'
+import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
+import {CaKeyCache} from './client-auth.js'
+import {FormCsrf} from './form-csrf.js'
+import {requestHost} from './http-util.js'
+import {ProxySshServer} from './ssh-server.js'
+import {loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
+import {createWebServer} from './web-server.js'
+
+// The proxy service (`teleport start --roles=proxy`): the HTTPS web API and invite pages, and the
+// SSH port that routes clients to nodes. It keeps nothing but its identity and its TLS key pair;
+// every decision and every record is the auth server's, so a restart loses nothing.
+
+/** The proxy reaches the cluster with an identity it already has (the one-process cluster). */
+export interface ProxyClusterAccess {
+  /** The proxy's host identity: a host certificate with role Proxy, and its key. */
+  identity: {privateKey: string; certificate: string}
+  /** An auth API client authenticated with that identity; the caller owns (and closes) it. */
+  authApi: AuthApi
+  /** The auth API address `proxy:@<cluster>` pipes to (0.0.0.0 is read as 127.0.0.1). */
+  authAddress: HostPort
+}
+
+/** The proxy joins the cluster with a token (or reuses the identity it joined with before). */
+export interface ProxyJoinParameters {
+  join: {
+    /** Auth API addresses (a proxy must reach auth directly: its clients' pipes lead there). */
+    authServers: HostPort[]
+    token?: string
+    caPins: string[]
+  }
+}
+
+export interface ProxyServiceOptions {
+  dataDir: string
+  nodeName: string
+  /** proxy_service.web_listen_addr (default 0.0.0.0:3080); port 0 picks a free port. */
+  webListen: HostPort
+  /** proxy_service.listen_addr (default 0.0.0.0:3023). */
+  sshListen: HostPort
+  /** proxy_service.public_addr: the web addresses users reach; the first goes in links and hints. */
+  publicAddrs?: HostPort[]
+  /** proxy_service.https_keypairs; none: a self-signed certificate kept in <data_dir>/proxy/. */
+  httpsKeyPairs?: Array<{keyFile: string; certFile: string}>
+  cluster: ProxyClusterAccess | ProxyJoinParameters
+  log: Logger
+}
+
+export interface RunningProxyService {
+  webAddress: HostPort
+  sshAddress: HostPort
+  clusterName: string
+  close(): Promise<void>
+}
+
+export async function startProxyService(options: ProxyServiceOptions): Promise<RunningProxyService> {
+  const {log} = options
+  const publicAddrs = options.publicAddrs ?? []
+  const access = 'join' in options.cluster ? await joinAsProxy(options, options.cluster) : {...options.cluster, owned: false}
+  const closers: Array<() => Promise<void>> = []
+  const close = async () => {
+    for (const step of closers.splice(0).reverse()) await step().catch((err: Error) => log.warn(`while stopping the proxy: ${err.message}`))
+  }
+  if (access.owned) closers.push(() => access.authApi.close())
+  try {
+    checkProxyIdentity(access.identity.certificate)
+    const clusterName = (await access.authApi.ping()).clusterName
+    const keyPairs = await webKeyPairs(options, publicAddrs, log)
+
+    const sshServer = new ProxySshServer({
+      identity: access.identity,
+      clusterName,
+      authApi: access.authApi,
+      authAddress: access.authAddress,
+      caKeys: new CaKeyCache(access.authApi),
+      log,
+    })
+    const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
+    closers.push(() => sshServer.close())
+    const sshAddress = {host: options.sshListen.host, port: sshBound.port}
+    log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
+
+    let webPort = options.webListen.port
+    /** The address users reach the web proxy by: configured, else the one this request used. */
+    const publicWebAddr = (req: IncomingMessage) =>
+      publicAddrs.length ? formatHostPort(publicAddrs[0]) : (requestHost(req) ?? formatHostPort({host: options.nodeName, port: webPort}))
+    const publicHost = (req: IncomingMessage) => {
+      if (publicAddrs.length) return publicAddrs[0].host
+      try {
+        return parseHostPort(requestHost(req) ?? '', {defaultPort: 443}).host
+      } catch {
+        return options.nodeName
+      }
+    }
+    const webServer = createWebServer({
+      keyPairs,
+      log,
+      api: {
+        authApi: access.authApi,
+        log,
+        sshAddresses: (req) => ({listenAddr: formatHostPort(sshAddress), publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port})}),
+      },
+      pages: {authApi: access.authApi, log, csrf: new FormCsrf(), publicWebAddr},
+    })
+    await new Promise<void>((resolve, reject) => {
+      webServer.once('error', reject)
+      webServer.listen(options.webListen.port, options.webListen.host, () => {
+        webServer.off('error', reject)
+        resolve()
+      })
+    })
+    webServer.on('error', (err: Error) => log.error(`web proxy listener: ${err.message}`))
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          webServer.close(() => resolve())
+          webServer.closeAllConnections()
+        }),
+    )
+    webPort = (webServer.address() as AddressInfo).port
+    const webAddress = {host: options.webListen.host, port: webPort}
+    log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
+
+    return {webAddress, sshAddress, clusterName, close}
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[], log: Logger): Promise<WebKeyPair[]> {
+  if (options.httpsKeyPairs?.length) return readConfiguredKeyPairs(options.httpsKeyPairs)
+  const names = webCertificateNames(options.nodeName, publicAddrs.map((a) => a.host))
+  const made = await loadOrCreateWebCertificate(options.dataDir, names)
+  if (made.created) log.info(`Generated a self-signed HTTPS certificate for ${names.join(', ')}; configure proxy_service.https_keypairs to use your own.`)
+  return [made]
+}
+
+async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParameters): Promise<ProxyClusterAccess & {owned: boolean}> {
+  const hostUuid = readOrCreateHostUuid(options.dataDir)
+  const identity = await loadOrJoin({
+    authServers: params.join.authServers,
+    ...(params.join.token ? {token: params.join.token} : {}),
+    caPins: params.join.caPins,
+    dataDir: options.dataDir,
+    role: 'proxy',
+    nodeName: options.nodeName,
+    hostUuid,
+    additionalPrincipals: (options.publicAddrs ?? []).map((a) => a.host),
+    log: options.log,
+  })
+  if (identity.authRoute.kind !== 'auth') {
+    throw new UserError('a proxy must reach the auth server directly, not through another proxy', {hint: 'pass the auth server address (port 3025) as --auth-server'})
+  }
+  const authApi = connectToAuth(identity)
+  return {identity: {privateKey: identity.privateKey, certificate: identity.certificate}, authApi, authAddress: identity.authRoute.addr, owned: true}
+}
+
+function checkProxyIdentity(certificate: string): void {
+  const cert = parseCert(certificate)
+  if (cert.type !== 'host' || cert.hostRole !== 'Proxy') {
+    throw new UserError(`the proxy needs a host certificate with role Proxy, not a ${cert.type} certificate${cert.hostRole ? ` with role ${cert.hostRole}` : ''}`)
+  }
+}

@@ -1,0 +1,212 @@
+import type {AddressInfo} from 'node:net'
+import ssh2 from 'ssh2'
+import type {Connection, ServerChannel} from 'ssh2'
+import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
+import type {HostPort} from '../config/values.js'
+import {EventCode, EventName} from '../../events/index.js'
+import type {Logger} from '../../lib/log.js'
+import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {encodePreamble} from '../common/proxy-preamble.js'
+import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
+import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
+import {NodeListCache} from './node-list-cache.js'
+import {channelClosed, dialTcp, relay} from './relay.js'
+import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
+
+// The proxy's SSH port. Clients authenticate with cluster certificates and open one session
+// whose only use is the `proxy:` subsystem: the proxy finds the target, dials it and relays the
+// bytes. No shell, no exec, no port forwarding: the proxy holds no session and decrypts nothing.
+// It keeps no state of its own, so a restart loses nothing.
+
+/** Default port of our nodes, dialled when a request names none. */
+export const DEFAULT_NODE_PORT = 3022
+
+export interface ProxySshServerOptions {
+  /** The proxy's host identity (a Proxy host certificate): presented to clients, signs preambles. */
+  identity: {privateKey: string; certificate: string}
+  clusterName: string
+  authApi: AuthApi
+  /** Where `proxy:@<cluster>` pipes to: the auth API this proxy uses. */
+  authAddress: HostPort
+  caKeys: CaKeyCache
+  log: Logger
+  resolve?: Resolver
+  dialTimeoutMs?: number
+}
+
+interface ClientInfo {
+  identity: ProxyClient
+  /** ip:port as seen here. */
+  addr: string
+  /** The login the client asked for (the node checks it). */
+  login: string
+}
+
+export class ProxySshServer {
+  private readonly ssh: ssh2.Server
+  private readonly connections = new Set<Connection>()
+  private readonly resolve: Resolver
+  private readonly nodes: NodeListCache
+
+  constructor(private readonly options: ProxySshServerOptions) {
+    this.resolve = options.resolve ?? systemResolver
+    this.nodes = new NodeListCache(options.authApi)
+    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
+      this.onConnection(client, unmapIp(info.ip), info.port),
+    )
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.ssh.once('error', reject)
+      this.ssh.listen(port, host, () => {
+        this.ssh.off('error', reject)
+        resolve()
+      })
+    })
+    this.ssh.on('error', (err: Error) => this.options.log.error(`SSH proxy listener: ${err.message}`))
+    return this.ssh.address() as AddressInfo
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.connections) client.end()
+    await new Promise<void>((resolve) => this.ssh.close(() => resolve()))
+  }
+
+  private onConnection(client: Connection, ip: string, port: number): void {
+    this.connections.add(client)
+    const addr = joinAddr(ip, port)
+    let info: ClientInfo | undefined
+    client.on('close', () => this.connections.delete(client))
+    client.on('error', () => {}) // a client vanishing mid-handshake is not our error
+    client.on('authentication', (ctx) => {
+      if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
+      void (async () => {
+        try {
+          const identity = authenticateProxyClient(ctx as unknown as PublicKeyAuthAttempt, await this.options.caKeys.get(), ip)
+          if (identity) info = {identity, addr, login: ctx.username}
+          ctx.accept()
+        } catch (err) {
+          this.options.log.debug(`refused SSH client ${addr}: ${(err as Error).message}`)
+          if ((ctx as unknown as PublicKeyAuthAttempt).signature) this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: ctx.username, 'addr.remote': addr, success: false, error: (err as Error).message})
+          ctx.reject(['publickey'])
+        }
+      })()
+    })
+    client.on('ready', () => {
+      client.on('session', (accept) => {
+        const session = accept()
+        // Clients that forward their agent by habit (tsh proxy ssh) are not refused; the agent is never used.
+        session.on('auth-agent', (acceptAgent) => acceptAgent?.())
+        session.on('subsystem', (acceptSubsystem, reject, { name }) => {
+          if (!info || !isProxySubsystem(name)) return reject?.()
+          const channel = acceptSubsystem()
+          const who = info
+          void this.route(channel, name, who).catch((err) => {
+            this.options.log.warn(`${name} for ${who.addr}: ${(err as Error).message}`)
+            fail(channel, `error: ${(err as Error).message}`)
+          })
+        })
+      })
+    })
+  }
+
+  private async route(channel: ServerChannel, name: string, client: ClientInfo): Promise<void> {
+    let request: ProxyRequest
+    try {
+      request = parseProxySubsystem(name)
+    } catch (err) {
+      return fail(channel, `error: ${(err as Error).message}`)
+    }
+    if (request.cluster !== undefined && request.cluster !== this.options.clusterName) {
+      return fail(channel, `error: cluster "${request.cluster}" is not found (this proxy serves "${this.options.clusterName}")`)
+    }
+    if (request.kind === 'auth') return this.pipeToAuth(channel, client)
+    if (client.identity.kind !== 'user') return fail(channel, 'error: hosts may only open proxy:@<cluster> (the auth API) through the proxy')
+
+    const lookup = {host: request.host, ...(request.port !== undefined ? {port: request.port} : {})}
+    let matches: NodeInfo[]
+    try {
+      const listed = await this.nodes.get()
+      matches = await findNodes(listed.nodes, lookup, this.resolve)
+      // A node that registered a moment ago may not be in a cached list yet.
+      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).nodes, lookup, this.resolve)
+    } catch (err) {
+      return fail(channel, `error: cannot look up nodes: ${(err as Error).message}`)
+    }
+    if (matches.length > 1) {
+      this.auditSubsystem(client, name, {error: 'ambiguous host', target: request.host})
+      return fail(channel, ambiguousHostMessage(matches))
+    }
+    const node = matches[0]
+    let target: {host: string; port: number}
+    if (node) {
+      const dialed = dialAddress(node)
+      if (!dialed) {
+        const why = node.tunnel ? 'is connected through a reverse tunnel, which this proxy does not serve' : `has no usable address (${JSON.stringify(node.addr)})`
+        this.auditSubsystem(client, name, {error: `node ${why}`, node})
+        return fail(channel, `error: node "${node.hostname}" ${why}`)
+      }
+      target = dialed
+    } else {
+      target = {host: request.host, port: request.port ?? DEFAULT_NODE_PORT}
+    }
+
+    const dst = joinAddr(target.host, target.port)
+    let socket
+    try {
+      socket = await dialTcp(target.host, target.port, this.options.dialTimeoutMs)
+    } catch (err) {
+      const message = `failed to connect to ${dst}: ${(err as Error).message}`
+      this.auditSubsystem(client, name, {error: message, dst, ...(node ? {node} : {})})
+      return fail(channel, message)
+    }
+    this.auditSubsystem(client, name, {dst, ...(node ? {node} : {})})
+    // Our nodes learn the real client address from the signed preamble; other servers get plain SSH.
+    const preamble = node ? encodePreamble({src: client.addr, dst}, this.options.identity) : undefined
+    await relay(channel, socket, preamble)
+  }
+
+  private async pipeToAuth(channel: ServerChannel, client: ClientInfo): Promise<void> {
+    const {host, port} = this.options.authAddress
+    const dialHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
+    let socket
+    try {
+      socket = await dialTcp(dialHost, port, this.options.dialTimeoutMs)
+    } catch (err) {
+      this.options.log.warn(`cannot reach the auth server at ${joinAddr(dialHost, port)} for ${client.addr}: ${(err as Error).message}`)
+      return fail(channel, `failed to connect to the auth server: ${(err as Error).message}`)
+    }
+    await relay(channel, socket)
+  }
+
+  private auditSubsystem(client: ClientInfo, name: string, result: {dst?: string; error?: string; node?: NodeInfo; target?: string}): void {
+    const user = client.identity.kind === 'user' ? client.identity.username : `${client.identity.role.toLowerCase()}:${client.identity.hostId}`
+    this.audit(EventName.Subsystem, result.error ? EventCode.SubsystemFailure : EventCode.Subsystem, {
+      user,
+      login: client.login,
+      'addr.remote': client.addr,
+      name,
+      ...(result.dst ? {'addr.local': result.dst} : {}),
+      ...(result.node ? {node_id: result.node.name, server_hostname: result.node.hostname} : {}),
+      ...(result.target ? {target: result.target} : {}),
+      ...(result.error ? {exitError: result.error} : {}),
+    })
+  }
+
+  private audit(name: EventName, code: EventCode, fields: Record<string, unknown>): void {
+    this.options.authApi.emitEvent({event: name, code, ...fields}).catch((err: Error) => this.options.log.warn(`cannot record the ${name} audit event: ${err.message}`))
+  }
+}
+
+/** Writes the message to the channel's stderr, exit-status 1, and closes it. */
+function fail(channel: ServerChannel, message: string): void {
+  if (channelClosed(channel)) return
+  channel.stderr.write(message.endsWith('\n') ? message : `${message}\n`)
+  channel.exit(1)
+  channel.end()
+}
+
+function unmapIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+}

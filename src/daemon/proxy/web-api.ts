@@ -1,0 +1,120 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {toWireError} from '../../api/wire-errors.js'
+import type {AuthApi} from '../../client/auth-api.js'
+import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError, UserError} from '../../lib/errors.js'
+import type {Logger} from '../../lib/log.js'
+import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './http-util.js'
+
+// The web API tsh and joining hosts use (`/v1/webapi/...`), with Teleport's field names. Every
+// decision is the auth server's: the proxy forwards the request with the client's address and
+// passes the auth server's one-line refusal back. Passwords, codes and tokens are never logged.
+
+export interface WebApiContext {
+  authApi: AuthApi
+  log: Logger
+  /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host). */
+  sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string}
+}
+
+/** The HTTP status for an error from the auth API (or from reaching it). */
+export function statusOfAuthError(err: unknown): number {
+  if (err instanceof HttpError) return err.status
+  if (err instanceof AccessDeniedError) return 403
+  if (err instanceof NotFoundError) return 404
+  if (err instanceof BadParameterError) return 400
+  if (err instanceof AlreadyExistsError || err instanceof CompareFailedError) return 409
+  if (err instanceof UserError) return 503 // the auth server is unreachable, or said so in a sentence
+  return 500
+}
+
+/**
+ * Answers an error as `{error: {message, kind, hint?}}` (kind and hint as on the auth API, so
+ * clients can rebuild the same error class); unexpected errors are logged, not described.
+ */
+export function sendAuthError(res: ServerResponse, err: unknown, log: Logger, what: string): void {
+  const status = statusOfAuthError(err)
+  if (status >= 500) log.warn(`${what}: ${(err as Error).message}`)
+  if (status === 500) return sendJsonError(res, 500, 'internal error in the proxy (see its log)')
+  if (err instanceof HttpError) return sendJson(res, status, {error: {kind: status === 400 ? 'bad-parameter' : 'user', message: err.message}})
+  const wire = toWireError(err).body.error
+  sendJson(res, status, {error: {message: wire.message, kind: wire.kind, ...(wire.hint ? {hint: wire.hint} : {})}})
+}
+
+export async function handlePing(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const ping = await ctx.authApi.ping()
+  const ssh = ctx.sshAddresses(req)
+  sendJson(res, 200, {
+    auth: {type: 'local', second_factor: ping.secondFactor},
+    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}},
+    server_version: ping.serverVersion,
+    cluster_name: ping.clusterName,
+    ca_pins: ping.caPins,
+  })
+}
+
+/** `tsh login`: password (+ OTP) for a certificate on the client's public key. */
+export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req)
+  const user = requiredString(body.user, 'user')
+  const signed = await ctx.authApi.authenticateUser({
+    username: user,
+    password: typeof body.password === 'string' ? body.password : '',
+    ...(typeof body.otp_token === 'string' && body.otp_token !== '' ? {otpCode: body.otp_token} : {}),
+    publicKey: publicKeyField(body.pub_key, 'pub_key'),
+    ...ttlField(body.ttl),
+    clientAddr: clientIp(req),
+  })
+  sendJson(res, 200, {
+    username: signed.username,
+    cert: signed.certificate,
+    host_signers: [{domain_name: signed.clusterName, checking_keys: signed.hostCAs}],
+  })
+}
+
+/** A host joining through the proxy: the proxy registers it with its token. */
+export async function handleHostCredentials(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req)
+  const role = requiredString(body.role, 'role').toLowerCase()
+  if (role !== 'node' && role !== 'proxy') throw new HttpError(400, `cannot join as "${String(body.role)}"; expected node or proxy`)
+  const principals = body.additional_principals ?? []
+  if (!Array.isArray(principals) || !principals.every((p) => typeof p === 'string')) throw new HttpError(400, 'field "additional_principals" must be a list of strings')
+  const registered = await ctx.authApi.register({
+    token: requiredString(body.token, 'token'),
+    hostId: requiredString(body.hostID, 'hostID'),
+    nodeName: requiredString(body.node_name, 'node_name'),
+    role,
+    publicKey: publicKeyField(body.public_ssh_key, 'public_ssh_key'),
+    additionalPrincipals: principals as string[],
+  })
+  sendJson(res, 200, {
+    cert: registered.certificate,
+    host_ca_keys: registered.hostCAs,
+    user_ca_keys: registered.userCAs,
+    cluster_name: registered.clusterName,
+  })
+}
+
+function requiredString(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw new HttpError(400, `missing or invalid field "${field}"`)
+  return value
+}
+
+const KEY_LINE = /^(ssh-|ecdsa-sha2-|sk-)[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]+/
+
+/** An OpenSSH public key line, as text or (Teleport's []byte) base64 of that text. */
+function publicKeyField(value: unknown, field: string): string {
+  if (typeof value === 'string') {
+    const text = value.trim()
+    if (KEY_LINE.test(text)) return text
+    const decoded = Buffer.from(text, 'base64').toString('utf8').trim()
+    if (KEY_LINE.test(decoded)) return decoded
+  }
+  throw new HttpError(400, `field "${field}" must be an OpenSSH public key ("ssh-ed25519 AAAA...")`)
+}
+
+/** `ttl` in nanoseconds (a Go duration); 0 or absent: the server's default. */
+function ttlField(value: unknown): {ttlMs?: number} {
+  if (value === undefined || value === null || value === 0) return {}
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new HttpError(400, 'field "ttl" must be a duration in nanoseconds')
+  return {ttlMs: Math.max(1, Math.floor(value / 1e6))}
+}
