@@ -1,0 +1,131 @@
+import {Agent, request} from 'undici'
+import {fromWireError} from '../../api/wire-errors.js'
+import {UserError} from '../../lib/errors.js'
+import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
+
+// Joining through a proxy's web address (HTTPS). The proxy's TLS certificate is not verified
+// here (it is often self-signed); what authenticates the cluster is the CA pin, checked by the
+// caller against the host CA the proxy returns, before anything is trusted or stored.
+//
+//   GET  /v1/webapi/ping              -> {proxy: {ssh: {listen_addr, public_addr}}, cluster_name, ...}
+//   POST /v1/webapi/host/credentials  {token, hostID, node_name, role, public_ssh_key, additional_principals}
+//                                     -> {cert, host_ca_keys: [...], user_ca_keys: [...], cluster_name}
+// Errors come back as HTTP 4xx/5xx with the auth API's body {error: {kind, message, hint?}}.
+
+export interface WebPing {
+  clusterName: string
+  /** Where the proxy's SSH port is reached: public_addr, else listen_addr (a wildcard host replaced by the web host). */
+  sshAddr: HostPort
+  /** The pins the proxy claims (unauthenticated: only good for refusing early). */
+  caPins: string[]
+}
+
+export interface HostCredentialsRequest {
+  token: string
+  hostID: string
+  node_name: string
+  role: 'node' | 'proxy'
+  public_ssh_key: string
+  additional_principals: string[]
+}
+
+export interface HostCredentials {
+  cert: string
+  host_ca_keys: string[]
+  user_ca_keys: string[]
+  cluster_name: string
+}
+
+const TIMEOUT_MS = 15_000
+
+function insecureAgent(): Agent {
+  return new Agent({connect: {rejectUnauthorized: false, timeout: TIMEOUT_MS}, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS})
+}
+
+function url(addr: HostPort, path: string): string {
+  return `https://${formatHostPort(addr)}${path}`
+}
+
+/** GET /v1/webapi/ping. Throws the network or TLS error as is: the caller decides what it means. */
+export async function webPing(addr: HostPort): Promise<WebPing> {
+  const agent = insecureAgent()
+  try {
+    const response = await request(url(addr, '/v1/webapi/ping'), {method: 'GET', dispatcher: agent})
+    const text = await response.body.text()
+    if (response.statusCode !== 200) throw new UserError(`the proxy at ${formatHostPort(addr)} answered HTTP ${response.statusCode} to /v1/webapi/ping`)
+    let body: {cluster_name?: unknown; ca_pins?: unknown; proxy?: {ssh?: {listen_addr?: unknown; public_addr?: unknown}}}
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: /v1/webapi/ping did not answer JSON`)
+    }
+    if (typeof body.cluster_name !== 'string') throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: no cluster_name in /v1/webapi/ping`)
+    return {
+      clusterName: body.cluster_name,
+      sshAddr: proxySshAddr(addr, body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr),
+      caPins: isStrings(body.ca_pins) ? body.ca_pins : [],
+    }
+  } finally {
+    await agent.close().catch(() => {})
+  }
+}
+
+/** POST /v1/webapi/host/credentials: the token buys a host certificate. */
+export async function requestHostCredentials(addr: HostPort, body: HostCredentialsRequest): Promise<HostCredentials> {
+  const agent = insecureAgent()
+  try {
+    const response = await request(url(addr, '/v1/webapi/host/credentials'), {
+      method: 'POST',
+      dispatcher: agent,
+      headers: {'content-type': 'application/json'},
+      body: JSON.stringify(body),
+    })
+    const text = await response.body.text()
+    let parsed: unknown
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      parsed = undefined
+    }
+    if (response.statusCode >= 400) {
+      const err = fromWireError(response.statusCode, parsed)
+      if (err.constructor === Error) throw new UserError(`the proxy at ${formatHostPort(addr)} refused to register this host: ${plainMessage(parsed) ?? `HTTP ${response.statusCode}`}`)
+      throw err
+    }
+    const creds = parsed as Partial<HostCredentials> | undefined
+    if (typeof creds?.cert !== 'string' || !isStrings(creds.host_ca_keys) || !isStrings(creds.user_ca_keys) || typeof creds.cluster_name !== 'string') {
+      throw new UserError(`the proxy at ${formatHostPort(addr)} answered /v1/webapi/host/credentials without a certificate and CA keys`)
+    }
+    return creds as HostCredentials
+  } finally {
+    await agent.close().catch(() => {})
+  }
+}
+
+function isStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string')
+}
+
+/** A Teleport-style `{error: {message}}` or `{message}` body that is not our wire shape. */
+function plainMessage(body: unknown): string | undefined {
+  const b = body as {error?: {message?: unknown} | string; message?: unknown} | undefined
+  if (typeof b?.error === 'string') return b.error
+  if (typeof b?.error?.message === 'string') return b.error.message
+  if (typeof b?.message === 'string') return b.message
+  return undefined
+}
+
+function proxySshAddr(webAddr: HostPort, publicAddr: unknown, listenAddr: unknown): HostPort {
+  for (const candidate of [publicAddr, listenAddr]) {
+    if (typeof candidate !== 'string' || candidate === '') continue
+    try {
+      const parsed = parseHostPort(candidate, {defaultPort: 3023})
+      // A proxy listening on every interface is reached by the host we reached its web port by.
+      if (parsed.host === '0.0.0.0' || parsed.host === '::' || parsed.host === '') return {host: webAddr.host, port: parsed.port}
+      return parsed
+    } catch {
+      // not an address: try the next one
+    }
+  }
+  return {host: webAddr.host, port: 3023}
+}

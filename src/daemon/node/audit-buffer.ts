@@ -1,0 +1,101 @@
+import type {AuthApi} from '../../client/auth-api.js'
+import {makeEvent, type EventCode, type EventFields, type EventName} from '../../events/index.js'
+import type {Logger} from '../../lib/log.js'
+
+// The node's audit events go to auth (AuthApi.emitEvent) in order. While auth is unreachable they
+// wait in memory and are retried with backoff; a node never stops serving because auth is down.
+// The queue is bounded: past MAX_QUEUED the oldest events are dropped, with one warning.
+
+const MAX_QUEUED = 10_000
+const MIN_RETRY_MS = 500
+const MAX_RETRY_MS = 30_000
+
+export class AuditBuffer {
+  private readonly queue: Record<string, unknown>[] = []
+  private sending = false
+  private retryTimer: NodeJS.Timeout | undefined
+  private retryMs = MIN_RETRY_MS
+  private dropped = 0
+  private closed = false
+  private idleWaiters: (() => void)[] = []
+
+  constructor(
+    private readonly api: AuthApi,
+    private readonly log: Logger,
+  ) {}
+
+  emit(name: EventName, code: EventCode, fields: EventFields): void {
+    if (this.closed) return
+    this.queue.push(makeEvent(name, code, fields) as Record<string, unknown>)
+    if (this.queue.length > MAX_QUEUED) {
+      this.queue.shift()
+      if (this.dropped++ === 0) this.log.warn(`audit: more than ${MAX_QUEUED} events wait for the auth server; dropping the oldest`)
+    }
+    this.kick()
+  }
+
+  /** Resolves when every queued event has been delivered (for tests and a clean stop). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && !this.sending) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  /** Stops retrying; tries once more to deliver what is queued, for at most `graceMs`. */
+  async close(graceMs = 3000): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    if (this.queue.length && !this.sending) this.kick()
+    await Promise.race([this.idle(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())])
+    this.closed = true
+    if (this.queue.length) this.log.warn(`audit: ${this.queue.length} event(s) could not be delivered to the auth server before stopping`)
+  }
+
+  private kick(): void {
+    if (this.sending || this.retryTimer || this.closed) return
+    void this.drain()
+  }
+
+  private async drain(): Promise<void> {
+    this.sending = true
+    try {
+      while (this.queue.length) {
+        const event = this.queue[0]!
+        try {
+          await this.api.emitEvent(event)
+        } catch (err) {
+          if (isRefusal(err)) {
+            // The auth server will never take this one (a bad field): drop it, keep the rest flowing.
+            this.log.warn(`audit: the auth server refused a ${String(event.event)} event: ${(err as Error).message}`)
+            this.queue.shift()
+            continue
+          }
+          if (this.retryMs === MIN_RETRY_MS) this.log.warn(`audit: cannot reach the auth server (${(err as Error).message}); events are kept and retried`)
+          if (!this.closed) {
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = undefined
+              this.kick()
+            }, this.retryMs)
+            this.retryTimer.unref()
+          }
+          this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS)
+          return
+        }
+        this.queue.shift()
+        this.retryMs = MIN_RETRY_MS
+      }
+    } finally {
+      this.sending = false
+      if (this.queue.length === 0) {
+        const waiters = this.idleWaiters
+        this.idleWaiters = []
+        for (const resolve of waiters) resolve()
+      }
+    }
+  }
+}
+
+/** An answer from auth (4xx), as opposed to not reaching it. */
+function isRefusal(err: unknown): boolean {
+  const name = (err as Error)?.name
+  return name === 'BadParameterError' || name === 'AccessDeniedError' || name === 'NotFoundError'
+}

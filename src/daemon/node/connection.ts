@@ -1,0 +1,108 @@
+import type {AuthContext, Connection} from 'ssh2'
+import {EventCode, EventName, type EventFields} from '../../events/index.js'
+import {CertificateError, type ParsedCert} from '../../sshca/index.js'
+import {verifyUserCertAuth, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {formatEndpoint, type ConnectionContext, type Endpoints, type NodeContext} from './context.js'
+import {decideLogin} from './login-access.js'
+import type {OsLogin} from './os-login.js'
+import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
+import {SessionChannel} from './session.js'
+import {sendAuthBanner} from './ssh2-internals.js'
+
+// One client connection to the node: certificate-only authentication with every refusal
+// audited (T3007W) and the client told "access denied", then its channels: sessions, and port
+// forwarding when the certificate allows it.
+
+/** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
+const MAX_AUTH_TRIES = 6
+/** A client that has not logged in by then is disconnected (sshd's LoginGraceTime). */
+const LOGIN_GRACE_MS = 120_000
+
+export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>): void {
+  const remote = formatEndpoint(endpoints.remoteIp, endpoints.remotePort)
+  let failures = 0
+  let bannerSent = false
+  let authenticated: {cert: ParsedCert; login: string; osLogin: OsLogin} | undefined
+
+  const refuse = (ctx: AuthContext, login: string, reason: string, cert?: ParsedCert) => {
+    node.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {
+      user: cert?.keyId ?? '',
+      login,
+      success: false,
+      error: reason,
+      'addr.remote': remote,
+      server_id: node.hostUuid,
+      server_hostname: node.nodeName,
+    })
+    node.log.info(`Refused ${cert ? `user "${cert.keyId}"` : 'a client'} as "${login}" from ${remote}: ${reason}`)
+    if (!bannerSent) {
+      bannerSent = true
+      sendAuthBanner(client, `access denied to ${login} connecting to ${node.nodeName}`)
+    }
+    ctx.reject(['publickey'])
+    if (++failures >= MAX_AUTH_TRIES) client.end()
+  }
+
+  const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS)
+  grace.unref()
+  client.once('close', () => clearTimeout(grace))
+  client.on('error', (err) => node.log.debug(`connection from ${remote}: ${err.message}`))
+  client.on('authentication', (ctx) => {
+    if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
+    let result
+    try {
+      result = verifyUserCertAuth(ctx as unknown as PublicKeyAuthAttempt, {trustedUserCAs: node.userCAs(), clientAddress: endpoints.remoteIp})
+    } catch (err) {
+      if (!(err instanceof CertificateError)) node.log.warn(`checking a certificate from ${remote} failed: ${(err as Error).message}`)
+      return refuse(ctx, ctx.username, (err as Error).message, (err as CertificateError).cert)
+    }
+    if (!result.proven) return ctx.accept() // "go ahead and sign"; access is decided on the signed attempt
+    const cert = result.cert
+    decideLogin(node, cert, ctx.username).then(
+      (decision) => {
+        if (!decision.allowed) return refuse(ctx, ctx.username, decision.reason, cert)
+        authenticated = {cert, login: ctx.username, osLogin: decision.osLogin}
+        ctx.accept()
+      },
+      (err: Error) => refuse(ctx, ctx.username, `internal error: ${err.message}`, cert),
+    )
+  })
+
+  client.once('ready', () => {
+    clearTimeout(grace)
+    if (!authenticated) return client.end()
+    const {cert, login, osLogin} = authenticated
+    const conn: ConnectionContext = {
+      node,
+      client,
+      cert,
+      user: cert.keyId,
+      login,
+      osLogin,
+      endpoints,
+      eventFields: (): EventFields => ({
+        user: cert.keyId,
+        login,
+        server_id: node.hostUuid,
+        server_hostname: node.nodeName,
+        'addr.remote': remote,
+        'addr.local': formatEndpoint(endpoints.localIp, endpoints.localPort),
+      }),
+    }
+    node.log.debug(`User "${conn.user}" logged in as "${login}" from ${remote}.`)
+    const mine = new Set<SessionChannel>()
+    const forwards = new RemoteForwards(conn)
+    client.on('session', (accept) => {
+      const session = new SessionChannel(conn, accept(), sessions)
+      mine.add(session)
+    })
+    client.on('tcpip', (accept, reject, info) => handleDirectTcpip(conn, accept, reject, info))
+    client.on('request', (accept, reject, name, info) => forwards.handle(accept, reject, name, info as never))
+    client.on('openssh.streamlocal', (_accept, reject) => reject())
+    client.once('close', () => {
+      forwards.closeAll()
+      for (const session of mine) session.hangUp()
+      node.emit(EventName.ClientDisconnect, EventCode.ClientDisconnect, {...conn.eventFields(), reason: 'client disconnected'})
+    })
+  })
+}

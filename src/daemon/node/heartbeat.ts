@@ -1,0 +1,124 @@
+import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
+import {NotFoundError} from '../../lib/errors.js'
+import type {Logger} from '../../lib/log.js'
+
+// The node's presence (REFERENCE.md "Presence"): the whole record is announced (upsertNode) at
+// start, every ~5 minutes with jitter, and at once when something in it changes; in between a
+// keepalive every minute pushes the expiry. Auth being unreachable is retried with backoff and
+// logged once per outage; it never stops the node.
+
+export type NodeAnnouncement = Omit<NodeInfo, 'expires'>
+
+export interface HeartbeatTiming {
+  announceMs: number
+  keepAliveMs: number
+  /** First retry after a failure; doubles up to maxBackoffMs. */
+  minBackoffMs: number
+  maxBackoffMs: number
+}
+
+export const DEFAULT_HEARTBEAT_TIMING: HeartbeatTiming = {
+  announceMs: 5 * 60_000,
+  keepAliveMs: 60_000,
+  minBackoffMs: 1000,
+  maxBackoffMs: 60_000,
+}
+
+export class Heartbeat {
+  private timer: NodeJS.Timeout | undefined
+  private nextAnnounceAt = 0
+  private mustAnnounce = true
+  private backoffMs: number
+  private failing = false
+  private running: Promise<void> | undefined
+  private stopped = false
+
+  constructor(
+    private readonly api: AuthApi,
+    private readonly record: () => NodeAnnouncement,
+    private readonly log: Logger,
+    private readonly timing: HeartbeatTiming = DEFAULT_HEARTBEAT_TIMING,
+  ) {
+    this.backoffMs = timing.minBackoffMs
+  }
+
+  /** Announces once (waiting for it, never throwing), then keeps the record alive. */
+  async start(): Promise<void> {
+    await this.beat()
+  }
+
+  /** Something in the record changed: announce now. */
+  changed(): void {
+    this.mustAnnounce = true
+    if (this.stopped || this.running) return
+    this.clearTimer()
+    void this.beat()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.clearTimer()
+    await this.running?.catch(() => {})
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return
+    this.clearTimer()
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      void this.beat()
+    }, delayMs)
+    this.timer.unref()
+  }
+
+  private beat(): Promise<void> {
+    const run = this.beatOnce().finally(() => {
+      this.running = undefined
+      // A change that arrived while this beat was in flight still gets its announcement.
+      if (this.mustAnnounce && !this.failing && !this.stopped) this.schedule(0)
+    })
+    this.running = run
+    return run
+  }
+
+  private async beatOnce(): Promise<void> {
+    if (this.stopped) return
+    const announce = this.mustAnnounce || Date.now() >= this.nextAnnounceAt
+    try {
+      if (announce) {
+        this.mustAnnounce = false
+        await this.api.upsertNode(this.record())
+        this.nextAnnounceAt = Date.now() + jittered(this.timing.announceMs)
+      } else {
+        try {
+          await this.api.keepAliveNode(this.record().name)
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err
+          // The record expired (a long outage): announce it whole.
+          await this.api.upsertNode(this.record())
+          this.nextAnnounceAt = Date.now() + jittered(this.timing.announceMs)
+        }
+      }
+      if (this.failing) this.log.info('Heartbeat: the auth server is reachable again.')
+      this.failing = false
+      this.backoffMs = this.timing.minBackoffMs
+      this.schedule(Math.min(this.timing.keepAliveMs, Math.max(0, this.nextAnnounceAt - Date.now())))
+    } catch (err) {
+      if (announce) this.mustAnnounce = true
+      if (!this.failing) this.log.warn(`Heartbeat to the auth server failed: ${(err as Error).message}; retrying with backoff.`)
+      this.failing = true
+      this.schedule(this.backoffMs)
+      this.backoffMs = Math.min(this.backoffMs * 2, this.timing.maxBackoffMs)
+    }
+  }
+}
+
+/** ±20%, so that a fleet restarted together does not announce in lockstep. */
+function jittered(ms: number): number {
+  return Math.round(ms * (0.8 + Math.random() * 0.4))
+}

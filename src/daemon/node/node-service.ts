@@ -1,0 +1,164 @@
+import type {AuthApi} from '../../client/auth-api.js'
+import type {Identity} from '../../client/identity-file.js'
+import type {Logger} from '../../lib/log.js'
+import {productVersion} from '../../lib/version.js'
+import {nodeLabels} from '../../services/nodes.js'
+import {parseCert} from '../../sshca/index.js'
+import {connectToAuth} from '../common/auth-connection.js'
+import {readOrCreateHostUuid} from '../common/host-uuid.js'
+import {loadOrJoin} from '../common/join.js'
+import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
+import {formatHostPort, type CommandLabel, type HostPort} from '../config/index.js'
+import {AuditBuffer} from './audit-buffer.js'
+import {CommandLabels} from './command-labels.js'
+import type {NodeContext} from './context.js'
+import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
+import {isRoot, processUser} from './os-login.js'
+import {RoleCache} from './role-cache.js'
+import {NodeSshServer} from './ssh-server.js'
+
+// The node service (`teleport start --roles=node`): joins the cluster (or reuses its identity, or
+// is handed one by a process that runs auth too), serves SSH on its listen address with its host
+// certificate, announces itself to auth and keeps the announcement alive.
+
+export interface NodeServiceOptions {
+  dataDir: string
+  nodeName: string
+  /** ssh_service.listen_addr (default 0.0.0.0:3022). */
+  listen: HostPort
+  /** Static labels (ssh_service.labels, --labels). */
+  labels?: Record<string, string>
+  /** Command labels (ssh_service.commands). */
+  commands?: CommandLabel[]
+  log: Logger
+  /**
+   * How this node reaches the cluster. Either a ready connection (a process that runs auth too:
+   * a Node host identity and an AuthApi authenticated by it), or the join parameters (the
+   * identity in the data dir is reused when there is one, so the token is only needed once).
+   */
+  cluster: {identity: Identity; authApi: AuthApi} | {join: {authServers: HostPort[]; token?: string; caPins: string[]}}
+  /** The address announced to auth; default: the listen address (0.0.0.0 is filled in by auth with our IP). */
+  advertiseAddr?: HostPort
+  /** Tests shorten these. */
+  heartbeat?: Partial<HeartbeatTiming>
+}
+
+export interface RunningNodeService {
+  address: HostPort
+  hostUuid: string
+  /** Delivers queued audit events (tests use it before searching the audit log). */
+  flushAudit(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startNodeService(options: NodeServiceOptions): Promise<RunningNodeService> {
+  const log = options.log
+  let identity: {privateKey: string; certificate: string; hostCAs: string[]}
+  let hostUuid: string
+  let clusterName: string
+  let userCAs: string[]
+  let authApi: AuthApi
+  let joined: JoinedIdentity | undefined
+  const ownsApi = 'join' in options.cluster
+  if ('join' in options.cluster) {
+    hostUuid = readOrCreateHostUuid(options.dataDir)
+    joined = await loadOrJoin({...options.cluster.join, dataDir: options.dataDir, role: 'node', nodeName: options.nodeName, hostUuid, log})
+    identity = joined
+    clusterName = joined.clusterName
+    userCAs = joined.userCAs
+    authApi = connectToAuth(joined)
+  } else {
+    identity = options.cluster.identity
+    authApi = options.cluster.authApi
+    const cert = parseCert(identity.certificate)
+    hostUuid = cert.keyId
+    clusterName = cert.authority ?? ''
+    const cas = await authApi.getCAKeys()
+    clusterName ||= cas.clusterName
+    userCAs = cas.user
+  }
+
+  const audit = new AuditBuffer(authApi, log)
+  const roles = new RoleCache(authApi)
+  let heartbeat: Heartbeat | undefined
+  const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log)
+  const staticLabels = {...(options.labels ?? {})}
+  let hostCAs = identity.hostCAs
+  const node: NodeContext = {
+    hostUuid,
+    nodeName: options.nodeName,
+    clusterName,
+    userCAs: () => userCAs,
+    hostCAs: () => hostCAs,
+    labels: () => nodeLabels({labels: staticLabels, cmdLabels: commandLabels.snapshot()}),
+    roles,
+    emit: (name, code, fields) => audit.emit(name, code, fields),
+    log,
+  }
+
+  if (!isRoot()) {
+    log.warn(`Not running as root: sessions can only be started as "${processUser().name}"; other logins are refused.`)
+  }
+  const server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}})
+  let address: HostPort
+  try {
+    await commandLabels.start()
+    address = await server.listen(options.listen.host, options.listen.port)
+  } catch (err) {
+    commandLabels.stop()
+    if (ownsApi) await authApi.close().catch(() => {})
+    throw err
+  }
+  log.info(`Node service is starting on ${formatHostPort(address)}.`)
+
+  const advertised = options.advertiseAddr ?? address
+  heartbeat = new Heartbeat(
+    authApi,
+    () => ({
+      name: hostUuid,
+      hostname: options.nodeName,
+      addr: formatHostPort(advertised),
+      labels: staticLabels,
+      cmdLabels: commandLabels.snapshot(),
+      version: productVersion(),
+    }),
+    log,
+    {...DEFAULT_HEARTBEAT_TIMING, ...options.heartbeat},
+  )
+  // After each successful announcement, refresh the CAs (rotation) from auth.
+  const refreshCAs = async () => {
+    try {
+      const cas = await authApi.getCAKeys()
+      if (cas.user.length) userCAs = cas.user
+      if (cas.host.length) hostCAs = cas.host
+      if (joined && (cas.user.join('\n') !== joined.userCAs.join('\n') || cas.host.join('\n') !== joined.hostCAs.join('\n'))) {
+        joined = {...joined, userCAs: cas.user, hostCAs: cas.host}
+        saveJoinedIdentity(options.dataDir, 'node', joined)
+      }
+    } catch {
+      // auth unreachable: the CAs on hand stay in force
+    }
+  }
+  await heartbeat.start()
+  void refreshCAs()
+  const caTimer = setInterval(() => void refreshCAs(), 60_000)
+  caTimer.unref()
+
+  let closing: Promise<void> | undefined
+  return {
+    address,
+    hostUuid,
+    flushAudit: () => audit.idle(),
+    close() {
+      closing ??= (async () => {
+        clearInterval(caTimer)
+        commandLabels.stop()
+        await heartbeat?.stop()
+        await server.close()
+        await audit.close()
+        if (ownsApi) await authApi.close().catch(() => {})
+      })()
+      return closing
+    },
+  }
+}

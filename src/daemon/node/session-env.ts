@@ -1,0 +1,40 @@
+import {defaultPath, type OsLogin} from './os-login.js'
+import type {Endpoints} from './context.js'
+
+// A session's environment, built whole (nothing of the daemon's own environment leaks in):
+// the login environment sshd gives (HOME, USER, LOGNAME, SHELL, PATH, MAIL), the SSH_* variables,
+// TERM from the pty request, and the client's env requests that are allowed through.
+
+/** Client env requests accepted, as with sshd's AcceptEnv: TERM, LANG, LC_*, TELEPORT_*. */
+export function isAcceptedEnv(name: string): boolean {
+  return name === 'TERM' || name === 'LANG' || /^LC_[A-Z_]+$/.test(name) || /^TELEPORT_[A-Z0-9_]+$/.test(name)
+}
+
+export interface SessionEnvInput {
+  login: OsLogin
+  endpoints: Endpoints
+  /** Accepted env requests, in order. */
+  requested: Record<string, string>
+  term?: string
+  agentSocket?: string
+  originalCommand?: string
+}
+
+export function sessionEnv(input: SessionEnvInput): Record<string, string> {
+  const {login, endpoints: e} = input
+  const env: Record<string, string> = {
+    HOME: login.home,
+    USER: login.name,
+    LOGNAME: login.name,
+    SHELL: login.shell,
+    PATH: defaultPath(login),
+    MAIL: `/var/mail/${login.name}`,
+  }
+  for (const [key, value] of Object.entries(input.requested)) if (isAcceptedEnv(key)) env[key] = value
+  if (input.term) env.TERM = input.term
+  env.SSH_CLIENT = `${e.remoteIp} ${e.remotePort} ${e.localPort}`
+  env.SSH_CONNECTION = `${e.remoteIp} ${e.remotePort} ${e.localIp} ${e.localPort}`
+  if (input.agentSocket) env.SSH_AUTH_SOCK = input.agentSocket
+  if (input.originalCommand !== undefined) env.SSH_ORIGINAL_COMMAND = input.originalCommand
+  return env
+}

@@ -1,0 +1,105 @@
+import {createServer, type Server, type Socket} from 'node:net'
+import ssh2 from 'ssh2'
+import {UserError} from '../../lib/errors.js'
+import {certifiedHostKey} from '../../ssh/index.js'
+import {verifyPreamble} from '../common/proxy-preamble.js'
+import {formatHostPort} from '../config/index.js'
+import {handleConnection} from './connection.js'
+import {plainIp, type Endpoints, type NodeContext} from './context.js'
+import {readPreamble} from './preamble-reader.js'
+import type {SessionChannel} from './session.js'
+import {connectionSocket} from './ssh2-internals.js'
+
+// The node's SSH listener. Each TCP connection first gets a look for the proxy's signed preamble
+// (the real client address when the proxy relays); then ssh2 takes the socket. ssh2 presents the
+// node's host certificate (and the plain key to clients that do not ask for certificates).
+
+export interface NodeSshServerOptions {
+  node: NodeContext
+  hostKey: {privateKey: string; certificate: string}
+}
+
+export class NodeSshServer {
+  private readonly tcp: Server
+  private readonly ssh: ssh2.Server
+  private readonly sockets = new Set<Socket>()
+  private readonly endpoints = new WeakMap<object, Endpoints>()
+  readonly sessions = new Set<SessionChannel>()
+
+  constructor(private readonly options: NodeSshServerOptions) {
+    const {node} = options
+    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)], ident: 'Teleport'}, (client) => {
+      const socket = connectionSocket(client) as Socket
+      const endpoints = this.endpoints.get(socket)
+      if (!endpoints) return client.end()
+      handleConnection(node, client, endpoints, this.sessions)
+    })
+    this.ssh.on('error', (err: Error) => node.log.warn(`SSH server: ${err.message}`))
+    this.tcp = createServer((socket) => void this.onSocket(socket))
+  }
+
+  async listen(host: string, port: number): Promise<{host: string; port: number}> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, host, port))
+      this.tcp.once('error', onError)
+      this.tcp.listen(port, host, () => {
+        this.tcp.off('error', onError)
+        resolve()
+      })
+    })
+    this.tcp.on('error', (err) => this.options.node.log.warn(`SSH listener: ${err.message}`))
+    const address = this.tcp.address() as {address: string; port: number}
+    return {host, port: address.port}
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()))
+    for (const session of this.sessions) session.terminate()
+    for (const socket of this.sockets) socket.destroy()
+    await closed
+  }
+
+  private async onSocket(socket: Socket): Promise<void> {
+    const {node} = this.options
+    this.sockets.add(socket)
+    socket.once('close', () => this.sockets.delete(socket))
+    socket.on('error', () => {})
+    const endpoints: Endpoints = {
+      remoteIp: plainIp(socket.remoteAddress),
+      remotePort: socket.remotePort ?? 0,
+      localIp: plainIp(socket.localAddress),
+      localPort: socket.localPort ?? 0,
+    }
+    try {
+      const line = await readPreamble(socket)
+      if (line !== undefined) {
+        const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName})
+        const src = splitHostPort(vouched.src)
+        if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
+        endpoints.remoteIp = plainIp(src.host)
+        endpoints.remotePort = src.port
+      }
+    } catch (err) {
+      node.log.warn(`Closing a connection from ${socket.remoteAddress}: bad proxy preamble: ${(err as Error).message}`)
+      socket.destroy()
+      return
+    }
+    if (socket.destroyed) return
+    this.endpoints.set(socket, endpoints)
+    this.ssh.injectSocket(socket)
+  }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = formatHostPort({host, port})
+  if (err.code === 'EADDRINUSE') return new UserError(`cannot listen on ${where}: the address is already in use`, {hint: 'is sshd or another teleport using it? choose another with ssh_service.listen_addr'})
+  if (err.code === 'EACCES') return new UserError(`cannot listen on ${where}: permission denied`, {hint: 'ports below 1024 need root'})
+  if (err.code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${where}: no such address on this host`)
+  return err
+}
+
+function splitHostPort(text: string): {host: string; port: number} | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text)
+  if (!match) return undefined
+  return {host: match[1] ?? match[2] ?? '', port: Number(match[3])}
+}

@@ -1,0 +1,185 @@
+// Shared plumbing for the node service tests: an in-process auth service on a temp data dir, its
+// admin API, users with certificates written where OpenSSH finds them, a node, and OpenSSH
+// clients run against it. Everything started here is stopped by the handles' close().
+
+import {spawn} from 'node:child_process'
+import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {ApiClient} from '../../../src/api/client.js'
+import {AuthApi} from '../../../src/client/auth-api.js'
+import {readIdentityFile} from '../../../src/client/identity-file.js'
+import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import {dataDirPaths} from '../../../src/lib/data-dir.js'
+import type {Logger} from '../../../src/lib/log.js'
+import {generateKeyPair} from '../../../src/sshca/index.js'
+
+export const TIMEOUT_MS = 30_000
+export const CLUSTER = 'example.com'
+
+/** A Logger that keeps its lines (and prints them when NODE_TEST_LOG is set). */
+export function memoryLogger(component = 'NODE'): Logger & {lines: string[]} {
+  const lines: string[] = []
+  const make = (c: string): Logger => {
+    const emit = (severity: string) => (message: string) => {
+      const line = `${severity} [${c}] ${message}`
+      lines.push(line)
+      if (process.env.NODE_TEST_LOG) process.stderr.write(line + '\n')
+    }
+    return {debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), child: (name) => make(name)}
+  }
+  return Object.assign(make(component), {lines})
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `tp-node-${prefix}-`))
+}
+
+export interface TestCluster {
+  dataDir: string
+  service: RunningAuthService
+  admin: AuthApi
+  port: number
+  caPin: string
+  hostCA: string
+  close(): Promise<void>
+}
+
+export async function startCluster(): Promise<TestCluster> {
+  const dataDir = tempDir('auth')
+  const service = await startAuthService({
+    dataDir,
+    nodeName: 'auth-1',
+    clusterName: CLUSTER,
+    listen: {host: '127.0.0.1', port: 0},
+    secondFactor: 'otp',
+    staticTokens: [],
+    proxyPublicAddr: 'proxy.example.com:3080',
+    bcryptCost: 4,
+    log: () => {},
+  })
+  const identity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
+  const port = service.address.port
+  const admin = new AuthApi(new ApiClient({host: '127.0.0.1', port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
+  const ping = await admin.ping()
+  const cas = await admin.getCAKeys()
+  return {
+    dataDir,
+    service,
+    admin,
+    port,
+    caPin: ping.caPins[0]!,
+    hostCA: cas.host[0]!,
+    async close() {
+      await admin.close().catch(() => {})
+      await service.close().catch(() => {})
+      rmSync(dataDir, {recursive: true, force: true})
+    },
+  }
+}
+
+/** A Node host identity issued in-process, as a one-process cluster hands it to the node service. */
+export async function nodeIdentity(cluster: TestCluster, hostId: string, nodeName: string) {
+  const key = generateKeyPair()
+  const certificate = await cluster.service.auth.issueHostCert({hostId, nodeName, role: 'Node', publicKey: key.publicKey})
+  const identity = {privateKey: key.privateKey, certificate, hostCAs: await cluster.service.auth.caKeys('host')}
+  const authApi = new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
+  return {identity, authApi}
+}
+
+export interface UserKey {
+  /** Path of the private key; the certificate is beside it as <path>-cert.pub. */
+  keyPath: string
+  certPath: string
+  certificate: string
+  privateKey: string
+  publicKey: string
+}
+
+/** Writes a key (and its certificate when given) where `ssh -i` finds them. */
+export function writeUserKey(dir: string, name: string, key: {privateKey: string; publicKey: string}, certificate?: string): UserKey {
+  const keyPath = path.join(dir, name)
+  writeFileSync(keyPath, key.privateKey.endsWith('\n') ? key.privateKey : key.privateKey + '\n', {mode: 0o600})
+  chmodSync(keyPath, 0o600)
+  writeFileSync(`${keyPath}.pub`, key.publicKey.trim() + '\n')
+  const certPath = `${keyPath}-cert.pub`
+  if (certificate) writeFileSync(certPath, certificate.trim() + '\n')
+  return {keyPath, certPath, certificate: certificate ?? '', privateKey: key.privateKey, publicKey: key.publicKey}
+}
+
+/** A user certificate from auth for a fresh key, written to `dir`. */
+export async function userCert(cluster: TestCluster, dir: string, username: string, ttlMs = 3600_000): Promise<UserKey> {
+  const key = generateKeyPair()
+  const signed = await cluster.admin.signUserCert({username, publicKey: key.publicKey, ttlMs})
+  return writeUserKey(dir, username, key, signed.certificate)
+}
+
+export function knownHostsFile(dir: string, hostCA: string): string {
+  const file = path.join(dir, 'known_hosts')
+  writeFileSync(file, `@cert-authority * ${hostCA.trim().split(/\s+/).slice(0, 2).join(' ')}\n`)
+  return file
+}
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a program to completion (killed after TIMEOUT_MS). Never rejects for a non-zero exit. */
+export function run(cmd: string, args: string[], opts: {input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? TIMEOUT_MS)
+    child.once('error', (err) => {
+      clearTimeout(timer)
+      reject(err)
+    })
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({code, signal, stdout, stderr})
+    })
+    if (child.stdin) {
+      child.stdin.on('error', () => {})
+      child.stdin.end(opts.input)
+    }
+  })
+}
+
+/** OpenSSH options that use exactly this key + certificate and trust exactly this host CA. */
+export function sshOptions(key: UserKey, knownHosts: string, port: number): string[] {
+  return [
+    '-F', '/dev/null',
+    '-i', key.keyPath,
+    '-o', `CertificateFile=${key.certPath}`,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'IdentityAgent=none',
+    '-o', `UserKnownHostsFile=${knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes',
+    '-o', 'ConnectTimeout=20',
+    '-p', String(port),
+  ]
+}
+
+/** Waits until `check` returns a value (polling); rejects after TIMEOUT_MS. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  const deadline = Date.now() + TIMEOUT_MS
+  let lastError: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await check()
+      if (value !== undefined && value !== false) return value
+    } catch (err) {
+      lastError = err
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`)
+}
