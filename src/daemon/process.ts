@@ -1,9 +1,10 @@
-import type {TeleportConfig} from './config/index.js'
-import {formatHostPort} from './config/index.js'
-import {UserError} from '../lib/errors.js'
 import {createLogger, type Logger} from '../lib/log.js'
-import {startAuthService} from './auth/auth-service.js'
+import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
+import {localAccess} from './auth/local-access.js'
 import {prepareDataDir} from './common/data-dir.js'
+import {formatHostPort, type HostPort, type TeleportConfig} from './config/index.js'
+import {startNodeService} from './node/node-service.js'
+import {startProxyService} from './proxy/proxy-service.js'
 
 // The thin daemon: starts the configured services in one process, logs one line per service
 // with its address, and stops them all on SIGINT/SIGTERM.
@@ -15,8 +16,10 @@ export interface RunningService {
 
 export interface TeleportProcess {
   services: RunningService[]
-  /** The auth API address actually listened on (port 0 resolved). */
-  authAddress?: {host: string; port: number}
+  /** Addresses actually listened on (port 0 resolved). */
+  authAddress?: HostPort
+  proxyAddresses?: {web: HostPort; ssh: HostPort}
+  nodeAddress?: HostPort
   stop(): Promise<void>
 }
 
@@ -27,12 +30,6 @@ function proxyPublicAddr(config: TeleportConfig): string {
 }
 
 export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log)): Promise<TeleportProcess> {
-  const unavailable = config.roles.filter((role) => role !== 'auth')
-  if (unavailable.length) {
-    throw new UserError(`the ${unavailable.join(' and ')} service${unavailable.length > 1 ? 's are' : ' is'} not available in this version`, {
-      hint: 'run with --roles=auth',
-    })
-  }
   prepareDataDir(config.dataDir)
   const services: RunningService[] = []
   const process_: TeleportProcess = {
@@ -48,10 +45,12 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
       }
     },
   }
+  const join = {authServers: config.authServers, token: config.authToken, caPins: config.caPins}
   try {
+    let auth: RunningAuthService | undefined
     if (config.auth.enabled) {
       const authLog = log.child('AUTH')
-      const auth = await startAuthService({
+      auth = await startAuthService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
         clusterName: config.auth.clusterName,
@@ -61,11 +60,42 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         proxyPublicAddr: proxyPublicAddr(config),
         log: (line) => authLog.warn(line),
       })
-      services.push({name: 'Auth', close: () => auth.close()})
+      const running = auth
+      services.push({name: 'Auth', close: () => running.close()})
       process_.authAddress = auth.address
       authLog.info(`Auth service is starting on ${formatHostPort(auth.address)}, cluster "${config.auth.clusterName}", data dir ${config.dataDir}.`)
-      const pins = await auth.auth.caPins()
-      authLog.info(`CA pin: ${pins.join(',')}`)
+      authLog.info(`CA pin: ${(await auth.auth.caPins()).join(',')}`)
+    }
+    if (config.proxy.enabled) {
+      const access = auth ? await localAccess(auth, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Proxy', principals: config.proxy.publicAddrs.map((a) => a.host)}) : undefined
+      if (access) services.push({name: 'Proxy auth client', close: () => access.close()})
+      const proxy = await startProxyService({
+        dataDir: config.dataDir,
+        nodeName: config.nodename,
+        webListen: config.proxy.webListenAddr,
+        sshListen: config.proxy.sshListenAddr,
+        publicAddrs: config.proxy.publicAddrs,
+        httpsKeyPairs: config.proxy.httpsKeyPairs,
+        cluster: access ?? {join},
+        log: log.child('PROXY'),
+      })
+      services.push({name: 'Proxy', close: () => proxy.close()})
+      process_.proxyAddresses = {web: proxy.webAddress, ssh: proxy.sshAddress}
+    }
+    if (config.ssh.enabled) {
+      const access = auth ? await localAccess(auth, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Node'}) : undefined
+      if (access) services.push({name: 'Node auth client', close: () => access.close()})
+      const node = await startNodeService({
+        dataDir: config.dataDir,
+        nodeName: config.nodename,
+        listen: config.ssh.listenAddr,
+        labels: config.ssh.labels,
+        commands: config.ssh.commands,
+        cluster: access ? {identity: access.identity, authApi: access.authApi} : {join},
+        log: log.child('NODE'),
+      })
+      services.push({name: 'Node', close: () => node.close()})
+      process_.nodeAddress = node.address
     }
   } catch (err) {
     await process_.stop()

@@ -1,14 +1,12 @@
-import {existsSync} from 'node:fs'
 import {ApiServer} from '../../api/server.js'
 import {AUTH_SERVER_PRINCIPAL} from '../../api/server-trust.js'
 import {openBackend, type Backend} from '../../backend/index.js'
-import {readIdentityFile, writeIdentityFile, type Identity} from '../../client/identity-file.js'
 import {FileAuditLog, type AuditLog} from '../../events/index.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
 import {dataDirPaths} from '../../lib/data-dir.js'
 import type {SecondFactor} from '../../services/index.js'
-import {generateKeyPair, verifyCert} from '../../sshca/index.js'
+import {ensureHostIdentity} from '../common/host-identity.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {authApiRoutes} from './api-routes.js'
 import {AuthServer} from './auth-server.js'
@@ -57,13 +55,19 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
     })
     const hostUuid = readOrCreateHostUuid(config.dataDir)
     const hostCAs = await auth.caKeys('host')
-    const own = await ensureIdentity(paths.hostIdentity('auth'), hostCAs, clock, async (publicKey) =>
-      auth.issueHostCert({hostId: hostUuid, nodeName: config.nodeName, role: 'Auth', publicKey, principals: [AUTH_SERVER_PRINCIPAL, ...(config.publicAddrs ?? [])]}),
-    )
+    const own = await ensureHostIdentity(paths.hostIdentity('auth'), {
+      hostCAs,
+      now: clock.now(),
+      fits: (cert) => cert.hostRole === 'Auth' && cert.principals.includes(AUTH_SERVER_PRINCIPAL),
+      issue: (publicKey) => auth.issueHostCert({hostId: hostUuid, nodeName: config.nodeName, role: 'Auth', publicKey, principals: [AUTH_SERVER_PRINCIPAL, ...(config.publicAddrs ?? [])]}),
+    })
     // tctl's identity on this host: an Admin host certificate, readable by root only.
-    await ensureIdentity(paths.adminIdentity, hostCAs, clock, async (publicKey) =>
-      auth.issueHostCert({hostId: `admin.${hostUuid}`, nodeName: 'admin', role: 'Admin', publicKey}),
-    )
+    await ensureHostIdentity(paths.adminIdentity, {
+      hostCAs,
+      now: clock.now(),
+      fits: (cert) => cert.hostRole === 'Admin',
+      issue: (publicKey) => auth.issueHostCert({hostId: `admin.${hostUuid}`, nodeName: 'admin', role: 'Admin', publicKey}),
+    })
 
     const server = new ApiServer({
       hostKey: {privateKey: own.privateKey, certificate: own.certificate},
@@ -89,27 +93,4 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
     await backend.close().catch(() => {})
     throw err
   }
-}
-
-/** Reuses an identity file whose certificate is still signed by a current host CA; else issues anew. */
-async function ensureIdentity(file: string, hostCAs: string[], clock: Clock, issue: (publicKey: string) => Promise<string>): Promise<Identity> {
-  if (existsSync(file)) {
-    try {
-      const identity = readIdentityFile(file)
-      verifyCert(identity.cert, {type: 'host', trustedCAs: hostCAs, now: clock.now()})
-      if (sameKeys(identity.hostCAs, hostCAs)) return identity
-    } catch {
-      // unreadable, foreign or outdated: replace it below
-    }
-  }
-  const key = generateKeyPair()
-  const identity: Identity = {privateKey: key.privateKey, certificate: await issue(key.publicKey), hostCAs}
-  writeIdentityFile(file, identity)
-  return identity
-}
-
-/** Key lines compared by type and key only: comments differ between the store and the files. */
-function sameKeys(a: string[], b: string[]): boolean {
-  const norm = (keys: string[]) => keys.map((k) => k.trim().split(/\s+/).slice(0, 2).join(' ')).sort().join('\n')
-  return norm(a) === norm(b)
 }

@@ -8,7 +8,7 @@ import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi} from '../../../src/client/auth-api.js'
 import {readIdentityFile} from '../../../src/client/identity-file.js'
 import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
-import {localProxyAccess} from '../../../src/daemon/proxy/local-access.js'
+import {localAccess} from '../../../src/daemon/auth/local-access.js'
 import {startProxyService, type ProxyServiceOptions, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
 import {dataDirPaths} from '../../../src/lib/data-dir.js'
@@ -72,7 +72,7 @@ export async function startTestCluster(options: {secondFactor?: SecondFactor} = 
   const adminIdentity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
   const admin = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: adminIdentity, trust: {hostCAs: adminIdentity.hostCAs}}))
   // As the one-process cluster does: the auth server issues the proxy's identity in-process.
-  const access = await localProxyAccess(auth, {dataDir, nodeName: 'proxy-1'})
+  const access = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxyIdentity = {...access.identity, hostCAs: await auth.auth.caKeys('host')}
   const proxyApi = access.authApi
 

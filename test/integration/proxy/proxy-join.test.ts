@@ -6,7 +6,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
 import {readIdentityFile} from '../../../src/client/identity-file.js'
-import {localProxyAccess} from '../../../src/daemon/proxy/local-access.js'
+import {localAccess} from '../../../src/daemon/auth/local-access.js'
 import {startProxyService, type ProxyServiceOptions, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
 import {dataDirPaths} from '../../../src/lib/data-dir.js'
@@ -92,12 +92,12 @@ describe('proxy joining the cluster', {timeout: 120_000}, () => {
   })
 
   test('in one process with auth: the identity is issued locally, kept, and reissued when a public address is added', async () => {
-    const first = await localProxyAccess(cluster.auth, {dataDir: cluster.dataDir, nodeName: 'proxy-1'})
+    const first = await localAccess(cluster.auth, {role: 'Proxy', dataDir: cluster.dataDir, nodeName: 'proxy-1'})
     await first.close()
-    const again = await localProxyAccess(cluster.auth, {dataDir: cluster.dataDir, nodeName: 'proxy-1'})
+    const again = await localAccess(cluster.auth, {role: 'Proxy', dataDir: cluster.dataDir, nodeName: 'proxy-1'})
     await again.close()
     assert.equal(again.identity.certificate, first.identity.certificate)
-    const widened = await localProxyAccess(cluster.auth, {dataDir: cluster.dataDir, nodeName: 'proxy-1', publicAddrs: [{host: 'teleport.example.com', port: 443}]})
+    const widened = await localAccess(cluster.auth, {role: 'Proxy', dataDir: cluster.dataDir, nodeName: 'proxy-1', principals: ['teleport.example.com']})
     try {
       const cert = parseCert(widened.identity.certificate)
       assert.equal(cert.hostRole, 'Proxy')

@@ -1,0 +1,31 @@
+import {ApiClient} from '../../api/client.js'
+import {AuthApi} from '../../client/auth-api.js'
+import {dataDirPaths} from '../../lib/data-dir.js'
+import {ensureHostIdentity} from '../common/host-identity.js'
+import type {RunningAuthService} from './auth-service.js'
+
+// A proxy or node beside the auth service in one process (`--roles=auth,proxy,node`): no token;
+// auth issues the service's host identity directly (kept in <data_dir>/keys/<role>.identity and
+// reused while it fits), and the service talks to auth over the same API as a remote one would.
+
+export interface LocalAccess {
+  identity: {privateKey: string; certificate: string; hostCAs: string[]}
+  authApi: AuthApi
+  authAddress: {host: string; port: number}
+  /** Closes the auth API client made here. */
+  close(): Promise<void>
+}
+
+export async function localAccess(auth: RunningAuthService, options: {dataDir: string; nodeName: string; role: 'Proxy' | 'Node'; principals?: string[]}): Promise<LocalAccess> {
+  const hostCAs = await auth.auth.caKeys('host')
+  const principals = options.principals ?? []
+  const identity = await ensureHostIdentity(dataDirPaths(options.dataDir).hostIdentity(options.role === 'Proxy' ? 'proxy' : 'node'), {
+    hostCAs,
+    fits: (cert) => cert.hostRole === options.role && cert.keyId === auth.hostUuid && [options.nodeName, ...principals].every((p) => cert.principals.includes(p)),
+    issue: (publicKey) => auth.auth.issueHostCert({hostId: auth.hostUuid, nodeName: options.nodeName, role: options.role, publicKey, principals}),
+  })
+  const host = ['0.0.0.0', '::', ''].includes(auth.address.host) ? '127.0.0.1' : auth.address.host
+  const authAddress = {host, port: auth.address.port}
+  const authApi = new AuthApi(new ApiClient({host, port: authAddress.port, credentials: identity, trust: {hostCAs}}))
+  return {identity, authApi, authAddress, close: () => authApi.close()}
+}
