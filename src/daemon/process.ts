@@ -68,8 +68,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
     }
     if (config.proxy.enabled) {
       const access = auth ? await localAccess(auth, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Proxy', principals: config.proxy.publicAddrs.map((a) => a.host)}) : undefined
-      if (access) services.push({name: 'Proxy auth client', close: () => access.close()})
-      const proxy = await startProxyService({
+      const proxy = await closingOnFailure(access, () => startProxyService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
         webListen: config.proxy.webListenAddr,
@@ -78,14 +77,16 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         httpsKeyPairs: config.proxy.httpsKeyPairs,
         cluster: access ?? {join},
         log: log.child('PROXY'),
-      })
-      services.push({name: 'Proxy', close: () => proxy.close()})
+      }))
+      services.push({name: 'Proxy', close: async () => {
+        await proxy.close()
+        await access?.close()
+      }})
       process_.proxyAddresses = {web: proxy.webAddress, ssh: proxy.sshAddress}
     }
     if (config.ssh.enabled) {
       const access = auth ? await localAccess(auth, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Node'}) : undefined
-      if (access) services.push({name: 'Node auth client', close: () => access.close()})
-      const node = await startNodeService({
+      const node = await closingOnFailure(access, () => startNodeService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
         listen: config.ssh.listenAddr,
@@ -93,8 +94,11 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         commands: config.ssh.commands,
         cluster: access ? {identity: access.identity, authApi: access.authApi} : {join},
         log: log.child('NODE'),
-      })
-      services.push({name: 'Node', close: () => node.close()})
+      }))
+      services.push({name: 'Node', close: async () => {
+        await node.close()
+        await access?.close()
+      }})
       process_.nodeAddress = node.address
     }
   } catch (err) {
@@ -102,6 +106,16 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
     throw err
   }
   return process_
+}
+
+/** A service that fails to start closes the auth client made for it. */
+async function closingOnFailure<T>(access: {close(): Promise<void>} | undefined, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start()
+  } catch (err) {
+    await access?.close().catch(() => {})
+    throw err
+  }
 }
 
 /** Runs until SIGINT or SIGTERM, then stops cleanly. */
