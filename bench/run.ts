@@ -1,0 +1,132 @@
+// npm run bench: our proxy path against OpenSSH, measured in the same run on loopback, printed
+// as ratios (absolute times on a shared machine mean little; ratios within one run do).
+//
+//   throughput  1 GiB (BENCH_BYTES) piped through ssh to `cat > /dev/null`:
+//               direct OpenSSH ssh→sshd, OpenSSH ProxyJump through an OpenSSH bastion, and
+//               OpenSSH ssh with ProxyCommand="tsh proxy ssh" through our proxy to our node
+//   latency     connect and run `true` (BENCH_RUNS times, median) for the same three, and tsh ssh
+//   start-up    `tsh status` against `node -e 0`
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir, userInfo} from 'node:os'
+import path from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {FileKeyStore} from '../src/client/key-store.js'
+import {saveLogin} from '../src/client/profile.js'
+import {repoRoot} from '../test/helpers/cli.js'
+import {freePort, startTeleport} from '../test/helpers/daemon.js'
+import {startSshd} from '../test/interop/helpers.js'
+
+const BYTES = Number(process.env.BENCH_BYTES ?? 1024 ** 3)
+const RUNS = Number(process.env.BENCH_RUNS ?? 10)
+const LOGIN = userInfo().username
+const CLUSTER = 'bench.local'
+const NODE = 'benchnode'
+const tsh = path.join(repoRoot, 'bin', 'tsh')
+const tctl = path.join(repoRoot, 'bin', 'tctl')
+
+function must(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(cmd, args, {encoding: 'utf8', env: {...process.env, ...env}})
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  return r.stdout
+}
+
+function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn('bash', ['-c', command], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...env}})
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} exited ${code}: ${stderr}`))))
+  })
+}
+
+async function median(command: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < RUNS; i++) times.push(await timeShell(command, env))
+  times.sort((a, b) => a - b)
+  return times[Math.floor(times.length / 2)]
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
+const stops: Array<() => Promise<unknown>> = []
+try {
+  const [authPort, webPort, proxySshPort, nodePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+  const config = path.join(dir, 'teleport.yaml')
+  writeFileSync(config, [
+    'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir, 'data')}`,
+    'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
+    'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`,
+    'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
+  ].join('\n'))
+  const teleport = startTeleport(['-c', config])
+  stops.push(() => teleport.stop())
+  await teleport.waitForLog(/Node service is starting/)
+
+  // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
+  must(tctl, ['-c', config, 'users', 'add', 'bench', '--roles=access', `--logins=${LOGIN}`])
+  must(tctl, ['-c', config, 'auth', 'sign', '--user=bench', '--ttl=2h', `--out=${path.join(dir, 'bench')}`])
+  must(tctl, ['-c', config, 'auth', 'sign', '--host=localhost,127.0.0.1', `--out=${path.join(dir, 'host')}`])
+  const userCA = must(tctl, ['-c', config, 'auth', 'export', '--type=user']).split('\n').filter(Boolean)
+  const hostCALine = must(tctl, ['-c', config, 'auth', 'export', '--type=host']).trim()
+  const hostCAs = hostCALine.split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(' '))
+  const home = path.join(dir, 'tsh')
+  saveLogin(new FileKeyStore(home), {
+    profile: {webProxyAddr: `127.0.0.1:${webPort}`, sshProxyAddr: `127.0.0.1:${proxySshPort}`, user: 'bench', cluster: CLUSTER, authType: 'local', forwardPorts: [], dynamicForwardPorts: []},
+    privateKey: readFileSync(path.join(dir, 'bench'), 'utf8'),
+    publicKey: readFileSync(path.join(dir, 'bench.pub'), 'utf8'),
+    certificate: readFileSync(path.join(dir, 'bench-cert.pub'), 'utf8'),
+    hostCAs,
+  })
+
+  const target = await startSshd({dir, trustedUserCAKeys: userCA, hostKeyPath: path.join(dir, 'host'), hostCertPath: path.join(dir, 'host-cert.pub')})
+  stops.push(() => target.stop())
+  const bastionDir = path.join(dir, 'bastion')
+  mkdirSync(bastionDir)
+  const bastion = await startSshd({dir: bastionDir, trustedUserCAKeys: userCA, hostKeyPath: path.join(dir, 'host'), hostCertPath: path.join(dir, 'host-cert.pub')})
+  stops.push(() => bastion.stop())
+
+  // One ssh_config for all OpenSSH runs, so ProxyJump's inner ssh gets the same settings.
+  const sshConfig = path.join(dir, 'ssh_config')
+  writeFileSync(path.join(dir, 'known_hosts'), hostCALine + '\n')
+  writeFileSync(sshConfig, [
+    'Host *',
+    '  BatchMode yes', '  StrictHostKeyChecking yes', `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`, '  GlobalKnownHostsFile /dev/null',
+    `  IdentityFile ${path.join(dir, 'bench')}`, `  CertificateFile ${path.join(dir, 'bench-cert.pub')}`, '  IdentitiesOnly yes', '  IdentityAgent none',
+    `  User ${LOGIN}`, '  LogLevel ERROR', '',
+  ].join('\n'))
+  const env = {TELEPORT_HOME: home}
+  const ssh = `ssh -F ${sshConfig}`
+  const paths = {
+    'OpenSSH direct': `${ssh} -p ${target.port} 127.0.0.1`,
+    'OpenSSH ProxyJump': `${ssh} -J 127.0.0.1:${bastion.port} -p ${target.port} 127.0.0.1`,
+    'tsh proxy ssh': `${ssh} -o ProxyCommand="${tsh} proxy ssh --proxy=127.0.0.1:${webPort} --cluster=${CLUSTER} %r@%h:%p" -p ${nodePort} ${NODE}`,
+  }
+
+  const throughput: Record<string, number> = {}
+  for (const [name, command] of Object.entries(paths)) {
+    const ms = await timeShell(`head -c ${BYTES} /dev/zero | ${command} 'cat > /dev/null'`, env)
+    throughput[name] = BYTES / 1024 ** 2 / (ms / 1000)
+  }
+  const latency: Record<string, number> = {}
+  for (const [name, command] of Object.entries(paths)) latency[name] = await median(`${command} true`, env)
+  latency['tsh ssh'] = await median(`${tsh} ssh ${LOGIN}@${NODE} true`, env)
+  const startup = {tsh: await median(`${tsh} status`, env), node: await median(`node -e 0`, env)}
+
+  const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(44)} ${value}\n`)
+  process.stdout.write(`\nThroughput (${(BYTES / 1024 ** 2).toFixed(0)} MiB through ssh to cat > /dev/null)\n`)
+  for (const [name, mbs] of Object.entries(throughput)) line(name, `${mbs.toFixed(1)} MiB/s`)
+  line('ratio tsh proxy ssh / ProxyJump (target >= 2)', (throughput['tsh proxy ssh'] / throughput['OpenSSH ProxyJump']).toFixed(2))
+  line('ratio tsh proxy ssh / direct', (throughput['tsh proxy ssh'] / throughput['OpenSSH direct']).toFixed(2))
+  process.stdout.write(`\nConnect and run true (median of ${RUNS})\n`)
+  for (const [name, ms] of Object.entries(latency)) line(name, `${ms.toFixed(0)} ms`)
+  line('ratio tsh proxy ssh / ProxyJump (target <= 1)', (latency['tsh proxy ssh'] / latency['OpenSSH ProxyJump']).toFixed(2))
+  line('ratio tsh ssh / ProxyJump', (latency['tsh ssh'] / latency['OpenSSH ProxyJump']).toFixed(2))
+  process.stdout.write(`\nStart-up (median of ${RUNS})\n`)
+  line('tsh status', `${startup.tsh.toFixed(0)} ms`)
+  line('node -e 0', `${startup.node.toFixed(0)} ms`)
+  line('ratio tsh status / node -e 0 (target <= 2.5)', (startup.tsh / startup.node).toFixed(2))
+} finally {
+  for (const stop of stops.reverse()) await stop().catch(() => {})
+  rmSync(dir, {recursive: true, force: true})
+}
