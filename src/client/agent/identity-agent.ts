@@ -1,0 +1,94 @@
+import {createPublicKey} from 'node:crypto'
+import {loadPrivateKey} from '../../sshca/private-key.js'
+import {blobFromKeyObject} from '../../sshca/public-key.js'
+import {signSsh} from '../../sshca/signature.js'
+import {UserError} from '../../lib/errors.js'
+import {currentProfileName, loadCurrentIdentity, loadProfile, type ClientIdentity} from '../profile.js'
+import {serveAgent, type Keyring} from './server.js'
+import {agentComment} from './teleport-keys.js'
+
+// What `tsh agent` runs: an agent socket holding the logged-in identity (the certificate, as
+// `ssh-add -l` shows it), reloaded when a new login replaces the certificate, and shut down
+// when the certificate expires or the user logs out.
+
+export function identityKeyring(identity: ClientIdentity): Keyring {
+  if (!identity.privateKey) throw new UserError('the private key is not on disk (logged in with --add-keys-to-agent=only), so tsh agent cannot serve it')
+  const key = loadPrivateKey(identity.privateKey)
+  const certBlob = identity.cert.blob
+  const keyBlob = blobFromKeyObject(createPublicKey(key))
+  const comment = agentComment(identity.profile.user)
+  return {
+    identities: () => [{blob: certBlob, comment}],
+    sign: (blob, data) => (blob.equals(certBlob) || blob.equals(keyBlob) ? signSsh(key, data) : undefined),
+  }
+}
+
+export interface IdentityAgent {
+  socketPath: string
+  /** Proxy host and user served. */
+  profileName: string
+  user: string
+  /** Resolves with why the agent stopped ("logged out", "certificate expired", "stopped"). */
+  done: Promise<string>
+  close(): Promise<void>
+}
+
+export interface IdentityAgentOptions {
+  socketPath: string
+  home: string
+  /** Default: the current profile at start. */
+  proxy?: string
+  user?: string
+  /** How often to look at the files; the expiry itself has its own timer. */
+  pollMs?: number
+  log?: (line: string) => void
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export async function startIdentityAgent(opts: IdentityAgentOptions): Promise<IdentityAgent> {
+  const profileName = opts.proxy ?? currentProfileName(opts.home)
+  const user = opts.user ?? loadProfile(profileName, opts.home).user
+  const load = () => loadCurrentIdentity({home: opts.home, proxy: profileName, user})
+  let identity = load()
+  let keyring = identityKeyring(identity)
+  const server = await serveAgent(opts.socketPath, {identities: () => keyring.identities(), sign: (b, d, f) => keyring.sign(b, d, f)})
+
+  let finish!: (reason: string) => void
+  const done = new Promise<string>((resolve) => (finish = resolve))
+  let stopped = false
+  let expiryTimer: NodeJS.Timeout | undefined
+  const stop = async (reason: string) => {
+    if (stopped) return
+    stopped = true
+    clearInterval(poller)
+    clearTimeout(expiryTimer)
+    opts.log?.(`tsh agent stopping: ${reason}`)
+    await server.close()
+    finish(reason)
+  }
+  const armExpiry = () => {
+    clearTimeout(expiryTimer)
+    const until = identity.cert.validBefore
+    if (!until) return
+    const ms = until.getTime() - Date.now()
+    expiryTimer = setTimeout(check, Math.min(Math.max(ms, 0) + 50, MAX_TIMER_MS))
+  }
+  function check(): void {
+    if (stopped) return
+    try {
+      const next = load()
+      if (next.certificate !== identity.certificate || next.privateKey !== identity.privateKey) {
+        identity = next
+        keyring = identityKeyring(next)
+        armExpiry()
+        opts.log?.('tsh agent: loaded the new certificate')
+      }
+    } catch (err) {
+      void stop(/expired/.test((err as Error).message) ? 'certificate expired' : 'logged out')
+    }
+  }
+  const poller = setInterval(check, opts.pollMs ?? 1000)
+  armExpiry()
+  return {socketPath: server.socketPath, profileName: profileName!, user, done, close: () => stop('stopped')}
+}

@@ -1,0 +1,82 @@
+import {chmodSync, rmSync} from 'node:fs'
+import net from 'node:net'
+import {
+  MessageReader,
+  SSH2_AGENTC_REQUEST_IDENTITIES,
+  SSH2_AGENTC_SIGN_REQUEST,
+  SSH_AGENT_FAILURE,
+  decodeSignRequest,
+  encodeIdentitiesAnswer,
+  encodeSignResponse,
+  frame,
+  type AgentIdentity,
+} from './protocol.js'
+
+// An ssh-agent socket served from a keyring in memory: lists identities and signs with them.
+// Adding, removing, locking and extensions are refused (SSH_AGENT_FAILURE), and no request can
+// read a private key back out: the protocol has no such message.
+
+export interface Keyring {
+  identities(): AgentIdentity[]
+  /** The SSH signature blob, or undefined when the blob is not one of ours. */
+  sign(blob: Buffer, data: Buffer, flags: number): Buffer | undefined
+}
+
+export interface AgentServer {
+  socketPath: string
+  close(): Promise<void>
+}
+
+export async function serveAgent(socketPath: string, keyring: Keyring): Promise<AgentServer> {
+  const connections = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    connections.add(socket)
+    socket.on('close', () => connections.delete(socket))
+    socket.on('error', () => socket.destroy())
+    const reader = new MessageReader()
+    socket.on('data', (chunk: Buffer) => {
+      let messages
+      try {
+        messages = reader.push(chunk)
+      } catch {
+        socket.destroy()
+        return
+      }
+      for (const m of messages) socket.write(answer(keyring, m.type, m.body))
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(socketPath, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  // The directory is 0700 already; the socket itself is for its owner only as well.
+  chmodSync(socketPath, 0o600)
+  return {
+    socketPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of connections) c.destroy()
+        server.close(() => {
+          rmSync(socketPath, {force: true})
+          resolve()
+        })
+      }),
+  }
+}
+
+function answer(keyring: Keyring, type: number, body: Buffer): Buffer {
+  try {
+    if (type === SSH2_AGENTC_REQUEST_IDENTITIES) return encodeIdentitiesAnswer(keyring.identities())
+    if (type === SSH2_AGENTC_SIGN_REQUEST) {
+      const {blob, data, flags} = decodeSignRequest(body)
+      const signature = keyring.sign(blob, data, flags)
+      if (signature) return encodeSignResponse(signature)
+    }
+  } catch {
+    // a malformed request gets a failure, like any other refusal
+  }
+  return frame(SSH_AGENT_FAILURE)
+}

@@ -1,0 +1,301 @@
+import {chmodSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import path from 'node:path'
+import {writeFileAtomic} from '../lib/atomic-write.js'
+import {UserError} from '../lib/errors.js'
+import {hostCAsOf, mergeKnownHosts} from './known-hosts.js'
+import {profileFromYaml, profileToYaml, type Profile} from './profile-file.js'
+import {proxyHostOf} from './proxy-addr.js'
+
+// The client's key store: profiles, keys, certificates and trusted host CAs, in the ~/.tsh
+// layout Teleport uses (so OpenSSH can be pointed at the same files by `tsh config`):
+//
+//   current-profile                               name (proxy host) of the active profile
+//   <proxy-host>.yaml                             the profile
+//   known_hosts                                   @cert-authority lines per cluster
+//   keys/<proxy-host>/<user>                      private key (OpenSSH PEM)
+//   keys/<proxy-host>/<user>.pub                  its public key
+//   keys/<proxy-host>/<user>-ssh/<cluster>-cert.pub   the user certificate
+//
+// FileKeyStore keeps them on disk (dirs 0700, files 0600, every write atomic); MemoryKeyStore
+// is its twin for unit tests. Both compute the same paths.
+
+export interface StoredKey {
+  /** Absent when the key lives only in the SSH agent (--add-keys-to-agent=only). */
+  privateKey?: string
+  publicKey: string
+  certificate?: string
+}
+
+export interface KeyPaths {
+  /** keys/<proxy-host> */
+  proxyKeysDir: string
+  keyPath: string
+  publicKeyPath: string
+  certDir: string
+  certPath: string
+  knownHostsPath: string
+  profilePath: string
+}
+
+export interface KeyStore {
+  /** The tsh home (~/.tsh or $TELEPORT_HOME). */
+  readonly home: string
+  paths(proxyHost: string, user: string, cluster: string): KeyPaths
+
+  currentProfile(): string | undefined
+  setCurrentProfile(name: string | undefined): void
+  /** Proxy hosts that have a profile, sorted. */
+  profileNames(): string[]
+  readProfile(name: string): Profile | undefined
+  /** Saved under the proxy host of profile.webProxyAddr. */
+  writeProfile(profile: Profile): void
+  deleteProfile(name: string): void
+
+  /** Users with keys under a proxy, sorted. */
+  users(proxyHost: string): string[]
+  readKey(proxyHost: string, user: string, cluster: string): StoredKey | undefined
+  writeKey(proxyHost: string, user: string, cluster: string, key: StoredKey & {certificate: string}): void
+  /** Removes one user's key, public key and certificates. */
+  deleteKey(proxyHost: string, user: string): void
+  /** Removes every key under the proxy. */
+  deleteProxyKeys(proxyHost: string): void
+  /** Removes the whole keys directory. */
+  deleteAllKeys(): void
+
+  readKnownHosts(): string
+  /** Replaces the cluster's @cert-authority lines with these CA keys. */
+  trustHostCAs(proxyHost: string, cluster: string, caKeys: string[]): void
+  hostCAs(cluster: string): string[]
+}
+
+/** Names become path segments: refuse anything that could climb out of the store. */
+function segment(name: string, what: string): string {
+  if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new UserError(`invalid ${what} "${name}"`)
+  return name
+}
+
+export function keyPathsIn(home: string, proxyHost: string, user: string, cluster: string): KeyPaths {
+  const proxyKeysDir = path.join(home, 'keys', segment(proxyHost, 'proxy host'))
+  const keyPath = path.join(proxyKeysDir, segment(user, 'user name'))
+  const certDir = `${keyPath}-ssh`
+  return {
+    proxyKeysDir,
+    keyPath,
+    publicKeyPath: `${keyPath}.pub`,
+    certDir,
+    certPath: path.join(certDir, `${segment(cluster || proxyHost, 'cluster name')}-cert.pub`),
+    knownHostsPath: path.join(home, 'known_hosts'),
+    profilePath: path.join(home, `${proxyHost}.yaml`),
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
+    throw err
+  }
+}
+
+function badProfile(file: string, err: unknown): UserError {
+  return new UserError(`${file} is not a valid tsh profile: ${(err as Error).message}`, {hint: 'remove it, or run "tsh logout" and log in again'})
+}
+
+export class FileKeyStore implements KeyStore {
+  constructor(readonly home: string) {}
+
+  paths(proxyHost: string, user: string, cluster: string): KeyPaths {
+    return keyPathsIn(this.home, proxyHost, user, cluster)
+  }
+
+  /** mkdir -p, and 0700 on every directory from `dir` up to the home (a pre-existing 0755 ~/.tsh is tightened). */
+  private ensureDir(dir: string): void {
+    mkdirSync(dir, {recursive: true, mode: 0o700})
+    for (let d = dir; d === this.home || d.startsWith(this.home + path.sep); d = path.dirname(d)) {
+      chmodSync(d, 0o700)
+      if (d === this.home) break
+    }
+  }
+
+  private write(file: string, data: string): void {
+    this.ensureDir(path.dirname(file))
+    writeFileAtomic(file, data, 0o600)
+  }
+
+  currentProfile(): string | undefined {
+    const name = readText(path.join(this.home, 'current-profile'))?.trim()
+    return name || undefined
+  }
+
+  setCurrentProfile(name: string | undefined): void {
+    const file = path.join(this.home, 'current-profile')
+    if (name === undefined) rmSync(file, {force: true})
+    else this.write(file, `${segment(name, 'profile name')}\n`)
+  }
+
+  profileNames(): string[] {
+    let entries: string[]
+    try {
+      entries = readdirSync(this.home)
+    } catch {
+      return []
+    }
+    return entries.filter((f) => f.endsWith('.yaml') && !f.startsWith('.')).map((f) => f.slice(0, -'.yaml'.length)).sort()
+  }
+
+  readProfile(name: string): Profile | undefined {
+    const file = path.join(this.home, `${segment(name, 'profile name')}.yaml`)
+    const text = readText(file)
+    if (text === undefined) return undefined
+    try {
+      return profileFromYaml(text)
+    } catch (err) {
+      throw badProfile(file, err)
+    }
+  }
+
+  writeProfile(profile: Profile): void {
+    const name = segment(proxyHostOf(profile.webProxyAddr), 'proxy host')
+    this.write(path.join(this.home, `${name}.yaml`), profileToYaml(profile))
+  }
+
+  deleteProfile(name: string): void {
+    rmSync(path.join(this.home, `${segment(name, 'profile name')}.yaml`), {force: true})
+  }
+
+  users(proxyHost: string): string[] {
+    let entries: string[]
+    try {
+      entries = readdirSync(path.join(this.home, 'keys', segment(proxyHost, 'proxy host')))
+    } catch {
+      return []
+    }
+    return entries.filter((f) => f.endsWith('.pub') && !f.startsWith('.')).map((f) => f.slice(0, -'.pub'.length)).sort()
+  }
+
+  readKey(proxyHost: string, user: string, cluster: string): StoredKey | undefined {
+    const p = this.paths(proxyHost, user, cluster)
+    const publicKey = readText(p.publicKeyPath)
+    if (publicKey === undefined) return undefined
+    const key: StoredKey = {publicKey: publicKey.trim()}
+    const privateKey = readText(p.keyPath)
+    if (privateKey !== undefined) key.privateKey = privateKey
+    const certificate = readText(p.certPath)
+    if (certificate !== undefined) key.certificate = certificate.trim()
+    return key
+  }
+
+  writeKey(proxyHost: string, user: string, cluster: string, key: StoredKey & {certificate: string}): void {
+    const p = this.paths(proxyHost, user, cluster)
+    // Private key first, certificate last: a reader that finds the new certificate finds its key.
+    if (key.privateKey !== undefined) this.write(p.keyPath, key.privateKey.endsWith('\n') ? key.privateKey : `${key.privateKey}\n`)
+    else rmSync(p.keyPath, {force: true})
+    this.write(p.publicKeyPath, `${key.publicKey.trim()}\n`)
+    this.write(p.certPath, `${key.certificate.trim()}\n`)
+  }
+
+  deleteKey(proxyHost: string, user: string): void {
+    const p = this.paths(proxyHost, user, proxyHost)
+    rmSync(p.keyPath, {force: true})
+    rmSync(p.publicKeyPath, {force: true})
+    rmSync(p.certDir, {recursive: true, force: true})
+    try {
+      if (readdirSync(p.proxyKeysDir).length === 0) rmSync(p.proxyKeysDir, {recursive: true, force: true})
+    } catch {
+      // already gone
+    }
+  }
+
+  deleteProxyKeys(proxyHost: string): void {
+    rmSync(path.join(this.home, 'keys', segment(proxyHost, 'proxy host')), {recursive: true, force: true})
+  }
+
+  deleteAllKeys(): void {
+    rmSync(path.join(this.home, 'keys'), {recursive: true, force: true})
+  }
+
+  readKnownHosts(): string {
+    return readText(path.join(this.home, 'known_hosts')) ?? ''
+  }
+
+  trustHostCAs(proxyHost: string, cluster: string, caKeys: string[]): void {
+    this.write(path.join(this.home, 'known_hosts'), mergeKnownHosts(this.readKnownHosts(), proxyHost, cluster, caKeys))
+  }
+
+  hostCAs(cluster: string): string[] {
+    return hostCAsOf(this.readKnownHosts(), cluster)
+  }
+}
+
+/** The in-memory twin of FileKeyStore, for tests only. */
+export class MemoryKeyStore implements KeyStore {
+  private current: string | undefined
+  private readonly profiles = new Map<string, Profile>()
+  /** "<proxyHost>/<user>" -> key without certificates; certificates by cluster. */
+  private readonly keys = new Map<string, {privateKey?: string; publicKey: string; certs: Map<string, string>}>()
+  private knownHosts = ''
+
+  constructor(readonly home = '/memory/.tsh') {}
+
+  paths(proxyHost: string, user: string, cluster: string): KeyPaths {
+    return keyPathsIn(this.home, proxyHost, user, cluster)
+  }
+  currentProfile(): string | undefined {
+    return this.current
+  }
+  setCurrentProfile(name: string | undefined): void {
+    this.current = name === undefined ? undefined : segment(name, 'profile name')
+  }
+  profileNames(): string[] {
+    return [...this.profiles.keys()].sort()
+  }
+  readProfile(name: string): Profile | undefined {
+    const p = this.profiles.get(name)
+    return p && structuredClone(p)
+  }
+  writeProfile(profile: Profile): void {
+    this.profiles.set(segment(proxyHostOf(profile.webProxyAddr), 'proxy host'), structuredClone(profile))
+  }
+  deleteProfile(name: string): void {
+    this.profiles.delete(name)
+  }
+  users(proxyHost: string): string[] {
+    return [...this.keys.keys()].filter((k) => k.startsWith(`${proxyHost}/`)).map((k) => k.slice(proxyHost.length + 1)).sort()
+  }
+  readKey(proxyHost: string, user: string, cluster: string): StoredKey | undefined {
+    this.paths(proxyHost, user, cluster) // the same name checks as the file store
+    const entry = this.keys.get(`${proxyHost}/${user}`)
+    if (!entry) return undefined
+    const key: StoredKey = {publicKey: entry.publicKey}
+    if (entry.privateKey !== undefined) key.privateKey = entry.privateKey
+    const cert = entry.certs.get(cluster || proxyHost)
+    if (cert !== undefined) key.certificate = cert
+    return key
+  }
+  writeKey(proxyHost: string, user: string, cluster: string, key: StoredKey & {certificate: string}): void {
+    this.paths(proxyHost, user, cluster)
+    const id = `${proxyHost}/${user}`
+    const certs = this.keys.get(id)?.certs ?? new Map<string, string>()
+    certs.set(cluster || proxyHost, key.certificate.trim())
+    this.keys.set(id, {...(key.privateKey !== undefined ? {privateKey: key.privateKey} : {}), publicKey: key.publicKey.trim(), certs})
+  }
+  deleteKey(proxyHost: string, user: string): void {
+    this.keys.delete(`${proxyHost}/${user}`)
+  }
+  deleteProxyKeys(proxyHost: string): void {
+    for (const id of [...this.keys.keys()]) if (id.startsWith(`${proxyHost}/`)) this.keys.delete(id)
+  }
+  deleteAllKeys(): void {
+    this.keys.clear()
+  }
+  readKnownHosts(): string {
+    return this.knownHosts
+  }
+  trustHostCAs(proxyHost: string, cluster: string, caKeys: string[]): void {
+    this.knownHosts = mergeKnownHosts(this.knownHosts, proxyHost, cluster, caKeys)
+  }
+  hostCAs(cluster: string): string[] {
+    return hostCAsOf(this.knownHosts, cluster)
+  }
+}

@@ -1,0 +1,187 @@
+import os from 'node:os'
+import {UsageError, UserError} from '../lib/errors.js'
+import {parseCert} from '../sshca/parse.js'
+import {generateKeyPair} from '../sshca/private-key.js'
+import {parsePublicKeyLine} from '../sshca/public-key.js'
+import {addToAgent, planAgent, type AddKeysMode} from './agent/teleport-keys.js'
+import type {KeyStore} from './key-store.js'
+import {isExpired, saveLogin, type Profile} from './profile.js'
+import {normalizeWebProxyAddr, proxyHostOf} from './proxy-addr.js'
+import {WebClient, sshProxyAddrFromPing, type WebPing} from './web-client.js'
+
+// `tsh login`: ping the proxy, make a key pair here (the private key never leaves this machine),
+// ask for the password and OTP code on the terminal, trade them and the public key for a
+// certificate, then store key + certificate + host CAs + profile and load the agent.
+
+/** Asks the user; only exists when there is a terminal to ask on. */
+export interface Prompter {
+  password(message: string): Promise<string>
+  otp(message: string): Promise<string>
+}
+
+export interface LoginOptions {
+  store: KeyStore
+  proxy?: string
+  user?: string
+  ttlMinutes?: number
+  insecure?: boolean
+  authType?: string
+  addKeysToAgent: AddKeysMode
+  /** Undefined without a TTY: the login then fails saying so. */
+  prompter?: Prompter
+  warn: (line: string) => void
+  debug: (line: string) => void
+  env?: NodeJS.ProcessEnv
+  now?: () => Date
+  /** Tests: trusted CA certificates for the proxy instead of the system's. */
+  ca?: string[]
+}
+
+export type LoginOutcome = {kind: 'already-logged-in'; profile: Profile} | {kind: 'logged-in'; profile: Profile; agent: 'added' | 'skipped' | 'failed'}
+
+export const DEFAULT_TTL_MINUTES = 12 * 60
+const NANOS_PER_MINUTE = 60_000_000_000
+
+export function osUser(env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return env.USER || env.LOGNAME || 'root'
+  }
+}
+
+/** Which second-factor prompt the cluster's setting needs. */
+export function otpRequirement(secondFactor: string): 'required' | 'optional' | 'none' {
+  switch (secondFactor) {
+    case 'off':
+    case '':
+      return 'none'
+    case 'otp':
+    case 'on':
+      return 'required'
+    case 'optional':
+      return 'optional'
+    default:
+      throw new UserError(`the cluster asks for second factor "${secondFactor}", which this tsh does not support`, {hint: 'supported: otp, on, optional, off'})
+  }
+}
+
+export async function login(opts: LoginOptions): Promise<LoginOutcome> {
+  const env = opts.env ?? process.env
+  const now = opts.now ?? (() => new Date())
+  const {store} = opts
+  const currentName = store.currentProfile()
+  const current = currentName ? store.readProfile(currentName) : undefined
+  const proxyInput = opts.proxy ?? current?.webProxyAddr
+  if (!proxyInput) throw new UsageError('--proxy is required: there is no current profile to log in again to', {hint: 'tsh login --proxy=proxy.example.com:3080'})
+  const webProxyAddr = normalizeWebProxyAddr(proxyInput)
+  const proxyHost = proxyHostOf(webProxyAddr)
+  const existing = store.readProfile(proxyHost)
+  const user = opts.user ?? existing?.user ?? osUser(env)
+
+  // A valid login for this proxy and user: show it, ask nothing.
+  if (existing && existing.user === user && existing.webProxyAddr === webProxyAddr && opts.ttlMinutes === undefined) {
+    const key = store.readKey(proxyHost, user, existing.cluster)
+    if (key?.certificate) {
+      let valid = false
+      try {
+        valid = !isExpired(parseCert(key.certificate), now())
+      } catch {
+        // unreadable: log in again
+      }
+      if (valid) {
+        store.setCurrentProfile(proxyHost)
+        return {kind: 'already-logged-in', profile: existing}
+      }
+    }
+  }
+
+  const authType = opts.authType ?? 'local'
+  if (authType !== 'local') throw new UsageError(`--auth=${authType} is not supported`, {hint: 'use --auth=local (password and OTP)'})
+  const agentPlan = planAgent(opts.addKeysToAgent, env)
+  if (opts.addKeysToAgent === 'only' && !agentPlan.use) {
+    throw new UserError(`--add-keys-to-agent=only needs a running SSH agent: ${agentPlan.reason}`, {hint: 'start one with eval "$(ssh-agent)", or use --add-keys-to-agent=auto'})
+  }
+  if (opts.ttlMinutes !== undefined && (!Number.isInteger(opts.ttlMinutes) || opts.ttlMinutes < 1)) throw new UsageError('--ttl must be a whole number of minutes, at least 1')
+
+  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(opts.ca ? {ca: opts.ca} : {})})
+  if (opts.insecure) opts.warn(`WARNING: you are using insecure connection to the proxy ${web.baseUrl}: its certificate is not verified`)
+  try {
+    const ping = await web.ping()
+    opts.debug(`proxy ${web.baseUrl}: cluster ${ping.cluster_name}, version ${ping.server_version}, auth ${ping.auth.type}/${ping.auth.second_factor}`)
+    if (ping.auth.type !== 'local') throw new UserError(`the cluster uses "${ping.auth.type}" authentication, which this tsh does not support`, {hint: 'only local users (password and OTP) can log in'})
+    const otp = otpRequirement(ping.auth.second_factor)
+    if (!opts.prompter) {
+      throw new UserError(`${otp === 'none' ? 'password is' : 'password and OTP code are'} required; tsh login needs a terminal to ask for ${otp === 'none' ? 'it' : 'them'}`, {
+        hint: 'stdin is not a TTY: run tsh login in a terminal',
+      })
+    }
+
+    const keys = generateKeyPair()
+    const password = await opts.prompter.password(`Enter password for Teleport user ${user}:`)
+    const otpToken = otp === 'none' ? undefined : await opts.prompter.otp(otp === 'optional' ? 'Enter your OTP token (empty to skip):' : 'Enter your OTP token:')
+    const ttlMinutes = opts.ttlMinutes ?? DEFAULT_TTL_MINUTES
+    const res = await web.createSshCert({user, password, ...(otpToken ? {otp_token: otpToken} : {}), pub_key: keys.publicKey, ttl: ttlMinutes * NANOS_PER_MINUTE})
+    const {certificate, hostCAs} = checkCertResponse(res.cert, res.host_signers, keys.publicKey)
+    const profile = makeProfile(ping, webProxyAddr, user, existing, opts.insecure)
+
+    let agent: 'added' | 'skipped' | 'failed' = 'skipped'
+    if (agentPlan.use) {
+      try {
+        await addToAgent(agentPlan.socket, {privateKey: keys.privateKey, certificate, user, now: now()})
+        agent = 'added'
+      } catch (err) {
+        if (opts.addKeysToAgent === 'only') throw new UserError(`could not add the key to the SSH agent: ${(err as Error).message}`)
+        agent = 'failed'
+        const line = `could not add the key to the SSH agent at ${agentPlan.socket}: ${(err as Error).message}`
+        if (opts.addKeysToAgent === 'yes') opts.warn(`WARNING: ${line}`)
+        else opts.debug(line)
+      }
+    } else if (opts.addKeysToAgent === 'yes') {
+      opts.warn(`WARNING: the key was not added to an SSH agent: ${agentPlan.reason}`)
+    } else {
+      opts.debug(`not adding the key to an SSH agent: ${agentPlan.reason}`)
+    }
+
+    saveLogin(store, {
+      profile,
+      ...(opts.addKeysToAgent === 'only' ? {} : {privateKey: keys.privateKey}),
+      publicKey: keys.publicKey,
+      certificate,
+      hostCAs,
+    })
+    return {kind: 'logged-in', profile, agent}
+  } finally {
+    await web.close()
+  }
+}
+
+/** The certificate must certify the key we sent; host CAs must be there to trust nodes with. */
+function checkCertResponse(cert: string, signers: {domain_name: string; checking_keys: string[]}[], publicKey: string): {certificate: string; hostCAs: string[]} {
+  let parsed
+  try {
+    parsed = parseCert(cert)
+  } catch (err) {
+    throw new UserError(`the proxy returned an unreadable certificate: ${(err as Error).message}`)
+  }
+  if (!parsePublicKeyLine(parsed.publicKey).blob.equals(parsePublicKeyLine(publicKey).blob)) {
+    throw new UserError('the proxy returned a certificate for a different key than the one sent')
+  }
+  const hostCAs = [...new Set(signers.flatMap((s) => s.checking_keys ?? []).map((k) => k.trim().split(/\s+/).slice(0, 2).join(' ')))]
+  if (hostCAs.length === 0) throw new UserError('the proxy returned no host certificate authorities to trust')
+  return {certificate: parsed.line, hostCAs}
+}
+
+function makeProfile(ping: WebPing, webProxyAddr: string, user: string, existing: Profile | undefined, insecure?: boolean): Profile {
+  const profile: Profile = {
+    webProxyAddr,
+    sshProxyAddr: sshProxyAddrFromPing(ping, webProxyAddr),
+    user,
+    cluster: ping.cluster_name,
+    authType: 'local',
+    forwardPorts: existing?.forwardPorts ?? [],
+    dynamicForwardPorts: existing?.dynamicForwardPorts ?? [],
+  }
+  if (insecure) profile.insecure = true
+  return profile
+}

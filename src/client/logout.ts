@@ -1,0 +1,48 @@
+import {UserError} from '../lib/errors.js'
+import type {KeyStore} from './key-store.js'
+import {proxyHostOf} from './proxy-addr.js'
+
+// `tsh logout`: forget keys, certificates and profiles, and take tsh's keys out of the SSH
+// agent. known_hosts stays: it holds public CA keys only, and OpenSSH may still use it.
+
+export interface LogoutOptions {
+  env?: NodeJS.ProcessEnv
+  debug?: (line: string) => void
+}
+
+async function cleanAgent(opts: LogoutOptions, user?: string): Promise<void> {
+  const socket = (opts.env ?? process.env).SSH_AUTH_SOCK
+  if (!socket) return
+  try {
+    const {removeFromAgent} = await import('./agent/teleport-keys.js')
+    const removed = await removeFromAgent(socket, user)
+    opts.debug?.(`removed ${removed} key(s) from the SSH agent at ${socket}`)
+  } catch (err) {
+    opts.debug?.(`could not clean the SSH agent at ${socket}: ${(err as Error).message}`)
+  }
+}
+
+/** Every user from every proxy; returns the profile names removed. */
+export async function logoutAll(store: KeyStore, opts: LogoutOptions = {}): Promise<string[]> {
+  const names = store.profileNames()
+  store.setCurrentProfile(undefined)
+  store.deleteAllKeys()
+  for (const name of names) store.deleteProfile(name)
+  await cleanAgent(opts)
+  return names
+}
+
+/** One user from one proxy; UserError when that user holds no key there. */
+export async function logoutUser(store: KeyStore, proxy: string, user: string, opts: LogoutOptions = {}): Promise<{proxyHost: string}> {
+  const proxyHost = proxyHostOf(proxy)
+  const profile = store.readProfile(proxyHost)
+  const hasKey = store.users(proxyHost).includes(user)
+  if (!hasKey && profile?.user !== user) throw new UserError(`User ${user} already logged out from ${proxyHost}.`)
+  store.deleteKey(proxyHost, user)
+  if (profile?.user === user) {
+    store.deleteProfile(proxyHost)
+    if (store.currentProfile() === proxyHost) store.setCurrentProfile(undefined)
+  }
+  await cleanAgent(opts, user)
+  return {proxyHost}
+}

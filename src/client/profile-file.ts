@@ -1,0 +1,69 @@
+import {decodeProfileYaml, encodeProfileYaml, type ProfileValue} from './profile-yaml.js'
+
+// The profile record and its file form (~/.tsh/<proxy-host>.yaml), with Teleport's key names:
+//
+//   web_proxy_addr: proxy.example.com:3080
+//   ssh_proxy_addr: proxy.example.com:3023
+//   user: alice
+//   cluster: example.com
+//   auth_type: local
+//   forward_ports: []
+//   dynamic_forward_ports: []
+
+export interface Profile {
+  /** host:port of the proxy's HTTPS endpoint. */
+  webProxyAddr: string
+  /** host:port of the proxy's SSH endpoint. */
+  sshProxyAddr: string
+  user: string
+  cluster: string
+  authType: string
+  forwardPorts: string[]
+  dynamicForwardPorts: string[]
+  /** Logged in with --insecure (the proxy's HTTPS certificate was not verified). */
+  insecure?: boolean
+}
+
+export function profileToYaml(p: Profile): string {
+  return encodeProfileYaml([
+    ['web_proxy_addr', p.webProxyAddr],
+    ['ssh_proxy_addr', p.sshProxyAddr],
+    ['user', p.user],
+    ['cluster', p.cluster],
+    ['auth_type', p.authType],
+    ['forward_ports', p.forwardPorts],
+    ['dynamic_forward_ports', p.dynamicForwardPorts],
+    ['insecure', p.insecure ? true : undefined],
+  ])
+}
+
+/** Throws Error naming the problem; callers add the file name. */
+export function profileFromYaml(text: string): Profile {
+  const raw = decodeProfileYaml(text)
+  const str = (key: string, required = true): string => {
+    const v = raw[key]
+    if (v === undefined || v === '') {
+      if (required) throw new Error(`missing "${key}"`)
+      return ''
+    }
+    if (typeof v !== 'string') throw new Error(`"${key}" must be a string`)
+    return v
+  }
+  const list = (key: string): string[] => {
+    const v: ProfileValue | undefined = raw[key]
+    if (v === undefined) return []
+    if (!Array.isArray(v)) throw new Error(`"${key}" must be a list`)
+    return v
+  }
+  const profile: Profile = {
+    webProxyAddr: str('web_proxy_addr'),
+    sshProxyAddr: str('ssh_proxy_addr', false),
+    user: str('user'),
+    cluster: str('cluster', false),
+    authType: str('auth_type', false) || 'local',
+    forwardPorts: list('forward_ports'),
+    dynamicForwardPorts: list('dynamic_forward_ports'),
+  }
+  if (raw.insecure === true) profile.insecure = true
+  return profile
+}

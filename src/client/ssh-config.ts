@@ -1,0 +1,31 @@
+import {keyPathsIn} from './key-store.js'
+import type {Profile} from './profile.js'
+import {proxyHostOf} from './proxy-addr.js'
+
+// `tsh config`: an ssh_config block that lets stock OpenSSH reach the cluster's nodes through
+// the proxy with the files tsh keeps (known_hosts with the host CA, key and certificate), and
+// `tsh proxy ssh` as the ProxyCommand.
+
+export function renderSshConfig(opts: {profile: Profile; home: string; tshCommand: string}): string {
+  const {profile, home} = opts
+  const proxy = proxyHostOf(profile.webProxyAddr)
+  const cluster = profile.cluster
+  const p = keyPathsIn(home, proxy, profile.user, cluster)
+  return [
+    `# Begin generated Teleport configuration for ${proxy} by tsh`,
+    '',
+    `# Common flags for all ${cluster} hosts`,
+    `Host *.${cluster} ${proxy}`,
+    `    UserKnownHostsFile "${p.knownHostsPath}"`,
+    `    IdentityFile "${p.keyPath}"`,
+    `    CertificateFile "${p.certPath}"`,
+    '',
+    `# Flags for all ${cluster} hosts except the proxy`,
+    `Host *.${cluster} !${proxy}`,
+    '    Port 3022',
+    `    ProxyCommand ${opts.tshCommand} proxy ssh --cluster=${cluster} --proxy=${profile.webProxyAddr} %r@%h:%p`,
+    '',
+    '# End generated Teleport configuration',
+    '',
+  ].join('\n')
+}

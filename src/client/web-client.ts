@@ -1,0 +1,177 @@
+import {readFileSync} from 'node:fs'
+import tls from 'node:tls'
+import {Agent, fetch, type Dispatcher} from 'undici'
+import {AccessDeniedError, BadParameterError, UserError} from '../lib/errors.js'
+import {DEFAULT_SSH_PROXY_PORT, formatHostPort, parseHostPort} from './proxy-addr.js'
+
+// The proxy's web API as tsh uses it: ping (what the cluster is, how to log in) and the
+// password + OTP login that turns a public key into a certificate. HTTPS, verified against the
+// system's trust store unless --insecure; a refusal from the proxy becomes one line.
+
+/** GET /v1/webapi/ping */
+export interface WebPing {
+  auth: {type: string; second_factor: string}
+  proxy: {ssh: {listen_addr: string; public_addr?: string}}
+  server_version: string
+  cluster_name: string
+  ca_pins?: string[]
+}
+
+/** POST /v1/webapi/ssh/certs; ttl in nanoseconds. */
+export interface SshCertsRequest {
+  user: string
+  password: string
+  otp_token?: string
+  pub_key: string
+  ttl: number
+}
+
+export interface SshCertsResponse {
+  username: string
+  cert: string
+  host_signers: {domain_name: string; checking_keys: string[]}[]
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000
+
+/** PEM certificates trusted for the proxy: node's bundle, the OS bundle, $SSL_CERT_FILE, $NODE_EXTRA_CA_CERTS. */
+export function systemTrust(env: NodeJS.ProcessEnv = process.env): string[] {
+  const cas = [...tls.rootCertificates]
+  const files = [env.SSL_CERT_FILE || '/etc/ssl/certs/ca-certificates.crt', env.NODE_EXTRA_CA_CERTS]
+  for (const file of files) {
+    if (!file) continue
+    try {
+      cas.push(...(readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []))
+    } catch {
+      // a missing bundle just trusts less
+    }
+  }
+  return cas
+}
+
+/** TLS failures that mean "this certificate is not trusted", by node's error codes. */
+const UNTRUSTED_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+function rootCause(err: unknown): {code?: string; message: string} {
+  let e = err as {code?: string; message?: string; cause?: unknown} | undefined
+  while (e && typeof e === 'object' && e.cause && typeof e.cause === 'object') e = e.cause as typeof e
+  return {code: e?.code, message: e?.message ?? String(err)}
+}
+
+/** One line for a failure to reach the proxy at all. */
+export function describeConnectError(err: unknown, url: string): UserError {
+  const {code, message} = rootCause(err)
+  if (code && UNTRUSTED_CODES.has(code)) {
+    return new UserError(`the proxy's HTTPS certificate is not trusted (${url}): ${message}`, {
+      hint: 'if the proxy uses a self-signed certificate and you trust it, run tsh login with --insecure (not for production)',
+    })
+  }
+  if (code === 'ECONNREFUSED') return new UserError(`cannot connect to the proxy at ${url}: connection refused`, {hint: 'check --proxy (host:port of the proxy web address, port 3080 by default)'})
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UserError(`cannot resolve the proxy host in ${url}`, {hint: 'check --proxy'})
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT') return new UserError(`the proxy at ${url} did not answer in time`)
+  if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
+    return new UserError(`the proxy at ${url} does not speak HTTPS`, {hint: 'is --proxy the web address (port 3080 by default), not the SSH port?'})
+  }
+  return new UserError(`cannot reach the proxy at ${url}: ${message}`)
+}
+
+export interface WebClientOptions {
+  /** host:port of the proxy's web endpoint. */
+  proxyAddr: string
+  insecure?: boolean
+  timeoutMs?: number
+  /** Trusted CA certificates (PEM); default systemTrust(). */
+  ca?: string[]
+}
+
+export class WebClient {
+  readonly baseUrl: string
+  private readonly dispatcher: Agent
+
+  constructor(private readonly opts: WebClientOptions) {
+    this.baseUrl = `https://${formatHostPort(parseHostPort(opts.proxyAddr, 3080))}`
+    const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.dispatcher = new Agent({
+      connect: opts.insecure ? {rejectUnauthorized: false, timeout} : {rejectUnauthorized: true, ca: opts.ca ?? systemTrust(), timeout},
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    })
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const url = this.baseUrl + path
+    let res: Awaited<ReturnType<typeof fetch>>
+    try {
+      res = await fetch(url, {
+        method,
+        dispatcher: this.dispatcher as Dispatcher,
+        headers: {accept: 'application/json', ...(body !== undefined ? {'content-type': 'application/json'} : {})},
+        ...(body !== undefined ? {body: JSON.stringify(body)} : {}),
+      })
+    } catch (err) {
+      throw describeConnectError(err, this.baseUrl)
+    }
+    const text = await res.text()
+    let parsed: unknown
+    try {
+      parsed = text ? JSON.parse(text) : undefined
+    } catch {
+      throw new UserError(`the proxy at ${this.baseUrl} answered ${path} with HTTP ${res.status} and no JSON`, {hint: 'is --proxy a Teleport proxy web address?'})
+    }
+    if (!res.ok) {
+      const message = proxyErrorMessage(parsed) ?? `HTTP ${res.status}`
+      if (res.status === 401 || res.status === 403) throw new AccessDeniedError(message)
+      if (res.status === 400) throw new BadParameterError(message)
+      if (res.status === 404) throw new UserError(`the proxy at ${this.baseUrl} has no ${path}: ${message}`, {hint: 'is --proxy a Teleport proxy web address?'})
+      throw new UserError(`the proxy answered HTTP ${res.status}: ${message}`)
+    }
+    return parsed as T
+  }
+
+  async ping(): Promise<WebPing> {
+    const ping = await this.call<WebPing>('GET', '/v1/webapi/ping')
+    if (!ping || typeof ping !== 'object' || typeof ping.cluster_name !== 'string' || !ping.auth || !ping.proxy?.ssh) {
+      throw new UserError(`the proxy at ${this.baseUrl} answered ping without the expected fields`, {hint: 'is --proxy a Teleport proxy web address?'})
+    }
+    return ping
+  }
+
+  async createSshCert(request: SshCertsRequest): Promise<SshCertsResponse> {
+    const res = await this.call<SshCertsResponse>('POST', '/v1/webapi/ssh/certs', request)
+    if (!res || typeof res.cert !== 'string' || !Array.isArray(res.host_signers)) throw new UserError('the proxy answered the login without a certificate')
+    return res
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close()
+  }
+}
+
+/** {error: {message}} (ours and Teleport's), or {message}. */
+function proxyErrorMessage(body: unknown): string | undefined {
+  const b = body as {error?: {message?: unknown} | string; message?: unknown} | undefined
+  const m = typeof b?.error === 'string' ? b.error : typeof b?.error?.message === 'string' ? b.error.message : typeof b?.message === 'string' ? b.message : undefined
+  return m?.split('\n')[0]
+}
+
+/**
+ * Where to reach the proxy's SSH port: its public address, else the listen port on the host
+ * the web address used (a listen address of 0.0.0.0 means "every interface", not a place).
+ */
+export function sshProxyAddrFromPing(ping: WebPing, webProxyAddr: string): string {
+  const web = parseHostPort(webProxyAddr, 3080)
+  const ssh = ping.proxy.ssh
+  if (ssh.public_addr) return formatHostPort(parseHostPort(ssh.public_addr, DEFAULT_SSH_PROXY_PORT, 'proxy SSH address'))
+  const port = ssh.listen_addr ? parseHostPort(ssh.listen_addr, DEFAULT_SSH_PROXY_PORT, 'proxy SSH address').port : DEFAULT_SSH_PROXY_PORT
+  return formatHostPort({host: web.host, port})
+}

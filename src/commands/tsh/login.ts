@@ -1,0 +1,62 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {dataFormatFlag, insecureFlag, proxyFlag, renderDataLazy, ttlFlag, userFlag} from '../../lib/tsh/flags.js'
+
+// Heavy modules (undici, the prompt library, sshpk) are imported inside run(): the command
+// module itself loads with every `tsh login --help`.
+
+export default class Login extends BaseCommand {
+  static override summary = 'Log in to a cluster and get a short-lived SSH certificate.'
+  static override description =
+    'Asks the proxy how to log in, makes a new Ed25519 key pair on this machine (the private key never leaves it), prompts on the terminal for the password and, when the cluster asks for one, the OTP code, and trades them for a certificate.\n' +
+    'Key, certificate, the cluster\'s host CA (~/.tsh/known_hosts) and the profile are stored under ~/.tsh ($TELEPORT_HOME), and the key is loaded into the SSH agent ($SSH_AUTH_SOCK) per --add-keys-to-agent.\n' +
+    'With a valid login for the proxy and user already, prints the status without prompting. Without a terminal the login fails: passwords are never read from flags or the environment.\n' +
+    'The proxy\'s HTTPS certificate is verified against the system\'s trusted CAs; --insecure skips the check (and says so).'
+  static override examples = [
+    '<%= config.bin %> login --proxy=proxy.example.com:3080 --user=alice',
+    '<%= config.bin %> login --proxy=localhost --insecure --ttl=60',
+    '<%= config.bin %> login --add-keys-to-agent=no',
+  ]
+  static override flags = {
+    proxy: proxyFlag,
+    user: userFlag,
+    ttl: ttlFlag,
+    insecure: insecureFlag,
+    auth: Flags.string({description: 'Authentication connector (only local users: password and OTP)', default: 'local', options: ['local']}),
+    'add-keys-to-agent': Flags.string({
+      char: 'k',
+      env: 'TELEPORT_ADD_KEYS_TO_AGENT',
+      description: 'Load the key into the SSH agent: auto (unless it is gpg-agent), yes, no, or only (in the agent, not on disk)',
+      default: 'auto',
+      options: ['auto', 'no', 'yes', 'only'],
+    }),
+    format: dataFormatFlag(),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Login)
+    const [{login}, {FileKeyStore}, {tshHome}, {hasTerminal, terminalPrompter}, {collectStatus, renderStatus, statusData}] = await Promise.all([
+      import('../../client/login.js'),
+      import('../../client/key-store.js'),
+      import('../../client/profile.js'),
+      import('../../client/prompts.js'),
+      import('../../client/status.js'),
+    ])
+    const store = new FileKeyStore(tshHome())
+    const stderr = (line: string) => process.stderr.write(line + '\n')
+    await login({
+      store,
+      ...(flags.proxy ? {proxy: flags.proxy} : {}),
+      ...(flags.user ? {user: flags.user} : {}),
+      ...(flags.ttl !== undefined ? {ttlMinutes: flags.ttl} : {}),
+      insecure: flags.insecure,
+      authType: flags.auth,
+      addKeysToAgent: flags['add-keys-to-agent'] as 'auto' | 'no' | 'yes' | 'only',
+      ...(hasTerminal() ? {prompter: terminalPrompter()} : {}),
+      warn: stderr,
+      debug: flags.debug ? (line) => stderr(`DEBUG: ${line}`) : () => {},
+    })
+    const profiles = collectStatus(store)
+    this.out(await renderDataLazy(flags.format, statusData(profiles), () => renderStatus(profiles)))
+  }
+}
