@@ -4,7 +4,6 @@ import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync} from
 import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import pty from 'node-pty'
 import {ApiClient} from '../../src/api/client.js'
 import {AuthApi} from '../../src/client/auth-api.js'
 import {readIdentityFile} from '../../src/client/identity-file.js'
@@ -15,6 +14,7 @@ import {createLogger} from '../../src/lib/log.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {parseCert} from '../../src/sshca/index.js'
 import {repoRoot} from '../helpers/cli.js'
+import {inPty} from '../helpers/pty.js'
 
 // tsh login / status / env / config / agent / logout as a user runs them: the real bin/tsh
 // against an auth and a proxy service started in this process (the proxy's self-signed HTTPS
@@ -26,45 +26,6 @@ const LOGIN = userInfo().username
 const PASSWORD = 'correct horse battery'
 const PROXY_TOKEN = 'proxy-static-token-0123456789abcdef'
 const TSH = path.join(repoRoot, 'bin', 'tsh')
-
-interface Pty {
-  output: () => string
-  waitFor: (pattern: RegExp) => Promise<void>
-  write: (text: string) => void
-  exit: Promise<number>
-}
-
-/** bin/tsh in a real pseudo-terminal, as a user at a terminal runs it. */
-function tshInPty(args: string[], env: NodeJS.ProcessEnv): Pty {
-  const term = pty.spawn(TSH, args, {name: 'xterm', cols: 160, rows: 40, cwd: repoRoot, env: env as Record<string, string>})
-  let out = ''
-  const waiters = new Set<() => void>()
-  term.onData((d) => {
-    out += d
-    for (const w of [...waiters]) w()
-  })
-  const exit = new Promise<number>((resolve) => term.onExit(({exitCode}) => resolve(exitCode)))
-  const timer = setTimeout(() => term.kill(), TIMEOUT_MS)
-  void exit.then(() => clearTimeout(timer))
-  return {
-    output: () => out,
-    write: (text) => term.write(text),
-    exit,
-    waitFor: (pattern) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (!pattern.test(out)) return
-          waiters.delete(check)
-          resolve()
-        }
-        waiters.add(check)
-        void exit.then(() => {
-          if (waiters.delete(check)) reject(new Error(`tsh exited before printing ${pattern}; output:\n${out}`))
-        })
-        check()
-      }),
-  }
-}
 
 /** OpenSSH's ssh-agent in the foreground on a socket in `dir`. */
 async function startSshAgent(dir: string): Promise<{socket: string; stop: () => Promise<void>}> {
@@ -219,7 +180,7 @@ describe('tsh login, status, env, config, agent and logout against a real auth a
   })
 
   test('login in a pty: password and OTP prompts, then the status', async () => {
-    const term = tshInPty(['login', `--proxy=${proxyAddr}`, '--user=alice', '--insecure'], env)
+    const term = inPty(TSH, ['login', `--proxy=${proxyAddr}`, '--user=alice', '--insecure'], env)
     await term.waitFor(/Enter password for Teleport user alice:/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)

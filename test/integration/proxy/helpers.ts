@@ -21,6 +21,7 @@ import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 // proxy service in the same process with a Proxy host identity issued by that auth server, as
 // the one-process cluster does. Everything over real sockets on 127.0.0.1.
 
+export {parseInvitePage, tokenOf} from '../../helpers/invite-page.js'
 export const CLUSTER = 'example.com'
 
 /** Log lines, kept for assertions (nothing secret may appear in them). */
@@ -134,21 +135,6 @@ export async function startTestCluster(options: {secondFactor?: SecondFactor} = 
 }
 
 /** The 32-hex token at the end of an invite/reset URL. */
-export function tokenOf(url: string): string {
-  const token = /\/web\/(?:invite|reset)\/([0-9a-f]{32})$/.exec(url)?.[1]
-  if (!token) throw new Error(`no token in ${url}`)
-  return token
-}
-
-/** What the invite page shows: the TOTP secret, the CSRF field and the QR code image. */
-export function parseInvitePage(html: string): {secret?: string; csrf: string; qr?: string} {
-  const secret = /id="totp-secret" data-secret="([A-Z2-7]+)"/.exec(html)?.[1]
-  const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1]
-  const qr = /<img class="qr" src="(data:image\/png;base64,[A-Za-z0-9+/=]+)"/.exec(html)?.[1]
-  if (!csrf) throw new Error('no CSRF field on the page')
-  return {csrf, ...(secret ? {secret} : {}), ...(qr ? {qr} : {})}
-}
-
 export interface SubsystemResult {
   stdout: Buffer
   stderr: string
