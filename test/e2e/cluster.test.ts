@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {createHash, randomBytes} from 'node:crypto'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
+import type {AddressInfo} from 'node:net'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {Agent, request} from 'undici'
+import {generateTotpCode} from '../../src/services/totp.js'
+import {repoRoot, runBin, runTool} from '../helpers/cli.js'
+import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {parseInvitePage} from '../helpers/invite-page.js'
+import {inPty} from '../helpers/pty.js'
+import {LOGIN, startSshd, tempDir, type Daemon} from '../interop/helpers.js'
+
+// The quickstart cluster as a new user meets it: one `teleport start` process running auth,
+// proxy and node; a user invited with tctl, password and TOTP set on the invite page over
+// HTTPS, `tsh login` typed into a pty; then tsh and stock OpenSSH (ssh, scp, sftp) through the
+// proxy, to our node and to a plain OpenSSH sshd.
+
+const CLUSTER = 'e2e.local'
+const NODE = 'e2e-node'
+const PASSWORD = 'correct horse battery'
+const TSH = path.join(repoRoot, 'bin', 'tsh')
+const insecure = new Agent({connect: {rejectUnauthorized: false}})
+
+describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
+  const dir = tempDir('cluster-e2e-')
+  let config: string
+  let teleport: TeleportDaemon
+  let web: number
+  let nodePort: number
+  let totpSecret: string
+  const env = () => ({TELEPORT_HOME: path.join(dir.path, 'tsh'), SSH_AUTH_SOCK: '', HOME: dir.path})
+  const tsh = (args: string[], input?: string) => runBin(TSH, args, {env: env(), input})
+  const tctl = (...args: string[]) => {
+    const r = runTool('tctl', ['-c', config, ...args])
+    assert.equal(r.code, 0, `tctl ${args.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+
+  before(async () => {
+    const [auth, proxySsh] = [await freePort(), await freePort()]
+    web = await freePort()
+    nodePort = await freePort()
+    config = path.join(dir.path, 'teleport.yaml')
+    writeFileSync(config, [
+      'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir.path, 'data')}`,
+      'auth_service:', `  listen_addr: 127.0.0.1:${auth}`, `  cluster_name: ${CLUSTER}`,
+      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, `  public_addr: localhost:${web}`,
+      'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '  labels: {env: e2e}', '',
+    ].join('\n'))
+    teleport = startTeleport(['-c', config])
+    await teleport.waitForLog(/Node service is starting/)
+
+    // The invite link, followed in a "browser": the page shows the TOTP secret; the form sets it all.
+    const added = tctl('users', 'add', 'alice', '--roles=access', `--logins=${LOGIN}`)
+    const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
+    const page = await request(url, {dispatcher: insecure})
+    assert.equal(page.statusCode, 200)
+    const form = parseInvitePage(await page.body.text())
+    totpSecret = form.secret!
+    const done = await request(url, {
+      method: 'POST',
+      dispatcher: insecure,
+      headers: {'content-type': 'application/x-www-form-urlencoded'},
+      body: new URLSearchParams({csrf_token: form.csrf, password: PASSWORD, password_confirm: PASSWORD, otp_code: generateTotpCode(totpSecret, Date.now())}).toString(),
+    })
+    const donePage = await done.body.text()
+    assert.equal(done.statusCode, 200, donePage)
+    assert.match(donePage, /tsh login --proxy=localhost:\d+ --user=alice/)
+
+    // tsh login as at a terminal. The next time step's code: the enrolment code may not be replayed.
+    const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, '--user=alice', '--insecure'], {...process.env, ...env()})
+    await term.waitFor(/[Pp]assword/)
+    term.write(PASSWORD + '\r')
+    await term.waitFor(/(OTP|one-time|code)/i)
+    term.write(generateTotpCode(totpSecret, Date.now() + 30_000) + '\r')
+    assert.equal(await term.exit, 0, term.output())
+    assert.match(term.output(), /Logged in as:\s+alice/)
+  })
+  after(async () => {
+    await teleport?.stop()
+    dir.cleanup()
+  })
+
+  test('tsh ssh runs a command on the node as the login', () => {
+    const r = tsh(['ssh', `${LOGIN}@${NODE}`, 'id', '-un'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), LOGIN)
+  })
+
+  test('tsh ls -f json lists the node with its labels', () => {
+    const r = tsh(['ls', '-f', 'json'])
+    assert.equal(r.code, 0, r.stderr)
+    const nodes = JSON.parse(r.stdout) as Array<{hostname?: string; spec?: {hostname: string}; labels?: Record<string, string>}>
+    const text = JSON.stringify(nodes)
+    assert.ok(text.includes(NODE), text)
+    assert.ok(text.includes('"env"') && text.includes('"e2e"'), text)
+  })
+
+  test('the remote exit status is tsh\'s exit status', () => {
+    assert.equal(tsh(['ssh', `${LOGIN}@${NODE}`, 'exit 7']).code, 7)
+  })
+
+  test('a login not in the certificate is refused at the node, through the proxy', () => {
+    const r = tsh(['ssh', `nosuchlogin@${NODE}`, 'true'])
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, /access denied|not allow/i)
+  })
+
+  describe('stock OpenSSH', () => {
+    let sshConfig: string
+    before(() => {
+      const r = tsh(['config'])
+      assert.equal(r.code, 0, r.stderr)
+      sshConfig = path.join(dir.path, 'ssh_config')
+      writeFileSync(sshConfig, r.stdout + '\nHost *\n  BatchMode yes\n  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n  IdentityAgent none\n')
+    })
+    const openssh = (cmd: string, args: string[]) => {
+      const r = spawnSync(cmd, ['-F', sshConfig, ...args], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
+      return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+    }
+
+    test('ssh with the tsh config output', () => {
+      const r = openssh('ssh', [`${LOGIN}@${NODE}.${CLUSTER}`, 'echo via-$(id -un)'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout.trim(), `via-${LOGIN}`)
+    })
+
+    test('scp both ways (SFTP and legacy -O), byte-exact', () => {
+      const local = path.join(dir.path, 'payload.bin')
+      const data = randomBytes(3 * 1024 * 1024 + 17)
+      writeFileSync(local, data)
+      const remote = path.join(dir.path, 'remote-copy.bin')
+      for (const legacy of [[], ['-O']]) {
+        let r = openssh('scp', [...legacy, local, `${LOGIN}@${NODE}.${CLUSTER}:${remote}`])
+        assert.equal(r.code, 0, r.stderr)
+        const back = path.join(dir.path, `back${legacy.length}.bin`)
+        r = openssh('scp', [...legacy, `${LOGIN}@${NODE}.${CLUSTER}:${remote}`, back])
+        assert.equal(r.code, 0, r.stderr)
+        assert.equal(createHash('sha256').update(readFileSync(back)).digest('hex'), createHash('sha256').update(data).digest('hex'))
+      }
+    })
+
+    test('sftp batch put and get', () => {
+      const batch = path.join(dir.path, 'sftp-batch')
+      const local = path.join(dir.path, 'sftp-src.txt')
+      writeFileSync(local, 'sftp payload\n')
+      writeFileSync(batch, `put ${local} ${path.join(dir.path, 'sftp-remote.txt')}\nget ${path.join(dir.path, 'sftp-remote.txt')} ${path.join(dir.path, 'sftp-back.txt')}\n`)
+      const r = openssh('sftp', ['-b', batch, `${LOGIN}@${NODE}.${CLUSTER}`])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(readFileSync(path.join(dir.path, 'sftp-back.txt'), 'utf8'), 'sftp payload\n')
+    })
+
+    test('ssh -o ProxyCommand="tsh proxy ssh %r@%h:%p"', () => {
+      const r = spawnSync('ssh', [
+        '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+        '-o', `UserKnownHostsFile=${path.join(dir.path, 'tsh', 'known_hosts')}`, '-o', 'IdentityAgent=none',
+        '-i', path.join(dir.path, 'tsh', 'keys', 'localhost', 'alice'),
+        '-o', `CertificateFile=${path.join(dir.path, 'tsh', 'keys', 'localhost', 'alice-ssh', `${CLUSTER}-cert.pub`)}`,
+        '-o', `ProxyCommand=${TSH} proxy ssh %r@%h:%p`, '-p', String(nodePort),
+        `${LOGIN}@${NODE}.${CLUSTER}`, 'echo proxied',
+      ], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(r.stdout.trim(), 'proxied')
+    })
+  })
+
+  test('tsh ssh -L carries an HTTP request to a server beside the node', async () => {
+    const server = http.createServer((_req, res) => res.end('hello through the tunnel'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const target = (server.address() as AddressInfo).port
+    const local = await freePort()
+    const forward = spawn(TSH, ['ssh', '-N', '-L', `${local}:127.0.0.1:${target}`, `${LOGIN}@${NODE}`], {env: {...process.env, ...env()}, stdio: 'ignore'})
+    try {
+      let body = ''
+      for (let i = 0; i < 100 && !body; i++) {
+        try {
+          body = await (await request(`http://127.0.0.1:${local}/`)).body.text()
+        } catch {
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+      assert.equal(body, 'hello through the tunnel')
+    } finally {
+      forward.kill()
+      server.close()
+    }
+  })
+
+  test('a role without port_forwarding gets forwarding refused at the node', async () => {
+    const role = path.join(dir.path, 'noforward.yaml')
+    writeFileSync(role, `kind: role\nversion: v5\nmetadata: {name: noforward}\nspec:\n  options: {port_forwarding: false}\n  allow:\n    logins: [${LOGIN}]\n    node_labels: {'*': '*'}\n`)
+    tctl('create', '-f', role)
+    tctl('users', 'add', 'bob', '--roles=noforward')
+    const out = path.join(dir.path, 'bob')
+    tctl('auth', 'sign', '--user=bob', `--out=${out}`, '--ttl=1h')
+    const r = spawnSync('ssh', [
+      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ExitOnForwardFailure=yes',
+      '-o', `UserKnownHostsFile=${path.join(dir.path, 'tsh', 'known_hosts')}`, '-o', 'IdentityAgent=none', '-i', out, '-o', `CertificateFile=${out}-cert.pub`,
+      '-o', `ProxyCommand=${TSH} proxy ssh %r@%h:%p`, '-p', String(nodePort),
+      '-W', '127.0.0.1:9', `${LOGIN}@${NODE}.${CLUSTER}`,
+    ], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
+    assert.notEqual(r.status, 0)
+    assert.match(r.stderr, /administratively prohibited|open failed/)
+  })
+
+  test('two nodes with one name give the ambiguity error', async () => {
+    const invite = tctl('tokens', 'add', '--type=node')
+    const token = /The invite token: ([0-9a-f]{32})/.exec(invite)![1]
+    const pin = /--ca-pin=(sha256:[0-9a-f]{64})/.exec(invite)![1]
+    const authAddr = /Auth service is starting on (\S+),/.exec(teleport.logs())![1]
+    const twins: TeleportDaemon[] = []
+    try {
+      for (const i of [1, 2]) {
+        const twinDir = path.join(dir.path, `twin${i}`)
+        mkdirSync(twinDir)
+        const twinConfig = path.join(twinDir, 'teleport.yaml')
+        writeFileSync(twinConfig, `teleport:\n  nodename: twin\n  data_dir: ${twinDir}/data\nauth_service: {enabled: no}\nproxy_service: {enabled: no}\nssh_service:\n  listen_addr: 127.0.0.1:${await freePort()}\n`)
+        const twin = startTeleport(['-c', twinConfig, '--roles=node', `--token=${token}`, `--ca-pin=${pin}`, `--auth-server=${authAddr}`])
+        twins.push(twin)
+        await twin.waitForLog(/Node service is starting/)
+      }
+      let r = tsh(['ls', '-f', 'names'])
+      for (let i = 0; i < 50 && (r.stdout.match(/^twin$/gm) ?? []).length < 2; i++) {
+        await new Promise((res) => setTimeout(res, 200))
+        r = tsh(['ls', '-f', 'names'])
+      }
+      r = tsh(['ssh', `${LOGIN}@twin`, 'true'])
+      assert.equal(r.code, 1)
+      assert.match(r.stderr, /ambiguous host could match multiple nodes/)
+      assert.match(r.stderr, /Hint: try addressing the node by unique id/)
+    } finally {
+      for (const twin of twins) await twin.stop()
+    }
+  })
+
+  describe('a plain OpenSSH sshd, reached through the proxy by direct dial', () => {
+    let sshd: Daemon
+    before(async () => {
+      tctl('auth', 'sign', '--host=localhost,127.0.0.1', `--out=${path.join(dir.path, 'sshd-host')}`)
+      sshd = await startSshd({
+        dir: dir.path,
+        trustedUserCAKeys: tctl('auth', 'export', '--type=user').split('\n').filter(Boolean),
+        hostKeyPath: path.join(dir.path, 'sshd-host'),
+        hostCertPath: path.join(dir.path, 'sshd-host-cert.pub'),
+      })
+    })
+    after(async () => sshd?.stop())
+
+    test('stock ssh logs in with the tsh identity', () => {
+      const knownHosts = path.join(dir.path, 'cluster_known_hosts')
+      writeFileSync(knownHosts, tctl('auth', 'export', '--type=host'))
+      const r = spawnSync('ssh', [
+        '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'IdentityAgent=none',
+        '-i', path.join(dir.path, 'tsh', 'keys', 'localhost', 'alice'),
+        '-o', `CertificateFile=${path.join(dir.path, 'tsh', 'keys', 'localhost', 'alice-ssh', `${CLUSTER}-cert.pub`)}`,
+        '-o', `ProxyCommand=${TSH} proxy ssh %r@%h:%p`, '-p', String(sshd.port), `${LOGIN}@127.0.0.1`, 'echo plain-sshd',
+      ], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(r.stdout.trim(), 'plain-sshd')
+    })
+  })
+
+  test('an expired certificate is refused at the node', async () => {
+    // The shortest certificate there is (1m, backdated 1m) — then wait out its validity.
+    const out = path.join(dir.path, 'short')
+    tctl('auth', 'sign', '--user=alice', `--out=${out}`, '--ttl=1m')
+    const validBefore = /Valid: from \S+ to (\S+)/.exec(spawnSync('ssh-keygen', ['-L', '-f', `${out}-cert.pub`], {encoding: 'utf8', env: {...process.env, TZ: 'UTC'}}).stdout)![1]
+    const wait = new Date(validBefore + 'Z').getTime() - Date.now() + 2000
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    const r = spawnSync('ssh', [
+      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+      '-o', `UserKnownHostsFile=${path.join(dir.path, 'tsh', 'known_hosts')}`, '-o', 'IdentityAgent=none', '-o', 'IdentitiesOnly=yes', '-i', out, '-o', `CertificateFile=${out}-cert.pub`,
+      '-o', `ProxyCommand=${TSH} proxy ssh %r@%h:%p`, '-p', String(nodePort), `${LOGIN}@${NODE}.${CLUSTER}`, 'true',
+    ], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
+    assert.notEqual(r.status, 0)
+    assert.match(r.stderr, /Permission denied/)
+  })
+})
