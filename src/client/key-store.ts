@@ -62,6 +62,10 @@ export interface KeyStore {
   /** Removes the whole keys directory. */
   deleteAllKeys(): void
 
+  /** The proxy's HTTPS certificate as pinned at the first login (PEM), if any. */
+  readProxyCertificate(proxyHost: string): string | undefined
+  writeProxyCertificate(proxyHost: string, pem: string): void
+
   readKnownHosts(): string
   /** Replaces the cluster's @cert-authority lines with these CA keys. */
   trustHostCAs(proxyHost: string, cluster: string, caKeys: string[]): void
@@ -73,6 +77,9 @@ function segment(name: string, what: string): string {
   if (!name || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new UserError(`invalid ${what} "${name}"`)
   return name
 }
+
+/** keys/<proxy-host>/proxy-cert.pem: the proxy's HTTPS certificate, pinned at the first login. */
+const PROXY_CERT_FILE = 'proxy-cert.pem'
 
 export function keyPathsIn(home: string, proxyHost: string, user: string, cluster: string): KeyPaths {
   const proxyKeysDir = path.join(home, 'keys', segment(proxyHost, 'proxy host'))
@@ -215,6 +222,14 @@ export class FileKeyStore implements KeyStore {
     rmSync(path.join(this.home, 'keys'), {recursive: true, force: true})
   }
 
+  readProxyCertificate(proxyHost: string): string | undefined {
+    return readText(path.join(this.home, 'keys', segment(proxyHost, 'proxy host'), PROXY_CERT_FILE))
+  }
+
+  writeProxyCertificate(proxyHost: string, pem: string): void {
+    this.write(path.join(this.home, 'keys', segment(proxyHost, 'proxy host'), PROXY_CERT_FILE), pem)
+  }
+
   readKnownHosts(): string {
     return readText(path.join(this.home, 'known_hosts')) ?? ''
   }
@@ -235,6 +250,7 @@ export class MemoryKeyStore implements KeyStore {
   /** "<proxyHost>/<user>" -> key without certificates; certificates by cluster. */
   private readonly keys = new Map<string, {privateKey?: string; publicKey: string; certs: Map<string, string>}>()
   private knownHosts = ''
+  private readonly proxyCerts = new Map<string, string>()
 
   constructor(readonly home = '/memory/.tsh') {}
 
@@ -285,9 +301,17 @@ export class MemoryKeyStore implements KeyStore {
   }
   deleteProxyKeys(proxyHost: string): void {
     for (const id of [...this.keys.keys()]) if (id.startsWith(`${proxyHost}/`)) this.keys.delete(id)
+    this.proxyCerts.delete(proxyHost)
   }
   deleteAllKeys(): void {
     this.keys.clear()
+    this.proxyCerts.clear()
+  }
+  readProxyCertificate(proxyHost: string): string | undefined {
+    return this.proxyCerts.get(proxyHost)
+  }
+  writeProxyCertificate(proxyHost: string, pem: string): void {
+    this.proxyCerts.set(proxyHost, pem)
   }
   readKnownHosts(): string {
     return this.knownHosts

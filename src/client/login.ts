@@ -7,7 +7,7 @@ import {addToAgent, planAgent, type AddKeysMode} from './agent/teleport-keys.js'
 import type {KeyStore} from './key-store.js'
 import {isExpired, saveLogin, type Profile} from './profile.js'
 import {normalizeWebProxyAddr, proxyHostOf} from './proxy-addr.js'
-import {WebClient, sshProxyAddrFromPing, type WebPing} from './web-client.js'
+import {WebClient, fetchProxyCertificate, sshProxyAddrFromPing, systemTrust, type WebPing} from './web-client.js'
 
 // `tsh login`: ping the proxy, make a key pair here (the private key never leaves this machine),
 // ask for the password and OTP code on the terminal, trade them and the public key for a
@@ -104,7 +104,11 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
   }
   if (opts.ttlMinutes !== undefined && (!Number.isInteger(opts.ttlMinutes) || opts.ttlMinutes < 1)) throw new UsageError('--ttl must be a whole number of minutes, at least 1')
 
-  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(opts.ca ? {ca: opts.ca} : {})})
+  // After a first login the proxy's certificate is pinned in ~/.tsh: later logins verify against
+  // it (as well as the system's CAs) without --insecure, and notice if it changes.
+  const pinned = opts.insecure ? undefined : store.readProxyCertificate(proxyHost)
+  const ca = opts.ca ?? (pinned ? [...systemTrust(opts.env), pinned] : undefined)
+  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(ca ? {ca} : {})})
   if (opts.insecure) opts.warn(`WARNING: you are using insecure connection to the proxy ${web.baseUrl}: its certificate is not verified`)
   try {
     const ping = await web.ping()
@@ -150,9 +154,20 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
       certificate,
       hostCAs,
     })
+    if (opts.insecure) await pinProxyCertificate(store, proxyHost, webProxyAddr, opts.debug)
     return {kind: 'logged-in', profile, agent}
   } finally {
     await web.close()
+  }
+}
+
+/** Pins what the proxy presents after a login the user chose to trust (--insecure). */
+async function pinProxyCertificate(store: KeyStore, proxyHost: string, webProxyAddr: string, debug: (line: string) => void): Promise<void> {
+  try {
+    store.writeProxyCertificate(proxyHost, await fetchProxyCertificate(webProxyAddr))
+    debug(`pinned the proxy's HTTPS certificate for ${proxyHost}`)
+  } catch (err) {
+    debug(`could not pin the proxy's HTTPS certificate: ${(err as Error).message}`)
   }
 }
 

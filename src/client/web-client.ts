@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {isIP} from 'node:net'
 import tls from 'node:tls'
 import {Agent, fetch, type Dispatcher} from 'undici'
 import {AccessDeniedError, BadParameterError, UserError} from '../lib/errors.js'
@@ -47,6 +48,21 @@ export function systemTrust(env: NodeJS.ProcessEnv = process.env): string[] {
     }
   }
   return cas
+}
+
+/** The certificate the proxy presents (PEM), read without trusting it: for pinning after a login. */
+export function fetchProxyCertificate(proxyAddr: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+  const {host, port} = parseHostPort(proxyAddr, 3080)
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({host, port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false, timeout: timeoutMs}, () => {
+      const cert = socket.getPeerX509Certificate()
+      socket.destroy()
+      if (cert) resolve(cert.toString())
+      else reject(new UserError(`the proxy at ${proxyAddr} presented no certificate`))
+    })
+    socket.once('timeout', () => socket.destroy(new Error('timed out')))
+    socket.once('error', reject)
+  })
 }
 
 /** TLS failures that mean "this certificate is not trusted", by node's error codes. */

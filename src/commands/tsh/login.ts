@@ -11,7 +11,7 @@ export default class Login extends BaseCommand {
     'Asks the proxy how to log in, makes a new Ed25519 key pair on this machine (the private key never leaves it), prompts on the terminal for the password and, when the cluster asks for one, the OTP code, and trades them for a certificate.\n' +
     'Key, certificate, the cluster\'s host CA (~/.tsh/known_hosts) and the profile are stored under ~/.tsh ($TELEPORT_HOME), and the key is loaded into the SSH agent ($SSH_AUTH_SOCK) per --add-keys-to-agent.\n' +
     'With a valid login for the proxy and user already, prints the status without prompting. Without a terminal the login fails: passwords are never read from flags or the environment.\n' +
-    'The proxy\'s HTTPS certificate is verified against the system\'s trusted CAs; --insecure skips the check (and says so).'
+    'The proxy\'s HTTPS certificate is verified against the system\'s trusted CAs, or against the certificate pinned in ~/.tsh at the first login; --insecure skips the check (and says so) and pins what the proxy presents.'
   static override examples = [
     '<%= config.bin %> login --proxy=proxy.example.com:3080 --user=alice',
     '<%= config.bin %> login --proxy=localhost --insecure --ttl=60',

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync} from 'node:fs'
+import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {MemoryKeyStore} from '../../../src/client/key-store.js'
 import {login, otpRequirement, type Prompter} from '../../../src/client/login.js'
@@ -106,6 +108,24 @@ describe('login', () => {
     await login({store, proxy: noOtpProxy.addr, user: 'bob', insecure: true, addKeysToAgent: 'no', prompter: prompter({password: 'pw'}), warn: (l) => warnings.push(l), debug: () => {}})
     assert.match(warnings[0]!, /^WARNING: you are using insecure connection to the proxy https:\/\/127\.0\.0\.1:\d+/)
     assert.equal(loadCurrentIdentity({store}).profile.insecure, true)
+  })
+
+  test('the first --insecure login pins the proxy certificate: later logins verify it, and refuse a different one', async () => {
+    const store = new MemoryKeyStore()
+    const prompts = () => prompter({password: 'pw'})
+    await login({store, proxy: noOtpProxy.addr, user: 'bob', insecure: true, addKeysToAgent: 'no', prompter: prompts(), ...quiet})
+    assert.match(store.readProxyCertificate('127.0.0.1') ?? '', /-----BEGIN CERTIFICATE-----/)
+    const warnings: string[] = []
+    const again = await login({store, proxy: noOtpProxy.addr, user: 'carol', addKeysToAgent: 'no', prompter: prompts(), warn: (l) => warnings.push(l), debug: () => {}})
+    assert.equal(again.kind, 'logged-in')
+    assert.deepEqual(warnings, [], 'no insecure warning: the pinned certificate verified')
+
+    const other = await startFakeProxy({tls: selfSignedTls(mkdtempSync(path.join(dir.path, 'other-'))), password: 'pw', secondFactor: 'off'})
+    try {
+      await assert.rejects(login({store, proxy: other.addr, user: 'carol', addKeysToAgent: 'no', prompter: prompts(), ...quiet}), /not trusted/)
+    } finally {
+      await other.close()
+    }
   })
 
   test('second factor off: no OTP prompt', async () => {
