@@ -1,0 +1,100 @@
+import ssh2 from 'ssh2'
+import {UserError} from '../../lib/errors.js'
+import {hostCertVerifier} from '../../ssh/index.js'
+import type {ParsedCert} from '../../sshca/index.js'
+import {userAuthOptions} from './auth-options.js'
+import {NodeAccessDeniedError} from './errors.js'
+import type {ConnectIdentity} from './identity.js'
+import {openNodeStream, type NodeStream} from './node-stream.js'
+import {connectToProxy} from './proxy.js'
+
+// The second hop: an SSH session with the node itself, run inside the proxy's routing stream.
+// Our certificate authenticates us to the node (which checks it and RBAC again: every connection
+// is authenticated twice); the node's host certificate must come from the cluster's host CA and
+// name the host we asked for.
+
+export interface NodeConnectOptions {
+  /** Cluster to route to; default the profile's. */
+  cluster?: string
+  /** Reuse this proxy connection (several nodes at once); otherwise one is opened and owned. */
+  proxyConn?: ssh2.Client
+  /**
+   * The name the node's host certificate must carry. Default: the host as given. A node picked by
+   * label is dialled by its ID, which its certificate carries.
+   */
+  expectPrincipal?: string
+  /** The node's name in messages (default: the host as given; a node picked by label is dialled by ID). */
+  displayName?: string
+  /** SSH agent socket: lets exec/shell ask for agent forwarding (`-A`). */
+  agentSocket?: string
+  log?: (line: string) => void
+  readyTimeoutMs?: number
+}
+
+export interface NodeConnection {
+  client: ssh2.Client
+  /** The node's verified host certificate. */
+  hostCert: ParsedCert | undefined
+  /** The proxy connection under it. */
+  proxy: ssh2.Client
+  stream: NodeStream
+  /** Ends the node session, and the proxy connection when it was opened for it. */
+  close(): void
+}
+
+export async function connectToNode(identity: ConnectIdentity, host: string, port: number | undefined, login: string, options: NodeConnectOptions = {}): Promise<NodeConnection> {
+  const cluster = options.cluster ?? identity.profile.cluster
+  const ownsProxy = !options.proxyConn
+  const proxy = options.proxyConn ?? (await connectToProxy(identity, {username: login, ...(options.log ? {log: options.log} : {})}))
+  let stream: NodeStream
+  try {
+    stream = await openNodeStream(proxy, host, port, cluster)
+  } catch (err) {
+    if (ownsProxy) proxy.end()
+    throw err
+  }
+  options.log?.(`routing to ${host}${port ? `:${port}` : ''} in ${cluster}`)
+  const name = options.displayName ?? host
+  const verifier = hostCertVerifier({trustedHostCAs: identity.hostCAs, hostname: options.expectPrincipal ?? host})
+  const auth = userAuthOptions(identity, login)
+  return new Promise<NodeConnection>((resolve, reject) => {
+    const client = new ssh2.Client()
+    const close = () => {
+      client.end()
+      if (ownsProxy) proxy.end()
+    }
+    const fail = (err: Error & {level?: string}) => {
+      void (async () => {
+        const explained = verifier.explain(err)
+        // The proxy's own reason (ambiguous host, unreachable node) beats "connection lost"; a
+        // refused host certificate or login is the node's answer, with no routing failure to find.
+        const routing = explained !== err || err.level === 'client-authentication' ? undefined : await stream.failure()
+        close()
+        if (routing) reject(routing)
+        else if (explained !== err) {
+          const hint = (explained as {hint?: string}).hint
+          reject(new UserError(`the node "${name}" is not trusted: ${explained.message}`, {cause: explained, ...(hint ? {hint} : {})}))
+        }
+        else if (err.level === 'client-authentication') reject(new NodeAccessDeniedError(login, name))
+        else if (err.level === 'client-timeout') reject(new UserError(`timed out connecting to ${name} through the proxy`))
+        else reject(new UserError(`cannot connect to ${name}: ${err.message}`, {cause: err}))
+      })()
+    }
+    client.once('error', fail)
+    client.once('ready', () => {
+      client.off('error', fail)
+      client.on('error', (err) => options.log?.(`node connection: ${err.message}`))
+      stream.channel.stderr.on('data', (chunk: Buffer) => options.log?.(`proxy: ${chunk.toString('utf8').trimEnd()}`))
+      options.log?.(`connected to ${name} as ${login}`)
+      resolve({client, hostCert: verifier.hostCert, proxy, stream, close})
+    })
+    client.connect({
+      sock: stream.channel as never,
+      // The agent to forward; an agent-only login's own agent (in auth) takes precedence.
+      ...(options.agentSocket ? {agent: options.agentSocket} : {}),
+      ...auth,
+      ...verifier.connectOptions(),
+      readyTimeout: options.readyTimeoutMs ?? 30_000,
+    })
+  })
+}

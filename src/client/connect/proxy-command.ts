@@ -1,0 +1,94 @@
+import type {Readable, Writable} from 'node:stream'
+import {UsageError} from '../../lib/errors.js'
+import {ProxyRouteError} from './errors.js'
+import {proxyHost, type ConnectIdentity} from './identity.js'
+import {openNodeStream} from './node-stream.js'
+import {connectToProxy} from './proxy.js'
+
+// `tsh proxy ssh [login@]host[:port]`: OpenSSH's ProxyCommand. It carries the SSH connection
+// OpenSSH makes to the node, unchanged, over the proxy's routing subsystem: stdin to the proxy,
+// the proxy to stdout. OpenSSH authenticates to the node itself (with the certificate tsh wrote
+// for it); we authenticate to the proxy with the same certificate.
+
+export interface ProxyTarget {
+  login?: string
+  host: string
+  port?: number
+}
+
+/** `[login@]host[:port]`, `host` may be `[v6]`; splits the login on the last `@`. */
+export function parseProxyTarget(text: string): ProxyTarget {
+  const at = text.lastIndexOf('@')
+  const login = at === -1 ? undefined : text.slice(0, at)
+  const rest = at === -1 ? text : text.slice(at + 1)
+  let host = rest
+  let portText: string | undefined
+  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(rest)
+  if (v6) {
+    host = v6[1]!
+    portText = v6[2]
+  } else if ((rest.match(/:/g) ?? []).length === 1) {
+    host = rest.slice(0, rest.indexOf(':'))
+    portText = rest.slice(rest.indexOf(':') + 1)
+  }
+  if (!host) throw new UsageError(`"${text}": the host is empty`, {hint: 'expected [login@]host[:port], e.g. %r@%h:%p in a ProxyCommand'})
+  if (login === '') throw new UsageError(`"${text}": the login before "@" is empty`)
+  const target: ProxyTarget = {host}
+  if (login !== undefined) target.login = login
+  if (portText !== undefined && portText !== '') {
+    const port = Number(portText)
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new UsageError(`"${text}": "${portText}" is not a port number`)
+    target.port = port
+  }
+  return target
+}
+
+/**
+ * `node-1.proxy.example.com` / `node-1.example.com` → `node-1`: ssh_config matches cluster hosts
+ * by suffix (`Host *.example.com`), the proxy knows them by their own names.
+ */
+export function stripClusterSuffixes(host: string, proxy: string, cluster: string): string {
+  let out = host
+  if (proxy && out.endsWith(`.${proxy}`)) out = out.slice(0, -(proxy.length + 1))
+  if (cluster && out.endsWith(`.${cluster}`)) out = out.slice(0, -(cluster.length + 1))
+  return out
+}
+
+export interface ProxyCommandIO {
+  stdin: Readable
+  stdout: Writable
+  stderr: Writable
+}
+
+/** Pipes until either side closes; resolves with the exit status (1 when the proxy refused). */
+export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTarget, options: {cluster?: string; log?: (line: string) => void}, io: ProxyCommandIO): Promise<number> {
+  const cluster = options.cluster ?? identity.profile.cluster
+  const host = stripClusterSuffixes(target.host, proxyHost(identity.profile), cluster)
+  const proxy = await connectToProxy(identity, {
+    ...(target.login ? {username: target.login} : {}),
+    ...(options.log ? {log: options.log} : {}),
+  })
+  try {
+    const stream = await openNodeStream(proxy, host, target.port, cluster)
+    const channel = stream.channel
+    return await new Promise<number>((resolve) => {
+      const finish = () => {
+        io.stdin.unpipe(channel)
+        io.stdin.pause()
+        if (stream.exitCode !== undefined && stream.exitCode !== 0) {
+          // The proxy refused the route: its reason, as it wrote it, is already on stderr.
+          if (!stream.stderr.trim()) io.stderr.write(new ProxyRouteError(`error: the proxy could not connect to ${host}`).text)
+          resolve(1)
+        } else resolve(0)
+      }
+      channel.once('close', finish)
+      channel.stderr.on('data', (chunk: Buffer) => io.stderr.write(chunk))
+      channel.pipe(io.stdout)
+      io.stdin.pipe(channel)
+      // The other end (OpenSSH) went away: nothing more to carry.
+      io.stdout.on('error', () => channel.close())
+    })
+  } finally {
+    proxy.end()
+  }
+}

@@ -1,0 +1,55 @@
+import ssh2 from 'ssh2'
+import {UserError} from '../../lib/errors.js'
+import {hostCertVerifier} from '../../ssh/index.js'
+import {parseCert} from '../../sshca/index.js'
+import {userAuthOptions} from './auth-options.js'
+import {describeProxyError} from './errors.js'
+import {formatAddress, proxySshAddress, type ConnectIdentity} from './identity.js'
+
+// The first hop: an SSH connection to the proxy, authenticated by the user's certificate, the
+// proxy authenticated by its host certificate from the cluster's host CA (the name we dial must
+// be one of its principals, as OpenSSH checks against an @cert-authority line).
+
+export interface ProxyConnectOptions {
+  /** The SSH user name presented to the proxy; a principal of the certificate. Default: the first one. */
+  username?: string
+  /** Dial this instead of the profile's SSH proxy address. */
+  address?: {host: string; port: number}
+  /** Debug lines. */
+  log?: (line: string) => void
+  readyTimeoutMs?: number
+}
+
+export async function connectToProxy(identity: ConnectIdentity, options: ProxyConnectOptions = {}): Promise<ssh2.Client> {
+  const address = options.address ?? proxySshAddress(identity.profile)
+  const where = formatAddress(address)
+  const verifier = hostCertVerifier({trustedHostCAs: identity.hostCAs, hostname: address.host})
+  const username = options.username ?? parseCert(identity.certificate).principals[0] ?? 'teleport'
+  const auth = userAuthOptions(identity, username)
+  options.log?.(`connecting to the proxy at ${where} as ${username}`)
+  return new Promise<ssh2.Client>((resolve, reject) => {
+    const client = new ssh2.Client()
+    const fail = (err: Error) => {
+      client.end()
+      const explained = verifier.explain(err)
+      const hint = (explained as {hint?: string}).hint
+      reject(explained === err ? describeProxyError(err, where) : new UserError(`the proxy at ${where} is not trusted: ${explained.message}`, {cause: explained, ...(hint ? {hint} : {})}))
+    }
+    client.once('error', fail)
+    client.once('ready', () => {
+      client.off('error', fail)
+      // Later errors surface as failed channels; keep an unhandled 'error' from killing the process.
+      client.on('error', (err) => options.log?.(`proxy connection: ${err.message}`))
+      options.log?.(`connected to the proxy at ${where}`)
+      resolve(client)
+    })
+    client.connect({
+      host: address.host,
+      port: address.port,
+      ...auth,
+      ...verifier.connectOptions(),
+      readyTimeout: options.readyTimeoutMs ?? 20_000,
+      keepaliveInterval: 0,
+    })
+  })
+}

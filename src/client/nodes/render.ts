@@ -1,0 +1,42 @@
+import {renderTable} from '../../lib/output.js'
+import type {NodeInfo} from '../auth-api.js'
+import {allNodeLabels, formatLabels, sortNodes} from './labels.js'
+
+// What `tsh ls` prints, as pure functions of the node list.
+
+export const TUNNEL_ADDRESS = '⟵ Tunnel'
+
+export function nodeAddress(node: Pick<NodeInfo, 'addr' | 'tunnel'>): string {
+  return node.tunnel ? TUNNEL_ADDRESS : node.addr
+}
+
+/** `Node Name | Address | Labels`; verbose adds the node ID after the name. */
+export function nodesText(nodes: readonly NodeInfo[], options: {verbose?: boolean} = {}): string {
+  const rows = sortNodes(nodes).map((n) => {
+    const labels = formatLabels(allNodeLabels(n))
+    return options.verbose ? [n.hostname, n.name, nodeAddress(n), labels] : [n.hostname, nodeAddress(n), labels]
+  })
+  const headers = options.verbose ? ['Node Name', 'Node ID', 'Address', 'Labels'] : ['Node Name', 'Address', 'Labels']
+  return renderTable(headers, rows)
+}
+
+/** `-f names`: one host name per line. */
+export function nodesNames(nodes: readonly NodeInfo[]): string {
+  return sortNodes(nodes)
+    .map((n) => n.hostname + '\n')
+    .join('')
+}
+
+/** The `-f json|yaml` view: sorted, labels merged as shown in the table, command labels kept. */
+export function nodesData(nodes: readonly NodeInfo[]): object[] {
+  return sortNodes(nodes).map((n) => ({
+    name: n.name,
+    hostname: n.hostname,
+    addr: n.addr,
+    ...(n.tunnel ? {tunnel: true} : {}),
+    labels: allNodeLabels(n),
+    cmd_labels: n.cmdLabels ?? {},
+    version: n.version,
+    expires: n.expires,
+  }))
+}

@@ -1,0 +1,105 @@
+import {UsageError} from '../../lib/errors.js'
+
+// OpenSSH-style option parsing for commands whose tail belongs to someone else (`tsh ssh host
+// ls -la`, `tsh scp -rp a host:b`): options end at the first operand, short options cluster
+// (`-tt`, `-NL 8080:h:80`, `-p2222`), long options take `--name=value` or `--name value`.
+// oclif parses flags anywhere on the line, which would steal the remote command's `-l`.
+
+export interface OptionSpec {
+  /** Key in the result. */
+  name: string
+  /** Single-letter spelling, without the dash. */
+  short?: string
+  /** Long spellings, without the dashes. */
+  long?: string[]
+  /** Takes a value (`-p 22`, `-p22`, `--port=22`). Otherwise a boolean switch. */
+  value?: boolean
+  /** The option may repeat: values are collected, switches counted. */
+  multiple?: boolean
+}
+
+export interface ParsedOptions {
+  /** Last value of each valued option, or `true` for a switch. */
+  values: Map<string, string | true>
+  /** Every value of a repeatable valued option, in order. */
+  lists: Map<string, string[]>
+  /** How many times each switch was given (`-tt` → 2). */
+  counts: Map<string, number>
+  /** Everything from the first operand on (a `--` before it is consumed). */
+  operands: string[]
+  /** Option parsing was ended by `--` (rather than by an operand or the end of the line). */
+  terminated: boolean
+}
+
+/**
+ * Parses options up to the first operand. Pass `into` to continue a previous parse (OpenSSH's ssh
+ * reads options again after the host: `ssh host -p 2222 ls -l`).
+ */
+export function getopt(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  command: string,
+  into?: ParsedOptions,
+  /** Letters known to be refused, with why (OpenSSH options tsh does not offer). */
+  unsupported: Record<string, string> = {},
+): ParsedOptions {
+  const byShort = new Map<string, OptionSpec>()
+  const byLong = new Map<string, OptionSpec>()
+  for (const spec of specs) {
+    if (spec.short) byShort.set(spec.short, spec)
+    for (const long of spec.long ?? []) byLong.set(long, spec)
+  }
+  const result: ParsedOptions = into ?? {values: new Map(), lists: new Map(), counts: new Map(), operands: [], terminated: false}
+  result.terminated = false
+  const record = (spec: OptionSpec, value: string | true) => {
+    result.values.set(spec.name, value)
+    result.counts.set(spec.name, (result.counts.get(spec.name) ?? 0) + 1)
+    if (typeof value === 'string') result.lists.set(spec.name, [...(result.lists.get(spec.name) ?? []), value])
+  }
+
+  let i = 0
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      i++
+      result.terminated = true
+      break
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=')
+      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
+      const spec = byLong.get(name)
+      if (!spec) throw new UsageError(`${command}: unknown flag --${name}`, {hint: `see "${command} --help"`})
+      if (!spec.value) {
+        if (eq !== -1) throw new UsageError(`${command}: --${name} takes no value`)
+        record(spec, true)
+        continue
+      }
+      if (eq !== -1) record(spec, arg.slice(eq + 1))
+      else if (i + 1 < argv.length) record(spec, argv[++i]!)
+      else throw new UsageError(`${command}: --${name} needs a value`)
+      continue
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (let k = 1; k < arg.length; k++) {
+        const letter = arg[k]!
+        const spec = byShort.get(letter)
+        if (!spec && Object.hasOwn(unsupported, letter)) throw new UsageError(`${command}: -${letter} is not supported: ${unsupported[letter]}`)
+        if (!spec) throw new UsageError(`${command}: unknown flag -${letter}`, {hint: `see "${command} --help"`})
+        if (!spec.value) {
+          record(spec, true)
+          continue
+        }
+        const rest = arg.slice(k + 1)
+        if (rest) record(spec, rest)
+        else if (i + 1 < argv.length) record(spec, argv[++i]!)
+        else throw new UsageError(`${command}: -${letter} needs a value`)
+        break
+      }
+      continue
+    }
+    break
+  }
+  result.operands = argv.slice(i)
+  return result
+}

@@ -1,0 +1,145 @@
+import type net from 'node:net'
+import type {Writable} from 'node:stream'
+import {UserError} from '../../lib/errors.js'
+import type {NodeInfo} from '../auth-api.js'
+import {authApiViaProxy} from '../connect/auth-via-proxy.js'
+import type {ConnectIdentity} from '../connect/identity.js'
+import {connectToNode, type NodeConnection} from '../connect/node.js'
+import {isLabelSelector, matchesSelector, parseLabelSelector, sortNodes} from '../nodes/labels.js'
+import {wantPty, type SshArgs} from './args.js'
+import {RemoteForwards, startDynamicForward, startLocalForward} from './forward.js'
+import {execOnNodes, MULTI_MATCH_WARNING} from './multi-exec.js'
+import {EXIT_NO_STATUS, runSession, sessionEnv, type TerminalIn, type TerminalOut} from './session.js'
+
+// `tsh ssh`, start to finish: resolve the target (a host, or nodes by label), connect through the
+// proxy, start the requested port forwards, then run the shell or command (or, with -N, wait).
+
+export interface SshIO {
+  stdin: TerminalIn
+  stdout: TerminalOut
+  stderr: Writable
+  env: NodeJS.ProcessEnv
+}
+
+export interface RunSshOptions {
+  log?: (line: string) => void
+  /** Resolves when the user interrupts a -N session (default: SIGINT or SIGTERM). */
+  interrupted?: () => Promise<void>
+}
+
+/** Nodes whose labels match the selector, sorted by name. */
+export async function findNodesByLabels(identity: ConnectIdentity, selectorText: string, options: {cluster?: string; log?: (line: string) => void} = {}): Promise<NodeInfo[]> {
+  const selector = parseLabelSelector(selectorText)
+  const api = authApiViaProxy(identity, options)
+  try {
+    return sortNodes((await api.listNodes()).filter((n) => matchesSelector(n, selector)))
+  } finally {
+    await api.close().catch(() => {})
+  }
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    process.once('SIGINT', done)
+    process.once('SIGTERM', done)
+  })
+}
+
+export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO, options: RunSshOptions = {}): Promise<number> {
+  const warn = (line: string) => io.stderr.write(line + '\n')
+  for (const line of args.warnings) warn(line)
+  const log = options.log
+  let agentSocket: string | undefined
+  if (args.forwardAgent) {
+    agentSocket = io.env.SSH_AUTH_SOCK || undefined
+    if (!agentSocket) warn('WARNING: no SSH agent to forward (SSH_AUTH_SOCK is not set)')
+  }
+  const forwardAgent = agentSocket !== undefined
+  const env = sessionEnv(io.env)
+  const cluster = args.cluster
+
+  let host = args.host
+  let expectPrincipal: string | undefined
+  let displayName = args.host
+  if (isLabelSelector(args.host)) {
+    const nodes = await findNodesByLabels(identity, args.host, {...(cluster ? {cluster} : {}), ...(log ? {log} : {})})
+    if (nodes.length === 0) throw new UserError(`no nodes match the labels "${args.host}"`, {hint: 'see the nodes and their labels with "tsh ls"'})
+    if (args.command.length > 0 && nodes.length > 1) {
+      warn(MULTI_MATCH_WARNING)
+      if (hasForwards(args)) warn('WARNING: port forwarding is ignored when running on several nodes')
+      return execOnNodes(identity, nodes, {
+        login: args.login,
+        command: args.command,
+        forwardAgent,
+        env,
+        stdout: io.stdout,
+        stderr: io.stderr,
+        ...(args.port !== undefined ? {port: args.port} : {}),
+        ...(cluster ? {cluster} : {}),
+        ...(agentSocket ? {agentSocket} : {}),
+        ...(log ? {log} : {}),
+      })
+    }
+    // Without a command (or with one match): the first node.
+    host = nodes[0]!.name
+    expectPrincipal = nodes[0]!.name
+    displayName = nodes[0]!.hostname
+  }
+
+  const conn = await connectToNode(identity, host, args.port, args.login, {
+    ...(cluster ? {cluster} : {}),
+    ...(expectPrincipal ? {expectPrincipal, displayName} : {}),
+    ...(agentSocket ? {agentSocket} : {}),
+    ...(log ? {log} : {}),
+  })
+  const servers: net.Server[] = []
+  try {
+    await startForwards(conn, args, servers, warn)
+    if (args.noCommand) return await waitWhileConnected(conn, options.interrupted ?? waitForSignal)
+    const pty = wantPty(args.tty, args.command.length > 0, io.stdin.isTTY === true)
+    if (!pty && args.tty === 'yes' && io.stdin.isTTY !== true) warn('Pseudo-terminal will not be allocated because stdin is not a terminal.')
+    return await runSession(conn.client, {
+      command: args.command,
+      pty,
+      forwardAgent,
+      env,
+      host: displayName,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      warn,
+      ...(args.escapeChar !== undefined ? {escapeChar: args.escapeChar} : {}),
+      ...(args.noStdin ? {noStdin: true} : {}),
+      ...(log ? {log} : {}),
+    })
+  } finally {
+    for (const server of servers) server.close()
+    conn.close()
+  }
+}
+
+function hasForwards(args: SshArgs): boolean {
+  return args.localForwards.length + args.remoteForwards.length + args.dynamicForwards.length > 0
+}
+
+async function startForwards(conn: NodeConnection, args: SshArgs, servers: net.Server[], warn: (line: string) => void): Promise<void> {
+  for (const spec of args.localForwards) servers.push(await startLocalForward(conn.client, spec, warn))
+  for (const spec of args.dynamicForwards) servers.push(await startDynamicForward(conn.client, spec, warn))
+  if (args.remoteForwards.length) {
+    const remote = new RemoteForwards(conn.client, warn)
+    for (const spec of args.remoteForwards) await remote.add(spec)
+  }
+}
+
+/** -N: stays up for the forwards until interrupted (exit 0) or the connection drops (255). */
+function waitWhileConnected(conn: NodeConnection, interrupted: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    conn.client.once('close', () => resolve(EXIT_NO_STATUS))
+    void interrupted().then(() => resolve(0))
+  })
+}

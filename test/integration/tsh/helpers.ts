@@ -1,0 +1,270 @@
+// A one-process cluster for the tsh tests (auth, proxy and nodes in this process, on 127.0.0.1
+// with port 0), a user logged in by writing a tsh profile with the client library into a temp
+// TELEPORT_HOME, and the real bin/tsh run as separate processes against it.
+//
+// The servers live in this process, so tsh must be run asynchronously (spawnSync would block the
+// event loop the servers need).
+
+import {spawn, type ChildProcess, type SpawnOptions} from 'node:child_process'
+import {randomUUID} from 'node:crypto'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir, userInfo} from 'node:os'
+import path from 'node:path'
+import {ApiClient} from '../../../src/api/client.js'
+import {AuthApi} from '../../../src/client/auth-api.js'
+import {readIdentityFile} from '../../../src/client/identity-file.js'
+import {FileKeyStore} from '../../../src/client/key-store.js'
+import {saveLogin} from '../../../src/client/profile.js'
+import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
+import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
+import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
+import {dataDirPaths} from '../../../src/lib/data-dir.js'
+import type {Logger} from '../../../src/lib/log.js'
+import {generateKeyPair, parseCert, signUserCert} from '../../../src/sshca/index.js'
+import {repoRoot} from '../../helpers/cli.js'
+
+export const CLUSTER = 'example.com'
+export const TSH = path.join(repoRoot, 'bin', 'tsh')
+export const TIMEOUT_MS = 60_000
+/**
+ * The OS login the tests use: whoever runs them. A node not running as root may only start
+ * sessions as its own user, so this works as root and as anyone else.
+ */
+export const LOGIN = userInfo().username
+export const LOGIN_HOME = userInfo().homedir
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `tp-tsh-${prefix}-`))
+}
+
+/** Keeps log lines; prints them with NODE_TEST_LOG=1. */
+export function quietLogger(component = 'TEST'): Logger {
+  const make = (c: string): Logger => {
+    const emit = (severity: string) => (message: string) => {
+      if (process.env.NODE_TEST_LOG) process.stderr.write(`${severity} [${c}] ${message}\n`)
+    }
+    return {debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), child: (name) => make(name)}
+  }
+  return make(component)
+}
+
+export interface NodeSpec {
+  name: string
+  labels?: Record<string, string>
+}
+
+export interface RunningTestNode {
+  spec: NodeSpec
+  hostUuid: string
+  service: RunningNodeService
+  api: AuthApi
+  dataDir: string
+}
+
+export interface TshCluster {
+  dataDir: string
+  auth: RunningAuthService
+  admin: AuthApi
+  proxy: RunningProxyService
+  nodes: RunningTestNode[]
+  /** A TELEPORT_HOME for each user logged in with login(). */
+  homes: string[]
+  /** Logs `user` in: a fresh key, a certificate from auth, the profile written by the tsh library. Returns TELEPORT_HOME. */
+  login(user: string, options?: {ttlMs?: number; expired?: boolean; agentOnly?: string}): Promise<string>
+  close(): Promise<void>
+}
+
+export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster> {
+  const dataDir = tempDir('auth')
+  const log = quietLogger()
+  const auth = await startAuthService({
+    dataDir,
+    nodeName: 'auth-1',
+    clusterName: CLUSTER,
+    listen: {host: '127.0.0.1', port: 0},
+    secondFactor: 'otp',
+    staticTokens: [],
+    proxyPublicAddr: '127.0.0.1:3080',
+    bcryptCost: 4,
+    log: (line) => log.debug(line),
+  })
+  const adminIdentity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
+  const admin = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: adminIdentity, trust: {hostCAs: adminIdentity.hostCAs}}))
+  const access: LocalAccess = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
+  const proxy = await startProxyService({
+    dataDir,
+    nodeName: 'proxy-1',
+    webListen: {host: '127.0.0.1', port: 0},
+    sshListen: {host: '127.0.0.1', port: 0},
+    cluster: access,
+    log: log.child('PROXY'),
+  })
+  const hostCAs = await auth.auth.caKeys('host')
+  const nodes: RunningTestNode[] = []
+  for (const spec of nodeSpecs) {
+    const hostUuid = randomUUID()
+    const key = generateKeyPair()
+    const certificate = await auth.auth.issueHostCert({hostId: hostUuid, nodeName: spec.name, role: 'Node', publicKey: key.publicKey})
+    const identity = {privateKey: key.privateKey, certificate, hostCAs}
+    const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: identity, trust: {hostCAs}}))
+    const nodeData = tempDir('node')
+    const service = await startNodeService({
+      dataDir: nodeData,
+      nodeName: spec.name,
+      listen: {host: '127.0.0.1', port: 0},
+      labels: spec.labels ?? {},
+      log: log.child(spec.name),
+      cluster: {identity, authApi: api},
+    })
+    nodes.push({spec, hostUuid, service, api, dataDir: nodeData})
+  }
+  // Every node announced before the tests look for them.
+  await eventually(async () => {
+    const listed = await admin.listNodes()
+    return nodes.every((n) => listed.some((l) => l.name === n.hostUuid))
+  }, 'the nodes to register')
+
+  const homes: string[] = []
+  const cluster: TshCluster = {
+    dataDir,
+    auth,
+    admin,
+    proxy,
+    nodes,
+    homes,
+    async login(user, options = {}) {
+      const home = tempDir('home')
+      homes.push(home)
+      const key = generateKeyPair()
+      const signed = await admin.signUserCert({username: user, publicKey: key.publicKey, ttlMs: options.ttlMs ?? 3600_000})
+      if (options.expired) {
+        // Same key, same shape, but valid only for an hour that ended an hour ago.
+        const cert = parseCert(signed.certificate)
+        signed.certificate = signUserCert({
+          caPrivateKey: generateKeyPair().privateKey,
+          publicKey: key.publicKey,
+          keyId: user,
+          principals: cert.principals,
+          ttlMs: 3600_000,
+          now: new Date(Date.now() - 2 * 3600_000),
+          roles: cert.roles,
+          traits: cert.traits,
+          routeToCluster: CLUSTER,
+        })
+      }
+      if (options.agentOnly) {
+        // As `tsh login --add-keys-to-agent=only`: key and certificate in the agent, no key on disk.
+        const keyFile = path.join(home, 'agent-only-key')
+        writeFileSync(keyFile, key.privateKey, {mode: 0o600})
+        writeFileSync(`${keyFile}-cert.pub`, signed.certificate.trim() + '\n')
+        const added = await run('ssh-add', ['-q', keyFile], {env: {SSH_AUTH_SOCK: options.agentOnly}})
+        if (added.code !== 0) throw new Error(`ssh-add: ${added.stderr}`)
+        rmSync(keyFile)
+        rmSync(`${keyFile}-cert.pub`)
+      }
+      saveLogin(new FileKeyStore(home), {
+        profile: {
+          webProxyAddr: `127.0.0.1:${proxy.webAddress.port}`,
+          sshProxyAddr: `127.0.0.1:${proxy.sshAddress.port}`,
+          user,
+          cluster: CLUSTER,
+          authType: 'local',
+          forwardPorts: [],
+          dynamicForwardPorts: [],
+        },
+        ...(options.agentOnly ? {} : {privateKey: key.privateKey}),
+        publicKey: key.publicKey,
+        certificate: signed.certificate,
+        hostCAs: signed.hostCAs,
+      })
+      return home
+    },
+    async close() {
+      for (const node of nodes) {
+        await node.service.close().catch(() => {})
+        await node.api.close().catch(() => {})
+        rmSync(node.dataDir, {recursive: true, force: true})
+      }
+      await proxy.close().catch(() => {})
+      await access.close().catch(() => {})
+      await admin.close().catch(() => {})
+      await auth.close().catch(() => {})
+      rmSync(dataDir, {recursive: true, force: true})
+      for (const home of homes) rmSync(home, {recursive: true, force: true})
+    },
+  }
+  return cluster
+}
+
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stdoutBytes: Buffer
+  stderr: string
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  input?: string | Buffer
+  cwd?: string
+  timeoutMs?: number
+}
+
+/** Runs a program to its end without blocking this process's event loop. */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: {...process.env, NO_COLOR: '1', ...options.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.cwd ? {cwd: options.cwd} : {}),
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout!.on('data', (d: Buffer) => out.push(d))
+    child.stderr!.on('data', (d: Buffer) => err.push(d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? TIMEOUT_MS)
+    child.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      const stdoutBytes = Buffer.concat(out)
+      resolve({code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8')})
+    })
+    child.stdin!.on('error', () => {})
+    if (options.input !== undefined) child.stdin!.end(options.input)
+    else child.stdin!.end()
+  })
+}
+
+/** `tsh` with TELEPORT_HOME set. */
+export function tsh(home: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return run(TSH, args, {...options, env: {TELEPORT_HOME: home, ...options.env}})
+}
+
+/** A long-running tsh (e.g. -N forwarding); the caller stops it. */
+export function spawnTsh(home: string, args: string[], options: SpawnOptions = {}): ChildProcess & {output(): string} {
+  const child = spawn(TSH, args, {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: home}, stdio: ['ignore', 'pipe', 'pipe'], ...options})
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()))
+  return Object.assign(child, {output: () => output})
+}
+
+/** Resolves with the exit code once the process ended. */
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import pty from 'node-pty'
+import {LOGIN, startTshCluster, tempDir, TIMEOUT_MS, TSH, type TshCluster} from './helpers.js'
+
+// Interactive sessions in a real pseudo-terminal (node-pty runs bin/tsh as a terminal would):
+// the remote shell gets a pty of our size, resizes follow, and the ~ escapes work at line start.
+
+interface Term {
+  write(text: string): void
+  resize(cols: number, rows: number): void
+  /** Resolves once the output so far matches. */
+  waitFor(pattern: RegExp): Promise<string>
+  exit: Promise<number>
+  output(): string
+}
+
+function startTerm(home: string, args: string[]): Term {
+  const p = pty.spawn(TSH, args, {cols: 100, rows: 30, env: {...process.env, TELEPORT_HOME: home, TERM: 'xterm-256color'} as Record<string, string>})
+  let out = ''
+  const waiters: Array<{pattern: RegExp; resolve: (s: string) => void}> = []
+  p.onData((d) => {
+    out += d
+    for (const w of [...waiters]) {
+      if (w.pattern.test(out)) {
+        waiters.splice(waiters.indexOf(w), 1)
+        w.resolve(out)
+      }
+    }
+  })
+  const exit = new Promise<number>((resolve) => p.onExit(({exitCode}) => resolve(exitCode)))
+  return {
+    write: (t) => p.write(t),
+    resize: (c, r) => p.resize(c, r),
+    output: () => out,
+    exit,
+    waitFor(pattern) {
+      if (pattern.test(out)) return Promise.resolve(out)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in ${JSON.stringify(out)}`)), TIMEOUT_MS)
+        waiters.push({pattern, resolve: (s) => (clearTimeout(timer), resolve(s))})
+      })
+    },
+  }
+}
+
+describe('tsh ssh on a terminal', {timeout: 5 * TIMEOUT_MS}, () => {
+  let cluster: TshCluster
+  let home: string
+
+  before(async () => {
+    cluster = await startTshCluster([{name: 'node-1', labels: {env: 'test'}}])
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {allow: {logins: [LOGIN], node_labels: {'*': '*'}}}}, {create: true})
+    await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
+    home = await cluster.login('alice')
+  })
+  after(async () => {
+    await cluster?.close()
+  })
+
+  test('a shell with our terminal size and TERM; resizes follow; ~? helps; ~. disconnects with 255', async () => {
+    const term = startTerm(home, ['ssh', `${LOGIN}@node-1`])
+    try {
+      term.write('echo "MARK$((40+2)) $(stty size) $TERM"\r')
+      await term.waitFor(/MARK42 30 100 xterm-256color/)
+      term.resize(120, 40)
+      term.write('echo "SIZE $(stty size)"\r')
+      await term.waitFor(/SIZE 40 120/)
+      // A ~ inside a line is typed through at once.
+      term.write('echo in~line\r')
+      await term.waitFor(/\rin~line\r\n/)
+      term.write('~?')
+      await term.waitFor(/Supported escape sequences:\r\n/)
+      term.write('~.')
+      assert.equal(await term.exit, 255)
+      assert.match(term.output(), /Connection to node-1 closed\.\r\n$/)
+      // Output processing is off as with OpenSSH: no "\r\r\n" from the remote's "\r\n".
+      assert.doesNotMatch(term.output(), /\r\r\n/)
+    } finally {
+      term.write('exit\r')
+    }
+  })
+
+  test('the shell\'s exit status is tsh\'s', async () => {
+    const term = startTerm(home, ['ssh', `${LOGIN}@node-1`])
+    term.write('exit 5\r')
+    assert.equal(await term.exit, 5)
+  })
+
+  test('-t gives a command a pty; without it, none', async () => {
+    const withPty = startTerm(home, ['ssh', '-t', `${LOGIN}@node-1`, 'tty'])
+    await withPty.waitFor(/\/dev\/pts\/\d+/)
+    assert.equal(await withPty.exit, 0)
+    const without = startTerm(home, ['ssh', `${LOGIN}@node-1`, 'tty'])
+    await without.waitFor(/not a tty/)
+    assert.equal(await without.exit, 1)
+  })
+
+  test('tsh scp shows a progress line on a terminal, and none with -q', async () => {
+    const dir = tempDir('pty-scp')
+    try {
+      const data = randomBytes(2 * 1024 * 1024)
+      writeFileSync(path.join(dir, 'blob.bin'), data)
+      const withBar = startTerm(home, ['scp', path.join(dir, 'blob.bin'), `${LOGIN}@node-1:${dir}/copy.bin`])
+      assert.equal(await withBar.exit, 0, withBar.output())
+      assert.match(withBar.output(), /\rblob\.bin\s+100%\s+2MB\s+\S+\/s\s+\d\d:\d\d\s*\r?\n/)
+      assert.ok(readFileSync(path.join(dir, 'copy.bin')).equals(data))
+      const quiet = startTerm(home, ['scp', '-q', path.join(dir, 'blob.bin'), `${LOGIN}@node-1:${dir}/copy2.bin`])
+      assert.equal(await quiet.exit, 0, quiet.output())
+      assert.doesNotMatch(quiet.output(), /%/)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
