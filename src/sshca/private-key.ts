@@ -3,7 +3,7 @@
 // Other key types and formats are only read (a CA made elsewhere may be RSA or ECDSA).
 
 import {createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject} from 'node:crypto'
-import sshpk from 'sshpk'
+import {createRequire} from 'node:module'
 import {BadParameterError} from '../lib/errors.js'
 import {blobFromKeyObject, publicKeyLine} from './public-key.js'
 import {SshReader, SshWriter} from './wire.js'
@@ -98,6 +98,8 @@ export function loadPrivateKey(text: string): KeyObject {
     if (ed25519) return ed25519
     // RSA / ECDSA in OpenSSH format: sshpk reads them and re-emits PKCS#8, which node understands.
     try {
+      // Loaded only here: sshpk costs ~20 ms at start-up and Ed25519 keys never need it.
+      const sshpk = createRequire(import.meta.url)('sshpk') as typeof import('sshpk')
       return createPrivateKey(sshpk.parsePrivateKey(text, 'ssh-private').toString('pkcs8'))
     } catch (err) {
       throw new BadParameterError(`cannot read OpenSSH private key: ${(err as Error).message}`, {cause: err})

@@ -100,6 +100,12 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
     assert.ok(text.includes('"env"') && text.includes('"e2e"'), text)
   })
 
+  test('flags after the host belong to the remote command, --help included', () => {
+    const r = tsh(['ssh', `${LOGIN}@${NODE}`, 'echo', '--help', '-d'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), '--help -d')
+  })
+
   test('the remote exit status is tsh\'s exit status', () => {
     assert.equal(tsh(['ssh', `${LOGIN}@${NODE}`, 'exit 7']).code, 7)
   })

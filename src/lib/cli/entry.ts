@@ -3,7 +3,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Config, Interfaces, Plugin, run} from '@oclif/core'
 import {UsageError} from '../errors.js'
-import {hoistLeadingFlags} from './global-flags.js'
+import {commandWordCount, helpBelongsToRemote, hoistLeadingFlags} from './global-flags.js'
 import {debugRequested, reportError} from './handle-error.js'
 import {resolvePersonality, TOOLS, type ToolName} from './tools.js'
 
@@ -49,7 +49,7 @@ export interface EntryOptions {
 }
 
 /** Options from which oclif builds the config of one tool (the plugin loaded once, here). */
-async function toolConfigOptions(root: string, tool: ToolName): Promise<{options: Interfaces.LoadOptions; commandIds: string[]}> {
+async function toolConfigOptions(root: string, tool: ToolName): Promise<{options: Interfaces.LoadOptions; commandIds: string[]; passThroughIds: Set<string>}> {
   const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   const toolPjson = {
     ...pjson,
@@ -67,7 +67,8 @@ async function toolConfigOptions(root: string, tool: ToolName): Promise<{options
   } as Interfaces.PJSON
   const plugin = new ToolPlugin({root, isRoot: true, pjson: toolPjson, type: 'core'}, tool)
   await plugin.load()
-  return {options: {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}, commandIds: plugin.commandIDs}
+  const passThroughIds = new Set(plugin.commands.filter((c) => c.strict === false).map((c) => c.id))
+  return {options: {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}, commandIds: plugin.commandIDs, passThroughIds}
 }
 
 /** package.json names topics with their tool prefix ("tctl:users"); each tool sees its own, unprefixed. */
@@ -108,8 +109,16 @@ export async function main(opts: EntryOptions): Promise<number> {
     let argv = personality.argv
     // `tsh --version` answers like `tsh version`, in the tool's own voice.
     if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)]
-    const {options, commandIds} = await toolConfigOptions(opts.root, personality.tool)
-    await run(hoistLeadingFlags(personality.tool, argv, commandIds), options)
+    const {options, commandIds, passThroughIds} = await toolConfigOptions(opts.root, personality.tool)
+    argv = hoistLeadingFlags(personality.tool, argv, commandIds)
+    const words = commandWordCount(argv, commandIds)
+    const id = argv.slice(0, words).join(':')
+    if (words > 0 && passThroughIds.has(id) && helpBelongsToRemote(argv.slice(words))) {
+      // oclif shows help for --help anywhere before `--`; here it is the remote command's flag.
+      await (await Config.load(options)).runCommand(id, argv.slice(words))
+    } else {
+      await run(argv, options)
+    }
     return 0
   } catch (err) {
     return reportError(err, debug)

@@ -1,6 +1,6 @@
 import type {ToolName} from './tools.js'
 
-// Flags that, as with Teleport's tools, may come before the command (`tctl -c f users ls`,
+// Where argv's words go. Flags that, as with Teleport's tools, may come before the command (`tctl -c f users ls`,
 // `tsh --proxy=p ls`). oclif only parses flags after the command, so they are moved there.
 
 /** Global flags that take a value, per tool (both spellings). Others are boolean. */
@@ -26,9 +26,27 @@ export function hoistLeadingFlags(tool: ToolName, argv: string[], commandIds: re
   }
   if (leading.length === 0) return argv
   const rest = argv.slice(i)
-  const ids = new Set(commandIds)
-  let words = 0
-  for (let k = 1; k <= rest.length; k++) if (ids.has(rest.slice(0, k).join(':'))) words = k
+  const words = commandWordCount(rest, commandIds)
   if (words === 0) return argv
   return [...rest.slice(0, words), ...leading, ...rest.slice(words)]
+}
+
+/** How many leading words of argv name a command ("proxy ssh host" → 2); 0 for none. */
+export function commandWordCount(argv: string[], commandIds: readonly string[]): number {
+  const ids = new Set(commandIds)
+  let words = 0
+  for (let k = 1; k <= argv.length; k++) if (ids.has(argv.slice(0, k).join(':'))) words = k
+  return words
+}
+
+/**
+ * For pass-through commands (`tsh ssh host cmd --help`): true when a help flag belongs to the
+ * remote command, i.e. comes after the first positional argument; oclif would show help.
+ */
+export function helpBelongsToRemote(args: string[]): boolean {
+  const positional = args.findIndex((a) => !a.startsWith('-'))
+  if (positional < 0) return false
+  const help = args.findIndex((a) => a === '--help' || a === '-h')
+  const separator = args.indexOf('--')
+  return help > positional && (separator < 0 || help < separator)
 }

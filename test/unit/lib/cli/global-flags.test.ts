@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
-import {hoistLeadingFlags} from '../../../../src/lib/cli/global-flags.js'
+import {helpBelongsToRemote, hoistLeadingFlags} from '../../../../src/lib/cli/global-flags.js'
 
 const ids = ['users:add', 'users:ls', 'ssh', 'proxy:ssh', 'status']
 
@@ -17,4 +17,11 @@ test('nothing to move, or no command found: argv unchanged', () => {
   assert.deepEqual(hoistLeadingFlags('tsh', ['ssh', 'host'], ids), ['ssh', 'host'])
   assert.deepEqual(hoistLeadingFlags('tsh', ['--help'], ids), ['--help'])
   assert.deepEqual(hoistLeadingFlags('tsh', ['--proxy=p', 'bogus'], ids), ['--proxy=p', 'bogus'])
+})
+
+test('a help flag after the host belongs to the remote command', () => {
+  assert.equal(helpBelongsToRemote(['host', 'ls', '--help']), true)
+  assert.equal(helpBelongsToRemote(['--help']), false)
+  assert.equal(helpBelongsToRemote(['-p', '22', 'host']), false)
+  assert.equal(helpBelongsToRemote(['host', '--', 'ls']), false)
 })
