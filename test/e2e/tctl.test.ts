@@ -4,7 +4,7 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sta
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {repoRoot, runTool, type CliResult} from '../helpers/cli.js'
+import {repoRoot, runTool, type CliResult, nobodySkipReason} from '../helpers/cli.js'
 import {freePort, LOGIN, opensshExec, SSHD, startSshd} from '../interop/helpers.js'
 
 // tctl against a real auth service: `teleport start --roles=auth` in its own process, with a
@@ -367,10 +367,7 @@ spec:
     fails(runTool('tctl', ['status', '-c', path.join(dir, 'nope.yaml')], {env: {TELEPORT_CONFIG_FILE: ''}}), /config file .*nope\.yaml does not exist/)
   })
 
-  // Switching to nobody needs root, and a checkout nobody can read (CI may clone into a 0700 dir).
-  const nobodyCanRun = () =>
-    process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', path.join(repoRoot, 'bin', 'run.js')]).status === 0
-  test('without permission to read the data dir: run as root or with -c', {skip: nobodyCanRun() ? false : 'needs root and a checkout readable by nobody'}, () => {
+  test('without permission to read the data dir: run as root or with -c', {skip: nobodySkipReason()}, () => {
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', path.join(repoRoot, 'bin', 'tctl'), 'status', '-c', config], {
       encoding: 'utf8',
       env: {...process.env, NO_COLOR: '1', TELEPORT_CONFIG_FILE: '', HOME: '/tmp'},

@@ -19,3 +19,13 @@ export function runBin(executable: string, args: string[], options: SpawnSyncOpt
 export function runTool(tool: 'tsh' | 'tctl' | 'teleport', args: string[], options: SpawnSyncOptions = {}): CliResult {
   return runBin(path.join(repoRoot, 'bin', tool), args, options)
 }
+
+/**
+ * Tests that run a program as "nobody" need root to switch and a checkout nobody can read (CI
+ * may clone into a 0700 directory); they skip otherwise, saying why.
+ */
+export function nobodySkipReason(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root to run as nobody'
+  const readable = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', path.join(repoRoot, 'bin', 'run.js')]).status === 0
+  return readable ? false : 'the checkout is not readable by nobody'
+}

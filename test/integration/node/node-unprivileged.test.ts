@@ -4,15 +4,15 @@ import {chmodSync, chownSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {after, before, describe, test} from 'node:test'
+import {nobodySkipReason} from '../../helpers/cli.js'
 import {TIMEOUT_MS, eventually, knownHostsFile, nodeIdentity, run, sshOptions, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
 
 // A node not running as root can only start sessions as its own OS user: it says so at start and
 // refuses other logins with that reason. Run here as "nobody" (the test itself runs as root).
 
 const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'run-node.ts')
-const isRoot = process.getuid?.() === 0
 
-describe('a node not running as root', {timeout: 6 * TIMEOUT_MS, skip: isRoot ? false : 'needs root to start the node as another user'}, () => {
+describe('a node not running as root', {timeout: 6 * TIMEOUT_MS, skip: nobodySkipReason()}, () => {
   let cluster: TestCluster
   let dir: string
   let nodeDir: string
