@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {runTool} from '../helpers/cli.js'
+import {freePort, startTeleport, writeAuthConfig, type TeleportDaemon} from '../helpers/daemon.js'
+import {tempDir} from '../interop/helpers.js'
+
+// `teleport start` as a process: bad configuration refused before anything is written, state
+// kept across a restart, clean stop on SIGTERM, and a join with an expired token refused.
+
+describe('teleport start', () => {
+  const dir = tempDir('daemon-e2e-')
+  let config: string
+  let teleport: TeleportDaemon
+  const tctl = (...args: string[]) => {
+    const r = runTool('tctl', ['-c', config, ...args])
+    assert.equal(r.code, 0, `tctl ${args.join(' ')}: ${r.stderr}`)
+    return r.stdout
+  }
+
+  before(async () => {
+    config = writeAuthConfig(dir.path, await freePort())
+  })
+  after(async () => {
+    await teleport?.stop()
+    dir.cleanup()
+  })
+
+  test('a typo in the config is one line naming the file, the line and the key; nothing is created', () => {
+    const bad = path.join(dir.path, 'typo.yaml')
+    writeFileSync(bad, `teleport:\n  data_dir: ${path.join(dir.path, 'typo-data')}\nauth_service:\n  listen_adr: 127.0.0.1:3025\n`)
+    const r = runTool('teleport', ['start', '-c', bad])
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, /typo\.yaml:4: unknown key "auth_service\.listen_adr" \(did you mean "listen_addr"\?\)/)
+    assert.equal(existsSync(path.join(dir.path, 'typo-data')), false)
+  })
+
+  test('a restart keeps users, tokens, the CAs and the audit log; SIGTERM stops cleanly', async () => {
+    teleport = startTeleport(['-c', config])
+    await teleport.waitForLog(/Auth service is starting on/)
+    tctl('users', 'add', 'carol', '--roles=access', '--logins=carol')
+    const token = /The invite token: ([0-9a-f]{32})/.exec(tctl('tokens', 'add', '--type=proxy', '--ttl=10m'))![1]
+    const status = tctl('status')
+    assert.equal(await teleport.stop(), 0)
+    assert.match(teleport.logs(), /Auth service stopped/)
+
+    teleport = startTeleport(['-c', config])
+    await teleport.waitForLog(/Auth service is starting on/)
+    assert.match(tctl('users', 'ls'), /^carol\s/m)
+    assert.ok(tctl('tokens', 'ls').includes(token))
+    const pin = (text: string) => /sha256:[0-9a-f]{64}/.exec(text)![0]
+    assert.equal(pin(tctl('status')), pin(status))
+    const logDir = path.join(dir.path, 'data', 'log')
+    const events = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('')
+    assert.match(events, /"event":"user.create"[^\n]*"name":"carol"|"name":"carol"[^\n]*"event":"user.create"/)
+  })
+
+  test('joining with an expired token fails with one clear line', async () => {
+    const invite = tctl('tokens', 'add', '--type=node', '--ttl=1s')
+    const token = /The invite token: ([0-9a-f]{32})/.exec(invite)![1]
+    const pin = /--ca-pin=(sha256:[0-9a-f]{64})/.exec(invite)![1]
+    const authAddr = /Auth service is starting on (\S+),/.exec(teleport.logs())![1]
+    await new Promise((r) => setTimeout(r, 2000))
+    const nodeDir = path.join(dir.path, 'late-node')
+    const r = runTool('teleport', ['start', '--roles=node', `--data-dir=${nodeDir}`, `--token=${token}`, `--ca-pin=${pin}`, `--auth-server=${authAddr}`, '--nodename=late'], {env: {TELEPORT_CONFIG_FILE: ''}})
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^ERROR: .*join token expired/m)
+    assert.doesNotMatch(r.stderr, /\bat \S+:\d+:\d+/)
+    assert.equal(existsSync(path.join(nodeDir, 'keys', 'node.identity')), false)
+  })
+})
