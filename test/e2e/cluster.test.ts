@@ -160,6 +160,18 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
       assert.equal(readFileSync(path.join(dir.path, 'sftp-back.txt'), 'utf8'), 'sftp payload\n')
     })
 
+    test('rsync -e ssh copies a tree', () => {
+      const src = path.join(dir.path, 'rsync-src')
+      mkdirSync(path.join(src, 'sub'), {recursive: true})
+      writeFileSync(path.join(src, 'a.txt'), 'alpha\n')
+      writeFileSync(path.join(src, 'sub', 'b.bin'), randomBytes(200_000))
+      const dst = path.join(dir.path, 'rsync-dst')
+      const r = spawnSync('rsync', ['-a', '-e', `ssh -F ${sshConfig}`, `${src}/`, `${LOGIN}@${NODE}.${CLUSTER}:${dst}/`], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(readFileSync(path.join(dst, 'a.txt'), 'utf8'), 'alpha\n')
+      assert.deepEqual(readFileSync(path.join(dst, 'sub', 'b.bin')), readFileSync(path.join(src, 'sub', 'b.bin')))
+    })
+
     test('ssh -o ProxyCommand="tsh proxy ssh %r@%h:%p"', () => {
       const r = spawnSync('ssh', [
         '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
