@@ -2,11 +2,8 @@
 // The one entrypoint for tsh, tctl and teleport (and ssh/scp when linked under those names).
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {enableCompileCache} from '../dist/lib/cli/compile-cache.js'
+import {main} from '../dist/lib/cli/entry.js'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-enableCompileCache(root)
-// Loaded after the cache is on, so that oclif's modules come from it.
-const {main} = await import('../dist/lib/cli/entry.js')
 const invokedAs = path.basename(process.argv[1] ?? 'teleport')
 process.exitCode = await main({root, invokedAs, argv: process.argv.slice(2)})
