@@ -26,6 +26,12 @@ execFileSync(bin('oclif'), ['manifest'], {
   env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'},
 })
 
+// oclif writes commands in discovery order, which varies: sort them so rebuilds change nothing.
+const manifestPath = path.join(root, 'oclif.manifest.json')
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
+manifest.commands = Object.fromEntries(Object.entries(manifest.commands).sort(([a], [b]) => a.localeCompare(b)))
+writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n')
+
 step('generating man pages')
 const {loadToolConfig} = await import('../dist/lib/cli/entry.js')
 const {toCommandInfo} = await import('../dist/lib/cli/command-tree.js')
