@@ -114,7 +114,7 @@ export class WebClient {
   readonly baseUrl: string
   private readonly dispatcher: Agent
 
-  constructor(private readonly opts: WebClientOptions) {
+  constructor(opts: WebClientOptions) {
     this.baseUrl = `https://${formatHostPort(parseHostPort(opts.proxyAddr, 3080))}`
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.dispatcher = new Agent({

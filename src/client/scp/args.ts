@@ -1,5 +1,5 @@
 import {UsageError} from '../../lib/errors.js'
-import {getopt, type OptionSpec} from '../ssh/getopt.js'
+import {getopt, TSH_GLOBAL_OPTION_SPECS, type OptionSpec} from '../ssh/getopt.js'
 import {parsePort} from '../ssh/forward-spec.js'
 import {localUserName, splitLoginHost} from '../ssh/args.js'
 import {parseSshOptions} from '../ssh/ssh-options.js'
@@ -37,14 +37,7 @@ export const SCP_OPTION_SPECS: readonly OptionSpec[] = [
   {name: 'quiet', short: 'q', long: ['quiet']},
   {name: 'login', long: ['login'], value: true},
   {name: 'option', short: 'o', value: true, multiple: true},
-  {name: 'cluster', short: 'c', long: ['cluster'], value: true},
-  {name: 'proxy', long: ['proxy'], value: true},
-  {name: 'user', long: ['user'], value: true},
-  {name: 'ttl', long: ['ttl'], value: true},
-  {name: 'add-keys-to-agent', long: ['add-keys-to-agent'], value: true},
-  {name: 'insecure', long: ['insecure']},
-  {name: 'debug', short: 'd', long: ['debug']},
-  {name: 'verbose', short: 'v'},
+  ...TSH_GLOBAL_OPTION_SPECS,
   // OpenSSH scp switches that change nothing here: we always speak SFTP (-s), never need a
   // batch mode (-B), compression (-C), an address family (-4/-6), the legacy protocol (-O) or
   // strict filename checking (-T).

@@ -1,7 +1,7 @@
 import {userInfo} from 'node:os'
 import {UsageError} from '../../lib/errors.js'
 import {parseDynamicSpec, parseForwardSpec, parsePort, type DynamicForwardSpec, type ForwardSpec} from './forward-spec.js'
-import {getopt, type OptionSpec, type ParsedOptions} from './getopt.js'
+import {getopt, TSH_GLOBAL_OPTION_SPECS, type OptionSpec, type ParsedOptions} from './getopt.js'
 import {parseSshOptions} from './ssh-options.js'
 
 // The `tsh ssh` command line, parsed the way OpenSSH's ssh parses its own: options, the
@@ -63,14 +63,7 @@ export const SSH_OPTION_SPECS: readonly OptionSpec[] = [
   {name: 'no-tty', short: 'T'},
   {name: 'option', short: 'o', long: ['option'], value: true, multiple: true},
   {name: 'escape', short: 'e', value: true},
-  {name: 'cluster', short: 'c', long: ['cluster'], value: true},
-  {name: 'proxy', long: ['proxy'], value: true},
-  {name: 'user', long: ['user'], value: true},
-  {name: 'ttl', long: ['ttl'], value: true},
-  {name: 'add-keys-to-agent', long: ['add-keys-to-agent'], value: true},
-  {name: 'insecure', long: ['insecure']},
-  {name: 'debug', short: 'd', long: ['debug']},
-  {name: 'verbose', short: 'v'},
+  ...TSH_GLOBAL_OPTION_SPECS,
   {name: 'version', short: 'V'},
   // Accepted for compatibility with scripts written for OpenSSH; they change nothing here.
   {name: 'quiet', short: 'q'},

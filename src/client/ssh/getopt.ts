@@ -103,3 +103,15 @@ export function getopt(
   result.operands = argv.slice(i)
   return result
 }
+
+/** tsh's own global options, as the OpenSSH-style parsers of `tsh ssh` and `tsh scp` take them. */
+export const TSH_GLOBAL_OPTION_SPECS: readonly OptionSpec[] = [
+  {name: 'cluster', short: 'c', long: ['cluster'], value: true},
+  {name: 'proxy', long: ['proxy'], value: true},
+  {name: 'user', long: ['user'], value: true},
+  {name: 'ttl', long: ['ttl'], value: true},
+  {name: 'add-keys-to-agent', long: ['add-keys-to-agent'], value: true},
+  {name: 'insecure', long: ['insecure']},
+  {name: 'debug', short: 'd', long: ['debug']},
+  {name: 'verbose', short: 'v'},
+]

@@ -1,4 +1,6 @@
 import {Flags} from '@oclif/core'
+import {UsageError} from '../errors.js'
+import {parseDuration} from '../../services/duration.js'
 
 // The flags every tctl command that talks to the auth service takes. Spread them into each
 // command's own `static override flags` (oclif reads flags from the class itself).
@@ -34,4 +36,17 @@ export interface AuthFlags {
 export function splitList(text: string | undefined): string[] {
   if (!text) return []
   return [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))]
+}
+
+/** A --ttl value (1h, 15m): milliseconds, or a usage error naming the flag. */
+export function parseTtlFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  let ttlMs: number
+  try {
+    ttlMs = parseDuration(text)
+  } catch (err) {
+    throw new UsageError(`--ttl: ${(err as Error).message}`)
+  }
+  if (ttlMs <= 0) throw new UsageError('--ttl must be longer than 0')
+  return ttlMs
 }

@@ -3,10 +3,9 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {UsageError} from '../../../lib/errors.js'
 import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags, splitList} from '../../../lib/tctl/flags.js'
+import {authFlags, parseTtlFlag, splitList} from '../../../lib/tctl/flags.js'
 import {assertFree, writeFilesTogether, type OutputFile} from '../../../lib/tctl/files.js'
 import {formatIdentity} from '../../../client/identity-file.js'
-import {parseDuration} from '../../../services/duration.js'
 import {generateKeyPair} from '../../../sshca/index.js'
 
 export default class AuthSign extends BaseCommand {
@@ -36,15 +35,7 @@ export default class AuthSign extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(AuthSign)
     if (!flags.user && !flags.host) throw new UsageError('give --user=NAME for a user certificate or --host=NAMES for a host certificate')
-    let ttlMs: number | undefined
-    if (flags.ttl !== undefined) {
-      try {
-        ttlMs = parseDuration(flags.ttl)
-      } catch (err) {
-        throw new UsageError(`--ttl: ${(err as Error).message}`)
-      }
-      if (ttlMs <= 0) throw new UsageError('--ttl must be longer than 0')
-    }
+    const ttlMs = parseTtlFlag(flags.ttl)
     const hostNames = splitList(flags.host)
     if (flags.host !== undefined && hostNames.length === 0) throw new UsageError('--host needs at least one name')
     const out = path.resolve(flags.out)

@@ -3,9 +3,8 @@ import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {UsageError} from '../../../lib/errors.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
 import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags, splitList} from '../../../lib/tctl/flags.js'
+import {authFlags, parseTtlFlag, splitList} from '../../../lib/tctl/flags.js'
 import {tokenAddedData, tokenAddedMessage} from '../../../lib/tctl/render.js'
-import {parseDuration} from '../../../services/duration.js'
 
 export default class TokensAdd extends BaseCommand {
   static override summary = 'Create an invite token for a new node or proxy.'
@@ -30,15 +29,7 @@ export default class TokensAdd extends BaseCommand {
     const {flags} = await this.parse(TokensAdd)
     const roles = splitList(flags.type).map((r) => r.toLowerCase())
     if (roles.length === 0) throw new UsageError('--type needs at least one role, e.g. --type=node')
-    let ttlMs: number | undefined
-    if (flags.ttl !== undefined) {
-      try {
-        ttlMs = parseDuration(flags.ttl)
-      } catch (err) {
-        throw new UsageError(`--ttl: ${(err as Error).message}`)
-      }
-      if (ttlMs <= 0) throw new UsageError('--ttl must be longer than 0')
-    }
+    const ttlMs = parseTtlFlag(flags.ttl)
     const added = await withAuth(flags, async (api, target) => {
       const ping = await api.ping()
       const token = await api.addToken({roles, ...(ttlMs !== undefined ? {ttlMs} : {}), ...(flags.value ? {token: flags.value} : {})})
