@@ -183,8 +183,9 @@ export function authApiRoutes(auth: AuthServer): Router {
   // Audit log
   guarded('POST', '/v1/events', {resource: 'event', verb: 'create'}, async (ctx) => {
     const b = body(ctx)
-    const {event, code, time: _time, uid: _uid, ...fields} = b
-    await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined})
+    const {event, code, time, uid: _uid, ...fields} = b
+    // server_id is who reported it, whatever the body says.
+    await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined}, auth.reportedTime(time))
   })
   guarded('GET', '/v1/events', {resource: 'event', verb: 'list'}, ({query}) => {
     const from = new Date(query.get('from') ?? '')

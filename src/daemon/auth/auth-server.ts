@@ -86,8 +86,17 @@ export class AuthServer {
     return this.options.proxyPublicAddr
   }
 
-  async emit(name: EventName, code: EventCode, fields: EventFields): Promise<void> {
-    await this.options.audit.emit(makeEvent(name, code, fields, this.options.clock))
+  /** `at`: when it happened, if not now (events a node held while auth was unreachable). */
+  async emit(name: EventName, code: EventCode, fields: EventFields, at?: Date): Promise<void> {
+    await this.options.audit.emit(makeEvent(name, code, fields, at ? {now: () => at} : this.options.clock))
+  }
+
+  /** A reporter's own time for its event, unless it is unreadable or in the future. */
+  reportedTime(time: unknown): Date | undefined {
+    if (typeof time !== 'string') return undefined
+    const at = new Date(time)
+    const now = this.options.clock.now().getTime()
+    return Number.isNaN(at.getTime()) || at.getTime() > now + 60_000 ? undefined : at
   }
 
   searchEvents(query: Parameters<AuditLog['search']>[0]) {

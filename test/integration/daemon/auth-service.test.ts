@@ -129,6 +129,17 @@ describe('auth service', () => {
     assert.ok(logins.every((e) => !JSON.stringify(e).includes('correct horse')))
   })
 
+  test('a reported event keeps its own time (held while auth was away) but not a future one', async () => {
+    const earlier = new Date(Date.now() - 10 * 60_000)
+    await admin.emitEvent({event: 'session.start', code: 'T2000I', time: earlier.toISOString(), sid: 'held-session', server_id: 'spoofed'})
+    await admin.emitEvent({event: 'session.start', code: 'T2000I', time: new Date(Date.now() + 3600_000).toISOString(), sid: 'future-session'})
+    const found = await admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['session.start']})
+    const held = found.find((e) => e.sid === 'held-session')!
+    assert.equal(held.time, earlier.toISOString())
+    assert.notEqual(held.server_id, 'spoofed')
+    assert.ok(new Date(found.find((e) => e.sid === 'future-session')!.time).getTime() <= Date.now())
+  })
+
   test('a restart keeps CAs, users, roles, tokens and events', async () => {
     const before = await admin.status()
     await admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'dba'}, spec: {allow: {logins: ['postgres'], node_labels: {env: 'db'}}}}, {create: true})
