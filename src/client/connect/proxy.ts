@@ -51,5 +51,9 @@ export async function connectToProxy(identity: ConnectIdentity, options: ProxyCo
       readyTimeout: options.readyTimeoutMs ?? 20_000,
       keepaliveInterval: 0,
     })
+    // ssh2 writes each SSH packet whole, so Nagle can only hold back the small ones (window
+    // adjusts) behind unacknowledged data and stall the stream; Go's Teleport sets TCP_NODELAY on
+    // every connection too. (The proxy's side of this connection is the one that matters most.)
+    client.setNoDelay(true)
   })
 }

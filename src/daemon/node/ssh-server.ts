@@ -62,6 +62,9 @@ export class NodeSshServer {
   private async onSocket(socket: Socket): Promise<void> {
     const {node} = this.options
     this.sockets.add(socket)
+    // As on the proxy (proxy/ssh-server.ts): ssh2 writes whole packets, Nagle would only delay
+    // our window adjusts to the client.
+    socket.setNoDelay(true)
     socket.once('close', () => this.sockets.delete(socket))
     socket.on('error', () => {})
     const endpoints: Endpoints = {

@@ -75,6 +75,7 @@ export class ProxySshServer {
 
   private onConnection(client: Connection, ip: string, port: number): void {
     this.connections.add(client)
+    noDelay(client)
     const addr = joinAddr(ip, port)
     let info: ClientInfo | undefined
     client.on('close', () => this.connections.delete(client))
@@ -205,6 +206,17 @@ function fail(channel: ServerChannel, message: string): void {
   channel.stderr.write(message.endsWith('\n') ? message : `${message}\n`)
   channel.exit(1)
   channel.end()
+}
+
+/**
+ * TCP_NODELAY on a client's connection. ssh2 writes each SSH packet whole, so Nagle can only hold
+ * back the small ones (our window adjusts, and the node's relayed to the client) behind
+ * unacknowledged data and stall the stream: with it on, 1 GiB through `tsh proxy ssh` ran at
+ * ~110-220 MiB/s instead of ~290 on loopback, and connecting took ~30 ms longer. Go's Teleport
+ * sets it on every connection.
+ */
+function noDelay(connection: Connection): void {
+  ;(connection as unknown as {setNoDelay(noDelay: boolean): void}).setNoDelay(true)
 }
 
 function unmapIp(ip: string): string {

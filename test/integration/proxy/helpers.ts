@@ -165,9 +165,10 @@ export function openSubsystem(client: ssh2.Client, name: string): Promise<Client
 }
 
 /** Runs a subsystem to its end, writing `input` (then EOF), collecting output and exit status. */
-export async function runSubsystem(client: ssh2.Client, name: string, input?: Buffer | string): Promise<SubsystemResult> {
-  const channel = await openSubsystem(client, name)
-  return collect(channel, input)
+/** Opens the subsystem and collects its output; listening starts in ssh2's callback, so even an
+ * exit status in the same packet as the channel confirmation is seen. */
+export function runSubsystem(client: ssh2.Client, name: string, input?: Buffer | string): Promise<SubsystemResult> {
+  return new Promise((resolve, reject) => client.subsys(name, (err, channel) => (err ? reject(err) : resolve(collect(channel, input)))))
 }
 
 export function collect(channel: ClientChannel, input?: Buffer | string): Promise<SubsystemResult> {

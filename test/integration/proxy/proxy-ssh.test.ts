@@ -7,7 +7,7 @@ import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi, type NodeInfo} from '../../../src/client/auth-api.js'
 import {verifyPreamble} from '../../../src/daemon/common/proxy-preamble.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
-import {CLUSTER, collect, connectToProxy, openSubsystem, runSubsystem, startTestCluster, type TestCluster, type UserCredentials} from './helpers.js'
+import {CLUSTER, connectToProxy, openSubsystem, runSubsystem, startTestCluster, type TestCluster, type UserCredentials} from './helpers.js'
 
 // The proxy's SSH side: certificate authentication (user and host certificates, nothing else),
 // the proxy: subsystem's node lookup, the signed preamble to our nodes, direct dial of other SSH
@@ -307,8 +307,7 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
     try {
       const payload = Buffer.alloc(1 << 20)
       for (let i = 0; i < payload.length; i++) payload[i] = (i * 31 + (i >> 8)) & 0xff
-      const channel = await openSubsystem(client, `proxy:node-a@${CLUSTER}`)
-      const result = await collect(channel, payload)
+      const result = await runSubsystem(client, `proxy:node-a@${CLUSTER}`, payload)
       assert.equal(result.stdout.length, payload.length)
       assert.ok(result.stdout.equals(payload))
     } finally {
