@@ -81,8 +81,12 @@ export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTa
           resolve(1)
         } else resolve(0)
       }
-      channel.once('close', finish)
+      // The proxy may have answered already (an ambiguity, a refusal): pass on what came before
+      // we listened, then the rest as it comes.
+      if (stream.stderr) io.stderr.write(stream.stderr)
       channel.stderr.on('data', (chunk: Buffer) => io.stderr.write(chunk))
+      if (stream.isClosed) return finish()
+      channel.once('close', finish)
       channel.pipe(io.stdout)
       io.stdin.pipe(channel)
       // The other end (OpenSSH) went away: nothing more to carry.
