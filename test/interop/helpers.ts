@@ -39,14 +39,14 @@ export interface RunResult {
 }
 
 /** Runs a program to completion (killed after TIMEOUT_MS). Never rejects for a non-zero exit. */
-export function run(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv; input?: string} = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: {env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number} = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? TIMEOUT_MS)
     child.once('error', (err) => {
       clearTimeout(timer)
       reject(err)

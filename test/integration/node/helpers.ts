@@ -2,7 +2,6 @@
 // admin API, users with certificates written where OpenSSH finds them, a node, and OpenSSH
 // clients run against it. Everything started here is stopped by the handles' close().
 
-import {spawn} from 'node:child_process'
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -120,36 +119,7 @@ export function knownHostsFile(dir: string, hostCA: string): string {
   return file
 }
 
-export interface RunResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs a program to completion (killed after TIMEOUT_MS). Never rejects for a non-zero exit. */
-export function run(cmd: string, args: string[], opts: {input?: string | Buffer; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? TIMEOUT_MS)
-    child.once('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({code, signal, stdout, stderr})
-    })
-    if (child.stdin) {
-      child.stdin.on('error', () => {})
-      child.stdin.end(opts.input)
-    }
-  })
-}
+export {run, type RunResult} from '../../interop/helpers.js'
 
 /** OpenSSH options that use exactly this key + certificate and trust exactly this host CA. */
 export function sshOptions(key: UserKey, knownHosts: string, port: number): string[] {
