@@ -6,7 +6,7 @@ import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
 import {API_SUBSYSTEM} from './server.js'
 import {checkAuthServerCert, type ServerTrust} from './server-trust.js'
-import {fromWireError} from './wire-errors.js'
+import {fromWireError, parseJsonBody} from './wire-errors.js'
 
 // A client of the auth API: one SSH connection (certificate auth both ways) multiplexing
 // HTTP/1.1 over "teleport-api" channels, reopened on the next request after it drops.
@@ -74,13 +74,7 @@ export class ApiClient {
       headers: body === undefined ? {} : {'content-type': 'application/json'},
       body: body === undefined ? undefined : JSON.stringify(body),
     })
-    const text = await response.body.text()
-    let parsed: unknown
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      parsed = undefined
-    }
+    const parsed = parseJsonBody(await response.body.text())
     if (response.statusCode >= 400) throw fromWireError(response.statusCode, parsed)
     return parsed as T
   }

@@ -47,3 +47,12 @@ export function fromWireError(status: number, body: unknown): Error {
   if (wire && Object.hasOwn(KINDS, wire.kind)) return KINDS[wire.kind].make(wire.message, wire.hint)
   return new Error(`auth API answered HTTP ${status}`)
 }
+
+/** A response body as JSON, or undefined when it is empty or not JSON (an error page, say). */
+export function parseJsonBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,5 +1,5 @@
 import {Agent, request} from 'undici'
-import {fromWireError} from '../../api/wire-errors.js'
+import {fromWireError, parseJsonBody} from '../../api/wire-errors.js'
 import {UserError} from '../../lib/errors.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
 
@@ -80,13 +80,7 @@ export async function requestHostCredentials(addr: HostPort, body: HostCredentia
       headers: {'content-type': 'application/json'},
       body: JSON.stringify(body),
     })
-    const text = await response.body.text()
-    let parsed: unknown
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      parsed = undefined
-    }
+    const parsed = parseJsonBody(await response.body.text())
     if (response.statusCode >= 400) {
       const err = fromWireError(response.statusCode, parsed)
       if (err.constructor === Error) throw new UserError(`the proxy at ${formatHostPort(addr)} refused to register this host: ${plainMessage(parsed) ?? `HTTP ${response.statusCode}`}`)
