@@ -5,6 +5,7 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestContext} from 'node:test'
+import type {UserCertRequest} from '../../../src/sshca/index.js'
 
 /** Every test uses this instant, never the wall clock. */
 export const NOW = new Date('2026-11-21T10:00:00Z')
@@ -45,4 +46,25 @@ export function keygen(dir: string, name: string, type: 'ed25519' | 'rsa' | 'ecd
 /** "2026-11-21T10:00:00Z" -> "20261121100000" for ssh-keygen -V (read as UTC under TZ=UTC). */
 export function keygenTime(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14)
+}
+
+/** A user certificate request with every field set (tests override what they vary). */
+export function fullUserRequest(caPrivateKey: string, publicKey: string, overrides: Partial<UserCertRequest> = {}): UserCertRequest {
+  return {
+    caPrivateKey,
+    publicKey,
+    keyId: 'alice',
+    principals: ['alice', 'root'],
+    ttlMs: 12 * 3600_000,
+    now: NOW,
+    serial: 12345678901234567890n,
+    permitAgentForwarding: true,
+    permitPortForwarding: true,
+    permitX11Forwarding: true,
+    roles: ['access', 'auditor'],
+    traits: {logins: ['alice', 'root']},
+    routeToCluster: 'example.com',
+    sourceAddress: ['192.168.0.0/16', '10.1.2.3'],
+    ...overrides,
+  }
 }

@@ -4,29 +4,13 @@ import {readFileSync} from 'node:fs'
 import {BadParameterError} from '../../../src/lib/errors.js'
 import {generateKeyPair, parseCert, signHostCert, signUserCert, verifyCert, type UserCertRequest} from '../../../src/sshca/index.js'
 import {SshReader} from '../../../src/sshca/wire.js'
-import {NOW, keygen, tempDir} from './helpers.js'
+import {NOW, keygen, tempDir, fullUserRequest} from './helpers.js'
 
 const ca = generateKeyPair('user-ca')
 const user = generateKeyPair('alice')
 
 function userRequest(overrides: Partial<UserCertRequest> = {}): UserCertRequest {
-  return {
-    caPrivateKey: ca.privateKey,
-    publicKey: user.publicKey,
-    keyId: 'alice',
-    principals: ['alice', 'root'],
-    ttlMs: 12 * 3600_000,
-    now: NOW,
-    serial: 12345678901234567890n,
-    permitAgentForwarding: true,
-    permitPortForwarding: true,
-    permitX11Forwarding: true,
-    roles: ['access', 'auditor'],
-    traits: {logins: ['alice', 'root'], kubernetes_groups: []},
-    routeToCluster: 'example.com',
-    sourceAddress: ['192.168.0.0/16', '10.1.2.3', '2001:db8::/32'],
-    ...overrides,
-  }
+  return fullUserRequest(ca.privateKey, user.publicKey, {traits: {logins: ['alice', 'root'], kubernetes_groups: []}, sourceAddress: ['192.168.0.0/16', '10.1.2.3', '2001:db8::/32'], ...overrides})
 }
 
 /** Validity and the extensions section, in wire order, read straight from an ed25519 certificate blob. */

@@ -7,7 +7,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fingerprint, generateKeyPair, parseCert, signHostCert, signUserCert, verifyCert, type UserCertRequest} from '../../../src/sshca/index.js'
 import {SshReader} from '../../../src/sshca/wire.js'
-import {NOW, keygen, keygenTime, sshKeygen, tempDir, writePrivate} from './helpers.js'
+import {NOW, keygen, keygenTime, sshKeygen, tempDir, writePrivate, fullUserRequest} from './helpers.js'
 
 interface KeygenListing {
   fields: Record<string, string>
@@ -53,23 +53,7 @@ const ca = generateKeyPair('ca')
 const userKey = generateKeyPair('alice')
 
 function userRequest(overrides: Partial<UserCertRequest> = {}): UserCertRequest {
-  return {
-    caPrivateKey: ca.privateKey,
-    publicKey: userKey.publicKey,
-    keyId: 'alice',
-    principals: ['alice', 'root'],
-    ttlMs: 12 * 3600_000,
-    now: NOW,
-    serial: 12345678901234567890n,
-    permitAgentForwarding: true,
-    permitPortForwarding: true,
-    permitX11Forwarding: true,
-    roles: ['access', 'auditor'],
-    traits: {logins: ['alice', 'root']},
-    routeToCluster: 'example.com',
-    sourceAddress: ['192.168.0.0/16', '10.1.2.3'],
-    ...overrides,
-  }
+  return fullUserRequest(ca.privateKey, userKey.publicKey, overrides)
 }
 
 function listCert(dir: string, name: string, line: string): KeygenListing {
