@@ -8,7 +8,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
 import {generateTotpCode} from '../../src/services/totp.js'
-import {repoRoot, runBin, runTool} from '../helpers/cli.js'
+import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {parseInvitePage} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
@@ -34,11 +34,7 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
   let totpSecret: string
   const env = () => ({TELEPORT_HOME: path.join(dir.path, 'tsh'), SSH_AUTH_SOCK: '', HOME: dir.path})
   const tsh = (args: string[], input?: string) => runBin(TSH, args, {env: env(), input})
-  const tctl = (...args: string[]) => {
-    const r = runTool('tctl', ['-c', config, ...args])
-    assert.equal(r.code, 0, `tctl ${args.join(' ')}: ${r.stderr}`)
-    return r.stdout
-  }
+  const tctl = (...args: string[]) => tctlOk(config, ...args)
 
   before(async () => {
     const [auth, proxySsh] = [await freePort(), await freePort()]

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {runTool} from '../helpers/cli.js'
+import {runTool, tctlOk} from '../helpers/cli.js'
 import {freePort, startTeleport, writeAuthConfig, type TeleportDaemon} from '../helpers/daemon.js'
 import {tempDir} from '../interop/helpers.js'
 
@@ -13,11 +13,7 @@ describe('teleport start', () => {
   const dir = tempDir('daemon-e2e-')
   let config: string
   let teleport: TeleportDaemon
-  const tctl = (...args: string[]) => {
-    const r = runTool('tctl', ['-c', config, ...args])
-    assert.equal(r.code, 0, `tctl ${args.join(' ')}: ${r.stderr}`)
-    return r.stdout
-  }
+  const tctl = (...args: string[]) => tctlOk(config, ...args)
 
   before(async () => {
     config = writeAuthConfig(dir.path, await freePort())

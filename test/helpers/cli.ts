@@ -29,3 +29,10 @@ export function nobodySkipReason(): string | false {
   const readable = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', path.join(repoRoot, 'bin', 'run.js')]).status === 0
   return readable ? false : 'the checkout is not readable by nobody'
 }
+
+/** tctl against a config file that must succeed: its stdout, or an assertion naming stderr. */
+export function tctlOk(config: string, ...args: string[]): string {
+  const r = runTool('tctl', ['-c', config, ...args])
+  if (r.code !== 0) throw new Error(`tctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return r.stdout
+}

@@ -3,7 +3,7 @@ import {statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {generateKeyPair} from '../../src/sshca/index.js'
-import {runTool} from '../helpers/cli.js'
+import {tctlOk} from '../helpers/cli.js'
 import {freePort, startTeleport, writeAuthConfig, type TeleportDaemon} from '../helpers/daemon.js'
 import {LOGIN, opensshExec, startSshd, tempDir, type Daemon} from './helpers.js'
 
@@ -15,11 +15,7 @@ describe('stock OpenSSH with the cluster CA via tctl', () => {
   let config: string
   let teleport: TeleportDaemon
   let sshd: Daemon
-  const tctl = (...args: string[]) => {
-    const r = runTool('tctl', ['-c', config, ...args])
-    assert.equal(r.code, 0, `tctl ${args.join(' ')}: ${r.stderr}`)
-    return r.stdout
-  }
+  const tctl = (...args: string[]) => tctlOk(config, ...args)
 
   before(async () => {
     config = writeAuthConfig(dir.path, await freePort())
