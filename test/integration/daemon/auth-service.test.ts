@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
+import {adminApi, testAuthConfig} from '../../helpers/auth.js'
 import {AuthApi} from '../../../src/client/auth-api.js'
 import {readIdentityFile} from '../../../src/client/identity-file.js'
 import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
@@ -16,24 +17,7 @@ import {caPin, generateKeyPair, parseCert} from '../../../src/sshca/index.js'
 // real API transport with the identities it writes.
 
 const logs: string[] = []
-function config(dataDir: string) {
-  return {
-    dataDir,
-    nodeName: 'auth-1',
-    clusterName: 'example.com',
-    listen: {host: '127.0.0.1', port: 0},
-    secondFactor: 'otp' as const,
-    staticTokens: ['node:static-node-token-0123456789'],
-    proxyPublicAddr: 'proxy.example.com:3080',
-    bcryptCost: 4,
-    log: (line: string) => logs.push(line),
-  }
-}
-
-function adminApi(dataDir: string, port: number): AuthApi {
-  const identity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
-  return new AuthApi(new ApiClient({host: '127.0.0.1', port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
-}
+const config = (dataDir: string) => testAuthConfig(dataDir, {staticTokens: ['node:static-node-token-0123456789'], log: (line) => logs.push(line)})
 
 describe('auth service', () => {
   let dataDir: string

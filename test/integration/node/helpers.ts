@@ -5,11 +5,10 @@
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {startTestAuth} from '../../helpers/auth.js'
 import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi} from '../../../src/client/auth-api.js'
-import {readIdentityFile} from '../../../src/client/identity-file.js'
-import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
-import {dataDirPaths} from '../../../src/lib/data-dir.js'
+import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import type {Logger} from '../../../src/lib/log.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 
@@ -46,20 +45,8 @@ export interface TestCluster {
 
 export async function startCluster(): Promise<TestCluster> {
   const dataDir = tempDir('auth')
-  const service = await startAuthService({
-    dataDir,
-    nodeName: 'auth-1',
-    clusterName: CLUSTER,
-    listen: {host: '127.0.0.1', port: 0},
-    secondFactor: 'otp',
-    staticTokens: [],
-    proxyPublicAddr: 'proxy.example.com:3080',
-    bcryptCost: 4,
-    log: () => {},
-  })
-  const identity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
+  const {auth: service, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER})
   const port = service.address.port
-  const admin = new AuthApi(new ApiClient({host: '127.0.0.1', port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
   const ping = await admin.ping()
   const cas = await admin.getCAKeys()
   return {

@@ -4,14 +4,12 @@ import path from 'node:path'
 import ssh2 from 'ssh2'
 import type {ClientChannel} from 'ssh2'
 import {Agent, request} from 'undici'
-import {ApiClient} from '../../../src/api/client.js'
+import {startTestAuth} from '../../helpers/auth.js'
 import {AuthApi} from '../../../src/client/auth-api.js'
-import {readIdentityFile} from '../../../src/client/identity-file.js'
-import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess} from '../../../src/daemon/auth/local-access.js'
 import {startProxyService, type ProxyServiceOptions, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
-import {dataDirPaths} from '../../../src/lib/data-dir.js'
 import type {Logger} from '../../../src/lib/log.js'
 import type {SecondFactor} from '../../../src/services/index.js'
 import {parseCert} from '../../../src/sshca/index.js'
@@ -59,19 +57,7 @@ export interface WebResponse {
 export async function startTestCluster(options: {secondFactor?: SecondFactor} = {}): Promise<TestCluster> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'proxy-test-'))
   const logs: string[] = []
-  const auth = await startAuthService({
-    dataDir,
-    nodeName: 'auth-1',
-    clusterName: CLUSTER,
-    listen: {host: '127.0.0.1', port: 0},
-    secondFactor: options.secondFactor ?? 'otp',
-    staticTokens: [],
-    proxyPublicAddr: 'proxy.example.com:3080',
-    bcryptCost: 4,
-    log: (line) => logs.push(`AUTH ${line}`),
-  })
-  const adminIdentity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
-  const admin = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: adminIdentity, trust: {hostCAs: adminIdentity.hostCAs}}))
+  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, secondFactor: options.secondFactor ?? 'otp', log: (line) => logs.push(`AUTH ${line}`)})
   // As the one-process cluster does: the auth server issues the proxy's identity in-process.
   const access = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxyIdentity = {...access.identity, hostCAs: await auth.auth.caKeys('host')}

@@ -10,16 +10,15 @@ import {randomUUID} from 'node:crypto'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
+import {startTestAuth} from '../../helpers/auth.js'
 import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi} from '../../../src/client/auth-api.js'
-import {readIdentityFile} from '../../../src/client/identity-file.js'
 import {FileKeyStore} from '../../../src/client/key-store.js'
 import {saveLogin} from '../../../src/client/profile.js'
-import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
-import {dataDirPaths} from '../../../src/lib/data-dir.js'
 import type {Logger} from '../../../src/lib/log.js'
 import {generateKeyPair, parseCert, signUserCert} from '../../../src/sshca/index.js'
 import {repoRoot} from '../../helpers/cli.js'
@@ -78,19 +77,7 @@ export interface TshCluster {
 export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster> {
   const dataDir = tempDir('auth')
   const log = quietLogger()
-  const auth = await startAuthService({
-    dataDir,
-    nodeName: 'auth-1',
-    clusterName: CLUSTER,
-    listen: {host: '127.0.0.1', port: 0},
-    secondFactor: 'otp',
-    staticTokens: [],
-    proxyPublicAddr: '127.0.0.1:3080',
-    bcryptCost: 4,
-    log: (line) => log.debug(line),
-  })
-  const adminIdentity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
-  const admin = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: adminIdentity, trust: {hostCAs: adminIdentity.hostCAs}}))
+  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, proxyPublicAddr: '127.0.0.1:3080', log: (line) => log.debug(line)})
   const access: LocalAccess = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxy = await startProxyService({
     dataDir,
