@@ -233,7 +233,8 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
       const r = await run('ssh', [...opts, '-A', 'root@127.0.0.1', 'echo "sock=$SSH_AUTH_SOCK"; stat -c %a "$(dirname "$SSH_AUTH_SOCK")"; ssh-add -l'], {env})
       assert.equal(r.code, 0, r.stderr)
       assert.match(r.stdout, /^sock=\/tmp\/teleport-agent-/m)
-      assert.match(r.stdout, /^700$/m)
+      // root node: the directory stays root's (0711), only the socket is the login's
+      assert.match(r.stdout, /^711$/m)
       assert.match(r.stdout, /ED25519/)
       // bob's role does not allow it: no socket.
       const b = await run('ssh', [...sshOptions(bob, knownHosts, node.address.port), '-A', 'root@127.0.0.1', 'echo "sock=${SSH_AUTH_SOCK-none}"'], {env})
