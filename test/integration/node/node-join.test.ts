@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {randomUUID} from 'node:crypto'
 import {existsSync, readFileSync, rmSync, statSync} from 'node:fs'
 import https from 'node:https'
 import {connect as netConnect, createServer, type Server} from 'node:net'
@@ -41,7 +42,8 @@ describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
       dataDir: options.dataDir,
       role: 'node',
       nodeName: 'joiner',
-      hostUuid: options.hostUuid ?? '0f0f0f0f-1111-4222-8333-444455556666',
+      // A fresh host each time: auth never hands a registered host id to another key.
+      hostUuid: options.hostUuid ?? randomUUID(),
       log,
     })
 
