@@ -175,7 +175,6 @@ ssh_service:
   test('tokens add --uses=N says how many hosts may join with it; ls -f json shows the uses left', () => {
     const out = ok(tctl(['tokens', 'add', '--type=node', '--uses=3', '--value=three-hosts']))
     assert.match(out, /^This token will expire in 15 minutes\.\nThis token can be used 3 times\.\n\n/m)
-    assert.equal((JSON.parse(ok(tctl(['tokens', 'add', '--type=node', '--uses=2', '--format=json']))) as {uses: number}).uses, 2)
     const listed = (JSON.parse(ok(tctl(['tokens', 'ls', '--format=json']))) as {token: string; usesLeft?: number}[]).find((t) => t.token === 'three-hosts')
     assert.equal(listed?.usesLeft, 3)
     fails(tctl(['tokens', 'add', '--type=node', '--uses=0']), /--uses/, 2)
