@@ -110,6 +110,19 @@ describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
     }
   })
 
+  test('a host running proxy and node joins both roles with one single-use token, under one id and key', async () => {
+    const dataDir = newDir('two-roles')
+    const hostUuid = randomUUID()
+    const shared = await token(['node', 'proxy'])
+    const common = {authServers: [authAddr()], token: shared, caPins: [cluster.caPin], dataDir, nodeName: 'both', hostUuid, log: memoryLogger()}
+    const proxy = await joinCluster({...common, role: 'proxy'})
+    const node = await joinCluster({...common, role: 'node'})
+    assert.deepEqual([proxy.cert.hostRole, node.cert.hostRole], ['Proxy', 'Node'])
+    assert.equal(node.cert.publicKey, proxy.cert.publicKey)
+    // The token admitted one host; another host cannot use it.
+    await assert.rejects(join({dataDir: newDir('two-roles-other'), token: shared}), /join token has already been used/)
+  })
+
   test('a node that never joined and has no token says so', async () => {
     const dataDir = newDir('no-token')
     await assert.rejects(
