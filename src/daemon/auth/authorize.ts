@@ -25,7 +25,7 @@ export type Action =
 const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdentity, {kind: 'host'}>) => boolean> = {
   Admin: () => true,
   Auth: () => true,
-  // A node writes only its own record (the key it joined with is checked in refusal()).
+  // A node writes only its own record (the key it joined with is checked in hostRefusal()).
   Node: (action, identity) =>
     (action.resource === 'presence' && action.subject === identity.hostId) ||
     (action.resource === 'event' && 'code' in action && hostMayReport('Node', action.code)) ||
