@@ -46,6 +46,8 @@ export interface JoinTokenInfo {
   /** Absent: a static token, which never expires. */
   expires?: string
   static: boolean
+  /** How many more hosts may join with it; absent for static tokens (no limit). */
+  usesLeft?: number
 }
 
 export interface NodeInfo {
@@ -71,7 +73,8 @@ export interface SignedUserCert {
 
 export interface RegisterRequest {
   token: string
-  hostId: string
+  /** Absent: auth makes one (RegisterResponse.hostId). */
+  hostId?: string
   nodeName: string
   role: 'node' | 'proxy'
   publicKey: string
@@ -79,6 +82,8 @@ export interface RegisterRequest {
 }
 
 export interface RegisterResponse {
+  /** The joiner's host id (the one it sent, or the one auth made). */
+  hostId: string
   certificate: string
   hostCAs: string[]
   userCAs: string[]
@@ -163,7 +168,7 @@ export class AuthApi {
   listTokens(): Promise<JoinTokenInfo[]> {
     return this.client.get('/v1/tokens')
   }
-  addToken(request: {roles: string[]; ttlMs?: number; token?: string}): Promise<JoinTokenInfo> {
+  addToken(request: {roles: string[]; ttlMs?: number; token?: string; uses?: number}): Promise<JoinTokenInfo> {
     return this.client.post('/v1/tokens', request)
   }
   deleteToken(token: string): Promise<void> {
@@ -176,6 +181,10 @@ export class AuthApi {
   }
   upsertNode(node: Omit<NodeInfo, 'expires'>): Promise<NodeInfo> {
     return this.client.put(`/v1/nodes/${enc(node.name)}`, node)
+  }
+  /** Forgets a host: its presence record and its host id (a new host may then join with that id). */
+  deleteNode(name: string): Promise<void> {
+    return this.client.delete(`/v1/nodes/${enc(name)}`)
   }
   keepAliveNode(name: string): Promise<NodeInfo> {
     return this.client.post(`/v1/nodes/${enc(name)}/keepalive`)

@@ -2,9 +2,12 @@
 // Static tokens come from the config file (auth_service.tokens: ["node:abc123"]) and never expire;
 // dynamic ones (`tctl tokens add`) live in the backend under /tokens/<sha256 of the token>, so a
 // lookup never compares the secret, and static ones are compared in constant time.
-import type {Backend} from '../backend/backend.js'
+// A dynamic token lets one new host join unless it was made with more uses (`--uses`); a used-up
+// token stays (until it expires) so the host that used it can still join its other roles.
+import type {Backend, Item} from '../backend/backend.js'
 import {systemClock, type Clock} from '../lib/clock.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, NotFoundError} from '../lib/errors.js'
+import type {HostIdClaim} from './host-ids.js'
 import {formatDuration} from './duration.js'
 import {constantTimeEqual, randomToken, tokenHash} from './secrets.js'
 
@@ -16,6 +19,7 @@ export const DEFAULT_MAX_JOIN_TOKEN_TTL_MS = 24 * 60 * 60_000
 /** Expired dynamic tokens stay readable this long, so a late joiner hears "expired", not "unknown". */
 const EXPIRED_RETENTION_MS = 60 * 60_000
 const PREFIX = '/tokens/'
+export const MAX_JOIN_TOKEN_USES = 10_000
 
 export interface JoinToken {
   token: string
@@ -23,6 +27,8 @@ export interface JoinToken {
   /** Absent for static tokens (they never expire). */
   expires?: Date
   static: boolean
+  /** How many more new hosts may join with it; absent for static tokens (no limit). */
+  usesLeft?: number
 }
 
 interface StoredJoinToken {
@@ -30,6 +36,8 @@ interface StoredJoinToken {
   roles: JoinRole[]
   createdAt: string
   expires: string
+  /** Absent in tokens stored before uses were counted: one use. */
+  usesLeft?: number
 }
 
 export interface JoinTokenServiceOptions {
@@ -47,6 +55,8 @@ export interface AddJoinToken {
   ttlMs?: number
   /** A chosen token value; default 32 random hex characters. */
   token?: string
+  /** How many new hosts may join with it; default 1. */
+  uses?: number
 }
 
 /** Parses one role name (case-insensitive: the reference writes "Node"). */
@@ -99,8 +109,11 @@ export class JoinTokenService {
   }
 
   /** Creates a dynamic token. BadParameterError for a TTL over the maximum; AlreadyExistsError for a taken value. */
-  async add({type, ttlMs, token}: AddJoinToken): Promise<JoinToken> {
+  async add({type, ttlMs, token, uses = 1}: AddJoinToken): Promise<JoinToken> {
     const roles = parseJoinRoles(type)
+    if (!Number.isInteger(uses) || uses < 1 || uses > MAX_JOIN_TOKEN_USES) {
+      throw new BadParameterError(`invalid number of token uses ${JSON.stringify(uses)}: expected a whole number from 1 to ${MAX_JOIN_TOKEN_USES}`)
+    }
     const ttl = ttlMs ?? this.defaultTtlMs
     if (!Number.isFinite(ttl) || ttl <= 0) throw new BadParameterError(`invalid token TTL ${JSON.stringify(ttlMs)}: expected a positive duration such as 15m`)
     if (ttl > this.maxTtlMs) {
@@ -116,23 +129,23 @@ export class JoinTokenService {
     if (this.findStatic(value)) throw new AlreadyExistsError('this join token already exists (as a static token in the config file)')
     const now = this.clock.now()
     const expires = new Date(now.getTime() + ttl)
-    const stored: StoredJoinToken = {token: value, roles, createdAt: now.toISOString(), expires: expires.toISOString()}
+    const stored: StoredJoinToken = {token: value, roles, createdAt: now.toISOString(), expires: expires.toISOString(), usesLeft: uses}
     try {
       await this.backend.create({key: PREFIX + tokenHash(value), value: JSON.stringify(stored), expires: new Date(expires.getTime() + EXPIRED_RETENTION_MS)})
     } catch (err) {
       if (err instanceof AlreadyExistsError) throw new AlreadyExistsError('this join token already exists')
       throw err
     }
-    return {token: value, roles, expires, static: false}
+    return {token: value, roles, expires, static: false, usesLeft: uses}
   }
 
-  /** Static tokens first (config order), then live dynamic tokens by expiry. */
+  /** Static tokens first (config order), then live dynamic tokens with uses left, by expiry. */
   async list(): Promise<JoinToken[]> {
     const now = this.clock.now()
     const dynamic = (await this.backend.getRange(PREFIX))
       .map((item) => JSON.parse(item.value) as StoredJoinToken)
-      .filter((t) => new Date(t.expires) > now)
-      .map((t): JoinToken => ({token: t.token, roles: t.roles, expires: new Date(t.expires), static: false}))
+      .filter((t) => new Date(t.expires) > now && usesLeft(t) > 0)
+      .map((t): JoinToken => ({token: t.token, roles: t.roles, expires: new Date(t.expires), static: false, usesLeft: usesLeft(t)}))
       .sort((a, b) => a.expires!.getTime() - b.expires!.getTime())
     return [...this.staticTokens.map((t) => ({...t, roles: [...t.roles]})), ...dynamic]
   }
@@ -144,7 +157,7 @@ export class JoinTokenService {
         hint: 'remove it from auth_service.tokens and restart the auth service',
       })
     }
-    const stored = await this.getDynamic(token)
+    const stored = (await this.getDynamic(token))?.stored
     if (!stored || new Date(stored.expires) <= this.clock.now()) throw new NotFoundError('join token not found')
     try {
       await this.backend.delete(PREFIX + tokenHash(token))
@@ -162,13 +175,13 @@ export class JoinTokenService {
     const wanted = parseJoinRole(role)
     let found: JoinToken | undefined = typeof token === 'string' && token !== '' ? this.findStatic(token) : undefined
     if (!found && typeof token === 'string' && token !== '') {
-      const stored = await this.getDynamic(token)
+      const stored = (await this.getDynamic(token))?.stored
       if (stored) {
         const expires = new Date(stored.expires)
         if (expires <= this.clock.now()) {
           throw new AccessDeniedError('join token expired', {hint: `create a new one on the auth server: tctl tokens add --type=${wanted}`})
         }
-        found = {token: stored.token, roles: stored.roles, expires, static: false}
+        found = {token: stored.token, roles: stored.roles, expires, static: false, usesLeft: usesLeft(stored)}
       }
     }
     if (!found) {
@@ -184,6 +197,30 @@ export class JoinTokenService {
     return {...found, roles: [...found.roles]}
   }
 
+  /**
+   * Lets a host join with `token` as `role`, writing `claim` (its host id) in the same atomic write
+   * that takes one use of a dynamic token when the host is new: of two racing joins on a
+   * single-use token one gets CompareFailedError (validate again: the token is used up).
+   */
+  async admit(token: string, role: JoinRole | string, claim: HostIdClaim): Promise<JoinToken> {
+    const found = await this.validate(token, role)
+    if (found.static || !claim.newHost) {
+      await this.backend.atomicWrite(claim.operations, claim.conditions)
+      return found
+    }
+    const current = await this.getDynamic(token)
+    if (!current || usesLeft(current.stored) <= 0) {
+      throw new AccessDeniedError('join token has already been used', {hint: `create a new one on the auth server: tctl tokens add --type=${parseJoinRole(role)} (add --uses=N for a token that several hosts join with)`})
+    }
+    const {item, stored} = current
+    const spent: StoredJoinToken = {...stored, usesLeft: usesLeft(stored) - 1}
+    await this.backend.atomicWrite(
+      [...claim.operations, {op: 'put', item: {key: item.key, value: JSON.stringify(spent), ...(item.expires ? {expires: item.expires} : {})}}],
+      [...claim.conditions, {key: item.key, kind: 'value-equals', value: item.value}],
+    )
+    return {...found, usesLeft: spent.usesLeft}
+  }
+
   /** Compares against every static token (no early exit) in constant time. */
   private findStatic(token: string): JoinToken | undefined {
     let match: JoinToken | undefined
@@ -191,12 +228,17 @@ export class JoinTokenService {
     return match
   }
 
-  private async getDynamic(token: string): Promise<StoredJoinToken | undefined> {
+  private async getDynamic(token: string): Promise<{item: Item; stored: StoredJoinToken} | undefined> {
     try {
-      return JSON.parse((await this.backend.get(PREFIX + tokenHash(token))).value) as StoredJoinToken
+      const item = await this.backend.get(PREFIX + tokenHash(token))
+      return {item, stored: JSON.parse(item.value) as StoredJoinToken}
     } catch (err) {
       if (err instanceof NotFoundError) return undefined
       throw err
     }
   }
+}
+
+function usesLeft(stored: StoredJoinToken): number {
+  return stored.usesLeft ?? 1
 }

@@ -222,7 +222,7 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
   })
 
   test('two nodes with one name give the ambiguity error', async () => {
-    const invite = tctl('tokens', 'add', '--type=node')
+    const invite = tctl('tokens', 'add', '--type=node', '--uses=2')
     const token = /The invite token: ([0-9a-f]{32})/.exec(invite)![1]
     const pin = /--ca-pin=(sha256:[0-9a-f]{64})/.exec(invite)![1]
     const authAddr = /Auth service is starting on (\S+),/.exec(teleport.logs())![1]

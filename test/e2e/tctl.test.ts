@@ -139,7 +139,8 @@ ssh_service:
     assert.equal(
       out,
       `The invite token: ${token}\n` +
-        'This token will expire in 15 minutes.\n\n' +
+        'This token will expire in 15 minutes.\n' +
+        'This token can be used once.\n\n' +
         'Run this on the new node to join the cluster:\n\n' +
         '> teleport start \\\n' +
         '   --roles=node \\\n' +
@@ -169,6 +170,14 @@ ssh_service:
     assert.ok(left > 59 * 60_000 && left <= 60 * 60_000, String(left))
     fails(tctl(['tokens', 'add', '--type=bogus']), /unknown token type "bogus"/)
     fails(tctl(['tokens', 'add', '--type=node', '--ttl=soon']), /--ttl: invalid duration "soon"/, 2)
+  })
+
+  test('tokens add --uses=N says how many hosts may join with it; ls -f json shows the uses left', () => {
+    const out = ok(tctl(['tokens', 'add', '--type=node', '--uses=3', '--value=three-hosts']))
+    assert.match(out, /^This token will expire in 15 minutes\.\nThis token can be used 3 times\.\n\n/m)
+    const listed = (JSON.parse(ok(tctl(['tokens', 'ls', '--format=json']))) as {token: string; usesLeft?: number}[]).find((t) => t.token === 'three-hosts')
+    assert.equal(listed?.usesLeft, 3)
+    fails(tctl(['tokens', 'add', '--type=node', '--uses=0']), /--uses/, 2)
   })
 
   test('users add prints the invite; ls lists; a duplicate is refused', () => {
@@ -269,7 +278,8 @@ spec:
     fails(tctl(['get', 'role/ops']), /role "ops"/)
     ok(tctl(['tokens', 'add', '--type=node', '--value=to-remove']))
     assert.equal(ok(tctl(['rm', 'token/to-remove'])), 'token "to-remove" has been deleted\n')
-    fails(tctl(['rm', 'foo']), /invalid resource reference "foo"; expected role\/<name>, user\/<name> or token\/<token>/, 2)
+    fails(tctl(['rm', 'foo']), /invalid resource reference "foo"; expected role\/<name>, user\/<name>, token\/<token> or node\/<uuid>/, 2)
+    fails(tctl(['rm', 'node/0f0f0f0f-1111-4222-8333-444455556666']), /node "0f0f0f0f-1111-4222-8333-444455556666" is not found/)
     fails(tctl(['get', 'foo']), /invalid resource reference "foo"/, 2)
   })
 

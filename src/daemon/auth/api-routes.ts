@@ -111,11 +111,11 @@ export function authApiRoutes(auth: AuthServer): Router {
   guarded('DELETE', '/v1/roles/:name', {resource: 'role', verb: 'delete'}, ({params, identity}) => auth.deleteRole(params.name, actor(identity)))
 
   // Join tokens
-  const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static})
+  const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean; usesLeft?: number}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static, usesLeft: t.usesLeft})
   guarded('GET', '/v1/tokens', {resource: 'token', verb: 'list'}, async () => (await auth.joinTokens.list()).map(tokenInfo))
   guarded('POST', '/v1/tokens', {resource: 'token', verb: 'create'}, async (ctx) => {
     const b = body(ctx)
-    const token = await auth.addJoinToken({roles: strings(b.roles, 'roles'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), token: typeof b.token === 'string' ? b.token : undefined}, actor(ctx.identity))
+    const token = await auth.addJoinToken({roles: strings(b.roles, 'roles'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), token: typeof b.token === 'string' ? b.token : undefined, uses: optionalNumber(b.uses, 'uses')}, actor(ctx.identity))
     return tokenInfo(token)
   })
   guarded('DELETE', '/v1/tokens/:token', {resource: 'token', verb: 'delete'}, ({params}) => auth.joinTokens.delete(params.token))
@@ -125,7 +125,7 @@ export function authApiRoutes(auth: AuthServer): Router {
     const role = str(b.role, 'role')
     if (role !== 'node' && role !== 'proxy') throw new BadParameterError(`cannot join as "${role}"; expected node or proxy`)
     return auth.register(
-      {token: str(b.token, 'token'), hostId: str(b.hostId, 'hostId'), nodeName: str(b.nodeName, 'nodeName'), role, publicKey: str(b.publicKey, 'publicKey'), additionalPrincipals: b.additionalPrincipals === undefined ? [] : strings(b.additionalPrincipals, 'additionalPrincipals')},
+      {token: str(b.token, 'token'), hostId: b.hostId === undefined ? undefined : str(b.hostId, 'hostId'), nodeName: str(b.nodeName, 'nodeName'), role, publicKey: str(b.publicKey, 'publicKey'), additionalPrincipals: b.additionalPrincipals === undefined ? [] : strings(b.additionalPrincipals, 'additionalPrincipals')},
       actor(ctx.identity),
     )
   })
@@ -155,6 +155,8 @@ export function authApiRoutes(auth: AuthServer): Router {
     }
     return nodeInfo(await auth.nodes.upsertNode(record))
   })
+  // tctl rm node/<id>: the record and the host id, which a new host may then join with.
+  guarded('DELETE', '/v1/nodes/:name', {resource: 'node', verb: 'delete'}, ({params}) => auth.removeHost(params.name))
   guarded('POST', '/v1/nodes/:name/keepalive', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async ({params}) => {
     await auth.nodes.keepAlive(params.name)
     return nodeInfo(await auth.nodes.getNode(params.name))
@@ -181,11 +183,12 @@ export function authApiRoutes(auth: AuthServer): Router {
   })
 
   // Audit log
-  guarded('POST', '/v1/events', {resource: 'event', verb: 'create'}, async (ctx) => {
+  guarded('POST', '/v1/events', (ctx) => ({resource: 'event', verb: 'create', code: str(body(ctx).code, 'code')}), async (ctx) => {
     const b = body(ctx)
-    const {event, code, time, uid: _uid, ...fields} = b
+    const {event, code, time, uid: _uid, reported_time: _reported, ...fields} = b
+    const {at, ...reported} = auth.reportedTime(time)
     // server_id is who reported it, whatever the body says.
-    await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined}, auth.reportedTime(time))
+    await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, ...reported, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined}, at)
   })
   guarded('GET', '/v1/events', {resource: 'event', verb: 'list'}, ({query}) => {
     const from = new Date(query.get('from') ?? '')

@@ -1,11 +1,16 @@
+import {randomUUID} from 'node:crypto'
 import type {Backend} from '../../backend/index.js'
 import {EventCode, EventName, makeEvent, type AuditLog, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
-import {NotFoundError} from '../../lib/errors.js'
+import {BadParameterError, CompareFailedError, NotFoundError} from '../../lib/errors.js'
 import {productVersion} from '../../lib/version.js'
 import {
+  assertJoinerHostId,
   caPublicKeys,
   CAService,
+  checkJoinerPrincipals,
+  HostIdService,
+  hostIdCandidates,
   computeUserCertParams,
   JoinTokenService,
   NodeService,
@@ -25,6 +30,14 @@ import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} f
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
 // change audited. Who may call what is decided before this, in authorize.ts.
+
+/** How far ahead of auth's clock a host's reported event time may be (clock skew). */
+const REPORTED_TIME_AHEAD_MS = 60_000
+/**
+ * How old a host's reported event time may be: a night of auth being away. Older claims are kept
+ * as reported_time but filed at arrival, so a host cannot write into days already reviewed.
+ */
+const REPORTED_TIME_BEHIND_MS = 24 * 3600_000
 
 export interface AuthServerOptions {
   backend: Backend
@@ -51,6 +64,7 @@ export class AuthServer {
   readonly joinTokens: JoinTokenService
   readonly nodes: NodeService
   readonly cas: CAService
+  readonly hostIds: HostIdService
   readonly clusterName: string
 
   private constructor(private readonly options: AuthServerOptions) {
@@ -67,6 +81,7 @@ export class AuthServer {
     this.joinTokens = new JoinTokenService(backend, {clock, staticTokens: options.staticTokens})
     this.nodes = new NodeService(backend, {clock})
     this.cas = new CAService(backend)
+    this.hostIds = new HostIdService(backend, {clock})
   }
 
   /** Opens the auth server, generating the cluster's user and host CAs on first start. */
@@ -91,12 +106,16 @@ export class AuthServer {
     await this.options.audit.emit(makeEvent(name, code, fields, at ? {now: () => at} : this.options.clock))
   }
 
-  /** A reporter's own time for its event, unless it is unreadable or in the future. */
-  reportedTime(time: unknown): Date | undefined {
-    if (typeof time !== 'string') return undefined
+  /**
+   * When a host's reported event happened: its own time if readable and within the window (a node
+   * holds events while auth is away), else arrival time with the claim kept as `reported_time`.
+   */
+  reportedTime(time: unknown): {at?: Date; reported_time?: string} {
+    if (typeof time !== 'string') return {}
     const at = new Date(time)
     const now = this.options.clock.now().getTime()
-    return Number.isNaN(at.getTime()) || at.getTime() > now + 60_000 ? undefined : at
+    if (!Number.isNaN(at.getTime()) && at.getTime() <= now + REPORTED_TIME_AHEAD_MS && at.getTime() >= now - REPORTED_TIME_BEHIND_MS) return {at}
+    return {reported_time: time.slice(0, 64)}
   }
 
   searchEvents(query: Parameters<AuditLog['search']>[0]) {
@@ -120,8 +139,13 @@ export class AuthServer {
     return key
   }
 
-  /** A host certificate with the principals REFERENCE.md lists. */
+  /** A host certificate with the principals REFERENCE.md lists, for a host auth vouches for itself (its own, tctl's, services beside it). */
   async issueHostCert(request: {hostId: string; nodeName: string; role: HostRole; publicKey: string; principals?: string[]}): Promise<string> {
+    await this.hostIds.bind(request.hostId, request.role, request.publicKey)
+    return this.signHost(request)
+  }
+
+  private async signHost(request: {hostId: string; nodeName: string; role: HostRole; publicKey: string; principals?: string[]}): Promise<string> {
     const base = [`${request.hostId}.${this.clusterName}`, request.hostId, `${request.nodeName}.${this.clusterName}`, request.nodeName, 'localhost', '127.0.0.1', '::1']
     const principals = [...new Set([...base, ...(request.principals ?? [])].filter(Boolean))]
     return signHostCert({
@@ -253,25 +277,67 @@ export class AuthServer {
 
   // ---- joining -------------------------------------------------------------------------------
 
-  async addJoinToken(request: {roles: string[]; ttlMs?: number; token?: string}, actor: Actor) {
-    const token = await this.joinTokens.add({type: request.roles.join(','), ttlMs: request.ttlMs, token: request.token})
-    await this.emit(EventName.JoinTokenCreate, EventCode.JoinTokenCreate, {user: actor.user, roles: token.roles, expires: token.expires?.toISOString()})
+  async addJoinToken(request: {roles: string[]; ttlMs?: number; token?: string; uses?: number}, actor: Actor) {
+    const token = await this.joinTokens.add({type: request.roles.join(','), ttlMs: request.ttlMs, token: request.token, uses: request.uses})
+    await this.emit(EventName.JoinTokenCreate, EventCode.JoinTokenCreate, {user: actor.user, roles: token.roles, expires: token.expires?.toISOString(), uses: token.usesLeft})
     return token
   }
 
-  /** A host joins with a token: audited whether it is let in or not. */
+  /**
+   * A host joins with a token: audited whether it is let in or not. The token is checked first, so
+   * that only token holders learn whether a host id or name is taken. A joiner without a host id
+   * gets a new one (returned in the response).
+   */
   async register(request: RegisterRequest, actor: Actor): Promise<RegisterResponse> {
-    const fields = {node_name: request.nodeName, host_id: request.hostId, role: request.role, 'addr.remote': actor.remoteAddr}
+    const hostId = request.hostId ?? randomUUID()
+    const fields = {node_name: request.nodeName, host_id: hostId, role: request.role, 'addr.remote': actor.remoteAddr}
+    const role: HostRole = request.role === 'proxy' ? 'Proxy' : 'Node'
+    let principals: string[]
     try {
-      await this.joinTokens.validate(request.token, request.role)
+      principals = await this.admitJoiner({...request, hostId}, role)
     } catch (err) {
       await this.emit(EventName.InstanceJoin, EventCode.InstanceJoinFailure, {...fields, success: false, error: (err as Error).message})
       throw err
     }
-    const role: HostRole = request.role === 'proxy' ? 'Proxy' : 'Node'
-    const certificate = await this.issueHostCert({hostId: request.hostId, nodeName: request.nodeName, role, publicKey: request.publicKey, principals: request.additionalPrincipals})
+    const certificate = await this.signHost({hostId, nodeName: request.nodeName, role, publicKey: request.publicKey, principals})
     await this.emit(EventName.InstanceJoin, EventCode.InstanceJoin, {...fields, success: true})
-    return {certificate, hostCAs: await this.caKeys('host'), userCAs: await this.caKeys('user'), clusterName: this.clusterName}
+    return {hostId, certificate, hostCAs: await this.caKeys('host'), userCAs: await this.caKeys('user'), clusterName: this.clusterName}
+  }
+
+  /** Checks the token, the host id and the names asked for; claims the id and takes the token's use in one write. */
+  private async admitJoiner(request: RegisterRequest & {hostId: string}, role: HostRole): Promise<string[]> {
+    await this.joinTokens.validate(request.token, request.role)
+    assertJoinerHostId(request.hostId)
+    const principals = checkJoinerPrincipals({
+      nodeName: request.nodeName,
+      additionalPrincipals: request.additionalPrincipals ?? [],
+      clusterName: this.clusterName,
+      reserved: role === 'Proxy' || !this.proxyPublicAddr ? [] : [this.proxyPublicAddr.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')],
+    })
+    for (const name of [request.nodeName, ...principals]) {
+      for (const id of hostIdCandidates(name, this.clusterName)) {
+        if (id !== request.hostId && (await this.hostIds.get(id))) throw new BadParameterError(`${name === request.nodeName ? 'node name' : 'principal'} ${JSON.stringify(name)} is the id of another host`)
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      const claim = await this.hostIds.claimForJoin(request.hostId, role, request.publicKey)
+      try {
+        await this.joinTokens.admit(request.token, request.role, claim)
+        return principals
+      } catch (err) {
+        // Another join changed the token or the id meanwhile: decide again on what is there now.
+        if (!(err instanceof CompareFailedError) || attempt >= 5) throw err
+      }
+    }
+  }
+
+  /** `tctl rm node/<id>`: forgets the host, so that its id may join again (from a host that lost its keys). */
+  async removeHost(hostId: string): Promise<void> {
+    const hadRecord = await this.nodes.deleteNode(hostId).then(() => true, (err: unknown) => {
+      if (err instanceof NotFoundError) return false
+      throw err
+    })
+    if (!(await this.hostIds.delete(hostId)) && !hadRecord) throw new NotFoundError(`node ${JSON.stringify(hostId)} is not found`)
   }
 
   // ---- status --------------------------------------------------------------------------------

@@ -61,6 +61,8 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       fits: (cert) => cert.hostRole === 'Auth' && cert.principals.includes(AUTH_SERVER_PRINCIPAL),
       issue: (publicKey) => auth.issueHostCert({hostId: hostUuid, nodeName: config.nodeName, role: 'Auth', publicKey, principals: [AUTH_SERVER_PRINCIPAL, ...(config.publicAddrs ?? [])]}),
     })
+    // Kept from an earlier start, it may predate host id bindings: no joiner may take this id.
+    await auth.hostIds.bind(hostUuid, 'Auth', own.certificate)
     // tctl's identity on this host: an Admin host certificate, readable by root only.
     await ensureHostIdentity(paths.adminIdentity, {
       hostCAs,

@@ -34,7 +34,7 @@ export type {JoinedIdentity, AuthRoute} from './joined-identity.js'
 export async function joinCluster(options: JoinOptions): Promise<JoinedIdentity> {
   if (options.authServers.length === 0) throw new UserError('no auth server to join', {hint: 'pass --auth-server=<auth or proxy address>'})
   if (!options.token) throw new UserError('a join token is required to join the cluster', {hint: 'create one with "tctl tokens add --type=node" and pass --token'})
-  const key = generateKeyPair()
+  const key = otherRoleKey(options) ?? generateKeyPair()
   let lastError: Error | undefined
   for (const addr of options.authServers) {
     try {
@@ -50,6 +50,15 @@ export async function joinCluster(options: JoinOptions): Promise<JoinedIdentity>
     }
   }
   throw lastError ?? new UserError('could not join the cluster')
+}
+
+/**
+ * The key this host joined its other role with: auth gives a host id that is taken only to the
+ * key it is bound to, so a host running node and proxy joins both with one key.
+ */
+function otherRoleKey(options: JoinOptions): KeyPair | undefined {
+  const other = loadJoinedIdentity(options.dataDir, options.role === 'node' ? 'proxy' : 'node', options.hostUuid)
+  return other ? {privateKey: other.privateKey, publicKey: other.cert.publicKey} : undefined
 }
 
 /**

@@ -53,6 +53,8 @@ export interface TokenAdded {
   token: string
   roles: string[]
   expires?: string
+  /** How many hosts may join with it (each once, for all of its roles). */
+  uses: number
   caPins: string[]
   authServer: string
 }
@@ -61,6 +63,10 @@ export interface TokenAdded {
 export function minutesLeft(expires: string | undefined, now: Date): number | undefined {
   if (!expires) return undefined
   return Math.max(0, Math.round((new Date(expires).getTime() - now.getTime()) / 60_000))
+}
+
+function usesLine(uses: number): string {
+  return `This token can be used ${uses === 1 ? 'once' : `${uses} times`}.\n`
 }
 
 function expiryPhrase(expires: string | undefined, now: Date): string {
@@ -75,14 +81,18 @@ export function tokenAddedMessage(t: TokenAdded, now = new Date()): string {
   if (hostRoles.length === 0) {
     return (
       `The cluster invite token: ${t.token}\n` +
-      `This token will ${expiryPhrase(t.expires, now)}.\n\n` +
+      `This token will ${expiryPhrase(t.expires, now)}.\n` +
+      usesLine(t.uses) +
+      '\n' +
       'Use this token when defining a trusted cluster resource on a remote cluster.\n'
     )
   }
   const pins = t.caPins.map((pin) => `   --ca-pin=${pin} \\\n`).join('')
   return (
     `The invite token: ${t.token}\n` +
-    `This token will ${expiryPhrase(t.expires, now)}.\n\n` +
+    `This token will ${expiryPhrase(t.expires, now)}.\n` +
+    usesLine(t.uses) +
+    '\n' +
     'Run this on the new node to join the cluster:\n\n' +
     '> teleport start \\\n' +
     `   --roles=${hostRoles.join(',')} \\\n` +
@@ -97,7 +107,7 @@ export function tokenAddedMessage(t: TokenAdded, now = new Date()): string {
 
 /** `tctl tokens add --format json|yaml`. */
 export function tokenAddedData(t: TokenAdded): Record<string, unknown> {
-  return {token: t.token, roles: t.roles, expires: t.expires ?? null, ca_pins: t.caPins, auth_server: t.authServer}
+  return {token: t.token, roles: t.roles, expires: t.expires ?? null, uses: t.uses, ca_pins: t.caPins, auth_server: t.authServer}
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']

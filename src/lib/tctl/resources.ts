@@ -28,7 +28,7 @@ const KIND_WORDS: Record<string, RefKind> = {
 }
 
 export const GET_FORMS = 'roles, role/<name>, users, user/<name>, tokens, token/<token>, nodes, node/<uuid>'
-export const RM_FORMS = 'role/<name>, user/<name> or token/<token>'
+export const RM_FORMS = 'role/<name>, user/<name>, token/<token> or node/<uuid>'
 
 /** `roles`, `role/admin`, several separated by commas. */
 export function parseGetRefs(text: string): ResourceRef[] {
@@ -48,12 +48,12 @@ export function parseGetRefs(text: string): ResourceRef[] {
   return refs
 }
 
-/** `role/<name>`, `user/<name>` or `token/<token>`. */
-export function parseRmRef(text: string): Required<ResourceRef> & {kind: 'role' | 'user' | 'token'} {
+/** `role/<name>`, `user/<name>`, `token/<token>` or `node/<uuid>`. */
+export function parseRmRef(text: string): Required<ResourceRef> {
   const slash = text.indexOf('/')
   const kind = slash > 0 ? KIND_WORDS[text.slice(0, slash).toLowerCase()] : undefined
   const name = slash > 0 ? text.slice(slash + 1) : ''
-  if (!kind || kind === 'node' || name === '') throw new UsageError(`invalid resource reference ${JSON.stringify(text)}; expected ${RM_FORMS}`)
+  if (!kind || name === '') throw new UsageError(`invalid resource reference ${JSON.stringify(text)}; expected ${RM_FORMS}`)
   return {kind, name}
 }
 

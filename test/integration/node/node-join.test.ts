@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {randomUUID} from 'node:crypto'
 import {existsSync, readFileSync, rmSync, statSync} from 'node:fs'
 import https from 'node:https'
 import {connect as netConnect, createServer, type Server} from 'node:net'
@@ -41,7 +42,8 @@ describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
       dataDir: options.dataDir,
       role: 'node',
       nodeName: 'joiner',
-      hostUuid: options.hostUuid ?? '0f0f0f0f-1111-4222-8333-444455556666',
+      // A fresh host each time: auth never hands a registered host id to another key.
+      hostUuid: options.hostUuid ?? randomUUID(),
       log,
     })
 
@@ -106,6 +108,19 @@ describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
     } finally {
       await node.close()
     }
+  })
+
+  test('a host running proxy and node joins both roles with one single-use token, under one id and key', async () => {
+    const dataDir = newDir('two-roles')
+    const hostUuid = randomUUID()
+    const shared = await token(['node', 'proxy'])
+    const common = {authServers: [authAddr()], token: shared, caPins: [cluster.caPin], dataDir, nodeName: 'both', hostUuid, log: memoryLogger()}
+    const proxy = await joinCluster({...common, role: 'proxy'})
+    const node = await joinCluster({...common, role: 'node'})
+    assert.deepEqual([proxy.cert.hostRole, node.cert.hostRole], ['Proxy', 'Node'])
+    assert.equal(node.cert.publicKey, proxy.cert.publicKey)
+    // The token admitted one host; another host cannot use it.
+    await assert.rejects(join({dataDir: newDir('two-roles-other'), token: shared}), /join token has already been used/)
   })
 
   test('a node that never joined and has no token says so', async () => {

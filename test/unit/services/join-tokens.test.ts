@@ -1,7 +1,9 @@
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
-import {AccessDeniedError, AlreadyExistsError, BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
-import {JoinTokenService, parseStaticTokens} from '../../../src/services/join-tokens.js'
+import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../../../src/lib/errors.js'
+import {HostIdService} from '../../../src/services/host-ids.js'
+import {JoinTokenService, MAX_JOIN_TOKEN_USES, parseStaticTokens} from '../../../src/services/join-tokens.js'
+import {generateKeyPair} from '../../../src/sshca/index.js'
 import {HOUR, MINUTE, setup} from './helpers.js'
 
 function service(options: {staticTokens?: string[]; maxTtlMs?: number} = {}) {
@@ -143,5 +145,57 @@ describe('dynamic tokens', () => {
     const [item] = await backend.getRange('/tokens/')
     assert.ok(!item!.key.includes(t.token))
     assert.match(item!.key, /^\/tokens\/[0-9a-f]{64}$/)
+  })
+})
+
+describe('token uses', () => {
+  const ID = (n: number) => `0f0f0f0f-1111-4222-8333-44445555666${n}`
+  const newHost = async (hostIds: HostIdService, n: number) => hostIds.claimForJoin(ID(n), 'Node', generateKeyPair().publicKey)
+  const withIds = () => {
+    const s = service({staticTokens: ['node:static-token']})
+    return {...s, hostIds: new HostIdService(s.backend, {clock: s.clock})}
+  }
+
+  test('a dynamic token admits one new host; then "already been used", and it leaves tokens ls', async () => {
+    const {tokens, hostIds} = withIds()
+    const t = await tokens.add({type: 'node'})
+    assert.equal(t.usesLeft, 1)
+    assert.equal((await tokens.admit(t.token, 'node', await newHost(hostIds, 1))).usesLeft, 0)
+    await assert.rejects(tokens.admit(t.token, 'node', await newHost(hostIds, 2)), (err) => err instanceof AccessDeniedError && err.message === 'join token has already been used' && /--uses=N/.test(err.hint ?? ''))
+    assert.equal(await hostIds.get(ID(2)), undefined, 'the refused host is not registered')
+    assert.deepEqual((await tokens.list()).map((x) => x.token), ['static-token'])
+  })
+
+  test('--uses=N admits N new hosts; the host that used it may still join its other role', async () => {
+    const {tokens, hostIds, backend} = withIds()
+    const t = await tokens.add({type: 'node,proxy', uses: 2})
+    const key = generateKeyPair()
+    const proxy = await hostIds.claimForJoin(ID(1), 'Proxy', key.publicKey)
+    await tokens.admit(t.token, 'proxy', proxy)
+    await tokens.admit(t.token, 'node', await hostIds.claimForJoin(ID(1), 'Node', key.publicKey))
+    assert.equal((await tokens.list()).find((x) => x.token === t.token)?.usesLeft, 1)
+    await tokens.admit(t.token, 'node', await newHost(hostIds, 2))
+    await assert.rejects(tokens.admit(t.token, 'node', await newHost(hostIds, 3)), /already been used/)
+    assert.deepEqual((await backend.getRange('/hostids/')).length, 2)
+  })
+
+  test('two racing joins on a single-use token: exactly one is admitted', async () => {
+    const {tokens, hostIds} = withIds()
+    const t = await tokens.add({type: 'node'})
+    const claims = await Promise.all([newHost(hostIds, 1), newHost(hostIds, 2)])
+    const results = await Promise.allSettled(claims.map((c) => tokens.admit(t.token, 'node', c)))
+    assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+    assert.ok(results.some((r) => r.status === 'rejected' && r.reason instanceof CompareFailedError))
+    assert.equal((await Promise.all([hostIds.get(ID(1)), hostIds.get(ID(2))])).filter(Boolean).length, 1)
+  })
+
+  test('static tokens stay as configured: any number of hosts', async () => {
+    const {tokens, hostIds} = withIds()
+    for (let n = 1; n <= 3; n++) await tokens.admit('static-token', 'node', await newHost(hostIds, n))
+  })
+
+  test('uses must be a whole number from 1', async () => {
+    const {tokens} = service()
+    for (const uses of [0, -1, 1.5, MAX_JOIN_TOKEN_USES + 1]) await assert.rejects(tokens.add({type: 'node', uses}), BadParameterError, String(uses))
   })
 })

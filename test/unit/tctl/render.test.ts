@@ -22,11 +22,12 @@ const TOKEN = '0123456789abcdef0123456789abcdef'
 
 describe('tctl text output', () => {
   test('tokens add prints the reference text block', () => {
-    const text = tokenAddedMessage({token: TOKEN, roles: ['node'], expires: at(15 * 60_000), caPins: [PIN], authServer: '10.0.0.1:3025'}, now)
+    const text = tokenAddedMessage({token: TOKEN, roles: ['node'], expires: at(15 * 60_000), uses: 1, caPins: [PIN], authServer: '10.0.0.1:3025'}, now)
     assert.equal(
       text,
       `The invite token: ${TOKEN}\n` +
-        'This token will expire in 15 minutes.\n\n' +
+        'This token will expire in 15 minutes.\n' +
+        'This token can be used once.\n\n' +
         'Run this on the new node to join the cluster:\n\n' +
         '> teleport start \\\n' +
         '   --roles=node \\\n' +
@@ -40,24 +41,30 @@ describe('tctl text output', () => {
   })
 
   test('tokens add: several roles, a rounded TTL, one minute', () => {
-    const text = tokenAddedMessage({token: TOKEN, roles: ['node', 'proxy'], expires: at(60 * 60_000 - 400), caPins: [PIN], authServer: 'a:3025'}, now)
+    const text = tokenAddedMessage({token: TOKEN, roles: ['node', 'proxy'], expires: at(60 * 60_000 - 400), uses: 1, caPins: [PIN], authServer: 'a:3025'}, now)
     assert.match(text, /--roles=node,proxy \\\n/)
     assert.match(text, /This token will expire in 60 minutes\.\n/)
-    const one = tokenAddedMessage({token: TOKEN, roles: ['node'], expires: at(60_000), caPins: [PIN], authServer: 'a:3025'}, now)
+    const one = tokenAddedMessage({token: TOKEN, roles: ['node'], expires: at(60_000), uses: 1, caPins: [PIN], authServer: 'a:3025'}, now)
     assert.match(one, /expire in 1 minute\.\n/)
   })
 
+  test('tokens add --uses=N says how many hosts may join with it', () => {
+    const text = tokenAddedMessage({token: TOKEN, roles: ['node'], expires: at(60_000), uses: 5, caPins: [PIN], authServer: 'a:3025'}, now)
+    assert.match(text, /expire in 1 minute\.\nThis token can be used 5 times\.\n\n/)
+  })
+
   test('tokens add: a trusted_cluster token gets the cluster invite text', () => {
-    const text = tokenAddedMessage({token: TOKEN, roles: ['trusted_cluster'], expires: at(15 * 60_000), caPins: [PIN], authServer: 'a:3025'}, now)
+    const text = tokenAddedMessage({token: TOKEN, roles: ['trusted_cluster'], expires: at(15 * 60_000), uses: 1, caPins: [PIN], authServer: 'a:3025'}, now)
     assert.match(text, /^The cluster invite token: 0123/)
     assert.doesNotMatch(text, /teleport start/)
   })
 
   test('tokens add --format json carries the pins and the auth server', () => {
-    assert.deepEqual(tokenAddedData({token: TOKEN, roles: ['node'], expires: at(1), caPins: [PIN], authServer: 'a:3025'}), {
+    assert.deepEqual(tokenAddedData({token: TOKEN, roles: ['node'], expires: at(1), uses: 1, caPins: [PIN], authServer: 'a:3025'}), {
       token: TOKEN,
       roles: ['node'],
       expires: at(1),
+      uses: 1,
       ca_pins: [PIN],
       auth_server: 'a:3025',
     })

@@ -52,8 +52,9 @@ describe('tctl resource references', () => {
     assert.deepEqual(parseRmRef('role/dev'), {kind: 'role', name: 'dev'})
     assert.deepEqual(parseRmRef('user/alice'), {kind: 'user', name: 'alice'})
     assert.deepEqual(parseRmRef('token/abc'), {kind: 'token', name: 'abc'})
-    for (const bad of ['foo', 'role', 'role/', 'node/x', 'roles']) {
-      assert.throws(() => parseRmRef(bad), (err) => err instanceof UsageError && err.message.endsWith('expected role/<name>, user/<name> or token/<token>'), bad)
+    assert.deepEqual(parseRmRef('node/x'), {kind: 'node', name: 'x'})
+    for (const bad of ['foo', 'role', 'role/', 'node/', 'roles']) {
+      assert.throws(() => parseRmRef(bad), (err) => err instanceof UsageError && err.message.endsWith('expected role/<name>, user/<name>, token/<token> or node/<uuid>'), bad)
     }
   })
 

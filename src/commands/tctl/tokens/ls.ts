@@ -7,7 +7,7 @@ import {tokensTable} from '../../../lib/tctl/render.js'
 export default class TokensLs extends BaseCommand {
   static override summary = 'List join tokens.'
   static override description =
-    'Lists the join tokens that are valid now: static ones from the config file (auth_service.tokens, shown as expiring "never") and dynamic ones from "tokens add", soonest to expire first.'
+    'Lists the join tokens that are valid now: static ones from the config file (auth_service.tokens, shown as expiring "never") and dynamic ones from "tokens add" that have uses left, soonest to expire first (--format json shows the uses left).'
   static override examples = ['<%= config.bin %> tokens ls', '<%= config.bin %> tokens ls --format yaml']
   static override flags = {format: formatFlag(), ...authFlags}
 
