@@ -1,6 +1,9 @@
 import type net from 'node:net'
 import type {Writable} from 'node:stream'
+import type {BaseAgent} from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {identityKeyring} from '../agent/identity-agent.js'
+import {KeyringAgent} from '../agent/keyring-agent.js'
 import type {NodeInfo} from '../auth-api.js'
 import {authApiViaProxy} from '../connect/auth-via-proxy.js'
 import type {ConnectIdentity} from '../connect/identity.js'
@@ -54,12 +57,8 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   const warn = (line: string) => io.stderr.write(line + '\n')
   for (const line of args.warnings) warn(line)
   const log = options.log
-  let agentSocket: string | undefined
-  if (args.forwardAgent) {
-    agentSocket = io.env.SSH_AUTH_SOCK || undefined
-    if (!agentSocket) warn('WARNING: no SSH agent to forward (SSH_AUTH_SOCK is not set)')
-  }
-  const forwardAgent = agentSocket !== undefined
+  const agent = args.forwardAgent ? agentToForward(identity, io.env) : undefined
+  const forwardAgent = agent !== undefined
   const env = sessionEnv(io.env)
   const cluster = args.cluster
 
@@ -81,7 +80,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
         stderr: io.stderr,
         ...(args.port !== undefined ? {port: args.port} : {}),
         ...(cluster ? {cluster} : {}),
-        ...(agentSocket ? {agentSocket} : {}),
+        ...(agent ? {agent} : {}),
         ...(log ? {log} : {}),
       })
     }
@@ -94,7 +93,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   const conn = await connectToNode(identity, host, args.port, args.login, {
     ...(cluster ? {cluster} : {}),
     ...(expectPrincipal ? {expectPrincipal, displayName} : {}),
-    ...(agentSocket ? {agentSocket} : {}),
+    ...(agent ? {agent} : {}),
     ...(log ? {log} : {}),
   })
   const servers: net.Server[] = []
@@ -121,6 +120,16 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
     for (const server of servers) server.close()
     conn.close()
   }
+}
+
+/**
+ * -A: the user's SSH agent; without one, tsh's own key and certificate (as Teleport's tsh does),
+ * unless the key is not on disk either (a login kept only in an agent).
+ */
+function agentToForward(identity: ConnectIdentity, env: NodeJS.ProcessEnv): string | BaseAgent | undefined {
+  if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK
+  if (identity.privateKey) return new KeyringAgent(identityKeyring(identity))
+  return undefined
 }
 
 function hasForwards(args: SshArgs): boolean {
