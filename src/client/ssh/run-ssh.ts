@@ -12,7 +12,7 @@ import {isLabelSelector, matchesSelector, parseLabelSelector, sortNodes} from '.
 import {wantPty, type SshArgs} from './args.js'
 import {RemoteForwards, startDynamicForward, startLocalForward} from './forward.js'
 import {execOnNodes, MULTI_MATCH_WARNING} from './multi-exec.js'
-import {EXIT_NO_STATUS, runSession, sessionEnv, type TerminalIn, type TerminalOut} from './session.js'
+import {closedByRemoteHost, EXIT_NO_STATUS, runSession, sessionEnv, type TerminalIn, type TerminalOut} from './session.js'
 
 // `tsh ssh`, start to finish: resolve the target (a host, or nodes by label), connect through the
 // proxy, start the requested port forwards, then run the shell or command (or, with -N, wait).
@@ -99,7 +99,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   const servers: net.Server[] = []
   try {
     await startForwards(conn, args, servers, warn)
-    if (args.noCommand) return await waitWhileConnected(conn, options.interrupted ?? waitForSignal)
+    if (args.noCommand) return await waitWhileConnected(conn, options.interrupted ?? waitForSignal, () => io.stderr.write(closedByRemoteHost(displayName)))
     const pty = wantPty(args.tty, args.command.length > 0, io.stdin.isTTY === true)
     if (!pty && args.tty === 'yes' && io.stdin.isTTY !== true) warn('Pseudo-terminal will not be allocated because stdin is not a terminal.')
     return await runSession(conn.client, {
@@ -145,10 +145,19 @@ async function startForwards(conn: NodeConnection, args: SshArgs, servers: net.S
   }
 }
 
-/** -N: stays up for the forwards until interrupted (exit 0) or the connection drops (255). */
-function waitWhileConnected(conn: NodeConnection, interrupted: () => Promise<void>): Promise<number> {
+/** -N: stays up for the forwards until interrupted (exit 0) or the connection drops (255, said so). */
+function waitWhileConnected(conn: NodeConnection, interrupted: () => Promise<void>, dropped: () => void): Promise<number> {
   return new Promise((resolve) => {
-    conn.client.once('close', () => resolve(EXIT_NO_STATUS))
-    void interrupted().then(() => resolve(0))
+    let done = false
+    conn.client.once('close', () => {
+      if (done) return
+      done = true
+      dropped()
+      resolve(EXIT_NO_STATUS)
+    })
+    void interrupted().then(() => {
+      done = true
+      resolve(0)
+    })
   })
 }
