@@ -55,8 +55,8 @@ export interface UserCertAuthResult {
 
 /**
  * Checks a publickey authentication attempt carrying a user certificate: CA, signature of the CA,
- * validity, type, principal (= the requested login), source address; then, when the attempt is
- * signed, the signature over `ctx.blob` with the certificate's embedded key. Throws a
+ * validity, type, source address; then, when the attempt is signed, the principal (= the requested
+ * login) and the signature over `ctx.blob` with the certificate's embedded key. Throws a
  * CertificateError (an AccessDeniedError) whose `reason` says why; plain keys are refused with
  * reason 'wrong-type'. A `force-command` critical option passes verification: enforcing it
  * (cert.criticalOptions['force-command']) is the session code's job.
@@ -67,10 +67,12 @@ export function verifyUserCertAuth(ctx: PublicKeyAuthAttempt, options: UserCertA
       hint: 'log in with tsh to get a certificate',
     })
   }
+  // The login is checked on the signed attempt only: a query asks whether the key could do, and
+  // a certificate refused there for its login would leave the client without the reason.
   const cert = verifyCert(ctx.key.data, {
     trustedCAs: options.trustedUserCAs,
     type: 'user',
-    principal: ctx.username,
+    ...(ctx.signature === undefined ? {} : {principal: ctx.username}),
     clientAddress: options.clientAddress,
     ...(options.now ? {now: options.now} : {}),
   })

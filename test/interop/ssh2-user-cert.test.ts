@@ -114,8 +114,10 @@ describe('our ssh2 client and server with our user certificates', {timeout: 6 * 
     await refusedWith(userCert({now: new Date(Date.now() - 48 * HOUR), ttlMs: HOUR}), 'expired')
   })
 
-  test('a certificate without the login: principal', async () => {
-    await refusedWith(userCert({principals: ['bob-login']}), 'principal')
+  test('a certificate without the login: principal, on the signed attempt', async () => {
+    const outcome = await withCert(userCert({principals: ['bob-login']}))
+    assert.equal(outcome.ok, false)
+    assert.deepEqual(attempts.map((a) => a.proven ?? a.refusal?.reason), [false, 'principal'])
   })
 
   test('a plain key is refused', async () => {

@@ -1,4 +1,5 @@
 import {createPublicKey} from 'node:crypto'
+import {parseCert} from '../../sshca/parse.js'
 import {loadPrivateKey} from '../../sshca/private-key.js'
 import {blobFromKeyObject} from '../../sshca/public-key.js'
 import {signSsh} from '../../sshca/signature.js'
@@ -11,10 +12,10 @@ import {agentComment} from './teleport-keys.js'
 // `ssh-add -l` shows it), reloaded when a new login replaces the certificate, and shut down
 // when the certificate expires or the user logs out.
 
-export function identityKeyring(identity: ClientIdentity): Keyring {
+export function identityKeyring(identity: Pick<ClientIdentity, 'privateKey' | 'certificate'> & {profile: {user: string}}): Keyring {
   if (!identity.privateKey) throw new UserError('the private key is not on disk (logged in with --add-keys-to-agent=only), so tsh agent cannot serve it')
   const key = loadPrivateKey(identity.privateKey)
-  const certBlob = identity.cert.blob
+  const certBlob = parseCert(identity.certificate).blob
   const keyBlob = blobFromKeyObject(createPublicKey(key))
   const comment = agentComment(identity.profile.user)
   return {

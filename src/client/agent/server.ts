@@ -1,5 +1,6 @@
 import {chmodSync, rmSync} from 'node:fs'
 import net from 'node:net'
+import {Duplex} from 'node:stream'
 import {
   MessageReader,
   SSH2_AGENTC_REQUEST_IDENTITIES,
@@ -33,17 +34,9 @@ export async function serveAgent(socketPath: string, keyring: Keyring): Promise<
     connections.add(socket)
     socket.on('close', () => connections.delete(socket))
     socket.on('error', () => socket.destroy())
-    const reader = new MessageReader()
-    socket.on('data', (chunk: Buffer) => {
-      let messages
-      try {
-        messages = reader.push(chunk)
-      } catch {
-        socket.destroy()
-        return
-      }
-      for (const m of messages) socket.write(answer(keyring, m.type, m.body))
-    })
+    const agent = agentStream(keyring)
+    agent.on('error', () => socket.destroy())
+    socket.pipe(agent).pipe(socket)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -65,6 +58,33 @@ export async function serveAgent(socketPath: string, keyring: Keyring): Promise<
         })
       }),
   }
+}
+
+/**
+ * The agent as a stream: requests written to it are answered on its readable side. A socket
+ * (serveAgent) or a forwarded agent channel (tsh ssh -A) is piped through it; a malformed frame
+ * destroys it with an error.
+ */
+export function agentStream(keyring: Keyring): Duplex {
+  const reader = new MessageReader()
+  const stream: Duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      let messages
+      try {
+        messages = reader.push(chunk)
+      } catch (err) {
+        return callback(err as Error)
+      }
+      for (const m of messages) stream.push(answer(keyring, m.type, m.body))
+      callback()
+    },
+    final(callback) {
+      stream.push(null)
+      callback()
+    },
+  })
+  return stream
 }
 
 function answer(keyring: Keyring, type: number, body: Buffer): Buffer {

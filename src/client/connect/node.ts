@@ -25,8 +25,8 @@ export interface NodeConnectOptions {
   expectPrincipal?: string
   /** The node's name in messages (default: the host as given; a node picked by label is dialled by ID). */
   displayName?: string
-  /** SSH agent socket: lets exec/shell ask for agent forwarding (`-A`). */
-  agentSocket?: string
+  /** The agent to forward (`-A`): an SSH agent socket, or an agent object (tsh's own keys). */
+  agent?: string | ssh2.BaseAgent
   log?: (line: string) => void
   readyTimeoutMs?: number
 }
@@ -91,7 +91,7 @@ export async function connectToNode(identity: ConnectIdentity, host: string, por
     client.connect({
       sock: stream.channel as never,
       // The agent to forward; an agent-only login's own agent (in auth) takes precedence.
-      ...(options.agentSocket ? {agent: options.agentSocket} : {}),
+      ...(options.agent ? {agent: options.agent} : {}),
       ...auth,
       ...verifier.connectOptions(),
       readyTimeout: options.readyTimeoutMs ?? 30_000,

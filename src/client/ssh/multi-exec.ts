@@ -1,4 +1,5 @@
 import {PassThrough, Writable} from 'node:stream'
+import type {BaseAgent} from 'ssh2'
 import type {NodeInfo} from '../auth-api.js'
 import {connectToNode} from '../connect/node.js'
 import {ProxyRouteError} from '../connect/errors.js'
@@ -20,7 +21,7 @@ export interface MultiExecOptions {
   cluster?: string
   command: string[]
   forwardAgent: boolean
-  agentSocket?: string
+  agent?: string | BaseAgent
   env?: Record<string, string>
   stdout: Writable
   stderr: Writable
@@ -51,7 +52,7 @@ export async function execOnNodes(identity: ConnectIdentity, nodes: readonly Nod
             expectPrincipal: node.name,
             displayName: node.hostname,
             ...(options.cluster ? {cluster: options.cluster} : {}),
-            ...(options.agentSocket ? {agentSocket: options.agentSocket} : {}),
+            ...(options.agent ? {agent: options.agent} : {}),
             ...(options.log ? {log: options.log} : {}),
           })
           close = conn.close

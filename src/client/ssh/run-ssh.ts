@@ -1,6 +1,9 @@
 import type net from 'node:net'
 import type {Writable} from 'node:stream'
+import type {BaseAgent} from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {identityKeyring} from '../agent/identity-agent.js'
+import {KeyringAgent} from '../agent/keyring-agent.js'
 import type {NodeInfo} from '../auth-api.js'
 import {authApiViaProxy} from '../connect/auth-via-proxy.js'
 import type {ConnectIdentity} from '../connect/identity.js'
@@ -9,7 +12,7 @@ import {isLabelSelector, matchesSelector, parseLabelSelector, sortNodes} from '.
 import {wantPty, type SshArgs} from './args.js'
 import {RemoteForwards, startDynamicForward, startLocalForward} from './forward.js'
 import {execOnNodes, MULTI_MATCH_WARNING} from './multi-exec.js'
-import {EXIT_NO_STATUS, runSession, sessionEnv, type TerminalIn, type TerminalOut} from './session.js'
+import {closedByRemoteHost, EXIT_NO_STATUS, runSession, sessionEnv, type TerminalIn, type TerminalOut} from './session.js'
 
 // `tsh ssh`, start to finish: resolve the target (a host, or nodes by label), connect through the
 // proxy, start the requested port forwards, then run the shell or command (or, with -N, wait).
@@ -54,12 +57,8 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   const warn = (line: string) => io.stderr.write(line + '\n')
   for (const line of args.warnings) warn(line)
   const log = options.log
-  let agentSocket: string | undefined
-  if (args.forwardAgent) {
-    agentSocket = io.env.SSH_AUTH_SOCK || undefined
-    if (!agentSocket) warn('WARNING: no SSH agent to forward (SSH_AUTH_SOCK is not set)')
-  }
-  const forwardAgent = agentSocket !== undefined
+  const agent = args.forwardAgent ? agentToForward(identity, io.env) : undefined
+  const forwardAgent = agent !== undefined
   const env = sessionEnv(io.env)
   const cluster = args.cluster
 
@@ -81,7 +80,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
         stderr: io.stderr,
         ...(args.port !== undefined ? {port: args.port} : {}),
         ...(cluster ? {cluster} : {}),
-        ...(agentSocket ? {agentSocket} : {}),
+        ...(agent ? {agent} : {}),
         ...(log ? {log} : {}),
       })
     }
@@ -94,13 +93,13 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   const conn = await connectToNode(identity, host, args.port, args.login, {
     ...(cluster ? {cluster} : {}),
     ...(expectPrincipal ? {expectPrincipal, displayName} : {}),
-    ...(agentSocket ? {agentSocket} : {}),
+    ...(agent ? {agent} : {}),
     ...(log ? {log} : {}),
   })
   const servers: net.Server[] = []
   try {
     await startForwards(conn, args, servers, warn)
-    if (args.noCommand) return await waitWhileConnected(conn, options.interrupted ?? waitForSignal)
+    if (args.noCommand) return await waitWhileConnected(conn, options.interrupted ?? waitForSignal, () => io.stderr.write(closedByRemoteHost(displayName)))
     const pty = wantPty(args.tty, args.command.length > 0, io.stdin.isTTY === true)
     if (!pty && args.tty === 'yes' && io.stdin.isTTY !== true) warn('Pseudo-terminal will not be allocated because stdin is not a terminal.')
     return await runSession(conn.client, {
@@ -123,6 +122,16 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   }
 }
 
+/**
+ * -A: the user's SSH agent; without one, tsh's own key and certificate (as Teleport's tsh does),
+ * unless the key is not on disk either (a login kept only in an agent).
+ */
+function agentToForward(identity: ConnectIdentity, env: NodeJS.ProcessEnv): string | BaseAgent | undefined {
+  if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK
+  if (identity.privateKey) return new KeyringAgent(identityKeyring(identity))
+  return undefined
+}
+
 function hasForwards(args: SshArgs): boolean {
   return args.localForwards.length + args.remoteForwards.length + args.dynamicForwards.length > 0
 }
@@ -136,10 +145,19 @@ async function startForwards(conn: NodeConnection, args: SshArgs, servers: net.S
   }
 }
 
-/** -N: stays up for the forwards until interrupted (exit 0) or the connection drops (255). */
-function waitWhileConnected(conn: NodeConnection, interrupted: () => Promise<void>): Promise<number> {
+/** -N: stays up for the forwards until interrupted (exit 0) or the connection drops (255, said so). */
+function waitWhileConnected(conn: NodeConnection, interrupted: () => Promise<void>, dropped: () => void): Promise<number> {
   return new Promise((resolve) => {
-    conn.client.once('close', () => resolve(EXIT_NO_STATUS))
-    void interrupted().then(() => resolve(0))
+    let done = false
+    conn.client.once('close', () => {
+      if (done) return
+      done = true
+      dropped()
+      resolve(EXIT_NO_STATUS)
+    })
+    void interrupted().then(() => {
+      done = true
+      resolve(0)
+    })
   })
 }

@@ -10,7 +10,8 @@ import {EscapeFilter, escapeHelp} from './escape.js'
 //
 // Exit status: the remote command's status. A command killed by a signal, a connection that
 // ended without a status, and a `~.` disconnect give 255, as OpenSSH's ssh does (and Teleport's
-// tsh, through Go's ssh package); the signal's name goes to the debug log.
+// tsh, through Go's ssh package); the signal's name goes to the debug log. A connection that
+// dropped is said so on stderr, in OpenSSH's words.
 
 export const EXIT_NO_STATUS = 255
 
@@ -106,6 +107,11 @@ function disableOutputProcessing(): void {
   }
 }
 
+/** What OpenSSH's ssh says when the server's side of the connection went away. */
+export function closedByRemoteHost(host: string, newline = '\n'): string {
+  return `Connection to ${host} closed by remote host.${newline}`
+}
+
 /** Runs the session to its end; resolves with the exit status to exit with. */
 export async function runSession(client: ssh2.Client, options: SessionOptions): Promise<number> {
   const channel = await openWithAgentFallback(client, options)
@@ -141,7 +147,17 @@ export async function runSession(client: ssh2.Client, options: SessionOptions): 
         status = EXIT_NO_STATUS
       }
     })
+    // The connection itself ended (the node or the path to it went away) before an exit status.
+    let dropped = false
+    const onDropped = () => (dropped = true)
+    client.once('end', onDropped)
+    client.once('close', onDropped)
+    cleanups.push(() => {
+      client.off('end', onDropped)
+      client.off('close', onDropped)
+    })
     channel.once('close', () => {
+      if (status === undefined && dropped && !muted) stderr.write(closedByRemoteHost(options.host, newline))
       // Let the last output reach stdout before reporting.
       stdout.write('', () => finish(status ?? EXIT_NO_STATUS))
     })

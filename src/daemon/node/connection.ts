@@ -2,6 +2,7 @@ import type {AuthContext, Connection} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import {CertificateError, type ParsedCert} from '../../sshca/index.js'
 import {verifyUserCertAuth, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {AuthAttempts} from '../common/auth-attempts.js'
 import {formatEndpoint, type ConnectionContext, type Endpoints, type NodeContext} from './context.js'
 import {decideLogin} from './login-access.js'
 import type {OsLogin} from './os-login.js'
@@ -9,9 +10,9 @@ import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
 import {SessionChannel} from './session.js'
 import {sendAuthBanner} from './ssh2-internals.js'
 
-// One client connection to the node: certificate-only authentication with every refusal
-// audited (T3007W) and the client told "access denied", then its channels: sessions, and port
-// forwarding when the certificate allows it.
+// One client connection to the node: certificate-only authentication, refusals audited (T3007W)
+// as AuthAttempts decides and a refused signed attempt told "access denied", then its channels:
+// sessions, and port forwarding when the certificate allows it.
 
 /** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
 const MAX_AUTH_TRIES = 6
@@ -24,31 +25,52 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
   let bannerSent = false
   let authenticated: {cert: ParsedCert; login: string; osLogin: OsLogin} | undefined
 
-  const refuse = (ctx: AuthContext, login: string, reason: string, cert?: ParsedCert) => {
+  const attempts = new AuthAttempts((refusal) =>
     node.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {
-      user: cert?.keyId ?? '',
-      login,
+      user: refusal.user,
+      login: refusal.login,
       success: false,
-      error: reason,
+      error: refusal.error,
       'addr.remote': remote,
       server_id: node.hostUuid,
       server_hostname: node.nodeName,
-    })
+    }),
+  )
+  const reject = (ctx: AuthContext) => {
+    ctx.reject(['publickey'])
+    if (++failures >= MAX_AUTH_TRIES) client.end()
+  }
+  // A refused query is silent (see AuthAttempts); a refused signed attempt is the real failure.
+  const refuse = (ctx: AuthContext, login: string, reason: string, cert?: ParsedCert) => {
+    const refusal = {user: cert?.keyId ?? '', login, error: reason, cert: cert !== undefined}
+    if (!(ctx as unknown as PublicKeyAuthAttempt).signature) {
+      attempts.queryRefused(refusal)
+      node.log.debug(`Refused a key query from ${remote} as "${login}": ${reason}`)
+      return reject(ctx)
+    }
+    attempts.signedRefused(refusal)
     node.log.info(`Refused ${cert ? `user "${cert.keyId}"` : 'a client'} as "${login}" from ${remote}: ${reason}`)
     if (!bannerSent) {
       bannerSent = true
       sendAuthBanner(client, `access denied to ${login} connecting to ${node.nodeName}`)
     }
-    ctx.reject(['publickey'])
-    if (++failures >= MAX_AUTH_TRIES) client.end()
+    reject(ctx)
   }
 
   const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS)
   grace.unref()
-  client.once('close', () => clearTimeout(grace))
+  client.once('close', () => {
+    clearTimeout(grace)
+    attempts.closed()
+    if (!authenticated) node.log.debug(`Connection from ${remote} closed without logging in.`)
+  })
   client.on('error', (err) => node.log.debug(`connection from ${remote}: ${err.message}`))
   client.on('authentication', (ctx) => {
-    if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
+    if (ctx.method !== 'publickey') {
+      attempts.otherMethodRefused(ctx.method, ctx.username)
+      if (ctx.method === 'none') return ctx.reject(['publickey'])
+      return reject(ctx)
+    }
     let result
     try {
       result = verifyUserCertAuth(ctx as unknown as PublicKeyAuthAttempt, {trustedUserCAs: node.userCAs(), clientAddress: endpoints.remoteIp})
@@ -62,6 +84,7 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
       (decision) => {
         if (!decision.allowed) return refuse(ctx, ctx.username, decision.reason, cert)
         authenticated = {cert, login: ctx.username, osLogin: decision.osLogin}
+        attempts.succeeded()
         ctx.accept()
       },
       (err: Error) => refuse(ctx, ctx.username, `internal error: ${err.message}`, cert),

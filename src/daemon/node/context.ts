@@ -14,6 +14,8 @@ export interface NodeContext {
   /** CA public keys as they are now (refreshed from auth). */
   userCAs(): string[]
   hostCAs(): string[]
+  /** The proxy's public web address as auth last said, "" while unknown (SSH_SESSION_WEBPROXY_ADDR). */
+  proxyWebAddr(): string
   /** Static labels merged with command-label results: what RBAC matches against. */
   labels(): Record<string, string>
   roles: RoleCache

@@ -84,12 +84,14 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log)
   const staticLabels = {...(options.labels ?? {})}
   let hostCAs = identity.hostCAs
+  let proxyWebAddr = ''
   const node: NodeContext = {
     hostUuid,
     nodeName: options.nodeName,
     clusterName,
     userCAs: () => userCAs,
     hostCAs: () => hostCAs,
+    proxyWebAddr: () => proxyWebAddr,
     labels: () => nodeLabels({labels: staticLabels, cmdLabels: commandLabels.snapshot()}),
     roles,
     emit: (name, code, fields) => audit.emit(name, code, fields),
@@ -139,9 +141,12 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
       // auth unreachable: the CAs on hand stay in force
     }
   }
+  // The proxy's web address, which sessions are told (best effort: auth may be away).
+  const refreshProxyAddr = () => authApi.ping().then((ping) => void (proxyWebAddr = ping.proxyPublicAddr ?? proxyWebAddr), () => {})
   await heartbeat.start()
   void refreshCAs()
-  const caTimer = setInterval(() => void refreshCAs(), 60_000)
+  void refreshProxyAddr()
+  const caTimer = setInterval(() => void refreshCAs().then(refreshProxyAddr), 60_000)
   caTimer.unref()
 
   let closing: Promise<void> | undefined

@@ -6,7 +6,7 @@ import type {PseudoTtyInfo, ServerChannel, Session} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import {forwardAgent, type ForwardedAgent} from './agent-forwarding.js'
 import {certAllows, type ConnectionContext} from './context.js'
-import {isAcceptedEnv, sessionEnv} from './session-env.js'
+import {isAcceptedEnv, sessionEnv, type TeleportSessionVars} from './session-env.js'
 import {spawnOnPty, spawnPiped} from './spawn-as-login.js'
 import {channelOpen, sendExitSignal, sendExitStatus} from './ssh2-internals.js'
 
@@ -165,7 +165,14 @@ export class SessionChannel {
       ...(this.pty ? {term: this.pty.term || 'xterm'} : {}),
       ...(this.agent ? {agentSocket: this.agent.socketPath} : {}),
       ...(originalCommand !== undefined ? {originalCommand} : {}),
+      teleport: this.teleportVars(),
     })
+  }
+
+  private teleportVars(): TeleportSessionVars {
+    const {node, user} = this.conn
+    const webProxyAddr = node.proxyWebAddr()
+    return {user, sessionId: this.sid, hostUuid: node.hostUuid, clusterName: node.clusterName, ...(webProxyAddr ? {webProxyAddr} : {})}
   }
 
   private start(channel: ServerChannel | undefined, request: {command: string | undefined; originalCommand?: string}): void {

@@ -1,7 +1,7 @@
 import {authenticateCaller, type CallerTrust} from '../../api/caller-auth.js'
 import type {ApiIdentity} from '../../api/identity.js'
 import type {AuthApi} from '../../client/auth-api.js'
-import {CertificateError} from '../../sshca/index.js'
+import {CertificateError, parseCert} from '../../sshca/index.js'
 import {isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 
 // Who may use the proxy's SSH port: users with a certificate from the cluster's user CA, and
@@ -25,6 +25,17 @@ export function authenticateProxyClient(ctx: PublicKeyAuthAttempt, trust: Caller
   const {identity} = authenticateCaller(ctx, trust, clientIp, false)
   if (identity && identity.kind === 'anonymous') throw new CertificateError('wrong-type', 'a certificate is required')
   return identity
+}
+
+/** The cluster user a refused attempt names (its certificate's key id), or "" without a readable certificate. */
+export function attemptUser(ctx: PublicKeyAuthAttempt, err: unknown): string {
+  if (err instanceof CertificateError && err.cert) return err.cert.keyId
+  if (!isCertAlgorithm(ctx.key.algo)) return ''
+  try {
+    return parseCert(ctx.key.data).keyId
+  } catch {
+    return ''
+  }
 }
 
 /**

@@ -5,9 +5,10 @@ import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
 import {EventCode, EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
-import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {certifiedHostKey, isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {AuthAttempts} from '../common/auth-attempts.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
-import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
+import {attemptUser, authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
 import {NodeListCache} from './node-list-cache.js'
 import {channelClosed, dialTcp, relay} from './relay.js'
@@ -78,18 +79,33 @@ export class ProxySshServer {
     noDelay(client)
     const addr = joinAddr(ip, port)
     let info: ClientInfo | undefined
-    client.on('close', () => this.connections.delete(client))
+    const attempts = new AuthAttempts((refusal) =>
+      this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: refusal.user, login: refusal.login, 'addr.remote': addr, success: false, error: refusal.error}),
+    )
+    client.on('close', () => {
+      this.connections.delete(client)
+      attempts.closed()
+    })
     client.on('error', () => {}) // a client vanishing mid-handshake is not our error
     client.on('authentication', (ctx) => {
-      if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
+      if (ctx.method !== 'publickey') {
+        attempts.otherMethodRefused(ctx.method, ctx.username)
+        return ctx.reject(['publickey'])
+      }
+      const attempt = ctx as unknown as PublicKeyAuthAttempt
       void (async () => {
         try {
-          const identity = authenticateProxyClient(ctx as unknown as PublicKeyAuthAttempt, await this.options.caKeys.get(), ip)
-          if (identity) info = {identity, addr, login: ctx.username}
+          const identity = authenticateProxyClient(attempt, await this.options.caKeys.get(), ip)
+          if (identity) {
+            info = {identity, addr, login: ctx.username}
+            attempts.succeeded()
+          }
           ctx.accept()
         } catch (err) {
           this.options.log.debug(`refused SSH client ${addr}: ${(err as Error).message}`)
-          if ((ctx as unknown as PublicKeyAuthAttempt).signature) this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: ctx.username, 'addr.remote': addr, success: false, error: (err as Error).message})
+          const refusal = {user: attemptUser(attempt, err), login: ctx.username, error: (err as Error).message, cert: isCertAlgorithm(attempt.key.algo)}
+          if (attempt.signature) attempts.signedRefused(refusal)
+          else attempts.queryRefused(refusal)
           ctx.reject(['publickey'])
         }
       })()

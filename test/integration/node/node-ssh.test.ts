@@ -2,10 +2,13 @@ import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
 import {spawn} from 'node:child_process'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {once} from 'node:events'
 import http from 'node:http'
+import net from 'node:net'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
+import ssh2 from 'ssh2'
 import type {AuthApi} from '../../../src/client/auth-api.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
@@ -277,8 +280,10 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
     const stale = writeUserKey(dir, 'alice-expired', key, expired)
     const r = await ssh(stale, ['root@127.0.0.1', 'true'])
     assert.equal(r.code, 255)
-    const refusals = await events(['auth'])
-    assert.ok(refusals.some((e) => e.user === 'alice' && /expired/.test(String(e.error))), JSON.stringify(refusals))
+    assert.doesNotMatch(r.stderr, /access denied/)
+    // Refused at the key query: audited once the connection has ended.
+    const refusal = await eventually(async () => (await events(['auth'])).find((e) => e.user === 'alice' && /expired/.test(String(e.error))), 'the refusal')
+    assert.equal(refusal.login, 'root')
   })
 
   test('a plain key (no certificate) is refused', async () => {
@@ -286,8 +291,81 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
     const r = await run('ssh', [...withoutOption(sshOptions(plain, knownHosts, node.address.port), `CertificateFile=${plain.certPath}`), 'root@127.0.0.1', 'true'])
     assert.equal(r.code, 255)
     assert.match(r.stderr, /Permission denied/)
-    const refusals = await events(['auth'])
-    assert.ok(refusals.some((e) => /plain ssh-ed25519 key/.test(String(e.error))), JSON.stringify(refusals))
+    const refusal = await eventually(async () => (await events(['auth'])).find((e) => /plain ssh-ed25519 key/.test(String(e.error))), 'the refusal')
+    assert.equal(refusal.user, '')
+    assert.equal(refusal.login, 'root')
+  })
+
+  test('an agent holding a plain key and then the key+certificate (stock ssh -A): logged in, no banner, no refusal audited', async () => {
+    const agentDir = tempDir('agent2')
+    const sock = path.join(agentDir, 'agent.sock')
+    const agent = await run('ssh-agent', ['-a', sock])
+    assert.equal(agent.code, 0, agent.stderr)
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]
+    try {
+      const env = {...process.env, SSH_AUTH_SOCK: sock}
+      const other = writeUserKey(dir, 'agent-plain', generateKeyPair())
+      for (const key of [other.keyPath, alice.keyPath]) {
+        const added = await run('ssh-add', [key], {env})
+        assert.equal(added.code, 0, added.stderr)
+      }
+      const listed = (await run('ssh-add', ['-L'], {env})).stdout.trim().split('\n')
+      assert.deepEqual(listed.map((l) => l.split(' ')[0]), ['ssh-ed25519', 'ssh-ed25519', 'ssh-ed25519-cert-v01@openssh.com'])
+      const before = {auth: (await events(['auth'])).length, disconnects: (await events(['client.disconnect'])).length}
+      const opts = ['-F', '/dev/null', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(node.address.port)]
+      const r = await run('ssh', [...opts, '-A', 'root@127.0.0.1', 'echo in'], {env})
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout, 'in\n')
+      assert.equal(r.stderr, '')
+      // client.disconnect is emitted after the connection's refusals are settled.
+      await eventually(async () => (await events(['client.disconnect'])).length > before.disconnects, 'the disconnect event')
+      assert.equal((await events(['auth'])).length, before.auth, JSON.stringify((await events(['auth'])).slice(before.auth)))
+    } finally {
+      if (pid) process.kill(Number(pid), 'SIGTERM')
+      rmSync(agentDir, {recursive: true, force: true})
+    }
+  })
+
+  test('"none", password and keyboard-interactive are refused and audited once per connection', async () => {
+    const attempt = async (methods: object[]) => {
+      const sock = net.connect(node.address.port, '127.0.0.1')
+      await once(sock, 'connect')
+      const remote = `127.0.0.1:${sock.localPort}`
+      const client = new ssh2.Client()
+      const failed = once(client, 'error')
+      client.connect({sock, username: 'pwtest', hostVerifier: () => true, readyTimeout: TIMEOUT_MS, authHandler: methods as never})
+      const [err] = (await failed) as [Error]
+      assert.match(err.message, /authentication methods failed/)
+      client.end()
+      await eventually(() => log.lines.some((l) => l.includes(`Connection from ${remote} closed without logging in.`)), 'the node to see the close')
+      return (await events(['auth'])).filter((e) => e['addr.remote'] === remote)
+    }
+    const keyboard = {type: 'keyboard-interactive', username: 'pwtest', prompt: (_n: string, _i: string, _l: string, _p: unknown[], finish: (answers: string[]) => void) => finish([])}
+    const password = {type: 'password', username: 'pwtest', password: 'hunter2'}
+    const tried = await attempt([{type: 'none', username: 'pwtest'}, password, password, keyboard])
+    assert.equal(tried.length, 1, JSON.stringify(tried))
+    assert.equal(tried[0]!.code, 'T3007W')
+    assert.equal(tried[0]!.login, 'pwtest')
+    assert.equal(tried[0]!.user, '')
+    assert.match(String(tried[0]!.error), /"password" method is not accepted/)
+    assert.doesNotMatch(JSON.stringify(tried), /hunter2/)
+    const noneOnly = await attempt([{type: 'none', username: 'pwtest'}])
+    assert.equal(noneOnly.length, 1, JSON.stringify(noneOnly))
+    assert.match(String(noneOnly[0]!.error), /"none" method/)
+  })
+
+  test('Teleport\'s session environment: SSH_TELEPORT_USER, SSH_SESSION_ID, host UUID, cluster, web proxy address', async () => {
+    const r = await ssh(alice, ['root@127.0.0.1', 'env'])
+    assert.equal(r.code, 0, r.stderr)
+    const env = Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    assert.equal(env.SSH_TELEPORT_USER, 'alice')
+    assert.equal(env.SSH_TELEPORT_HOST_UUID, HOST_ID)
+    assert.equal(env.SSH_TELEPORT_CLUSTER_NAME, CLUSTER)
+    assert.equal(env.SSH_SESSION_WEBPROXY_ADDR, 'proxy.example.com:3080')
+    assert.match(env.SSH_SESSION_ID ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    // The session's id is the one its audit events carry.
+    const starts = await eventually(async () => (await events(['session.start'])).filter((e) => e.sid === env.SSH_SESSION_ID), 'session.start')
+    assert.equal(starts.length, 1)
   })
 
   test('sessions are audited: session.start, exec with its exit code, session.end, client.disconnect', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {once} from 'node:events'
 import net from 'node:net'
 import type {Duplex} from 'node:stream'
 import {after, before, describe, test} from 'node:test'
@@ -7,6 +8,7 @@ import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi, type NodeInfo} from '../../../src/client/auth-api.js'
 import {verifyPreamble} from '../../../src/daemon/common/proxy-preamble.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
+import {eventually} from '../node/helpers.js'
 import {CLUSTER, connectToProxy, openSubsystem, runSubsystem, startTestCluster, type TestCluster, type UserCredentials} from './helpers.js'
 
 // The proxy's SSH side: certificate authentication (user and host certificates, nothing else),
@@ -289,6 +291,35 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
     // The same CA, in date: accepted (the refusals above are about trust and validity).
     const client = await connectToProxy(port, {username: 'root', privateKey: key.privateKey, certificate: sign(userCa)}, hostCAs)
     client.end()
+
+    // Each refused connection is audited once, as it ends: user = the certificate's key id, login = the login asked for.
+    const refusals = async () => (await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['auth']})).filter((e) => e.login === 'root')
+    const all = await eventually(async () => {
+      const found = await refusals()
+      return found.length >= 3 ? found : undefined
+    }, 'three refusals')
+    assert.equal(all.length, 3, JSON.stringify(all))
+    assert.ok(all.every((e) => e.code === 'T3007W'), JSON.stringify(all))
+    assert.ok(all.some((e) => e.user === '' && /plain ssh-ed25519 key/.test(String(e.error))), JSON.stringify(all))
+    assert.ok(all.some((e) => e.user === 'alice' && /expired/.test(String(e.error))), JSON.stringify(all))
+    assert.equal(all.filter((e) => e.user === 'alice').length, 2, JSON.stringify(all))
+  })
+
+  test('password and keyboard-interactive are refused and audited once per connection', async () => {
+    const client = new ssh2.Client()
+    const failed = once(client, 'error')
+    const password = {type: 'password', username: 'pw-proxy', password: 'hunter2'}
+    client.connect({host: '127.0.0.1', port: cluster.proxy.sshAddress.port, username: 'pw-proxy', hostVerifier: () => true, readyTimeout: 20_000, authHandler: [{type: 'none', username: 'pw-proxy'}, password, password, {type: 'keyboard-interactive', username: 'pw-proxy', prompt: (...args: unknown[]) => (args.at(-1) as (a: string[]) => void)([])}] as never})
+    assert.match(((await failed) as [Error])[0].message, /authentication methods failed/)
+    client.end()
+    const found = await eventually(async () => {
+      const events = await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['auth']})
+      const mine = events.filter((e) => e.login === 'pw-proxy')
+      return mine.length ? mine : undefined
+    }, 'the refusal')
+    assert.equal(found.length, 1, JSON.stringify(found))
+    assert.equal(found[0]!.user, '')
+    assert.match(String(found[0]!.error), /"password" method is not accepted/)
   })
 
   test('routing is audited as subsystem events with the user, client address and target', async () => {

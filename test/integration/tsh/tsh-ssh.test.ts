@@ -191,6 +191,17 @@ describe('tsh ssh', {timeout: 10 * TIMEOUT_MS}, () => {
     }
   })
 
+  test('-A with no SSH agent running forwards tsh\'s own key and certificate', async () => {
+    const script = 'ssh-add -L; d=$(mktemp -d); ssh-add -L | head -1 > "$d/id.pub"; echo data | ssh-keygen -Y sign -f "$d/id.pub" -n test >/dev/null 2>&1 && echo signed; rm -rf "$d"'
+    const r = await tsh(home, ['ssh', '-A', `${LOGIN}@node-1`, script], {env: {SSH_AUTH_SOCK: ''}})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, '')
+    const lines = r.stdout.trim().split('\n')
+    assert.match(lines[0]!, /^ssh-ed25519-cert-v01@openssh\.com AAAA\S+ teleport:alice$/)
+    assert.equal(lines.length, 2, r.stdout)
+    assert.equal(lines[1], 'signed')
+  })
+
   test('through links named ssh and scp, OpenSSH-style command lines work', async () => {
     const dir = tempDir('alias')
     try {

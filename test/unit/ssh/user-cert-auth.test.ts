@@ -62,8 +62,12 @@ describe('verifyUserCertAuth', () => {
   test('CA, validity, login, source address', () => {
     refuses(attempt(aliceCert.blob), 'untrusted-ca', {...opts, trustedUserCAs: [generateKeyPair('x').publicKey]})
     refuses(attempt(aliceCert.blob), 'expired', {...opts, now: new Date(NOW.getTime() + 7_200_000)})
-    refuses(attempt(aliceCert.blob, {username: 'bob'}), 'principal')
+    refuses(attempt(aliceCert.blob, {username: 'bob', signature: aliceKey.sign(SIGNED_DATA), blob: SIGNED_DATA}), 'principal')
     refuses(attempt(cert(alice.publicKey, {sourceAddress: ['192.168.0.0/16']}).blob), 'source-address')
+  })
+
+  test('the login is checked on the signed attempt, not at the query (the client then hears why)', () => {
+    assert.equal(verifyUserCertAuth(attempt(aliceCert.blob, {username: 'bob'}), opts).proven, false)
   })
 
   test('a plain key', () => {

@@ -28,9 +28,10 @@ describe('session environment', () => {
     const env = sessionEnv({
       login: {name: 'alice', uid: 1000, gid: 1000, home: '/home/alice', shell: '/bin/zsh'},
       endpoints: {remoteIp: '203.0.113.7', remotePort: 4242, localIp: '10.0.0.5', localPort: 3022},
-      requested: {LANG: 'C.UTF-8', HOME: '/evil', LD_PRELOAD: '/evil.so'},
+      requested: {LANG: 'C.UTF-8', HOME: '/evil', LD_PRELOAD: '/evil.so', SSH_TELEPORT_USER: 'root', SSH_SESSION_ID: 'forged'},
       term: 'xterm-256color',
       agentSocket: '/tmp/teleport-agent-x/agent.1',
+      teleport: {user: 'alice@example.com', sessionId: 'b1c0e0a4-3d2f-4f5e-9a8b-7c6d5e4f3a2b', hostUuid: 'node-uuid', clusterName: 'example.com', webProxyAddr: 'proxy.example.com:3080'},
     })
     assert.deepEqual(env, {
       HOME: '/home/alice',
@@ -44,6 +45,11 @@ describe('session environment', () => {
       SSH_CLIENT: '203.0.113.7 4242 3022',
       SSH_CONNECTION: '203.0.113.7 4242 10.0.0.5 3022',
       SSH_AUTH_SOCK: '/tmp/teleport-agent-x/agent.1',
+      SSH_TELEPORT_USER: 'alice@example.com',
+      SSH_SESSION_ID: 'b1c0e0a4-3d2f-4f5e-9a8b-7c6d5e4f3a2b',
+      SSH_TELEPORT_HOST_UUID: 'node-uuid',
+      SSH_TELEPORT_CLUSTER_NAME: 'example.com',
+      SSH_SESSION_WEBPROXY_ADDR: 'proxy.example.com:3080',
     })
   })
 })
