@@ -15,8 +15,6 @@ import {sendAuthBanner} from './ssh2-internals.js'
 
 /** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
 const MAX_AUTH_TRIES = 6
-/** A client that has not logged in by then is disconnected (sshd's LoginGraceTime). */
-const LOGIN_GRACE_MS = 120_000
 
 export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>): void {
   const remote = formatEndpoint(endpoints.remoteIp, endpoints.remotePort)
@@ -43,9 +41,6 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
     if (++failures >= MAX_AUTH_TRIES) client.end()
   }
 
-  const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS)
-  grace.unref()
-  client.once('close', () => clearTimeout(grace))
   client.on('error', (err) => node.log.debug(`connection from ${remote}: ${err.message}`))
   client.on('authentication', (ctx) => {
     if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
@@ -69,7 +64,6 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
   })
 
   client.once('ready', () => {
-    clearTimeout(grace)
     if (!authenticated) return client.end()
     const {cert, login, osLogin} = authenticated
     const conn: ConnectionContext = {

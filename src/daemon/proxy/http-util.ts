@@ -54,10 +54,16 @@ export async function readBody(req: IncomingMessage, type: 'application/json' | 
   if (declared > limit) throw new HttpError(413, 'request body too large')
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw new HttpError(413, 'request body too large')
-    chunks.push(chunk)
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > limit) throw new HttpError(413, 'request body too large')
+      chunks.push(chunk)
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err
+    // The server's request deadline (web-server.ts) or the client cut the body off.
+    throw new HttpError(408, 'the request body did not arrive in time')
   }
   return Buffer.concat(chunks).toString('utf8')
 }

@@ -65,6 +65,12 @@ export function readConfiguredKeyPairs(pairs: Array<{keyFile: string; certFile: 
   })
 }
 
+/** Whether the certificate signs itself (ours, or a configured one nobody vouches for). */
+export function isSelfSigned(certPem: string): boolean {
+  const cert = new X509Certificate(certPem)
+  return cert.checkIssued(cert) && cert.verify(cert.publicKey)
+}
+
 function readKept(keyFile: string, certFile: string): WebKeyPair | undefined {
   try {
     const key = readFileSync(keyFile, 'utf8')
