@@ -26,10 +26,11 @@ export class RateLimiter {
   /** Takes a token: 0 when there was one, else the milliseconds until there is. */
   take(key: string): number {
     const bucket = this.current(key)
-    if (bucket.tokens < 1) return Math.ceil((1 - bucket.tokens) * this.limit.refillMs)
-    bucket.tokens -= 1
+    const taken = bucket.tokens >= 1
+    if (taken) bucket.tokens -= 1
     this.store(key, bucket)
-    return 0
+    // (less a hair: refills are fractions, 2000 ms must not read as 2000.0000001)
+    return taken ? 0 : Math.ceil((1 - bucket.tokens) * this.limit.refillMs - 1e-6)
   }
 
   /** Returns a token taken for something that turned out fine (a successful login). */
