@@ -1,6 +1,7 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import type ssh2 from 'ssh2'
 import type {Connection} from 'ssh2'
+import {plainIp} from '../lib/net/ip.js'
 import type {StartupLimiter} from '../lib/net/startup-limiter.js'
 
 // An ssh2 server's connections go through a StartupLimiter from the moment they are accepted:
@@ -23,10 +24,4 @@ export function connectionSocket(client: Connection): Socket {
 /** Stops counting the connection once its user has authenticated. */
 export function releaseOnLogin(client: Connection, limiter: StartupLimiter): void {
   client.once('ready', () => limiter.authenticated(connectionSocket(client)))
-}
-
-/** An IPv4-mapped IPv6 address written as IPv4. */
-export function plainIp(ip: string | undefined): string {
-  if (!ip) return ''
-  return ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
 }

@@ -1,4 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {plainIp} from '../../lib/net/ip.js'
 
 // Small pieces of the web server: bodies read with a size limit, JSON and HTML answers with the
 // security headers every response carries, and the client's address.
@@ -82,8 +83,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
 
 /** The client's IP, IPv4-mapped IPv6 addresses written as IPv4. */
 export function clientIp(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? ''
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+  return plainIp(req.socket.remoteAddress)
 }
 
 /** host[:port] the client addressed (the Host header); undefined when absent or odd. */

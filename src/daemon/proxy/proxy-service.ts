@@ -53,7 +53,7 @@ export interface ProxyServiceOptions {
   httpsKeyPairs?: Array<{keyFile: string; certFile: string}>
   cluster: ProxyClusterAccess | ProxyJoinParameters
   log: Logger
-  /** Login deadline and caps on unauthenticated SSH connections (tests shorten them). */
+  /** Login deadline and caps on unauthenticated connections, SSH and web (tests shorten them). */
   startupLimits?: Partial<StartupLimits>
   /** Web request deadlines (tests shorten them). */
   webTimeouts?: Partial<WebTimeouts>
@@ -111,6 +111,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       // Browsers must keep to HTTPS only where they can verify the certificate (RFC 6797).
       hsts: !isSelfSigned(keyPairs[0].cert),
       ...(options.webTimeouts ? {timeouts: options.webTimeouts} : {}),
+      ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
       log,
       api: {
         authApi: access.authApi,

@@ -1,8 +1,11 @@
 import {X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
+import type {Socket} from 'node:net'
 import tls from 'node:tls'
 import type {Logger} from '../../lib/log.js'
+import {plainIp} from '../../lib/net/ip.js'
+import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {HttpError, sendHtml, sendJsonError} from './http-util.js'
 import {PAGE_CSP, renderMessagePage} from './user-token-html.js'
 import {handleUserTokenPage, type UserTokenPageContext} from './user-token-pages.js'
@@ -18,6 +21,8 @@ export interface WebServerOptions {
   /** Send Strict-Transport-Security (only with a certificate browsers can verify). */
   hsts: boolean
   timeouts?: Partial<WebTimeouts>
+  /** Caps on connections that have not sent a request yet; the deadline defaults to handshake + headers. */
+  startupLimits?: Partial<StartupLimits>
   api: WebApiContext
   pages: UserTokenPageContext
   log: Logger
@@ -62,6 +67,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 export function createWebServer(options: WebServerOptions): https.Server {
   const [first, ...others] = options.keyPairs
   const timeouts = {...DEFAULT_WEB_TIMEOUTS, ...options.timeouts}
+  // A connection counts as pending (per source, in total) from accept to its first request.
+  const startups = new StartupLimiter('web proxy', options.log, {graceMs: timeouts.handshakeMs + timeouts.headersMs, ...options.startupLimits})
   const contexts = others.map((pair) => ({x509: new X509Certificate(pair.cert), context: tls.createSecureContext({key: pair.key, cert: pair.cert})}))
   const server = https.createServer(
     {
@@ -81,6 +88,7 @@ export function createWebServer(options: WebServerOptions): https.Server {
         : {}),
     },
     (req, res) => {
+      startups.authenticated(rawSocket(req))
       if (options.hsts) res.setHeader('strict-transport-security', HSTS)
       void dispatch(options, req, res)
     },
@@ -89,8 +97,14 @@ export function createWebServer(options: WebServerOptions): https.Server {
   server.requestTimeout = timeouts.requestMs
   server.keepAliveTimeout = timeouts.keepAliveMs
   server.setTimeout(timeouts.idleMs)
+  server.on('connection', (socket: Socket) => void startups.admit(socket, plainIp(socket.remoteAddress)))
   server.on('tlsClientError', () => {}) // scanners and clients that distrust the self-signed certificate
   return server
+}
+
+/** The TCP socket under a request's TLS socket (the one 'connection' gave us). */
+function rawSocket(req: IncomingMessage): object {
+  return (req.socket as unknown as {_parent?: object})._parent ?? req.socket
 }
 
 const USER_TOKEN_PATH = /^\/web\/(invite|reset)\/([^/]+)$/

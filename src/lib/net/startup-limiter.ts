@@ -28,13 +28,14 @@ export interface PendingSocket {
 }
 
 interface Pending {
+  socket: PendingSocket
   source: string
   timer: NodeJS.Timeout
 }
 
 export class StartupLimiter {
   readonly limits: StartupLimits
-  private readonly pending = new Map<PendingSocket, Pending>()
+  private readonly pending = new Map<object, Pending>()
   private readonly perSource = new Map<string, number>()
   private refusedSinceLog = 0
   private lastLogAt = -Infinity
@@ -61,7 +62,7 @@ export class StartupLimiter {
       socket.destroy()
     }, this.limits.graceMs)
     timer.unref()
-    this.pending.set(socket, {source, timer})
+    this.pending.set(socket, {socket, source, timer})
     this.add(source, 1)
     socket.once('close', () => this.authenticated(socket))
     return true
@@ -85,7 +86,7 @@ export class StartupLimiter {
   }
 
   /** The connection logged in (or closed): no longer counted, no deadline. */
-  authenticated(socket: PendingSocket): void {
+  authenticated(socket: object): void {
     const entry = this.pending.get(socket)
     if (!entry) return
     clearTimeout(entry.timer)
@@ -95,7 +96,7 @@ export class StartupLimiter {
 
   /** Closes every pending connection (the listener is stopping). */
   closeAll(): void {
-    for (const socket of [...this.pending.keys()]) socket.destroy()
+    for (const {socket} of [...this.pending.values()]) socket.destroy()
   }
 
   private hasRoom(source: string): boolean {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
-import {connect, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import type ssh2 from 'ssh2'
 import {startTestAuth} from '../../helpers/auth.js'
+import {openIdle, untilClosed} from '../../helpers/idle-connections.js'
 import type {AuthApi} from '../../../src/client/auth-api.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
@@ -19,35 +19,6 @@ import {connectToProxy, memoryLogger} from '../proxy/helpers.js'
 // test; nothing here measures time.
 
 const LIMITS = {graceMs: 8_000, maxPerSource: 5, maxTotal: 100}
-
-interface Idle {
-  socket: Socket
-  closed: Promise<void>
-  isClosed(): boolean
-}
-
-async function openIdle(port: number, count: number): Promise<Idle[]> {
-  const idle: Idle[] = []
-  for (let i = 0; i < count; i++) {
-    const socket = connect(port, '127.0.0.1')
-    let done = false
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve(void (done = true))))
-    socket.on('error', () => {})
-    socket.on('data', () => {}) // the server's version line: read and ignored, never answered
-    await new Promise<void>((resolve) => (socket.once('connect', resolve), socket.once('close', resolve)))
-    idle.push({socket, closed, isClosed: () => done})
-  }
-  return idle
-}
-
-/** Waits until `n` of them are closed; returns those still open then. */
-async function untilClosed(idle: Idle[], n: number): Promise<Idle[]> {
-  await new Promise<void>((resolve) => {
-    let count = 0
-    for (const c of idle) void c.closed.then(() => ++count === n && resolve())
-  })
-  return idle.filter((c) => !c.isClosed())
-}
 
 describe('unauthenticated connections on the SSH listeners', {timeout: 120_000, concurrency: true}, () => {
   let dataDir: string

@@ -7,6 +7,7 @@ import {promisify} from 'node:util'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
 import {generateKeyPair} from '../../../src/sshca/index.js'
+import {openIdle, untilClosed} from '../../helpers/idle-connections.js'
 import {startTestCluster, type TestCluster} from './helpers.js'
 
 // The web port's defences: TLS 1.2 with AEAD suites only (checked with openssl s_client), HSTS
@@ -90,6 +91,26 @@ describe('proxy web port limits', {timeout: 180_000}, () => {
     })
     assert.match(answer, /^HTTP\/1\.1 408 /)
     assert.deepEqual(cluster.logs.filter((l) => l.includes('/v1/webapi/ssh/certs')), [], 'a cut-off body is not a proxy error')
+  })
+
+  test('idle connections: past the per-source cap closed at once, the rest when no request came in time; one that made a request is not counted', async () => {
+    // Long Node timeouts, a short startup deadline: what closes the idle ones here is the limiter.
+    await cluster.restartProxy({startupLimits: {graceMs: 4_000, maxPerSource: 5}, webTimeouts: {handshakeMs: 60_000, headersMs: 60_000, requestMs: 60_000, keepAliveMs: 60_000}})
+    const port = cluster.proxy.webAddress.port
+    const active = connect({host: '127.0.0.1', port, rejectUnauthorized: false})
+    let activeClosed = false
+    active.on('close', () => (activeClosed = true))
+    const firstAnswer = new Promise<string>((resolve) => active.once('data', (d: Buffer) => resolve(d.toString())))
+    active.write('GET /v1/webapi/ping HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    assert.match(await firstAnswer, /^HTTP\/1\.1 200 /)
+
+    const idle = await openIdle(port, 8)
+    const admitted = await untilClosed(idle, 3)
+    assert.equal(admitted.length, 5)
+    await Promise.all(admitted.map((c) => c.closed))
+    assert.equal(activeClosed, false)
+    active.destroy()
+    assert.ok(cluster.logs.some((l) => /WARN \[PROXY\] web proxy: refused \d+ connection\(s\) over the limit/.test(l)), cluster.logs.join('\n'))
   })
 
   test('16 parallel sign-ins of unknown names: those past the limit get 429 with when to retry', async () => {
