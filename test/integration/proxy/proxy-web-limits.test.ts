@@ -6,6 +6,8 @@ import {connect} from 'node:tls'
 import {promisify} from 'node:util'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
+import {WebClient} from '../../../src/client/web-client.js'
+import {LimitExceededError} from '../../../src/lib/errors.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 import {openIdle, untilClosed} from '../../helpers/idle-connections.js'
 import {startTestCluster, type TestCluster} from './helpers.js'
@@ -124,5 +126,15 @@ describe('proxy web port limits', {timeout: 180_000}, () => {
     const {error} = limited.json<{error: {kind: string; message: string}}>()
     assert.equal(error.kind, 'limit-exceeded')
     assert.match(error.message, /^too many login attempts, try again in [1-6] seconds$/)
+
+    // tsh's web client turns the 429 into the same one-line error (a token may have come back meanwhile: try a few).
+    const web = new WebClient({proxyAddr: `127.0.0.1:${cluster.proxy.webAddress.port}`, insecure: true})
+    try {
+      const errors: unknown[] = []
+      for (let i = 0; i < 3; i++) errors.push(await web.createSshCert({user: 'nobody', password: 'guess', pub_key: pubKey, ttl: 60e9}).catch((err: unknown) => err))
+      assert.ok(errors.some((e) => e instanceof LimitExceededError && /^too many login attempts, try again in \d+ seconds$/.test(e.message)), String(errors))
+    } finally {
+      await web.close()
+    }
   })
 })
