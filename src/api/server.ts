@@ -1,9 +1,12 @@
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Server} from 'node:net'
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
+import type {Logger} from '../lib/log.js'
+import {StartupLimiter, type StartupLimits} from '../lib/net/startup-limiter.js'
 import {certifiedHostKey, type CertifiedHostKeyInput, type PublicKeyAuthAttempt} from '../ssh/index.js'
+import {connectionSocket, guardedSshListener} from '../ssh/startup-guard.js'
 import {authenticateCaller, type CallerTrust} from './caller-auth.js'
 import type {ApiIdentity} from './identity.js'
 import type {Router} from './router.js'
@@ -22,12 +25,18 @@ export interface ApiServerOptions {
   /** Failed authentications, for the audit log. */
   onAuthFailure?: (info: {remoteAddr: string; username: string; reason: string}) => void
   onInternalError?: (err: unknown) => void
+  /** Where refused floods of unauthenticated connections are reported. */
+  log?: Pick<Logger, 'warn' | 'debug'>
+  /** Login deadline and caps on unauthenticated connections (tests shorten them). */
+  startupLimits?: Partial<StartupLimits>
 }
 
 type ChannelSocket = Duplex & {remoteAddress?: string}
 
 export class ApiServer {
   private readonly ssh: ssh2.Server
+  private readonly tcp: Server
+  private readonly startups: StartupLimiter
   private readonly http: http.Server
   private readonly identities = new WeakMap<object, ApiIdentity>()
   private readonly connections = new Set<Connection>()
@@ -42,6 +51,8 @@ export class ApiServer {
       void options.router.serve(req, res, identity, options.onInternalError ?? (() => {}))
     })
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client, info) => this.onConnection(client, info.ip))
+    this.startups = new StartupLimiter('auth API', options.log ?? {warn: () => {}, debug: () => {}}, options.startupLimits)
+    this.tcp = guardedSshListener(this.ssh, this.startups)
   }
 
   private onConnection(client: Connection, remoteAddr: string): void {
@@ -64,6 +75,8 @@ export class ApiServer {
       })()
     })
     client.on('ready', () => {
+      // A key without a certificate may only join, which takes a moment: the deadline still applies.
+      if (identity?.kind !== 'anonymous') this.startups.authenticated(connectionSocket(client))
       client.on('session', (accept) => {
         const session = accept()
         session.on('subsystem', (acceptSubsystem, reject, info) => {
@@ -84,18 +97,20 @@ export class ApiServer {
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.ssh.once('error', reject)
-      this.ssh.listen(port, host, () => {
-        this.ssh.off('error', reject)
+      this.tcp.once('error', reject)
+      this.tcp.listen(port, host, () => {
+        this.tcp.off('error', reject)
         resolve()
       })
     })
-    return this.ssh.address() as AddressInfo
+    return this.tcp.address() as AddressInfo
   }
 
   async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()))
     for (const client of this.connections) client.end()
-    await new Promise<void>((resolve) => this.ssh.close(() => resolve()))
+    this.startups.closeAll()
+    await closed
     this.http.close()
   }
 }

@@ -3,6 +3,7 @@ import {
   AlreadyExistsError,
   BadParameterError,
   CompareFailedError,
+  LimitExceededError,
   NotFoundError,
   UserError,
 } from '../lib/errors.js'
@@ -16,6 +17,7 @@ const KINDS = {
   'already-exists': {status: 409, make: (m: string, h?: string) => new AlreadyExistsError(m, {hint: h})},
   'compare-failed': {status: 412, make: (m: string, h?: string) => new CompareFailedError(m, {hint: h})},
   'bad-parameter': {status: 400, make: (m: string, h?: string) => new BadParameterError(m, {hint: h})},
+  'limit-exceeded': {status: 429, make: (m: string, h?: string) => new LimitExceededError(m, {hint: h})},
   user: {status: 422, make: (m: string, h?: string) => new UserError(m, {hint: h})},
   internal: {status: 500, make: (m: string) => new Error(m)},
 } as const
@@ -35,6 +37,7 @@ export function toWireError(err: unknown): {status: number; body: {error: WireEr
   else if (err instanceof AlreadyExistsError) kind = 'already-exists'
   else if (err instanceof CompareFailedError) kind = 'compare-failed'
   else if (err instanceof BadParameterError) kind = 'bad-parameter'
+  else if (err instanceof LimitExceededError) kind = 'limit-exceeded'
   else if (err instanceof UserError) kind = 'user'
   // Internal errors keep their details on the server (logged there), not on the wire.
   const message = kind === 'internal' ? 'internal error in the auth service (see its log)' : (err as Error).message

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import tls from 'node:tls'
 import {Agent, fetch, type Dispatcher} from 'undici'
-import {AccessDeniedError, BadParameterError, UserError} from '../lib/errors.js'
+import {AccessDeniedError, BadParameterError, LimitExceededError, UserError} from '../lib/errors.js'
 import {DEFAULT_SSH_PROXY_PORT, formatHostPort, parseHostPort} from './proxy-addr.js'
 
 // The proxy's web API as tsh uses it: ping (what the cluster is, how to log in) and the
@@ -148,6 +148,7 @@ export class WebClient {
       const message = proxyErrorMessage(parsed) ?? `HTTP ${res.status}`
       if (res.status === 401 || res.status === 403) throw new AccessDeniedError(message)
       if (res.status === 400) throw new BadParameterError(message)
+      if (res.status === 429) throw new LimitExceededError(message)
       if (res.status === 404) throw new UserError(`the proxy at ${this.baseUrl} has no ${path}: ${message}`, {hint: 'is --proxy a Teleport proxy web address?'})
       throw new UserError(`the proxy answered HTTP ${res.status}: ${message}`)
     }

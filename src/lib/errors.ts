@@ -62,6 +62,14 @@ export class BadParameterError extends UserError {
   }
 }
 
+/** Too many attempts in too short a time: try again later. */
+export class LimitExceededError extends UserError {
+  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.name = 'LimitExceededError'
+  }
+}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError
 }

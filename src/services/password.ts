@@ -45,3 +45,12 @@ export async function burnPasswordCheck(password: string, cost: number = DEFAULT
   }
   await verifyPassword(typeof password === 'string' ? password : '', await dummy)
 }
+
+/** The bcrypt work of a login check: a seam so tests can count it. */
+export interface PasswordChecker {
+  verify(password: string, hash: string): Promise<boolean>
+  /** As long as verify, for a user without a hash. */
+  burn(password: string, cost: number): Promise<void>
+}
+
+export const bcryptPasswordChecker: PasswordChecker = {verify: verifyPassword, burn: burnPasswordCheck}

@@ -9,7 +9,7 @@
 import type {Backend, Condition, Item, Operation} from '../backend/backend.js'
 import {systemClock, type Clock} from '../lib/clock.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
-import {burnPasswordCheck, DEFAULT_BCRYPT_COST, hashPassword, verifyPassword} from './password.js'
+import {bcryptPasswordChecker, DEFAULT_BCRYPT_COST, hashPassword, type PasswordChecker} from './password.js'
 import {assertValidName, isPlainObject, parseEnvelope, type Resource} from './resource.js'
 import {totpCodeCounter} from './totp.js'
 import type {Traits} from './traits.js'
@@ -61,6 +61,8 @@ export const LOCKOUT_MS = 20 * 60_000
 export const INVALID_CREDENTIALS = 'invalid username, password or second factor'
 const LOCK_REASON = 'too many failed login attempts'
 const CAS_RETRIES = 50
+/** Unknown names whose failures are remembered (in memory), oldest forgotten first. */
+const MAX_UNKNOWN_NAMES = 10_000
 
 export interface UserServiceOptions {
   clock?: Clock
@@ -72,6 +74,8 @@ export interface UserServiceOptions {
   lockoutMs?: number
   /** When given, create/update refuse roles that don't exist. */
   roleExists?: (name: string) => Promise<boolean>
+  /** bcrypt by default; tests count the calls. */
+  passwordChecker?: PasswordChecker
 }
 
 export interface NewUser {
@@ -95,6 +99,9 @@ export class UserService {
   private readonly maxLoginAttempts: number
   private readonly lockoutMs: number
   private readonly roleExists?: (name: string) => Promise<boolean>
+  private readonly passwords: PasswordChecker
+  /** Login failures of names that are no user, so they lock exactly as users do. */
+  private readonly unknownNames = new Map<string, LoginStatus>()
 
   constructor(
     private readonly backend: Backend,
@@ -107,6 +114,7 @@ export class UserService {
     this.maxLoginAttempts = options.maxLoginAttempts ?? MAX_LOGIN_ATTEMPTS
     this.lockoutMs = options.lockoutMs ?? LOCKOUT_MS
     this.roleExists = options.roleExists
+    this.passwords = options.passwordChecker ?? bcryptPasswordChecker
   }
 
   // ---- the record ---------------------------------------------------------------------------
@@ -225,7 +233,8 @@ export class UserService {
    * compare-and-swap, so concurrent guesses can't slip past the limit; success resets the count.
    * The 5th consecutive failure locks the user for 20 minutes; while locked every attempt is
    * refused, even with the right password. Unknown user, wrong password, wrong or replayed code
-   * all give the same AccessDeniedError.
+   * all give the same AccessDeniedError, and unknown names lock the same way (counted in memory),
+   * so neither answer nor timing tells which names exist.
    */
   async checkPassword(name: string, password: string, otpCode?: string): Promise<User> {
     let paramsItem: Item
@@ -233,13 +242,14 @@ export class UserService {
       paramsItem = await this.getParamsItem(name)
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err
-      await burnPasswordCheck(password, this.bcryptCost)
+      this.recordUnknownAttempt(name)
+      await this.passwords.burn(password, this.bcryptCost)
       throw new AccessDeniedError(INVALID_CREDENTIALS)
     }
     await this.recordAttempt(name)
 
     const hashItem = await this.getOptional(userKeys.password(name))
-    const passwordOk = hashItem ? await verifyPassword(password, hashItem.value) : (await burnPasswordCheck(password, this.bcryptCost), false)
+    const passwordOk = hashItem ? await this.passwords.verify(password, hashItem.value) : (await this.passwords.burn(password, this.bcryptCost), false)
     if (!passwordOk) throw new AccessDeniedError(INVALID_CREDENTIALS)
 
     if (this.secondFactor !== 'off') {
@@ -261,15 +271,7 @@ export class UserService {
     for (let attempt = 0; ; attempt++) {
       const now = this.clock.now()
       const item = await this.getOptional(key)
-      const status: LoginStatus = item ? (JSON.parse(item.value) as LoginStatus) : {failures: 0}
-      const lockedUntil = status.lockedUntil ? new Date(status.lockedUntil) : undefined
-      if (lockedUntil && lockedUntil > now) throw this.lockedError(name, lockedUntil)
-      const failures = (lockedUntil ? 0 : status.failures) + 1 // an expired lock starts a new count
-      const next: LoginStatus = {failures}
-      if (failures >= this.maxLoginAttempts) {
-        next.lockedUntil = new Date(now.getTime() + this.lockoutMs).toISOString()
-        next.lockReason = LOCK_REASON
-      }
+      const next = this.nextStatus(name, item ? (JSON.parse(item.value) as LoginStatus) : {failures: 0}, now)
       const value = JSON.stringify(next)
       try {
         if (item) await this.backend.compareAndSwap(item.value, {key, value})
@@ -282,6 +284,27 @@ export class UserService {
         if (attempt >= CAS_RETRIES) throw new AccessDeniedError(INVALID_CREDENTIALS, {hint: 'too many simultaneous login attempts; try again'})
       }
     }
+  }
+
+  /** The same count and lock for a name that is no user, kept in memory. */
+  private recordUnknownAttempt(name: string): void {
+    const next = this.nextStatus(name, this.unknownNames.get(name) ?? {failures: 0}, this.clock.now())
+    this.unknownNames.delete(name) // re-inserted last: the oldest entry goes first
+    this.unknownNames.set(name, next)
+    if (this.unknownNames.size > MAX_UNKNOWN_NAMES) this.unknownNames.delete(this.unknownNames.keys().next().value as string)
+  }
+
+  /** The status after one more attempt; throws the lockout error while locked. */
+  private nextStatus(name: string, status: LoginStatus, now: Date): LoginStatus {
+    const lockedUntil = status.lockedUntil ? new Date(status.lockedUntil) : undefined
+    if (lockedUntil && lockedUntil > now) throw this.lockedError(name, lockedUntil)
+    const failures = (lockedUntil ? 0 : status.failures) + 1 // an expired lock starts a new count
+    const next: LoginStatus = {failures}
+    if (failures >= this.maxLoginAttempts) {
+      next.lockedUntil = new Date(now.getTime() + this.lockoutMs).toISOString()
+      next.lockReason = LOCK_REASON
+    }
+    return next
   }
 
   /** Validates the code and records its counter, refusing a code at or before the last one used. */

@@ -2,7 +2,8 @@ import {randomUUID} from 'node:crypto'
 import type {Backend} from '../../backend/index.js'
 import {EventCode, EventName, makeEvent, type AuditLog, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
-import {BadParameterError, CompareFailedError, NotFoundError} from '../../lib/errors.js'
+import {BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
+import {RateLimiter, type RateLimit} from '../../lib/rate-limiter.js'
 import {productVersion} from '../../lib/version.js'
 import {
   assertJoinerHostId,
@@ -20,6 +21,7 @@ import {
   type CAType,
   type Role,
   type SecondFactor,
+  type PasswordChecker,
   type Traits,
   type User,
   type UserToken,
@@ -49,7 +51,18 @@ export interface AuthServerOptions {
   /** host:port of the proxy's web endpoint, for invite links. */
   proxyPublicAddr: string
   bcryptCost?: number
+  /** bcrypt by default; tests count the calls. */
+  passwordChecker?: PasswordChecker
+  /** Failed password logins allowed per client address; default LOGIN_RATE_LIMIT. */
+  loginRateLimit?: RateLimit
 }
+
+/**
+ * Failed password logins per client address: 10 at once, then one every 6 s. Checked before
+ * bcrypt, so a flood of guesses costs the server nothing; successful logins are not counted.
+ * (Guesses at one name are limited by the lockout, which unknown names share.)
+ */
+export const LOGIN_RATE_LIMIT: RateLimit = {burst: 10, refillMs: 6_000}
 
 /** Who did it, for the audit log. */
 export interface Actor {
@@ -66,6 +79,7 @@ export class AuthServer {
   readonly cas: CAService
   readonly hostIds: HostIdService
   readonly clusterName: string
+  private readonly loginAttempts: RateLimiter
 
   private constructor(private readonly options: AuthServerOptions) {
     const {backend, clock} = options
@@ -76,7 +90,9 @@ export class AuthServer {
       secondFactor: options.secondFactor,
       bcryptCost: options.bcryptCost,
       roleExists: async (name) => this.roles.get(name).then(() => true, () => false),
+      ...(options.passwordChecker ? {passwordChecker: options.passwordChecker} : {}),
     })
+    this.loginAttempts = new RateLimiter(options.loginRateLimit ?? LOGIN_RATE_LIMIT, clock)
     this.userTokens = new UserTokenService(backend, {clock, bcryptCost: options.bcryptCost, issuer: options.clusterName})
     this.joinTokens = new JoinTokenService(backend, {clock, staticTokens: options.staticTokens})
     this.nodes = new NodeService(backend, {clock})
@@ -206,12 +222,16 @@ export class AuthServer {
   /** Password (+ second factor) login: audited either way; lockout is the user service's. */
   async login(request: {username: string; password: string; otpCode?: string; publicKey: string; ttlMs?: number; clientAddr?: string}, actor: Actor): Promise<SignedUserCert> {
     const fields = {user: request.username, 'addr.remote': request.clientAddr ?? actor.remoteAddr, method: 'local'}
+    const source = fields['addr.remote'] ?? ''
     try {
+      const waitMs = this.loginAttempts.take(source)
+      if (waitMs > 0) throw new LimitExceededError(`too many login attempts, try again in ${Math.ceil(waitMs / 1000)} seconds`)
       await this.users.checkPassword(request.username, request.password, request.otpCode)
     } catch (err) {
       await this.emit(EventName.UserLogin, EventCode.UserLoginFailure, {...fields, success: false, error: (err as Error).message})
       throw err
     }
+    this.loginAttempts.giveBack(source)
     await this.emit(EventName.UserLogin, EventCode.UserLogin, {...fields, success: true})
     return this.issueUserCert(request, {user: request.username, remoteAddr: request.clientAddr})
   }

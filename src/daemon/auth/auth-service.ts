@@ -5,6 +5,7 @@ import {FileAuditLog, type AuditLog} from '../../events/index.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
 import {dataDirPaths} from '../../lib/data-dir.js'
+import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import type {SecondFactor} from '../../services/index.js'
 import {ensureHostIdentity} from '../common/host-identity.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
@@ -27,6 +28,8 @@ export interface AuthServiceConfig {
   clock?: Clock
   bcryptCost?: number
   log: (line: string) => void
+  /** Login deadline and caps on unauthenticated connections (tests shorten them). */
+  startupLimits?: Partial<StartupLimits>
 }
 
 export interface RunningAuthService {
@@ -78,6 +81,8 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       onAuthFailure: ({remoteAddr, username, reason}) =>
         void auth.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: username, 'addr.remote': remoteAddr, success: false, error: reason}).catch(() => {}),
       onInternalError: (err) => config.log(`auth: internal error: ${(err as Error).stack ?? String(err)}`),
+      log: {warn: config.log, debug: () => {}},
+      ...(config.startupLimits ? {startupLimits: config.startupLimits} : {}),
     })
     const address = await server.listen(config.listen.host, config.listen.port)
     return {

@@ -16,8 +16,6 @@ import {sendAuthBanner} from './ssh2-internals.js'
 
 /** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
 const MAX_AUTH_TRIES = 6
-/** A client that has not logged in by then is disconnected (sshd's LoginGraceTime). */
-const LOGIN_GRACE_MS = 120_000
 
 export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>): void {
   const remote = formatEndpoint(endpoints.remoteIp, endpoints.remotePort)
@@ -57,10 +55,7 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
     reject(ctx)
   }
 
-  const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS)
-  grace.unref()
   client.once('close', () => {
-    clearTimeout(grace)
     attempts.closed()
     if (!authenticated) node.log.debug(`Connection from ${remote} closed without logging in.`)
   })
@@ -92,7 +87,6 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
   })
 
   client.once('ready', () => {
-    clearTimeout(grace)
     if (!authenticated) return client.end()
     const {cert, login, osLogin} = authenticated
     const conn: ConnectionContext = {

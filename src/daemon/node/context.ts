@@ -48,11 +48,7 @@ export function formatEndpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
 }
 
-/** "::ffff:127.0.0.1" (an IPv4 client on a dual-stack socket) as "127.0.0.1". */
-export function plainIp(ip: string | undefined): string {
-  if (!ip) return ''
-  return ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
-}
+export {plainIp} from '../../lib/net/ip.js'
 
 export function certAllows(cert: ParsedCert, extension: 'permit-pty' | 'permit-port-forwarding' | 'permit-agent-forwarding' | 'permit-X11-forwarding'): boolean {
   return Object.hasOwn(cert.extensions, extension)

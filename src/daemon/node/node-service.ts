@@ -1,5 +1,6 @@
 import type {AuthApi} from '../../client/auth-api.js'
 import type {Identity} from '../../client/identity-file.js'
+import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import type {Logger} from '../../lib/log.js'
 import {productVersion} from '../../lib/version.js'
 import {nodeLabels} from '../../services/nodes.js'
@@ -41,6 +42,8 @@ export interface NodeServiceOptions {
   advertiseAddr?: HostPort
   /** Tests shorten these. */
   heartbeat?: Partial<HeartbeatTiming>
+  /** Login deadline and caps on unauthenticated connections (tests shorten them). */
+  startupLimits?: Partial<StartupLimits>
 }
 
 export interface RunningNodeService {
@@ -101,7 +104,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   if (!isRoot()) {
     log.warn(`Not running as root: sessions can only be started as "${processUser().name}"; other logins are refused.`)
   }
-  const server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}})
+  const server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
   let address: HostPort
   try {
     await commandLabels.start()

@@ -1,37 +1,45 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {certifiedHostKey} from '../../ssh/index.js'
+import {connectionSocket, releaseOnLogin} from '../../ssh/startup-guard.js'
 import {verifyPreamble} from '../common/proxy-preamble.js'
 import {formatHostPort} from '../config/index.js'
 import {handleConnection} from './connection.js'
 import {plainIp, type Endpoints, type NodeContext} from './context.js'
 import {readPreamble} from './preamble-reader.js'
 import type {SessionChannel} from './session.js'
-import {connectionSocket} from './ssh2-internals.js'
 
 // The node's SSH listener. Each TCP connection first gets a look for the proxy's signed preamble
 // (the real client address when the proxy relays); then ssh2 takes the socket. ssh2 presents the
 // node's host certificate (and the plain key to clients that do not ask for certificates).
+// From accept to login a connection is counted and has a deadline (startup-limiter.ts), under
+// the client's address: the proxy's vouched one once the preamble is verified.
 
 export interface NodeSshServerOptions {
   node: NodeContext
   hostKey: {privateKey: string; certificate: string}
+  /** Login deadline and caps on unauthenticated connections (tests shorten them). */
+  startupLimits?: Partial<StartupLimits>
 }
 
 export class NodeSshServer {
   private readonly tcp: Server
   private readonly ssh: ssh2.Server
+  private readonly startups: StartupLimiter
   private readonly sockets = new Set<Socket>()
   private readonly endpoints = new WeakMap<object, Endpoints>()
   readonly sessions = new Set<SessionChannel>()
 
   constructor(private readonly options: NodeSshServerOptions) {
     const {node} = options
+    this.startups = new StartupLimiter('SSH node', node.log, options.startupLimits)
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)], ident: 'Teleport'}, (client) => {
-      const socket = connectionSocket(client) as Socket
+      const socket = connectionSocket(client)
       const endpoints = this.endpoints.get(socket)
       if (!endpoints) return client.end()
+      releaseOnLogin(client, this.startups)
       handleConnection(node, client, endpoints, this.sessions)
     })
     this.ssh.on('error', (err: Error) => node.log.warn(`SSH server: ${err.message}`))
@@ -67,6 +75,7 @@ export class NodeSshServer {
     socket.setNoDelay(true)
     socket.once('close', () => this.sockets.delete(socket))
     socket.on('error', () => {})
+    if (!this.startups.admit(socket, plainIp(socket.remoteAddress))) return
     const endpoints: Endpoints = {
       remoteIp: plainIp(socket.remoteAddress),
       remotePort: socket.remotePort ?? 0,
@@ -81,6 +90,7 @@ export class NodeSshServer {
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
+        if (!this.startups.moveTo(socket, endpoints.remoteIp)) return
       }
     } catch (err) {
       node.log.warn(`Closing a connection from ${socket.remoteAddress}: bad proxy preamble: ${(err as Error).message}`)

@@ -20,7 +20,6 @@ interface Protocol {
 interface ClientInternals {
   _protocol: Protocol
   _chanMgr: {add(handler: unknown): number; remove(id: number): void}
-  _sock?: unknown
 }
 
 interface ChannelInternals {
@@ -54,11 +53,6 @@ export function sendAuthBanner(client: Connection, text: string): void {
   } catch {
     // the client learns of the refusal from the failure itself
   }
-}
-
-/** The raw socket ssh2 runs a connection over (ours: we injected it). */
-export function connectionSocket(client: Connection): unknown {
-  return (client as unknown as ClientInternals)._sock
 }
 
 /** Opens an auth-agent@openssh.com channel to the client (who forwards its agent through it). */

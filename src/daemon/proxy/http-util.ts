@@ -1,4 +1,5 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {plainIp} from '../../lib/net/ip.js'
 
 // Small pieces of the web server: bodies read with a size limit, JSON and HTML answers with the
 // security headers every response carries, and the client's address.
@@ -54,10 +55,16 @@ export async function readBody(req: IncomingMessage, type: 'application/json' | 
   if (declared > limit) throw new HttpError(413, 'request body too large')
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > limit) throw new HttpError(413, 'request body too large')
-    chunks.push(chunk)
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > limit) throw new HttpError(413, 'request body too large')
+      chunks.push(chunk)
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err
+    // The server's request deadline (web-server.ts) or the client cut the body off.
+    throw new HttpError(408, 'the request body did not arrive in time')
   }
   return Buffer.concat(chunks).toString('utf8')
 }
@@ -76,8 +83,7 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
 
 /** The client's IP, IPv4-mapped IPv6 addresses written as IPv4. */
 export function clientIp(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? ''
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address
+  return plainIp(req.socket.remoteAddress)
 }
 
 /** host[:port] the client addressed (the Host header); undefined when absent or odd. */

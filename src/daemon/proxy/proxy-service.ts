@@ -3,6 +3,7 @@ import type {AddressInfo} from 'node:net'
 import type {AuthApi} from '../../client/auth-api.js'
 import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
+import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import {parseCert} from '../../sshca/index.js'
 import {connectToAuth} from '../common/auth-connection.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
@@ -12,8 +13,8 @@ import {CaKeyCache} from './client-auth.js'
 import {FormCsrf} from './form-csrf.js'
 import {requestHost} from './http-util.js'
 import {ProxySshServer} from './ssh-server.js'
-import {loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
-import {createWebServer} from './web-server.js'
+import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
+import {createWebServer, type WebTimeouts} from './web-server.js'
 
 // The proxy service (`teleport start --roles=proxy`): the HTTPS web API and invite pages, and the
 // SSH port that routes clients to nodes. It keeps nothing but its identity and its TLS key pair;
@@ -52,6 +53,10 @@ export interface ProxyServiceOptions {
   httpsKeyPairs?: Array<{keyFile: string; certFile: string}>
   cluster: ProxyClusterAccess | ProxyJoinParameters
   log: Logger
+  /** Login deadline and caps on unauthenticated connections, SSH and web (tests shorten them). */
+  startupLimits?: Partial<StartupLimits>
+  /** Web request deadlines (tests shorten them). */
+  webTimeouts?: Partial<WebTimeouts>
 }
 
 export interface RunningProxyService {
@@ -82,6 +87,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       authAddress: access.authAddress,
       caKeys: new CaKeyCache(access.authApi),
       log,
+      ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())
@@ -102,6 +108,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     }
     const webServer = createWebServer({
       keyPairs,
+      // Browsers must keep to HTTPS only where they can verify the certificate (RFC 6797).
+      hsts: !isSelfSigned(keyPairs[0].cert),
+      ...(options.webTimeouts ? {timeouts: options.webTimeouts} : {}),
+      ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
       log,
       api: {
         authApi: access.authApi,

@@ -1,11 +1,14 @@
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Server} from 'node:net'
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
 import {EventCode, EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
+import {plainIp} from '../../lib/net/ip.js'
+import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {certifiedHostKey, isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
 import {AuthAttempts} from '../common/auth-attempts.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {attemptUser, authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
@@ -33,6 +36,8 @@ export interface ProxySshServerOptions {
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
+  /** Login deadline and caps on unauthenticated connections (tests shorten them). */
+  startupLimits?: Partial<StartupLimits>
 }
 
 interface ClientInfo {
@@ -45,6 +50,8 @@ interface ClientInfo {
 
 export class ProxySshServer {
   private readonly ssh: ssh2.Server
+  private readonly tcp: Server
+  private readonly startups: StartupLimiter
   private readonly connections = new Set<Connection>()
   private readonly resolve: Resolver
   private readonly nodes: NodeListCache
@@ -53,29 +60,34 @@ export class ProxySshServer {
     this.resolve = options.resolve ?? systemResolver
     this.nodes = new NodeListCache(options.authApi)
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
-      this.onConnection(client, unmapIp(info.ip), info.port),
+      this.onConnection(client, plainIp(info.ip), info.port),
     )
+    this.startups = new StartupLimiter('SSH proxy', options.log, options.startupLimits)
+    this.tcp = guardedSshListener(this.ssh, this.startups)
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.ssh.once('error', reject)
-      this.ssh.listen(port, host, () => {
-        this.ssh.off('error', reject)
+      this.tcp.once('error', reject)
+      this.tcp.listen(port, host, () => {
+        this.tcp.off('error', reject)
         resolve()
       })
     })
-    this.ssh.on('error', (err: Error) => this.options.log.error(`SSH proxy listener: ${err.message}`))
-    return this.ssh.address() as AddressInfo
+    this.tcp.on('error', (err: Error) => this.options.log.error(`SSH proxy listener: ${err.message}`))
+    return this.tcp.address() as AddressInfo
   }
 
   async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()))
     for (const client of this.connections) client.end()
-    await new Promise<void>((resolve) => this.ssh.close(() => resolve()))
+    this.startups.closeAll()
+    await closed
   }
 
   private onConnection(client: Connection, ip: string, port: number): void {
     this.connections.add(client)
+    releaseOnLogin(client, this.startups)
     noDelay(client)
     const addr = joinAddr(ip, port)
     let info: ClientInfo | undefined
@@ -233,8 +245,4 @@ function fail(channel: ServerChannel, message: string): void {
  */
 function noDelay(connection: Connection): void {
   ;(connection as unknown as {setNoDelay(noDelay: boolean): void}).setNoDelay(true)
-}
-
-function unmapIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
 }

@@ -1,7 +1,7 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {toWireError} from '../../api/wire-errors.js'
 import type {AuthApi} from '../../client/auth-api.js'
-import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError, UserError} from '../../lib/errors.js'
+import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, LimitExceededError, NotFoundError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './http-util.js'
 
@@ -23,6 +23,7 @@ export function statusOfAuthError(err: unknown): number {
   if (err instanceof NotFoundError) return 404
   if (err instanceof BadParameterError) return 400
   if (err instanceof AlreadyExistsError || err instanceof CompareFailedError) return 409
+  if (err instanceof LimitExceededError) return 429
   if (err instanceof UserError) return 503 // the auth server is unreachable, or said so in a sentence
   return 500
 }

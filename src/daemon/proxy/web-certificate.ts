@@ -65,6 +65,13 @@ export function readConfiguredKeyPairs(pairs: Array<{keyFile: string; certFile: 
   })
 }
 
+/** Whether the certificate signs itself (ours, or a configured one nobody vouches for). */
+export function isSelfSigned(certPem: string): boolean {
+  const cert = new X509Certificate(certPem)
+  // (not checkIssued: OpenSSL's check also wants keyCertSign, which our server certificate lacks)
+  return cert.issuer === cert.subject && cert.verify(cert.publicKey)
+}
+
 function readKept(keyFile: string, certFile: string): WebKeyPair | undefined {
   try {
     const key = readFileSync(keyFile, 'utf8')

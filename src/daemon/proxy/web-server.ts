@@ -1,8 +1,11 @@
 import {X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
+import type {Socket} from 'node:net'
 import tls from 'node:tls'
 import type {Logger} from '../../lib/log.js'
+import {plainIp} from '../../lib/net/ip.js'
+import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {HttpError, sendHtml, sendJsonError} from './http-util.js'
 import {PAGE_CSP, renderMessagePage} from './user-token-html.js'
 import {handleUserTokenPage, type UserTokenPageContext} from './user-token-pages.js'
@@ -15,21 +18,68 @@ import type {WebKeyPair} from './web-certificate.js'
 export interface WebServerOptions {
   /** The first is the default; with several, the client's SNI name picks the one that names it. */
   keyPairs: WebKeyPair[]
+  /** Send Strict-Transport-Security (only with a certificate browsers can verify). */
+  hsts: boolean
+  timeouts?: Partial<WebTimeouts>
+  /** Caps on connections that have not sent a request yet; the deadline defaults to handshake + headers. */
+  startupLimits?: Partial<StartupLimits>
   api: WebApiContext
   pages: UserTokenPageContext
   log: Logger
 }
 
+export interface WebTimeouts {
+  /** TLS handshake. */
+  handshakeMs: number
+  /** From connection (or the previous request) to the end of the headers. */
+  headersMs: number
+  /** The whole request, body included. */
+  requestMs: number
+  /** An idle keep-alive connection between requests. */
+  keepAliveMs: number
+  /** A connection that moves no bytes (a client not reading its answer). */
+  idleMs: number
+}
+
+/** Teleport's web server reads headers within 10 s; our request bodies are at most 64 KiB. */
+export const DEFAULT_WEB_TIMEOUTS: WebTimeouts = {handshakeMs: 10_000, headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, idleMs: 60_000}
+
+/**
+ * TLS 1.2 with forward secrecy and AEAD only (Teleport's list: no CBC, no SHA-1 MACs, no static
+ * RSA key exchange); TLS 1.3's suites are all AEAD.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':')
+
+const HSTS = 'max-age=31536000; includeSubDomains'
+
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 
 export function createWebServer(options: WebServerOptions): https.Server {
   const [first, ...others] = options.keyPairs
+  const timeouts = {...DEFAULT_WEB_TIMEOUTS, ...options.timeouts}
+  // A connection counts as pending (per source, in total) from accept to its first request.
+  const startups = new StartupLimiter('web proxy', options.log, {graceMs: timeouts.handshakeMs + timeouts.headersMs, ...options.startupLimits})
   const contexts = others.map((pair) => ({x509: new X509Certificate(pair.cert), context: tls.createSecureContext({key: pair.key, cert: pair.cert})}))
   const server = https.createServer(
     {
       key: first.key,
       cert: first.cert,
       minVersion: 'TLSv1.2',
+      ciphers: TLS_CIPHERS,
+      honorCipherOrder: true,
+      handshakeTimeout: timeouts.handshakeMs,
+      // How often request deadlines are checked: a body trickled in must not outlive requestMs by much.
+      connectionsCheckingInterval: 1_000,
       ...(contexts.length
         ? {
             SNICallback: (name: string, callback: (err: Error | null, ctx?: tls.SecureContext) => void) =>
@@ -37,12 +87,24 @@ export function createWebServer(options: WebServerOptions): https.Server {
           }
         : {}),
     },
-    (req, res) => void dispatch(options, req, res),
+    (req, res) => {
+      startups.authenticated(rawSocket(req))
+      if (options.hsts) res.setHeader('strict-transport-security', HSTS)
+      void dispatch(options, req, res)
+    },
   )
-  server.headersTimeout = 30_000
-  server.requestTimeout = 60_000
+  server.headersTimeout = timeouts.headersMs
+  server.requestTimeout = timeouts.requestMs
+  server.keepAliveTimeout = timeouts.keepAliveMs
+  server.setTimeout(timeouts.idleMs)
+  server.on('connection', (socket: Socket) => void startups.admit(socket, plainIp(socket.remoteAddress)))
   server.on('tlsClientError', () => {}) // scanners and clients that distrust the self-signed certificate
   return server
+}
+
+/** The TCP socket under a request's TLS socket (the one 'connection' gave us). */
+function rawSocket(req: IncomingMessage): object {
+  return (req.socket as unknown as {_parent?: object})._parent ?? req.socket
 }
 
 const USER_TOKEN_PATH = /^\/web\/(invite|reset)\/([^/]+)$/

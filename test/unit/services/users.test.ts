@@ -1,6 +1,7 @@
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {AccessDeniedError, BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
+import {bcryptPasswordChecker} from '../../../src/services/password.js'
 import {RoleService} from '../../../src/services/roles.js'
 import {generateTotpCode, newTotpSecret} from '../../../src/services/totp.js'
 import {toPublic, userFromResource, userKeys, userToResource, UserService, type UserServiceOptions} from '../../../src/services/users.js'
@@ -194,6 +195,28 @@ describe('lockout', () => {
     assert.equal(messages.filter((m) => m === 'invalid username, password or second factor').length, 5, 'only 5 passwords are checked at all')
     assert.equal(messages.filter((m) => LOCKED.test(m)).length, 15)
     await assert.rejects(users.checkPassword('alice', 'right-password'), LOCKED)
+  })
+
+  test('unknown names lock exactly like users: same answers, and no bcrypt once locked', async () => {
+    let bcryptRuns = 0
+    const counting = {
+      verify: async (password: string, hash: string) => (bcryptRuns++, bcryptPasswordChecker.verify(password, hash)),
+      burn: async (password: string, cost: number) => (bcryptRuns++, bcryptPasswordChecker.burn(password, cost)),
+    }
+    const {users} = service({passwordChecker: counting})
+    await users.create({name: 'alice', roles: ['access'], password: 'right-password'})
+    const answers = async (name: string) => {
+      const seen: string[] = []
+      for (let i = 0; i < 7; i++) seen.push(await users.checkPassword(name, 'wrong').then(() => 'passed', (err: Error) => `${err.name}: ${err.message.replace(name, 'NAME')}`))
+      return seen
+    }
+    const before = bcryptRuns
+    const known = await answers('alice')
+    assert.equal(bcryptRuns - before, 5, 'the two locked attempts run no bcrypt')
+    const unknown = await answers('mallory')
+    assert.equal(bcryptRuns - before, 10, 'nor for an unknown name')
+    assert.deepEqual(unknown, known)
+    assert.match(unknown[6]!, /^AccessDeniedError: user "NAME" is locked until 2026-01-01T00:20:00Z after too many failed login attempts$/)
   })
 
   test('the count and the lock live in the backend (shared by auth servers)', async () => {

@@ -1,0 +1,127 @@
+import {systemClock, type Clock} from '../clock.js'
+import type {Logger} from '../log.js'
+
+// Connections that have not authenticated yet, on an SSH listener: each must finish its login
+// within a deadline (OpenSSH's LoginGraceTime), and only so many may be pending per source
+// address and in total (OpenSSH's MaxStartups / PerSourceMaxStartups). Excess connections are
+// closed at once. Authenticated connections are not counted.
+
+export interface StartupLimits {
+  /** From accept to authentication. */
+  graceMs: number
+  /** Pending connections from one address. */
+  maxPerSource: number
+  /** Pending connections on the listener. */
+  maxTotal: number
+}
+
+/** sshd allows 120 s; Teleport's own handshakes finish in well under a second, so 60 s is ample. */
+export const DEFAULT_STARTUP_LIMITS: StartupLimits = {graceMs: 60_000, maxPerSource: 32, maxTotal: 256}
+
+/** Refusals are logged at most once per this interval (a flood must not flood the log). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000
+
+/** What the limiter needs of a socket. */
+export interface PendingSocket {
+  destroy(): void
+  once(event: 'close', listener: () => void): unknown
+}
+
+interface Pending {
+  socket: PendingSocket
+  source: string
+  timer: NodeJS.Timeout
+}
+
+export class StartupLimiter {
+  readonly limits: StartupLimits
+  private readonly pending = new Map<object, Pending>()
+  private readonly perSource = new Map<string, number>()
+  private refusedSinceLog = 0
+  private lastLogAt = -Infinity
+
+  constructor(
+    private readonly listener: string,
+    private readonly log: Pick<Logger, 'warn' | 'debug'>,
+    limits: Partial<StartupLimits> = {},
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.limits = {...DEFAULT_STARTUP_LIMITS, ...limits}
+  }
+
+  /** Pending connections now (all sources). */
+  get size(): number {
+    return this.pending.size
+  }
+
+  /** Counts a new connection from `source`, or closes it when a limit is reached. */
+  admit(socket: PendingSocket, source: string): boolean {
+    if (!this.hasRoom(source)) return this.refuse(socket, source)
+    const timer = setTimeout(() => {
+      this.log.debug(`${this.listener}: closing a connection from ${source} that did not authenticate within ${this.limits.graceMs / 1000} s`)
+      socket.destroy()
+    }, this.limits.graceMs)
+    timer.unref()
+    this.pending.set(socket, {socket, source, timer})
+    this.add(source, 1)
+    socket.once('close', () => this.authenticated(socket))
+    return true
+  }
+
+  /**
+   * Counts a pending connection under another source (the client a proxy vouched for); closes it
+   * when that source has no room.
+   */
+  moveTo(socket: PendingSocket, source: string): boolean {
+    const entry = this.pending.get(socket)
+    if (!entry || entry.source === source) return entry !== undefined
+    this.add(entry.source, -1)
+    if ((this.perSource.get(source) ?? 0) >= this.limits.maxPerSource) {
+      this.add(entry.source, 1) // released again by close
+      return this.refuse(socket, source)
+    }
+    entry.source = source
+    this.add(source, 1)
+    return true
+  }
+
+  /** The connection logged in (or closed): no longer counted, no deadline. */
+  authenticated(socket: object): void {
+    const entry = this.pending.get(socket)
+    if (!entry) return
+    clearTimeout(entry.timer)
+    this.pending.delete(socket)
+    this.add(entry.source, -1)
+  }
+
+  /** Closes every pending connection (the listener is stopping). */
+  closeAll(): void {
+    for (const {socket} of [...this.pending.values()]) socket.destroy()
+  }
+
+  private hasRoom(source: string): boolean {
+    return this.pending.size < this.limits.maxTotal && (this.perSource.get(source) ?? 0) < this.limits.maxPerSource
+  }
+
+  private add(source: string, delta: number): void {
+    const count = (this.perSource.get(source) ?? 0) + delta
+    if (count > 0) this.perSource.set(source, count)
+    else this.perSource.delete(source)
+  }
+
+  private refuse(socket: PendingSocket, source: string): false {
+    socket.destroy()
+    this.refusedSinceLog++
+    const now = this.clock.now().getTime()
+    if (now - this.lastLogAt >= REFUSAL_LOG_INTERVAL_MS) {
+      const fromSource = this.perSource.get(source) ?? 0
+      this.log.warn(
+        `${this.listener}: refused ${this.refusedSinceLog} connection(s) over the limit of unauthenticated connections ` +
+          `(latest from ${source}, which has ${fromSource} of ${this.limits.maxPerSource}; ${this.pending.size} of ${this.limits.maxTotal} in all)`,
+      )
+      this.lastLogAt = now
+      this.refusedSinceLog = 0
+    }
+    return false
+  }
+}

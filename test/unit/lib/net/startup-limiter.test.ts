@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict'
+import {EventEmitter} from 'node:events'
+import {afterEach, beforeEach, describe, mock, test} from 'node:test'
+import {FakeClock} from '../../../../src/lib/clock.js'
+import {StartupLimiter} from '../../../../src/lib/net/startup-limiter.js'
+
+// The limiter's deadline is a timer: node:test's mock timers move it, nothing sleeps.
+
+class FakeSocket extends EventEmitter {
+  destroyed = false
+  destroy(): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    this.emit('close')
+  }
+}
+
+function logger() {
+  const lines: string[] = []
+  return {lines, warn: (m: string) => void lines.push(`WARN ${m}`), debug: (m: string) => void lines.push(`DEBUG ${m}`)}
+}
+
+describe('StartupLimiter', () => {
+  beforeEach(() => mock.timers.enable({apis: ['setTimeout']}))
+  afterEach(() => mock.timers.reset())
+
+  test('caps pending connections per source: the excess is closed at once; others are still let in', () => {
+    const log = logger()
+    const limiter = new StartupLimiter('test', log, {maxPerSource: 3, maxTotal: 100})
+    const sockets = Array.from({length: 5}, () => new FakeSocket())
+    const admitted = sockets.map((s) => limiter.admit(s, '10.0.0.1'))
+    assert.deepEqual(admitted, [true, true, true, false, false])
+    assert.deepEqual(sockets.map((s) => s.destroyed), [false, false, false, true, true])
+    assert.equal(limiter.admit(new FakeSocket(), '10.0.0.2'), true)
+    assert.equal(log.lines.filter((l) => l.startsWith('WARN')).length, 1, 'a flood is logged once per interval')
+    assert.match(log.lines[0]!, /^WARN test: refused 1 connection\(s\) over the limit .*from 10\.0\.0\.1, which has 3 of 3/)
+  })
+
+  test('caps pending connections in total', () => {
+    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 10, maxTotal: 4})
+    const results = Array.from({length: 6}, (_, i) => limiter.admit(new FakeSocket(), `10.0.0.${i}`))
+    assert.deepEqual(results, [true, true, true, true, false, false])
+    assert.equal(limiter.size, 4)
+  })
+
+  test('an authenticated or closed connection no longer counts, and frees its place', () => {
+    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 2, maxTotal: 100})
+    const [a, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket()]
+    assert.ok(limiter.admit(a, 'x') && limiter.admit(b, 'x'))
+    limiter.authenticated(a)
+    b.destroy()
+    assert.equal(limiter.size, 0)
+    assert.ok(limiter.admit(c, 'x'))
+    mock.timers.tick(60_000)
+    assert.equal(a.destroyed, false, 'no deadline once authenticated')
+    assert.equal(c.destroyed, true)
+  })
+
+  test('a connection that does not authenticate within the grace time is closed', () => {
+    const log = logger()
+    const limiter = new StartupLimiter('test', log, {graceMs: 5_000})
+    const socket = new FakeSocket()
+    limiter.admit(socket, 'x')
+    mock.timers.tick(4_999)
+    assert.equal(socket.destroyed, false)
+    mock.timers.tick(1)
+    assert.equal(socket.destroyed, true)
+    assert.equal(limiter.size, 0)
+    assert.match(log.lines.at(-1)!, /^DEBUG test: closing a connection from x that did not authenticate within 5 s$/)
+  })
+
+  test('moveTo counts a connection under the address a proxy vouched for', () => {
+    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 2, maxTotal: 100})
+    const relayed = Array.from({length: 4}, () => new FakeSocket())
+    for (const [i, socket] of relayed.entries()) {
+      assert.ok(limiter.admit(socket, 'proxy'))
+      assert.ok(limiter.moveTo(socket, `client-${i}`), 'the proxy address does not fill up')
+    }
+    const third = [new FakeSocket(), new FakeSocket()]
+    for (const s of third) assert.ok(limiter.admit(s, 'proxy') && limiter.moveTo(s, 'client-0') !== undefined)
+    assert.deepEqual(third.map((s) => s.destroyed), [false, true], 'client-0 has room for one more only')
+    assert.equal(limiter.size, 5)
+  })
+
+  test('refusals are logged again after the interval, with the count in between', () => {
+    const log = logger()
+    const clock = new FakeClock()
+    const limiter = new StartupLimiter('test', log, {maxPerSource: 0}, clock)
+    for (let i = 0; i < 5; i++) limiter.admit(new FakeSocket(), 'x')
+    clock.advance(60_000)
+    limiter.admit(new FakeSocket(), 'x')
+    assert.deepEqual(log.lines.map((l) => /refused (\d+)/.exec(l)?.[1]), ['1', '5'])
+  })
+})
