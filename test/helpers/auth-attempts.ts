@@ -1,0 +1,102 @@
+import ssh2 from 'ssh2'
+import {ApiClient, type ApiCredentials} from '../../src/api/client.js'
+import {AuthApi} from '../../src/client/auth-api.js'
+import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../src/ssh/index.js'
+import {run} from '../interop/helpers.js'
+
+// One authentication attempt each, as an outsider makes it: stock OpenSSH with exactly the key
+// and certificate given, ssh2 with a password or the `none` method, the auth API client with
+// forged credentials. Each answers whether the server refused, with what the client was told.
+
+export interface Attempt {
+  refused: boolean
+  /** What the client printed or threw. */
+  detail: string
+}
+
+export interface OpenSshLogin {
+  port: number
+  /** Holds `@cert-authority * <host CA>`: the attempt must fail at the server, not at host checking. */
+  knownHosts: string
+  keyPath: string
+  certPath?: string
+  login: string
+  /** Reach the port through this command instead of dialling it (`ProxyCommand`). */
+  proxyCommand?: string
+  /** The name the server's host certificate is checked against. */
+  hostAlias?: string
+}
+
+function opensshOptions(o: Omit<OpenSshLogin, 'login' | 'proxyCommand'>): string[] {
+  return [
+    '-F', '/dev/null',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', `UserKnownHostsFile=${o.knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'UpdateHostKeys=no',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'IdentityAgent=none',
+    '-o', 'PasswordAuthentication=no',
+    '-o', 'KbdInteractiveAuthentication=no',
+    '-o', 'ConnectTimeout=20',
+    '-i', o.keyPath,
+    ...(o.certPath ? ['-o', `CertificateFile=${o.certPath}`] : []),
+    ...(o.hostAlias ? ['-o', `HostKeyAlias=${o.hostAlias}`] : []),
+    '-p', String(o.port),
+  ]
+}
+
+/** `ssh login@127.0.0.1 true`: refused unless it runs the command. */
+export async function opensshLogin(o: OpenSshLogin): Promise<Attempt> {
+  const r = await run('ssh', [...opensshOptions(o), ...(o.proxyCommand ? ['-o', `ProxyCommand=${o.proxyCommand}`] : []), `${o.login}@127.0.0.1`, 'true'])
+  return {refused: r.code !== 0, detail: r.stderr}
+}
+
+/**
+ * A ProxyCommand through the proxy's SSH port with stock OpenSSH and the proxy's subsystem
+ * (`ssh -s proxy:<node>:<port>@<cluster>`), authenticating to the proxy with the key given.
+ */
+export function proxySubsystemCommand(o: Omit<OpenSshLogin, 'login' | 'proxyCommand'> & {login: string; target: string}): string {
+  return ['ssh', ...opensshOptions(o), '-s', `${o.login}@127.0.0.1`, `proxy:${o.target}`].join(' ')
+}
+
+/** An ssh2 client trying only `password` (any password) or only `none`. */
+export function ssh2Attempt(o: {port: number; username: string; method: 'password' | 'none'}): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client()
+    const method = o.method === 'password' ? {type: 'password' as const, username: o.username, password: 'hunter2-matrix'} : {type: 'none' as const, username: o.username}
+    let tried = false
+    const done = (attempt: Attempt) => {
+      client.end()
+      resolve(attempt)
+    }
+    client.on('ready', () => done({refused: false, detail: `logged in with ${o.method}`}))
+    client.on('error', (err) => done({refused: true, detail: err.message}))
+    client.connect({
+      host: '127.0.0.1',
+      port: o.port,
+      readyTimeout: 20_000,
+      hostVerifier: () => true, // the attacker's side: any server will do
+      algorithms: withHostKeyAlgorithms([...CERT_HOST_KEY_ALGORITHMS]),
+      authHandler: (_left, _partial, next) => {
+        if (tried) return next(false as never)
+        tried = true
+        next(method as never)
+      },
+    } as ssh2.ConnectConfig)
+  })
+}
+
+/** One auth API call with the credentials given; refused when the call fails. */
+export async function authApiAttempt(o: {port: number; credentials: ApiCredentials; hostCAs: string[]}, call: (api: AuthApi) => Promise<unknown>): Promise<Attempt> {
+  const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: o.port, credentials: o.credentials, trust: {hostCAs: o.hostCAs}}))
+  try {
+    await call(api)
+    return {refused: false, detail: 'the call succeeded'}
+  } catch (err) {
+    return {refused: true, detail: (err as Error).message}
+  } finally {
+    await api.close()
+  }
+}
