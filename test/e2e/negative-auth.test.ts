@@ -13,7 +13,8 @@ import {dataDirPaths} from '../../src/lib/data-dir.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {generateKeyPair, signHostCert, signUserCert, type UserCertRequest} from '../../src/sshca/index.js'
 import {AuditLogReader} from '../helpers/audit-log.js'
-import {authApiAttempt, opensshLogin, proxySubsystemCommand, ssh2Attempt, type Attempt} from '../helpers/auth-attempts.js'
+import {authApiAttempt, opensshLogin, proxySubsystemCommand, ssh2Attempt, ssh2CertLogin, type Attempt} from '../helpers/auth-attempts.js'
+import {adminApi} from '../helpers/auth.js'
 import {runTool, tctlOk} from '../helpers/cli.js'
 import {addJoinTokenInThePast, caKeyPair} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
@@ -37,7 +38,8 @@ const PASSWORD = 'matrix password 1'
 const insecure = new Agent({connect: {rejectUnauthorized: false}})
 /** How long a row waits for its audit event; a todo row expected to fail gives up sooner. */
 const AUDIT_WAIT_MS = 20_000
-const TODO_AUDIT_WAIT_MS = 3_000
+const TODO_AUDIT_WAIT_MS = 1_000
+const HOUR = 3_600_000
 
 const TODO = {
   proxyQueryAudit: 'issue #7 §1.8/§2: the proxy does not audit a refused key query (OpenSSH asks before it signs) and names the login as `user`',
@@ -80,6 +82,8 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   const audit = new AuditLogReader(data)
   let config: string
   let teleport: TeleportDaemon
+  /** tctl's identity on the auth host: setting up rows through it spares a tctl process each. */
+  let admin: AuthApi
   let ports: {auth: number; proxySsh: number; web: number; node: number}
   let userCA: {privateKey: string; publicKey: string}
   let hostCA: {privateKey: string; publicKey: string}
@@ -105,9 +109,11 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     knownHosts = path.join(dir.path, 'known_hosts')
     writeFileSync(knownHosts, `@cert-authority * ${hostCA.publicKey.trim().split(/\s+/).slice(0, 2).join(' ')}\n`)
     keyPath = writeKeyFiles(dir.path, 'matrix', key.privateKey, key.publicKey)
-    tctl('users', 'add', 'neg-user', '--roles=access', `--logins=${LOGIN}`)
+    admin = adminApi(data, ports.auth)
+    await admin.createUser({name: 'neg-user', roles: ['access'], traits: {logins: [LOGIN]}})
   })
   after(async () => {
+    await admin?.close()
     await teleport?.stop()
     dir.cleanup()
   })
@@ -118,11 +124,10 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   const forgeUser = (changes: Partial<UserCertRequest> & {keyId: string}): string =>
     signUserCert({caPrivateKey: userCA.privateKey, publicKey: key.publicKey, principals: [LOGIN], ttlMs: 3_600_000, roles: ['access'], traits: {logins: [LOGIN]}, routeToCluster: CLUSTER, ...changes})
 
-  /** Writes a certificate for the matrix key; returns its path. */
-  const certFile = (name: string, certificate: string): string => {
-    const file = path.join(dir.path, `matrix-${name}-cert.pub`)
-    writeFileSync(file, certificate.trim() + '\n')
-    return file
+  /** The matrix key with this certificate beside it (KEY, KEY-cert.pub), as OpenSSH looks for it. */
+  const certFile = (name: string, certificate: string): SshCredentials => {
+    const file = writeKeyFiles(dir.path, `matrix-${name}`, key.privateKey, key.publicKey, certificate)
+    return {keyPath: file, withCertificate: true}
   }
 
   /** The certificate line with `from` replaced by `to` (same length) inside its signed bytes. */
@@ -135,22 +140,17 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     return `${type} ${blob.toString('base64')}`
   }
 
-  /** `tctl auth sign --user`: key and certificate files, as an admin hands them out. */
-  const signed = new Map<string, {keyPath: string; certPath: string; credentials: ApiCredentials}>()
-  const signedByTctl = (user: string): {keyPath: string; certPath: string; credentials: ApiCredentials} => {
-    const out = path.join(dir.path, `signed-${user}`)
-    if (!signed.has(user)) {
-      tctl('auth', 'sign', `--user=${user}`, `--out=${out}`, '--ttl=1h')
-      signed.set(user, {keyPath: out, certPath: `${out}-cert.pub`, credentials: {privateKey: readFileSync(out, 'utf8'), certificate: readFileSync(`${out}-cert.pub`, 'utf8')}})
-    }
-    return signed.get(user)!
+  /** A certificate the auth server issued for `user` (as `tctl auth sign` gets one), for the matrix key. */
+  const issued = async (user: string): Promise<SshCredentials & {credentials: ApiCredentials}> => {
+    const {certificate} = await admin.signUserCert({username: user, publicKey: key.publicKey, ttlMs: HOUR})
+    return {...certFile(`issued-${user}`, certificate), credentials: withCert(certificate)}
   }
 
   // ---- the three ways in ---------------------------------------------------------------------------
 
   interface SshCredentials {
     keyPath: string
-    certPath?: string
+    withCertificate?: boolean
   }
 
   const atNode = (creds: SshCredentials, login: string) => opensshLogin({port: ports.node, knownHosts, ...creds, login})
@@ -172,14 +172,29 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
 
   // ---- the rows --------------------------------------------------------------------------------------
 
-  /** A certificate refused for `reason` at the node, through the proxy and (when `auth`) at the auth API. */
-  const certificateRows = (name: string, o: {keyId: string; cert: () => string; login?: string; reason: RegExp; told?: RegExp; proxyReason?: RegExp; auth?: false | {reason: RegExp}}): Row[] => {
-    const login = o.login ?? LOGIN
-    const creds = () => ({keyPath, certPath: certFile(o.keyId, o.cert())})
-    const expected = (reason: RegExp) => authFailure(o.keyId, {user: o.keyId, login, error: reason})
+  /**
+   * A certificate refused for `reason` at the node, through the proxy and (with `auth`) at the auth
+   * API. OpenSSH will not send some (a host certificate, a broken signature): those go with ssh2.
+   */
+  const certificateRows = (name: string, o: {keyId: string; cert: () => string; reason: RegExp; proxyReason?: RegExp; ssh2?: boolean; auth?: {reason: RegExp}}): Row[] => {
+    const creds = () => certFile(o.keyId, o.cert())
+    const bySsh2 = (through?: {port: number; target: string}) =>
+      ssh2CertLogin({port: ports.node, username: LOGIN, privateKey: key.privateKey, certificate: o.cert(), ...(through ? {through} : {})})
+    const expected = (reason: RegExp) => authFailure(o.keyId, {user: o.keyId, login: LOGIN, error: reason})
     const rows: Row[] = [
-      {name: `${name}: node`, attempt: () => atNode(creds(), login), told: o.told ?? /Permission denied/, audit: expected(o.reason)},
-      {name: `${name}: through the proxy`, attempt: () => throughProxy(creds(), login), told: /Permission denied|Connection closed|closed by remote host/, audit: expected(o.proxyReason ?? o.reason), ...(o.proxyReason === undefined ? {todo: TODO.proxyQueryAudit} : {})},
+      {
+        name: `${name}: node`,
+        attempt: () => (o.ssh2 ? bySsh2() : atNode(creds(), LOGIN)),
+        told: o.ssh2 ? /authentication methods failed/ : /Permission denied/,
+        audit: expected(o.reason),
+      },
+      {
+        name: `${name}: through the proxy`,
+        attempt: () => (o.ssh2 ? bySsh2({port: ports.proxySsh, target: `${NODE}:${ports.node}@${CLUSTER}`}) : throughProxy(creds(), LOGIN)),
+        told: o.ssh2 ? /authentication methods failed/ : /Permission denied|Connection closed|closed by remote host/,
+        audit: expected(o.proxyReason ?? o.reason),
+        ...(o.proxyReason === undefined ? {todo: TODO.proxyQueryAudit} : {}),
+      },
     ]
     if (o.auth) {
       rows.push({
@@ -193,7 +208,6 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     return rows
   }
 
-  const HOUR = 3_600_000
   const foreignCA = generateKeyPair('foreign-ca')
   const untrusted = /not signed by a trusted certificate authority/
 
@@ -209,16 +223,18 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       keyId: 'neg-host-as-user',
       cert: () => signHostCert({caPrivateKey: hostCA.privateKey, publicKey: key.publicKey, keyId: 'neg-host-as-user', principals: [LOGIN], role: 'Node', authority: CLUSTER, ttlMs: HOUR}),
       reason: /expected a user certificate but got a host certificate/,
+      ssh2: true,
     }),
     ...certificateRows('user CA signing a host certificate (Admin)', {
       keyId: 'neg-user-as-host',
       cert: () => signHostCert({caPrivateKey: userCA.privateKey, publicKey: key.publicKey, keyId: 'neg-user-as-host', principals: [LOGIN], role: 'Admin', authority: CLUSTER, ttlMs: HOUR}),
       reason: /expected a user certificate but got a host certificate/,
+      ssh2: true,
       auth: {reason: untrusted},
     }),
     // The claimed key id after the tamper is what the refusal names.
-    ...certificateRows('tampered key id', {keyId: 'neg-tamperee', cert: () => tamper(forgeUser({keyId: 'neg-tampered'}), 'neg-tampered', 'neg-tamperee'), reason: /signature is invalid/, auth: {reason: /signature is invalid/}}),
-    ...certificateRows('tampered roles (access -> editor)', {keyId: 'neg-tamper-roles', cert: () => tamper(forgeUser({keyId: 'neg-tamper-roles'}), 'access', 'editor'), reason: /signature is invalid/, auth: {reason: /signature is invalid/}}),
+    ...certificateRows('tampered key id', {keyId: 'neg-tamperee', cert: () => tamper(forgeUser({keyId: 'neg-tampered'}), 'neg-tampered', 'neg-tamperee'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
+    ...certificateRows('tampered roles (access -> editor)', {keyId: 'neg-tamper-roles', cert: () => tamper(forgeUser({keyId: 'neg-tamper-roles'}), 'access', 'editor'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
     ...certificateRows('source-address elsewhere', {keyId: 'neg-source', cert: () => forgeUser({keyId: 'neg-source', sourceAddress: ['10.20.30.40/32']}), reason: /does not allow connections from 127\.0\.0\.1/, auth: {reason: /does not allow connections from 127\.0\.0\.1/}}),
     ...certificateRows('unknown critical option', {keyId: 'neg-critical', cert: () => keygenCritical('neg-critical'), reason: /critical option "neg-unknown@example\.com"/, auth: {reason: /critical option/}}),
 
@@ -242,23 +258,23 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     // A role that no longer has the login: the node reads roles as they are now.
     ...(() => {
       let creds: SshCredentials | undefined
-      const arrange = () => {
+      const arrange = async () => {
         if (creds) return creds
-        writeRole('neg-dropper', [LOGIN])
-        tctl('users', 'add', 'neg-dropped', '--roles=neg-dropper')
-        creds = signedByTctl('neg-dropped')
-        writeRole('neg-dropper', ['neg-other-login'])
+        await writeRole('neg-dropper', [LOGIN])
+        await admin.createUser({name: 'neg-dropped', roles: ['neg-dropper'], traits: {}})
+        creds = await issued('neg-dropped')
+        await writeRole('neg-dropper', ['neg-other-login'])
         return creds
       }
       const expected = authFailure('neg-dropped', {user: 'neg-dropped', login: LOGIN, error: new RegExp(`"${LOGIN}"|login`)})
       return [
-        {name: 'dropped login: node', attempt: () => atNode(arrange(), LOGIN), told: /Permission denied/, audit: expected},
-        {name: 'dropped login: through the proxy', attempt: () => throughProxy(arrange(), LOGIN), told: /Permission denied/, audit: expected},
+        {name: 'dropped login: node', attempt: async () => atNode(await arrange(), LOGIN), told: /Permission denied/, audit: expected},
+        {name: 'dropped login: through the proxy', attempt: async () => throughProxy(await arrange(), LOGIN), told: /Permission denied/, audit: expected},
       ] satisfies Row[]
     })(),
 
     // A deleted user's certificate: refused everywhere (the node learns it from auth).
-    ...userGoneRows('deleted user', 'neg-deleted', (user) => tctl('users', 'rm', user), /deleted|not found|no longer exists/, TODO.deleted),
+    ...userGoneRows('deleted user', 'neg-deleted', (user) => admin.deleteUser(user), /deleted|not found|no longer exists/, TODO.deleted),
     ...userGoneRows('locked user', 'neg-locked', (user) => tctl('lock', `--user=${user}`, '--message=locked by the matrix'), /locked by the matrix/, TODO.locks),
 
     // Host and user identities on admin routes.
@@ -276,13 +292,13 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     },
     {
       name: 'user identity (role access) creates a user',
-      attempt: () => atAuth(signedByTctl('neg-user').credentials, (api) => api.createUser({name: 'neg-by-user', roles: ['editor'], traits: {}})),
+      attempt: async () => atAuth((await issued('neg-user')).credentials, (api) => api.createUser({name: 'neg-by-user', roles: ['editor'], traits: {}})),
       told: /access denied to perform action "create" on "user"/,
       audit: authFailure('neg-user', {user: 'neg-user', action: 'create user', error: /.+/}),
     },
     {
       name: 'user identity (role access) signs a certificate for someone else',
-      attempt: () => atAuth(signedByTctl('neg-user').credentials, (api) => api.signUserCert({username: 'neg-dropped', publicKey: key.publicKey})),
+      attempt: async () => atAuth((await issued('neg-user')).credentials, (api) => api.signUserCert({username: 'neg-dropped', publicKey: key.publicKey})),
       told: /access denied to perform action "create" on "cert"/,
       audit: authFailure('neg-user', {user: 'neg-user', action: 'create cert', error: /users may not create cert/}),
     },
@@ -295,21 +311,21 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   ]
 
   /** The same certificate-bearing user, gone (deleted, locked) after the certificate was issued. */
-  function userGoneRows(name: string, user: string, remove: (user: string) => void, reason: RegExp, todo: string): Row[] {
-    let signed: ReturnType<typeof signedByTctl> | undefined
-    const arrange = () => {
+  function userGoneRows(name: string, user: string, remove: (user: string) => unknown, reason: RegExp, todo: string): Row[] {
+    let signed: Awaited<ReturnType<typeof issued>> | undefined
+    const arrange = async () => {
       if (signed) return signed
-      tctl('users', 'add', user, '--roles=access,editor', `--logins=${LOGIN}`)
-      signed = signedByTctl(user)
-      remove(user)
+      await admin.createUser({name: user, roles: ['access', 'editor'], traits: {logins: [LOGIN]}})
+      signed = await issued(user)
+      await remove(user)
       return signed
     }
     return [
-      {name: `${name}: node`, attempt: () => atNode(arrange(), LOGIN), told: /Permission denied/, audit: authFailure(user, {user, login: LOGIN, error: reason}), todo},
-      {name: `${name}: through the proxy`, attempt: () => throughProxy(arrange(), LOGIN), told: /Permission denied|closed/, audit: authFailure(user, {user, login: LOGIN, error: reason}), todo},
+      {name: `${name}: node`, attempt: async () => atNode(await arrange(), LOGIN), told: /Permission denied/, audit: authFailure(user, {user, login: LOGIN, error: reason}), todo},
+      {name: `${name}: through the proxy`, attempt: async () => throughProxy(await arrange(), LOGIN), told: /Permission denied|closed/, audit: authFailure(user, {user, login: LOGIN, error: reason}), todo},
       {
         name: `${name}: auth API admin route`,
-        attempt: () => atAuth(arrange().credentials, (api) => api.createUser({name: `${user}-made`, roles: ['access'], traits: {}})),
+        attempt: async () => atAuth((await arrange()).credentials, (api) => api.createUser({name: `${user}-made`, roles: ['access'], traits: {}})),
         told: /access denied|refused our credentials/,
         audit: authFailure(user, {user, error: reason}),
         todo,
@@ -317,10 +333,8 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     ]
   }
 
-  function writeRole(name: string, logins: string[]): void {
-    const file = path.join(dir.path, `${name}.yaml`)
-    writeFileSync(file, `kind: role\nversion: v5\nmetadata: {name: ${name}}\nspec:\n  allow:\n    logins: [${logins.join(', ')}]\n    node_labels: {'*': '*'}\n`)
-    tctl('create', '--force', '-f', file)
+  function writeRole(name: string, logins: string[]): Promise<unknown> {
+    return admin.upsertRole({kind: 'role', version: 'v5', metadata: {name}, spec: {allow: {logins, node_labels: {'*': '*'}}}})
   }
 
   /** ssh-keygen -s with the cluster's user CA and a critical option OpenSSH does not define. */
@@ -355,15 +369,11 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       expiredReady = true
       return expiredToken
     }
-    const addToken = () => {
-      const out = tctl('tokens', 'add', '--type=node')
-      return {token: /The invite token: ([0-9a-f]{32})/.exec(out)![1]!, pin: /--ca-pin=(sha256:[0-9a-f]{64})/.exec(out)![1]!}
-    }
-    const newToken = () => addToken().token
+    const newToken = async () => (await admin.addToken({roles: ['node']})).token
     let usedToken: string | undefined
     const used = async () => {
       if (usedToken) return usedToken
-      usedToken = newToken()
+      usedToken = await newToken()
       const first = await atAuthAsJoiner(usedToken, 'neg-join-first')
       assert.equal(first.refused, false, first.detail)
       return usedToken
@@ -375,7 +385,7 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       {name: 'expired join token: proxy web API', attempt: async () => atWeb(await expired(), 'neg-join-expired-web'), told: /^403 .*join token expired/, audit: joinFailure('neg-join-expired-web', /join token expired/)},
       {
         name: 'join token for a node used to join as a proxy',
-        attempt: () => atAuth({privateKey: joiner.privateKey}, (api) => api.register({token: newToken(), hostId: randomUUID(), nodeName: 'neg-join-role', role: 'proxy', publicKey: joiner.publicKey, additionalPrincipals: []})),
+        attempt: async () => atAuth({privateKey: joiner.privateKey}, async (api) => api.register({token: await newToken(), hostId: randomUUID(), nodeName: 'neg-join-role', role: 'proxy', publicKey: joiner.publicKey, additionalPrincipals: []})),
         told: /token does not allow role "proxy"/,
         audit: {event: 'instance.join', code: 'TJ002E', tag: 'neg-join-role', fields: {node_name: 'neg-join-role', role: 'proxy', error: /does not allow role "proxy"/}},
       },
@@ -384,8 +394,8 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
         // The joiner checks the pin before it sends the token: the auth server hears nothing.
         name: 'wrong CA pin: teleport start refuses before sending the token',
         attempt: async () => {
-          const {token, pin} = addToken()
-          const wrongPin = pin.replace(/[0-9a-f]{8}$/, '00000000')
+          const token = await newToken()
+          const wrongPin = (await admin.ping()).caPins[0]!.replace(/[0-9a-f]{8}$/, '00000000')
           const r = runTool('teleport', ['start', '--roles=node', `--data-dir=${path.join(dir.path, 'pin-joiner')}`, `--token=${token}`, `--ca-pin=${wrongPin}`, `--auth-server=127.0.0.1:${ports.auth}`, '--nodename=neg-join-pin'], {env: {TELEPORT_CONFIG_FILE: ''}})
           return {refused: r.code !== 0, detail: r.stderr}
         },
@@ -408,7 +418,7 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       return {refused: r.statusCode !== 200, detail: `${r.statusCode} ${body}`}
     }
     const invite = async (user: string) => {
-      const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(tctl('users', 'add', user, '--roles=access', `--logins=${LOGIN}`))![0]
+      const {url} = (await admin.createUser({name: user, roles: ['access'], traits: {logins: [LOGIN]}})).invite
       const page = await request(url, {dispatcher: insecure})
       assert.equal(page.statusCode, 200)
       return {url, form: parseInvitePage(await page.body.text())}
@@ -490,7 +500,7 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   // ---- control: the forged credentials are refused for the row's defect, not for being forged ---
 
   test('control: a certificate forged with the cluster user CA and nothing wrong gets in everywhere', async () => {
-    const creds = {keyPath, certPath: certFile('control', forgeUser({keyId: 'neg-user'}))}
+    const creds = certFile('control', forgeUser({keyId: 'neg-user'}))
     const direct = await atNode(creds, LOGIN)
     assert.equal(direct.refused, false, direct.detail)
     const proxied = await throughProxy(creds, LOGIN)

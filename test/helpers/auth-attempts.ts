@@ -19,13 +19,16 @@ export interface OpenSshLogin {
   /** Holds `@cert-authority * <host CA>`: the attempt must fail at the server, not at host checking. */
   knownHosts: string
   keyPath: string
-  certPath?: string
+  /** Offer only the certificate beside the key (KEY-cert.pub), never the plain key. */
+  withCertificate?: boolean
   login: string
   /** Reach the port through this command instead of dialling it (`ProxyCommand`). */
   proxyCommand?: string
   /** The name the server's host certificate is checked against. */
   hostAlias?: string
 }
+
+const CERT_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'].map((a) => `${a}-cert-v01@openssh.com`).join(',')
 
 function opensshOptions(o: Omit<OpenSshLogin, 'login' | 'proxyCommand'>): string[] {
   return [
@@ -41,7 +44,9 @@ function opensshOptions(o: Omit<OpenSshLogin, 'login' | 'proxyCommand'>): string
     '-o', 'KbdInteractiveAuthentication=no',
     '-o', 'ConnectTimeout=20',
     '-i', o.keyPath,
-    ...(o.certPath ? ['-o', `CertificateFile=${o.certPath}`] : []),
+    // A refused certificate must not fall back to the plain key. (Not CertificateFile: OpenSSH then
+    // reads the private key from the certificate's path.)
+    ...(o.withCertificate ? ['-o', `PubkeyAcceptedAlgorithms=${CERT_ALGORITHMS}`] : []),
     ...(o.hostAlias ? ['-o', `HostKeyAlias=${o.hostAlias}`] : []),
     '-p', String(o.port),
   ]
@@ -76,6 +81,7 @@ export function ssh2Attempt(o: {port: number; username: string; method: 'passwor
     client.connect({
       host: '127.0.0.1',
       port: o.port,
+      username: o.username,
       readyTimeout: 20_000,
       hostVerifier: () => true, // the attacker's side: any server will do
       algorithms: withHostKeyAlgorithms([...CERT_HOST_KEY_ALGORITHMS]),
@@ -85,6 +91,51 @@ export function ssh2Attempt(o: {port: number; username: string; method: 'passwor
         next(method as never)
       },
     } as ssh2.ConnectConfig)
+  })
+}
+
+/**
+ * ssh2 presenting a certificate as is, for the ones OpenSSH will not send (a host certificate, a
+ * bad signature). With `through`, first to the proxy's SSH port with the same certificate, then
+ * to the node over the proxy's subsystem stream.
+ */
+export function ssh2CertLogin(o: {port: number; username: string; privateKey: string; certificate: string; through?: {port: number; target: string}}): Promise<Attempt> {
+  const config = (port: number): ssh2.ConnectConfig =>
+    ({
+      host: '127.0.0.1',
+      port,
+      username: o.username,
+      privateKey: o.privateKey,
+      certificate: o.certificate,
+      authHandler: ['publickey'],
+      readyTimeout: 20_000,
+      hostVerifier: () => true,
+      algorithms: withHostKeyAlgorithms([...CERT_HOST_KEY_ALGORITHMS]),
+    }) as ssh2.ConnectConfig
+  return new Promise((resolve) => {
+    const clients: ssh2.Client[] = []
+    const done = (attempt: Attempt) => {
+      for (const c of clients) c.end()
+      resolve(attempt)
+    }
+    const login = (extra: Partial<ssh2.ConnectConfig>, port: number, where: string) => {
+      const client = new ssh2.Client()
+      clients.push(client)
+      client.on('error', (err) => done({refused: true, detail: `${where}: ${err.message}`}))
+      client.on('ready', () => done({refused: false, detail: `logged in at ${where}`}))
+      client.connect({...config(port), ...extra})
+    }
+    if (!o.through) return login({}, o.port, 'the node')
+    const proxy = new ssh2.Client()
+    clients.push(proxy)
+    proxy.on('error', (err) => done({refused: true, detail: `the proxy: ${err.message}`}))
+    proxy.on('ready', () =>
+      proxy.subsys(`proxy:${o.through!.target}`, (err, stream) => {
+        if (err) return done({refused: true, detail: `the proxy's subsystem: ${err.message}`})
+        login({sock: stream as never}, o.port, 'the node behind the proxy')
+      }),
+    )
+    proxy.connect(config(o.through.port))
   })
 }
 
