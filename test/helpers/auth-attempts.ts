@@ -114,6 +114,8 @@ export function ssh2CertLogin(o: {port: number; username: string; privateKey: st
     }) as ssh2.ConnectConfig
   return new Promise((resolve) => {
     const clients: ssh2.Client[] = []
+    /** What the proxy wrote on the subsystem's stderr (its refusals to route). */
+    let proxySaid = ''
     const done = (attempt: Attempt) => {
       for (const c of clients) c.end()
       resolve(attempt)
@@ -121,7 +123,7 @@ export function ssh2CertLogin(o: {port: number; username: string; privateKey: st
     const login = (extra: Partial<ssh2.ConnectConfig>, port: number, where: string) => {
       const client = new ssh2.Client()
       clients.push(client)
-      client.on('error', (err) => done({refused: true, detail: `${where}: ${err.message}`}))
+      client.on('error', (err) => done({refused: true, detail: `${where}: ${err.message}${proxySaid ? ` (the proxy said: ${proxySaid.trim()})` : ''}`}))
       client.on('ready', () => done({refused: false, detail: `logged in at ${where}`}))
       client.connect({...config(port), ...extra})
     }
@@ -132,6 +134,7 @@ export function ssh2CertLogin(o: {port: number; username: string; privateKey: st
     proxy.on('ready', () =>
       proxy.subsys(`proxy:${o.through!.target}`, (err, stream) => {
         if (err) return done({refused: true, detail: `the proxy's subsystem: ${err.message}`})
+        stream.stderr.on('data', (d: Buffer) => (proxySaid += d.toString()))
         login({sock: stream as never}, o.port, 'the node behind the proxy')
       }),
     )
