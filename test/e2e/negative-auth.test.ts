@@ -51,6 +51,8 @@ const TODO = {
   singleUse: 'needs single-use join tokens (issue #7 §1.3)',
   webFormAudit: 'finding: invite-page refusals (bad CSRF field, used link) are not audited',
   proxyHostRoute: 'finding: the proxy refuses a host identity a route to a node without an audit event',
+  registration: 'needs registration checks: no reused host id, no wildcard or reserved principals (issue #7 §1.3)',
+  nodeEvents: 'needs node event filtering: only the event types a node emits (issue #7 §1.4)',
 } as const
 
 /** A private key file for OpenSSH, with its certificate beside it (KEY-cert.pub) or none. */
@@ -287,6 +289,31 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       audit: authFailure('neg-user', {user: 'neg-user', action: 'create cert', error: /users may not create cert/}),
     },
 
+    // An editor demoted to access keeps an editor certificate: auth must go by the user as they are now.
+    {
+      name: 'demoted user creates a user with the old certificate',
+      attempt: async () => {
+        await admin.createUser({name: 'neg-demoted', roles: ['access', 'editor'], traits: {logins: [LOGIN]}})
+        const old = await issued('neg-demoted')
+        await admin.upsertUser({name: 'neg-demoted', roles: ['access'], traits: {logins: [LOGIN]}})
+        return atAuth(old.credentials, (api) => api.createUser({name: 'neg-by-demoted', roles: ['editor'], traits: {}}))
+      },
+      told: /access denied to perform action "create" on "user"/,
+      audit: authFailure('neg-demoted', {user: 'neg-demoted', action: 'create user', error: /no role allows create on user/}),
+      todo: TODO.deleted,
+    },
+    // A node may post only what a node emits, as itself: not a login of someone else.
+    {
+      name: 'node identity posts a user.login event for someone else',
+      attempt: () =>
+        atAuth(readIdentityFile(dataDirPaths(data).hostIdentity('node')), (api) =>
+          api.emitEvent({event: 'user.login', code: 'T1000I', user: 'neg-victim', success: true, time: new Date().toISOString()}),
+        ),
+      told: /access denied|not allowed|may not/,
+      audit: authFailure('node:', {user: /^node:/, action: 'create event', error: /user\.login/}),
+      todo: TODO.nodeEvents,
+    },
+
     // Join tokens, at the auth API (a plain key, as joiners come) and at the proxy's web API.
     ...joinRows(),
 
@@ -373,6 +400,32 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
         told: /token does not allow role "proxy"/,
         audit: {event: 'instance.join', code: 'TJ002E', tag: 'neg-join-role', fields: {node_name: 'neg-join-role', role: 'proxy', error: /does not allow role "proxy"/}},
       },
+      // Impersonation: the running node's own host id and name, or principals no joiner may hold.
+      {
+        name: 'joiner takes the host id of a running node',
+        attempt: async () => {
+          const hostId = readFileSync(dataDirPaths(data).hostUuid, 'utf8').trim()
+          const token = await newToken()
+          return atAuth({privateKey: joiner.privateKey}, (api) => api.register({token, hostId, nodeName: 'neg-join-twin', role: 'node', publicKey: joiner.publicKey, additionalPrincipals: []}))
+        },
+        told: /host id|already/,
+        audit: joinFailure('neg-join-twin', /host id|already/),
+        todo: TODO.registration,
+      },
+      ...(['*', 'auth.teleport.cluster.local'] as const).map(
+        (principal): Row => ({
+          name: `joiner asks for the principal ${principal}`,
+          attempt: async () => {
+            const token = await newToken()
+            return atAuth({privateKey: joiner.privateKey}, (api) =>
+              api.register({token, hostId: randomUUID(), nodeName: `neg-join-principal-${principal.length}`, role: 'node', publicKey: joiner.publicKey, additionalPrincipals: [principal]}),
+            )
+          },
+          told: /principal/,
+          audit: joinFailure(`neg-join-principal-${principal.length}`, /principal/),
+          todo: TODO.registration,
+        }),
+      ),
       {name: 'used join token: auth API', attempt: async () => atAuthAsJoiner(await used(), 'neg-join-second'), told: /used|unknown join token/, audit: joinFailure('neg-join-second', /used|unknown join token/), todo: TODO.singleUse},
       {
         // The joiner checks the pin before it sends the token: the auth server hears nothing.
