@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -18,6 +17,7 @@ import {authFailure, checkRow, type ExpectedEvent, type MatrixRow as Row} from '
 import {runTool, tctlOk} from '../helpers/cli.js'
 import {addJoinTokenInThePast, caKeyPair} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {keygenWithCriticalOption, tamperCert} from '../helpers/forge-cert.js'
 import {parseInvitePage} from '../helpers/invite-page.js'
 import {LOGIN, tempDir, writeKeyFiles} from '../interop/helpers.js'
 
@@ -115,16 +115,6 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     return {keyPath: file, withCertificate: true}
   }
 
-  /** The certificate line with `from` replaced by `to` (same length) inside its signed bytes. */
-  const tamper = (certificate: string, from: string, to: string): string => {
-    const [type, b64] = certificate.split(' ')
-    const blob = Buffer.from(b64!, 'base64')
-    const at = blob.indexOf(Buffer.from(from))
-    assert.ok(at > 0 && from.length === to.length, `"${from}" not in the certificate`)
-    Buffer.from(to).copy(blob, at)
-    return `${type} ${blob.toString('base64')}`
-  }
-
   /** A certificate the auth server issued for `user` (as `tctl auth sign` gets one), for the matrix key. */
   const issued = async (user: string): Promise<SshCredentials & {credentials: ApiCredentials}> => {
     const {certificate} = await admin.signUserCert({username: user, publicKey: key.publicKey, ttlMs: HOUR})
@@ -219,10 +209,10 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       auth: {reason: untrusted},
     }),
     // The claimed key id after the tamper is what the refusal names.
-    ...certificateRows('tampered key id', {keyId: 'neg-tamperee', cert: () => tamper(forgeUser({keyId: 'neg-tampered'}), 'neg-tampered', 'neg-tamperee'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
-    ...certificateRows('tampered roles (access -> editor)', {keyId: 'neg-tamper-roles', cert: () => tamper(forgeUser({keyId: 'neg-tamper-roles'}), 'access', 'editor'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
+    ...certificateRows('tampered key id', {keyId: 'neg-tamperee', cert: () => tamperCert(forgeUser({keyId: 'neg-tampered'}), 'neg-tampered', 'neg-tamperee'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
+    ...certificateRows('tampered roles (access -> editor)', {keyId: 'neg-tamper-roles', cert: () => tamperCert(forgeUser({keyId: 'neg-tamper-roles'}), 'access', 'editor'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
     ...certificateRows('source-address elsewhere', {keyId: 'neg-source', cert: () => forgeUser({keyId: 'neg-source', sourceAddress: ['10.20.30.40/32']}), reason: /does not allow connections from 127\.0\.0\.1/, auth: {reason: /does not allow connections from 127\.0\.0\.1/}}),
-    ...certificateRows('unknown critical option', {keyId: 'neg-critical', cert: () => keygenCritical('neg-critical'), reason: /critical option "neg-unknown@example\.com"/, auth: {reason: /critical option/}}),
+    ...certificateRows('unknown critical option', {keyId: 'neg-critical', cert: () => keygenWithCriticalOption({dir: dir.path, caPrivateKey: userCA.privateKey, ...key, keyId: 'neg-critical', principals: [LOGIN], option: 'neg-unknown@example.com=1'}), reason: /critical option "neg-unknown@example\.com"/, auth: {reason: /critical option/}}),
 
     // A plain key, no certificate. The auth API lets it in only to join.
     {name: 'plain key: node', attempt: () => atNode({keyPath}, 'neg-plainkey'), told: /Permission denied/, audit: authFailure('neg-plainkey', {user: '', login: 'neg-plainkey', error: /plain .* key was offered/})},
@@ -346,16 +336,6 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
 
   function writeRole(name: string, logins: string[]): Promise<unknown> {
     return admin.upsertRole({kind: 'role', version: 'v5', metadata: {name}, spec: {allow: {logins, node_labels: {'*': '*'}}}})
-  }
-
-  /** ssh-keygen -s with the cluster's user CA and a critical option OpenSSH does not define. */
-  function keygenCritical(keyId: string): string {
-    const caPath = writeKeyFiles(dir.path, 'user-ca', userCA.privateKey)
-    const subject = writeKeyFiles(dir.path, `keygen-${keyId}`, key.privateKey, key.publicKey)
-    // Synchronously: rows build their certificates when they run.
-    const r = spawnSync('ssh-keygen', ['-q', '-s', caPath, '-I', keyId, '-n', LOGIN, '-V', '-5m:+1h', '-O', 'critical:neg-unknown@example.com=1', `${subject}.pub`], {encoding: 'utf8'})
-    assert.equal(r.status, 0, r.stderr)
-    return readFileSync(`${subject}-cert.pub`, 'utf8').trim()
   }
 
   function joinRows(): Row[] {
