@@ -5,7 +5,7 @@ import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {Logger} from '../lib/log.js'
 import {StartupLimiter, type StartupLimits} from '../lib/net/startup-limiter.js'
-import {certifiedHostKey, type CertifiedHostKeyInput, type PublicKeyAuthAttempt} from '../ssh/index.js'
+import {AuthAttempts, certifiedHostKey, type AuthRefusal, type CertifiedHostKeyInput, type PublicKeyAuthAttempt} from '../ssh/index.js'
 import {connectionSocket, guardedSshListener} from '../ssh/startup-guard.js'
 import {authenticateCaller, type CallerTrust} from './caller-auth.js'
 import type {ApiIdentity} from './identity.js'
@@ -22,8 +22,8 @@ export interface ApiServerOptions {
   /** Called for each connection so CA changes (rotation) take effect at once. */
   trust: () => Promise<CallerTrust> | CallerTrust
   router: Router
-  /** Failed authentications, for the audit log. */
-  onAuthFailure?: (info: {remoteAddr: string; username: string; reason: string}) => void
+  /** Refused authentications worth auditing (AuthAttempts decides which); `remoteAddr` is host:port. */
+  onAuthFailure?: (refusal: AuthRefusal & {remoteAddr: string}) => void
   onInternalError?: (err: unknown) => void
   /** Where refused floods of unauthenticated connections are reported. */
   log?: Pick<Logger, 'warn' | 'debug'>
@@ -50,26 +50,37 @@ export class ApiServer {
       }
       void options.router.serve(req, res, identity, options.onInternalError ?? (() => {}))
     })
-    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client, info) => this.onConnection(client, info.ip))
+    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client, info) => this.onConnection(client, info.ip, info.port))
     this.startups = new StartupLimiter('auth API', options.log ?? {warn: () => {}, debug: () => {}}, options.startupLimits)
     this.tcp = guardedSshListener(this.ssh, this.startups)
   }
 
-  private onConnection(client: Connection, remoteAddr: string): void {
+  private onConnection(client: Connection, remoteAddr: string, remotePort: number): void {
     this.connections.add(client)
     let identity: ApiIdentity | undefined
-    client.on('close', () => this.connections.delete(client))
+    const endpoint = remoteAddr.includes(':') ? `[${remoteAddr}]:${remotePort}` : `${remoteAddr}:${remotePort}`
+    const attempts = new AuthAttempts((refusal) => this.options.onAuthFailure?.({...refusal, remoteAddr: endpoint}))
+    client.on('close', () => {
+      this.connections.delete(client)
+      attempts.closed()
+    })
     client.on('error', () => {}) // a client going away mid-handshake is not our error
     client.on('authentication', (ctx) => {
-      if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
+      if (ctx.method !== 'publickey') {
+        attempts.otherMethodRefused(ctx.method, ctx.username)
+        return ctx.reject(['publickey'])
+      }
       void (async () => {
         try {
           const trust = await this.options.trust()
           const result = authenticateCaller(ctx as unknown as PublicKeyAuthAttempt, trust, remoteAddr, true)
-          if (result.identity) identity = result.identity
+          if (result.identity) {
+            identity = result.identity
+            attempts.succeeded()
+          }
           ctx.accept()
         } catch (err) {
-          this.options.onAuthFailure?.({remoteAddr, username: ctx.username, reason: (err as Error).message})
+          attempts.publicKeyRefused(ctx as unknown as PublicKeyAuthAttempt & {username: string}, err)
           ctx.reject(['publickey'])
         }
       })()

@@ -3,9 +3,11 @@
 //   host-cert-verifier: a client's trust in a server's host certificate
 //   user-cert-auth:     a server's check of a client's user certificate and signature
 //   host-keys:          a server's host key + host certificate
+//   auth-attempts:      which refused authentication attempts a server audits (node, proxy, auth API)
 
 export {certAuthOptions, agentAuthOptions, CertificateOnlyAgent, type CertAuthInput, type CertAuthOptions, type AgentAuthInput, type AgentAuthOptions} from './client-auth.js'
 export {hostCertVerifier, HostCertVerifier, UnknownHostKeyError, type HostCertVerifierOptions, type HostKeyRefusal} from './host-cert-verifier.js'
 export {verifyUserCertAuth, type PublicKeyAuthAttempt, type UserCertAuthOptions, type UserCertAuthResult} from './user-cert-auth.js'
 export {certifiedHostKey, type CertifiedHostKey, type CertifiedHostKeyInput} from './host-keys.js'
 export {CERT_HOST_KEY_ALGORITHMS, PLAIN_HOST_KEY_ALGORITHMS, CERT_SUFFIX, isCertAlgorithm, withHostKeyAlgorithms, type HostKeyAlgorithm} from './ssh2-types.js'
+export {AuthAttempts, type AuthRefusal} from './auth-attempts.js'

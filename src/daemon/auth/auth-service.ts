@@ -78,8 +78,8 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       hostKey: {privateKey: own.privateKey, certificate: own.certificate},
       trust: async () => ({userCAs: await auth.caKeys('user'), hostCAs: await auth.caKeys('host')}),
       router: authApiRoutes(auth),
-      onAuthFailure: ({remoteAddr, username, reason}) =>
-        void auth.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: username, 'addr.remote': remoteAddr, success: false, error: reason}).catch(() => {}),
+      onAuthFailure: ({remoteAddr, user, login, error}) =>
+        void auth.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, login, 'addr.remote': remoteAddr, success: false, error}).catch(() => {}),
       onInternalError: (err) => config.log(`auth: internal error: ${(err as Error).stack ?? String(err)}`),
       log: {warn: config.log, debug: () => {}},
       ...(config.startupLimits ? {startupLimits: config.startupLimits} : {}),

@@ -27,17 +27,6 @@ export function authenticateProxyClient(ctx: PublicKeyAuthAttempt, trust: Caller
   return identity
 }
 
-/** The cluster user a refused attempt names (its certificate's key id), or "" without a readable certificate. */
-export function attemptUser(ctx: PublicKeyAuthAttempt, err: unknown): string {
-  if (err instanceof CertificateError && err.cert) return err.cert.keyId
-  if (!isCertAlgorithm(ctx.key.algo)) return ''
-  try {
-    return parseCert(ctx.key.data).keyId
-  } catch {
-    return ''
-  }
-}
-
 /**
  * The cluster's CA keys, fetched from auth and kept a short while, so a rotation reaches the
  * proxy within `maxAgeMs` without a call per connection. While auth is unreachable the last

@@ -7,11 +7,10 @@ import {EventCode, EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
 import {plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
-import {certifiedHostKey, isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {AuthAttempts, certifiedHostKey, isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
-import {AuthAttempts} from '../common/auth-attempts.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
-import {attemptUser, authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
+import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
 import {NodeListCache} from './node-list-cache.js'
 import {channelClosed, dialTcp, relay} from './relay.js'
@@ -115,9 +114,7 @@ export class ProxySshServer {
           ctx.accept()
         } catch (err) {
           this.options.log.debug(`refused SSH client ${addr}: ${(err as Error).message}`)
-          const refusal = {user: attemptUser(attempt, err), login: ctx.username, error: (err as Error).message, cert: isCertAlgorithm(attempt.key.algo)}
-          if (attempt.signature) attempts.signedRefused(refusal)
-          else attempts.queryRefused(refusal)
+          attempts.publicKeyRefused({...attempt, username: ctx.username}, err)
           ctx.reject(['publickey'])
         }
       })()

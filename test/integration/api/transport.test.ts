@@ -5,6 +5,7 @@ import {Router} from '../../../src/api/router.js'
 import {ApiServer} from '../../../src/api/server.js'
 import {AUTH_SERVER_PRINCIPAL} from '../../../src/api/server-trust.js'
 import {AccessDeniedError, NotFoundError} from '../../../src/lib/errors.js'
+import {eventually} from '../node/helpers.js'
 import {caPin, generateKeyPair, signHostCert, signUserCert, type KeyPair} from '../../../src/sshca/index.js'
 
 // The auth API transport on loopback: HTTP over an SSH channel, certificates both ways.
@@ -34,7 +35,7 @@ describe('auth API transport', () => {
       hostKey: hostIdentity(hostCA, 'Auth', [AUTH_SERVER_PRINCIPAL]),
       trust: () => ({userCAs: [userCA.publicKey], hostCAs: [hostCA.publicKey]}),
       router,
-      onAuthFailure: (f) => failures.push(f.reason),
+      onAuthFailure: (f) => failures.push(f.error),
     })
     port = (await server.listen('127.0.0.1', 0)).port
   })
@@ -85,7 +86,8 @@ describe('auth API transport', () => {
     const api = client(hostIdentity(otherCA, 'Admin', ['admin']))
     await assert.rejects(api.get('/v1/whoami'), AccessDeniedError)
     await api.close()
-    assert.ok(failures.length > before)
+    // Reported once the refused connection has closed (one event per connection).
+    await eventually(() => (failures.length > before ? true : undefined), 'the refusal to be reported')
     assert.match(failures.at(-1)!, /not signed by a trusted/)
   })
 

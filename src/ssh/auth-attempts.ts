@@ -1,3 +1,7 @@
+import {CertificateError, parseCert} from '../sshca/index.js'
+import {isCertAlgorithm} from './ssh2-types.js'
+import type {PublicKeyAuthAttempt} from './user-cert-auth.js'
+
 // Which refused SSH authentication attempts are audited (T3007W), the same on nodes and proxies.
 //
 // A client tries what it has: OpenSSH sends "none" first, then asks about each key of its agent
@@ -36,6 +40,13 @@ export class AuthAttempts {
     this.record(refusal)
   }
 
+  /** A publickey attempt was refused with `err`: a query is kept, a signed attempt audited. */
+  publicKeyRefused(attempt: PublicKeyAuthAttempt & {username: string}, err: unknown): void {
+    const refusal = {user: attemptUser(attempt, err), login: attempt.username, error: (err as Error).message, cert: isCertAlgorithm(attempt.key.algo)}
+    if (attempt.signature) this.signedRefused(refusal)
+    else this.queryRefused(refusal)
+  }
+
   /** A method other than publickey, which is always refused. */
   otherMethodRefused(method: string, login: string): void {
     const refusal = {user: '', login, error: methodRefusal(method), cert: false}
@@ -64,4 +75,15 @@ export class AuthAttempts {
 function methodRefusal(method: string): string {
   if (method === 'none') return 'no key was offered (the "none" method); only certificates from the cluster are accepted'
   return `the ${JSON.stringify(method)} method is not accepted; only certificates from the cluster are accepted`
+}
+
+/** The cluster user a refused attempt names (its certificate's key id), or "" without a readable certificate. */
+export function attemptUser(ctx: PublicKeyAuthAttempt, err: unknown): string {
+  if (err instanceof CertificateError && err.cert) return err.cert.keyId
+  if (!isCertAlgorithm(ctx.key.algo)) return ''
+  try {
+    return parseCert(ctx.key.data).keyId
+  } catch {
+    return ''
+  }
 }

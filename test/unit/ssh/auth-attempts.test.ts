@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import {AuthAttempts, type AuthRefusal} from '../../../../src/daemon/common/auth-attempts.js'
+import {AuthAttempts, type AuthRefusal} from '../../../src/ssh/auth-attempts.js'
 
 // What a node or proxy audits of a connection's refused authentication attempts.
 
