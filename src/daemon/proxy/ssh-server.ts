@@ -4,8 +4,10 @@ import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
 import {EventCode, EventName} from '../../events/index.js'
+import {AccessDeniedError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import type {AccessCache} from '../common/access-cache.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
@@ -29,6 +31,8 @@ export interface ProxySshServerOptions {
   /** Where `proxy:@<cluster>` pipes to: the auth API this proxy uses. */
   authAddress: HostPort
   caKeys: CaKeyCache
+  /** Locks and deleted users: refused here before any node is dialled. */
+  access: AccessCache
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
@@ -85,6 +89,10 @@ export class ProxySshServer {
       void (async () => {
         try {
           const identity = authenticateProxyClient(ctx as unknown as PublicKeyAuthAttempt, await this.options.caKeys.get(), ip)
+          if (identity?.kind === 'user') {
+            const refused = await this.options.access.check({user: identity.username, roles: identity.roles})
+            if (refused) throw new AccessDeniedError(refused)
+          }
           if (identity) info = {identity, addr, login: ctx.username}
           ctx.accept()
         } catch (err) {
@@ -140,6 +148,11 @@ export class ProxySshServer {
       return fail(channel, ambiguousHostMessage(matches))
     }
     const node = matches[0]
+    const locked = node && this.options.access.refusal({node: node.name})
+    if (locked) {
+      this.auditSubsystem(client, name, {error: locked, node})
+      return fail(channel, `error: ${locked}`)
+    }
     let target: {host: string; port: number}
     if (node) {
       const dialed = dialAddress(node)
