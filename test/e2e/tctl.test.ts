@@ -269,7 +269,7 @@ spec:
     fails(tctl(['get', 'role/ops']), /role "ops"/)
     ok(tctl(['tokens', 'add', '--type=node', '--value=to-remove']))
     assert.equal(ok(tctl(['rm', 'token/to-remove'])), 'token "to-remove" has been deleted\n')
-    fails(tctl(['rm', 'foo']), /invalid resource reference "foo"; expected role\/<name>, user\/<name> or token\/<token>/, 2)
+    fails(tctl(['rm', 'foo']), /invalid resource reference "foo"; expected role\/<name>, user\/<name>, token\/<token> or lock\/<id>/, 2)
     fails(tctl(['get', 'foo']), /invalid resource reference "foo"/, 2)
   })
 
