@@ -64,8 +64,13 @@ export async function authorize(auth: AuthServer, identity: ApiIdentity, action:
 export async function currentUserAccess(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>, action: Action): Promise<{roles: Role[]; traits: Traits}> {
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return refuse(auth, identity, action, current.refusal)
-  const roles = await Promise.all(current.user.roles.map((name) => auth.roles.get(name).catch(() => undefined)))
-  return {roles: roles.filter((r) => r !== undefined), traits: current.user.traits}
+  return {roles: await rolesOf(auth, current.user), traits: current.user.traits}
+}
+
+/** The user's roles as defined now; a role deleted meanwhile grants nothing. */
+async function rolesOf(auth: AuthServer, user: User): Promise<Role[]> {
+  const roles = await Promise.all(user.roles.map((name) => auth.roles.get(name).catch(() => undefined)))
+  return roles.filter((r) => r !== undefined)
 }
 
 async function refuse(auth: AuthServer, identity: ApiIdentity, action: Action, found: Refusal): Promise<never> {
@@ -111,7 +116,6 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return current.refusal
   if (action.resource === 'cert_authority' && action.verb === 'read') return undefined // public keys
-  const roles = await Promise.all(current.user.roles.map((name) => auth.roles.get(name).catch(() => undefined)))
-  const decision = checkResourceAccess(roles.filter((r) => r !== undefined), action.resource, action.verb)
+  const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb)
   return decision.allowed ? undefined : {reason: decision.reason}
 }
