@@ -17,6 +17,8 @@ import {sendAuthBanner} from './ssh2-internals.js'
 const MAX_AUTH_TRIES = 6
 /** A client that has not logged in by then is disconnected (sshd's LoginGraceTime). */
 const LOGIN_GRACE_MS = 120_000
+/** How long a refused connection's sessions get to take the message before the connection closes. */
+const END_MESSAGE_GRACE_MS = 5_000
 
 export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>, live: Set<LiveConnection>): void {
   const remote = formatEndpoint(endpoints.remoteIp, endpoints.remotePort)
@@ -107,7 +109,11 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
         if (!live.delete(entry)) return
         endReason = message
         node.log.info(`Ending the connection of "${conn.user}" from ${remote}: ${message}`)
-        await Promise.all([...mine].map((session) => session.endWith(`Teleport > ${message}`)))
+        // A client that stops reading must not keep its connection open: the message gets a moment, no more.
+        let timer: NodeJS.Timeout | undefined
+        const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_MESSAGE_GRACE_MS)))
+        await Promise.race([Promise.all([...mine].map((session) => session.endWith(`Teleport > ${message}`))), grace])
+        clearTimeout(timer)
         client.end()
       },
     }
