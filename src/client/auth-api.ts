@@ -1,5 +1,6 @@
 import type {ApiClient} from '../api/client.js'
 import type {AuditEvent} from '../events/index.js'
+import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
 
@@ -138,6 +139,32 @@ export class AuthApi {
   /** A reset link (8h): the user sets a new password and second factor. */
   resetUser(name: string): Promise<UserTokenInfo> {
     return this.client.post(`/v1/users/${enc(name)}/reset`)
+  }
+
+  /** Whether the user exists (nodes and proxies; admins). */
+  userStatus(name: string): Promise<{name: string; exists: boolean}> {
+    return this.client.get(`/v1/users/${enc(name)}/status`)
+  }
+
+  // Locks
+  /** The locks in force. */
+  listLocks(): Promise<Lock[]> {
+    return this.client.get('/v1/locks')
+  }
+  getLock(name: string): Promise<Lock> {
+    return this.client.get(`/v1/locks/${enc(name)}`)
+  }
+  /** `tctl lock`: a new lock with a random name. */
+  createLock(request: {target: LockTarget; message?: string; ttlMs?: number}): Promise<Lock> {
+    return this.client.post('/v1/locks', request)
+  }
+  /** Create-or-replace from a resource (`tctl create`); the server validates it. */
+  upsertLock(lock: unknown): Promise<Lock> {
+    const name = (lock as {metadata?: {name?: string}})?.metadata?.name ?? ''
+    return this.client.put(`/v1/locks/${enc(name)}`, lock)
+  }
+  deleteLock(name: string): Promise<void> {
+    return this.client.delete(`/v1/locks/${enc(name)}`)
   }
 
   // User tokens (the proxy's invite and reset pages)

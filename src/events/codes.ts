@@ -36,6 +36,9 @@ export const EventName = {
   RoleUpdated: 'role.updated',
   RoleDeleted: 'role.deleted',
 
+  LockCreated: 'lock.created',
+  LockDeleted: 'lock.deleted',
+
   /** `tctl tokens add`: a join (provision) token was created. */
   JoinTokenCreate: 'join_token.create',
   /** A host joined the cluster with a token, or was refused. */
@@ -80,6 +83,8 @@ export const EventCode = {
   RoleCreated: 'T9000I',
   RoleDeleted: 'T9001I',
   RoleUpdated: 'T9002I',
+  LockCreated: 'T9006I',
+  LockDeleted: 'T9007I',
 
   JoinTokenCreate: 'TJT00I',
   InstanceJoin: 'TJ002I',
@@ -124,6 +129,8 @@ export const EVENT_NAME_OF_CODE: Readonly<Record<EventCode, EventName>> = {
   T9000I: EventName.RoleCreated,
   T9001I: EventName.RoleDeleted,
   T9002I: EventName.RoleUpdated,
+  T9006I: EventName.LockCreated,
+  T9007I: EventName.LockDeleted,
 
   TJT00I: EventName.JoinTokenCreate,
   TJ002I: EventName.InstanceJoin,

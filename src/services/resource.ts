@@ -4,7 +4,7 @@
 import {LineCounter, parseAllDocuments, stringify} from 'yaml'
 import {BadParameterError} from '../lib/errors.js'
 
-export const RESOURCE_KINDS = ['role', 'user', 'token'] as const
+export const RESOURCE_KINDS = ['role', 'user', 'token', 'lock'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
 
 export interface ResourceMetadata {

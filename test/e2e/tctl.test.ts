@@ -278,7 +278,7 @@ spec:
     fails(tctl(['get', 'role/ops']), /role "ops"/)
     ok(tctl(['tokens', 'add', '--type=node', '--value=to-remove']))
     assert.equal(ok(tctl(['rm', 'token/to-remove'])), 'token "to-remove" has been deleted\n')
-    fails(tctl(['rm', 'foo']), /invalid resource reference "foo"; expected role\/<name>, user\/<name>, token\/<token> or node\/<uuid>/, 2)
+    fails(tctl(['rm', 'foo']), /invalid resource reference "foo"; expected role\/<name>, user\/<name>, token\/<token>, node\/<uuid> or lock\/<id>/, 2)
     fails(tctl(['rm', 'node/0f0f0f0f-1111-4222-8333-444455556666']), /node "0f0f0f0f-1111-4222-8333-444455556666" is not found/)
     fails(tctl(['get', 'foo']), /invalid resource reference "foo"/, 2)
   })

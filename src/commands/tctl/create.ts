@@ -9,7 +9,7 @@ import {applyCreate, checkCreate, planCreate} from '../../lib/tctl/resources.js'
 export default class Create extends BaseCommand {
   static override summary = 'Create or update resources from a YAML or JSON file.'
   static override description =
-    'Reads roles, users and join tokens (kind: role | user | token; several documents separated by "---", or a JSON list) and creates them. ' +
+    'Reads roles, users, join tokens and locks (kind: role | user | token | lock; several documents separated by "---", or a JSON list) and creates them. ' +
     'Every document is checked first, against the file and against the cluster; if any is invalid, or already exists without --force, nothing is applied. ' +
     'With --force existing resources are replaced (a user keeps their password and second factor).'
   static override examples = [

@@ -1,10 +1,10 @@
 import {identityName, type ApiIdentity} from '../../api/identity.js'
 import {Router, type RequestContext} from '../../api/router.js'
-import {BadParameterError} from '../../lib/errors.js'
+import {BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {productVersion} from '../../lib/version.js'
-import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type NodeRecord, type ServerNode} from '../../services/index.js'
+import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
 import type {AuthServer, Actor} from './auth-server.js'
-import {authorize, type Action} from './authorize.js'
+import {authorize, currentUserAccess, type Action} from './authorize.js'
 
 // The auth API's endpoints (the client side is src/client/auth-api.ts). Each route states the
 // action it performs; authorize() decides before anything happens.
@@ -88,6 +88,14 @@ export function authApiRoutes(auth: AuthServer): Router {
     return auth.upsertUser(input, ctx.query.get('create') === 'true', actor(ctx.identity)).then(toPublic)
   })
   guarded('DELETE', '/v1/users/:name', {resource: 'user', verb: 'delete'}, ({params, identity}) => auth.deleteUser(params.name, actor(identity)))
+  // Only whether the user exists: nodes and proxies end the sessions of deleted users.
+  guarded('GET', '/v1/users/:name/status', {resource: 'user_status', verb: 'read'}, async ({params}) => ({
+    name: params.name,
+    exists: await auth.users.get(params.name).then(() => true, (err) => {
+      if (err instanceof NotFoundError) return false
+      throw err
+    }),
+  }))
   guarded('POST', '/v1/users/:name/reset', {resource: 'user', verb: 'update'}, ({params, identity}) => auth.resetUser(params.name, actor(identity)))
 
   // Invite and reset links, served by the proxy
@@ -109,6 +117,21 @@ export function authApiRoutes(auth: AuthServer): Router {
     return auth.upsertRole(ctx.body, ctx.query.get('create') === 'true', actor(ctx.identity))
   })
   guarded('DELETE', '/v1/roles/:name', {resource: 'role', verb: 'delete'}, ({params, identity}) => auth.deleteRole(params.name, actor(identity)))
+
+  // Locks
+  guarded('GET', '/v1/locks', {resource: 'lock', verb: 'list'}, () => auth.locks.list())
+  guarded('GET', '/v1/locks/:name', {resource: 'lock', verb: 'read'}, ({params}) => auth.locks.get(params.name))
+  guarded('POST', '/v1/locks', {resource: 'lock', verb: 'create'}, (ctx) => {
+    const b = body(ctx)
+    const message = b.message === undefined ? undefined : str(b.message, 'message')
+    return auth.createLock({target: (b.target ?? {}) as LockTarget, ...(message ? {message} : {}), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
+  })
+  guarded('PUT', '/v1/locks/:name', {resource: 'lock', verb: 'create'}, (ctx) => {
+    const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
+    if (name !== ctx.params.name) throw new BadParameterError(`lock name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
+    return auth.upsertLock(ctx.body, actor(ctx.identity))
+  })
+  guarded('DELETE', '/v1/locks/:name', {resource: 'lock', verb: 'delete'}, ({params, identity}) => auth.deleteLock(params.name, actor(identity)))
 
   // Join tokens
   const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean; usesLeft?: number}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static, usesLeft: t.usesLeft})
@@ -137,10 +160,10 @@ export function authApiRoutes(auth: AuthServer): Router {
       await authorize(auth, identity, {resource: 'node', verb: 'list'})
       return nodes.map(nodeInfo)
     }
-    // Users (tsh ls) see the nodes their roles give them access to; a rule to list nodes shows all.
-    const roles = (await Promise.all(identity.roles.map((name) => auth.roles.get(name).catch(() => undefined)))).filter((r) => r !== undefined)
+    // Users (tsh ls) see the nodes their current roles give them access to; a rule to list nodes shows all.
+    const {roles, traits} = await currentUserAccess(auth, identity, {resource: 'node', verb: 'list'})
     if (checkResourceAccess(roles, 'node', 'list').allowed) return nodes.map(nodeInfo)
-    return nodes.filter((node) => canSeeNode({roles, traits: identity.traits, nodeLabels: nodeLabels(node)})).map(nodeInfo)
+    return nodes.filter((node) => canSeeNode({roles, traits, nodeLabels: nodeLabels(node)})).map(nodeInfo)
   })
   guarded('PUT', '/v1/nodes/:name', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async (ctx) => {
     const b = body(ctx)

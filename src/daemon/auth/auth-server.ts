@@ -13,12 +13,17 @@ import {
   HostIdService,
   hostIdCandidates,
   computeUserCertParams,
+  assertNotLocked,
   JoinTokenService,
+  LockService,
   NodeService,
   RoleService,
   UserService,
   UserTokenService,
   type CAType,
+  type Lock,
+  type LockSubject,
+  type NewLock,
   type Role,
   type SecondFactor,
   type PasswordChecker,
@@ -78,6 +83,7 @@ export class AuthServer {
   readonly nodes: NodeService
   readonly cas: CAService
   readonly hostIds: HostIdService
+  readonly locks: LockService
   readonly clusterName: string
   private readonly loginAttempts: RateLimiter
 
@@ -98,6 +104,7 @@ export class AuthServer {
     this.nodes = new NodeService(backend, {clock})
     this.cas = new CAService(backend)
     this.hostIds = new HostIdService(backend, {clock})
+    this.locks = new LockService(backend, {clock})
   }
 
   /** Opens the auth server, generating the cluster's user and host CAs on first start. */
@@ -194,6 +201,7 @@ export class AuthServer {
   /** A user certificate whose logins, TTL and extensions follow from the user's roles. */
   async issueUserCert(request: {username: string; publicKey: string; ttlMs?: number; clientAddr?: string}, actor: Actor): Promise<SignedUserCert> {
     const user = await this.users.get(request.username)
+    await this.assertNotLocked({user: user.name, roles: user.roles})
     const roles = await this.roles.getMany(user.roles)
     const params = computeUserCertParams({user, roles, requestedTtlMs: request.ttlMs, clusterName: this.clusterName, clientAddr: request.clientAddr})
     const certificate = signUserCert({
@@ -227,6 +235,8 @@ export class AuthServer {
       const waitMs = this.loginAttempts.take(source)
       if (waitMs > 0) throw new LimitExceededError(`too many login attempts, try again in ${Math.ceil(waitMs / 1000)} seconds`)
       await this.users.checkPassword(request.username, request.password, request.otpCode)
+      // After the password, so a lock never tells a stranger which names exist.
+      await this.assertNotLocked({user: request.username, roles: (await this.users.get(request.username)).roles})
     } catch (err) {
       await this.emit(EventName.UserLogin, EventCode.UserLoginFailure, {...fields, success: false, error: (err as Error).message})
       throw err
@@ -293,6 +303,34 @@ export class AuthServer {
   async deleteRole(name: string, actor: Actor): Promise<void> {
     await this.roles.delete(name)
     await this.emit(EventName.RoleDeleted, EventCode.RoleDeleted, {user: actor.user, name})
+  }
+
+  // ---- locks ---------------------------------------------------------------------------------
+
+  /** AccessDeniedError with Teleport's "lock targeting ... is in force" when a lock applies. */
+  async assertNotLocked(subject: LockSubject): Promise<void> {
+    assertNotLocked(await this.locks.list(), subject, this.options.clock.now())
+  }
+
+  async createLock(input: NewLock, actor: Actor): Promise<Lock> {
+    const lock = await this.locks.create({...input, createdBy: actor.user})
+    await this.emitLockCreated(lock, actor)
+    return lock
+  }
+
+  async upsertLock(raw: unknown, actor: Actor): Promise<Lock> {
+    const lock = await this.locks.upsert(raw)
+    await this.emitLockCreated(lock, actor)
+    return lock
+  }
+
+  async deleteLock(name: string, actor: Actor): Promise<void> {
+    await this.locks.delete(name)
+    await this.emit(EventName.LockDeleted, EventCode.LockDeleted, {user: actor.user, name})
+  }
+
+  private emitLockCreated(lock: Lock, actor: Actor): Promise<void> {
+    return this.emit(EventName.LockCreated, EventCode.LockCreated, {user: actor.user, name: lock.metadata.name, target: lock.spec.target, ...(lock.spec.expires ? {expires: lock.spec.expires} : {})})
   }
 
   // ---- joining -------------------------------------------------------------------------------

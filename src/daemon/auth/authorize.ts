@@ -1,7 +1,7 @@
 import {identityName, type ApiIdentity, type HostRole} from '../../api/identity.js'
 import {EventCode, EventName} from '../../events/index.js'
-import {AccessDeniedError} from '../../lib/errors.js'
-import {checkResourceAccess} from '../../services/index.js'
+import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
+import {checkResourceAccess, type Role, type Traits, type User} from '../../services/index.js'
 import type {AuthServer} from './auth-server.js'
 import {hostMayReport} from './host-events.js'
 
@@ -10,7 +10,9 @@ import {hostMayReport} from './host-events.js'
 // is audited before the caller hears 403.
 
 export type Action =
-  | {resource: 'user' | 'role' | 'token' | 'node' | 'event' | 'cert_authority' | 'session'; verb: 'list' | 'read' | 'create' | 'update' | 'delete'}
+  | {resource: 'user' | 'role' | 'token' | 'lock' | 'node' | 'event' | 'cert_authority' | 'session'; verb: 'list' | 'read' | 'create' | 'update' | 'delete'}
+  /** Whether a user still exists: what nodes and proxies need to end a deleted user's sessions. */
+  | {resource: 'user_status'; verb: 'read'}
   /** Joining with a token. */
   | {resource: 'register'; verb: 'create'}
   /** Password login and invite/reset redemption, done by the proxy for its web users. */
@@ -22,6 +24,9 @@ export type Action =
   /** Reporting an audit event: hosts may report only the codes their role emits. */
   | {resource: 'event'; verb: 'create'; code: string}
 
+/** What nodes and proxies read to refuse locked and deleted users: locks in force, and whether a user exists. */
+const readsAccessState = (action: Action) => (action.resource === 'lock' && (action.verb === 'list' || action.verb === 'read')) || action.resource === 'user_status'
+
 const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdentity, {kind: 'host'}>) => boolean> = {
   Admin: () => true,
   Auth: () => true,
@@ -30,6 +35,7 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
     (action.resource === 'presence' && action.subject === identity.hostId) ||
     (action.resource === 'event' && 'code' in action && hostMayReport('Node', action.code)) ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
+    readsAccessState(action) ||
     // RBAC happens at the node: it reads the roles named in a user's certificate.
     (action.resource === 'role' && action.verb === 'read'),
   // No presence: a proxy sharing a node's host id (one process) must not write the node's record.
@@ -38,35 +44,87 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
     (action.resource === 'event' && 'code' in action && hostMayReport('Proxy', action.code)) ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
     (action.resource === 'role' && action.verb === 'read') ||
+    readsAccessState(action) ||
     action.resource === 'web_login' ||
     action.resource === 'user_token' ||
     action.resource === 'register',
 }
 
+/** Why a caller is refused: `reason` goes to the audit log; `told` replaces the generic message (a lock's). */
+interface Refusal {
+  reason: string
+  told?: string
+}
+
 export async function authorize(auth: AuthServer, identity: ApiIdentity, action: Action): Promise<void> {
-  const reason = await refusal(auth, identity, action)
-  if (!reason) return
+  const found = await refusal(auth, identity, action)
+  if (found) await refuse(auth, identity, action, found)
+}
+
+/**
+ * A user caller's roles and traits as their record has them now (tsh ls filters nodes by them).
+ * A deleted or locked user is refused and audited like any other refusal.
+ */
+export async function currentUserAccess(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>, action: Action): Promise<{roles: Role[]; traits: Traits}> {
+  const current = await currentUser(auth, identity)
+  if ('refusal' in current) return refuse(auth, identity, action, current.refusal)
+  return {roles: await rolesOf(auth, current.user), traits: current.user.traits}
+}
+
+/** The user's roles as defined now; a role deleted meanwhile grants nothing. */
+async function rolesOf(auth: AuthServer, user: User): Promise<Role[]> {
+  const roles = await Promise.all(user.roles.map((name) => auth.roles.get(name).catch(() => undefined)))
+  return roles.filter((r) => r !== undefined)
+}
+
+async function refuse(auth: AuthServer, identity: ApiIdentity, action: Action, found: Refusal): Promise<never> {
   await auth.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {
     user: identityName(identity),
     'addr.remote': identity.remoteAddr,
     success: false,
     action: `${action.verb} ${action.resource}`,
-    error: reason,
+    error: found.reason,
   })
-  throw new AccessDeniedError(`access denied to perform action "${action.verb}" on "${action.resource}"`)
+  throw new AccessDeniedError(found.told ?? `access denied to perform action "${action.verb}" on "${action.resource}"`)
 }
 
-async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action): Promise<string | undefined> {
-  if (identity.kind === 'anonymous') return action.resource === 'register' ? undefined : 'callers without a certificate may only join the cluster'
-  if (identity.kind === 'host') return hostRefusal(auth, identity, action)
-  if (action.resource === 'cert_authority' && action.verb === 'read') return undefined // public keys
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence') {
-    return `users may not ${action.verb} ${action.resource} through the auth API`
+/**
+ * The user named by a certificate, as auth has them now. The certificate's roles only widen the
+ * lock check: a role locked after the certificate was issued still refuses it.
+ */
+async function currentUser(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>): Promise<{user: User} | {refusal: Refusal}> {
+  let user: User
+  try {
+    user = await auth.users.get(identity.username)
+  } catch (err) {
+    if (err instanceof NotFoundError) return {refusal: {reason: `user ${JSON.stringify(identity.username)} no longer exists`}}
+    throw err
   }
-  // The roles named in the certificate, as they are now: a deleted or narrowed role takes effect at once.
-  const roles = await Promise.all(identity.roles.map((name) => auth.roles.get(name).catch(() => undefined)))
-  const decision = checkResourceAccess(roles.filter((r) => r !== undefined), action.resource, action.verb)
-  return decision.allowed ? undefined : decision.reason
+  try {
+    await auth.assertNotLocked({user: user.name, roles: [...new Set([...user.roles, ...identity.roles])]})
+  } catch (err) {
+    if (err instanceof AccessDeniedError) return {refusal: {reason: err.message, told: err.message}}
+    throw err
+  }
+  return {user}
+}
+
+async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action): Promise<Refusal | undefined> {
+  if (identity.kind === 'anonymous') return action.resource === 'register' ? undefined : {reason: 'callers without a certificate may only join the cluster'}
+  if (identity.kind === 'host') {
+    const reason = await hostRefusal(auth, identity, action)
+    return reason === undefined ? undefined : {reason}
+  }
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status') {
+    return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
+  }
+  // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
+  // or locked user loses access at once.
+  const current = await currentUser(auth, identity)
+  if ('refusal' in current) return current.refusal
+  if (action.resource === 'cert_authority' && action.verb === 'read') return undefined // public keys
+  const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb)
+  return decision.allowed ? undefined : {reason: decision.reason}
 }
 
 async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'host'}>, action: Action): Promise<string | undefined> {

@@ -2,7 +2,7 @@ import type {AuthContext, Connection} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import {CertificateError, type ParsedCert} from '../../sshca/index.js'
 import {AuthAttempts, verifyUserCertAuth, type PublicKeyAuthAttempt} from '../../ssh/index.js'
-import {formatEndpoint, type ConnectionContext, type Endpoints, type NodeContext} from './context.js'
+import {formatEndpoint, type ConnectionContext, type Endpoints, type LiveConnection, type NodeContext} from './context.js'
 import {decideLogin} from './login-access.js'
 import type {OsLogin} from './os-login.js'
 import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
@@ -15,8 +15,10 @@ import {sendAuthBanner} from './ssh2-internals.js'
 
 /** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
 const MAX_AUTH_TRIES = 6
+/** How long a refused connection's sessions get to take the message before the connection closes. */
+const END_MESSAGE_GRACE_MS = 5_000
 
-export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>): void {
+export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>, live: Set<LiveConnection>): void {
   const remote = formatEndpoint(endpoints.remoteIp, endpoints.remotePort)
   let failures = 0
   let bannerSent = false
@@ -115,10 +117,28 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
     client.on('tcpip', (accept, reject, info) => handleDirectTcpip(conn, accept, reject, info))
     client.on('request', (accept, reject, name, info) => forwards.handle(accept, reject, name, info as never))
     client.on('openssh.streamlocal', (_accept, reject) => reject())
+    let endReason = 'client disconnected'
+    const entry: LiveConnection = {
+      user: cert.keyId,
+      roles: cert.roles,
+      async end(message) {
+        if (!live.delete(entry)) return
+        endReason = message
+        node.log.info(`Ending the connection of "${conn.user}" from ${remote}: ${message}`)
+        // A client that stops reading must not keep its connection open: the message gets a moment, no more.
+        let timer: NodeJS.Timeout | undefined
+        const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_MESSAGE_GRACE_MS)))
+        await Promise.race([Promise.all([...mine].map((session) => session.endWith(`Teleport > ${message}`))), grace])
+        clearTimeout(timer)
+        client.end()
+      },
+    }
+    live.add(entry)
     client.once('close', () => {
+      live.delete(entry)
       forwards.closeAll()
       for (const session of mine) session.hangUp()
-      node.emit(EventName.ClientDisconnect, EventCode.ClientDisconnect, {...conn.eventFields(), reason: 'client disconnected'})
+      node.emit(EventName.ClientDisconnect, EventCode.ClientDisconnect, {...conn.eventFields(), reason: endReason})
     })
   })
 }

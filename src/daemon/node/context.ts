@@ -1,6 +1,7 @@
 import type {Connection} from 'ssh2'
 import type {EventCode, EventFields, EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
+import type {AccessCache} from '../common/access-cache.js'
 import type {ParsedCert} from '../../sshca/index.js'
 import type {OsLogin} from './os-login.js'
 import type {RoleCache} from './role-cache.js'
@@ -19,8 +20,19 @@ export interface NodeContext {
   /** Static labels merged with command-label results: what RBAC matches against. */
   labels(): Record<string, string>
   roles: RoleCache
+  /** Locks and deleted users, as auth last told us. */
+  access: AccessCache
   emit(name: EventName, code: EventCode, fields: EventFields): void
   log: Logger
+}
+
+/** A logged-in connection, as the node ends it when a lock or a deletion reaches its user. */
+export interface LiveConnection {
+  user: string
+  /** The roles named in the certificate. */
+  roles: readonly string[]
+  /** Writes the message to each session's stderr, then closes the connection. */
+  end(message: string): Promise<void>
 }
 
 /** "ip:port" of each end, and the parts SSH_CLIENT / SSH_CONNECTION need. */

@@ -6,11 +6,20 @@ import {lookupLogin, loginRefusal, type OsLogin} from './os-login.js'
 // After the certificate itself checks out (CA, validity, login among the principals, source
 // address: verifyUserCertAuth), may this user log in here as this login? RBAC against this
 // node's own labels with the user's roles as auth has them now (deny first), then the OS account.
+// Before all that: the user must still exist and no lock may target them, their roles or this node.
 
 export type LoginDecision = {allowed: true; osLogin: OsLogin} | {allowed: false; reason: string}
 
 export async function decideLogin(node: NodeContext, cert: ParsedCert, login: string): Promise<LoginDecision> {
   if (cert.roles.length === 0) return {allowed: false, reason: 'the certificate names no roles'}
+  // A deleted user, a locked user, role or node: refused whatever the certificate says.
+  let refused: string | undefined
+  try {
+    refused = await node.access.check({user: cert.keyId, roles: cert.roles, node: node.hostUuid})
+  } catch (err) {
+    return {allowed: false, reason: (err as Error).message}
+  }
+  if (refused) return {allowed: false, reason: refused}
   let roles
   try {
     roles = await node.roles.getRoles(cert.roles)

@@ -1,10 +1,12 @@
 import type {AuthApi} from '../../client/auth-api.js'
 import type {Identity} from '../../client/identity-file.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
+import {systemClock, type Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {productVersion} from '../../lib/version.js'
 import {nodeLabels} from '../../services/nodes.js'
 import {parseCert} from '../../sshca/index.js'
+import {AccessCache} from '../common/access-cache.js'
 import {connectToAuth} from '../common/auth-connection.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
@@ -44,6 +46,9 @@ export interface NodeServiceOptions {
   heartbeat?: Partial<HeartbeatTiming>
   /** Login deadline and caps on unauthenticated connections (tests shorten them). */
   startupLimits?: Partial<StartupLimits>
+  clock?: Clock
+  /** How often locks and deleted users are polled from auth (default 2.5 s). */
+  accessPollMs?: number
 }
 
 export interface RunningNodeService {
@@ -51,6 +56,8 @@ export interface RunningNodeService {
   hostUuid: string
   /** Delivers queued audit events (tests use it before searching the audit log). */
   flushAudit(): Promise<void>
+  /** Polls locks and deleted users now and ends the sessions they refuse (tests; it also runs every few seconds). */
+  refreshAccess(): Promise<void>
   close(): Promise<void>
 }
 
@@ -83,6 +90,14 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
 
   const audit = new AuditBuffer(authApi, log)
   const roles = new RoleCache(authApi)
+  let server: NodeSshServer | undefined
+  const access = new AccessCache(authApi, {
+    clock: options.clock ?? systemClock,
+    log,
+    activeUsers: () => [...(server?.connections ?? [])].map((c) => c.user),
+    ...(options.accessPollMs ? {intervalMs: options.accessPollMs} : {}),
+  })
+  access.onChange(() => server?.enforceAccess())
   let heartbeat: Heartbeat | undefined
   const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log)
   const staticLabels = {...(options.labels ?? {})}
@@ -97,6 +112,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     proxyWebAddr: () => proxyWebAddr,
     labels: () => nodeLabels({labels: staticLabels, cmdLabels: commandLabels.snapshot()}),
     roles,
+    access,
     emit: (name, code, fields) => audit.emit(name, code, fields),
     log,
   }
@@ -104,12 +120,14 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   if (!isRoot()) {
     log.warn(`Not running as root: sessions can only be started as "${processUser().name}"; other logins are refused.`)
   }
-  const server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+  server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
   let address: HostPort
   try {
+    await access.start()
     await commandLabels.start()
     address = await server.listen(options.listen.host, options.listen.port)
   } catch (err) {
+    access.stop()
     commandLabels.stop()
     if (ownsApi) await authApi.close().catch(() => {})
     throw err
@@ -157,9 +175,11 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     address,
     hostUuid,
     flushAudit: () => audit.idle(),
+    refreshAccess: () => access.refresh(),
     close() {
       closing ??= (async () => {
         clearInterval(caTimer)
+        access.stop()
         commandLabels.stop()
         await heartbeat?.stop()
         await server.close()

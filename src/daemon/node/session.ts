@@ -140,6 +140,16 @@ export class SessionChannel {
     this.hangUp()
   }
 
+  /** Ends the session with a message on its stderr (a lock came into force), as Teleport does. */
+  async endWith(message: string): Promise<void> {
+    const channel = this.channel
+    if (channel && channelOpen(channel)) {
+      channel.stderr.write(`${message}\r\n`)
+      await flush(channel.stderr, channel)
+    }
+    this.terminate()
+  }
+
   /**
    * The client closed the channel or the connection dropped: a terminal hangs up (SIGHUP, as when
    * sshd closes the pty); a piped program sees EOF on stdin and EPIPE on output, as under sshd.

@@ -7,7 +7,7 @@ import {connectionSocket, releaseOnLogin} from '../../ssh/startup-guard.js'
 import {verifyPreamble} from '../common/proxy-preamble.js'
 import {formatHostPort} from '../config/index.js'
 import {handleConnection} from './connection.js'
-import {plainIp, type Endpoints, type NodeContext} from './context.js'
+import {plainIp, type Endpoints, type LiveConnection, type NodeContext} from './context.js'
 import {readPreamble} from './preamble-reader.js'
 import type {SessionChannel} from './session.js'
 
@@ -31,6 +31,7 @@ export class NodeSshServer {
   private readonly sockets = new Set<Socket>()
   private readonly endpoints = new WeakMap<object, Endpoints>()
   readonly sessions = new Set<SessionChannel>()
+  readonly connections = new Set<LiveConnection>()
 
   constructor(private readonly options: NodeSshServerOptions) {
     const {node} = options
@@ -40,7 +41,7 @@ export class NodeSshServer {
       const endpoints = this.endpoints.get(socket)
       if (!endpoints) return client.end()
       releaseOnLogin(client, this.startups)
-      handleConnection(node, client, endpoints, this.sessions)
+      handleConnection(node, client, endpoints, this.sessions, this.connections)
     })
     this.ssh.on('error', (err: Error) => node.log.warn(`SSH server: ${err.message}`))
     this.tcp = createServer((socket) => void this.onSocket(socket))
@@ -58,6 +59,15 @@ export class NodeSshServer {
     this.tcp.on('error', (err) => this.options.node.log.warn(`SSH listener: ${err.message}`))
     const address = this.tcp.address() as {address: string; port: number}
     return {host, port: address.port}
+  }
+
+  /** Ends the connections that a lock or a user's deletion now refuses. */
+  enforceAccess(): void {
+    const {node} = this.options
+    for (const connection of this.connections) {
+      const refusal = node.access.refusal({user: connection.user, roles: connection.roles, node: node.hostUuid})
+      if (refusal) void connection.end(refusal)
+    }
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,8 @@ import {connectToAuth} from '../common/auth-connection.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
+import {systemClock} from '../../lib/clock.js'
+import {AccessCache} from '../common/access-cache.js'
 import {CaKeyCache} from './client-auth.js'
 import {FormCsrf} from './form-csrf.js'
 import {requestHost} from './http-util.js'
@@ -80,12 +82,16 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const clusterName = (await access.authApi.ping()).clusterName
     const keyPairs = await webKeyPairs(options, publicAddrs, log)
 
+    const accessCache = new AccessCache(access.authApi, {clock: systemClock, log})
+    await accessCache.start()
+    closers.push(async () => accessCache.stop())
     const sshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
       caKeys: new CaKeyCache(access.authApi),
+      access: accessCache,
       log,
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })

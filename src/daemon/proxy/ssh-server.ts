@@ -4,11 +4,13 @@ import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
 import {EventCode, EventName} from '../../events/index.js'
+import {AccessDeniedError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
+import type {AccessCache} from '../common/access-cache.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
@@ -32,6 +34,8 @@ export interface ProxySshServerOptions {
   /** Where `proxy:@<cluster>` pipes to: the auth API this proxy uses. */
   authAddress: HostPort
   caKeys: CaKeyCache
+  /** Locks and deleted users: refused here before any node is dialled. */
+  access: AccessCache
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
@@ -107,6 +111,10 @@ export class ProxySshServer {
       void (async () => {
         try {
           const identity = authenticateProxyClient(attempt, await this.options.caKeys.get(), ip)
+          if (identity?.kind === 'user') {
+            const refused = await this.options.access.check({user: identity.username, roles: identity.roles})
+            if (refused) throw new AccessDeniedError(refused)
+          }
           if (identity) {
             info = {identity, addr, login: ctx.username}
             attempts.succeeded()
@@ -165,6 +173,11 @@ export class ProxySshServer {
       return fail(channel, ambiguousHostMessage(matches))
     }
     const node = matches[0]
+    const locked = node && this.options.access.refusal({node: node.name})
+    if (locked) {
+      this.auditSubsystem(client, name, {error: locked, node})
+      return fail(channel, `error: ${locked}`)
+    }
     let target: {host: string; port: number}
     if (node) {
       const dialed = dialAddress(node)

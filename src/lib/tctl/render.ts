@@ -1,4 +1,5 @@
 import type {ClusterStatus, JoinTokenInfo, NodeInfo, UserTokenInfo} from '../../client/auth-api.js'
+import {lockTargetString, type Lock} from '../../services/locks.js'
 import type {User} from '../../services/users.js'
 import {renderTable} from '../output.js'
 
@@ -182,4 +183,14 @@ export function caExportText(keys: {user: string[]; host: string[]}, type?: 'use
   if (type !== 'host') lines.push(...keys.user.map(bareKey))
   if (type !== 'user') lines.push(...keys.host.map((k) => `@cert-authority * ${bareKey(k)} type=host`))
   return lines.map((l) => l + '\n').join('')
+}
+
+/** `tctl get locks --format text`: Teleport's lock table. */
+export function locksTable(locks: Lock[]): string {
+  return renderTable(['ID', 'Target', 'Message', 'Expires'], locks.map((l) => [l.metadata.name, lockTargetString(l.spec.target), l.spec.message ?? '', l.spec.expires ?? 'never']))
+}
+
+/** `tctl lock`. */
+export function lockCreatedMessage(lock: Lock): string {
+  return `Created a lock with name ${JSON.stringify(lock.metadata.name)}.\n`
 }

@@ -1,5 +1,6 @@
 import type {AuthApi, JoinTokenInfo, NodeInfo} from '../../client/auth-api.js'
 import {parseJoinRoles} from '../../services/join-tokens.js'
+import {lockFromResource, type Lock} from '../../services/locks.js'
 import {parseResources, type Resource} from '../../services/resource.js'
 import {validateRole, type Role} from '../../services/roles.js'
 import {userFromResource, userToResource} from '../../services/users.js'
@@ -8,7 +9,7 @@ import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserEr
 // Resources for `tctl get`, `tctl create` and `tctl rm`: references (`role/admin`, `users`),
 // fetching them as resources, and a create that checks every document before applying any.
 
-export type RefKind = 'role' | 'user' | 'token' | 'node'
+export type RefKind = 'role' | 'user' | 'token' | 'node' | 'lock'
 
 export interface ResourceRef {
   kind: RefKind
@@ -25,10 +26,12 @@ const KIND_WORDS: Record<string, RefKind> = {
   tokens: 'token',
   node: 'node',
   nodes: 'node',
+  lock: 'lock',
+  locks: 'lock',
 }
 
-export const GET_FORMS = 'roles, role/<name>, users, user/<name>, tokens, token/<token>, nodes, node/<uuid>'
-export const RM_FORMS = 'role/<name>, user/<name>, token/<token> or node/<uuid>'
+export const GET_FORMS = 'roles, role/<name>, users, user/<name>, tokens, token/<token>, nodes, node/<uuid>, locks, lock/<id>'
+export const RM_FORMS = 'role/<name>, user/<name>, token/<token>, node/<uuid> or lock/<id>'
 
 /** `roles`, `role/admin`, several separated by commas. */
 export function parseGetRefs(text: string): ResourceRef[] {
@@ -48,7 +51,7 @@ export function parseGetRefs(text: string): ResourceRef[] {
   return refs
 }
 
-/** `role/<name>`, `user/<name>`, `token/<token>` or `node/<uuid>`. */
+/** `role/<name>`, `user/<name>`, `token/<token>`, `node/<uuid>` or `lock/<id>`. */
 export function parseRmRef(text: string): Required<ResourceRef> {
   const slash = text.indexOf('/')
   const kind = slash > 0 ? KIND_WORDS[text.slice(0, slash).toLowerCase()] : undefined
@@ -86,6 +89,10 @@ function roleResource(role: Role): Resource {
   return {kind: 'role', version: role.version, metadata: role.metadata, spec: role.spec}
 }
 
+function lockResource(lock: Lock): Resource {
+  return {kind: 'lock', version: lock.version, metadata: lock.metadata, spec: lock.spec}
+}
+
 export async function fetchResources(api: AuthApi, refs: ResourceRef[]): Promise<Resource[]> {
   const out: Resource[] = []
   for (const ref of refs) {
@@ -107,6 +114,10 @@ export async function fetchResources(api: AuthApi, refs: ResourceRef[]): Promise
         } else out.push(...tokens.map(tokenToResource))
         break
       }
+      case 'lock':
+        if (ref.name) out.push(lockResource(await api.getLock(ref.name)))
+        else out.push(...(await api.listLocks()).map(lockResource))
+        break
       case 'node': {
         const nodes = await api.listNodes()
         if (ref.name) {
@@ -131,6 +142,7 @@ export type PlannedResource =
   | {kind: 'role'; name: string; role: Role}
   | {kind: 'user'; name: string; user: {name: string; roles: string[]; traits: Record<string, string[]>}}
   | {kind: 'token'; name: string; token: {roles: string[]; expires?: string}}
+  | {kind: 'lock'; name: string; lock: Lock}
 
 /**
  * Parses and validates every document of a `tctl create` file; nothing touches the cluster.
@@ -171,6 +183,8 @@ function planOne(resource: Resource): PlannedResource {
       const roles = parseJoinRoles(spec.roles.map(String).join(","))
       return {kind: 'token', name, token: {roles, ...(resource.metadata.expires ? {expires: resource.metadata.expires} : {})}}
     }
+    case 'lock':
+      return {kind: 'lock', name, lock: lockFromResource(resource)}
     default:
       throw new BadParameterError(`unknown resource kind ${JSON.stringify(resource.kind)}`)
   }
@@ -186,9 +200,10 @@ export async function checkCreate(api: AuthApi, plan: PlannedResource[], source:
   const roleNames = needs('role') || needs('user') ? new Set((await api.listRoles()).map((r) => r.metadata.name)) : new Set<string>()
   const userNames = needs('user') ? new Set((await api.listUsers()).map((u) => u.name)) : new Set<string>()
   const tokens = needs('token') ? new Set((await api.listTokens()).map((t) => t.token)) : new Set<string>()
+  const locks = needs('lock') ? new Set((await api.listLocks()).map((l) => l.metadata.name)) : new Set<string>()
   for (const [i, p] of plan.entries()) {
     const at = plan.length > 1 ? `${source}: document ${i + 1}: ` : `${source}: `
-    const exists = p.kind === 'role' ? roleNames.has(p.name) : p.kind === 'user' ? userNames.has(p.name) : tokens.has(p.name)
+    const exists = {role: roleNames, user: userNames, token: tokens, lock: locks}[p.kind].has(p.name)
     if (exists) {
       if (!force) throw new AlreadyExistsError(`${p.kind} ${JSON.stringify(p.name)} already exists`, {hint: 'use --force to overwrite it'})
       existing.add(`${p.kind}/${p.name}`)
@@ -203,13 +218,16 @@ export async function checkCreate(api: AuthApi, plan: PlannedResource[], source:
     if (p.kind === 'token' && p.token.expires && new Date(p.token.expires) <= now) {
       throw new BadParameterError(`${at}token: metadata.expires is in the past`)
     }
+    if (p.kind === 'lock' && p.lock.spec.expires && new Date(p.lock.spec.expires) <= now) {
+      throw new BadParameterError(`${at}lock: spec.expires is in the past`)
+    }
   }
   return existing
 }
 
-/** Applies a checked plan: roles first (users may need them), then users, then tokens. */
+/** Applies a checked plan: roles first (users may need them), then users, tokens, locks. */
 export async function applyCreate(api: AuthApi, plan: PlannedResource[], existing: Set<string>, force: boolean, now = () => new Date()): Promise<string[]> {
-  const order: Record<PlannedResource['kind'], number> = {role: 0, user: 1, token: 2}
+  const order: Record<PlannedResource['kind'], number> = {role: 0, user: 1, token: 2, lock: 3}
   const messages: string[] = []
   for (const p of [...plan].sort((a, b) => order[a.kind] - order[b.kind])) {
     const updated = existing.has(`${p.kind}/${p.name}`)
@@ -226,6 +244,9 @@ export async function applyCreate(api: AuthApi, plan: PlannedResource[], existin
         await api.addToken({roles: p.token.roles, token: p.name, ...(ttlMs !== undefined ? {ttlMs} : {})})
         break
       }
+      case 'lock':
+        await api.upsertLock(p.lock)
+        break
     }
     messages.push(`${p.kind} ${JSON.stringify(p.name)} has been ${updated ? 'updated' : 'created'}`)
   }

@@ -53,8 +53,9 @@ describe('tctl resource references', () => {
     assert.deepEqual(parseRmRef('user/alice'), {kind: 'user', name: 'alice'})
     assert.deepEqual(parseRmRef('token/abc'), {kind: 'token', name: 'abc'})
     assert.deepEqual(parseRmRef('node/x'), {kind: 'node', name: 'x'})
+    assert.deepEqual(parseRmRef('lock/abc'), {kind: 'lock', name: 'abc'})
     for (const bad of ['foo', 'role', 'role/', 'node/', 'roles']) {
-      assert.throws(() => parseRmRef(bad), (err) => err instanceof UsageError && err.message.endsWith('expected role/<name>, user/<name>, token/<token> or node/<uuid>'), bad)
+      assert.throws(() => parseRmRef(bad), (err) => err instanceof UsageError && err.message.endsWith('expected role/<name>, user/<name>, token/<token>, node/<uuid> or lock/<id>'), bad)
     }
   })
 
@@ -77,7 +78,7 @@ describe('tctl create', () => {
 
   test('malformed YAML, unknown kinds and invalid roles name the file', () => {
     assert.throws(() => planCreate('kind: role\n  bad: [', 'f.yaml'), (err) => err instanceof BadParameterError && /^f\.yaml: malformed YAML at line/.test(err.message))
-    assert.throws(() => planCreate('kind: widget\nversion: v1\nmetadata: {name: x}\n', 'f.yaml'), (err: Error) => err.message === 'f.yaml: unknown resource kind "widget"; expected one of role, user, token')
+    assert.throws(() => planCreate('kind: widget\nversion: v1\nmetadata: {name: x}\n', 'f.yaml'), (err: Error) => err.message === 'f.yaml: unknown resource kind "widget"; expected one of role, user, token, lock')
     const badRole = ROLE.replace('env: test', () => "env: '^[a-$'")
     assert.throws(() => planCreate(`${USER}---\n${badRole}`, 'f.yaml'), /: f\.yaml: document 2: role "dev": spec\.allow\.node_labels\.env: invalid regular expression/)
     assert.throws(() => planCreate(`${ROLE}---\n${ROLE}`, 'f.yaml'), /role "dev" appears more than once/)

@@ -6,7 +6,7 @@ import {authFlags, splitList} from '../../../lib/tctl/flags.js'
 
 export default class UsersRm extends BaseCommand {
   static override summary = 'Delete users.'
-  static override description = 'Deletes one or more users (comma-separated). Their certificates stay valid until they expire; they cannot log in again.'
+  static override description = 'Deletes one or more users (comma-separated). They cannot log in again, and their certificates are refused at once: the auth API, proxies and nodes refuse them and end their running sessions within seconds.'
   static override examples = ['<%= config.bin %> users rm alice', '<%= config.bin %> users rm alice,bob']
   static override args = {names: Args.string({description: 'User name, or several separated by commas', required: true})}
   static override flags = {...authFlags}

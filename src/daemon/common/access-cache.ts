@@ -1,0 +1,121 @@
+import type {Clock} from '../../lib/clock.js'
+import type {Logger} from '../../lib/log.js'
+import {findLockInForce, lockInForceMessage, type Lock, type LockSubject} from '../../services/locks.js'
+
+// What nodes and proxies know of locks and deleted users, polled from auth every few seconds so
+// that a lock or a deletion reaches new and running sessions quickly. When auth cannot be reached
+// the last good answers stay in force (a lock already known keeps refusing); a user never
+// checked cannot be vouched for and is refused, as the role cache refuses unknown roles.
+
+export const ACCESS_POLL_MS = 2_500
+/** A user's existence known this long is still used while auth is unreachable. */
+const USER_STALE_MS = 10 * 60_000
+
+export interface AccessStateApi {
+  listLocks(): Promise<Lock[]>
+  userStatus(name: string): Promise<{exists: boolean}>
+}
+
+export interface AccessCacheOptions {
+  clock: Clock
+  log: Logger
+  /** Users whose sessions are running: their existence is re-checked on every poll. */
+  activeUsers?: () => Iterable<string>
+  intervalMs?: number
+}
+
+interface UserEntry {
+  exists: boolean
+  checkedAt: number
+}
+
+export class AccessCache {
+  private locks: Lock[] = []
+  private locksAt: number | undefined
+  private readonly users = new Map<string, UserEntry>()
+  private readonly listeners = new Set<() => void>()
+  private timer: NodeJS.Timeout | undefined
+  private polling: Promise<void> | undefined
+
+  constructor(
+    private readonly api: AccessStateApi,
+    private readonly options: AccessCacheOptions,
+  ) {}
+
+  /** First poll (failure tolerated: auth may come later), then one every interval. */
+  async start(): Promise<void> {
+    await this.refresh()
+    this.timer = setInterval(() => void this.refresh(), this.options.intervalMs ?? ACCESS_POLL_MS)
+    this.timer.unref()
+  }
+
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  /** Called after every poll, so running sessions can be checked against the new state. */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener)
+  }
+
+  /** Polls auth now: locks, and the existence of every active user. */
+  refresh(): Promise<void> {
+    this.polling ??= this.poll().finally(() => {
+      this.polling = undefined
+    })
+    return this.polling
+  }
+
+  /**
+   * Why a connection must be refused or ended, from what is known now (no call to auth): a lock in
+   * force, or a user auth said no longer exists.
+   */
+  refusal(subject: LockSubject): string | undefined {
+    const lock = findLockInForce(this.locks, subject, this.options.clock.now())
+    if (lock) return lockInForceMessage(lock)
+    if (subject.user !== undefined && this.users.get(subject.user)?.exists === false) return `user ${JSON.stringify(subject.user)} no longer exists`
+    return undefined
+  }
+
+  /**
+   * For a new connection: the user's existence checked with auth unless checked within the poll
+   * interval, then refusal(). Throws when auth cannot be reached and the user was never checked.
+   */
+  async check(subject: LockSubject & {user: string}): Promise<string | undefined> {
+    const entry = this.users.get(subject.user)
+    if (!entry || this.age(entry.checkedAt) >= (this.options.intervalMs ?? ACCESS_POLL_MS)) {
+      try {
+        await this.checkUser(subject.user)
+      } catch (err) {
+        if (!entry || this.age(entry.checkedAt) >= USER_STALE_MS) throw new Error(`cannot check user ${JSON.stringify(subject.user)} with the auth server: ${(err as Error).message}`)
+        this.options.log.debug(`auth unreachable; using what was known of "${subject.user}" ${Math.round(this.age(entry.checkedAt) / 1000)}s ago`)
+      }
+    }
+    return this.refusal(subject)
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      this.locks = await this.api.listLocks()
+      this.locksAt = this.options.clock.now().getTime()
+    } catch (err) {
+      const stale = this.locksAt === undefined ? 'none known yet' : `last good ${Math.round(this.age(this.locksAt) / 1000)}s ago`
+      this.options.log.debug(`cannot refresh locks from auth (${stale}): ${(err as Error).message}`)
+    }
+    const active = new Set(this.options.activeUsers?.() ?? [])
+    for (const [name, entry] of this.users) {
+      if (!active.has(name) && this.age(entry.checkedAt) >= USER_STALE_MS) this.users.delete(name)
+    }
+    await Promise.all([...active].map((name) => this.checkUser(name).catch(() => {})))
+    for (const listener of this.listeners) listener()
+  }
+
+  private async checkUser(name: string): Promise<void> {
+    const {exists} = await this.api.userStatus(name)
+    this.users.set(name, {exists, checkedAt: this.options.clock.now().getTime()})
+  }
+
+  private age(at: number): number {
+    return this.options.clock.now().getTime() - at
+  }
+}

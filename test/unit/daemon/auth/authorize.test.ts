@@ -1,0 +1,110 @@
+import {afterEach, describe, test} from 'node:test'
+import assert from 'node:assert/strict'
+import type {ApiIdentity} from '../../../../src/api/identity.js'
+import {MemoryBackend} from '../../../../src/backend/index.js'
+import {AuthServer} from '../../../../src/daemon/auth/auth-server.js'
+import {authorize, currentUserAccess} from '../../../../src/daemon/auth/authorize.js'
+import {MemoryAuditLog} from '../../../../src/events/index.js'
+import {FakeClock} from '../../../../src/lib/clock.js'
+import {AccessDeniedError} from '../../../../src/lib/errors.js'
+import type {ParsedCert} from '../../../../src/sshca/index.js'
+import {generateKeyPair} from '../../../../src/sshca/index.js'
+
+// Authorization on the auth API against the user's record as it is now, and against locks.
+
+const open: MemoryBackend[] = []
+afterEach(async () => {
+  for (const backend of open.splice(0)) await backend.close()
+})
+
+async function cluster() {
+  const clock = new FakeClock()
+  const backend = new MemoryBackend(clock, {sweepIntervalMs: 3_600_000})
+  open.push(backend)
+  const audit = new MemoryAuditLog()
+  const auth = await AuthServer.init({backend, audit, clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
+  const admin = {user: 'admin'}
+  await auth.createUser({name: 'eve', roles: ['editor'], traits: {}}, admin)
+  return {clock, audit, auth, admin}
+}
+
+/** What the auth API sees for a certificate issued to `username` naming `roles`. */
+function userIdentity(username: string, roles: string[]): Extract<ApiIdentity, {kind: 'user'}> {
+  return {kind: 'user', username, roles, traits: {}, remoteAddr: '192.0.2.7', cert: {} as ParsedCert}
+}
+
+function hostIdentity(role: 'Node' | 'Proxy'): ApiIdentity {
+  return {kind: 'host', hostId: 'host-1', role, remoteAddr: '192.0.2.8', cert: {} as ParsedCert}
+}
+
+const createUser = {resource: 'user', verb: 'create'} as const
+const createToken = {resource: 'token', verb: 'create'} as const
+
+function refusals(audit: MemoryAuditLog) {
+  return audit.all().filter((e) => e.code === 'T3007W')
+}
+
+describe('auth API authorization: the current record, not the certificate', () => {
+  test('an editor may create users and tokens; demoted, the old certificate may not (audited)', async () => {
+    const {auth, audit, admin} = await cluster()
+    const eve = userIdentity('eve', ['editor'])
+    await authorize(auth, eve, createUser)
+    await authorize(auth, eve, createToken)
+    await auth.upsertUser({name: 'eve', roles: ['access'], traits: {}}, false, admin)
+    await assert.rejects(authorize(auth, eve, createUser), AccessDeniedError)
+    await assert.rejects(authorize(auth, eve, createToken), AccessDeniedError)
+    const events = refusals(audit)
+    assert.equal(events.length, 2)
+    assert.equal(events[0]!.user, 'eve')
+    assert.equal(events[0]!.action, 'create user')
+    assert.match(String(events[0]!.error), /no role allows create on user/)
+  })
+
+  test('a deleted user is refused everything, even reading the CA keys, audited as such', async () => {
+    const {auth, audit, admin} = await cluster()
+    await auth.deleteUser('eve', admin)
+    const eve = userIdentity('eve', ['editor'])
+    for (const action of [createUser, createToken, {resource: 'cert_authority', verb: 'read'} as const]) {
+      await assert.rejects(authorize(auth, eve, action), AccessDeniedError)
+    }
+    await assert.rejects(currentUserAccess(auth, eve, {resource: 'node', verb: 'list'}), AccessDeniedError)
+    const events = refusals(audit)
+    assert.equal(events.length, 4)
+    assert.ok(events.every((e) => e.error === 'user "eve" no longer exists'))
+  })
+
+  test("a locked user, or one holding a locked role, is told the lock's message", async () => {
+    const {auth, admin, audit} = await cluster()
+    const eve = userIdentity('eve', ['editor'])
+    const lock = await auth.createLock({target: {user: 'eve'}, message: 'call security'}, admin)
+    await assert.rejects(authorize(auth, eve, createUser), {name: 'AccessDeniedError', message: 'lock targeting User:"eve" is in force: call security'})
+    await auth.deleteLock(lock.metadata.name, admin)
+    await authorize(auth, eve, createUser)
+    await auth.createLock({target: {role: 'editor'}}, admin)
+    await assert.rejects(authorize(auth, eve, createUser), {message: 'lock targeting Role:"editor" is in force'})
+    assert.equal(refusals(audit).length, 2)
+    assert.deepEqual(audit.all().filter((e) => e.event.startsWith('lock.')).map((e) => [e.event, e.code, e.user]), [
+      ['lock.created', 'T9006I', 'admin'],
+      ['lock.deleted', 'T9007I', 'admin'],
+      ['lock.created', 'T9006I', 'admin'],
+    ])
+  })
+
+  test('a locked user gets no certificate', async () => {
+    const {auth, admin} = await cluster()
+    await auth.upsertUser({name: 'eve', roles: ['access'], traits: {logins: ['eve']}}, false, admin)
+    await auth.createLock({target: {user: 'eve'}, message: 'on leave'}, admin)
+    await assert.rejects(auth.issueUserCert({username: 'eve', publicKey: generateKeyPair().publicKey}, admin), {message: 'lock targeting User:"eve" is in force: on leave'})
+  })
+
+  test('nodes and proxies may read locks and whether a user exists, nothing more; users may not ask', async () => {
+    const {auth} = await cluster()
+    for (const host of [hostIdentity('Node'), hostIdentity('Proxy')]) {
+      await authorize(auth, host, {resource: 'lock', verb: 'list'})
+      await authorize(auth, host, {resource: 'user_status', verb: 'read'})
+      await assert.rejects(authorize(auth, host, {resource: 'lock', verb: 'create'}), AccessDeniedError)
+      await assert.rejects(authorize(auth, host, {resource: 'user', verb: 'read'}), AccessDeniedError)
+    }
+    await assert.rejects(authorize(auth, userIdentity('eve', ['editor']), {resource: 'user_status', verb: 'read'}), AccessDeniedError)
+  })
+})
