@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk, {Chalk} from 'chalk'
 import YAML from 'yaml'
+import {safeText} from './safe-text.js'
 
 // Rendering for data commands: --format text|json|yaml, tables, colour only on a TTY and
 // never with NO_COLOR. Progress and prompts go to stderr, never into data output.
@@ -41,8 +42,9 @@ export function renderData(format: string, data: unknown, text: () => string): s
   return text()
 }
 
-/** A plain-text table: header, dashes, rows; the last column is not padded. */
-export function renderTable(headers: string[], rows: string[][]): string {
+/** A plain-text table: header, dashes, rows; the last column is not padded. Cells are shown escaped (safeText). */
+export function renderTable(headers: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map((c) => safeText(c ?? '')))
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(' ').trimEnd()

@@ -45,8 +45,8 @@ export default class Scp extends BaseCommand {
     try {
       errors = await runScp(args, identity, {stderr: process.stderr}, log ? {log} : {})
     } catch (err) {
-      if (err instanceof ProxyRouteError) {
-        process.stderr.write(err.text)
+      if (err instanceof ProxyRouteError && err.details) {
+        process.stderr.write(err.details)
         this.exit(1)
       }
       throw err
