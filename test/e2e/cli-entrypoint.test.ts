@@ -58,6 +58,24 @@ describe('one entrypoint, three tools', () => {
     assert.doesNotMatch(r.stderr, /\bat \S+:\d+/)
   })
 
+  test('-d is --debug in teleport start too: --data-dir has no short flag', () => {
+    const help = runTool('teleport', ['start', '-d', '--data-dir', '/tmp/x', '--help'])
+    assert.equal(help.code, 0, help.stderr)
+    assert.match(help.stdout, /^\s+-d, --debug\s/m)
+    assert.match(help.stdout, /^\s+--data-dir=<value>\s/m)
+    const r = runTool('teleport', ['start', '-d', '/tmp/some-dir'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'ERROR: Unexpected argument: /tmp/some-dir (see --help)\n')
+  })
+
+  test('no command reuses a short flag', () => {
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, {char?: string}>}>}
+    for (const [id, command] of Object.entries(manifest.commands)) {
+      const chars = Object.values(command.flags).flatMap((f) => (f.char ? [f.char] : []))
+      assert.equal(new Set(chars).size, chars.length, `${id}: ${chars.join(' ')}`)
+    }
+  })
+
   test('a bad flag value names the allowed values', () => {
     const r = runTool('tsh', ['version', '--format', 'xml'])
     assert.equal(r.code, 2)

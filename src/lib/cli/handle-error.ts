@@ -4,7 +4,7 @@ import {safeText} from '../safe-text.js'
 
 // The one place errors become output: one line on stderr and an exit code.
 // User errors exit 1, usage errors exit 2, anything unexpected is a bug: its message plus a
-// pointer to --debug, and the stack only with --debug.
+// pointer to --debug, and the stack only with --debug (never for command-line parse errors).
 
 export interface ErrorReport {
   line: string
@@ -32,7 +32,8 @@ function describe(err: unknown, debug: boolean): ErrorReport | undefined {
   if (isParseError(err)) {
     // oclif's message carries a "See more help with --help" tail on its own line: keep one line.
     const message = err.message.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('See more help'))
-    return {line: `ERROR: ${message.join(' ')} (see --help)`, exitCode: 2, stack: debug ? err.stack : undefined}
+    // A mistyped command line is not a bug: no stack, even with -d (`teleport start -d DIR`).
+    return {line: `ERROR: ${message.join(' ')} (see --help)`, exitCode: 2}
   }
   if (err instanceof Errors.CLIError) {
     const exit = err.oclif?.exit ?? 1
