@@ -29,3 +29,23 @@ export function safeLines(text: string): string {
 export function hasControlChars(text: string): boolean {
   return new RegExp(UNSAFE.source).test(text)
 }
+
+// JSON.stringify and the YAML encoder escape C0 controls but leave DEL, C1 controls (0x9b is
+// an 8-bit CSI), separators and bidi overrides raw. In their output these can only sit inside
+// strings, where `\uXXXX` means the same character to a JSON or YAML reader.
+const RAW_AFTER_ENCODING = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/** Encoder output (JSON, or YAML whose such strings are double-quoted) with those characters escaped. */
+export function escapeEncoded(text: string): string {
+  return text.replace(RAW_AFTER_ENCODING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** Whether a string holds a character the encoders leave raw (YAML must double-quote it). */
+export function hasRawAfterEncoding(text: string): boolean {
+  return new RegExp(RAW_AFTER_ENCODING.source).test(text)
+}
+
+/** JSON as data commands print it: two-space indented, final newline, safe on a terminal. */
+export function toSafeJSON(data: unknown): string {
+  return escapeEncoded(JSON.stringify(data, null, 2)) + '\n'
+}

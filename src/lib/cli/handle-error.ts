@@ -1,6 +1,6 @@
 import {Errors} from '@oclif/core'
 import {isUserError} from '../errors.js'
-import {safeText} from '../safe-text.js'
+import {safeLines, safeText} from '../safe-text.js'
 
 // The one place errors become output: one line on stderr and an exit code.
 // User errors exit 1, usage errors exit 2, anything unexpected is a bug: its message plus a
@@ -17,10 +17,11 @@ function isParseError(err: unknown): err is Errors.CLIError {
   return err instanceof Errors.CLIError && typeof (err as {parse?: unknown}).parse === 'object'
 }
 
-/** The report for an error; its line escaped, as messages carry names from the network (node hostnames). */
+/** The report for an error; escaped, as messages carry names from the network (node hostnames). */
 export function describeError(err: unknown, debug: boolean): ErrorReport | undefined {
   const report = describe(err, debug)
-  return report && {...report, line: safeText(report.line)}
+  if (!report) return undefined
+  return {...report, line: safeText(report.line), ...(report.stack ? {stack: safeLines(report.stack)} : {})}
 }
 
 function describe(err: unknown, debug: boolean): ErrorReport | undefined {
