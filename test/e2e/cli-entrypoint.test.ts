@@ -68,6 +68,16 @@ describe('one entrypoint, three tools', () => {
     assert.equal(r.stderr, 'ERROR: Unexpected argument: /tmp/some-dir (see --help)\n')
   })
 
+  test('teleport start refuses a node name or label auth would refuse, in one line', () => {
+    const args = ['start', '--roles=node', '--data-dir=/nonexistent/teleport-data', '--auth-server=127.0.0.1:1', '--token=x']
+    const name = runTool('teleport', [...args, '--nodename=evil\x1b[2J'])
+    assert.equal(name.code, 1)
+    assert.equal(name.stderr, 'ERROR: --nodename: invalid hostname "evil\\u001b[2J": use at most 253 letters, digits and - . _\n')
+    const label = runTool('teleport', [...args, '--nodename=ok', '--labels=env=a\x07b'])
+    assert.equal(label.code, 1)
+    assert.equal(label.stderr, 'ERROR: --labels: invalid value for label "env": use at most 1024 printable characters, without control characters\n')
+  })
+
   test('no command reuses a short flag', () => {
     const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, {char?: string}>}>}
     for (const [id, command] of Object.entries(manifest.commands)) {
