@@ -186,14 +186,14 @@ const LABEL_KEY = /^[a-zA-Z/.0-9_:*-]+$/
 /** A node name: DNS-ish characters (letters, digits, - . _), at most 253 of them. */
 export function checkNodeHostname(hostname: string): void {
   if (hostname.length > MAX_HOSTNAME || !HOSTNAME.test(hostname)) {
-    throw new BadParameterError(`invalid hostname ${JSON.stringify(hostname)}: use at most ${MAX_HOSTNAME} letters, digits and - . _`)
+    throw new BadParameterError(`invalid hostname ${quoted(hostname)}: use at most ${MAX_HOSTNAME} letters, digits and - . _`)
   }
 }
 
 /** A label key as Teleport allows it; at most 128 characters. */
 export function checkLabelKey(key: string): void {
   if (key.length > MAX_LABEL_KEY || !LABEL_KEY.test(key)) {
-    throw new BadParameterError(`invalid label key ${JSON.stringify(key)}: use at most ${MAX_LABEL_KEY} letters, digits and / . _ : * -`)
+    throw new BadParameterError(`invalid label key ${quoted(key)}: use at most ${MAX_LABEL_KEY} letters, digits and / . _ : * -`)
   }
 }
 
@@ -201,8 +201,13 @@ export function checkLabelKey(key: string): void {
 export function checkLabel(key: string, value: string): void {
   checkLabelKey(key)
   if (value.length > MAX_LABEL_VALUE || hasControlChars(value)) {
-    throw new BadParameterError(`invalid value for label ${JSON.stringify(key)}: use at most ${MAX_LABEL_VALUE} printable characters, without control characters`)
+    throw new BadParameterError(`invalid value for label ${quoted(key)}: use at most ${MAX_LABEL_VALUE} printable characters, without control characters`)
   }
+}
+
+/** A refused name as messages and logs show it: quoted, escaped, and not longer than a line. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text)
 }
 
 function inNode(where: string, check: () => void): void {
