@@ -4,7 +4,7 @@ import {UserError} from '../lib/errors.js'
 import {parseCert, type ParsedCert} from '../sshca/parse.js'
 import {FileKeyStore, type KeyStore} from './key-store.js'
 import type {Profile} from './profile-file.js'
-import {proxyHostOf} from './proxy-addr.js'
+import {DEFAULT_WEB_PROXY_PORT, normalizeWebProxyAddr, parseHostPort, proxyHostOf} from './proxy-addr.js'
 
 // The client's view of "who am I logged in as": the current profile and the identity (key,
 // certificate, trusted host CAs) behind it. Everything tsh does after login starts here.
@@ -56,7 +56,15 @@ export function profileFromStore(store: KeyStore, name?: string): Profile {
   if (!profileName) throw notLoggedIn()
   const profile = store.readProfile(profileName)
   if (!profile) throw notLoggedIn(name ? profileName : undefined)
+  // Profiles are named by host: a port given with it must be the one we logged in to, or the
+  // command would silently talk to another proxy than the one asked for.
+  if (name && !portMatches(name, profile.webProxyAddr)) throw notLoggedIn(normalizeWebProxyAddr(name))
   return profile
+}
+
+function portMatches(asked: string, loggedIn: string): boolean {
+  const port = parseHostPort(asked, 0).port
+  return port === 0 || port === parseHostPort(loggedIn, DEFAULT_WEB_PROXY_PORT).port
 }
 
 /** "2026-11-21 17:00:00 +0000 UTC", the way Go prints a UTC time. */

@@ -1,3 +1,4 @@
+import {safeText} from '../lib/safe-text.js'
 import type {ParsedCert} from '../sshca/parse.js'
 import {parseCert} from '../sshca/parse.js'
 import type {KeyStore} from './key-store.js'
@@ -86,7 +87,7 @@ export function renderProfile(p: ProfileStatus, now: Date = new Date()): string 
     ['Valid until:', valid],
     ['Extensions:', p.extensions.join(', ')],
   ]
-  return rows.map(([k, v], i) => `${i === 0 && p.active ? '> ' : '  '}${label(k)}${v}`.trimEnd()).join('\n') + '\n'
+  return rows.map(([k, v], i) => `${i === 0 && p.active ? '> ' : '  '}${label(k)}${safeText(v)}`.trimEnd()).join('\n') + '\n'
 }
 
 export function renderStatus(profiles: ProfileStatus[], now: Date = new Date()): string {

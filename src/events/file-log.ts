@@ -14,6 +14,7 @@
 // fragment (the fragment is then skipped by search as one corrupt line).
 import {chmod, mkdir, open, type FileHandle} from 'node:fs/promises'
 import {join} from 'node:path'
+import {escapeEncoded} from '../lib/safe-text.js'
 import {prepareForStorage, type AuditLog, type SearchQuery} from './emitter.js'
 import type {AuditEvent} from './event.js'
 import {dayFileName, dayFilesInRange, utcDay} from './day-files.js'
@@ -78,7 +79,8 @@ export class FileAuditLog implements AuditLog {
       this.warn(`audit event ${event.event}: dropped secret-like field(s) ${paths.join(', ')}`),
     )
     const path = join(this.dir, dayFileName(clean.time.slice(0, 10)))
-    const line = `${JSON.stringify(clean)}\n`
+    // Escaped beyond JSON's own rules, so that `cat`/`tail -f` of the file cannot drive a terminal.
+    const line = `${escapeEncoded(JSON.stringify(clean))}\n`
     const stored = new Promise<void>((resolve, reject) => this.queue.push({path, line, resolve, reject}))
     this.kickFlush()
     return stored

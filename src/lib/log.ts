@@ -1,6 +1,9 @@
 import {appendFileSync} from 'node:fs'
+import {safeText} from './safe-text.js'
 
 // The daemon's log: one line per message, `time SEVERITY [COMPONENT] message`, like Teleport's.
+// Messages carry names others chose (hostnames, user names, key ids): control characters are
+// escaped so that no value can start a forged line or drive the terminal reading the log.
 
 export type Severity = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'
 const ORDER: Record<Severity, number> = {DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3}
@@ -21,7 +24,7 @@ export function createLogger(options: {output: string; severity: Severity}, comp
   }
   const emit = (severity: Severity, message: string) => {
     if (ORDER[severity] < ORDER[options.severity]) return
-    write(`${new Date().toISOString()} ${severity.padEnd(5)} [${component}] ${message}\n`)
+    write(`${new Date().toISOString()} ${severity.padEnd(5)} [${safeText(component)}] ${safeText(message)}\n`)
   }
   return {
     debug: (m) => emit('DEBUG', m),

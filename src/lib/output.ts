@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk, {Chalk} from 'chalk'
-import YAML from 'yaml'
+import {safeText, toSafeJSON} from './safe-text.js'
+import {toSafeYAML} from './yaml-text.js'
 
 // Rendering for data commands: --format text|json|yaml, tables, colour only on a TTY and
 // never with NO_COLOR. Progress and prompts go to stderr, never into data output.
@@ -26,23 +27,16 @@ export function colors(stream: NodeJS.WriteStream = process.stdout): typeof chal
   return new Chalk({level: colorEnabled(stream) ? chalk.level || 1 : 0})
 }
 
-export function toJSON(data: unknown): string {
-  return JSON.stringify(data, null, 2) + '\n'
-}
-
-export function toYAML(data: unknown): string {
-  return YAML.stringify(data)
-}
-
 /** Print data in the chosen format; `text` uses the command's own renderer. */
 export function renderData(format: string, data: unknown, text: () => string): string {
-  if (format === 'json') return toJSON(data)
-  if (format === 'yaml') return toYAML(data)
+  if (format === 'json') return toSafeJSON(data)
+  if (format === 'yaml') return toSafeYAML(data)
   return text()
 }
 
-/** A plain-text table: header, dashes, rows; the last column is not padded. */
-export function renderTable(headers: string[], rows: string[][]): string {
+/** A plain-text table: header, dashes, rows; the last column is not padded. Cells are shown escaped (safeText). */
+export function renderTable(headers: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map((c) => safeText(c ?? '')))
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(' ').trimEnd()

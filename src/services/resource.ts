@@ -1,8 +1,10 @@
 // The resource envelope every managed object shares ({kind, version, metadata, spec}) and the
 // parser for `tctl create -f` input: one or many YAML documents (JSON is accepted too, being YAML).
 // Only the envelope is checked here; each kind's spec is validated by its service (validateRole...).
-import {LineCounter, parseAllDocuments, stringify} from 'yaml'
+import {LineCounter, parseAllDocuments} from 'yaml'
 import {BadParameterError} from '../lib/errors.js'
+import {toSafeJSON} from '../lib/safe-text.js'
+import {toSafeYAML} from '../lib/yaml-text.js'
 
 export const RESOURCE_KINDS = ['role', 'user', 'token', 'lock'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
@@ -124,8 +126,8 @@ export function assertValidName(kind: string, name: unknown, at = ''): asserts n
 
 /** Renders resources the way `tctl get` prints them. */
 export function stringifyResources(resources: Resource[], format: 'yaml' | 'json' = 'yaml'): string {
-  if (format === 'json') return JSON.stringify(resources, null, 2) + '\n'
-  return resources.map((r) => stringify(r)).join('---\n')
+  if (format === 'json') return toSafeJSON(resources)
+  return resources.map((r) => toSafeYAML(r)).join('---\n')
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,7 @@ import {BadParameterError} from '../lib/errors.js'
 import {systemClock} from '../lib/clock.js'
 import {FOREVER, encodeCertificateToSign, type CertificateFields} from './cert-format.js'
 import {loadPrivateKey} from './private-key.js'
-import {blobFromKeyObject, certBaseType, parsePublicKeyLine, publicKeyLine} from './public-key.js'
+import {blobFromKeyObject, certBaseType, parsePublicKeyLine, publicKeyLine, publicKeyObjectFromBlob} from './public-key.js'
 import {signSsh} from './signature.js'
 import {SshWriter} from './wire.js'
 import {parseSourceAddressList} from './source-address.js'
@@ -76,9 +76,18 @@ function backdated(nowMs: number): bigint {
   return seconds < 0n ? 0n : seconds
 }
 
+/** RSA keys shorter than this are breakable: never certified (OpenSSH refuses under 1024, NIST under 2048). */
+export const MIN_RSA_BITS = 2048
+
 function requireCertifiableKey(publicKey: string): Buffer {
   const {type, blob} = parsePublicKeyLine(publicKey)
   if (certBaseType(type)) throw new BadParameterError('cannot certify a certificate; pass the plain public key')
+  if (type === 'ssh-rsa') {
+    const bits = publicKeyObjectFromBlob(blob).asymmetricKeyDetails?.modulusLength ?? 0
+    if (bits < MIN_RSA_BITS) {
+      throw new BadParameterError(`refusing to certify a ${bits}-bit RSA key: RSA keys must have at least ${MIN_RSA_BITS} bits`, {hint: 'use an Ed25519 key (ssh-keygen -t ed25519), or RSA with -b 3072'})
+    }
+  }
   return blob
 }
 

@@ -58,6 +58,34 @@ describe('one entrypoint, three tools', () => {
     assert.doesNotMatch(r.stderr, /\bat \S+:\d+/)
   })
 
+  test('-d is --debug in teleport start too: --data-dir has no short flag', () => {
+    const help = runTool('teleport', ['start', '-d', '--data-dir', '/tmp/x', '--help'])
+    assert.equal(help.code, 0, help.stderr)
+    assert.match(help.stdout, /^\s+-d, --debug\s/m)
+    assert.match(help.stdout, /^\s+--data-dir=<value>\s/m)
+    const r = runTool('teleport', ['start', '-d', '/tmp/some-dir'])
+    assert.equal(r.code, 2)
+    assert.equal(r.stderr, 'ERROR: Unexpected argument: /tmp/some-dir (see --help)\n')
+  })
+
+  test('teleport start refuses a node name or label auth would refuse, in one line', () => {
+    const args = ['start', '--roles=node', '--data-dir=/nonexistent/teleport-data', '--auth-server=127.0.0.1:1', '--token=x']
+    const name = runTool('teleport', [...args, '--nodename=evil\x1b[2J'])
+    assert.equal(name.code, 1)
+    assert.equal(name.stderr, 'ERROR: --nodename: invalid hostname "evil\\u001b[2J": use at most 253 letters, digits and - . _\n')
+    const label = runTool('teleport', [...args, '--nodename=ok', '--labels=env=a\x07b'])
+    assert.equal(label.code, 1)
+    assert.equal(label.stderr, 'ERROR: --labels: invalid value for label "env": use at most 1024 printable characters, without control characters\n')
+  })
+
+  test('no command reuses a short flag', () => {
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, {char?: string}>}>}
+    for (const [id, command] of Object.entries(manifest.commands)) {
+      const chars = Object.values(command.flags).flatMap((f) => (f.char ? [f.char] : []))
+      assert.equal(new Set(chars).size, chars.length, `${id}: ${chars.join(' ')}`)
+    }
+  })
+
   test('a bad flag value names the allowed values', () => {
     const r = runTool('tsh', ['version', '--format', 'xml'])
     assert.equal(r.code, 2)

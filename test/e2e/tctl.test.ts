@@ -126,9 +126,9 @@ ssh_service:
     assert.match(out, /^User CA: +SHA256:\S+ \(rotation: standby\)$/m)
     assert.match(out, /^Host CA: +SHA256:\S+ \(rotation: standby\)$/m)
     assert.match(out, /^Roles: +\d+$/m)
-    const json = JSON.parse(ok(tctl(['status', '--format', 'json']))) as {clusterName: string; caPins: string[]; counts: {roles: number}}
-    assert.equal(json.clusterName, CLUSTER)
-    assert.deepEqual(json.caPins, [caPin])
+    const json = JSON.parse(ok(tctl(['status', '--format', 'json']))) as {cluster_name: string; ca_pins: string[]; counts: {roles: number}}
+    assert.equal(json.cluster_name, CLUSTER)
+    assert.deepEqual(json.ca_pins, [caPin])
     assert.ok(json.counts.roles >= 3)
   })
 

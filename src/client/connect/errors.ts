@@ -1,20 +1,22 @@
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
+import {safeLines} from '../../lib/safe-text.js'
 
 // Errors of connecting through the proxy, each one line for the user.
 
 /**
- * The proxy could not route to the node (ambiguous host, unreachable node, ...). The proxy's own
- * words, from the routing subsystem's stderr, are shown as they are: they may span several lines
- * (the ambiguity error carries a table of the matching nodes and a hint).
+ * The proxy could not route to the node (unknown or unreachable node, ambiguous host). A one-line
+ * answer is an ordinary error (`ERROR: failed to connect to ...`); a longer one (the ambiguity
+ * error carries a table of the matching nodes and a hint) is kept as `details`, to be shown as the
+ * proxy laid it out. Both are escaped: they carry names nodes chose.
  */
 export class ProxyRouteError extends UserError {
-  /** The proxy's stderr, verbatim. */
-  readonly text: string
+  /** The proxy's stderr when it spans several lines, escaped; undefined when the message says it all. */
+  readonly details?: string
   constructor(text: string) {
-    const first = text.split('\n').find((l) => l.trim() !== '') ?? 'the proxy could not reach the node'
-    super(first.replace(/^error:\s*/i, ''))
+    const lines = text.split('\n').filter((l) => l.trim() !== '')
+    super((lines[0] ?? 'the proxy could not reach the node').replace(/^error:\s*/i, ''))
     this.name = 'ProxyRouteError'
-    this.text = text.endsWith('\n') ? text : text + '\n'
+    if (lines.length > 1) this.details = safeLines(text.endsWith('\n') ? text : text + '\n')
   }
 }
 

@@ -1,6 +1,7 @@
 import type {Readable, Writable} from 'node:stream'
+import {StringDecoder} from 'node:string_decoder'
 import {UsageError} from '../../lib/errors.js'
-import {ProxyRouteError} from './errors.js'
+import {safeLines, safeText} from '../../lib/safe-text.js'
 import {proxyHost, type ConnectIdentity} from './identity.js'
 import {openNodeStream} from './node-stream.js'
 import {connectToProxy} from './proxy.js'
@@ -77,14 +78,16 @@ export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTa
         io.stdin.pause()
         if (stream.exitCode !== undefined && stream.exitCode !== 0) {
           // The proxy refused the route: its reason, as it wrote it, is already on stderr.
-          if (!stream.stderr.trim()) io.stderr.write(new ProxyRouteError(`error: the proxy could not connect to ${host}`).text)
+          if (!stream.stderr.trim()) io.stderr.write(`ERROR: the proxy could not connect to ${safeText(host)}\n`)
           resolve(1)
         } else resolve(0)
       }
       // The proxy may have answered already (an ambiguity, a refusal): pass on what came before
       // we listened, then the rest as it comes.
-      if (stream.stderr) io.stderr.write(stream.stderr)
-      channel.stderr.on('data', (chunk: Buffer) => io.stderr.write(chunk))
+      // Escaped: it carries names nodes chose.
+      if (stream.stderr) io.stderr.write(safeLines(stream.stderr))
+      const decoder = new StringDecoder('utf8')
+      channel.stderr.on('data', (chunk: Buffer) => io.stderr.write(safeLines(decoder.write(chunk))))
       if (stream.isClosed) return finish()
       channel.once('close', finish)
       channel.pipe(io.stdout)

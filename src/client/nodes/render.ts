@@ -1,4 +1,5 @@
 import {renderTable} from '../../lib/output.js'
+import {safeText} from '../../lib/safe-text.js'
 import type {NodeInfo} from '../auth-api.js'
 import {allNodeLabels, formatLabels, sortNodes} from './labels.js'
 
@@ -23,19 +24,24 @@ export function nodesText(nodes: readonly NodeInfo[], options: {verbose?: boolea
 /** `-f names`: one host name per line. */
 export function nodesNames(nodes: readonly NodeInfo[]): string {
   return sortNodes(nodes)
-    .map((n) => n.hostname + '\n')
+    .map((n) => safeText(n.hostname) + '\n')
     .join('')
 }
 
-/** The `-f json|yaml` view: sorted, labels merged as shown in the table, command labels kept. */
+/**
+ * The `-f json|yaml` view of nodes, for tsh and tctl alike: sorted, snake_case like Teleport's
+ * JSON; `labels` as the node set them, `all_labels` with command labels merged (what the table
+ * shows and roles match).
+ */
 export function nodesData(nodes: readonly NodeInfo[]): object[] {
   return sortNodes(nodes).map((n) => ({
     name: n.name,
     hostname: n.hostname,
     addr: n.addr,
     ...(n.tunnel ? {tunnel: true} : {}),
-    labels: allNodeLabels(n),
+    labels: n.labels ?? {},
     cmd_labels: n.cmdLabels ?? {},
+    all_labels: allNodeLabels(n),
     version: n.version,
     expires: n.expires,
   }))

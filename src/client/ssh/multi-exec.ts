@@ -1,5 +1,6 @@
 import {PassThrough, Writable} from 'node:stream'
 import type {BaseAgent} from 'ssh2'
+import {safeText} from '../../lib/safe-text.js'
 import type {NodeInfo} from '../auth-api.js'
 import {connectToNode} from '../connect/node.js'
 import {ProxyRouteError} from '../connect/errors.js'
@@ -42,7 +43,7 @@ export async function execOnNodes(identity: ConnectIdentity, nodes: readonly Nod
   try {
     const statuses = await Promise.all(
       nodes.map(async (node) => {
-        const prefix = `[${node.hostname}] `
+        const prefix = `[${safeText(node.hostname)}] `
         const out = new LinePrefixer(prefix, (t) => options.stdout.write(t))
         const err = new LinePrefixer(prefix, (t) => options.stderr.write(t))
         let close: (() => void) | undefined
@@ -71,7 +72,7 @@ export async function execOnNodes(identity: ConnectIdentity, nodes: readonly Nod
           }
           return await runSession(conn.client, session)
         } catch (error) {
-          const text = error instanceof ProxyRouteError ? error.text : `ERROR: ${(error as Error).message}\n`
+          const text = error instanceof ProxyRouteError && error.details ? error.details : `ERROR: ${safeText((error as Error).message)}\n`
           err.push(text)
           return 1
         } finally {

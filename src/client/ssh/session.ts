@@ -2,6 +2,7 @@ import {spawnSync} from 'node:child_process'
 import type {Readable, Writable} from 'node:stream'
 import type ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {safeText} from '../../lib/safe-text.js'
 import {EscapeFilter, escapeHelp} from './escape.js'
 
 // One session on a node: an interactive shell or a command, with or without a pseudo-terminal.
@@ -227,7 +228,7 @@ export async function runSession(client: ssh2.Client, options: SessionOptions): 
         else if (event === 'disconnect') {
           muted = true
           // Still in raw mode: the line ends are ours to write.
-          stderr.write(`${newline}Connection to ${options.host} closed.${newline}`)
+          stderr.write(`${newline}Connection to ${safeText(options.host)} closed.${newline}`)
           finish(EXIT_NO_STATUS)
           channel.close()
           client.end()

@@ -2,7 +2,7 @@ import {BaseCommand} from '../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../lib/output.js'
 import {withAuth} from '../../lib/tctl/connect.js'
 import {authFlags} from '../../lib/tctl/flags.js'
-import {statusText} from '../../lib/tctl/render.js'
+import {statusData, statusText} from '../../lib/tctl/render.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Show the cluster\'s status.'
@@ -14,6 +14,6 @@ export default class Status extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Status)
     const status = await withAuth(flags, (api) => api.status())
-    this.out(renderData(flags.format, status, () => statusText(status)))
+    this.out(renderData(flags.format, statusData(status), () => statusText(status)))
   }
 }

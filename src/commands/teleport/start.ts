@@ -14,7 +14,7 @@ export default class Start extends BaseCommand {
   static override flags = {
     config: Flags.string({char: 'c', description: 'Path to a configuration file (default /etc/teleport.yaml when it exists)', env: 'TELEPORT_CONFIG_FILE'}),
     roles: Flags.string({description: 'Comma-separated services to run: auth, proxy, node'}),
-    'data-dir': Flags.string({char: 'd', description: 'Data directory for state (default /var/lib/teleport)'}),
+    'data-dir': Flags.string({description: 'Data directory for state (default /var/lib/teleport)'}),
     nodename: Flags.string({description: 'Name of this host (default: the hostname)'}),
     token: Flags.string({description: 'Join token, or the path of a file holding it'}),
     'ca-pin': Flags.string({description: 'CA pin (sha256:<hex>) to validate the auth server when joining', multiple: true}),

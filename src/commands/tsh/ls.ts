@@ -44,8 +44,8 @@ export default class Ls extends BaseCommand {
     try {
       nodes = (await api.listNodes()).filter((n) => matchesSelector(n, selector))
     } catch (err) {
-      if (err instanceof ProxyRouteError) {
-        process.stderr.write(err.text)
+      if (err instanceof ProxyRouteError && err.details) {
+        process.stderr.write(err.details)
         this.exit(1)
       }
       throw err

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
+import {safeText} from '../../lib/safe-text.js'
 import {clusterFlag, insecureFlag, proxyFlag, userFlag} from '../../lib/tsh/flags.js'
 
 // Thin: parseScpArgs reads the line as OpenSSH's scp would, runScp copies over SFTP.
@@ -45,14 +46,14 @@ export default class Scp extends BaseCommand {
     try {
       errors = await runScp(args, identity, {stderr: process.stderr}, log ? {log} : {})
     } catch (err) {
-      if (err instanceof ProxyRouteError) {
-        process.stderr.write(err.text)
+      if (err instanceof ProxyRouteError && err.details) {
+        process.stderr.write(err.details)
         this.exit(1)
       }
       throw err
     }
     if (errors.length > 0) {
-      for (const line of errors) process.stderr.write(`ERROR: ${line}\n`)
+      for (const line of errors) process.stderr.write(`ERROR: ${safeText(line)}\n`)
       this.exit(1)
     }
   }

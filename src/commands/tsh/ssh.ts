@@ -70,8 +70,8 @@ export default class Ssh extends BaseCommand {
       status = await runSsh(args, identity, {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env}, log ? {log} : {})
     } catch (err) {
       // The proxy's own message (the ambiguous-host table and hint), exactly as it wrote it.
-      if (err instanceof ProxyRouteError) {
-        process.stderr.write(err.text)
+      if (err instanceof ProxyRouteError && err.details) {
+        process.stderr.write(err.details)
         this.exit(1)
       }
       throw err

@@ -6,6 +6,7 @@ import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {resolve} from 'node:path'
 import {BadParameterError} from '../../lib/errors.js'
+import {checkLabel, checkNodeHostname} from '../../services/nodes.js'
 import {loadConfigFile} from './load.js'
 import {DEFAULT_PORTS, defaultFileConfig, type FileConfig} from './schema.js'
 import type {TeleportConfig} from './teleport-config.js'
@@ -87,8 +88,10 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
 
   const nodename =
     flags.nodename !== undefined
-      ? fromFlag('nodename', () => nonEmpty(flags.nodename!))
-      : (fc.teleport.nodename ?? options.hostname ?? hostname())
+      ? fromFlag('nodename', () => validNodename(nonEmpty(flags.nodename!)))
+      : fc.teleport.nodename !== undefined
+        ? fromKey('teleport.nodename', where, () => validNodename(fc.teleport.nodename!))
+        : nodenameFromHost(options.hostname ?? hostname())
   const listenIp = flags.listenIp === undefined ? undefined : fromFlag('listen-ip', () => checkIp(flags.listenIp!))
   const rebind = (address: HostPort): HostPort => (listenIp === undefined ? address : {host: listenIp, port: address.port})
 
@@ -111,6 +114,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
     flags.caPin !== undefined ? fromFlag('ca-pin', () => splitRepeatable(flags.caPin!).map(parseCaPin)) : fc.teleport.ca_pin
 
   const flagLabels = flags.labels === undefined ? undefined : fromFlag('labels', () => parseLabelSpec(flags.labels!))
+  fromKey('ssh_service.labels', where, () => Object.entries(fc.ssh_service.labels).forEach(([key, value]) => checkLabel(key, value)))
 
   return {
     configFile: options.configFile,
@@ -179,6 +183,21 @@ function fromKey<T>(key: string, where: string, parse: () => T): T {
     return parse()
   } catch (err) {
     if (err instanceof BadParameterError) throw new BadParameterError(`${where}: ${key}: ${err.message}`, {hint: err.hint, cause: err})
+    throw err
+  }
+}
+
+/** The name auth would refuse at registration is refused at start, with the same words. */
+function validNodename(name: string): string {
+  checkNodeHostname(name)
+  return name
+}
+
+function nodenameFromHost(name: string): string {
+  try {
+    return validNodename(name)
+  } catch (err) {
+    if (err instanceof BadParameterError) throw new BadParameterError(`this host's name cannot be the node name: ${err.message}`, {hint: 'set teleport.nodename or pass --nodename'})
     throw err
   }
 }

@@ -7,6 +7,7 @@ import {isIP} from 'node:net'
 import {isAbsolute} from 'node:path'
 import {BadParameterError} from '../../lib/errors.js'
 import {parseDuration} from '../../services/duration.js'
+import {checkLabel, checkLabelKey} from '../../services/nodes.js'
 
 export interface HostPort {
   host: string
@@ -116,13 +117,8 @@ export function parseRoles(text: string): ServiceRole[] {
 }
 
 /** Teleport's label key alphabet. */
-const LABEL_KEY = /^[a-zA-Z/.0-9_:*-]+$/
-
-export function checkLabelKey(key: string): void {
-  if (!LABEL_KEY.test(key)) {
-    throw new BadParameterError(`invalid label key ${JSON.stringify(key)}: use letters, digits and / . _ : * -`)
-  }
-}
+// The label rules are the node model's (services/nodes.ts): auth refuses what they refuse.
+export {checkLabelKey}
 
 /** A label whose value is the output of a command, re-run every period. */
 export interface CommandLabel {
@@ -157,11 +153,12 @@ export function parseLabelSpec(text: string): LabelSpec {
     if (eq < 0) throw new BadParameterError(`invalid label ${JSON.stringify(entry)}: expected key=value`)
     const key = entry.slice(0, eq).trim()
     const value = entry.slice(eq + 1).trim()
-    checkLabelKey(key)
     if (value.startsWith('[')) {
+      checkLabelKey(key)
       out.commands.push(parseCommandLabel(key, value))
       delete out.labels[key]
     } else {
+      checkLabel(key, value)
       out.labels[key] = value
       out.commands = out.commands.filter((c) => c.name !== key)
     }

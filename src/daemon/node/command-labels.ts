@@ -1,7 +1,8 @@
 import {execFile} from 'node:child_process'
 import type {Logger} from '../../lib/log.js'
+import {safeText} from '../../lib/safe-text.js'
 import {formatDuration} from '../../services/duration.js'
-import type {CommandLabel as CommandLabelRecord} from '../../services/nodes.js'
+import {MAX_LABEL_VALUE, type CommandLabel as CommandLabelRecord} from '../../services/nodes.js'
 import type {CommandLabel} from '../config/index.js'
 
 // Command labels (`ssh_service.commands`): each command's argv re-run every period, its trimmed
@@ -10,8 +11,6 @@ import type {CommandLabel} from '../config/index.js'
 
 /** A command runs for at most this long (or its period, if shorter). */
 const MAX_RUN_MS = 30_000
-/** Values are labels, not logs: longer output is cut. */
-const MAX_VALUE_CHARS = 1024
 
 export class CommandLabels {
   private readonly results = new Map<string, string>()
@@ -65,11 +64,15 @@ export class CommandLabels {
   }
 }
 
-/** The command's trimmed stdout, or "error: <why>". Never rejects. */
+/**
+ * The command's trimmed stdout, or "error: <why>". Never rejects. Values are labels, not logs:
+ * control characters are escaped (auth refuses them) and longer output is cut.
+ */
 export function runCommand(argv: readonly string[], timeoutMs: number): Promise<string> {
   const [file, ...args] = argv
   if (!file) return Promise.resolve('error: empty command')
-  return new Promise((resolve) => {
+  return new Promise<string>((settle) => {
+    const resolve = (value: string) => settle(safeText(value).slice(0, MAX_LABEL_VALUE))
     try {
       execFile(file, args, {timeout: timeoutMs, maxBuffer: 1024 * 1024, windowsHide: true}, (err, stdout) => {
         if (err) {
@@ -78,7 +81,7 @@ export function runCommand(argv: readonly string[], timeoutMs: number): Promise<
           if (e.killed) return resolve(`error: timed out after ${formatDuration(timeoutMs)}`)
           return resolve(`error: exit status ${String(e.code ?? 'unknown')}`)
         }
-        resolve(String(stdout).trim().slice(0, MAX_VALUE_CHARS))
+        resolve(String(stdout).trim())
       })
     } catch (err) {
       resolve(`error: ${(err as Error).message}`)

@@ -1,9 +1,10 @@
 import {Errors} from '@oclif/core'
 import {isUserError} from '../errors.js'
+import {safeLines, safeText} from '../safe-text.js'
 
 // The one place errors become output: one line on stderr and an exit code.
 // User errors exit 1, usage errors exit 2, anything unexpected is a bug: its message plus a
-// pointer to --debug, and the stack only with --debug.
+// pointer to --debug, and the stack only with --debug (never for command-line parse errors).
 
 export interface ErrorReport {
   line: string
@@ -16,7 +17,14 @@ function isParseError(err: unknown): err is Errors.CLIError {
   return err instanceof Errors.CLIError && typeof (err as {parse?: unknown}).parse === 'object'
 }
 
+/** The report for an error; escaped, as messages carry names from the network (node hostnames). */
 export function describeError(err: unknown, debug: boolean): ErrorReport | undefined {
+  const report = describe(err, debug)
+  if (!report) return undefined
+  return {...report, line: safeText(report.line), ...(report.stack ? {stack: safeLines(report.stack)} : {})}
+}
+
+function describe(err: unknown, debug: boolean): ErrorReport | undefined {
   if (err instanceof Errors.ExitError) return undefined
   if (isUserError(err)) {
     const line = err.hint ? `ERROR: ${err.message} (${err.hint})` : `ERROR: ${err.message}`
@@ -25,7 +33,8 @@ export function describeError(err: unknown, debug: boolean): ErrorReport | undef
   if (isParseError(err)) {
     // oclif's message carries a "See more help with --help" tail on its own line: keep one line.
     const message = err.message.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('See more help'))
-    return {line: `ERROR: ${message.join(' ')} (see --help)`, exitCode: 2, stack: debug ? err.stack : undefined}
+    // A mistyped command line is not a bug: no stack, even with -d (`teleport start -d DIR`).
+    return {line: `ERROR: ${message.join(' ')} (see --help)`, exitCode: 2}
   }
   if (err instanceof Errors.CLIError) {
     const exit = err.oclif?.exit ?? 1

@@ -2,6 +2,7 @@ import type {ClusterStatus, JoinTokenInfo, NodeInfo, UserTokenInfo} from '../../
 import {lockTargetString, type Lock} from '../../services/locks.js'
 import type {User} from '../../services/users.js'
 import {renderTable} from '../output.js'
+import {safeText} from '../safe-text.js'
 
 // The text tctl prints, as pure functions of the data (unit-tested without a cluster).
 
@@ -40,6 +41,11 @@ export function userResetMessage(name: string, reset: UserTokenInfo, now = new D
     `${reset.url}\n\n` +
     proxyNote(reset.proxyAddr)
   )
+}
+
+/** `tctl users ls --format json|yaml` (and the user `users add` prints): Teleport's snake_case. */
+export function userData(u: User): Record<string, unknown> {
+  return {name: u.name, roles: u.roles, traits: u.traits, created_at: u.createdAt, ...(u.locked ? {locked: {until: u.locked.until, reason: u.locked.reason}} : {})}
 }
 
 export function usersTable(users: User[]): string {
@@ -119,6 +125,11 @@ export function rfc822(date: Date): string {
   return `${p(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${p(date.getUTCFullYear() % 100)} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())} UTC`
 }
 
+/** `tctl tokens ls --format json|yaml`. */
+export function tokensData(tokens: JoinTokenInfo[]): Record<string, unknown>[] {
+  return tokens.map((t) => ({token: t.token, roles: t.roles, expires: t.expires ?? null, static: t.static}))
+}
+
 export function tokensTable(tokens: JoinTokenInfo[]): string {
   if (tokens.length === 0) return 'No active tokens found.\n'
   // The auth service's order: static tokens (config order), then dynamic ones soonest first.
@@ -150,7 +161,18 @@ export function nodesTable(nodes: NodeInfo[]): string {
 /** `name: value` lines with the values aligned. */
 export function renderPairs(pairs: Array<[string, string]>): string {
   const width = Math.max(...pairs.map(([k]) => k.length + 1))
-  return pairs.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`.trimEnd()).join('\n') + '\n'
+  return pairs.map(([k, v]) => `${(k + ':').padEnd(width)} ${safeText(v)}`.trimEnd()).join('\n') + '\n'
+}
+
+/** `tctl status --format json|yaml`. */
+export function statusData(s: ClusterStatus): Record<string, unknown> {
+  return {
+    cluster_name: s.clusterName,
+    server_version: s.serverVersion,
+    ca_pins: s.caPins,
+    authorities: s.authorities.map((a) => ({type: a.type, fingerprints: a.fingerprints, rotation_phase: a.rotationPhase})),
+    counts: s.counts,
+  }
 }
 
 export function statusText(s: ClusterStatus): string {

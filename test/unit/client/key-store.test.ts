@@ -92,6 +92,12 @@ describe('file layout (REFERENCE.md "Client state")', () => {
     assert.equal(loadCurrentIdentity({home: dir, proxy: 'proxy.example.com'}).certificate, id.certificate)
   })
 
+  test('--proxy with another port than the one logged in to is not logged in, not the profile\'s port', () => {
+    const refused = (e: unknown) => e instanceof UserError && e.message === 'Not logged in to proxy.example.com:1.' && e.hint === 'log in first: tsh login --proxy=proxy.example.com:1'
+    assert.throws(() => loadCurrentIdentity({home: dir, proxy: 'proxy.example.com:1'}), refused)
+    assert.throws(() => loadProfile('https://proxy.example.com:1/', dir), refused)
+  })
+
   test('a pre-existing 0755 home is tightened to 0700 on the next write', () => {
     fs.chmodSync(dir, 0o755)
     store.setCurrentProfile('proxy.example.com')

@@ -69,6 +69,18 @@ describe('FileAuditLog', () => {
       assert.deepEqual(JSON.parse(lines[0]!), event)
     }))
 
+  test('a user name with control characters stays one line, escaped, and reads back as it was', () =>
+    withFileLog(async ({log, dataDir}) => {
+      const clock = new FakeClock(Date.parse('2026-11-21T08:00:00.000Z'))
+      const event = login(clock, 'bob\n{"event":"user.login"}\x1b[2J\x9b2J\u202e')
+      await log.emit(event)
+      const lines = await linesOf(join(dataDir, 'log', '2026-11-21.log'))
+      assert.equal(lines.length, 1)
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u202e]/.test(lines[0]!), lines[0])
+      assert.deepEqual(JSON.parse(lines[0]!), event)
+      assert.deepEqual(uids(await log.search({from: new Date(0), to: new Date(Date.parse('2027-01-01'))})), [event.uid])
+    }))
+
   test('rotates at the UTC day boundary by the event time', () =>
     withFileLog(async ({log}) => {
       const clock = new FakeClock(Date.parse('2026-11-21T23:59:59.999Z'))

@@ -16,6 +16,10 @@ describe('output', () => {
     assert.equal(renderTable(['Node Name', 'Address'], [['a', '1.2.3.4:3022'], ['longer-name', '⟵ Tunnel']]),
       'Node Name   Address\n----------- ------------\na           1.2.3.4:3022\nlonger-name ⟵ Tunnel\n')
   })
+  test('control characters in cells are shown escaped and do not break the alignment', () => {
+    assert.equal(renderTable(['Node Name', 'Labels'], [['evil\x1b[2J\x1b[H', 'env=a\nb'], ['ok', '']]),
+      'Node Name         Labels\n----------------- --------\nevil\\x1b[2J\\x1b[H env=a\\nb\nok\n')
+  })
   test('json and yaml render the data; text uses the renderer', () => {
     assert.deepEqual(JSON.parse(renderData('json', {a: [1]}, () => 'x')), {a: [1]})
     assert.equal(renderData('yaml', {a: [1]}, () => 'x'), 'a:\n  - 1\n')

@@ -85,6 +85,28 @@ describe('NodeService', () => {
     await assert.rejects(nodes.upsertNode(node('u', 'x', {cmdLabels: {arch: {command: 'uname'} as never}})), /cmdLabels.arch/)
   })
 
+  test('refuses hostnames and labels that could drive a terminal or forge a log line', async () => {
+    const {nodes} = service()
+    const refused = async (record: NodeRecord, message: RegExp) => assert.rejects(nodes.upsertNode(record), (err: unknown) => err instanceof BadParameterError && message.test(err.message))
+    await refused(node('u', 'evil\x1b[2J\x1b[H'), /^node "u": invalid hostname "evil\\u001b\[2J\\u001b\[H": use at most 253 letters, digits and - \. _$/)
+    await refused(node('u', 'a b'), /invalid hostname/)
+    await refused(node('u', 'x'.repeat(10_000)), new RegExp(`^node "u": invalid hostname "${'x'.repeat(80)}\\.\\.\\.": `))
+    await refused(node('u', 'n', {labels: {'bad key': 'v'}}), /^node "u": invalid label key "bad key"/)
+    await refused(node('u', 'n', {labels: {env: 'prod\n2026-01-01 INFO [AUTH] x'}}), /^node "u": invalid value for label "env": use at most 1024 printable characters, without control characters$/)
+    await refused(node('u', 'n', {labels: {env: 'a\u202eb'}}), /invalid value for label "env"/)
+    await refused(node('u', 'n', {labels: {env: 'v'.repeat(1025)}}), /invalid value for label "env"/)
+    await refused(node('u', 'n', {cmdLabels: {arch: {command: ['uname'], result: '\x9b2J'}}}), /invalid value for label "arch"/)
+    await refused(node('u', 'n', {addr: '1.2.3.4:22\x1b'}), /addr must be printable text/)
+    await refused(node('u', 'n', {labels: Object.fromEntries(Array.from({length: 129}, (_, i) => [`k${i}`, 'v']))}), /at most 128 labels/)
+    assert.equal(await nodes.listNodes().then((l) => l.length), 0)
+  })
+
+  test('accepts DNS-like names and Teleport-style label keys with printable values', async () => {
+    const {nodes} = service()
+    await nodes.upsertNode(node('u', 'Node_1.example-2.com', {labels: {'teleport.dev/origin': 'cloud', 'a:b*': 'any text, é ⟵ = ok'}}))
+    assert.equal((await nodes.getNode('u')).labels['a:b*'], 'any text, é ⟵ = ok')
+  })
+
   test('tunnel nodes', async () => {
     const {nodes} = service()
     await nodes.upsertNode(node('uuid-1', 'alpha', {addr: '', tunnel: true}))

@@ -1,8 +1,9 @@
 import {test} from 'node:test'
 import assert from 'node:assert/strict'
+import {generateKeyPairSync} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {BadParameterError} from '../../../src/lib/errors.js'
-import {generateKeyPair, parseCert, signHostCert, signUserCert, verifyCert, type UserCertRequest} from '../../../src/sshca/index.js'
+import {blobFromKeyObject, generateKeyPair, parseCert, publicKeyLine, signHostCert, signUserCert, verifyCert, type UserCertRequest} from '../../../src/sshca/index.js'
 import {SshReader} from '../../../src/sshca/wire.js'
 import {NOW, keygen, tempDir, fullUserRequest} from './helpers.js'
 
@@ -176,4 +177,14 @@ test('parseCert throws BadParameterError on garbage', () => {
     Buffer.from([0, 0, 0, 3, 1, 2]),
   ]
   for (const input of garbage) assert.throws(() => parseCert(input), BadParameterError, String(input).slice(0, 40))
+})
+
+test('RSA keys under 2048 bits are never certified, user or host; 2048 bits are', () => {
+  const rsaLine = (bits: number) => publicKeyLine(blobFromKeyObject(generateKeyPairSync('rsa', {modulusLength: bits}).publicKey))
+  for (const bits of [512, 1024, 2040]) {
+    const refused = (err: unknown) => err instanceof BadParameterError && err.message === `refusing to certify a ${bits}-bit RSA key: RSA keys must have at least 2048 bits`
+    assert.throws(() => signUserCert(userRequest({publicKey: rsaLine(bits)})), refused)
+    assert.throws(() => signHostCert({caPrivateKey: ca.privateKey, publicKey: rsaLine(bits), keyId: 'u', principals: ['u'], role: 'Node', authority: 'c'}), refused)
+  }
+  assert.match(signUserCert(userRequest({publicKey: rsaLine(2048)})), /^ssh-rsa-cert-v01@openssh\.com /)
 })

@@ -138,6 +138,14 @@ describe('tctl text output', () => {
     )
   })
 
+  test('nodes ls, users ls and status show control characters escaped', () => {
+    const nodes = nodesTable([{name: 'u1', hostname: 'evil\x1b[2J', addr: '10.0.0.2:3022', labels: {env: 'a\x1b]0;t\x07'}, cmdLabels: {}, version: '0.1.0', expires: at(1)}])
+    assert.ok(!nodes.includes('\x1b'), nodes)
+    assert.match(nodes, /^evil\\x1b\[2J u1 +10\.0\.0\.2:3022 +env=a\\x1b\]0;t\\x07 0\.1\.0$/m)
+    const users = usersTable([{name: 'bob\r\x1b[1A', roles: ['access'], traits: {logins: ['root\n']}, createdAt: at(0)}])
+    assert.match(users, /^bob\\r\\x1b\[1A access root\\n$/m)
+  })
+
   test('status lists cluster, pin, CAs and counts', () => {
     const text = statusText({
       clusterName: 'example.com',

@@ -1,3 +1,4 @@
+import {nodesData} from '../../../client/nodes/render.js'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
 import {withAuth} from '../../../lib/tctl/connect.js'
@@ -15,6 +16,6 @@ export default class NodesLs extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(NodesLs)
     const nodes = await withAuth(flags, (api) => api.listNodes())
-    this.out(renderData(flags.format, nodes, () => nodesTable(nodes)))
+    this.out(renderData(flags.format, nodesData(nodes), () => nodesTable(nodes)))
   }
 }

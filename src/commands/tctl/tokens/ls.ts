@@ -2,7 +2,7 @@ import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
 import {withAuth} from '../../../lib/tctl/connect.js'
 import {authFlags} from '../../../lib/tctl/flags.js'
-import {tokensTable} from '../../../lib/tctl/render.js'
+import {tokensData, tokensTable} from '../../../lib/tctl/render.js'
 
 export default class TokensLs extends BaseCommand {
   static override summary = 'List join tokens.'
@@ -14,6 +14,6 @@ export default class TokensLs extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(TokensLs)
     const tokens = await withAuth(flags, (api) => api.listTokens())
-    this.out(renderData(flags.format, tokens, () => tokensTable(tokens)))
+    this.out(renderData(flags.format, tokensData(tokens), () => tokensTable(tokens)))
   }
 }

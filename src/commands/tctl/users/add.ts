@@ -4,7 +4,7 @@ import {UsageError} from '../../../lib/errors.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
 import {withAuth} from '../../../lib/tctl/connect.js'
 import {authFlags, splitList} from '../../../lib/tctl/flags.js'
-import {userCreatedMessage} from '../../../lib/tctl/render.js'
+import {userCreatedMessage, userData} from '../../../lib/tctl/render.js'
 
 export default class UsersAdd extends BaseCommand {
   static override summary = 'Create a user and print a sign-up link.'
@@ -31,7 +31,7 @@ export default class UsersAdd extends BaseCommand {
     const traits: Record<string, string[]> = logins.length ? {logins} : {}
     const {user, invite} = await withAuth(flags, (api) => api.createUser({name: args.name, roles, traits}))
     this.out(
-      renderData(flags.format, {user, invite: {url: invite.url, expires: invite.expires, proxy_addr: invite.proxyAddr}}, () =>
+      renderData(flags.format, {user: userData(user), invite: {url: invite.url, expires: invite.expires, proxy_addr: invite.proxyAddr}}, () =>
         userCreatedMessage(user.name, invite),
       ),
     )

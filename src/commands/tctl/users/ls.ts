@@ -2,7 +2,7 @@ import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
 import {withAuth} from '../../../lib/tctl/connect.js'
 import {authFlags} from '../../../lib/tctl/flags.js'
-import {usersTable} from '../../../lib/tctl/render.js'
+import {userData, usersTable} from '../../../lib/tctl/render.js'
 
 export default class UsersLs extends BaseCommand {
   static override summary = 'List users.'
@@ -13,6 +13,6 @@ export default class UsersLs extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(UsersLs)
     const users = await withAuth(flags, (api) => api.listUsers())
-    this.out(renderData(flags.format, users, () => usersTable(users)))
+    this.out(renderData(flags.format, users.map(userData), () => usersTable(users)))
   }
 }

@@ -52,13 +52,21 @@ describe('proxy addresses from the profile', () => {
 })
 
 describe('errors', () => {
-  test('the proxy\'s routing error keeps its text whole; the message is its first line', () => {
+  test('the proxy\'s multi-line routing error keeps its text whole as details; the message is its first line', () => {
     const text = 'error: ambiguous host could match multiple nodes\n\nHostname UUID\n-------- ----\nn1       a\nn1       b\n\nHint: try addressing the node by unique id (ex: tsh ssh user@node-id)\n'
     const err = new ProxyRouteError(text)
-    assert.equal(err.text, text)
+    assert.equal(err.details, text)
     assert.equal(err.message, 'ambiguous host could match multiple nodes')
     assert.equal(err.exitCode, 1)
-    assert.equal(new ProxyRouteError('error: x').text, 'error: x\n')
+  })
+  test('a one-line routing error is an ordinary error, without details', () => {
+    const err = new ProxyRouteError('failed to connect to 127.0.0.1:1: connection refused\n')
+    assert.equal(err.message, 'failed to connect to 127.0.0.1:1: connection refused')
+    assert.equal(err.details, undefined)
+  })
+  test('the details are escaped: node hostnames in the table cannot drive the terminal', () => {
+    const err = new ProxyRouteError('error: ambiguous host could match multiple nodes\n\nevil\x1b[2J a\n')
+    assert.equal(err.details, 'error: ambiguous host could match multiple nodes\n\nevil\\x1b[2J a\n')
   })
   test('access denied names the login and the host', () => {
     assert.equal(new NodeAccessDeniedError('root', 'node-1').message, 'access denied to root connecting to node-1')

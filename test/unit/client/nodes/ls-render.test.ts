@@ -63,10 +63,13 @@ describe('tsh ls rendering', () => {
   test('names: one host name per line, sorted', () => {
     assert.equal(nodesNames(nodes), 'db-1\nedge\nweb-1\nweb-2\n')
   })
-  test('data: sorted records with merged labels', () => {
+  test('data: sorted snake_case records, static, command and merged labels', () => {
     const data = nodesData(nodes) as Array<Record<string, unknown>>
     assert.deepEqual(data.map((d) => d.hostname), ['db-1', 'edge', 'web-1', 'web-2'])
-    assert.deepEqual(data[3]!.labels, {env: 'prod', role: 'web', arch: 'x86_64'})
+    assert.deepEqual(Object.keys(data[3]!), ['name', 'hostname', 'addr', 'labels', 'cmd_labels', 'all_labels', 'version', 'expires'])
+    assert.deepEqual(data[3]!.labels, {env: 'prod', role: 'web'})
+    assert.deepEqual(data[3]!.cmd_labels, {arch: {command: ['uname', '-m'], result: 'x86_64'}})
+    assert.deepEqual(data[3]!.all_labels, {env: 'prod', role: 'web', arch: 'x86_64'})
     assert.equal(data[1]!.tunnel, true)
     assert.equal(TUNNEL_ADDRESS, '⟵ Tunnel')
   })

@@ -249,7 +249,7 @@ describe('parseConfig: refusals name the file, the line and the key', () => {
     assert.equal(refusal('ssh_service:\n  commands: [{name: a, command: []}]\n'), 'teleport.yaml:2: ssh_service.commands[0].command: must not be an empty list')
   })
   test('a bad label key', () => {
-    assert.equal(refusal('ssh_service:\n  labels:\n    "bad key": v\n'), 'teleport.yaml:3: ssh_service.labels: invalid label key "bad key": use letters, digits and / . _ : * -')
+    assert.equal(refusal('ssh_service:\n  labels:\n    "bad key": v\n'), 'teleport.yaml:3: ssh_service.labels: invalid label key "bad key": use at most 128 letters, digits and / . _ : * -')
   })
 })
 

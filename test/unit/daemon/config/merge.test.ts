@@ -154,12 +154,23 @@ ssh_service:
       [{authServer: ['auth:http']}, '--auth-server: invalid address "auth:http": port must be a number from 1 to 65535'],
       [{listenIp: 'localhost'}, '--listen-ip: invalid IP address "localhost"'],
       [{nodename: '  '}, '--nodename: must not be empty'],
+      [{nodename: 'evil\x1b[2J'}, /^--nodename: invalid hostname "evil\\u001b\[2J": use at most 253 letters, digits and - \. _$/],
+      [{labels: 'env=a\x1b[2Jb'}, /^--labels: invalid value for label "env": use at most 1024 printable characters, without control characters$/],
       [{token: ''}, '--token: must not be empty'],
       [{dataDir: ''}, '--data-dir: must not be empty'],
     ]
     for (const [flags, message] of cases) {
       assert.throws(() => merge(undefined, flags), (err: unknown) => err instanceof BadParameterError && (typeof message === 'string' ? err.message === message : message.test(err.message)), JSON.stringify(flags))
     }
+  })
+})
+
+describe('mergeConfig: names a node may not register with', () => {
+  test('a nodename or file label auth would refuse stops the start, naming the key', () => {
+    assert.throws(() => merge('teleport:\n  nodename: "a b"\n'), {message: /^\/etc\/teleport\.yaml: teleport\.nodename: invalid hostname "a b"/})
+    assert.throws(() => merge('ssh_service:\n  labels:\n    env: "x\\ty"\n'), {message: /^\/etc\/teleport\.yaml: ssh_service\.labels: invalid value for label "env"/})
+    assert.throws(() => mergeConfig(undefined, {}, {...opts, hostname: 'bad\nname'}), (err: unknown) =>
+      err instanceof BadParameterError && err.message.startsWith("this host's name cannot be the node name: invalid hostname") && err.hint === 'set teleport.nodename or pass --nodename')
   })
 })
 

@@ -77,7 +77,7 @@ describe('parseLabelSpec', () => {
   })
   test('bad syntax is named', () => {
     assert.throws(() => parseLabelSpec('env=prod,team'), {name: 'BadParameterError', message: 'invalid label "team": expected key=value'})
-    assert.throws(() => parseLabelSpec('=x'), {message: /invalid label key "": use letters/})
+    assert.throws(() => parseLabelSpec('=x'), {message: /invalid label key "": use at most 128 letters/})
     assert.throws(() => parseLabelSpec('my key=x'), {message: /invalid label key "my key"/})
     assert.throws(() => parseLabelSpec('arch=[1h]'), {message: /invalid command label "arch=\[1h\]": expected arch=\[period:command\]/})
     assert.throws(() => parseLabelSpec('arch=[1h:uname'), {message: /invalid command label/})

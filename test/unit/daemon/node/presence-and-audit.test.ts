@@ -137,6 +137,9 @@ describe('command labels', () => {
     assert.equal(await runCommand(['sleep', '5'], 100), 'error: timed out after 100ms')
     assert.equal(await runCommand([], 100), 'error: empty command')
   })
+  test('control characters in the output are escaped: the value stays one that auth accepts', async () => {
+    assert.equal(await runCommand(['printf', 'a\\033[2J\\nb'], 5000), 'a\\x1b[2J\\nb')
+  })
 
   test('re-run on their period; a changed value is reported', async () => {
     let changes = 0

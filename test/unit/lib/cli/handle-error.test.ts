@@ -3,6 +3,7 @@ import {describe, test} from 'node:test'
 import {Errors} from '@oclif/core'
 import {AccessDeniedError, UsageError, UserError} from '../../../../src/lib/errors.js'
 import {debugRequested, describeError} from '../../../../src/lib/cli/handle-error.js'
+import {ProxyRouteError} from '../../../../src/client/connect/errors.js'
 
 describe('error taxonomy', () => {
   test('user errors: one line, exit 1, hint kept on the line', () => {
@@ -26,6 +27,10 @@ describe('error taxonomy', () => {
   test('with --debug the stack is shown', () => {
     const r = describeError(new Error('boom'), true)!
     assert.match(r.stack!, /Error: boom\n\s+at /)
+  })
+  test('names from the network in a message are shown escaped, on one line', () => {
+    const r = describeError(new ProxyRouteError('failed to connect to evil\x1b[2J\x1b[H\r: connection refused'), false)!
+    assert.equal(r.line, 'ERROR: failed to connect to evil\\x1b[2J\\x1b[H\\r: connection refused')
   })
   test('an explicit exit is silent', () => {
     assert.equal(describeError(new Errors.ExitError(3), false), undefined)
