@@ -79,7 +79,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   }
 
   const audit = new AuditBuffer(authApi, log)
-  const roles = new RoleCache(authApi)
+  const roles = new RoleCache(authApi, {log})
   let heartbeat: Heartbeat | undefined
   const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log)
   const staticLabels = {...(options.labels ?? {})}

@@ -8,7 +8,7 @@ import {connectToAuth} from '../common/auth-connection.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
-import {CaKeyCache} from './client-auth.js'
+import {caKeyCache} from './client-auth.js'
 import {FormCsrf} from './form-csrf.js'
 import {requestHost} from './http-util.js'
 import {ProxySshServer} from './ssh-server.js'
@@ -80,7 +80,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
-      caKeys: new CaKeyCache(access.authApi),
+      caKeys: caKeyCache(access.authApi, {log}),
       log,
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)

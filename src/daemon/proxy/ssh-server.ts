@@ -9,7 +9,7 @@ import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
-import {NodeListCache} from './node-list-cache.js'
+import {nodeListCache, type NodeListCache} from './node-list-cache.js'
 import {channelClosed, dialTcp, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
 
@@ -50,7 +50,7 @@ export class ProxySshServer {
 
   constructor(private readonly options: ProxySshServerOptions) {
     this.resolve = options.resolve ?? systemResolver
-    this.nodes = new NodeListCache(options.authApi)
+    this.nodes = nodeListCache(options.authApi, {log: options.log})
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
       this.onConnection(client, unmapIp(info.ip), info.port),
     )
@@ -84,7 +84,7 @@ export class ProxySshServer {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey'])
       void (async () => {
         try {
-          const identity = authenticateProxyClient(ctx as unknown as PublicKeyAuthAttempt, await this.options.caKeys.get(), ip)
+          const identity = authenticateProxyClient(ctx as unknown as PublicKeyAuthAttempt, (await this.options.caKeys.get()).value, ip)
           if (identity) info = {identity, addr, login: ctx.username}
           ctx.accept()
         } catch (err) {
@@ -129,9 +129,9 @@ export class ProxySshServer {
     let matches: NodeInfo[]
     try {
       const listed = await this.nodes.get()
-      matches = await findNodes(listed.nodes, lookup, this.resolve)
+      matches = await findNodes(listed.value, lookup, this.resolve)
       // A node that registered a moment ago may not be in a cached list yet.
-      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).nodes, lookup, this.resolve)
+      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).value, lookup, this.resolve)
     } catch (err) {
       return fail(channel, `error: cannot look up nodes: ${(err as Error).message}`)
     }
