@@ -2,6 +2,7 @@ import type {Connection} from 'ssh2'
 import type {EventCode, EventFields, EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
 import type {ParsedCert} from '../../sshca/index.js'
+import type {OpenSessions} from './open-sessions.js'
 import type {OsLogin} from './os-login.js'
 import type {RoleCache} from './role-cache.js'
 
@@ -18,6 +19,8 @@ export interface NodeContext {
   labels(): Record<string, string>
   roles: RoleCache
   emit(name: EventName, code: EventCode, fields: EventFields): void
+  /** Sessions recorded on disk until their session.end is emitted. */
+  openSessions: OpenSessions
   log: Logger
 }
 

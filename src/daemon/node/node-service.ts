@@ -9,10 +9,14 @@ import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
 import {formatHostPort, type CommandLabel, type HostPort} from '../config/index.js'
+import {EventCode, EventName} from '../../events/index.js'
+import {dataDirPaths} from '../../lib/data-dir.js'
 import {AuditBuffer} from './audit-buffer.js'
 import {CommandLabels} from './command-labels.js'
 import type {NodeContext} from './context.js'
+import {EventJournal} from './event-journal.js'
 import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
+import {OpenSessions} from './open-sessions.js'
 import {isRoot, processUser} from './os-login.js'
 import {RoleCache} from './role-cache.js'
 import {NodeSshServer} from './ssh-server.js'
@@ -78,7 +82,12 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     userCAs = cas.user
   }
 
-  const audit = new AuditBuffer(authApi, log)
+  // Audit events and open sessions are kept on disk: a restart, even after kill -9, loses neither.
+  const paths = dataDirPaths(options.dataDir)
+  const audit = new AuditBuffer(authApi, log, await EventJournal.open(paths.nodeEventJournal(hostUuid), log))
+  const openSessions = new OpenSessions(paths.openSessions, () => audit.persisted(), log)
+  await openSessions.recover((fields) => audit.emit(EventName.SessionEnd, EventCode.SessionEnd, fields))
+  openSessions.startRefreshing()
   const roles = new RoleCache(authApi, {log})
   let heartbeat: Heartbeat | undefined
   const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log)
@@ -93,6 +102,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     labels: () => nodeLabels({labels: staticLabels, cmdLabels: commandLabels.snapshot()}),
     roles,
     emit: (name, code, fields) => audit.emit(name, code, fields),
+    openSessions,
     log,
   }
 
@@ -106,6 +116,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     address = await server.listen(options.listen.host, options.listen.port)
   } catch (err) {
     commandLabels.stop()
+    openSessions.stopRefreshing()
+    await audit.close(0)
     if (ownsApi) await authApi.close().catch(() => {})
     throw err
   }
@@ -155,6 +167,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
         commandLabels.stop()
         await heartbeat?.stop()
         await server.close()
+        openSessions.stopRefreshing()
         await audit.close()
         if (ownsApi) await authApi.close().catch(() => {})
       })()

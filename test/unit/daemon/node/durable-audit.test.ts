@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict'
+import {appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, describe, test} from 'node:test'
+import type {AuthApi} from '../../../../src/client/auth-api.js'
+import {AuditBuffer} from '../../../../src/daemon/node/audit-buffer.js'
+import {EventJournal} from '../../../../src/daemon/node/event-journal.js'
+import {OpenSessions} from '../../../../src/daemon/node/open-sessions.js'
+import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'
+import {FakeClock} from '../../../../src/lib/clock.js'
+import {UserError} from '../../../../src/lib/errors.js'
+import type {Logger} from '../../../../src/lib/log.js'
+
+// What a node keeps on disk for the audit trail: events auth has not taken yet, and the sessions
+// still running. A "crash" here is a second journal opened on the same files while the first is
+// left as it was (nothing flushed or closed by a stop).
+
+const root = mkdtempSync(path.join(tmpdir(), 'durable-audit-'))
+after(() => rmSync(root, {recursive: true, force: true}))
+let n = 0
+const freshDir = () => path.join(root, `case-${n++}`)
+
+function memoryLogger(): Logger & {lines: string[]} {
+  const lines: string[] = []
+  const at = (severity: string) => (message: string) => void lines.push(`${severity} ${message}`)
+  const logger: Logger = {debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'), child: () => logger}
+  return Object.assign(logger, {lines})
+}
+
+/** An AuthApi stand-in that takes events while `up`, recording their login field. */
+function fakeAuth(up: boolean) {
+  const state = {up, delivered: [] as string[], uids: [] as string[]}
+  const api = {
+    emitEvent: async (event: {login: string; uid: string}) => {
+      if (!state.up) throw new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
+      state.delivered.push(event.login)
+      state.uids.push(event.uid)
+    },
+  } as unknown as AuthApi
+  return {state, api}
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+const exec = (login: string): [EventName, EventCode, EventFields] => [EventName.Exec, EventCode.Exec, {login}]
+
+describe('node audit events on disk', () => {
+  test('events emitted while auth is down survive a crash and are sent after the restart, in order, once; a torn last line is skipped', async () => {
+    const file = path.join(freshDir(), 'events', 'node-1.jsonl')
+    const first = fakeAuth(false)
+    const before = new AuditBuffer(first.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
+    for (const login of ['a', 'b', 'c']) before.emit(...exec(login))
+    await before.persisted()
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700)
+    appendFileSync(file, '{"event":"exec","code":"T3002I","lo') // the crash cut a write short
+
+    const log = memoryLogger()
+    const second = fakeAuth(true)
+    const after_ = new AuditBuffer(second.api, log, await EventJournal.open(file, log))
+    await after_.idle()
+    assert.deepEqual(second.state.delivered, ['a', 'b', 'c'])
+    assert.equal(new Set(second.state.uids).size, 3)
+    assert.ok(log.lines.some((l) => /WARN audit: skipped 1 unreadable line/.test(l)), log.lines.join('\n'))
+    await after_.persisted()
+    assert.equal(readFileSync(file, 'utf8'), '', 'nothing left to send')
+    await after_.close()
+    await before.close(0)
+  })
+
+  test('events auth already took are not sent again after a crash', async () => {
+    const file = path.join(freshDir(), 'node-1.jsonl')
+    const first = fakeAuth(true)
+    const before = new AuditBuffer(first.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
+    before.emit(...exec('a'))
+    before.emit(...exec('b'))
+    await before.idle()
+    first.state.up = false
+    before.emit(...exec('c'))
+    await before.persisted()
+
+    const second = fakeAuth(true)
+    const after_ = new AuditBuffer(second.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
+    await until(() => second.state.delivered.length === 1, 'delivery')
+    await after_.idle()
+    assert.deepEqual([...first.state.delivered, ...second.state.delivered], ['a', 'b', 'c'])
+    await after_.close()
+    await before.close(0)
+  })
+
+  test('a clean stop with auth down keeps the events for the next start', async () => {
+    const file = path.join(freshDir(), 'node-1.jsonl')
+    const log = memoryLogger()
+    const first = fakeAuth(false)
+    const before = new AuditBuffer(first.api, log, await EventJournal.open(file, log))
+    before.emit(...exec('a'))
+    await before.close(0)
+    assert.ok(log.lines.some((l) => /1 event\(s\) could not be delivered.*sent after the next start/.test(l)), log.lines.join('\n'))
+    const second = fakeAuth(true)
+    const after_ = new AuditBuffer(second.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
+    await until(() => second.state.delivered.length === 1, 'delivery')
+    assert.deepEqual(second.state.delivered, ['a'])
+    await after_.close()
+  })
+})
+
+describe('open sessions on disk', () => {
+  const fields = (sid: string) => ({sid, user: 'alice', login: 'root', interactive: true, participants: ['alice'], session_start: '2026-01-01T00:00:00.000Z'})
+  const sidA = '11111111-1111-4111-8111-111111111111'
+  const sidB = '22222222-2222-4222-8222-222222222222'
+
+  test('a session left open by a killed node gets its session.end at the next start, stopped at the last time it was seen', async () => {
+    const dir = freshDir()
+    const clock = new FakeClock(Date.parse('2026-01-01T00:00:00.000Z'))
+    const sessions = new OpenSessions(dir, async () => {}, memoryLogger(), clock)
+    sessions.opened(fields(sidA))
+    sessions.opened(fields(sidB))
+    assert.equal(statSync(dir).mode & 0o777, 0o700)
+    assert.equal(statSync(path.join(dir, `${sidA}.json`)).mode & 0o777, 0o600)
+    sessions.closed(sidB)
+    await until(() => !existsSync(path.join(dir, `${sidB}.json`)), 'the ended session\'s marker to go')
+    clock.advance(90_000)
+    sessions.refresh()
+    clock.advance(45_000) // then the node is killed
+
+    const ended: EventFields[] = []
+    let persisted = false
+    const log = memoryLogger()
+    const restarted = new OpenSessions(dir, async () => void (persisted = true), log, clock)
+    assert.equal(await restarted.recover((f) => ended.push(f)), 1)
+    assert.deepEqual(ended, [{...fields(sidA), session_stop: '2026-01-01T00:01:30.000Z', reason: 'node restarted'}])
+    assert.ok(persisted, 'the session.end was on disk before the marker went')
+    assert.deepEqual(readdirSync(dir), [])
+    assert.equal(await restarted.recover(() => assert.fail('recovered twice')), 0)
+  })
+
+  test('an unreadable marker is dropped with a warning, not fatal', async () => {
+    const dir = freshDir()
+    const sessions = new OpenSessions(dir, async () => {}, memoryLogger())
+    appendFileSync(path.join(dir, `${sidA}.json`), '{"fields":')
+    const log = memoryLogger()
+    assert.equal(await new OpenSessions(dir, async () => {}, log).recover(() => assert.fail('no session')), 0)
+    assert.ok(log.lines.some((l) => /WARN audit: ignoring unreadable session marker/.test(l)))
+    sessions.stopRefreshing()
+  })
+})
