@@ -1,6 +1,7 @@
 import type {IncomingMessage} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {AuthApi} from '../../client/auth-api.js'
+import type {Clock} from '../../lib/clock.js'
 import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {parseCert} from '../../sshca/index.js'
@@ -52,6 +53,8 @@ export interface ProxyServiceOptions {
   httpsKeyPairs?: Array<{keyFile: string; certFile: string}>
   cluster: ProxyClusterAccess | ProxyJoinParameters
   log: Logger
+  /** Ages what the proxy keeps from auth (node list, CA keys); tests move it. */
+  clock?: Clock
 }
 
 export interface RunningProxyService {
@@ -80,8 +83,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
-      caKeys: caKeyCache(access.authApi, {log}),
+      caKeys: caKeyCache(access.authApi, {log, clock: options.clock}),
       log,
+      clock: options.clock,
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())

@@ -4,7 +4,9 @@ import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
 import {EventCode, EventName} from '../../events/index.js'
+import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
+import {CertificateError} from '../../sshca/index.js'
 import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
@@ -32,6 +34,7 @@ export interface ProxySshServerOptions {
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
+  clock?: Clock
 }
 
 interface ClientInfo {
@@ -50,7 +53,7 @@ export class ProxySshServer {
 
   constructor(private readonly options: ProxySshServerOptions) {
     this.resolve = options.resolve ?? systemResolver
-    this.nodes = nodeListCache(options.authApi, {log: options.log})
+    this.nodes = nodeListCache(options.authApi, {log: options.log, clock: options.clock})
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
       this.onConnection(client, unmapIp(info.ip), info.port),
     )
@@ -88,7 +91,9 @@ export class ProxySshServer {
           if (identity) info = {identity, addr, login: ctx.username}
           ctx.accept()
         } catch (err) {
-          this.options.log.debug(`refused SSH client ${addr}: ${(err as Error).message}`)
+          // Not the client's fault (auth away too long to vouch for the CA keys): worth a warning.
+          if (err instanceof CertificateError) this.options.log.debug(`refused SSH client ${addr}: ${err.message}`)
+          else this.options.log.warn(`cannot check the certificate of SSH client ${addr}: ${(err as Error).message}`)
           if ((ctx as unknown as PublicKeyAuthAttempt).signature) this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: ctx.username, 'addr.remote': addr, success: false, error: (err as Error).message})
           ctx.reject(['publickey'])
         }
