@@ -11,10 +11,10 @@ import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity
 import {formatHostPort, type CommandLabel, type HostPort} from '../config/index.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {dataDirPaths} from '../../lib/data-dir.js'
-import {AuditBuffer} from './audit-buffer.js'
+import {AuditBuffer} from '../common/audit-buffer.js'
 import {CommandLabels} from './command-labels.js'
 import type {NodeContext} from './context.js'
-import {EventJournal} from './event-journal.js'
+import {EventJournal} from '../common/event-journal.js'
 import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
 import {OpenSessions} from './open-sessions.js'
 import {isRoot, processUser} from './os-login.js'
@@ -84,7 +84,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
 
   // Audit events and open sessions are kept on disk: a restart, even after kill -9, loses neither.
   const paths = dataDirPaths(options.dataDir)
-  const audit = new AuditBuffer(authApi, log, await EventJournal.open(paths.nodeEventJournal(hostUuid), log))
+  const audit = new AuditBuffer(authApi, log, await EventJournal.open(paths.auditJournal('node'), log))
   const openSessions = new OpenSessions(paths.openSessions, () => audit.persisted(), log)
   await openSessions.recover((fields) => audit.emit(EventName.SessionEnd, EventCode.SessionEnd, fields))
   openSessions.startRefreshing()

@@ -2,10 +2,13 @@ import type {IncomingMessage} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {AuthApi} from '../../client/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
+import {dataDirPaths} from '../../lib/data-dir.js'
 import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {parseCert} from '../../sshca/index.js'
+import {AuditBuffer} from '../common/audit-buffer.js'
 import {connectToAuth} from '../common/auth-connection.js'
+import {EventJournal} from '../common/event-journal.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
@@ -61,6 +64,8 @@ export interface RunningProxyService {
   webAddress: HostPort
   sshAddress: HostPort
   clusterName: string
+  /** Delivers queued audit events (tests use it before searching the audit log). */
+  flushAudit(): Promise<void>
   close(): Promise<void>
 }
 
@@ -78,12 +83,16 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const clusterName = (await access.authApi.ping()).clusterName
     const keyPairs = await webKeyPairs(options, publicAddrs, log)
 
+    // The proxy's audit events wait on disk while auth is away, like a node's.
+    const audit = new AuditBuffer(access.authApi, log, await EventJournal.open(dataDirPaths(options.dataDir).auditJournal('proxy'), log))
+    closers.push(() => audit.close())
     const sshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
       caKeys: caKeyCache(access.authApi, {log, clock: options.clock}),
+      audit,
       log,
       clock: options.clock,
     })
@@ -133,7 +142,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const webAddress = {host: options.webListen.host, port: webPort}
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
 
-    return {webAddress, sshAddress, clusterName, close}
+    return {webAddress, sshAddress, clusterName, flushAudit: () => audit.idle(), close}
   } catch (err) {
     await close()
     throw err

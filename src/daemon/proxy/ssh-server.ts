@@ -3,11 +3,12 @@ import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
-import {EventCode, EventName} from '../../events/index.js'
+import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {CertificateError} from '../../sshca/index.js'
 import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import type {AuditBuffer} from '../common/audit-buffer.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
@@ -31,6 +32,8 @@ export interface ProxySshServerOptions {
   /** Where `proxy:@<cluster>` pipes to: the auth API this proxy uses. */
   authAddress: HostPort
   caKeys: CaKeyCache
+  /** Audit events wait here (and on disk) while auth is away. */
+  audit: AuditBuffer
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
@@ -200,8 +203,8 @@ export class ProxySshServer {
     })
   }
 
-  private audit(name: EventName, code: EventCode, fields: Record<string, unknown>): void {
-    this.options.authApi.emitEvent({event: name, code, ...fields}).catch((err: Error) => this.options.log.warn(`cannot record the ${name} audit event: ${err.message}`))
+  private audit(name: EventName, code: EventCode, fields: EventFields): void {
+    this.options.audit.emit(name, code, fields)
   }
 }
 

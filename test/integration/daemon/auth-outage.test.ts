@@ -18,7 +18,7 @@ import {eventually, LOGIN, quietLogger, spawnTsh, tempDir, tsh} from '../tsh/hel
 // can be moved. With the auth process stopped: `tsh ssh` through the proxy still reaches the node
 // it knew, `tsh ls` says auth cannot be reached. The node is then killed (-9) in the middle of a
 // session and restarted, auth comes back: the session gets its session.end, and the events the
-// node recorded during the outage arrive, once each.
+// node and the proxy recorded during the outage arrive, once each.
 
 const CLUSTER = 'test.example.com'
 const NODE = 'outage-node'
@@ -145,5 +145,9 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     const outageExec = events.filter((e) => e.code === EventCode.Exec && e.command === 'echo during-outage')
     assert.equal(outageExec.length, 1, JSON.stringify(outageExec))
     assert.equal(readdirSync(sessions).length, 0)
+    // The proxy's records of the connections it routed while auth was away arrive too.
+    await proxy.flushAudit()
+    const routed = (await search()).filter((e) => e.code === EventCode.Subsystem && e.user === 'alice' && e.server_hostname === NODE)
+    assert.equal(routed.length, 3, JSON.stringify(routed))
   })
 })

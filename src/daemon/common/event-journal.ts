@@ -4,7 +4,7 @@ import path from 'node:path'
 import {writeFileAtomic} from '../../lib/atomic-write.js'
 import type {Logger} from '../../lib/log.js'
 
-// The node's audit events not yet taken by auth, on disk, so that they survive a restart or a
+// A daemon's audit events not yet taken by auth, on disk, so that they survive a restart or a
 // crash. Append-only JSON lines: the event when it is emitted, `{"sent":"<uid>"}` once auth has
 // it (or it was dropped), and the file is emptied whenever nothing is left to send. Each batch of
 // lines is one write followed by fdatasync.

@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict'
-import {appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {appendFileSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
 import type {AuthApi} from '../../../../src/client/auth-api.js'
-import {AuditBuffer} from '../../../../src/daemon/node/audit-buffer.js'
-import {EventJournal} from '../../../../src/daemon/node/event-journal.js'
-import {OpenSessions} from '../../../../src/daemon/node/open-sessions.js'
+import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
+import {EventJournal} from '../../../../src/daemon/common/event-journal.js'
 import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'
-import {FakeClock} from '../../../../src/lib/clock.js'
 import {UserError} from '../../../../src/lib/errors.js'
 import type {Logger} from '../../../../src/lib/log.js'
 
-// What a node keeps on disk for the audit trail: events auth has not taken yet, and the sessions
-// still running. A "crash" here is a second journal opened on the same files while the first is
-// left as it was (nothing flushed or closed by a stop).
+// A daemon's audit events that auth has not taken yet, kept on disk. A "crash" here is a second
+// journal opened on the same file while the first is left as it was (nothing flushed or closed
+// by a stop).
 
-const root = mkdtempSync(path.join(tmpdir(), 'durable-audit-'))
+const root = mkdtempSync(path.join(tmpdir(), 'audit-journal-'))
 after(() => rmSync(root, {recursive: true, force: true}))
 let n = 0
 const freshDir = () => path.join(root, `case-${n++}`)
@@ -51,7 +49,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 const exec = (login: string): [EventName, EventCode, EventFields] => [EventName.Exec, EventCode.Exec, {login}]
 
-describe('node audit events on disk', () => {
+describe('audit events on disk', () => {
   test('events emitted while auth is down survive a crash and are sent after the restart, in order, once; a torn last line is skipped', async () => {
     const file = path.join(freshDir(), 'events', 'node-1.jsonl')
     const first = fakeAuth(false)
@@ -108,46 +106,5 @@ describe('node audit events on disk', () => {
     await until(() => second.state.delivered.length === 1, 'delivery')
     assert.deepEqual(second.state.delivered, ['a'])
     await after_.close()
-  })
-})
-
-describe('open sessions on disk', () => {
-  const fields = (sid: string) => ({sid, user: 'alice', login: 'root', interactive: true, participants: ['alice'], session_start: '2026-01-01T00:00:00.000Z'})
-  const sidA = '11111111-1111-4111-8111-111111111111'
-  const sidB = '22222222-2222-4222-8222-222222222222'
-
-  test('a session left open by a killed node gets its session.end at the next start, stopped at the last time it was seen', async () => {
-    const dir = freshDir()
-    const clock = new FakeClock(Date.parse('2026-01-01T00:00:00.000Z'))
-    const sessions = new OpenSessions(dir, async () => {}, memoryLogger(), clock)
-    sessions.opened(fields(sidA))
-    sessions.opened(fields(sidB))
-    assert.equal(statSync(dir).mode & 0o777, 0o700)
-    assert.equal(statSync(path.join(dir, `${sidA}.json`)).mode & 0o777, 0o600)
-    sessions.closed(sidB)
-    await until(() => !existsSync(path.join(dir, `${sidB}.json`)), 'the ended session\'s marker to go')
-    clock.advance(90_000)
-    sessions.refresh()
-    clock.advance(45_000) // then the node is killed
-
-    const ended: EventFields[] = []
-    let persisted = false
-    const log = memoryLogger()
-    const restarted = new OpenSessions(dir, async () => void (persisted = true), log, clock)
-    assert.equal(await restarted.recover((f) => ended.push(f)), 1)
-    assert.deepEqual(ended, [{...fields(sidA), session_stop: '2026-01-01T00:01:30.000Z', reason: 'node restarted'}])
-    assert.ok(persisted, 'the session.end was on disk before the marker went')
-    assert.deepEqual(readdirSync(dir), [])
-    assert.equal(await restarted.recover(() => assert.fail('recovered twice')), 0)
-  })
-
-  test('an unreadable marker is dropped with a warning, not fatal', async () => {
-    const dir = freshDir()
-    const sessions = new OpenSessions(dir, async () => {}, memoryLogger())
-    appendFileSync(path.join(dir, `${sidA}.json`), '{"fields":')
-    const log = memoryLogger()
-    assert.equal(await new OpenSessions(dir, async () => {}, log).recover(() => assert.fail('no session')), 0)
-    assert.ok(log.lines.some((l) => /WARN audit: ignoring unreadable session marker/.test(l)))
-    sessions.stopRefreshing()
   })
 })

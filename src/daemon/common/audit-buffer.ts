@@ -3,8 +3,8 @@ import {makeEvent, type EventCode, type EventFields, type EventName} from '../..
 import type {Logger} from '../../lib/log.js'
 import type {EventJournal, JournalEvent} from './event-journal.js'
 
-// The node's audit events go to auth (AuthApi.emitEvent) in order. While auth is unreachable they
-// wait and are retried with backoff; a node never stops serving because auth is down. With a
+// A daemon's audit events (a node's, a proxy's) go to auth (AuthApi.emitEvent) in order. While auth
+// is unreachable they wait and are retried with backoff; serving never stops because auth is down. With a
 // journal they also wait on disk, so a restart or a crash loses none: the unsent events of the
 // last run go first, each once. The queue is bounded: past MAX_QUEUED the oldest events are
 // dropped, with one warning.
