@@ -7,7 +7,8 @@ import type {Logger} from '../../lib/log.js'
 // - When a fetch fails because auth is away, the last good value keeps serving until it is
 //   `staleMs` old, so proxies and nodes work through an auth outage; the debug log says how
 //   stale. Past that, the fetch's error is thrown: deny by default.
-// - After a failure the next fetch waits `freshMs`, so callers do not each wait on a dead auth.
+// - Once a fetch failed, callers are served the old value at once and auth is asked again in the
+//   background, at most every `freshMs`, until it answers.
 // - A refusal (AccessDeniedError: auth answered "no") is never covered with an old value.
 
 /** How long a value from auth may serve while auth is unreachable. */
@@ -43,12 +44,16 @@ export class LastGood<T> {
     this.clock = options.clock ?? systemClock
   }
 
-  /** `refresh`: fetch even when the value is fresh (unless a fetch failed within `freshMs`). */
+  /** `refresh`: fetch even when the value is fresh (unless auth is known to be away). */
   async get(options: {refresh?: boolean} = {}): Promise<Fetched<T>> {
     const last = this.last
     const now = this.now()
     if (last && !options.refresh && now - last.at < this.options.freshMs) return {value: last.value, cached: true}
-    if (last && this.failedAt !== undefined && now - this.failedAt < this.options.freshMs && now - last.at < this.staleMs) {
+    if (last && this.failedAt !== undefined && now - last.at < this.staleMs) {
+      // Auth is known to be away: callers get the old value at once while one fetch at a time
+      // (at most every freshMs) finds out whether it is back; a dead host's connect timeout
+      // then delays no one.
+      if (now - this.failedAt >= this.options.freshMs) this.fetchShared().catch(() => {})
       return this.serveStale(last, 'auth unreachable')
     }
     try {

@@ -69,6 +69,31 @@ describe('LastGood', () => {
     assert.deepEqual(await cache.get(), {value: 'v2', cached: false})
   })
 
+  test('once auth is known to be away, callers do not wait on a hanging fetch; its answer is used when it comes', async () => {
+    const clock = new FakeClock()
+    let answer: ((value: string) => void) | undefined
+    let fetches = 0
+    const cache = new LastGood(
+      async () => {
+        fetches++
+        if (fetches === 1) return 'v1'
+        if (fetches === 2) throw down()
+        return new Promise<string>((resolve) => (answer = resolve)) // a dead host: no answer yet
+      },
+      {what: 'node list', freshMs: 3000, clock},
+    )
+    await cache.get()
+    clock.advance(5000)
+    assert.deepEqual(await cache.get(), {value: 'v1', cached: true}) // fetch 2 failed
+    clock.advance(5000)
+    assert.deepEqual(await cache.get(), {value: 'v1', cached: true}) // fetch 3 hangs in the background
+    assert.deepEqual(await cache.get(), {value: 'v1', cached: true})
+    assert.equal(fetches, 3)
+    answer!('v2')
+    await new Promise((r) => setImmediate(r))
+    assert.deepEqual(await cache.get(), {value: 'v2', cached: true})
+  })
+
   test('nothing fetched yet: the error is thrown', async () => {
     const {state, fetch} = scripted()
     state.failure = down()
