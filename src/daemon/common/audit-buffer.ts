@@ -3,11 +3,11 @@ import {makeEvent, type EventCode, type EventFields, type EventName} from '../..
 import type {Logger} from '../../lib/log.js'
 import type {EventJournal, JournalEvent} from './event-journal.js'
 
-// A daemon's audit events (a node's, a proxy's) go to auth (AuthApi.emitEvent) in order. While auth
-// is unreachable they wait and are retried with backoff; serving never stops because auth is down. With a
-// journal they also wait on disk, so a restart or a crash loses none: the unsent events of the
-// last run go first, each once. The queue is bounded: past MAX_QUEUED the oldest events are
-// dropped, with one warning.
+// A daemon's audit events (a node's, a proxy's) go to auth (AuthApi.emitEvent) in order. While
+// auth is unreachable they wait and are retried with backoff; serving never stops because auth is
+// down. With a journal they also wait on disk, so a restart or a crash loses none: the unsent
+// events of the last run go first, each once. The queue is bounded: past MAX_QUEUED the oldest
+// events are dropped, with one warning.
 
 const MAX_QUEUED = 10_000
 const MIN_RETRY_MS = 500
