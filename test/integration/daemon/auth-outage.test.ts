@@ -11,14 +11,15 @@ import {startProxyService, type RunningProxyService} from '../../../src/daemon/p
 import {EventCode} from '../../../src/events/index.js'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
-import {eventually, LOGIN, quietLogger, spawnTsh, tempDir, tsh} from '../tsh/helpers.js'
+import {eventually, LOGIN, quietLogger, run, spawnTsh, tempDir, tsh, TSH} from '../tsh/helpers.js'
 
 // An auth outage as users meet it. Auth and the node are real `teleport start` processes; the
 // proxy runs in this process (it joined with a token, as a separate proxy does) so that its clock
 // can be moved. With the auth process stopped: `tsh ssh` through the proxy still reaches the node
-// it knew, `tsh ls` says auth cannot be reached. The node is then killed (-9) in the middle of a
-// session and restarted, auth comes back: the session gets its session.end, and the events the
-// node and the proxy recorded during the outage arrive, once each.
+// it knew (so does OpenSSH with `tsh proxy ssh` as ProxyCommand), `tsh ls` says auth cannot be
+// reached. The node is then killed (-9) in the middle of a session and restarted, auth comes
+// back: the session gets its session.end, and the events the node and the proxy recorded during
+// the outage arrive, once each.
 
 const CLUSTER = 'test.example.com'
 const NODE = 'outage-node'
@@ -105,6 +106,17 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     assert.ok(proxyLogs.some((l) => /^DEBUG auth unreachable \(.*\); serving node list from 42s ago$/.test(l)), proxyLogs.join('\n'))
     assert.ok(proxyLogs.some((l) => /^DEBUG auth unreachable.*; serving CA keys from 42s ago$/.test(l)), proxyLogs.join('\n'))
 
+    // Stock OpenSSH through `tsh proxy ssh` too.
+    const keys = path.join(home, 'keys', '127.0.0.1')
+    const openssh = await run('ssh', [
+      '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentityAgent=none',
+      '-o', `UserKnownHostsFile=${path.join(home, 'known_hosts')}`, '-i', path.join(keys, 'alice'),
+      '-o', `CertificateFile=${path.join(keys, 'alice-ssh', `${CLUSTER}-cert.pub`)}`,
+      '-o', `ProxyCommand=${TSH} proxy ssh %r@%h:%p`, `${LOGIN}@${NODE}.${CLUSTER}`, 'echo via-openssh',
+    ], {env: {TELEPORT_HOME: home}})
+    assert.equal(openssh.code, 0, openssh.stderr)
+    assert.equal(openssh.stdout.trim(), 'via-openssh')
+
     const ls = await tsh(home, ['ls'])
     assert.notEqual(ls.code, 0)
     assert.match(ls.stderr, /failed to connect to the auth server: connection refused/)
@@ -148,6 +160,6 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     // The proxy's records of the connections it routed while auth was away arrive too.
     await proxy.flushAudit()
     const routed = (await search()).filter((e) => e.code === EventCode.Subsystem && e.user === 'alice' && e.server_hostname === NODE)
-    assert.equal(routed.length, 3, JSON.stringify(routed))
+    assert.equal(routed.length, 4, JSON.stringify(routed)) // tsh ssh: up, during the outage, killed; ssh via tsh proxy ssh
   })
 })
