@@ -11,14 +11,23 @@ import type {Logger} from '../../lib/log.js'
 //
 // At open the file is replayed: events without a `sent` line are handed back, in order, to be
 // sent again; a line that does not parse (a write cut short by a crash) is skipped without
-// hiding the others; the file is then rewritten with just those events.
+// hiding the others; the file is then rewritten with just those events. The same rewrite happens
+// when lines of sent events pile up (auth slow to catch up), so the file stays bounded by the
+// number of unsent events.
 
 export type JournalEvent = Record<string, unknown> & {uid: string}
 
 const TRUNCATE = Symbol('truncate')
+const COMPACT = Symbol('compact')
+/** Lines of sent events tolerated in the file beyond twice the number of unsent ones. */
+const SLACK_LINES = 1000
 
 export class EventJournal {
-  private ops: Array<string | typeof TRUNCATE> = []
+  private ops: Array<string | typeof TRUNCATE | typeof COMPACT> = []
+  /** The line of each unsent event, in order: what a rewrite keeps. */
+  private readonly unsent = new Map<string, string>()
+  /** Lines in the file that a rewrite would drop. */
+  private obsolete = 0
   private running = false
   private done: Promise<void> = Promise.resolve()
   private failing = false
@@ -26,9 +35,12 @@ export class EventJournal {
 
   private constructor(
     private readonly file: string,
-    private readonly handle: FileHandle,
+    private handle: FileHandle,
     private readonly log: Logger,
-  ) {}
+    unsent: JournalEvent[],
+  ) {
+    for (const event of unsent) this.unsent.set(event.uid, line(event))
+  }
 
   /** Opens (creating 0600 in a 0700 directory) the journal; returns it and the events still to send. */
   static async open(file: string, log: Logger): Promise<{journal: EventJournal; unsent: JournalEvent[]}> {
@@ -36,23 +48,30 @@ export class EventJournal {
     await mkdir(dir, {recursive: true, mode: 0o700})
     await chmod(dir, 0o700)
     const unsent = replay(file, log)
-    // Rename replaces whatever is at the path (a symlink is not followed); O_NOFOLLOW then refuses
-    // one planted since.
-    writeFileAtomic(file, unsent.map((e) => `${JSON.stringify(e)}\n`).join(''))
-    const handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW)
-    return {journal: new EventJournal(file, handle, log), unsent}
+    writeFileAtomic(file, unsent.map(line).join(''))
+    return {journal: new EventJournal(file, await openForAppend(file), log, unsent), unsent}
   }
 
   append(event: JournalEvent): void {
-    this.push(`${JSON.stringify(event)}\n`)
+    const text = line(event)
+    this.unsent.set(event.uid, text)
+    this.push(text)
   }
 
   sent(uid: string): void {
+    if (!this.unsent.delete(uid)) return
     this.push(`${JSON.stringify({sent: uid})}\n`)
+    this.obsolete += 2
+    if (this.obsolete > SLACK_LINES + 2 * this.unsent.size) {
+      this.obsolete = 0
+      this.push(COMPACT)
+    }
   }
 
   /** Nothing is left to send. */
   empty(): void {
+    this.unsent.clear()
+    this.obsolete = 0
     this.push(TRUNCATE)
   }
 
@@ -67,7 +86,7 @@ export class EventJournal {
     await this.handle.close()
   }
 
-  private push(op: string | typeof TRUNCATE): void {
+  private push(op: string | typeof TRUNCATE | typeof COMPACT): void {
     // After close (a delivery that was in flight): the next start replays the event, and that
     // copy is then the only one sent.
     if (this.closed) return
@@ -84,13 +103,20 @@ export class EventJournal {
         try {
           let text = ''
           for (const op of batch) {
-            if (op !== TRUNCATE) {
+            if (typeof op === 'string') {
               text += op
-              continue
+            } else if (op === TRUNCATE) {
+              // Pushed only when every event appended before it was sent: their lines need no write.
+              text = ''
+              await this.handle.truncate(0)
+            } else {
+              // The unsent events as they are now (those appended since are kept twice: replay
+              // counts each uid once). Rename, then append to the new file.
+              text = ''
+              writeFileAtomic(this.file, [...this.unsent.values()].join(''))
+              await this.handle.close()
+              this.handle = await openForAppend(this.file)
             }
-            // Pushed only when every event appended before it was sent: their lines need no write.
-            text = ''
-            await this.handle.truncate(0)
           }
           if (text) await this.handle.appendFile(text)
           await this.handle.datasync()
@@ -106,6 +132,15 @@ export class EventJournal {
       this.running = false
     }
   }
+}
+
+function line(event: JournalEvent): string {
+  return `${JSON.stringify(event)}\n`
+}
+
+/** Rename replaced whatever was at the path (a symlink is not followed); O_NOFOLLOW refuses one planted since. */
+function openForAppend(file: string): Promise<FileHandle> {
+  return open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW)
 }
 
 function replay(file: string, log: Logger): JournalEvent[] {

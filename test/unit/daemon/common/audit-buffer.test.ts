@@ -107,4 +107,19 @@ describe('audit events on disk', () => {
     assert.deepEqual(second.state.delivered, ['a'])
     await after_.close()
   })
+
+  test('lines of sent events do not pile up while a backlog is being worked off: the file stays bounded', async () => {
+    const file = path.join(freshDir(), 'node-1.jsonl')
+    const {journal} = await EventJournal.open(file, memoryLogger())
+    const events = Array.from({length: 5000}, (_, i) => ({event: 'exec', code: 'T3002I', uid: `uid-${i}`, login: `u${i}`}))
+    for (const event of events) journal.append(event)
+    for (const event of events.slice(0, 4990)) journal.sent(event.uid) // the queue never empties
+    await journal.flush()
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).length
+    assert.ok(lines < 1200, `${lines} lines for 10 unsent events`)
+    await journal.close()
+    const {journal: reopened, unsent} = await EventJournal.open(file, memoryLogger())
+    assert.deepEqual(unsent.map((e) => e.login), events.slice(4990).map((e) => e.login))
+    await reopened.close()
+  })
 })
