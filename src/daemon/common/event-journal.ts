@@ -87,8 +87,8 @@ export class EventJournal {
   }
 
   private push(op: string | typeof TRUNCATE | typeof COMPACT): void {
-    // After close (a delivery that was in flight): the next start replays the event, and that
-    // copy is then the only one sent.
+    // After close: a delivery still in flight is not recorded, so the next start sends that event
+    // again (the one case where auth may get an event twice).
     if (this.closed) return
     this.ops.push(op)
     if (this.running) return
