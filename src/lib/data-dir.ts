@@ -12,6 +12,10 @@ export function dataDirPaths(dataDir: string) {
     backend: path.join(dataDir, 'backend.db'),
     /** Audit log, one JSON-lines file per UTC day. */
     log: path.join(dataDir, 'log'),
+    /** A node's or a proxy's audit events not yet delivered to auth (JSON lines). */
+    auditJournal: (service: 'node' | 'proxy') => path.join(dataDir, 'log', 'upload', 'events', `${service}.jsonl`),
+    /** Markers of the sessions running on a node, for their session.end after a crash. */
+    openSessions: path.join(dataDir, 'log', 'upload', 'sessions'),
     /** This host's UUID, made on first start. */
     hostUuid: path.join(dataDir, 'host_uuid'),
     /** tctl's admin identity (host certificate with role Admin), written by the auth service. */

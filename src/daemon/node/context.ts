@@ -3,6 +3,7 @@ import type {EventCode, EventFields, EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
 import type {AccessCache} from '../common/access-cache.js'
 import type {ParsedCert} from '../../sshca/index.js'
+import type {OpenSessions} from './open-sessions.js'
 import type {OsLogin} from './os-login.js'
 import type {RoleCache} from './role-cache.js'
 
@@ -23,6 +24,8 @@ export interface NodeContext {
   /** Locks and deleted users, as auth last told us. */
   access: AccessCache
   emit(name: EventName, code: EventCode, fields: EventFields): void
+  /** Sessions recorded on disk until their session.end is emitted. */
+  openSessions: OpenSessions
   log: Logger
 }
 

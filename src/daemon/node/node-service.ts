@@ -2,6 +2,8 @@ import type {AuthApi} from '../../client/auth-api.js'
 import type {Identity} from '../../client/identity-file.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
+import {EventCode, EventName} from '../../events/index.js'
+import {dataDirPaths} from '../../lib/data-dir.js'
 import type {Logger} from '../../lib/log.js'
 import {productVersion} from '../../lib/version.js'
 import {nodeLabels} from '../../services/nodes.js'
@@ -12,10 +14,12 @@ import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
 import {formatHostPort, type CommandLabel, type HostPort} from '../config/index.js'
-import {AuditBuffer} from './audit-buffer.js'
+import {AuditBuffer} from '../common/audit-buffer.js'
+import {EventJournal} from '../common/event-journal.js'
 import {CommandLabels} from './command-labels.js'
 import type {NodeContext} from './context.js'
 import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
+import {OpenSessions} from './open-sessions.js'
 import {isRoot, processUser} from './os-login.js'
 import {RoleCache} from './role-cache.js'
 import {NodeSshServer} from './ssh-server.js'
@@ -88,8 +92,13 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     userCAs = cas.user
   }
 
-  const audit = new AuditBuffer(authApi, log)
-  const roles = new RoleCache(authApi)
+  // Audit events and open sessions are kept on disk: a restart, even after kill -9, loses neither.
+  const paths = dataDirPaths(options.dataDir)
+  const audit = new AuditBuffer(authApi, log, await EventJournal.open(paths.auditJournal('node'), log))
+  const openSessions = new OpenSessions(paths.openSessions, () => audit.persisted(), log)
+  await openSessions.recover((fields) => audit.emit(EventName.SessionEnd, EventCode.SessionEnd, fields))
+  openSessions.startRefreshing()
+  const roles = new RoleCache(authApi, {log})
   let server: NodeSshServer | undefined
   const access = new AccessCache(authApi, {
     clock: options.clock ?? systemClock,
@@ -114,6 +123,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     roles,
     access,
     emit: (name, code, fields) => audit.emit(name, code, fields),
+    openSessions,
     log,
   }
 
@@ -129,6 +139,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   } catch (err) {
     access.stop()
     commandLabels.stop()
+    openSessions.stopRefreshing()
+    await audit.close(0)
     if (ownsApi) await authApi.close().catch(() => {})
     throw err
   }
@@ -183,6 +195,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
         commandLabels.stop()
         await heartbeat?.stop()
         await server.close()
+        openSessions.stopRefreshing()
         await audit.close()
         if (ownsApi) await authApi.close().catch(() => {})
       })()

@@ -6,6 +6,7 @@ import type {PseudoTtyInfo, ServerChannel, Session} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import {forwardAgent, type ForwardedAgent} from './agent-forwarding.js'
 import {certAllows, type ConnectionContext} from './context.js'
+import type {SessionEndFields} from './open-sessions.js'
 import {isAcceptedEnv, sessionEnv, type TeleportSessionVars} from './session-env.js'
 import {spawnOnPty, spawnPiped} from './spawn-as-login.js'
 import {channelOpen, sendExitSignal, sendExitStatus} from './ssh2-internals.js'
@@ -167,6 +168,11 @@ export class SessionChannel {
     return {...this.conn.eventFields(), sid: this.sid}
   }
 
+  /** What session.end says about a session, known from its start (kept on disk for a crash). */
+  private endFields(): SessionEndFields {
+    return {...this.fields(), sid: this.sid, interactive: this.pty !== undefined, participants: [this.conn.user], session_start: this.startedAt.toISOString()}
+  }
+
   private buildEnv(originalCommand?: string): Record<string, string> {
     return sessionEnv({
       login: this.conn.osLogin,
@@ -202,6 +208,7 @@ export class SessionChannel {
       ...(this.pty ? {terminal_size: `${this.pty.cols}:${this.pty.rows}`} : {}),
       ...(request.command !== undefined ? {command: request.command} : {}),
     })
+    conn.node.openSessions.opened(this.endFields())
     const onExit = (code: number | null, signal: string | undefined) => {
       if (request.command !== undefined) {
         const exitCode = code ?? (signal ? 255 : 0)
@@ -330,13 +337,11 @@ export class SessionChannel {
     this.agent?.close()
     if (this.kind === 'shell' || this.kind === 'exec') {
       this.conn.node.emit(EventName.SessionEnd, EventCode.SessionEnd, {
-        ...this.fields(),
-        interactive: this.pty !== undefined,
-        participants: [this.conn.user],
-        session_start: this.startedAt.toISOString(),
+        ...this.endFields(),
         session_stop: new Date().toISOString(),
         ...(exitCode !== undefined ? {exitCode: String(exitCode)} : {}),
       })
+      this.conn.node.openSessions.closed(this.sid)
     }
   }
 }

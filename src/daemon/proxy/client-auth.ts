@@ -1,8 +1,11 @@
 import {authenticateCaller, type CallerTrust} from '../../api/caller-auth.js'
 import type {ApiIdentity} from '../../api/identity.js'
 import type {AuthApi} from '../../client/auth-api.js'
-import {CertificateError, parseCert} from '../../sshca/index.js'
+import type {Clock} from '../../lib/clock.js'
+import type {Logger} from '../../lib/log.js'
+import {CertificateError} from '../../sshca/index.js'
 import {isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {LastGood} from '../common/last-good.js'
 
 // Who may use the proxy's SSH port: users with a certificate from the cluster's user CA, and
 // hosts with one from its host CA (nodes that joined through the proxy reach auth this way).
@@ -29,36 +32,17 @@ export function authenticateProxyClient(ctx: PublicKeyAuthAttempt, trust: Caller
 
 /**
  * The cluster's CA keys, fetched from auth and kept a short while, so a rotation reaches the
- * proxy within `maxAgeMs` without a call per connection. While auth is unreachable the last
- * keys known stay in use.
+ * proxy within 30 s without a call per connection. While auth is unreachable the last keys known
+ * stay in use for a bounded time (last-good.ts).
  */
-export class CaKeyCache {
-  private keys: CallerTrust | undefined
-  private fetchedAt = 0
-  private pending: Promise<CallerTrust> | undefined
+export type CaKeyCache = LastGood<CallerTrust>
 
-  constructor(
-    private readonly authApi: AuthApi,
-    private readonly maxAgeMs = 30_000,
-  ) {}
-
-  async get(): Promise<CallerTrust> {
-    if (this.keys && Date.now() - this.fetchedAt < this.maxAgeMs) return this.keys
-    this.pending ??= this.fetch().finally(() => {
-      this.pending = undefined
-    })
-    try {
-      return await this.pending
-    } catch (err) {
-      if (this.keys) return this.keys
-      throw err
-    }
-  }
-
-  private async fetch(): Promise<CallerTrust> {
-    const cas = await this.authApi.getCAKeys()
-    this.keys = {userCAs: cas.user, hostCAs: cas.host}
-    this.fetchedAt = Date.now()
-    return this.keys
-  }
+export function caKeyCache(authApi: AuthApi, options: {clock?: Clock; log?: Logger} = {}): CaKeyCache {
+  return new LastGood(
+    async () => {
+      const cas = await authApi.getCAKeys()
+      return {userCAs: cas.user, hostCAs: cas.host}
+    },
+    {what: 'CA keys', freshMs: 30_000, ...options},
+  )
 }

@@ -1,34 +1,15 @@
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
+import type {Clock} from '../../lib/clock.js'
+import type {Logger} from '../../lib/log.js'
+import {LastGood} from '../common/last-good.js'
 
 /**
  * The node list, fetched from auth at most every few seconds: a burst of connections (tsh bench,
- * parallel `tsh ssh` on a label selector) costs one listing, not one each.
+ * parallel `tsh ssh` on a label selector) costs one listing, not one each. While auth is away the
+ * last list serves (last-good.ts), so `tsh ssh` through the proxy keeps working.
  */
-export class NodeListCache {
-  private nodes: NodeInfo[] | undefined
-  private fetchedAt = 0
-  private pending: Promise<NodeInfo[]> | undefined
+export type NodeListCache = LastGood<NodeInfo[]>
 
-  constructor(
-    private readonly authApi: AuthApi,
-    private readonly maxAgeMs = 3_000,
-  ) {}
-
-  /** `cached`: the list is from an earlier call (it may miss a node that joined since). */
-  async get(options: {refresh?: boolean} = {}): Promise<{nodes: NodeInfo[]; cached: boolean}> {
-    if (this.nodes && !options.refresh && Date.now() - this.fetchedAt < this.maxAgeMs) return {nodes: this.nodes, cached: true}
-    this.pending ??= this.authApi.listNodes().then(
-      (nodes) => {
-        this.nodes = nodes
-        this.fetchedAt = Date.now()
-        this.pending = undefined
-        return nodes
-      },
-      (err: unknown) => {
-        this.pending = undefined
-        throw err
-      },
-    )
-    return {nodes: await this.pending, cached: false}
-  }
+export function nodeListCache(authApi: AuthApi, options: {clock?: Clock; log?: Logger} = {}): NodeListCache {
+  return new LastGood(() => authApi.listNodes(), {what: 'node list', freshMs: 3_000, ...options})
 }

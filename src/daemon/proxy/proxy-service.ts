@@ -1,17 +1,21 @@
 import type {IncomingMessage} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {AuthApi} from '../../client/auth-api.js'
+import type {Clock} from '../../lib/clock.js'
+import {dataDirPaths} from '../../lib/data-dir.js'
 import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import {parseCert} from '../../sshca/index.js'
+import {AuditBuffer} from '../common/audit-buffer.js'
 import {connectToAuth} from '../common/auth-connection.js'
+import {EventJournal} from '../common/event-journal.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
 import {systemClock} from '../../lib/clock.js'
 import {AccessCache} from '../common/access-cache.js'
-import {CaKeyCache} from './client-auth.js'
+import {caKeyCache} from './client-auth.js'
 import {FormCsrf} from './form-csrf.js'
 import {requestHost} from './http-util.js'
 import {ProxySshServer} from './ssh-server.js'
@@ -59,12 +63,16 @@ export interface ProxyServiceOptions {
   startupLimits?: Partial<StartupLimits>
   /** Web request deadlines (tests shorten them). */
   webTimeouts?: Partial<WebTimeouts>
+  /** Ages what the proxy keeps from auth (node list, CA keys); tests move it. */
+  clock?: Clock
 }
 
 export interface RunningProxyService {
   webAddress: HostPort
   sshAddress: HostPort
   clusterName: string
+  /** Delivers queued audit events (tests use it before searching the audit log). */
+  flushAudit(): Promise<void>
   close(): Promise<void>
 }
 
@@ -82,17 +90,22 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const clusterName = (await access.authApi.ping()).clusterName
     const keyPairs = await webKeyPairs(options, publicAddrs, log)
 
-    const accessCache = new AccessCache(access.authApi, {clock: systemClock, log})
+    const accessCache = new AccessCache(access.authApi, {clock: options.clock ?? systemClock, log})
     await accessCache.start()
     closers.push(async () => accessCache.stop())
+    // The proxy's audit events wait on disk while auth is away, like a node's.
+    const audit = new AuditBuffer(access.authApi, log, await EventJournal.open(dataDirPaths(options.dataDir).auditJournal('proxy'), log))
+    closers.push(() => audit.close())
     const sshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
-      caKeys: new CaKeyCache(access.authApi),
+      caKeys: caKeyCache(access.authApi, {log, clock: options.clock}),
       access: accessCache,
+      audit,
       log,
+      clock: options.clock,
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
@@ -145,7 +158,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const webAddress = {host: options.webListen.host, port: webPort}
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
 
-    return {webAddress, sshAddress, clusterName, close}
+    return {webAddress, sshAddress, clusterName, flushAudit: () => audit.idle(), close}
   } catch (err) {
     await close()
     throw err

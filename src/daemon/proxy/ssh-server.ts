@@ -3,18 +3,20 @@ import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
 import type {HostPort} from '../config/values.js'
-import {EventCode, EventName} from '../../events/index.js'
+import {EventCode, EventName, type EventFields} from '../../events/index.js'
+import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
-import {AuthAttempts, certifiedHostKey, isCertAlgorithm, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
 import type {AccessCache} from '../common/access-cache.js'
+import type {AuditBuffer} from '../common/audit-buffer.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
-import {NodeListCache} from './node-list-cache.js'
+import {nodeListCache, type NodeListCache} from './node-list-cache.js'
 import {channelClosed, dialTcp, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
 
@@ -36,9 +38,12 @@ export interface ProxySshServerOptions {
   caKeys: CaKeyCache
   /** Locks and deleted users: refused here before any node is dialled. */
   access: AccessCache
+  /** Audit events wait here (and on disk) while auth is away. */
+  audit: AuditBuffer
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
+  clock?: Clock
   /** Login deadline and caps on unauthenticated connections (tests shorten them). */
   startupLimits?: Partial<StartupLimits>
 }
@@ -61,7 +66,7 @@ export class ProxySshServer {
 
   constructor(private readonly options: ProxySshServerOptions) {
     this.resolve = options.resolve ?? systemResolver
-    this.nodes = new NodeListCache(options.authApi)
+    this.nodes = nodeListCache(options.authApi, {log: options.log, clock: options.clock})
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
       this.onConnection(client, plainIp(info.ip), info.port),
     )
@@ -110,7 +115,7 @@ export class ProxySshServer {
       const attempt = ctx as unknown as PublicKeyAuthAttempt
       void (async () => {
         try {
-          const identity = authenticateProxyClient(attempt, await this.options.caKeys.get(), ip)
+          const identity = authenticateProxyClient(attempt, (await this.options.caKeys.get()).value, ip)
           if (identity?.kind === 'user') {
             const refused = await this.options.access.check({user: identity.username, roles: identity.roles})
             if (refused) throw new AccessDeniedError(refused)
@@ -121,7 +126,9 @@ export class ProxySshServer {
           }
           ctx.accept()
         } catch (err) {
-          this.options.log.debug(`refused SSH client ${addr}: ${(err as Error).message}`)
+          // A refusal is the client's business; anything else (auth away too long to vouch for the CA keys) is worth a warning.
+          if (err instanceof AccessDeniedError) this.options.log.debug(`refused SSH client ${addr}: ${err.message}`)
+          else this.options.log.warn(`cannot check the certificate of SSH client ${addr}: ${(err as Error).message}`)
           attempts.publicKeyRefused({...attempt, username: ctx.username}, err)
           ctx.reject(['publickey'])
         }
@@ -162,9 +169,9 @@ export class ProxySshServer {
     let matches: NodeInfo[]
     try {
       const listed = await this.nodes.get()
-      matches = await findNodes(listed.nodes, lookup, this.resolve)
+      matches = await findNodes(listed.value, lookup, this.resolve)
       // A node that registered a moment ago may not be in a cached list yet.
-      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).nodes, lookup, this.resolve)
+      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).value, lookup, this.resolve)
     } catch (err) {
       return fail(channel, `error: cannot look up nodes: ${(err as Error).message}`)
     }
@@ -233,8 +240,8 @@ export class ProxySshServer {
     })
   }
 
-  private audit(name: EventName, code: EventCode, fields: Record<string, unknown>): void {
-    this.options.authApi.emitEvent({event: name, code, ...fields}).catch((err: Error) => this.options.log.warn(`cannot record the ${name} audit event: ${err.message}`))
+  private audit(name: EventName, code: EventCode, fields: EventFields): void {
+    this.options.audit.emit(name, code, fields)
   }
 }
 

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import type {AuthApi} from '../../../../src/client/auth-api.js'
 import {EventCode, EventName} from '../../../../src/events/index.js'
-import {AuditBuffer} from '../../../../src/daemon/node/audit-buffer.js'
+import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
 import {CommandLabels, runCommand} from '../../../../src/daemon/node/command-labels.js'
 import {Heartbeat} from '../../../../src/daemon/node/heartbeat.js'
 import {RoleCache} from '../../../../src/daemon/node/role-cache.js'
+import {FakeClock} from '../../../../src/lib/clock.js'
 import {NotFoundError, UserError} from '../../../../src/lib/errors.js'
 import type {Logger} from '../../../../src/lib/log.js'
 
@@ -106,7 +107,7 @@ describe('audit buffer', () => {
 
 describe('role cache', () => {
   test('one fetch per role while fresh; unknown roles left out; a stale copy serves while auth is down', async () => {
-    let now = 0
+    const clock = new FakeClock()
     let fetches = 0
     let reachable = true
     const api = {
@@ -117,14 +118,14 @@ describe('role cache', () => {
         return {kind: 'role', metadata: {name}}
       },
     } as unknown as AuthApi
-    const cache = new RoleCache(api, () => now)
+    const cache = new RoleCache(api, {clock})
     assert.deepEqual((await cache.getRoles(['ops', 'ghost'])).map((r) => r.metadata.name), ['ops'])
     await cache.getRoles(['ops'])
     assert.equal(fetches, 2)
-    now += 60_000
+    clock.advance(60_000)
     reachable = false
     assert.deepEqual((await cache.getRoles(['ops'])).map((r) => r.metadata.name), ['ops'])
-    now += 3600_000
+    clock.advance(3600_000)
     await assert.rejects(cache.getRoles(['ops']), /cannot reach/)
   })
 })
