@@ -4,6 +4,7 @@ import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {Logger} from '../lib/log.js'
+import {joinHostPort} from '../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, type AuthRefusal, type CertifiedHostKeyInput, type PublicKeyAuthAttempt} from '../ssh/index.js'
 import {connectionSocket, guardedSshListener} from '../ssh/startup-guard.js'
@@ -58,7 +59,7 @@ export class ApiServer {
   private onConnection(client: Connection, remoteAddr: string, remotePort: number): void {
     this.connections.add(client)
     let identity: ApiIdentity | undefined
-    const endpoint = remoteAddr.includes(':') ? `[${remoteAddr}]:${remotePort}` : `${remoteAddr}:${remotePort}`
+    const endpoint = joinHostPort(remoteAddr, remotePort)
     const attempts = new AuthAttempts((refusal) => this.options.onAuthFailure?.({...refusal, remoteAddr: endpoint}))
     client.on('close', () => {
       this.connections.delete(client)

@@ -2,7 +2,8 @@ import type {AuthContext, Connection} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import {CertificateError, type ParsedCert} from '../../sshca/index.js'
 import {AuthAttempts, verifyUserCertAuth, type PublicKeyAuthAttempt} from '../../ssh/index.js'
-import {formatEndpoint, type ConnectionContext, type Endpoints, type LiveConnection, type NodeContext} from './context.js'
+import {joinHostPort} from '../../lib/net/ip.js'
+import {type ConnectionContext, type Endpoints, type LiveConnection, type NodeContext} from './context.js'
 import {decideLogin} from './login-access.js'
 import type {OsLogin} from './os-login.js'
 import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
@@ -19,7 +20,7 @@ const MAX_AUTH_TRIES = 6
 const END_MESSAGE_GRACE_MS = 5_000
 
 export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>, live: Set<LiveConnection>): void {
-  const remote = formatEndpoint(endpoints.remoteIp, endpoints.remotePort)
+  const remote = joinHostPort(endpoints.remoteIp, endpoints.remotePort)
   let failures = 0
   let bannerSent = false
   let authenticated: {cert: ParsedCert; login: string; osLogin: OsLogin} | undefined
@@ -104,7 +105,7 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
         server_id: node.hostUuid,
         server_hostname: node.nodeName,
         'addr.remote': remote,
-        'addr.local': formatEndpoint(endpoints.localIp, endpoints.localPort),
+        'addr.local': joinHostPort(endpoints.localIp, endpoints.localPort),
       }),
     }
     node.log.debug(`User "${conn.user}" logged in as "${login}" from ${remote}.`)

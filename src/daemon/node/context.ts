@@ -59,10 +59,6 @@ export interface ConnectionContext {
   eventFields(): EventFields
 }
 
-export function formatEndpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
-}
-
 export {plainIp} from '../../lib/net/ip.js'
 
 export function certAllows(cert: ParsedCert, extension: 'permit-pty' | 'permit-port-forwarding' | 'permit-agent-forwarding' | 'permit-X11-forwarding'): boolean {

@@ -1,7 +1,8 @@
 import {connect, createServer, type Server, type Socket} from 'node:net'
 import type {AcceptConnection, ClientChannel, RejectConnection, ServerChannel, TcpipBindInfo, TcpipRequestInfo} from 'ssh2'
 import {EventCode, EventName} from '../../events/index.js'
-import {certAllows, formatEndpoint, plainIp, type ConnectionContext} from './context.js'
+import {joinHostPort} from '../../lib/net/ip.js'
+import {certAllows, plainIp, type ConnectionContext} from './context.js'
 
 // Port forwarding, only when the user's certificate carries permit-port-forwarding (a role with
 // port_forwarding: true); refused otherwise. Every attempt is audited (`port`, T3003I/T3003E).
@@ -31,7 +32,7 @@ function join(a: Socket, b: ClientChannel | ServerChannel): void {
 
 /** A direct-tcpip channel open: dial the destination and splice. */
 export function handleDirectTcpip(conn: ConnectionContext, accept: AcceptConnection<ServerChannel>, reject: RejectConnection, info: TcpipRequestInfo): void {
-  const addr = formatEndpoint(info.destIP, info.destPort)
+  const addr = joinHostPort(info.destIP, info.destPort)
   if (!certAllows(conn.cert, 'permit-port-forwarding')) {
     auditPort(conn, addr, NOT_PERMITTED)
     conn.node.log.debug(`refused forwarding to ${addr} for ${conn.user}: ${NOT_PERMITTED}`)
@@ -79,7 +80,7 @@ export class RemoteForwards {
 
   private async listen(info: TcpipBindInfo, accept: ((port?: number) => void) | undefined, reject: (() => void) | undefined): Promise<void> {
     const conn = this.conn
-    const requested = formatEndpoint(info.bindAddr || 'localhost', info.bindPort)
+    const requested = joinHostPort(info.bindAddr || 'localhost', info.bindPort)
     if (!certAllows(conn.cert, 'permit-port-forwarding')) {
       auditPort(conn, requested, NOT_PERMITTED)
       return reject?.()
@@ -106,14 +107,14 @@ export class RemoteForwards {
         server.listen(info.bindPort, host, () => resolve())
       })
     } catch (err) {
-      auditPort(conn, requested, `cannot listen on ${formatEndpoint(host, info.bindPort)}: ${(err as Error).message}`)
+      auditPort(conn, requested, `cannot listen on ${joinHostPort(host, info.bindPort)}: ${(err as Error).message}`)
       return reject?.()
     }
     server.on('error', () => {})
     port = (server.address() as {port: number}).port
     this.listeners.set(`${info.bindAddr}:${info.bindPort}`, server)
     if (info.bindPort === 0) this.listeners.set(`${info.bindAddr}:${port}`, server)
-    auditPort(conn, formatEndpoint(host, port))
+    auditPort(conn, joinHostPort(host, port))
     accept?.(port)
   }
 }

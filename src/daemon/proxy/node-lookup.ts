@@ -1,6 +1,7 @@
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
 import type {NodeInfo} from '../../client/auth-api.js'
+import {joinHostPort} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
 import {nodeLabels} from '../../services/nodes.js'
 
@@ -38,10 +39,6 @@ export function splitAddr(addr: string): {host: string; port: number} | undefine
   return {host: match[1], port: Number(match[2])}
 }
 
-export function joinAddr(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
-}
-
 /**
  * Where to dial a node: its address, with an unspecified host (a node listening on 0.0.0.0 whose
  * record auth could not complete) read as loopback: the node then runs beside this proxy.
@@ -76,7 +73,7 @@ export async function findNodes(nodes: NodeInfo[], target: LookupTarget, resolve
   if (byHostname.length) return byHostname
 
   const portFits = (port: number) => target.port === undefined || target.port === port
-  const literal = target.port === undefined ? undefined : joinAddr(target.host, target.port)
+  const literal = target.port === undefined ? undefined : joinHostPort(target.host, target.port)
   const ips = new Set((isIP(target.host) ? [target.host] : await resolve(target.host)).map(normalizeIp))
   const byAddress = nodes.filter((n) => {
     if (literal !== undefined && n.addr === literal) return true

@@ -13,6 +13,7 @@ import {EventJournal} from '../common/event-journal.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
+import {EventCode, EventName} from '../../events/index.js'
 import {systemClock} from '../../lib/clock.js'
 import {AccessCache} from '../common/access-cache.js'
 import {caKeyCache} from './client-auth.js'
@@ -137,7 +138,13 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         log,
         sshAddresses: (req) => ({listenAddr: formatHostPort(sshAddress), publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port})}),
       },
-      pages: {authApi: access.authApi, log, csrf: new FormCsrf(), publicWebAddr},
+      pages: {
+        authApi: access.authApi,
+        log,
+        csrf: new FormCsrf(),
+        publicWebAddr,
+        refused: ({user, error, remoteAddr}) => audit.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error}),
+      },
     })
     await new Promise<void>((resolve, reject) => {
       webServer.once('error', reject)

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import type {ServerChannel} from 'ssh2'
-import {joinAddr} from './node-lookup.js'
+import {joinHostPort} from '../../lib/net/ip.js'
 
 // Bytes between the client's subsystem channel and a TCP connection, untouched: the SSH session
 // inside is end-to-end between client and node, the proxy never decrypts it. pipe() keeps the
@@ -26,7 +26,7 @@ export function dialTcp(host: string, port: number, timeoutMs = DIAL_TIMEOUT_MS)
     })
     const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer)
-      reject(new Error(describeDialError(err, joinAddr(host, port))))
+      reject(new Error(describeDialError(err, joinHostPort(host, port))))
     }
     socket.once('error', onError)
   })

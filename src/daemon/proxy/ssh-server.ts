@@ -7,7 +7,7 @@ import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
-import {plainIp} from '../../lib/net/ip.js'
+import {joinHostPort, plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
@@ -15,7 +15,7 @@ import type {AccessCache} from '../common/access-cache.js'
 import type {AuditBuffer} from '../common/audit-buffer.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
-import {ambiguousHostMessage, dialAddress, findNodes, joinAddr, systemResolver, type Resolver} from './node-lookup.js'
+import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type Resolver} from './node-lookup.js'
 import {nodeListCache, type NodeListCache} from './node-list-cache.js'
 import {channelClosed, dialTcp, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
@@ -97,7 +97,7 @@ export class ProxySshServer {
     this.connections.add(client)
     releaseOnLogin(client, this.startups)
     noDelay(client)
-    const addr = joinAddr(ip, port)
+    const addr = joinHostPort(ip, port)
     let info: ClientInfo | undefined
     const attempts = new AuthAttempts((refusal) =>
       this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: refusal.user, login: refusal.login, 'addr.remote': addr, success: false, error: refusal.error}),
@@ -163,7 +163,11 @@ export class ProxySshServer {
       return fail(channel, `error: cluster "${request.cluster}" is not found (this proxy serves "${this.options.clusterName}")`)
     }
     if (request.kind === 'auth') return this.pipeToAuth(channel, client)
-    if (client.identity.kind !== 'user') return fail(channel, 'error: hosts may only open proxy:@<cluster> (the auth API) through the proxy')
+    if (client.identity.kind !== 'user') {
+      const error = 'hosts may only open proxy:@<cluster> (the auth API) through the proxy'
+      this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: client.identity.hostId, login: client.login, 'addr.remote': client.addr, success: false, error})
+      return fail(channel, `error: ${error}`)
+    }
 
     const lookup = {host: request.host, ...(request.port !== undefined ? {port: request.port} : {})}
     let matches: NodeInfo[]
@@ -198,7 +202,7 @@ export class ProxySshServer {
       target = {host: request.host, port: request.port ?? DEFAULT_NODE_PORT}
     }
 
-    const dst = joinAddr(target.host, target.port)
+    const dst = joinHostPort(target.host, target.port)
     let socket
     try {
       socket = await dialTcp(target.host, target.port, this.options.dialTimeoutMs)
@@ -220,7 +224,7 @@ export class ProxySshServer {
     try {
       socket = await dialTcp(dialHost, port, this.options.dialTimeoutMs)
     } catch (err) {
-      this.options.log.warn(`cannot reach the auth server at ${joinAddr(dialHost, port)} for ${client.addr}: ${(err as Error).message}`)
+      this.options.log.warn(`cannot reach the auth server at ${joinHostPort(dialHost, port)} for ${client.addr}: ${(err as Error).message}`)
       return fail(channel, `failed to connect to the auth server: ${(err as Error).message}`)
     }
     await relay(channel, socket)

@@ -3,6 +3,7 @@ import QRCode from 'qrcode'
 import type {AuthApi} from '../../client/auth-api.js'
 import {AccessDeniedError, BadParameterError, NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
+import {joinHostPort, plainIp} from '../../lib/net/ip.js'
 import type {FormCsrf} from './form-csrf.js'
 import {FORM_BODY_LIMIT, readBody, sendHtml} from './http-util.js'
 import {PAGE_CSP, renderMessagePage, renderUserTokenDone, renderUserTokenForm} from './user-token-html.js'
@@ -18,6 +19,8 @@ export interface UserTokenPageContext {
   csrf: FormCsrf
   /** host:port for the `tsh login --proxy=...` line. */
   publicWebAddr(req: IncomingMessage): string
+  /** A refused form post, for the audit log (`user` is empty when the link names no user). */
+  refused(attempt: {user: string; error: string; remoteAddr: string}): void
 }
 
 type Kind = 'invite' | 'reset'
@@ -28,14 +31,23 @@ const GONE = 'This link is invalid, has expired or was already used.'
 const GONE_HINT = 'Ask your administrator for a new one (tctl users reset <user>).'
 
 export async function handleUserTokenPage(ctx: UserTokenPageContext, kind: Kind, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const remoteAddr = joinHostPort(plainIp(req.socket.remoteAddress), req.socket.remotePort ?? 0)
+  const gone = (user = '') => {
+    // A post to a dead link is someone trying it (an opened page is only a lookup).
+    if (req.method === 'POST') ctx.refused({user, error: `${kind} link is invalid, expired or already used`, remoteAddr})
+    return sendHtml(res, 404, renderMessagePage('Link not valid', GONE, GONE_HINT), PAGE_CSP)
+  }
   const info = await lookUp(ctx, kind, token)
-  if (!info) return sendHtml(res, 404, renderMessagePage('Link not valid', GONE, GONE_HINT), PAGE_CSP)
+  if (!info) return gone()
   const secondFactor = (await ctx.authApi.ping()).secondFactor
   if (req.method === 'GET') return sendHtml(res, 200, await form(ctx, kind, token, info, secondFactor), PAGE_CSP)
 
   const fields = new URLSearchParams(await readBody(req, 'application/x-www-form-urlencoded', FORM_BODY_LIMIT))
   const again = async (status: number, error: string) => sendHtml(res, status, await form(ctx, kind, token, info, secondFactor, error), PAGE_CSP)
-  if (!ctx.csrf.check(token, fields.get('csrf_token'))) return again(403, 'This form has expired. Please enter your details again.')
+  if (!ctx.csrf.check(token, fields.get('csrf_token'))) {
+    ctx.refused({user: info.user, error: `${kind} form posted without this page's CSRF field (a form from another site, or an old page)`, remoteAddr})
+    return again(403, 'This form has expired. Please enter your details again.')
+  }
   const password = fields.get('password') ?? ''
   const otpCode = (fields.get('otp_code') ?? '').replace(/\s+/g, '')
   if (password !== (fields.get('password_confirm') ?? '')) return again(400, 'The passwords do not match.')
@@ -50,8 +62,11 @@ export async function handleUserTokenPage(ctx: UserTokenPageContext, kind: Kind,
     const loginCommand = `tsh login --proxy=${ctx.publicWebAddr(req)} --user=${user}`
     return sendHtml(res, 200, renderUserTokenDone({user, kind, loginCommand}), PAGE_CSP)
   } catch (err) {
-    if (err instanceof NotFoundError) return sendHtml(res, 404, renderMessagePage('Link not valid', GONE, GONE_HINT), PAGE_CSP)
-    if (err instanceof AccessDeniedError) return again(403, sentence((err as Error).message))
+    if (err instanceof NotFoundError) return gone(info.user)
+    if (err instanceof AccessDeniedError) {
+      ctx.refused({user: info.user, error: `${kind} refused: ${(err as Error).message}`, remoteAddr})
+      return again(403, sentence((err as Error).message))
+    }
     if (err instanceof BadParameterError) return again(400, sentence((err as Error).message))
     throw err
   }
