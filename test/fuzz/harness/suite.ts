@@ -1,0 +1,36 @@
+import {after, before, describe, test} from 'node:test'
+import {FuzzRunner, type Failure, type Report} from './runner.js'
+import type {FuzzTarget} from './target.js'
+
+// The fuzz targets as `npm test` runs them: each target's corpus replayed, then a fixed-seed
+// batch of runs (FUZZ_TEST_RUNS, default 2000; FUZZ_SEED to vary it), every input time-boxed.
+
+const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 2000)
+const SEED = Number(process.env.FUZZ_SEED ?? 7)
+
+export function describeFailures(report: Report): string {
+  return report.failures.map((f: Failure) => `${f.kind}${f.file ? ` (${f.file})` : ''}: ${f.message}\ninput (${f.input.ext}): ${preview(f.input.data)}`).join('\n\n')
+}
+
+function preview(data: Buffer): string {
+  const text = JSON.stringify(data.subarray(0, 400).toString('latin1'))
+  return data.length > 400 ? `${text}... (${data.length} bytes)` : text
+}
+
+export function fuzzSuite(title: string, targets: FuzzTarget[], options: {runs?: number} = {}): void {
+  describe(`fuzz: ${title}`, () => {
+    const runner = new FuzzRunner()
+    before(() => {})
+    after(() => runner.close())
+    for (const t of targets) {
+      test(`${t.name}: every corpus input passes`, async () => {
+        const report = await runner.replay(t.name)
+        if (report.failures.length) throw new Error(describeFailures(report))
+      })
+      test(`${t.name}: ${options.runs ?? RUNS} generated inputs pass`, async () => {
+        const report = await runner.fuzz(t.name, options.runs ?? RUNS, SEED)
+        if (report.failures.length) throw new Error(describeFailures(report))
+      })
+    }
+  })
+}
