@@ -33,7 +33,7 @@ export class Router {
   }
 
   private match(method: string, path: string): {route: Route; params: Record<string, string>} | undefined {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent)
+    const parts = path.split('/').filter(Boolean).map(decodeSegment)
     for (const route of this.routes) {
       if (route.method !== method || route.segments.length !== parts.length) continue
       const params: Record<string, string> = {}
@@ -63,6 +63,15 @@ export class Router {
       if (wire.status === 500) onError(err)
       send(res, wire.status, wire.body)
     }
+  }
+}
+
+/** A path segment's percent-escapes decoded; a malformed one is the caller's mistake, not ours. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new BadParameterError('malformed percent-escape in the request path (write "%" as %25)')
   }
 }
 
