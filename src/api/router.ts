@@ -51,8 +51,8 @@ export class Router {
 
   /** Serve one HTTP request from an authenticated caller. `onError` sees internal errors. */
   async serve(req: IncomingMessage, res: ServerResponse, identity: ApiIdentity, onError: (err: unknown) => void): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://auth')
     try {
+      const url = requestUrl(req.url)
       const found = this.match(req.method ?? 'GET', url.pathname)
       if (!found) throw new NotFoundError(`no such API endpoint: ${req.method} ${url.pathname}`)
       const body = await readJsonBody(req)
@@ -63,6 +63,15 @@ export class Router {
       if (wire.status === 500) onError(err)
       send(res, wire.status, wire.body)
     }
+  }
+}
+
+/** The request target as a URL; "//x" is a path here, never a host. */
+function requestUrl(target = '/'): URL {
+  try {
+    return new URL(`http://auth/${target.replace(/^\/+/, '')}`)
+  } catch {
+    throw new BadParameterError('malformed request path')
   }
 }
 

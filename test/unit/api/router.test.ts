@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 import type {ApiIdentity} from '../../../src/api/identity.js'
 import {Router} from '../../../src/api/router.js'
@@ -23,6 +23,17 @@ describe('Router: request paths', () => {
     const res = await fetch(`${base}/v1/users/al%20ice`)
     assert.equal(res.status, 200)
     assert.deepEqual(await res.json(), {name: 'al ice'})
+  })
+
+  test('a request target that is not a path ("//%") is a 400, and the server goes on', async () => {
+    const {port} = server.address() as AddressInfo
+    const statusLine = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET //% HTTP/1.1\r\nHost: auth\r\nConnection: close\r\n\r\n'))
+      socket.once('data', (data) => resolve(String(data).split('\r\n')[0]!))
+      socket.once('error', reject)
+    })
+    assert.equal(statusLine, 'HTTP/1.1 400 Bad Request')
+    assert.equal((await fetch(`${base}/v1/users/bob`)).status, 200)
   })
 
   for (const path of ['/v1/users/%E0%A4%A', '/v1/users/%', '/v1%/users/x']) {
