@@ -1,4 +1,4 @@
-import {after, before, describe, test} from 'node:test'
+import {after, describe, test} from 'node:test'
 import {FuzzRunner, type Failure, type Report} from './runner.js'
 import type {FuzzTarget} from './target.js'
 
@@ -17,18 +17,18 @@ function preview(data: Buffer): string {
   return data.length > 400 ? `${text}... (${data.length} bytes)` : text
 }
 
-export function fuzzSuite(title: string, targets: FuzzTarget[], options: {runs?: number} = {}): void {
+export function fuzzSuite(title: string, targets: FuzzTarget[]): void {
   describe(`fuzz: ${title}`, () => {
     const runner = new FuzzRunner()
-    before(() => {})
     after(() => runner.close())
     for (const t of targets) {
       test(`${t.name}: every corpus input passes`, async () => {
         const report = await runner.replay(t.name)
         if (report.failures.length) throw new Error(describeFailures(report))
       })
-      test(`${t.name}: ${options.runs ?? RUNS} generated inputs pass`, async () => {
-        const report = await runner.fuzz(t.name, options.runs ?? RUNS, SEED)
+      const runs = process.env.FUZZ_TEST_RUNS ? RUNS : (t.testRuns ?? RUNS)
+      test(`${t.name}: ${runs} generated inputs pass`, async () => {
+        const report = await runner.fuzz(t.name, runs, SEED)
         if (report.failures.length) throw new Error(describeFailures(report))
       })
     }

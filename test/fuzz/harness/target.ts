@@ -15,6 +15,8 @@ export interface FuzzTarget<T = unknown> {
   run(input: T): unknown
   /** The error classes that mean "refused, as designed"; default: our UserError family. Round-trips use []. */
   refusals?: ErrorClass[]
+  /** Runs in `npm test` when this target is slow (signing, RSA keys); default the suite's. */
+  testRuns?: number
 }
 
 export const USER_ERRORS: ErrorClass[] = [UserError]

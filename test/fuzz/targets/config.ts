@@ -25,7 +25,7 @@ export const CONFIG_TARGETS = [
     run: ({nodename, cluster, labels}: {nodename: string; cluster: string; labels: Record<string, string>}) => {
       const text = sampleConfig({values: {'teleport.nodename': nodename, 'auth_service.cluster_name': cluster, 'ssh_service.labels': labels}})
       const file = parseConfig(text, 'teleport.yaml') as {teleport?: {nodename?: string}; auth_service?: {cluster_name?: string}; ssh_service?: {labels?: Record<string, string>}}
-      deepStrictEqual([file.teleport?.nodename, file.auth_service?.cluster_name, {...file.ssh_service?.labels}], [nodename, cluster, labels])
+      deepStrictEqual([file.teleport?.nodename, file.auth_service?.cluster_name, {...file.ssh_service?.labels}], [nodename, cluster, {...labels}])
     },
     refusals: [],
   }),

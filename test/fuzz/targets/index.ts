@@ -1,8 +1,9 @@
 import type {FuzzTarget} from '../harness/target.js'
 import {AUTH_API_TARGETS} from './auth-api.js'
 import {CONFIG_TARGETS} from './config.js'
+import {SSHCA_TARGETS} from './sshca.js'
 import {SUBSYSTEM_REQUEST_TARGETS} from './subsystem-request.js'
 import {TCTL_RESOURCE_TARGETS} from './tctl-resources.js'
 
 /** Every fuzz target, for the worker and for `npm run fuzz`. */
-export const ALL_TARGETS: FuzzTarget[] = [...SUBSYSTEM_REQUEST_TARGETS, ...AUTH_API_TARGETS, ...CONFIG_TARGETS, ...TCTL_RESOURCE_TARGETS]
+export const ALL_TARGETS: FuzzTarget[] = [...SUBSYSTEM_REQUEST_TARGETS, ...AUTH_API_TARGETS, ...CONFIG_TARGETS, ...TCTL_RESOURCE_TARGETS, ...SSHCA_TARGETS]
