@@ -1,3 +1,6 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 import {Worker} from 'node:worker_threads'
 import type {Encoded} from './corpus.js'
 import type {Request, WorkerReply} from './messages.js'
@@ -29,6 +32,8 @@ export interface RunnerOptions {
 export class FuzzRunner {
   private worker: Worker | undefined
   private readonly watchdog = new Watchdog()
+  /** Where targets write the files they read (see scratch.ts). */
+  private readonly scratch = mkdtempSync(path.join(tmpdir(), 'fuzz-'))
   private readonly timeoutMs: number
   private readonly memoryMb: number
 
@@ -49,11 +54,12 @@ export class FuzzRunner {
     const worker = this.worker
     this.worker = undefined
     await worker?.terminate()
+    rmSync(this.scratch, {recursive: true, force: true})
   }
 
   private spawn(): Worker {
     this.worker ??= new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      workerData: {buffer: this.watchdog.buffer},
+      workerData: {buffer: this.watchdog.buffer, scratch: this.scratch},
       resourceLimits: {maxOldGenerationSizeMb: this.memoryMb},
     })
     return this.worker

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {deepStrictEqual} from 'node:assert'
-import {createPrivateKey, generateKeyPairSync} from 'node:crypto'
+import {createPrivateKey, generateKeyPairSync, type KeyObject} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {
   fingerprint,
@@ -27,7 +27,7 @@ const sshpk = createRequire(import.meta.url)('sshpk') as typeof import('sshpk')
 
 const ca = generateKeyPair('ca')
 const ed25519 = generateKeyPair('user')
-const pem = (type: 'rsa' | 'ec', options: object) => generateKeyPairSync(type as 'rsa', options as never).privateKey.export({type: 'pkcs8', format: 'pem'}) as string
+const pem = (type: 'rsa' | 'ec', options: object): string => (generateKeyPairSync(type as 'rsa', options as never).privateKey as unknown as KeyObject).export({type: 'pkcs8', format: 'pem'}) as string
 const rsaPem = pem('rsa', {modulusLength: 1024})
 const ecPems = ['prime256v1', 'secp384r1', 'secp521r1'].map((namedCurve) => pem('ec', {namedCurve}))
 const opensshPem = (text: string) => sshpk.parsePrivateKey(text, 'pem').toString('ssh-private')
