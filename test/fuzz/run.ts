@@ -8,10 +8,13 @@ import {ALL_TARGETS} from './targets/index.js'
 // `npm run fuzz`: FUZZ_RUNS (default 10^6) inputs per target, in batches with fresh seeds, each
 // input time-boxed (FUZZ_TIMEOUT_MS, default 1000). Every failing input is written into
 // test/fuzz/corpus/<target>/, where `npm test` replays it. FUZZ_TARGETS=a,b picks targets.
-// Ends with the runs and failures per target; exits 1 when anything failed.
+// FUZZ_MAX_SECONDS bounds each target's time. Ends with the runs and failures per target;
+// exits 1 when anything failed.
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_000_000)
-const BATCH = Math.min(RUNS, 50_000)
+/** Per-target time budget in seconds (FUZZ_MAX_SECONDS, default none): stops between batches. */
+const MAX_SECONDS = Number(process.env.FUZZ_MAX_SECONDS ?? Infinity)
+const BATCH = Math.min(RUNS, 20_000)
 const MAX_FAILURES = 3
 const wanted = process.env.FUZZ_TARGETS?.split(',').filter(Boolean)
 const targets = wanted ? ALL_TARGETS.filter((t) => wanted.includes(t.name)) : ALL_TARGETS
@@ -29,7 +32,7 @@ for (const t of targets) {
   let runs = 0
   let failures = replayed.failures.length
   const saved: string[] = []
-  while (runs < RUNS && failures < MAX_FAILURES) {
+  while (runs < RUNS && failures < MAX_FAILURES && Date.now() - started < MAX_SECONDS * 1000) {
     const seed = Number(process.env.FUZZ_SEED ?? randomInt(2 ** 31))
     const report: Report = await runner.fuzz(t.name, Math.min(BATCH, RUNS - runs), seed)
     // A hang or a crash stops a batch early; count at least the input that failed.

@@ -3,7 +3,8 @@ import {FuzzRunner, type Failure, type Report} from './runner.js'
 import type {FuzzTarget} from './target.js'
 
 // The fuzz targets as `npm test` runs them: each target's corpus replayed, then a fixed-seed
-// batch of runs (FUZZ_TEST_RUNS, default 2000; FUZZ_SEED to vary it), every input time-boxed.
+// batch of runs (FUZZ_TEST_RUNS, default 2000; FUZZ_SEED to vary it), every input time-boxed
+// (FUZZ_TIMEOUT_MS, default 5 s here: generous on a loaded CI machine; a hang never ends).
 
 const RUNS = Number(process.env.FUZZ_TEST_RUNS ?? 2000)
 const SEED = Number(process.env.FUZZ_SEED ?? 7)
@@ -19,7 +20,7 @@ function preview(data: Buffer): string {
 
 export function fuzzSuite(title: string, targets: FuzzTarget[]): void {
   describe(`fuzz: ${title}`, () => {
-    const runner = new FuzzRunner()
+    const runner = new FuzzRunner({timeoutMs: Number(process.env.FUZZ_TIMEOUT_MS ?? 5000)})
     after(() => runner.close())
     for (const t of targets) {
       test(`${t.name}: every corpus input passes`, async () => {
