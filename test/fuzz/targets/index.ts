@@ -5,6 +5,7 @@ import {CONFIG_TARGETS} from './config.js'
 import {IDENTITY_TARGETS} from './identity-file.js'
 import {PREAMBLE_TARGETS} from './preamble.js'
 import {PROFILE_TARGETS} from './profile.js'
+import {SCP_TARGETS} from './scp.js'
 import {SSHCA_TARGETS} from './sshca.js'
 import {SUBSYSTEM_REQUEST_TARGETS} from './subsystem-request.js'
 import {TCTL_RESOURCE_TARGETS} from './tctl-resources.js'
@@ -22,4 +23,5 @@ export const ALL_TARGETS: FuzzTarget[] = [
   ...PROFILE_TARGETS,
   ...PREAMBLE_TARGETS,
   ...IDENTITY_TARGETS,
+  ...SCP_TARGETS,
 ]
