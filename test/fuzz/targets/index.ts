@@ -5,6 +5,7 @@ import {CONFIG_TARGETS} from './config.js'
 import {IDENTITY_TARGETS} from './identity-file.js'
 import {PREAMBLE_TARGETS} from './preamble.js'
 import {PROFILE_TARGETS} from './profile.js'
+import {PROXY_ANSWER_TARGETS} from './proxy-answers.js'
 import {SCP_TARGETS} from './scp.js'
 import {SSHCA_TARGETS} from './sshca.js'
 import {SUBSYSTEM_REQUEST_TARGETS} from './subsystem-request.js'
@@ -24,4 +25,5 @@ export const ALL_TARGETS: FuzzTarget[] = [
   ...PREAMBLE_TARGETS,
   ...IDENTITY_TARGETS,
   ...SCP_TARGETS,
+  ...PROXY_ANSWER_TARGETS,
 ]
