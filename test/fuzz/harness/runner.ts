@@ -25,6 +25,8 @@ export interface Report {
 }
 
 export interface RunnerOptions {
+  /** The module exporting the targets (arrays of them); default every target. */
+  targets?: URL
   timeoutMs?: number
   memoryMb?: number
 }
@@ -36,10 +38,12 @@ export class FuzzRunner {
   private readonly scratch = mkdtempSync(path.join(tmpdir(), 'fuzz-'))
   private readonly timeoutMs: number
   private readonly memoryMb: number
+  private readonly targets: URL
 
   constructor(options: RunnerOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 1000
     this.memoryMb = options.memoryMb ?? 512
+    this.targets = options.targets ?? new URL('../targets/index.ts', import.meta.url)
   }
 
   fuzz(target: string, runs: number, seed: number): Promise<Report> {
@@ -59,7 +63,7 @@ export class FuzzRunner {
 
   private spawn(): Worker {
     this.worker ??= new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      workerData: {buffer: this.watchdog.buffer, scratch: this.scratch},
+      workerData: {buffer: this.watchdog.buffer, scratch: this.scratch, targets: this.targets.href},
       resourceLimits: {maxOldGenerationSizeMb: this.memoryMb},
     })
     return this.worker

@@ -18,9 +18,10 @@ function preview(data: Buffer): string {
   return data.length > 400 ? `${text}... (${data.length} bytes)` : text
 }
 
-export function fuzzSuite(title: string, targets: FuzzTarget[]): void {
+/** `module` is the targets file itself, so the worker loads that family only. */
+export function fuzzSuite(title: string, targets: FuzzTarget[], module: URL): void {
   describe(`fuzz: ${title}`, () => {
-    const runner = new FuzzRunner({timeoutMs: Number(process.env.FUZZ_TIMEOUT_MS ?? 5000)})
+    const runner = new FuzzRunner({targets: module, timeoutMs: Number(process.env.FUZZ_TIMEOUT_MS ?? 5000)})
     after(() => runner.close())
     for (const t of targets) {
       test(`${t.name}: every corpus input passes`, async () => {

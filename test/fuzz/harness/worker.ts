@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import {parentPort, workerData} from 'node:worker_threads'
-import {ALL_TARGETS} from '../targets/index.js'
 import {encodeInput, readCorpus} from './corpus.js'
 import type {Request, WorkerFailure, WorkerReply} from './messages.js'
 import {runOnce, type FuzzTarget} from './target.js'
@@ -9,7 +8,14 @@ import {Watchdog} from './watchdog.js'
 // Runs targets inside a worker thread, so that the runner can stop one that hangs or eats memory.
 
 const watchdog = new Watchdog(workerData.buffer as SharedArrayBuffer)
-const byName = new Map(ALL_TARGETS.map((t) => [t.name, t]))
+// Only the module the runner names is loaded (one family's keys and fixtures, not every one).
+const targetsModule = (await import((workerData.targets as string | undefined) ?? new URL('../targets/index.ts', import.meta.url).href)) as Record<string, unknown>
+const byName = new Map(
+  Object.values(targetsModule)
+    .flat()
+    .map((t) => t as FuzzTarget)
+    .map((t) => [t.name, t]),
+)
 
 async function guarded(t: FuzzTarget, input: unknown): Promise<void> {
   watchdog.begin(encodeInput(input))
