@@ -23,6 +23,8 @@ interface Route {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
+/** API bodies are a few levels deep; thousands only overflow the stack of whatever serializes them next. */
+const MAX_BODY_DEPTH = 64
 
 export class Router {
   private readonly routes: Route[] = []
@@ -99,9 +101,28 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk as Buffer)
   }
   if (size === 0) return undefined
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (nestingDepth(text) > MAX_BODY_DEPTH) throw new BadParameterError(`request body nests deeper than ${MAX_BODY_DEPTH} levels`)
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    return JSON.parse(text)
   } catch {
     throw new BadParameterError('request body is not valid JSON')
   }
+}
+
+/** The deepest nesting of [ and { outside strings (for valid JSON, its depth). */
+function nestingDepth(text: string): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '[' || c === '{') deepest = Math.max(deepest, ++depth)
+    else if (c === ']' || c === '}') depth--
+  }
+  return deepest
 }

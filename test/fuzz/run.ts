@@ -8,13 +8,13 @@ import {ALL_TARGETS} from './targets/index.js'
 // `npm run fuzz`: FUZZ_RUNS (default 10^6) inputs per target, in batches with fresh seeds, each
 // input time-boxed (FUZZ_TIMEOUT_MS, default 1000). Every failing input is written into
 // test/fuzz/corpus/<target>/, where `npm test` replays it. FUZZ_TARGETS=a,b picks targets.
-// FUZZ_MAX_SECONDS bounds each target's time. Ends with the runs and failures per target;
+// FUZZ_MAX_SECONDS bounds each target's time (checked between batches of FUZZ_BATCH runs). Ends with the runs and failures per target;
 // exits 1 when anything failed.
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_000_000)
 /** Per-target time budget in seconds (FUZZ_MAX_SECONDS, default none): stops between batches. */
 const MAX_SECONDS = Number(process.env.FUZZ_MAX_SECONDS ?? Infinity)
-const BATCH = Math.min(RUNS, 20_000)
+const BATCH = Math.min(RUNS, Number(process.env.FUZZ_BATCH ?? 20_000))
 const MAX_FAILURES = 3
 const wanted = process.env.FUZZ_TARGETS?.split(',').filter(Boolean)
 const targets = wanted ? ALL_TARGETS.filter((t) => wanted.includes(t.name)) : ALL_TARGETS
@@ -27,14 +27,28 @@ const runner = new FuzzRunner({timeoutMs: Number(process.env.FUZZ_TIMEOUT_MS ?? 
 const rows: {target: string; runs: number; failures: number; corpus: number; seconds: number}[] = []
 for (const t of targets) {
   const started = Date.now()
-  const replayed = await runner.replay(t.name)
-  if (replayed.failures.length) console.log(`${t.name}: corpus inputs that still fail:\n${describeFailures(replayed)}\n`)
   let runs = 0
-  let failures = replayed.failures.length
+  let failures = 0
+  try {
+    const replayed = await runner.replay(t.name)
+    failures += replayed.failures.length
+    if (replayed.failures.length) console.log(`${t.name}: corpus inputs that still fail:\n${describeFailures(replayed)}\n`)
+  } catch (err) {
+    console.log(`${t.name}: the fuzz worker failed: ${(err as Error).message}`)
+    failures++
+  }
   const saved: string[] = []
   while (runs < RUNS && failures < MAX_FAILURES && Date.now() - started < MAX_SECONDS * 1000) {
     const seed = Number(process.env.FUZZ_SEED ?? randomInt(2 ** 31))
-    const report: Report = await runner.fuzz(t.name, Math.min(BATCH, RUNS - runs), seed)
+    let report: Report
+    try {
+      report = await runner.fuzz(t.name, Math.min(BATCH, RUNS - runs), seed)
+    } catch (err) {
+      // The worker itself failed (not an input): say so and go on with the next target.
+      console.log(`${t.name}: the fuzz worker failed: ${(err as Error).message}`)
+      failures++
+      break
+    }
     // A hang or a crash stops a batch early; count at least the input that failed.
     runs += Math.max(report.runs, report.failures.length)
     for (const failure of report.failures) {

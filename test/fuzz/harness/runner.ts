@@ -72,18 +72,22 @@ export class FuzzRunner {
   private request(request: Request): Promise<Report> {
     const worker = this.spawn()
     return new Promise((resolve, reject) => {
-      const stopped = (kind: 'hang' | 'memory', message: string) => {
-        const {truncated, ...input} = this.watchdog.current()
-        this.watchdog.end()
+      // The worker is stopped before its input is read, so the input cannot change under us.
+      const stopped = async (kind: 'hang' | 'memory', message: string, sequence: number) => {
         this.worker = undefined
-        void worker.terminate()
-        resolve({target: request.target, runs: 0, failures: [{kind, message: truncated ? `${message} (input cut short)` : message, input}]})
+        await worker.terminate()
+        const {truncated, ...input} = this.watchdog.current()
+        const notes = [truncated ? 'input cut short' : '', this.watchdog.sequence() !== sequence ? 'it finished just as it was stopped: the input shown is the next one' : '']
+        this.watchdog.end()
+        const note = notes.filter(Boolean).join('; ')
+        resolve({target: request.target, runs: 0, failures: [{kind, message: note ? `${message} (${note})` : message, input}]})
       }
       const timer = setInterval(() => {
+        const sequence = this.watchdog.sequence()
         const busy = this.watchdog.busyFor()
         if (busy === undefined || busy <= this.timeoutMs) return
         done()
-        stopped('hang', `no answer after ${this.timeoutMs} ms`)
+        void stopped('hang', `no answer after ${this.timeoutMs} ms`, sequence)
       }, Math.min(100, this.timeoutMs / 4))
       const done = () => {
         clearInterval(timer)
@@ -102,7 +106,7 @@ export class FuzzRunner {
       }
       const onError = (err: Error & {code?: string}) => {
         done()
-        if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') return stopped('memory', `more than ${this.memoryMb} MB of memory`)
+        if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') return void stopped('memory', `more than ${this.memoryMb} MB of memory`, this.watchdog.sequence())
         this.worker = undefined
         reject(err)
       }

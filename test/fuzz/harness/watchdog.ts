@@ -7,7 +7,7 @@ import type {Encoded} from './corpus.js'
 const EXTS = ['txt', 'bin', 'json'] as const
 /** Inputs longer than this are kept cut short in a hang report (the runner says so). */
 const CAPACITY = 4 * 1024 * 1024
-const HEADER = 24
+const HEADER = 32
 
 export class Watchdog {
   private readonly ctrl: Int32Array
@@ -15,8 +15,8 @@ export class Watchdog {
   private readonly bytes: Uint8Array
 
   constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(HEADER + CAPACITY)) {
-    this.ctrl = new Int32Array(buffer, 0, 4)
-    this.started = new Float64Array(buffer, 16, 1)
+    this.ctrl = new Int32Array(buffer, 0, 5)
+    this.started = new Float64Array(buffer, 24, 1)
     this.bytes = new Uint8Array(buffer, HEADER)
   }
 
@@ -27,7 +27,13 @@ export class Watchdog {
     this.ctrl[2] = EXTS.indexOf(input.ext)
     this.ctrl[3] = length < input.data.length ? 1 : 0
     this.started[0] = Date.now()
+    Atomics.add(this.ctrl, 4, 1)
     Atomics.store(this.ctrl, 0, 1)
+  }
+
+  /** Counts inputs begun: a change tells the runner the input it timed has finished since. */
+  sequence(): number {
+    return Atomics.load(this.ctrl, 4)
   }
 
   end(): void {

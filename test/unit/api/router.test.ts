@@ -10,7 +10,8 @@ import {Router} from '../../../src/api/router.js'
 describe('Router: request paths', () => {
   const internal: unknown[] = []
   const identity: ApiIdentity = {kind: 'anonymous', remoteAddr: '127.0.0.1', publicKey: 'ssh-ed25519 AAAA'}
-  const router = new Router().add('GET', '/v1/users/:name', ({params}) => ({name: params.name}))
+  // POST /v1/events keeps the body it is given, as the event store does.
+  const router = new Router().add('GET', '/v1/users/:name', ({params}) => ({name: params.name})).add('POST', '/v1/events', ({body}) => ({stored: JSON.stringify(body).length}))
   const server = http.createServer((req, res) => void router.serve(req, res, identity, (err) => internal.push(err)))
   let base = ''
   before(async () => {
@@ -45,4 +46,14 @@ describe('Router: request paths', () => {
       assert.deepEqual(internal, [], 'nothing handed to the internal-error log')
     })
   }
+
+  test('a body nested thousands deep is a 400, not a stack overflow logged as an internal error', async () => {
+    internal.length = 0
+    const res = await fetch(`${base}/v1/events`, {method: 'POST', body: `${'['.repeat(20_000)}${']'.repeat(20_000)}`})
+    assert.equal(res.status, 400)
+    assert.deepEqual(await res.json(), {error: {kind: 'bad-parameter', message: 'request body nests deeper than 64 levels'}})
+    assert.deepEqual(internal, [])
+    const ok = await fetch(`${base}/v1/events`, {method: 'POST', body: JSON.stringify({event: 'x', fields: {a: [1, {b: '[[[['}]}})})
+    assert.equal(ok.status, 200)
+  })
 })
