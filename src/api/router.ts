@@ -23,6 +23,8 @@ interface Route {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024
+/** API bodies are a few levels deep; thousands only overflow the stack of whatever serializes them next. */
+const MAX_BODY_DEPTH = 64
 
 export class Router {
   private readonly routes: Route[] = []
@@ -33,7 +35,7 @@ export class Router {
   }
 
   private match(method: string, path: string): {route: Route; params: Record<string, string>} | undefined {
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent)
+    const parts = path.split('/').filter(Boolean).map(decodeSegment)
     for (const route of this.routes) {
       if (route.method !== method || route.segments.length !== parts.length) continue
       const params: Record<string, string> = {}
@@ -51,8 +53,8 @@ export class Router {
 
   /** Serve one HTTP request from an authenticated caller. `onError` sees internal errors. */
   async serve(req: IncomingMessage, res: ServerResponse, identity: ApiIdentity, onError: (err: unknown) => void): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://auth')
     try {
+      const url = requestUrl(req.url)
       const found = this.match(req.method ?? 'GET', url.pathname)
       if (!found) throw new NotFoundError(`no such API endpoint: ${req.method} ${url.pathname}`)
       const body = await readJsonBody(req)
@@ -63,6 +65,24 @@ export class Router {
       if (wire.status === 500) onError(err)
       send(res, wire.status, wire.body)
     }
+  }
+}
+
+/** The request target as a URL; "//x" is a path here, never a host. */
+function requestUrl(target = '/'): URL {
+  try {
+    return new URL(`http://auth/${target.replace(/^\/+/, '')}`)
+  } catch {
+    throw new BadParameterError('malformed request path')
+  }
+}
+
+/** A path segment's percent-escapes decoded; a malformed one is the caller's mistake, not ours. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new BadParameterError('malformed percent-escape in the request path (write "%" as %25)')
   }
 }
 
@@ -81,9 +101,28 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk as Buffer)
   }
   if (size === 0) return undefined
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (nestingDepth(text) > MAX_BODY_DEPTH) throw new BadParameterError(`request body nests deeper than ${MAX_BODY_DEPTH} levels`)
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    return JSON.parse(text)
   } catch {
     throw new BadParameterError('request body is not valid JSON')
   }
+}
+
+/** The deepest nesting of [ and { outside strings (for valid JSON, its depth). */
+function nestingDepth(text: string): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '[' || c === '{') deepest = Math.max(deepest, ++depth)
+    else if (c === ']' || c === '}') depth--
+  }
+  return deepest
 }

@@ -172,7 +172,7 @@ async function pinProxyCertificate(store: KeyStore, proxyHost: string, webProxyA
 }
 
 /** The certificate must certify the key we sent; host CAs must be there to trust nodes with. */
-function checkCertResponse(cert: string, signers: {domain_name: string; checking_keys: string[]}[], publicKey: string): {certificate: string; hostCAs: string[]} {
+export function checkCertResponse(cert: string, signers: {domain_name: string; checking_keys: string[]}[], publicKey: string): {certificate: string; hostCAs: string[]} {
   let parsed
   try {
     parsed = parseCert(cert)
@@ -182,7 +182,10 @@ function checkCertResponse(cert: string, signers: {domain_name: string; checking
   if (!parsePublicKeyLine(parsed.publicKey).blob.equals(parsePublicKeyLine(publicKey).blob)) {
     throw new UserError('the proxy returned a certificate for a different key than the one sent')
   }
-  const hostCAs = [...new Set(signers.flatMap((s) => s.checking_keys ?? []).map((k) => k.trim().split(/\s+/).slice(0, 2).join(' ')))]
+  // The proxy's JSON: an entry or a key of the wrong type is a bad answer, not a crash.
+  const keys: unknown[] = signers.flatMap((s) => (Array.isArray(s?.checking_keys) ? s.checking_keys : []))
+  if (!keys.every((k) => typeof k === 'string')) throw new UserError('the proxy returned host certificate authorities that are not key lines')
+  const hostCAs = [...new Set((keys as string[]).map((k) => k.trim().split(/\s+/).slice(0, 2).join(' ')))]
   if (hostCAs.length === 0) throw new UserError('the proxy returned no host certificate authorities to trust')
   return {certificate: parsed.line, hostCAs}
 }

@@ -47,7 +47,8 @@ function stripComment(line: string): string {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!
     if (quote) {
-      if (c === quote) quote = undefined
+      if (c === '\\' && quote === '"') i++ // an escaped character, perhaps a quote, inside "..."
+      else if (c === quote) quote = undefined
     } else if (c === '"' || c === "'") quote = c
     else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i)
   }

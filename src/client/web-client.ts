@@ -156,11 +156,7 @@ export class WebClient {
   }
 
   async ping(): Promise<WebPing> {
-    const ping = await this.call<WebPing>('GET', '/v1/webapi/ping')
-    if (!ping || typeof ping !== 'object' || typeof ping.cluster_name !== 'string' || !ping.auth || !ping.proxy?.ssh) {
-      throw new UserError(`the proxy at ${this.baseUrl} answered ping without the expected fields`, {hint: 'is --proxy a Teleport proxy web address?'})
-    }
-    return ping
+    return checkPing(await this.call<unknown>('GET', '/v1/webapi/ping'), this.baseUrl)
   }
 
   async createSshCert(request: SshCertsRequest): Promise<SshCertsResponse> {
@@ -172,6 +168,17 @@ export class WebClient {
   async close(): Promise<void> {
     await this.dispatcher.close()
   }
+}
+
+/** A ping answer with the fields tsh reads, of the types it reads them as; else a UserError. */
+export function checkPing(body: unknown, baseUrl: string): WebPing {
+  const ping = body as WebPing | undefined
+  const ssh = ping?.proxy?.ssh as Record<string, unknown> | undefined
+  const optionalText = (v: unknown) => v === undefined || v === null || typeof v === 'string'
+  if (!ping || typeof ping !== 'object' || typeof ping.cluster_name !== 'string' || !ping.auth || !ssh || typeof ssh !== 'object' || !optionalText(ssh.listen_addr) || !optionalText(ssh.public_addr)) {
+    throw new UserError(`the proxy at ${baseUrl} answered ping without the expected fields`, {hint: 'is --proxy a Teleport proxy web address?'})
+  }
+  return ping
 }
 
 /** {error: {message}} (ours and Teleport's), or {message}. */

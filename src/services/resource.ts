@@ -5,6 +5,7 @@ import {LineCounter, parseAllDocuments} from 'yaml'
 import {BadParameterError} from '../lib/errors.js'
 import {toSafeJSON} from '../lib/safe-text.js'
 import {toSafeYAML} from '../lib/yaml-text.js'
+import {yamlToJs} from '../lib/yaml-aliases.js'
 
 export const RESOURCE_KINDS = ['role', 'user', 'token', 'lock'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
@@ -51,7 +52,7 @@ export function parseResources(text: string, options: ParseOptions = {}): Resour
       const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')
       throw new BadParameterError(`${where}malformed YAML at line ${pos.line}, column ${pos.col}: ${reason}`)
     }
-    const value: unknown = doc.toJS()
+    const value = yamlToJs(doc, where)
     if (value === null || value === undefined) continue
     const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line
     if (Array.isArray(value)) for (const entry of value) found.push({value: entry, line})

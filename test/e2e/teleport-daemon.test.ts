@@ -33,6 +33,15 @@ describe('teleport start', () => {
     assert.equal(existsSync(path.join(dir.path, 'typo-data')), false)
   })
 
+  test('a YAML alias bomb in the config is one line, at once, not a hang', () => {
+    const bomb = path.join(dir.path, 'bomb.yaml')
+    const levels = ['l0: &l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol]', ...[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(',')}]`)]
+    writeFileSync(bomb, `${levels.join('\n')}\nteleport:\n  nodename: *l8\n`)
+    const r = runTool('teleport', ['start', '-c', bomb], {timeout: 60_000})
+    assert.equal(r.code, 1, r.stderr)
+    assert.equal(r.stderr.trim(), `ERROR: ${bomb}: YAML aliases expand to too many values (more than 100 copies) (write the values out instead of repeating anchors)`)
+  })
+
   test('a restart keeps users, tokens, the CAs and the audit log; SIGTERM stops cleanly', async () => {
     teleport = startTeleport(['-c', config])
     await teleport.waitForLog(/Auth service is starting on/)

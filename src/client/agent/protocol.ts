@@ -1,4 +1,5 @@
 import type {KeyObject} from 'node:crypto'
+import {BadParameterError} from '../../lib/errors.js'
 import {SshReader, SshWriter} from '../../sshca/wire.js'
 
 // The OpenSSH agent protocol (draft-miller-ssh-agent), the messages tsh needs as a client
@@ -54,7 +55,7 @@ export class MessageReader {
     const out: AgentMessage[] = []
     while (this.pending.length >= 4) {
       const length = this.pending.readUInt32BE(0)
-      if (length < 1 || length > MAX_MESSAGE_BYTES) throw new Error(`agent message of ${length} bytes is out of range`)
+      if (length < 1 || length > MAX_MESSAGE_BYTES) throw new BadParameterError(`agent message of ${length} bytes is out of range`)
       if (this.pending.length < 4 + length) break
       out.push({type: this.pending[4]!, body: this.pending.subarray(5, 4 + length)})
       this.pending = this.pending.subarray(4 + length)

@@ -250,8 +250,8 @@ async function downloadDir(sftp: SFTP, src: string, dest: string, attrs: Attrs, 
   for (const entry of entries.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0))) {
     if (entry.filename === '.' || entry.filename === '..') continue
     const child = path.posix.join(src, entry.filename)
-    const childDest = path.join(dest, entry.filename)
     try {
+      const childDest = localEntryPath(dest, entry.filename, options.remoteName(src))
       // readdir reports links as links: follow them, as scp does.
       const cattrs = entry.attrs.isSymbolicLink() ? await remote.stat(sftp, child) : entry.attrs
       if (cattrs.isDirectory()) await downloadDir(sftp, child, childDest, cattrs, options, errors)
@@ -262,6 +262,17 @@ async function downloadDir(sftp: SFTP, src: string, dest: string, attrs: Attrs, 
     }
   }
   if (options.preserve) await preserveLocal(dest, attrs)
+}
+
+/**
+ * Where a name from the node's directory listing lands here. The node chooses the names: one
+ * with a "/" (or a NUL) would write outside the target, so it is refused as OpenSSH's sftp does.
+ */
+export function localEntryPath(dest: string, name: string, remoteDir: string): string {
+  if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name)) {
+    throw new TransferError(remoteDir, `server sent a suspicious file name ${JSON.stringify(name)}`)
+  }
+  return path.join(dest, name)
 }
 
 /** Opens the SFTP subsystem on a node connection. */

@@ -4,6 +4,7 @@
 import {readFileSync} from 'node:fs'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
 import {BadParameterError, NotFoundError, UserError} from '../../lib/errors.js'
+import {yamlToJs} from '../../lib/yaml-aliases.js'
 import {TELEPORT_CONFIG_SCHEMA, type FileConfig} from './schema.js'
 import {formatPath, SpecError, type Path, type Plain, type PlainMap} from './spec.js'
 
@@ -29,6 +30,8 @@ export function parseConfig(text: string, fileName: string): FileConfig {
   if (syntaxError) {
     throw new BadParameterError(`${fileName}:${lineAt(syntaxError.pos[0])}: invalid YAML: ${firstLine(syntaxError.message)}`)
   }
+  // Only the guard's verdict matters here: toPlain below keeps offsets that toJS would lose.
+  yamlToJs(doc, `${fileName}: `)
   const offsets: OffsetIndex = new Map()
   try {
     const plain = doc.contents === null ? {} : toPlain(doc.contents as Node, doc, [], offsets)

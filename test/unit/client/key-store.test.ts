@@ -186,6 +186,10 @@ describe('FileKeyStore and MemoryKeyStore behave alike', () => {
 })
 
 describe('profile file', () => {
+  test('values holding an escaped quote and " #" read back as written (not cut as a comment)', () => {
+    const p = sampleProfile({user: 'a" #b', cluster: "it's #1", forwardPorts: ['"x" # y']})
+    assert.deepEqual(profileFromYaml(profileToYaml(p)), p)
+  })
   test('round trip, and Teleport-written profiles with extra keys, comments and block lists', () => {
     const p = sampleProfile({forwardPorts: ['8080:localhost:80'], dynamicForwardPorts: ['1080'], insecure: true})
     assert.deepEqual(profileFromYaml(profileToYaml(p)), p)

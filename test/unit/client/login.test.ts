@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import {mkdtempSync} from 'node:fs'
+import https from 'node:https'
+import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {MemoryKeyStore} from '../../../src/client/key-store.js'
@@ -8,7 +10,7 @@ import {loadCurrentIdentity} from '../../../src/client/profile.js'
 import {WebClient, sshProxyAddrFromPing, type WebPing} from '../../../src/client/web-client.js'
 import {AccessDeniedError, UserError} from '../../../src/lib/errors.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
-import {selfSignedTls, startFakeProxy, tempDir, type FakeProxy} from './helpers.js'
+import {selfSignedTls, startFakeProxy, tempDir, userCert, type FakeProxy} from './helpers.js'
 
 // tsh login's library against an HTTPS server speaking the proxy's web API: TLS trust and
 // --insecure, the request it sends, what it stores, and the refusals.
@@ -165,4 +167,41 @@ describe('login', () => {
     assert.equal(otpRequirement('off'), 'none')
     assert.throws(() => otpRequirement('webauthn'), /does not support/)
   })
+})
+
+describe('login against a proxy that answers with the wrong JSON types', () => {
+  // Whoever answers at the proxy's address before its certificate is pinned writes this JSON.
+  async function hostileProxy(answers: {ping: unknown; signers: unknown}): Promise<{addr: string; close: () => Promise<void>}> {
+    const server = https.createServer({key: tls.key, cert: tls.cert}, (req, res) => {
+      let text = ''
+      req.on('data', (d: Buffer) => (text += d.toString()))
+      req.on('end', () => {
+        res.writeHead(200, {'content-type': 'application/json'})
+        if (req.url === '/v1/webapi/ping') return res.end(JSON.stringify(answers.ping))
+        const body = JSON.parse(text) as {pub_key: string; user: string}
+        res.end(JSON.stringify({username: body.user, cert: userCert({publicKey: body.pub_key, user: body.user, ttlMs: 60_000}), host_signers: answers.signers}))
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return {addr: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve()))}
+  }
+  const goodPing = {auth: {type: 'local', second_factor: 'off'}, proxy: {ssh: {listen_addr: '0.0.0.0:3023'}}, server_version: '1', cluster_name: 'example.com'}
+  const cases = [
+    {what: 'a ping whose proxy.ssh.public_addr is a number', ping: {...goodPing, proxy: {ssh: {public_addr: 3023}}}, signers: [], message: /answered ping without the expected fields/},
+    {what: 'host_signers holding null', ping: goodPing, signers: [null], message: /no host certificate authorities/},
+    {what: 'checking_keys holding a number', ping: goodPing, signers: [{domain_name: 'example.com', checking_keys: [42]}], message: /not key lines/},
+  ]
+  for (const c of cases) {
+    test(`${c.what}: a UserError saying so, not a crash`, async () => {
+      const hostile = await hostileProxy(c)
+      try {
+        await assert.rejects(
+          login({store: new MemoryKeyStore(), proxy: hostile.addr, user: 'alice', ca: [tls.cert], addKeysToAgent: 'no', prompter: prompter({password: 'pw'}), ...quiet}),
+          (e: unknown) => e instanceof UserError && c.message.test(e.message),
+        )
+      } finally {
+        await hostile.close()
+      }
+    })
+  }
 })

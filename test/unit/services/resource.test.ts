@@ -5,6 +5,15 @@ import {assertValidName, parseResource, parseResources, stringifyResources} from
 import {formatDuration, parseDuration} from '../../../src/services/duration.js'
 
 describe('parseResources', () => {
+  test('an alias bomb is a BadParameterError naming the file, not a crash', () => {
+    const levels = ['l0: &l0 [x,x,x,x,x,x,x,x,x]', ...[1, 2, 3, 4, 5].map((i) => `l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(',')}]`)]
+    assert.throws(() => parseResources(`${levels.join('\n')}\nkind: role\n`, {source: 'bomb.yaml'}), (err) => {
+      assert.ok(err instanceof BadParameterError, String(err))
+      assert.equal(err.message, 'bomb.yaml: YAML aliases expand to too many values (more than 100 copies)')
+      return true
+    })
+  })
+
   test('parses one YAML document into the envelope', () => {
     const [r] = parseResources('kind: role\nversion: v5\nmetadata:\n  name: dev\n  labels: {team: a}\nspec:\n  allow: {logins: [root]}\n')
     assert.deepEqual(r, {kind: 'role', version: 'v5', metadata: {name: 'dev', labels: {team: 'a'}}, spec: {allow: {logins: ['root']}}})

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import type ssh2 from 'ssh2'
 import {describe, test} from 'node:test'
 import {parseLocation, parseScpArgs} from '../../../../src/client/scp/args.js'
 import {formatBytes, formatDuration, ProgressBar, renderProgress} from '../../../../src/client/scp/progress.js'
-import {normalizeRemotePath} from '../../../../src/client/scp/transfer.js'
+import {download, normalizeRemotePath} from '../../../../src/client/scp/transfer.js'
 
 const env = {USER: 'osuser'} as NodeJS.ProcessEnv
 
@@ -97,5 +101,31 @@ describe('progress bar', () => {
     assert.match(out[2]!, /100%/)
     assert.equal(out[3], '\n')
     assert.match(out[1]!, /30%/)
+  })
+})
+
+describe('scp -r from a hostile node', () => {
+  // A node's SFTP server names the files of a directory it lists. No real server can list a name
+  // holding "/", so a stand-in plays the hostile one.
+  const attrs = (kind: 'dir' | 'file') => ({mode: kind === 'dir' ? 0o40755 : 0o100644, size: 1, atime: 0, mtime: 0, isDirectory: () => kind === 'dir', isFile: () => kind === 'file', isSymbolicLink: () => false})
+  const hostile = {
+    stat: (_p: string, cb: (err: null, a: unknown) => void) => cb(null, attrs('dir')),
+    readdir: (_p: string, cb: (err: null, list: unknown[]) => void) => cb(null, ['ok.txt', '../escaped.txt', 'sub/../../escaped2.txt'].map((filename) => ({filename, longname: filename, attrs: attrs('file')}))),
+    fastGet: (_remote: string, local: string, _opts: unknown, cb: (err: null) => void) => {
+      writeFileSync(local, 'x')
+      cb(null)
+    },
+  } as unknown as ssh2.SFTPWrapper
+
+  test('names with "/" are refused and nothing is written outside the target', async (t) => {
+    const root = mkdtempSync(path.join(tmpdir(), 'scp-hostile-'))
+    t.after(() => rmSync(root, {recursive: true, force: true}))
+    mkdirSync(path.join(root, 'a'))
+    const target = path.join(root, 'a', 'target')
+    const errors = await download(hostile, ['/d'], target, {recursive: true, preserve: false, remoteName: (p) => `node:${p}`})
+    assert.deepEqual(readdirSync(target), ['ok.txt'])
+    assert.equal(existsSync(path.join(root, 'a', 'escaped.txt')), false)
+    assert.equal(existsSync(path.join(root, 'a', 'escaped2.txt')), false)
+    assert.deepEqual(errors, ['node:/d: server sent a suspicious file name "../escaped.txt"', 'node:/d: server sent a suspicious file name "sub/../../escaped2.txt"'])
   })
 })

@@ -165,6 +165,12 @@ describe('parseConfig: the REFERENCE.md example', () => {
 })
 
 describe('parseConfig: refusals name the file, the line and the key', () => {
+  test('an alias bomb is refused in one sentence, before it is expanded', () => {
+    // 10^6 labels from six lines: the loader used to expand them all (100% CPU, unbounded memory).
+    const levels = ['l0: &l0 [a,a,a,a,a,a,a,a,a,a]', ...[1, 2, 3, 4, 5].map((i) => `l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(',')}]`)]
+    const text = `x:\n${levels.map((l) => `  ${l}`).join('\n')}\nssh_service:\n  labels: {bomb: *l5}\n`
+    assert.equal(refusal(text), 'teleport.yaml: YAML aliases expand to too many values (more than 100 copies)')
+  })
   test('a typo in a key, with a suggestion', () => {
     const text = 'teleport:\n  nodename: a\n\nauth_service:\n  enabled: true\n  cluster_name: x\n  listen_adr: 0.0.0.0:3025\n'
     assert.equal(refusal(text, '/etc/teleport.yaml'), '/etc/teleport.yaml:7: unknown key "auth_service.listen_adr" (did you mean "listen_addr"?)')
