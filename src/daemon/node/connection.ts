@@ -8,7 +8,7 @@ import {decideLogin} from './login-access.js'
 import type {OsLogin} from './os-login.js'
 import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
 import {SessionChannel} from './session.js'
-import {sendAuthBanner} from './ssh2-internals.js'
+import {disconnectWith, sendAuthBanner} from './ssh2-internals.js'
 
 // One client connection to the node: certificate-only authentication, refusals audited (T3007W)
 // as AuthAttempts decides and a refused signed attempt told "access denied", then its channels:
@@ -131,7 +131,8 @@ export function handleConnection(node: NodeContext, client: Connection, endpoint
         const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_MESSAGE_GRACE_MS)))
         await Promise.race([Promise.all([...mine].map((session) => session.endWith(`Teleport > ${message}`))), grace])
         clearTimeout(timer)
-        client.end()
+        // Said again in the DISCONNECT: a connection with no session yet learns why too.
+        disconnectWith(client, `Teleport > ${message}`)
       },
     }
     live.add(entry)

@@ -6,7 +6,8 @@ import type {Connection, ServerChannel} from 'ssh2'
 //   - a USERAUTH_BANNER before a refusal, so the client is told why ("access denied: ...");
 //   - opening an auth-agent@openssh.com channel back to the client (agent forwarding);
 //   - exit-status / exit-signal after our EOF (OpenSSH's order: EOF, exit-status, close), which
-//     Channel.exit() refuses once EOF is sent.
+//     Channel.exit() refuses once EOF is sent;
+//   - a DISCONNECT that says why (ssh2's end() sends none), which OpenSSH prints.
 
 const require = createRequire(import.meta.url)
 
@@ -27,6 +28,8 @@ interface ChannelInternals {
   _client: ClientInternals
 }
 
+const DISCONNECT = 1
+const DISCONNECT_BY_APPLICATION = 11
 const USERAUTH_BANNER = 53
 const MAX_WINDOW = 2 * 1024 * 1024
 const PACKET_SIZE = 32 * 1024
@@ -52,6 +55,28 @@ export function sendAuthBanner(client: Connection, text: string): void {
     loadSendPacket()(proto, proto._packetRW.write.finalize(packet))
   } catch {
     // the client learns of the refusal from the failure itself
+  }
+}
+
+/**
+ * Closes the connection with a DISCONNECT carrying `reason`, which OpenSSH shows as
+ * "Received disconnect from <host> port <port>:11: <reason>".
+ */
+export function disconnectWith(client: Connection, reason: string): void {
+  try {
+    const proto = (client as unknown as ClientInternals)._protocol
+    const len = Buffer.byteLength(reason)
+    let p = proto._packetRW.write.allocStart
+    const packet = proto._packetRW.write.alloc(1 + 4 + 4 + len + 4)
+    packet[p] = DISCONNECT
+    packet.writeUInt32BE(DISCONNECT_BY_APPLICATION, ++p)
+    packet.writeUInt32BE(len, (p += 4))
+    packet.write(reason, (p += 4), len, 'utf8')
+    packet.writeUInt32BE(0, p + len) // empty language tag
+    loadSendPacket()(proto, proto._packetRW.write.finalize(packet))
+    ;(client as unknown as {_sock?: {end(): void}})._sock?.end()
+  } catch {
+    client.end()
   }
 }
 

@@ -126,6 +126,31 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
     assert.ok(events.some((e) => e.event === 'auth' && e.user === 'lou' && e.server_id === node.hostUuid && e.error === 'lock targeting User:"lou" is in force: incident 42'))
   })
 
+  test('a connection with no session yet is closed with the lock message in its DISCONNECT', async () => {
+    await cluster.admin.createUser({name: 'nia', roles: ['ops'], traits: {}})
+    const signed = await userKey('nia')
+    const node = cluster.nodes[0]!
+    const client = new ssh2.Client()
+    const verifier = hostCertVerifier({trustedHostCAs: signed.hostCAs, hostname: '127.0.0.1'})
+    // ssh2's client keeps a DISCONNECT "by application" to its debug log (OpenSSH prints it).
+    const debug: string[] = []
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      client.once('ready', () => resolve())
+      client.once('error', reject)
+      client.connect({host: '127.0.0.1', port: node.service.address.port, readyTimeout: TIMEOUT_MS, debug: (line) => debug.push(line), ...verifier.connectOptions(), ...certAuthOptions({username: LOGIN, privateKey: signed.privateKey, certificate: signed.certificate})})
+    })
+    try {
+      const lock = await cluster.admin.createLock({target: {user: 'nia'}, message: 'no more'})
+      await node.service.refreshAccess()
+      await closed
+      assert.ok(debug.includes('Inbound: Received DISCONNECT (11, "Teleport > lock targeting User:\"nia\" is in force: no more")'), debug.filter((l) => /DISCONNECT/.test(l)).join('\n'))
+      await cluster.admin.deleteLock(lock.metadata.name)
+    } finally {
+      client.end()
+    }
+  })
+
   test('deleting a user ends their running session and refuses new ones at the node', async () => {
     await cluster.admin.createUser({name: 'dan', roles: ['ops'], traits: {}})
     const home = await cluster.login('dan')
