@@ -127,7 +127,7 @@ export function rfc822(date: Date): string {
 
 /** `tctl tokens ls --format json|yaml`. */
 export function tokensData(tokens: JoinTokenInfo[]): Record<string, unknown>[] {
-  return tokens.map((t) => ({token: t.token, roles: t.roles, expires: t.expires ?? null, static: t.static}))
+  return tokens.map((t) => ({token: t.token, roles: t.roles, expires: t.expires ?? null, static: t.static, ...(t.usesLeft !== undefined ? {uses_left: t.usesLeft} : {})}))
 }
 
 export function tokensTable(tokens: JoinTokenInfo[]): string {

@@ -28,7 +28,8 @@ const sshpk = createRequire(import.meta.url)('sshpk') as typeof import('sshpk')
 const ca = generateKeyPair('ca')
 const ed25519 = generateKeyPair('user')
 const pem = (type: 'rsa' | 'ec', options: object): string => (generateKeyPairSync(type as 'rsa', options as never).privateKey as unknown as KeyObject).export({type: 'pkcs8', format: 'pem'}) as string
-const rsaPem = pem('rsa', {modulusLength: 1024})
+// 2048 bits: the CA refuses to certify smaller RSA keys.
+const rsaPem = pem('rsa', {modulusLength: 2048})
 const ecPems = ['prime256v1', 'secp384r1', 'secp521r1'].map((namedCurve) => pem('ec', {namedCurve}))
 const opensshPem = (text: string) => sshpk.parsePrivateKey(text, 'pem').toString('ssh-private')
 const privateKeys = [ed25519.privateKey, rsaPem, ...ecPems, opensshPem(rsaPem), opensshPem(ecPems[0]!), createPrivateKey(rsaPem).export({type: 'pkcs1', format: 'pem'}) as string]

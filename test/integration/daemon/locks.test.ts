@@ -127,8 +127,8 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
   })
 
   test('a connection with no session yet is closed with the lock message in its DISCONNECT', async () => {
-    await cluster.admin.createUser({name: 'nia', roles: ['ops'], traits: {}})
-    const signed = await userKey('nia')
+    await cluster.admin.createUser({name: 'noa', roles: ['ops'], traits: {}})
+    const signed = await userKey('noa')
     const node = cluster.nodes[0]!
     const client = new ssh2.Client()
     const verifier = hostCertVerifier({trustedHostCAs: signed.hostCAs, hostname: '127.0.0.1'})
@@ -141,10 +141,10 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
       client.connect({host: '127.0.0.1', port: node.service.address.port, readyTimeout: TIMEOUT_MS, debug: (line) => debug.push(line), ...verifier.connectOptions(), ...certAuthOptions({username: LOGIN, privateKey: signed.privateKey, certificate: signed.certificate})})
     })
     try {
-      const lock = await cluster.admin.createLock({target: {user: 'nia'}, message: 'no more'})
+      const lock = await cluster.admin.createLock({target: {user: 'noa'}, message: 'no more'})
       await node.service.refreshAccess()
       await closed
-      assert.ok(debug.includes('Inbound: Received DISCONNECT (11, "Teleport > lock targeting User:\"nia\" is in force: no more")'), debug.filter((l) => /DISCONNECT/.test(l)).join('\n'))
+      assert.ok(debug.includes('Inbound: Received DISCONNECT (11, "Teleport > lock targeting User:\"noa\" is in force: no more")'), debug.filter((l) => /DISCONNECT/.test(l)).join('\n'))
       await cluster.admin.deleteLock(lock.metadata.name)
     } finally {
       client.end()
