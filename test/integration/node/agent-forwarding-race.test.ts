@@ -6,7 +6,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import type {AuthApi} from '../../../src/client/auth-api.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
-import {TIMEOUT_MS, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
+import {TIMEOUT_MS, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, startSshAgent, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
 
 // A root node forwarding an agent to an unprivileged login must not let that login turn the
 // socket path into a symlink and have root chown/chmod whatever it points at (a root-owned file
@@ -31,8 +31,7 @@ describe('agent forwarding on a root node, raced by the login user', {timeout: 1
   let dir: string
   let knownHosts: string
   let mallory: UserKey
-  let agentPid: string | undefined
-  let agentSock: string
+  let agent: Awaited<ReturnType<typeof startSshAgent>> | undefined
   let attacker: ChildProcess | undefined
   let target: string
 
@@ -49,12 +48,7 @@ describe('agent forwarding on a root node, raced by the login user', {timeout: 1
     const handed = await nodeIdentity(cluster, '7b7b7b7b-0000-4000-8000-00000000a9e7', 'race-node')
     nodeApi = handed.authApi
     node = await startNodeService({dataDir: tempDir('agent-race-node'), nodeName: 'race-node', listen: {host: '127.0.0.1', port: 0}, labels: {}, commands: [], log: memoryLogger(), cluster: handed})
-    agentSock = path.join(dir, 'agent.sock')
-    const agent = await run('ssh-agent', ['-a', agentSock])
-    assert.equal(agent.code, 0, agent.stderr)
-    agentPid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]
-    const addedKey = await run('ssh-add', [mallory.keyPath], {env: {...process.env, SSH_AUTH_SOCK: agentSock}})
-    assert.equal(addedKey.code, 0, addedKey.stderr)
+    agent = await startSshAgent([mallory.keyPath])
     // What the attacker wants: a root-owned file, to become theirs (or world-readable).
     target = path.join(dir, 'root-secret')
     writeFileSync(target, 'root only\n', {mode: 0o600})
@@ -63,7 +57,7 @@ describe('agent forwarding on a root node, raced by the login user', {timeout: 1
 
   after(async () => {
     attacker?.kill('SIGKILL')
-    if (agentPid) process.kill(Number(agentPid), 'SIGTERM')
+    agent?.stop()
     await node?.close()
     await nodeApi?.close()
     await cluster?.close()
@@ -72,7 +66,7 @@ describe('agent forwarding on a root node, raced by the login user', {timeout: 1
   })
 
   const session = (command: string) =>
-    run('ssh', [...sshOptions(mallory, knownHosts, node.address.port).map((o) => (o === 'IdentityAgent=none' ? `IdentityAgent=${agentSock}` : o)), '-A', `${login}@127.0.0.1`, command], {env: {...process.env, SSH_AUTH_SOCK: agentSock}})
+    run('ssh', [...sshOptions(mallory, knownHosts, node.address.port).map((o) => (o === 'IdentityAgent=none' ? `IdentityAgent=${agent!.sock}` : o)), '-A', `${login}@127.0.0.1`, command], {env: agent!.env})
 
   test('the socket directory stays root\'s and unwritable by the login; the socket is the login\'s alone and works', async () => {
     const r = await session('d=$(dirname "$SSH_AUTH_SOCK"); stat -c "%u %a" "$d" "$SSH_AUTH_SOCK"; touch "$d/planted" 2>/dev/null && echo planted; ssh-add -l')

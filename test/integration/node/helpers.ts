@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 // Shared plumbing for the node service tests: an in-process auth service on a temp data dir, its
 // admin API, users with certificates written where OpenSSH finds them, a node, and OpenSSH
 // clients run against it. Everything started here is stopped by the handles' close().
@@ -6,6 +7,7 @@ import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {startTestAuth} from '../../helpers/auth.js'
+import {run} from '../../interop/helpers.js'
 import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi} from '../../../src/client/auth-api.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
@@ -123,6 +125,26 @@ export function sshOptions(key: UserKey, knownHosts: string, port: number): stri
     '-o', 'ConnectTimeout=20',
     '-p', String(port),
   ]
+}
+
+/** A real OpenSSH ssh-agent holding `keys` (added in that order); stop() ends it and removes its socket. */
+export async function startSshAgent(keys: string[]): Promise<{sock: string; env: NodeJS.ProcessEnv; stop(): void}> {
+  const dir = tempDir('agent')
+  const sock = path.join(dir, 'agent.sock')
+  const started = await run('ssh-agent', ['-a', sock])
+  assert.equal(started.code, 0, started.stderr)
+  const pid = /SSH_AGENT_PID=(\d+)/.exec(started.stdout)?.[1]
+  const stop = () => {
+    if (pid) process.kill(Number(pid), 'SIGTERM')
+    rmSync(dir, {recursive: true, force: true})
+  }
+  const env = {...process.env, SSH_AUTH_SOCK: sock}
+  for (const key of keys) {
+    const added = await run('ssh-add', [key], {env})
+    if (added.code !== 0) stop()
+    assert.equal(added.code, 0, added.stderr)
+  }
+  return {sock, env, stop}
 }
 
 /** Waits until `check` returns a value (polling); rejects after TIMEOUT_MS. */

@@ -22,6 +22,7 @@ import {
   run,
   sshOptions,
   startCluster,
+  startSshAgent,
   tempDir,
   userCert,
   writeUserKey,
@@ -223,15 +224,9 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
   })
 
   test('agent forwarding (-A) when the role allows it: ssh-add -l on the node lists the client key', async () => {
-    const agentDir = tempDir('agent')
-    const sock = path.join(agentDir, 'agent.sock')
-    const agent = await run('ssh-agent', ['-a', sock])
-    assert.equal(agent.code, 0, agent.stderr)
-    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]
+    const agent = await startSshAgent([alice.keyPath])
+    const env = agent.env
     try {
-      const env = {...process.env, SSH_AUTH_SOCK: sock}
-      const added = await run('ssh-add', [alice.keyPath], {env})
-      assert.equal(added.code, 0, added.stderr)
       const opts = withoutOption(sshOptions(alice, knownHosts, node.address.port), 'IdentityAgent=none')
       const r = await run('ssh', [...opts, '-A', 'root@127.0.0.1', 'echo "sock=$SSH_AUTH_SOCK"; stat -c %a "$(dirname "$SSH_AUTH_SOCK")"; ssh-add -l'], {env})
       assert.equal(r.code, 0, r.stderr)
@@ -243,8 +238,7 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
       const b = await run('ssh', [...sshOptions(bob, knownHosts, node.address.port), '-A', 'root@127.0.0.1', 'echo "sock=${SSH_AUTH_SOCK-none}"'], {env})
       assert.match(b.stdout, /^sock=none$/m)
     } finally {
-      if (pid) process.kill(Number(pid), 'SIGTERM')
-      rmSync(agentDir, {recursive: true, force: true})
+      agent.stop()
     }
   })
 
@@ -297,18 +291,10 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
   })
 
   test('an agent holding a plain key and then the key+certificate (stock ssh -A): logged in, no banner, no refusal audited', async () => {
-    const agentDir = tempDir('agent2')
-    const sock = path.join(agentDir, 'agent.sock')
-    const agent = await run('ssh-agent', ['-a', sock])
-    assert.equal(agent.code, 0, agent.stderr)
-    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]
+    const other = writeUserKey(dir, 'agent-plain', generateKeyPair())
+    const agent = await startSshAgent([other.keyPath, alice.keyPath])
+    const env = agent.env
     try {
-      const env = {...process.env, SSH_AUTH_SOCK: sock}
-      const other = writeUserKey(dir, 'agent-plain', generateKeyPair())
-      for (const key of [other.keyPath, alice.keyPath]) {
-        const added = await run('ssh-add', [key], {env})
-        assert.equal(added.code, 0, added.stderr)
-      }
       const listed = (await run('ssh-add', ['-L'], {env})).stdout.trim().split('\n')
       assert.deepEqual(listed.map((l) => l.split(' ')[0]), ['ssh-ed25519', 'ssh-ed25519', 'ssh-ed25519-cert-v01@openssh.com'])
       const before = {auth: (await events(['auth'])).length, disconnects: (await events(['client.disconnect'])).length}
@@ -321,8 +307,7 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
       await eventually(async () => (await events(['client.disconnect'])).length > before.disconnects, 'the disconnect event')
       assert.equal((await events(['auth'])).length, before.auth, JSON.stringify((await events(['auth'])).slice(before.auth)))
     } finally {
-      if (pid) process.kill(Number(pid), 'SIGTERM')
-      rmSync(agentDir, {recursive: true, force: true})
+      agent.stop()
     }
   })
 

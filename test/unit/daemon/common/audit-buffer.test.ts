@@ -8,7 +8,7 @@ import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
 import {EventJournal} from '../../../../src/daemon/common/event-journal.js'
 import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'
 import {UserError} from '../../../../src/lib/errors.js'
-import type {Logger} from '../../../../src/lib/log.js'
+import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // A daemon's audit events that auth has not taken yet, kept on disk. A "crash" here is a second
 // journal opened on the same file while the first is left as it was (nothing flushed or closed
@@ -18,13 +18,6 @@ const root = mkdtempSync(path.join(tmpdir(), 'audit-journal-'))
 after(() => rmSync(root, {recursive: true, force: true}))
 let n = 0
 const freshDir = () => path.join(root, `case-${n++}`)
-
-function memoryLogger(): Logger & {lines: string[]} {
-  const lines: string[] = []
-  const at = (severity: string) => (message: string) => void lines.push(`${severity} ${message}`)
-  const logger: Logger = {debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'), child: () => logger}
-  return Object.assign(logger, {lines})
-}
 
 /** An AuthApi stand-in that takes events while `up`, recording their login field. */
 function fakeAuth(up: boolean) {

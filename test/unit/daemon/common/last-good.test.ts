@@ -3,18 +3,11 @@ import {describe, test} from 'node:test'
 import {AUTH_OUTAGE_STALE_MS, LastGood} from '../../../../src/daemon/common/last-good.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {AccessDeniedError, UserError} from '../../../../src/lib/errors.js'
-import type {Logger} from '../../../../src/lib/log.js'
+import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // "Fetch with last-good fallback", as the proxy's node list and CA keys and the node's roles use
 // it: fresh values are shared, an unreachable auth is covered for a bounded time and the debug log
 // says how stale, a refusal is never covered.
-
-function memoryLogger(): Logger & {lines: string[]} {
-  const lines: string[] = []
-  const at = (severity: string) => (message: string) => void lines.push(`${severity} ${message}`)
-  const logger: Logger = {debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'), child: () => logger}
-  return Object.assign(logger, {lines})
-}
 
 function scripted() {
   const state = {fetches: 0, value: 'v1', failure: undefined as Error | undefined}

@@ -6,7 +6,7 @@ import {after, describe, test} from 'node:test'
 import {OpenSessions} from '../../../../src/daemon/node/open-sessions.js'
 import type {EventFields} from '../../../../src/events/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
-import type {Logger} from '../../../../src/lib/log.js'
+import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // The node's markers of running sessions: a session whose node was killed gets its session.end
 // at the next start. A "kill" here is a second OpenSessions on the same directory.
@@ -15,13 +15,6 @@ const root = mkdtempSync(path.join(tmpdir(), 'open-sessions-'))
 after(() => rmSync(root, {recursive: true, force: true}))
 let n = 0
 const freshDir = () => path.join(root, `case-${n++}`)
-
-function memoryLogger(): Logger & {lines: string[]} {
-  const lines: string[] = []
-  const at = (severity: string) => (message: string) => void lines.push(`${severity} ${message}`)
-  const logger: Logger = {debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'), child: () => logger}
-  return Object.assign(logger, {lines})
-}
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000

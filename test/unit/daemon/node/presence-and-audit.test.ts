@@ -8,7 +8,7 @@ import {Heartbeat} from '../../../../src/daemon/node/heartbeat.js'
 import {RoleCache} from '../../../../src/daemon/node/role-cache.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {NotFoundError, UserError} from '../../../../src/lib/errors.js'
-import type {Logger} from '../../../../src/lib/log.js'
+import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // The node's conversations with auth, against a scripted stand-in for AuthApi: they keep going
 // (and catch up) when auth is down, and never throw at the node.
@@ -20,13 +20,6 @@ async function until(check: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
   }
-}
-
-function memoryLogger(): Logger & {lines: string[]} {
-  const lines: string[] = []
-  const at = (severity: string) => (message: string) => void lines.push(`${severity} ${message}`)
-  const logger: Logger = {debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR'), child: () => logger}
-  return Object.assign(logger, {lines})
 }
 
 const down = () => new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
