@@ -1,6 +1,7 @@
 import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {findLockInForce, lockInForceMessage, type Lock, type LockSubject} from '../../services/locks.js'
+import {AUTH_OUTAGE_STALE_MS, LastGood} from './last-good.js'
 
 // What nodes and proxies know of locks and deleted users, polled from auth every few seconds so
 // that a lock or a deletion reaches new and running sessions quickly. When auth cannot be reached
@@ -8,8 +9,6 @@ import {findLockInForce, lockInForceMessage, type Lock, type LockSubject} from '
 // checked cannot be vouched for and is refused, as the role cache refuses unknown roles.
 
 export const ACCESS_POLL_MS = 2_500
-/** A user's existence known this long is still used while auth is unreachable. */
-const USER_STALE_MS = 10 * 60_000
 
 export interface AccessStateApi {
   listLocks(): Promise<Lock[]>
@@ -24,15 +23,11 @@ export interface AccessCacheOptions {
   intervalMs?: number
 }
 
-interface UserEntry {
-  exists: boolean
-  checkedAt: number
-}
-
 export class AccessCache {
   private locks: Lock[] = []
   private locksAt: number | undefined
-  private readonly users = new Map<string, UserEntry>()
+  /** Whether each user seen exists, as auth last said (served while auth is away, like any LastGood). */
+  private readonly users = new Map<string, LastGood<boolean>>()
   private readonly listeners = new Set<() => void>()
   private timer: NodeJS.Timeout | undefined
   private polling: Promise<void> | undefined
@@ -73,7 +68,7 @@ export class AccessCache {
   refusal(subject: LockSubject): string | undefined {
     const lock = findLockInForce(this.locks, subject, this.options.clock.now())
     if (lock) return lockInForceMessage(lock)
-    if (subject.user !== undefined && this.users.get(subject.user)?.exists === false) return `user ${JSON.stringify(subject.user)} no longer exists`
+    if (subject.user !== undefined && this.users.get(subject.user)?.peek() === false) return `user ${JSON.stringify(subject.user)} no longer exists`
     return undefined
   }
 
@@ -82,14 +77,10 @@ export class AccessCache {
    * interval, then refusal(). Throws when auth cannot be reached and the user was never checked.
    */
   async check(subject: LockSubject & {user: string}): Promise<string | undefined> {
-    const entry = this.users.get(subject.user)
-    if (!entry || this.age(entry.checkedAt) >= (this.options.intervalMs ?? ACCESS_POLL_MS)) {
-      try {
-        await this.checkUser(subject.user)
-      } catch (err) {
-        if (!entry || this.age(entry.checkedAt) >= USER_STALE_MS) throw new Error(`cannot check user ${JSON.stringify(subject.user)} with the auth server: ${(err as Error).message}`)
-        this.options.log.debug(`auth unreachable; using what was known of "${subject.user}" ${Math.round(this.age(entry.checkedAt) / 1000)}s ago`)
-      }
+    try {
+      await this.user(subject.user).get()
+    } catch (err) {
+      throw new Error(`cannot check user ${JSON.stringify(subject.user)} with the auth server: ${(err as Error).message}`)
     }
     return this.refusal(subject)
   }
@@ -104,15 +95,20 @@ export class AccessCache {
     }
     const active = new Set(this.options.activeUsers?.() ?? [])
     for (const [name, entry] of this.users) {
-      if (!active.has(name) && this.age(entry.checkedAt) >= USER_STALE_MS) this.users.delete(name)
+      if (!active.has(name) && entry.age() >= AUTH_OUTAGE_STALE_MS) this.users.delete(name)
     }
-    await Promise.all([...active].map((name) => this.checkUser(name).catch(() => {})))
+    await Promise.all([...active].map((name) => this.user(name).get({refresh: true}).catch(() => {})))
     for (const listener of this.listeners) listener()
   }
 
-  private async checkUser(name: string): Promise<void> {
-    const {exists} = await this.api.userStatus(name)
-    this.users.set(name, {exists, checkedAt: this.options.clock.now().getTime()})
+  private user(name: string): LastGood<boolean> {
+    let entry = this.users.get(name)
+    if (!entry) {
+      const {clock, log} = this.options
+      entry = new LastGood(async () => (await this.api.userStatus(name)).exists, {what: `user ${JSON.stringify(name)}`, freshMs: this.options.intervalMs ?? ACCESS_POLL_MS, clock, log})
+      this.users.set(name, entry)
+    }
+    return entry
   }
 
   private age(at: number): number {

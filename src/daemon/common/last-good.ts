@@ -64,6 +64,16 @@ export class LastGood<T> {
     }
   }
 
+  /** The last value fetched, however old, without asking auth (undefined before the first). */
+  peek(): T | undefined {
+    return this.last?.value
+  }
+
+  /** How old the last value is, in ms (Infinity before the first). */
+  age(): number {
+    return this.last ? this.now() - this.last.at : Infinity
+  }
+
   private serveStale(last: {value: T; at: number}, why: string): Fetched<T> {
     const ageS = Math.round((this.now() - last.at) / 1000)
     this.options.log?.debug(`${why}; serving ${this.options.what} from ${ageS}s ago`)
