@@ -1,5 +1,6 @@
 import ssh2 from 'ssh2'
-import {UserError} from '../../lib/errors.js'
+import {AccessDeniedError, UserError} from '../../lib/errors.js'
+import {safeText} from '../../lib/safe-text.js'
 import {hostCertVerifier} from '../../ssh/index.js'
 import {parseCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
@@ -29,8 +30,12 @@ export async function connectToProxy(identity: ConnectIdentity, options: ProxyCo
   options.log?.(`connecting to the proxy at ${where} as ${username}`)
   return new Promise<ssh2.Client>((resolve, reject) => {
     const client = new ssh2.Client()
+    // The proxy's banner says why a valid certificate was turned away (a lock, a deleted user).
+    let banner = ''
+    client.on('banner', (text: string) => (banner += text))
     const fail = (err: Error) => {
       client.end()
+      if (banner.trim() && (err as {level?: string}).level === 'client-authentication') return reject(new AccessDeniedError(safeText(banner.trim())))
       const explained = verifier.explain(err)
       const hint = (explained as {hint?: string}).hint
       reject(explained === err ? describeProxyError(err, where) : new UserError(`the proxy at ${where} is not trusted: ${explained.message}`, {cause: explained, ...(hint ? {hint} : {})}))

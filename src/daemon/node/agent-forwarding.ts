@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import type {Connection} from 'ssh2'
 import type {OsLogin} from './os-login.js'
-import {openAgentChannel} from './ssh2-internals.js'
+import {openAgentChannel} from '../../ssh/server-internals.js'
 
 // Agent forwarding (`ssh -A`, auth-agent-req@openssh.com): a unix socket that only the login user
 // may connect to; each connection opens an auth-agent@openssh.com channel back to the client,

@@ -8,7 +8,7 @@ import {decideLogin} from './login-access.js'
 import type {OsLogin} from './os-login.js'
 import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
 import {SessionChannel} from './session.js'
-import {disconnectWith, sendAuthBanner} from './ssh2-internals.js'
+import {disconnectWith, sendAuthBanner} from '../../ssh/server-internals.js'
 
 // One client connection to the node: certificate-only authentication, refusals audited (T3007W)
 // as AuthAttempts decides and a refused signed attempt told "access denied", then its channels:

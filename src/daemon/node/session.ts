@@ -9,7 +9,7 @@ import {certAllows, type ConnectionContext} from './context.js'
 import type {SessionEndFields} from './open-sessions.js'
 import {isAcceptedEnv, sessionEnv, type TeleportSessionVars} from './session-env.js'
 import {spawnOnPty, spawnPiped} from './spawn-as-login.js'
-import {channelOpen, sendExitSignal, sendExitStatus} from './ssh2-internals.js'
+import {channelOpen, sendExitSignal, sendExitStatus} from '../../ssh/server-internals.js'
 
 // One SSH session channel: the requests before the program (pty-req, env, auth-agent-req), then
 // one of shell / exec / subsystem, then window-change and signal while it runs. The program runs

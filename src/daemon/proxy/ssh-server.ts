@@ -6,10 +6,12 @@ import type {HostPort} from '../config/values.js'
 import {EventCode, EventName, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError} from '../../lib/errors.js'
+import {CertificateError} from '../../sshca/index.js'
 import type {Logger} from '../../lib/log.js'
 import {joinHostPort, plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
+import {sendAuthBanner} from '../../ssh/server-internals.js'
 import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
 import type {AccessCache} from '../common/access-cache.js'
 import type {AuditBuffer} from '../common/audit-buffer.js'
@@ -99,6 +101,7 @@ export class ProxySshServer {
     noDelay(client)
     const addr = joinHostPort(ip, port)
     let info: ClientInfo | undefined
+    let bannerSent = false
     const attempts = new AuthAttempts((refusal) =>
       this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: refusal.user, login: refusal.login, 'addr.remote': addr, success: false, error: refusal.error}),
     )
@@ -129,6 +132,11 @@ export class ProxySshServer {
           // A refusal is the client's business; anything else (auth away too long to vouch for the CA keys) is worth a warning.
           if (err instanceof AccessDeniedError) this.options.log.debug(`refused SSH client ${addr}: ${err.message}`)
           else this.options.log.warn(`cannot check the certificate of SSH client ${addr}: ${(err as Error).message}`)
+          // A valid certificate turned away by a lock or a deletion: say why, once (logging in again would not help).
+          if (attempt.signature && err instanceof AccessDeniedError && !(err instanceof CertificateError) && !bannerSent) {
+            bannerSent = true
+            sendAuthBanner(client, err.message)
+          }
           attempts.publicKeyRefused({...attempt, username: ctx.username}, err)
           ctx.reject(['publickey'])
         }

@@ -1,7 +1,7 @@
 import {createRequire} from 'node:module'
 import type {Connection, ServerChannel} from 'ssh2'
 
-// Three things a node needs that ssh2 1.17.0's server API does not offer, done with the same
+// What our SSH servers (node, proxy) need that ssh2 1.17.0's server API does not offer, done with the same
 // internal calls ssh2 itself makes (the version is pinned in package.json):
 //   - a USERAUTH_BANNER before a refusal, so the client is told why ("access denied: ...");
 //   - opening an auth-agent@openssh.com channel back to the client (agent forwarding);
