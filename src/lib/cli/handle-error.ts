@@ -24,6 +24,18 @@ export function describeError(err: unknown, debug: boolean): ErrorReport | undef
   return {...report, line: safeText(report.line), ...(report.stack ? {stack: safeLines(report.stack)} : {})}
 }
 
+/**
+ * oclif's messages span lines ("Parsing --uses", then the reason after a tab, sometimes a literal
+ * "\\t", then "See more help with --help"): one line, the reason kept.
+ */
+function oclifMessage(message: string): string {
+  return message
+    .split('\n')
+    .map((s) => s.replace(/^(\\t)+/, '').trim())
+    .filter((s) => s && !s.startsWith('See more help'))
+    .join(' ')
+}
+
 function describe(err: unknown, debug: boolean): ErrorReport | undefined {
   if (err instanceof Errors.ExitError) return undefined
   if (isUserError(err)) {
@@ -31,14 +43,12 @@ function describe(err: unknown, debug: boolean): ErrorReport | undefined {
     return {line, exitCode: err.exitCode, stack: debug ? err.stack : undefined}
   }
   if (isParseError(err)) {
-    // oclif's message carries a "See more help with --help" tail on its own line: keep one line.
-    const message = err.message.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('See more help'))
     // A mistyped command line is not a bug: no stack, even with -d (`teleport start -d DIR`).
-    return {line: `ERROR: ${message.join(' ')} (see --help)`, exitCode: 2}
+    return {line: `ERROR: ${oclifMessage(err.message)} (see --help)`, exitCode: 2}
   }
   if (err instanceof Errors.CLIError) {
     const exit = err.oclif?.exit ?? 1
-    return {line: `ERROR: ${err.message.split('\n')[0]}`, exitCode: exit, stack: debug ? err.stack : undefined}
+    return {line: `ERROR: ${oclifMessage(err.message)}`, exitCode: exit, stack: debug ? err.stack : undefined}
   }
   const message = err instanceof Error ? err.message : String(err)
   return {

@@ -15,6 +15,12 @@ describe('error taxonomy', () => {
   test('subclasses keep the user exit code', () => {
     assert.equal(describeError(new AccessDeniedError('access denied'), false)!.exitCode, 1)
   })
+  test('an oclif flag error keeps its reason on the one line', () => {
+    const err = new Errors.CLIError('Parsing --uses \n\\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help', {exit: 2})
+    const r = describeError(err, false)!
+    assert.equal(r.line, 'ERROR: Parsing --uses Expected an integer greater than or equal to 1 but received: 0')
+    assert.equal(r.exitCode, 2)
+  })
   test('usage errors exit 2', () => {
     assert.equal(describeError(new UsageError('missing argument'), false)!.exitCode, 2)
   })
