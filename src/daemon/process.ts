@@ -2,7 +2,7 @@ import {createLogger, type Logger} from '../lib/log.js'
 import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
 import {localAccess} from './auth/local-access.js'
 import {prepareDataDir} from './common/data-dir.js'
-import {formatHostPort, type HostPort, type TeleportConfig} from './config/index.js'
+import {formatHostPort, type HostPort, type TeleportConfig} from '../config/index.js'
 import {startNodeService} from './node/node-service.js'
 import {startProxyService} from './proxy/proxy-service.js'
 

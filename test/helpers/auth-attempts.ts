@@ -1,6 +1,6 @@
 import ssh2 from 'ssh2'
 import {ApiClient, type ApiCredentials} from '../../src/api/client.js'
-import {AuthApi} from '../../src/client/auth-api.js'
+import {AuthApi} from '../../src/api/auth-api.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../src/ssh/index.js'
 import {run} from '../interop/helpers.js'
 

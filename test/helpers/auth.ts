@@ -1,8 +1,8 @@
 import {ApiClient} from '../../src/api/client.js'
-import {AuthApi} from '../../src/client/auth-api.js'
-import {readIdentityFile} from '../../src/client/identity-file.js'
+import {AuthApi} from '../../src/api/auth-api.js'
+import {readIdentityFile} from '../../src/api/identity-file.js'
 import {startAuthService, type AuthServiceConfig, type RunningAuthService} from '../../src/daemon/auth/auth-service.js'
-import {dataDirPaths} from '../../src/lib/data-dir.js'
+import {dataDirPaths} from '../../src/config/data-dir.js'
 
 // The auth service in-process for integration tests: loopback, a free port, cheap bcrypt; and
 // the admin API client tctl would use on that host.

@@ -1,6 +1,6 @@
 import {SqliteBackend} from '../../src/backend/sqlite.js'
 import {FakeClock} from '../../src/lib/clock.js'
-import {dataDirPaths} from '../../src/lib/data-dir.js'
+import {dataDirPaths} from '../../src/config/data-dir.js'
 import {CAService, type CAType} from '../../src/services/cas.js'
 import {JoinTokenService} from '../../src/services/join-tokens.js'
 

@@ -1,5 +1,5 @@
 import {UsageError} from '../../lib/errors.js'
-import type {NodeInfo} from '../auth-api.js'
+import type {NodeInfo} from '../../api/auth-api.js'
 
 // Node labels as tsh shows and matches them: static labels plus the current value of each
 // command label, and `k=v,...` selectors (`tsh ls env=prod`, `tsh ssh root@env=prod uptime`).

@@ -1,6 +1,6 @@
 import {renderTable} from '../../lib/output.js'
 import {safeText} from '../../lib/safe-text.js'
-import type {NodeInfo} from '../auth-api.js'
+import type {NodeInfo} from '../../api/auth-api.js'
 import {allNodeLabels, formatLabels, sortNodes} from './labels.js'
 
 // What `tsh ls` prints, as pure functions of the node list.

@@ -1,7 +1,7 @@
 import {PassThrough, Writable} from 'node:stream'
 import type {BaseAgent} from 'ssh2'
 import {safeText} from '../../lib/safe-text.js'
-import type {NodeInfo} from '../auth-api.js'
+import type {NodeInfo} from '../../api/auth-api.js'
 import {connectToNode} from '../connect/node.js'
 import {ProxyRouteError} from '../connect/errors.js'
 import {connectToProxy} from '../connect/proxy.js'

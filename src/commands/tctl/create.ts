@@ -2,9 +2,9 @@ import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {UsageError, UserError} from '../../lib/errors.js'
-import {withAuth} from '../../lib/tctl/connect.js'
-import {authFlags} from '../../lib/tctl/flags.js'
-import {applyCreate, checkCreate, planCreate} from '../../lib/tctl/resources.js'
+import {withAuth} from '../../tctl/connect.js'
+import {authFlags} from '../../tctl/flags.js'
+import {applyCreate, checkCreate, planCreate} from '../../tctl/resources.js'
 
 export default class Create extends BaseCommand {
   static override summary = 'Create or update resources from a YAML or JSON file.'

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {UsageError} from '../../lib/errors.js'
-import {withAuth} from '../../lib/tctl/connect.js'
-import {authFlags, parseTtlFlag} from '../../lib/tctl/flags.js'
-import {lockCreatedMessage} from '../../lib/tctl/render.js'
+import {withAuth} from '../../tctl/connect.js'
+import {authFlags, parseTtlFlag} from '../../tctl/flags.js'
+import {lockCreatedMessage} from '../../tctl/render.js'
 
 export default class Lock extends BaseCommand {
   static override summary = 'Lock a user, a role or a node out of the cluster.'

@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {withAuth} from '../../lib/tctl/connect.js'
-import {authFlags} from '../../lib/tctl/flags.js'
-import {parseRmRef, RM_FORMS} from '../../lib/tctl/resources.js'
+import {withAuth} from '../../tctl/connect.js'
+import {authFlags} from '../../tctl/flags.js'
+import {parseRmRef, RM_FORMS} from '../../tctl/resources.js'
 
 export default class Rm extends BaseCommand {
   static override summary = 'Delete a resource.'

@@ -12,7 +12,7 @@ export default class Configure extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Configure)
-    const {sampleConfig} = await import('../../daemon/config/index.js')
+    const {sampleConfig} = await import('../../config/index.js')
     const values: Record<string, string> = {}
     if (flags['cluster-name']) values['auth_service.cluster_name'] = flags['cluster-name']
     if (flags['data-dir']) values['teleport.data_dir'] = flags['data-dir']

@@ -26,7 +26,7 @@ export default class Start extends BaseCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Start)
     // The daemon is loaded only when starting, so other commands stay quick.
-    const {loadTeleportConfig} = await import('../../daemon/config/index.js')
+    const {loadTeleportConfig} = await import('../../config/index.js')
     const {startProcess, runUntilSignalled} = await import('../../daemon/process.js')
     const {createLogger} = await import('../../lib/log.js')
     const config = loadTeleportConfig({

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {proxyFlag, userFlag} from '../../lib/tsh/flags.js'
+import {proxyFlag, userFlag} from '../../client/cli-flags.js'
 
 export default class Agent extends BaseCommand {
   static override summary = 'Serve an SSH agent socket holding the current login.'

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {proxyFlag} from '../../lib/tsh/flags.js'
+import {proxyFlag} from '../../client/cli-flags.js'
 
 export default class Config extends BaseCommand {
   static override summary = 'Print an ssh_config block for reaching the cluster with stock OpenSSH.'

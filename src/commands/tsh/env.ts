@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {dataFormatFlag, proxyFlag, renderDataLazy} from '../../lib/tsh/flags.js'
+import {dataFormatFlag, proxyFlag, renderDataLazy} from '../../client/cli-flags.js'
 
 export default class Env extends BaseCommand {
   static override summary = 'Print commands that pin later tsh commands to the current profile.'

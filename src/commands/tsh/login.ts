@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {dataFormatFlag, insecureFlag, proxyFlag, renderDataLazy, ttlFlag, userFlag} from '../../lib/tsh/flags.js'
+import {dataFormatFlag, insecureFlag, proxyFlag, renderDataLazy, ttlFlag, userFlag} from '../../client/cli-flags.js'
 
 // Heavy modules (undici, the prompt library, sshpk) are imported inside run(): the command
 // module itself loads with every `tsh login --help`.

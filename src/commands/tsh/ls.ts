@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {clusterFlag, dataFormatFlag, insecureFlag, proxyFlag, renderDataLazy, userFlag} from '../../lib/tsh/flags.js'
+import {clusterFlag, dataFormatFlag, insecureFlag, proxyFlag, renderDataLazy, userFlag} from '../../client/cli-flags.js'
 
 export default class Ls extends BaseCommand {
   static override strict = false

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
 import {safeText} from '../../lib/safe-text.js'
-import {clusterFlag, insecureFlag, proxyFlag, userFlag} from '../../lib/tsh/flags.js'
+import {clusterFlag, insecureFlag, proxyFlag, userFlag} from '../../client/cli-flags.js'
 
 // Thin: parseScpArgs reads the line as OpenSSH's scp would, runScp copies over SFTP.
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {clusterFlag, insecureFlag, loginFlag, proxyFlag, userFlag} from '../../lib/tsh/flags.js'
+import {clusterFlag, insecureFlag, loginFlag, proxyFlag, userFlag} from '../../client/cli-flags.js'
 
 // Thin: the command line is read by parseSshArgs (OpenSSH's rules: options stop at the host, the
 // remote command is never parsed), the work is runSsh. The flags below document it for help,

@@ -1,5 +1,5 @@
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {dataFormatFlag, renderDataLazy} from '../../lib/tsh/flags.js'
+import {dataFormatFlag, renderDataLazy} from '../../client/cli-flags.js'
 
 // Start-up matters here (it is benchmarked against bare node): only light modules, loaded lazily.
 

@@ -6,7 +6,7 @@ import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource,
 import type {AuthServer, Actor} from './auth-server.js'
 import {authorize, currentUserAccess, type Action} from './authorize.js'
 
-// The auth API's endpoints (the client side is src/client/auth-api.ts). Each route states the
+// The auth API's endpoints (the client side is src/api/auth-api.ts). Each route states the
 // action it performs; authorize() decides before anything happens.
 
 function actor(identity: ApiIdentity): Actor {

@@ -33,7 +33,7 @@ import {
 } from '../../services/index.js'
 import {caPin, fingerprint, generateKeyPair, signHostCert, signUserCert} from '../../sshca/index.js'
 import type {HostRole} from '../../api/identity.js'
-import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from '../../client/auth-api.js'
+import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from '../../api/auth-api.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
 // change audited. Who may call what is decided before this, in authorize.ts.

@@ -1,6 +1,6 @@
 import {ApiClient} from '../../api/client.js'
-import {AuthApi} from '../../client/auth-api.js'
-import {dataDirPaths} from '../../lib/data-dir.js'
+import {AuthApi} from '../../api/auth-api.js'
+import {dataDirPaths} from '../../config/data-dir.js'
 import {ensureHostIdentity} from '../common/host-identity.js'
 import type {RunningAuthService} from './auth-service.js'
 

@@ -1,4 +1,4 @@
-import type {AuthApi} from '../../client/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
 import {makeEvent, type EventCode, type EventFields, type EventName} from '../../events/index.js'
 import type {Logger} from '../../lib/log.js'
 import type {EventJournal, JournalEvent} from './event-journal.js'

@@ -1,7 +1,7 @@
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {ApiClient} from '../../api/client.js'
-import {AuthApi} from '../../client/auth-api.js'
+import {AuthApi} from '../../api/auth-api.js'
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
 import {verifyCert} from '../../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../ssh/index.js'

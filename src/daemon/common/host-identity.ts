@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs'
-import {readIdentityFile, writeIdentityFile, type Identity} from '../../client/identity-file.js'
+import {readIdentityFile, writeIdentityFile, type Identity} from '../../api/identity-file.js'
 import {generateKeyPair, verifyCert, type ParsedCert} from '../../sshca/index.js'
 
 // An identity kept in the data dir: reused while a current host CA vouches for it and it still

@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {writeFileAtomic} from '../../lib/atomic-write.js'
-import {dataDirPaths} from '../../lib/data-dir.js'
+import {dataDirPaths} from '../../config/data-dir.js'
 
 // This host's UUID (<data_dir>/host_uuid): made once, kept for good; its identity hangs off it.
 export function readOrCreateHostUuid(dataDir: string): string {

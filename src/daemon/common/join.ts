@@ -1,9 +1,9 @@
 import {ApiClient} from '../../api/client.js'
-import {AuthApi} from '../../client/auth-api.js'
+import {AuthApi} from '../../api/auth-api.js'
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {caPin, CertificateError, generateKeyPair, parseCert, parsePublicKeyLine, verifyCert, type ParsedCert} from '../../sshca/index.js'
-import {formatHostPort, type HostPort} from '../config/index.js'
+import {formatHostPort, type HostPort} from '../../config/index.js'
 import {loadJoinedIdentity, saveJoinedIdentity, type AuthRoute, type JoinedIdentity, type JoinRole} from './joined-identity.js'
 import {requestHostCredentials, webPing} from './proxy-web-join.js'
 

@@ -1,10 +1,10 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import {readIdentityFile, writeIdentityFile, type Identity} from '../../client/identity-file.js'
+import {readIdentityFile, writeIdentityFile, type Identity} from '../../api/identity-file.js'
 import {writeFileAtomic} from '../../lib/atomic-write.js'
-import {dataDirPaths} from '../../lib/data-dir.js'
+import {dataDirPaths} from '../../config/data-dir.js'
 import type {ParsedCert} from '../../sshca/index.js'
-import type {HostPort} from '../config/index.js'
+import type {HostPort} from '../../config/index.js'
 
 // What a node or proxy keeps in its data dir after joining, so that a restart needs no token:
 //   keys/<role>.identity      private key + host certificate + host CAs (an identity file, 0600)

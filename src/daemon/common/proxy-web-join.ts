@@ -1,7 +1,7 @@
 import {Agent, request} from 'undici'
 import {fromWireError, parseJsonBody} from '../../api/wire-errors.js'
 import {UserError} from '../../lib/errors.js'
-import {formatHostPort, parseHostPort, type HostPort} from '../config/index.js'
+import {formatHostPort, parseHostPort, type HostPort} from '../../config/index.js'
 
 // Joining through a proxy's web address (HTTPS). The proxy's TLS certificate is not verified
 // here (it is often self-signed); what authenticates the cluster is the CA pin, checked by the

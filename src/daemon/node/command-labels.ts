@@ -3,7 +3,7 @@ import type {Logger} from '../../lib/log.js'
 import {safeText} from '../../lib/safe-text.js'
 import {formatDuration} from '../../services/duration.js'
 import {MAX_LABEL_VALUE, type CommandLabel as CommandLabelRecord} from '../../services/nodes.js'
-import type {CommandLabel} from '../config/index.js'
+import type {CommandLabel} from '../../config/index.js'
 
 // Command labels (`ssh_service.commands`): each command's argv re-run every period, its trimmed
 // output the label's value. A command that fails or times out gives an "error: ..." value; it

@@ -1,4 +1,4 @@
-import type {AuthApi} from '../../client/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import {NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'

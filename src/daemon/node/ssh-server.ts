@@ -5,7 +5,7 @@ import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.
 import {certifiedHostKey} from '../../ssh/index.js'
 import {connectionSocket, releaseOnLogin} from '../../ssh/startup-guard.js'
 import {verifyPreamble} from '../common/proxy-preamble.js'
-import {formatHostPort} from '../config/index.js'
+import {formatHostPort} from '../../config/index.js'
 import {handleConnection} from './connection.js'
 import {plainIp, type Endpoints, type LiveConnection, type NodeContext} from './context.js'
 import {readPreamble} from './preamble-reader.js'

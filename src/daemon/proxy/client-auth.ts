@@ -1,6 +1,6 @@
 import {authenticateCaller, type CallerTrust} from '../../api/caller-auth.js'
 import type {ApiIdentity} from '../../api/identity.js'
-import type {AuthApi} from '../../client/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {CertificateError} from '../../sshca/index.js'

@@ -1,4 +1,4 @@
-import type {AuthApi, NodeInfo} from '../../client/auth-api.js'
+import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {LastGood} from '../common/last-good.js'

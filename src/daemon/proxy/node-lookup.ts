@@ -1,6 +1,6 @@
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
-import type {NodeInfo} from '../../client/auth-api.js'
+import type {NodeInfo} from '../../api/auth-api.js'
 import {joinHostPort} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
 import {nodeLabels} from '../../services/nodes.js'

@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import QRCode from 'qrcode'
-import type {AuthApi} from '../../client/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
 import {AccessDeniedError, BadParameterError, NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {joinHostPort, plainIp} from '../../lib/net/ip.js'

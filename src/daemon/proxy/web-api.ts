@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {toWireError} from '../../api/wire-errors.js'
-import type {AuthApi} from '../../client/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, LimitExceededError, NotFoundError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './http-util.js'

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {deepStrictEqual} from 'node:assert'
-import {mergeConfig, parseConfig, sampleConfig} from '../../../src/daemon/config/index.js'
-import {schemaKeyPaths} from '../../../src/daemon/config/schema.js'
+import {mergeConfig, parseConfig, sampleConfig} from '../../../src/config/index.js'
+import {schemaKeyPaths} from '../../../src/config/schema.js'
 import {yamlText} from '../arbitraries.js'
 import {target} from '../harness/target.js'
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {deepStrictEqual} from 'node:assert'
-import {formatIdentity, parseIdentity} from '../../../src/client/identity-file.js'
+import {formatIdentity, parseIdentity} from '../../../src/api/identity-file.js'
 import {certAuthorityLines, hostCAsOf, mergeKnownHosts} from '../../../src/client/known-hosts.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
 import {oddText} from '../arbitraries.js'

@@ -1,4 +1,4 @@
-import {planCreate} from '../../../src/lib/tctl/resources.js'
+import {planCreate} from '../../../src/tctl/resources.js'
 import {yamlText} from '../arbitraries.js'
 import {target} from '../harness/target.js'
 

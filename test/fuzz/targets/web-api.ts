@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {Readable} from 'node:stream'
-import type {AuthApi} from '../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
 import {HttpError, readJsonObject} from '../../../src/daemon/proxy/http-util.js'
 import {handleHostCredentials, handleSshCerts, type WebApiContext} from '../../../src/daemon/proxy/web-api.js'
 import {jsonBodies, oddText} from '../arbitraries.js'

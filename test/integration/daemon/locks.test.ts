@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi} from '../../../src/client/auth-api.js'
+import {AuthApi} from '../../../src/api/auth-api.js'
 import {WebClient} from '../../../src/client/web-client.js'
 import {AccessDeniedError} from '../../../src/lib/errors.js'
 import {generateTotpCode} from '../../../src/services/index.js'

@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {chmodSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import type {AuthApi} from '../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {TIMEOUT_MS, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, startSshAgent, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
 

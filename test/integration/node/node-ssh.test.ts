@@ -9,7 +9,7 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import ssh2 from 'ssh2'
-import type {AuthApi} from '../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
 import {

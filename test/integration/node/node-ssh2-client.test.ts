@@ -4,7 +4,7 @@ import {connect as netConnect, createServer, type Server, type Socket} from 'nod
 import {after, before, describe, test} from 'node:test'
 import ssh2 from 'ssh2'
 import type {ClientChannel} from 'ssh2'
-import type {AuthApi} from '../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
 import {encodePreamble} from '../../../src/daemon/common/proxy-preamble.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'

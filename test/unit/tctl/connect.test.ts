@@ -3,10 +3,10 @@ import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, test, type TestContext} from 'node:test'
-import {formatIdentity} from '../../../src/client/identity-file.js'
+import {formatIdentity} from '../../../src/api/identity-file.js'
 import {UsageError, UserError} from '../../../src/lib/errors.js'
-import {dialHost, publicHost, resolveAuthTarget} from '../../../src/lib/tctl/connect.js'
-import {chooseConfigFile, loadTctlConfig} from '../../../src/lib/tctl/config.js'
+import {dialHost, publicHost, resolveAuthTarget} from '../../../src/tctl/connect.js'
+import {chooseConfigFile, loadTctlConfig} from '../../../src/tctl/config.js'
 import {generateKeyPair, signHostCert} from '../../../src/sshca/index.js'
 
 function tempDir(t: TestContext): string {

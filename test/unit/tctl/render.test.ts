@@ -12,7 +12,7 @@ import {
   userCreatedMessage,
   userResetMessage,
   usersTable,
-} from '../../../src/lib/tctl/render.js'
+} from '../../../src/tctl/render.js'
 import type {User} from '../../../src/services/users.js'
 
 const now = new Date('2026-11-21T12:00:00Z')

@@ -3,10 +3,10 @@ import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, test, type TestContext} from 'node:test'
-import type {AuthApi} from '../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
 import {AlreadyExistsError, BadParameterError, UsageError, UserError} from '../../../src/lib/errors.js'
-import {writeFilesTogether} from '../../../src/lib/tctl/files.js'
-import {applyCreate, checkCreate, parseGetRefs, parseRmRef, planCreate, tokenToResource} from '../../../src/lib/tctl/resources.js'
+import {writeFilesTogether} from '../../../src/tctl/files.js'
+import {applyCreate, checkCreate, parseGetRefs, parseRmRef, planCreate, tokenToResource} from '../../../src/tctl/resources.js'
 
 const ROLE = `kind: role
 version: v5

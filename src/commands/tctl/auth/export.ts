@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags} from '../../../lib/tctl/flags.js'
-import {caExportText} from '../../../lib/tctl/render.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags} from '../../../tctl/flags.js'
+import {caExportText} from '../../../tctl/render.js'
 
 export default class AuthExport extends BaseCommand {
   static override summary = 'Export the cluster\'s CA public keys for OpenSSH.'

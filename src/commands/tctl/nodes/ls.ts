@@ -1,9 +1,9 @@
 import {nodesData} from '../../../client/nodes/render.js'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags} from '../../../lib/tctl/flags.js'
-import {nodesTable} from '../../../lib/tctl/render.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags} from '../../../tctl/flags.js'
+import {nodesTable} from '../../../tctl/render.js'
 
 export default class NodesLs extends BaseCommand {
   static override summary = 'List the nodes online in the cluster.'

@@ -2,9 +2,9 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {UsageError} from '../../../lib/errors.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags, parseTtlFlag, splitList} from '../../../lib/tctl/flags.js'
-import {tokenAddedData, tokenAddedMessage} from '../../../lib/tctl/render.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags, parseTtlFlag, splitList} from '../../../tctl/flags.js'
+import {tokenAddedData, tokenAddedMessage} from '../../../tctl/render.js'
 import {MAX_JOIN_TOKEN_USES} from '../../../services/join-tokens.js'
 
 export default class TokensAdd extends BaseCommand {

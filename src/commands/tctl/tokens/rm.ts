@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags} from '../../../lib/tctl/flags.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags} from '../../../tctl/flags.js'
 
 export default class TokensRm extends BaseCommand {
   static override summary = 'Delete a join token.'

@@ -2,9 +2,9 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {UsageError} from '../../../lib/errors.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags, splitList} from '../../../lib/tctl/flags.js'
-import {userCreatedMessage, userData} from '../../../lib/tctl/render.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags, splitList} from '../../../tctl/flags.js'
+import {userCreatedMessage, userData} from '../../../tctl/render.js'
 
 export default class UsersAdd extends BaseCommand {
   static override summary = 'Create a user and print a sign-up link.'

@@ -1,8 +1,8 @@
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags} from '../../../lib/tctl/flags.js'
-import {userData, usersTable} from '../../../lib/tctl/render.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags} from '../../../tctl/flags.js'
+import {userData, usersTable} from '../../../tctl/render.js'
 
 export default class UsersLs extends BaseCommand {
   static override summary = 'List users.'

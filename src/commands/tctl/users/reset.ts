@@ -1,9 +1,9 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {formatFlag, renderData} from '../../../lib/output.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags} from '../../../lib/tctl/flags.js'
-import {userResetMessage} from '../../../lib/tctl/render.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags} from '../../../tctl/flags.js'
+import {userResetMessage} from '../../../tctl/render.js'
 
 export default class UsersReset extends BaseCommand {
   static override summary = 'Reset a user\'s password and second factor.'

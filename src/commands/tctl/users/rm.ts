@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
 import {UsageError} from '../../../lib/errors.js'
-import {withAuth} from '../../../lib/tctl/connect.js'
-import {authFlags, splitList} from '../../../lib/tctl/flags.js'
+import {withAuth} from '../../../tctl/connect.js'
+import {authFlags, splitList} from '../../../tctl/flags.js'
 
 export default class UsersRm extends BaseCommand {
   static override summary = 'Delete users.'

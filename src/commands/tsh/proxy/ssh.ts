@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../../../lib/cli/base-command.js'
-import {clusterFlag, proxyFlag, userFlag} from '../../../lib/tsh/flags.js'
+import {clusterFlag, proxyFlag, userFlag} from '../../../client/cli-flags.js'
 
 // OpenSSH starts this for every connection (ProxyCommand): keep the start light.
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import type {NodeInfo} from '../../../../src/client/auth-api.js'
+import type {NodeInfo} from '../../../../src/api/auth-api.js'
 import {allNodeLabels, formatLabels, isLabelSelector, matchesSelector, parseLabelSelector} from '../../../../src/client/nodes/labels.js'
 import {nodesData, nodesNames, nodesText, TUNNEL_ADDRESS} from '../../../../src/client/nodes/render.js'
 

@@ -3,7 +3,7 @@ import {appendFileSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
-import type {AuthApi} from '../../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../../src/api/auth-api.js'
 import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
 import {EventJournal} from '../../../../src/daemon/common/event-journal.js'
 import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'

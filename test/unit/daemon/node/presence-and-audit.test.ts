@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import type {AuthApi} from '../../../../src/client/auth-api.js'
+import type {AuthApi} from '../../../../src/api/auth-api.js'
 import {EventCode, EventName} from '../../../../src/events/index.js'
 import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
 import {CommandLabels, runCommand} from '../../../../src/daemon/node/command-labels.js'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
-import type {NodeInfo} from '../../../../src/client/auth-api.js'
+import type {NodeInfo} from '../../../../src/api/auth-api.js'
 import {ambiguousHostMessage, dialAddress, findNodes, parseLabelSelector, splitAddr, type Resolver} from '../../../../src/daemon/proxy/node-lookup.js'
 
 function node(name: string, hostname: string, addr: string, labels: Record<string, string> = {}, cmd: Record<string, string> = {}): NodeInfo {

@@ -5,9 +5,9 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {isAbsolute} from 'node:path'
-import {BadParameterError} from '../../lib/errors.js'
-import {parseDuration} from '../../services/duration.js'
-import {checkLabel, checkLabelKey} from '../../services/nodes.js'
+import {BadParameterError} from '../lib/errors.js'
+import {parseDuration} from '../services/duration.js'
+import {checkLabel, checkLabelKey} from '../services/nodes.js'
 
 export interface HostPort {
   host: string

@@ -1,8 +1,8 @@
 import path from 'node:path'
-import {loadConfigFile} from '../../daemon/config/load.js'
-import {defaultConfigPath} from '../../daemon/config/merge.js'
-import type {HostPort} from '../../daemon/config/values.js'
-import {DEFAULT_DATA_DIR} from '../data-dir.js'
+import {loadConfigFile} from '../config/load.js'
+import {defaultConfigPath} from '../config/merge.js'
+import type {HostPort} from '../config/values.js'
+import {DEFAULT_DATA_DIR} from '../config/data-dir.js'
 
 // What tctl needs from the daemon's config file (the same file and loader `teleport start`
 // uses): where the data dir is and where the auth service listens.

@@ -1,8 +1,8 @@
-import type {ClusterStatus, JoinTokenInfo, NodeInfo, UserTokenInfo} from '../../client/auth-api.js'
-import {lockTargetString, type Lock} from '../../services/locks.js'
-import type {User} from '../../services/users.js'
-import {renderTable} from '../output.js'
-import {safeText} from '../safe-text.js'
+import type {ClusterStatus, JoinTokenInfo, NodeInfo, UserTokenInfo} from '../api/auth-api.js'
+import {lockTargetString, type Lock} from '../services/locks.js'
+import type {User} from '../services/users.js'
+import {renderTable} from '../lib/output.js'
+import {safeText} from '../lib/safe-text.js'
 
 // The text tctl prints, as pure functions of the data (unit-tested without a cluster).
 

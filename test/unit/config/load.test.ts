@@ -3,8 +3,8 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
-import {loadConfigFile, parseConfig} from '../../../../src/daemon/config/index.js'
-import {BadParameterError, NotFoundError} from '../../../../src/lib/errors.js'
+import {loadConfigFile, parseConfig} from '../../../src/config/index.js'
+import {BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
 
 const PIN = `sha256:${'ab'.repeat(32)}`
 

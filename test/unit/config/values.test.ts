@@ -9,8 +9,8 @@ import {
   parseLabelSpec,
   parseRoles,
   readValueOrFile,
-} from '../../../../src/daemon/config/index.js'
-import {BadParameterError} from '../../../../src/lib/errors.js'
+} from '../../../src/config/index.js'
+import {BadParameterError} from '../../../src/lib/errors.js'
 
 describe('parseHostPort', () => {
   test('host:port, IPv6 in brackets, and a default port for a bare host', () => {

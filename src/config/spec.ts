@@ -2,8 +2,8 @@
 // YAML file holds, every scalar kept as its source text) and returns its typed form; an object
 // spec lists its keys once, with their docs and defaults, and everything else walks that list:
 // the validator (unknown keys, missing keys), the sample generator and the key-coverage test.
-import {BadParameterError} from '../../lib/errors.js'
-import {closestMatch} from '../../lib/cli/suggest.js'
+import {BadParameterError} from '../lib/errors.js'
+import {closestMatch} from '../lib/cli/suggest.js'
 
 /** A YAML value with every scalar as its text; null is a key written with no value (or `~`). */
 export type Plain = string | null | Plain[] | PlainMap

@@ -1,4 +1,4 @@
-import type {ApiClient} from '../api/client.js'
+import type {ApiClient} from './client.js'
 import type {AuditEvent} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'

@@ -3,7 +3,7 @@
 // safe value to switch on (a join token, a CA pin, certificate files) are written empty, with
 // an example under them as `#key: value`.
 import {Document, visit} from 'yaml'
-import {BadParameterError} from '../../lib/errors.js'
+import {BadParameterError} from '../lib/errors.js'
 import {TELEPORT_CONFIG_SCHEMA, schemaKeyPaths} from './schema.js'
 import type {AnyField, AnySpec, Plain} from './spec.js'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import {isMap, isScalar, isSeq, parseDocument, type Node} from 'yaml'
-import {mergeConfig, parseConfig, sampleConfig, schemaKeyPaths} from '../../../../src/daemon/config/index.js'
+import {mergeConfig, parseConfig, sampleConfig, schemaKeyPaths} from '../../../src/config/index.js'
 
 /** The sample with each `#key: value` example switched on in place of the key's own line. */
 function withExamples(sample: string): string {

@@ -1,11 +1,11 @@
 import {readFileSync, statSync} from 'node:fs'
 import {networkInterfaces} from 'node:os'
 import {isIP} from 'node:net'
-import type {AuthApi} from '../../client/auth-api.js'
-import {parseIdentity, type Identity} from '../../client/identity-file.js'
-import {formatHostPort, parseHostPort, type HostPort} from '../../daemon/config/values.js'
-import {dataDirPaths} from '../data-dir.js'
-import {UsageError, UserError} from '../errors.js'
+import type {AuthApi} from '../api/auth-api.js'
+import {parseIdentity, type Identity} from '../api/identity-file.js'
+import {formatHostPort, parseHostPort, type HostPort} from '../config/values.js'
+import {dataDirPaths} from '../config/data-dir.js'
+import {UsageError, UserError} from '../lib/errors.js'
 import type {AuthFlags} from './flags.js'
 import {chooseConfigFile, loadTctlConfig, type TctlConfig} from './config.js'
 
@@ -64,7 +64,7 @@ export function resolveAuthTarget(flags: AuthFlags, deps: ResolveDeps = {}): Aut
 export async function withAuth<T>(flags: AuthFlags, fn: (api: AuthApi, target: AuthTarget) => Promise<T>): Promise<T> {
   const target = resolveAuthTarget(flags)
   // ssh2 and undici are loaded only when a command really dials.
-  const [{ApiClient}, {AuthApi}] = await Promise.all([import('../../api/client.js'), import('../../client/auth-api.js')])
+  const [{ApiClient}, {AuthApi}] = await Promise.all([import('../api/client.js'), import('../api/auth-api.js')])
   const client = new ApiClient({
     host: target.dial.host,
     port: target.dial.port,

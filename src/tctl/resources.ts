@@ -1,10 +1,10 @@
-import type {AuthApi, JoinTokenInfo, NodeInfo} from '../../client/auth-api.js'
-import {parseJoinRoles} from '../../services/join-tokens.js'
-import {lockFromResource, type Lock} from '../../services/locks.js'
-import {parseResources, type Resource} from '../../services/resource.js'
-import {validateRole, type Role} from '../../services/roles.js'
-import {userFromResource, userToResource} from '../../services/users.js'
-import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserError} from '../errors.js'
+import type {AuthApi, JoinTokenInfo, NodeInfo} from '../api/auth-api.js'
+import {parseJoinRoles} from '../services/join-tokens.js'
+import {lockFromResource, type Lock} from '../services/locks.js'
+import {parseResources, type Resource} from '../services/resource.js'
+import {validateRole, type Role} from '../services/roles.js'
+import {userFromResource, userToResource} from '../services/users.js'
+import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserError} from '../lib/errors.js'
 
 // Resources for `tctl get`, `tctl create` and `tctl rm`: references (`role/admin`, `users`),
 // fetching them as resources, and a create that checks every document before applying any.

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
-import {UsageError} from '../errors.js'
-import {parseDuration} from '../../services/duration.js'
+import {UsageError} from '../lib/errors.js'
+import {parseDuration} from '../services/duration.js'
 
 // The flags every tctl command that talks to the auth service takes. Spread them into each
 // command's own `static override flags` (oclif reads flags from the class itself).

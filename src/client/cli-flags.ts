@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {toSafeJSON} from '../safe-text.js'
+import {toSafeJSON} from '../lib/safe-text.js'
 
 // tsh's global flags (REFERENCE.md "tsh commands"), each with its environment twin. Spread the
 // ones a command uses into its own `static override flags` (oclif reads only own statics).
@@ -50,6 +50,6 @@ export function dataFormatFlag(options: readonly string[] = ['text', 'json', 'ya
 /** JSON or YAML rendering, loading the YAML library only when asked for it. */
 export async function renderDataLazy(format: string, data: unknown, text: () => string): Promise<string> {
   if (format === 'json') return toSafeJSON(data)
-  if (format === 'yaml') return (await import('../yaml-text.js')).toSafeYAML(data)
+  if (format === 'yaml') return (await import('../lib/yaml-text.js')).toSafeYAML(data)
   return text()
 }

@@ -3,8 +3,8 @@
 // "<file>:<line>: <what and where>", so a user can go straight to the line.
 import {readFileSync} from 'node:fs'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
-import {BadParameterError, NotFoundError, UserError} from '../../lib/errors.js'
-import {yamlToJs} from '../../lib/yaml-aliases.js'
+import {BadParameterError, NotFoundError, UserError} from '../lib/errors.js'
+import {yamlToJs} from '../lib/yaml-aliases.js'
 import {TELEPORT_CONFIG_SCHEMA, type FileConfig} from './schema.js'
 import {formatPath, SpecError, type Path, type Plain, type PlainMap} from './spec.js'
 

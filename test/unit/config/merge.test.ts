@@ -9,8 +9,8 @@ import {
   mergeConfig,
   parseConfig,
   type StartFlags,
-} from '../../../../src/daemon/config/index.js'
-import {BadParameterError, NotFoundError} from '../../../../src/lib/errors.js'
+} from '../../../src/config/index.js'
+import {BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
 
 const PIN_A = `sha256:${'a'.repeat(64)}`
 const PIN_B = `sha256:${'b'.repeat(64)}`

@@ -1,6 +1,6 @@
 import {closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
-import {UserError} from '../errors.js'
+import {UserError} from '../lib/errors.js'
 
 // Writing a set of files (a key, its public half, its certificate) as one: all are written to
 // temporary files first and renamed only when every one of them was written, so a failure
