@@ -7,7 +7,8 @@ import {type ConnectionContext, type Endpoints, type LiveConnection, type NodeCo
 import {decideLogin} from './login-access.js'
 import type {OsLogin} from './os-login.js'
 import {handleDirectTcpip, RemoteForwards} from './port-forwarding.js'
-import {SessionChannel} from './session.js'
+import type {SessionRegistry} from './session/registry.js'
+import {SessionChannel} from './session/ssh-shell.js'
 import {disconnectWith, sendAuthBanner} from '../../ssh/server-internals.js'
 
 // One client connection to the node: certificate-only authentication, refusals audited (T3007W)
@@ -19,7 +20,7 @@ const MAX_AUTH_TRIES = 6
 /** How long a refused connection's sessions get to take the message before the connection closes. */
 const END_MESSAGE_GRACE_MS = 5_000
 
-export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: Set<SessionChannel>, live: Set<LiveConnection>): void {
+export function handleConnection(node: NodeContext, client: Connection, endpoints: Endpoints, sessions: SessionRegistry, live: Set<LiveConnection>): void {
   const remote = joinHostPort(endpoints.remoteIp, endpoints.remotePort)
   let failures = 0
   let bannerSent = false

@@ -9,7 +9,7 @@ import {formatHostPort} from '../../config/index.js'
 import {handleConnection} from './connection.js'
 import {plainIp, type Endpoints, type LiveConnection, type NodeContext} from './context.js'
 import {readPreamble} from './preamble-reader.js'
-import type {SessionChannel} from './session.js'
+import {SessionRegistry} from './session/registry.js'
 
 // The node's SSH listener. Each TCP connection first gets a look for the proxy's signed preamble
 // (the real client address when the proxy relays); then ssh2 takes the socket. ssh2 presents the
@@ -30,7 +30,7 @@ export class NodeSshServer {
   private readonly startups: StartupLimiter
   private readonly sockets = new Set<Socket>()
   private readonly endpoints = new WeakMap<object, Endpoints>()
-  readonly sessions = new Set<SessionChannel>()
+  readonly sessions = new SessionRegistry()
   readonly connections = new Set<LiveConnection>()
 
   constructor(private readonly options: NodeSshServerOptions) {

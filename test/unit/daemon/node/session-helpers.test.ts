@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import {announcedAddr} from '../../../../src/daemon/auth/api-routes.js'
 import {lookupLogin, loginRefusal, parsePasswdLine} from '../../../../src/daemon/node/os-login.js'
-import {parseScpCommand} from '../../../../src/daemon/node/session.js'
+import {parseScpCommand} from '../../../../src/daemon/node/session/scp-command.js'
 import {isAcceptedEnv, sessionEnv} from '../../../../src/daemon/node/session-env.js'
 
 describe('legacy scp commands', () => {

@@ -1,0 +1,185 @@
+import {randomUUID} from 'node:crypto'
+import {constants} from 'node:os'
+import type {PseudoTtyInfo, ServerChannel, Session as SshSession} from 'ssh2'
+import {EventCode, EventName, type EventFields} from '../../../events/index.js'
+import {channelOpen} from '../../../ssh/server-internals.js'
+import {forwardAgent, type ForwardedAgent} from '../agent-forwarding.js'
+import {certAllows, type ConnectionContext} from '../context.js'
+import {isAcceptedEnv, sessionEnv, type TeleportSessionVars} from '../session-env.js'
+import {spawnOnPty, spawnPiped} from '../spawn-as-login.js'
+import {sessionAuditTap} from './audit-tap.js'
+import {pipedProgram, ptyProgram, type Program} from './program.js'
+import type {Party} from './party.js'
+import type {SessionRegistry} from './registry.js'
+import {Session} from './session.js'
+import {flush, sshChannelOutput} from './ssh-channel-output.js'
+
+// The SSH shell of a session: one SSH session channel. The requests before the program (pty-req,
+// env, auth-agent-req), then one of shell / exec / subsystem, which starts a Session with this
+// channel as its first peer; window-change and signal while it runs become calls on the Session.
+// The program runs as the OS login (spawn-as-login.ts).
+
+export const SFTP_SERVER = '/usr/lib/openssh/sftp-server'
+
+interface Request {
+  kind: 'shell' | 'exec' | 'sftp'
+  /** The program to run through the login shell; absent for a login shell (and sftp). */
+  command?: string
+  /** SSH_ORIGINAL_COMMAND, when a certificate's force-command replaced the request. */
+  originalCommand?: string
+}
+
+export class SessionChannel {
+  readonly sid = randomUUID()
+  private readonly env: Record<string, string> = {}
+  private pty: PseudoTtyInfo | undefined
+  private agent: ForwardedAgent | undefined
+  private channel: ServerChannel | undefined
+  private session: Session | undefined
+  private party: Party | undefined
+  /** Requests answered asynchronously (agent forwarding) that the program must wait for. */
+  private preparing: Promise<unknown> = Promise.resolve()
+  private ended = false
+
+  constructor(
+    private readonly conn: ConnectionContext,
+    ssh: SshSession,
+    private readonly registry: SessionRegistry,
+  ) {
+    ssh.on('pty', (accept, reject, info) => {
+      if (!certAllows(conn.cert, 'permit-pty') || this.channel) return reject?.()
+      this.pty = info
+      accept?.()
+    })
+    ssh.on('window-change', (accept, _reject, info) => {
+      if (this.pty) Object.assign(this.pty, {cols: info.cols, rows: info.rows, width: info.width, height: info.height})
+      this.session?.resize({cols: info.cols, rows: info.rows})
+      accept?.()
+    })
+    ssh.on('env', (accept, reject, info) => {
+      if (this.channel || !isAcceptedEnv(info.key)) return reject?.()
+      this.env[info.key] = info.val
+      accept?.()
+    })
+    ssh.on('auth-agent', (accept, reject) => {
+      if (!certAllows(conn.cert, 'permit-agent-forwarding') || this.agent) return reject?.()
+      this.preparing = forwardAgent(conn.client, conn.osLogin).then(
+        (agent) => {
+          if (this.ended) return agent.close()
+          this.agent = agent
+          accept?.()
+        },
+        (err: Error) => {
+          conn.node.log.warn(`agent forwarding for ${conn.user} failed: ${err.message}`)
+          reject?.()
+        },
+      )
+    })
+    ssh.on('x11', (_accept, reject) => reject?.())
+    ssh.on('signal', (accept, reject, info) => {
+      const name = `SIG${String(info.name).replace(/^SIG/, '')}`
+      if (!Object.hasOwn(constants.signals, name) || !this.session?.signal(name)) return reject?.()
+      accept?.()
+    })
+    // A certificate's force-command replaces whatever the client asked to run.
+    const forced = conn.cert.criticalOptions['force-command']
+    // Accepted at once (the client may send EOF right after the request, which would make a later
+    // accept impossible); the program starts once pending requests (agent forwarding) are done.
+    ssh.on('shell', (accept) => {
+      const channel = accept()
+      void this.preparing.then(() => this.start(channel, forced !== undefined ? {kind: 'exec', command: forced, originalCommand: ''} : {kind: 'shell'}))
+    })
+    ssh.on('exec', (accept, _reject, info) => {
+      const channel = accept()
+      void this.preparing.then(() => this.start(channel, forced !== undefined ? {kind: 'exec', command: forced, originalCommand: info.command} : {kind: 'exec', command: info.command}))
+    })
+    ssh.on('subsystem', (accept, reject, info) => {
+      if (info.name !== 'sftp') {
+        conn.node.emit(EventName.Subsystem, EventCode.SubsystemFailure, {...this.fields(), name: info.name, error: `unknown subsystem "${info.name}"`})
+        return reject?.()
+      }
+      const channel = accept()
+      void this.preparing.then(() => this.start(channel, forced !== undefined ? {kind: 'exec', command: forced, originalCommand: ''} : {kind: 'sftp'}))
+    })
+    ssh.on('close', () => this.hangUp())
+  }
+
+  /** Ends the program (the node is stopping). */
+  terminate(): void {
+    this.session?.terminate()
+    this.hangUp()
+  }
+
+  /** Ends the session with a message on its stderr (a lock came into force), as Teleport does. */
+  async endWith(message: string): Promise<void> {
+    const channel = this.channel
+    if (channel && channelOpen(channel)) {
+      channel.stderr.write(`${message}\r\n`)
+      await flush(channel.stderr, channel)
+    }
+    this.terminate()
+  }
+
+  /** The client closed the channel or the connection dropped: this party leaves its session. */
+  hangUp(): void {
+    if (this.party) this.party.leave()
+    else this.finish()
+  }
+
+  private fields(): EventFields {
+    return {...this.conn.eventFields(), sid: this.sid}
+  }
+
+  private start(channel: ServerChannel | undefined, request: Request): void {
+    if (!channel || this.ended) return
+    this.channel = channel
+    const {conn} = this
+    const session = new Session({sid: this.sid})
+    this.session = session
+    if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
+    else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
+    this.party = session.join({user: conn.user, mode: 'peer', output: sshChannelOutput(channel), input: channel})
+    channel.once('close', () => this.hangUp())
+    this.registry.add(session)
+    void session.ended.then((exit) => {
+      if (exit.spawnFailed) conn.node.log.warn(`cannot start a session for ${conn.user} as ${conn.login}: ${exit.startError}`)
+      this.finish()
+    })
+    const terminal = request.kind !== 'sftp' && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
+    session.start({...(request.command !== undefined ? {command: request.command} : {}), ...(terminal ? {terminal} : {})}, () => this.spawn(request))
+  }
+
+  private spawn(request: Request): Program {
+    const {osLogin} = this.conn
+    if (request.kind === 'sftp') return pipedProgram(spawnPiped({login: osLogin, argv: [SFTP_SERVER], env: this.buildEnv()}))
+    const shell = osLogin.shell
+    const argv: [string, ...string[]] = request.command === undefined ? [shell, '-l'] : [shell, '-c', request.command]
+    const command = {login: osLogin, argv, env: this.buildEnv(request.originalCommand)}
+    if (!this.pty) return pipedProgram(spawnPiped(command))
+    return ptyProgram(spawnOnPty(command, {term: this.pty.term || 'xterm', cols: this.pty.cols, rows: this.pty.rows}))
+  }
+
+  private buildEnv(originalCommand?: string): Record<string, string> {
+    return sessionEnv({
+      login: this.conn.osLogin,
+      endpoints: this.conn.endpoints,
+      requested: this.env,
+      ...(this.pty ? {term: this.pty.term || 'xterm'} : {}),
+      ...(this.agent ? {agentSocket: this.agent.socketPath} : {}),
+      ...(originalCommand !== undefined ? {originalCommand} : {}),
+      teleport: this.teleportVars(),
+    })
+  }
+
+  private teleportVars(): TeleportSessionVars {
+    const {node, user} = this.conn
+    const webProxyAddr = node.proxyWebAddr()
+    return {user, sessionId: this.sid, hostUuid: node.hostUuid, clusterName: node.clusterName, ...(webProxyAddr ? {webProxyAddr} : {})}
+  }
+
+  private finish(): void {
+    if (this.ended) return
+    this.ended = true
+    this.agent?.close()
+  }
+}
