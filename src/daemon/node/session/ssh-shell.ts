@@ -104,10 +104,10 @@ export class SessionChannel {
     ssh.on('close', () => this.hangUp())
   }
 
-  /** Ends the program (the node is stopping). */
+  /** Ends the program (the node is stopping); the channel, still attached, is told how it ended. */
   terminate(): void {
-    this.session?.terminate()
-    this.hangUp()
+    if (this.session) this.session.terminate()
+    else this.finish()
   }
 
   /** Ends the session with a message on its stderr (a lock came into force), as Teleport does. */
