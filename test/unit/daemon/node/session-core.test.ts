@@ -241,7 +241,8 @@ describe('session core', () => {
     await peer.ended
     assert.equal(peer.bytes(), total, 'the peer gets every byte')
     assert.equal(peer.writesWhileFull, 0, 'nothing is pushed at a full output')
-    assert.ok(pauses > 0 && resumes === pauses, `paused ${pauses}, resumed ${resumes}`)
+    // the program may exit while paused for the last chunk: nothing to resume then
+    assert.ok(pauses > 0 && pauses - resumes <= 1, `paused ${pauses}, resumed ${resumes}`)
     assert.equal(watcher.writesWhileFull, 0)
     assert.ok(watcherParty.droppedBytes > 0)
     // The observer's pending output ends once it takes it (or leaves).
