@@ -43,10 +43,10 @@ export class OpenSessions {
     this.write(fields)
   }
 
-  /** The session ended and its session.end was emitted: the marker goes once that event is on disk. */
-  closed(sid: string): void {
-    if (!this.live.delete(sid)) return
-    void this.persisted().then(() => rmSync(this.file(sid), {force: true}))
+  /** The session ended and its session.end was emitted: the marker goes once that event is on disk (resolves then). */
+  closed(sid: string): Promise<void> {
+    if (!this.live.delete(sid)) return Promise.resolve()
+    return this.persisted().then(() => rmSync(this.file(sid), {force: true}))
   }
 
   /** Keeps the markers' lastSeen current while the node runs. */
