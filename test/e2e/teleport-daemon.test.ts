@@ -2,6 +2,10 @@ import assert from 'node:assert/strict'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
+import {SqliteBackend} from '../../src/backend/index.js'
+import {dataDirPaths} from '../../src/config/data-dir.js'
+import {FakeClock} from '../../src/lib/clock.js'
+import {JoinTokenService} from '../../src/services/join-tokens.js'
 import {runTool, tctlOk} from '../helpers/cli.js'
 import {freePort, startTeleport, writeAuthConfig, type TeleportDaemon} from '../helpers/daemon.js'
 import {tempDir} from '../interop/helpers.js'
@@ -63,11 +67,14 @@ describe('teleport start', () => {
   })
 
   test('joining with an expired token fails with one clear line', async () => {
-    const invite = tctl('tokens', 'add', '--type=node', '--ttl=1s')
-    const token = /The invite token: ([0-9a-f]{32})/.exec(invite)![1]
-    const pin = /--ca-pin=(sha256:[0-9a-f]{64})/.exec(invite)![1]
+    // A token that expired a minute ago, written to the running cluster's backend as `tctl tokens
+    // add --ttl=1s` would have written it then: no waiting for it to expire.
+    const aMinuteAgo = new FakeClock(Date.now() - 60_000)
+    const backend = SqliteBackend.open(dataDirPaths(path.join(dir.path, 'data')).backend, aMinuteAgo)
+    const {token} = await new JoinTokenService(backend, {clock: aMinuteAgo}).add({type: 'node', ttlMs: 1000})
+    await backend.close()
+    const pin = /sha256:[0-9a-f]{64}/.exec(tctl('status'))![0]
     const authAddr = /Auth service is starting on (\S+),/.exec(teleport.logs())![1]
-    await new Promise((r) => setTimeout(r, 2000))
     const nodeDir = path.join(dir.path, 'late-node')
     const r = runTool('teleport', ['start', '--roles=node', `--data-dir=${nodeDir}`, `--token=${token}`, `--ca-pin=${pin}`, `--auth-server=${authAddr}`, '--nodename=late'], {env: {TELEPORT_CONFIG_FILE: ''}})
     assert.equal(r.code, 1)
