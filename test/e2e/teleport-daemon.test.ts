@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {SqliteBackend} from '../../src/backend/index.js'
-import {dataDirPaths} from '../../src/config/data-dir.js'
-import {FakeClock} from '../../src/lib/clock.js'
-import {JoinTokenService} from '../../src/services/join-tokens.js'
 import {runTool, tctlOk} from '../helpers/cli.js'
+import {addJoinTokenInThePast} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, writeAuthConfig, type TeleportDaemon} from '../helpers/daemon.js'
 import {tempDir} from '../interop/helpers.js'
 
@@ -67,12 +65,10 @@ describe('teleport start', () => {
   })
 
   test('joining with an expired token fails with one clear line', async () => {
-    // A token that expired a minute ago, written to the running cluster's backend as `tctl tokens
-    // add --ttl=1s` would have written it then: no waiting for it to expire.
-    const aMinuteAgo = new FakeClock(Date.now() - 60_000)
-    const backend = SqliteBackend.open(dataDirPaths(path.join(dir.path, 'data')).backend, aMinuteAgo)
-    const {token} = await new JoinTokenService(backend, {clock: aMinuteAgo}).add({type: 'node', ttlMs: 1000})
-    await backend.close()
+    // A 1 s token made a minute ago (as `tctl tokens add --ttl=1s` would have made it then),
+    // written to the running cluster's backend: nothing waits for it to expire.
+    const token = randomBytes(16).toString('hex')
+    await addJoinTokenInThePast(path.join(dir.path, 'data'), {token, type: 'node', ttlMs: 1000, agoMs: 60_000})
     const pin = /sha256:[0-9a-f]{64}/.exec(tctl('status'))![0]
     const authAddr = /Auth service is starting on (\S+),/.exec(teleport.logs())![1]
     const nodeDir = path.join(dir.path, 'late-node')
