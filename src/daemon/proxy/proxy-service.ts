@@ -88,9 +88,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
   try {
     checkProxyIdentity(access.identity.certificate)
     const clusterName = (await access.authApi.ping()).clusterName
-    const keyPairs = await webKeyPairs(options, publicAddrs, log)
-
     const clock = options.clock ?? systemClock
+    const keyPairs = await webKeyPairs(options, publicAddrs, log, clock)
+
     const accessCache = new AccessCache(access.authApi, {clock, log})
     await accessCache.start()
     closers.push(async () => accessCache.stop())
@@ -173,10 +173,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
   }
 }
 
-async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[], log: Logger): Promise<WebKeyPair[]> {
+async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[], log: Logger, clock: Clock): Promise<WebKeyPair[]> {
   if (options.httpsKeyPairs?.length) return readConfiguredKeyPairs(options.httpsKeyPairs)
   const names = webCertificateNames(options.nodeName, publicAddrs.map((a) => a.host))
-  const made = await loadOrCreateWebCertificate(options.dataDir, names)
+  const made = await loadOrCreateWebCertificate(options.dataDir, names, clock.now())
   if (made.created) log.info(`Generated a self-signed HTTPS certificate for ${names.join(', ')}; configure proxy_service.https_keypairs to use your own.`)
   return [made]
 }
