@@ -17,7 +17,7 @@ const MAX_RETRY_MS = 30_000
 
 export interface BufferedEmitterOptions {
   log: Logger
-  /** Times the retries and close's grace. */
+  /** Times the retries. */
   clock?: Clock
   /** The journal and the events it still held (EventJournal.open). */
   saved?: {journal: EventJournal; unsent: JournalEvent[]}
@@ -75,9 +75,10 @@ export class BufferedEmitter implements Emitter {
     this.retryTimer = undefined
     if (this.queue.length && !this.sending) this.kick()
     if (graceMs > 0) {
-      // Not unref'd: the caller awaits this, so the process must live until it settles.
+      // A deadline on the last network attempt, so real time even when the clock is a test's: a
+      // stopping daemon must not wait on a clock nobody moves. Not unref'd: the caller awaits it.
       const graceOver = new AbortController()
-      await Promise.race([this.idle(), this.clock.sleep(graceMs, graceOver.signal).catch(() => {})])
+      await Promise.race([this.idle(), systemClock.sleep(graceMs, graceOver.signal).catch(() => {})])
       graceOver.abort()
     }
     this.closed = true
