@@ -38,6 +38,8 @@ export class MemoryBackend implements Backend, ChangeFeed {
     options: MemoryBackendOptions = {},
   ) {
     this.changeLogMaxEvents = options.changeLogMaxEvents ?? 10_000
+    // Real time, not the clock: the sweep is periodic work whose result the clock decides (a
+    // FakeClock moved a year would otherwise run a sweep per second of it).
     this.sweepTimer = setInterval(() => this.sweepExpired(), options.sweepIntervalMs ?? 1000)
     this.sweepTimer.unref()
   }

@@ -79,6 +79,8 @@ export class SqliteBackend implements Backend, ChangeFeed {
       this.db.close()
       throw error
     }
+    // Real time, not the clock: the sweep is periodic work whose result the clock decides (a
+    // FakeClock moved a year would otherwise run a sweep per second of it). So is the change poll.
     this.sweepTimer = setInterval(() => this.backgroundSweep(), this.options.sweepIntervalMs)
     this.sweepTimer.unref()
   }

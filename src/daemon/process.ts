@@ -1,3 +1,4 @@
+import {systemClock, type Clock} from '../lib/clock.js'
 import {createLogger, type Logger} from '../lib/log.js'
 import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
 import {localAccess} from './auth/local-access.js'
@@ -29,7 +30,8 @@ function proxyPublicAddr(config: TeleportConfig): string {
   return `${config.nodename}:${config.proxy.webListenAddr.port}`
 }
 
-export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log)): Promise<TeleportProcess> {
+/** `clock`: the one time source of every service in the process (tests pass a FakeClock). */
+export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log), clock: Clock = systemClock): Promise<TeleportProcess> {
   prepareDataDir(config.dataDir)
   const services: RunningService[] = []
   const process_: TeleportProcess = {
@@ -59,6 +61,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         staticTokens: config.auth.staticTokens.map((t) => `${t.roles.join(',')}:${t.token}`),
         proxyPublicAddr: proxyPublicAddr(config),
         log: (line) => authLog.warn(line),
+        clock,
       })
       const running = auth
       services.push({name: 'Auth', close: () => running.close()})
@@ -77,6 +80,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         httpsKeyPairs: config.proxy.httpsKeyPairs,
         cluster: access ?? {join},
         log: log.child('PROXY'),
+        clock,
       }))
       services.push({name: 'Proxy', close: async () => {
         await proxy.close()
@@ -94,6 +98,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         commands: config.ssh.commands,
         cluster: access ? {identity: access.identity, authApi: access.authApi} : {join},
         log: log.child('NODE'),
+        clock,
       }))
       services.push({name: 'Node', close: async () => {
         await node.close()

@@ -1,8 +1,12 @@
-// The audit log seam. The auth service owns the one real log (FileAuditLog in the data dir); nodes
-// and proxies emit through the auth API; tests use MemoryAuditLog. Whatever the implementation,
-// events go through prepareForStorage first, so validation and the secrets guard cannot be skipped.
+// The audit seams. Emitter is the one way an event goes anywhere: the auth service's log
+// (FileAuditLog, MemoryAuditLog in tests) is one, a node's or proxy's path to auth is another
+// (a BufferedEmitter around the auth API's). Logs store through prepareForStorage, so validation
+// and the secrets guard cannot be skipped.
+import type {Clock} from '../lib/clock.js'
 import {BadParameterError} from '../lib/errors.js'
-import {assertValidEvent, type AuditEvent} from './event.js'
+import type {Logger} from '../lib/log.js'
+import type {EventCode, EventName} from './codes.js'
+import {assertValidEvent, makeEvent, type AuditEvent, type EventFields} from './event.js'
 import {redactSecrets} from './secrets-guard.js'
 
 export type SearchOrder = 'asc' | 'desc'
@@ -24,16 +28,30 @@ export interface SearchQuery {
 export const DEFAULT_SEARCH_LIMIT = 500
 export const MAX_SEARCH_LIMIT = 10_000
 
-export interface AuditLog {
-  /** Stores one event (validated, secrets stripped). Resolves once it is stored. */
+/** Takes audit events. Resolves once the event is as safe as this emitter makes it (stored, sent, queued). */
+export interface Emitter {
   emit(event: AuditEvent): Promise<void>
+}
+
+/** The audit log: an Emitter whose emit resolves once the event is stored (validated, secrets stripped). */
+export interface AuditLog extends Emitter {
   search(query: SearchQuery): Promise<AuditEvent[]>
   /** Waits for emits in flight, then refuses further calls. */
   close(): Promise<void>
 }
 
-/** What a node or proxy needs: only the right to emit. */
-export type Emitter = Pick<AuditLog, 'emit'>
+/** The short form for call sites: builds the event from (name, code, fields) and emits it without waiting. */
+export type EmitNamed = (name: EventName, code: EventCode, fields: EventFields) => void
+
+/**
+ * The short form over an emitter: events stamped with the clock's time; a failed emit is logged
+ * (a BufferedEmitter never fails: it keeps the event until it can be sent).
+ */
+export function emitNamed(emitter: Emitter, clock: Pick<Clock, 'now'>, log: Pick<Logger, 'warn'>): EmitNamed {
+  return (name, code, fields) => {
+    emitter.emit(makeEvent(name, code, fields, clock)).catch((err: Error) => log.warn(`audit: a ${name} event was lost: ${err.message}`))
+  }
+}
 
 /**
  * Validates an event, strips secret-like fields and proves it serialises; returns the copy to store.

@@ -8,11 +8,13 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
 import {generateTotpCode} from '../../src/services/totp.js'
+import {generateKeyPair, signUserCert} from '../../src/sshca/index.js'
 import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
+import {caKeyPair} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {parseInvitePage} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
-import {LOGIN, startSshd, tempDir, type Daemon} from '../interop/helpers.js'
+import {LOGIN, startSshd, tempDir, writeKeyFiles, type Daemon} from '../interop/helpers.js'
 
 // The quickstart cluster as a new user meets it: one `teleport start` process running auth,
 // proxy and node; a user invited with tctl, password and TOTP set on the invite page over
@@ -279,12 +281,17 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
   })
 
   test('an expired certificate is refused at the node', async () => {
-    // The shortest certificate there is (1m, backdated 1m) — then wait out its validity.
-    const out = path.join(dir.path, 'short')
-    tctl('auth', 'sign', '--user=alice', `--out=${out}`, '--ttl=1m')
+    // alice's certificate as `tctl auth sign --ttl=1m` made it three minutes ago (the shortest
+    // there is, backdated 1m), signed by the cluster's own user CA: expired now, nothing waits.
+    const userCA = await caKeyPair(path.join(dir.path, 'data'), CLUSTER, 'user')
+    const key = generateKeyPair()
+    const certificate = signUserCert({
+      caPrivateKey: userCA.privateKey, publicKey: key.publicKey, keyId: 'alice', principals: [LOGIN], ttlMs: 60_000, now: new Date(Date.now() - 3 * 60_000),
+      roles: ['access'], traits: {logins: [LOGIN]}, routeToCluster: CLUSTER,
+    })
+    const out = writeKeyFiles(dir.path, 'short', key.privateKey, key.publicKey, certificate)
     const validBefore = /Valid: from \S+ to (\S+)/.exec(spawnSync('ssh-keygen', ['-L', '-f', `${out}-cert.pub`], {encoding: 'utf8', env: {...process.env, TZ: 'UTC'}}).stdout)![1]
-    const wait = new Date(validBefore + 'Z').getTime() - Date.now() + 2000
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    assert.ok(new Date(validBefore + 'Z').getTime() < Date.now(), `valid until ${validBefore}`)
     const r = spawnSync('ssh', [
       '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
       '-o', `UserKnownHostsFile=${path.join(dir.path, 'tsh', 'known_hosts')}`, '-o', 'IdentityAgent=none', '-o', 'IdentitiesOnly=yes', '-i', out, '-o', `CertificateFile=${out}-cert.pub`,

@@ -3,6 +3,7 @@ import {parseCert} from '../../sshca/parse.js'
 import {loadPrivateKey} from '../../sshca/private-key.js'
 import {blobFromKeyObject} from '../../sshca/public-key.js'
 import {signSsh} from '../../sshca/signature.js'
+import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {UserError} from '../../lib/errors.js'
 import {currentProfileName, loadCurrentIdentity, loadProfile, type ClientIdentity} from '../profile.js'
 import {serveAgent, type Keyring} from './server.js'
@@ -43,6 +44,8 @@ export interface IdentityAgentOptions {
   /** How often to look at the files; the expiry itself has its own timer. */
   pollMs?: number
   log?: (line: string) => void
+  /** Judges expiry and runs the poll and expiry timers (tests move it). */
+  clock?: Clock
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -50,7 +53,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 export async function startIdentityAgent(opts: IdentityAgentOptions): Promise<IdentityAgent> {
   const profileName = opts.proxy ?? currentProfileName(opts.home)
   const user = opts.user ?? loadProfile(profileName, opts.home).user
-  const load = () => loadCurrentIdentity({home: opts.home, proxy: profileName, user})
+  const clock = opts.clock ?? systemClock
+  const load = () => loadCurrentIdentity({home: opts.home, proxy: profileName, user, now: clock.now()})
   let identity = load()
   let keyring = identityKeyring(identity)
   const server = await serveAgent(opts.socketPath, {identities: () => keyring.identities(), sign: (b, d, f) => keyring.sign(b, d, f)})
@@ -58,22 +62,22 @@ export async function startIdentityAgent(opts: IdentityAgentOptions): Promise<Id
   let finish!: (reason: string) => void
   const done = new Promise<string>((resolve) => (finish = resolve))
   let stopped = false
-  let expiryTimer: NodeJS.Timeout | undefined
+  let expiryTimer: Timer | undefined
   const stop = async (reason: string) => {
     if (stopped) return
     stopped = true
-    clearInterval(poller)
-    clearTimeout(expiryTimer)
+    poller.cancel()
+    expiryTimer?.cancel()
     opts.log?.(`tsh agent stopping: ${reason}`)
     await server.close()
     finish(reason)
   }
   const armExpiry = () => {
-    clearTimeout(expiryTimer)
+    expiryTimer?.cancel()
     const until = identity.cert.validBefore
     if (!until) return
-    const ms = until.getTime() - Date.now()
-    expiryTimer = setTimeout(check, Math.min(Math.max(ms, 0) + 50, MAX_TIMER_MS))
+    const ms = until.getTime() - clock.now().getTime()
+    expiryTimer = clock.setTimer(Math.min(Math.max(ms, 0) + 50, MAX_TIMER_MS), check)
   }
   function check(): void {
     if (stopped) return
@@ -89,7 +93,7 @@ export async function startIdentityAgent(opts: IdentityAgentOptions): Promise<Id
       void stop(/expired/.test((err as Error).message) ? 'certificate expired' : 'logged out')
     }
   }
-  const poller = setInterval(check, opts.pollMs ?? 1000)
+  const poller = clock.setRepeating(opts.pollMs ?? 1000, check)
   armExpiry()
   return {socketPath: server.socketPath, profileName: profileName!, user, done, close: () => stop('stopped')}
 }

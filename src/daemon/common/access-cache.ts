@@ -1,4 +1,4 @@
-import type {Clock} from '../../lib/clock.js'
+import type {Clock, Timer} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {findLockInForce, lockInForceMessage, type Lock, type LockSubject} from '../../services/locks.js'
 import {AUTH_OUTAGE_STALE_MS, LastGood} from './last-good.js'
@@ -29,7 +29,7 @@ export class AccessCache {
   /** Whether each user seen exists, as auth last said (served while auth is away, like any LastGood). */
   private readonly users = new Map<string, LastGood<boolean>>()
   private readonly listeners = new Set<() => void>()
-  private timer: NodeJS.Timeout | undefined
+  private timer: Timer | undefined
   private polling: Promise<void> | undefined
 
   constructor(
@@ -40,12 +40,12 @@ export class AccessCache {
   /** First poll (failure tolerated: auth may come later), then one every interval. */
   async start(): Promise<void> {
     await this.refresh()
-    this.timer = setInterval(() => void this.refresh(), this.options.intervalMs ?? ACCESS_POLL_MS)
-    this.timer.unref()
+    this.timer = this.options.clock.setRepeating(this.options.intervalMs ?? ACCESS_POLL_MS, () => void this.refresh(), {unref: true})
   }
 
   stop(): void {
-    clearInterval(this.timer)
+    this.timer?.cancel()
+    this.timer = undefined
   }
 
   /** Called after every poll, so running sessions can be checked against the new state. */

@@ -1,4 +1,5 @@
 import {execFile} from 'node:child_process'
+import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {safeText} from '../../lib/safe-text.js'
 import {formatDuration} from '../../services/duration.js'
@@ -14,13 +15,14 @@ const MAX_RUN_MS = 30_000
 
 export class CommandLabels {
   private readonly results = new Map<string, string>()
-  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly timers = new Set<Timer>()
   private stopped = false
 
   constructor(
     private readonly commands: readonly CommandLabel[],
     private readonly onChange: () => void,
     private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Runs every command once (so the first announcement carries values), then on their periods. */
@@ -31,7 +33,7 @@ export class CommandLabels {
 
   stop(): void {
     this.stopped = true
-    for (const timer of this.timers) clearTimeout(timer)
+    for (const timer of this.timers) timer.cancel()
     this.timers.clear()
   }
 
@@ -46,11 +48,10 @@ export class CommandLabels {
 
   private schedule(label: CommandLabel): void {
     if (this.stopped) return
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimer(label.periodMs, () => {
       this.timers.delete(timer)
       void this.runOnce(label).finally(() => this.schedule(label))
-    }, label.periodMs)
-    timer.unref()
+    }, {unref: true})
     this.timers.add(timer)
   }
 

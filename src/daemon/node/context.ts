@@ -1,5 +1,6 @@
 import type {Connection} from 'ssh2'
-import type {EventCode, EventFields, EventName} from '../../events/index.js'
+import type {EmitNamed, EventFields} from '../../events/index.js'
+import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import type {AccessCache} from '../common/access-cache.js'
 import type {ParsedCert} from '../../sshca/index.js'
@@ -23,7 +24,10 @@ export interface NodeContext {
   roles: RoleCache
   /** Locks and deleted users, as auth last told us. */
   access: AccessCache
-  emit(name: EventName, code: EventCode, fields: EventFields): void
+  /** Audit events, to auth through the node's BufferedEmitter: never waits, never throws at the caller. */
+  emit: EmitNamed
+  /** The node's time and timers (session start and stop times, deadlines). */
+  clock: Clock
   /** Sessions recorded on disk until their session.end is emitted. */
   openSessions: OpenSessions
   log: Logger

@@ -1,4 +1,5 @@
 import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
+import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 
@@ -25,7 +26,7 @@ export const DEFAULT_HEARTBEAT_TIMING: HeartbeatTiming = {
 }
 
 export class Heartbeat {
-  private timer: NodeJS.Timeout | undefined
+  private timer: Timer | undefined
   private nextAnnounceAt = 0
   private mustAnnounce = true
   private backoffMs: number
@@ -38,6 +39,7 @@ export class Heartbeat {
     private readonly record: () => NodeAnnouncement,
     private readonly log: Logger,
     private readonly timing: HeartbeatTiming = DEFAULT_HEARTBEAT_TIMING,
+    private readonly clock: Clock = systemClock,
   ) {
     this.backoffMs = timing.minBackoffMs
   }
@@ -62,18 +64,17 @@ export class Heartbeat {
   }
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer)
+    this.timer?.cancel()
     this.timer = undefined
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return
     this.clearTimer()
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimer(delayMs, () => {
       this.timer = undefined
       void this.beat()
-    }, delayMs)
-    this.timer.unref()
+    }, {unref: true})
   }
 
   private beat(): Promise<void> {
@@ -88,12 +89,12 @@ export class Heartbeat {
 
   private async beatOnce(): Promise<void> {
     if (this.stopped) return
-    const announce = this.mustAnnounce || Date.now() >= this.nextAnnounceAt
+    const announce = this.mustAnnounce || this.now() >= this.nextAnnounceAt
     try {
       if (announce) {
         this.mustAnnounce = false
         await this.api.upsertNode(this.record())
-        this.nextAnnounceAt = Date.now() + jittered(this.timing.announceMs)
+        this.nextAnnounceAt = this.now() + jittered(this.timing.announceMs)
       } else {
         try {
           await this.api.keepAliveNode(this.record().name)
@@ -101,13 +102,13 @@ export class Heartbeat {
           if (!(err instanceof NotFoundError)) throw err
           // The record expired (a long outage): announce it whole.
           await this.api.upsertNode(this.record())
-          this.nextAnnounceAt = Date.now() + jittered(this.timing.announceMs)
+          this.nextAnnounceAt = this.now() + jittered(this.timing.announceMs)
         }
       }
       if (this.failing) this.log.info('Heartbeat: the auth server is reachable again.')
       this.failing = false
       this.backoffMs = this.timing.minBackoffMs
-      this.schedule(Math.min(this.timing.keepAliveMs, Math.max(0, this.nextAnnounceAt - Date.now())))
+      this.schedule(Math.min(this.timing.keepAliveMs, Math.max(0, this.nextAnnounceAt - this.now())))
     } catch (err) {
       if (announce) this.mustAnnounce = true
       if (!this.failing) this.log.warn(`Heartbeat to the auth server failed: ${(err as Error).message}; retrying with backoff.`)
@@ -115,6 +116,10 @@ export class Heartbeat {
       this.schedule(this.backoffMs)
       this.backoffMs = Math.min(this.backoffMs * 2, this.timing.maxBackoffMs)
     }
+  }
+
+  private now(): number {
+    return this.clock.now().getTime()
   }
 }
 

@@ -2,7 +2,7 @@ import type {AuthApi} from '../../api/auth-api.js'
 import type {Identity} from '../../api/identity-file.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
-import {EventCode, EventName} from '../../events/index.js'
+import {emitNamed, EventCode, EventName, makeEvent} from '../../events/index.js'
 import {dataDirPaths} from '../../config/data-dir.js'
 import type {Logger} from '../../lib/log.js'
 import {productVersion} from '../../lib/version.js'
@@ -14,8 +14,7 @@ import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
 import {formatHostPort, type CommandLabel, type HostPort} from '../../config/index.js'
-import {AuditBuffer} from '../common/audit-buffer.js'
-import {EventJournal} from '../common/event-journal.js'
+import {openAuthAudit} from '../common/auth-audit.js'
 import {CommandLabels} from './command-labels.js'
 import type {NodeContext} from './context.js'
 import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
@@ -93,22 +92,23 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   }
 
   // Audit events and open sessions are kept on disk: a restart, even after kill -9, loses neither.
+  const clock = options.clock ?? systemClock
   const paths = dataDirPaths(options.dataDir)
-  const audit = new AuditBuffer(authApi, log, await EventJournal.open(paths.auditJournal('node'), log))
-  const openSessions = new OpenSessions(paths.openSessions, () => audit.persisted(), log)
-  await openSessions.recover((fields) => audit.emit(EventName.SessionEnd, EventCode.SessionEnd, fields))
+  const audit = await openAuthAudit(authApi, {journalFile: paths.auditJournal('node'), log, clock})
+  const openSessions = new OpenSessions(paths.openSessions, () => audit.persisted(), log, clock)
+  await openSessions.recover((fields) => void audit.emit(makeEvent(EventName.SessionEnd, EventCode.SessionEnd, fields, clock)))
   openSessions.startRefreshing()
-  const roles = new RoleCache(authApi, {log})
+  const roles = new RoleCache(authApi, {log, clock})
   let server: NodeSshServer | undefined
   const access = new AccessCache(authApi, {
-    clock: options.clock ?? systemClock,
+    clock,
     log,
     activeUsers: () => [...(server?.connections ?? [])].map((c) => c.user),
     ...(options.accessPollMs ? {intervalMs: options.accessPollMs} : {}),
   })
   access.onChange(() => server?.enforceAccess())
   let heartbeat: Heartbeat | undefined
-  const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log)
+  const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log, clock)
   const staticLabels = {...(options.labels ?? {})}
   let hostCAs = identity.hostCAs
   let proxyWebAddr = ''
@@ -122,7 +122,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     labels: () => nodeLabels({labels: staticLabels, cmdLabels: commandLabels.snapshot()}),
     roles,
     access,
-    emit: (name, code, fields) => audit.emit(name, code, fields),
+    emit: emitNamed(audit, clock, log),
+    clock,
     openSessions,
     log,
   }
@@ -159,6 +160,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     }),
     log,
     {...DEFAULT_HEARTBEAT_TIMING, ...options.heartbeat},
+    clock,
   )
   // After each successful announcement, refresh the CAs (rotation) from auth.
   const refreshCAs = async () => {
@@ -179,8 +181,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   await heartbeat.start()
   void refreshCAs()
   void refreshProxyAddr()
-  const caTimer = setInterval(() => void refreshCAs().then(refreshProxyAddr), 60_000)
-  caTimer.unref()
+  const caTimer = clock.setRepeating(60_000, () => void refreshCAs().then(refreshProxyAddr), {unref: true})
 
   let closing: Promise<void> | undefined
   return {
@@ -190,7 +191,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     refreshAccess: () => access.refresh(),
     close() {
       closing ??= (async () => {
-        clearInterval(caTimer)
+        caTimer.cancel()
         access.stop()
         commandLabels.stop()
         await heartbeat?.stop()

@@ -2,7 +2,7 @@ import {chmodSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import type {EventFields} from '../../events/index.js'
 import {writeFileAtomic} from '../../lib/atomic-write.js'
-import {systemClock, type Clock} from '../../lib/clock.js'
+import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 
 // The sessions running on this node, each with a marker on disk (<dir>/<sid>.json, 0600) holding
@@ -25,9 +25,9 @@ interface Marker {
 
 export class OpenSessions {
   private readonly live = new Map<string, SessionEndFields>()
-  private timer: NodeJS.Timeout | undefined
+  private timer: Timer | undefined
 
-  /** `persisted`: resolves once the audit events emitted so far are on disk (AuditBuffer.persisted). */
+  /** `persisted`: resolves once the audit events emitted so far are on disk (BufferedEmitter.persisted). */
   constructor(
     private readonly dir: string,
     private readonly persisted: () => Promise<void>,
@@ -43,20 +43,19 @@ export class OpenSessions {
     this.write(fields)
   }
 
-  /** The session ended and its session.end was emitted: the marker goes once that event is on disk. */
-  closed(sid: string): void {
-    if (!this.live.delete(sid)) return
-    void this.persisted().then(() => rmSync(this.file(sid), {force: true}))
+  /** The session ended and its session.end was emitted: the marker goes once that event is on disk (resolves then). */
+  closed(sid: string): Promise<void> {
+    if (!this.live.delete(sid)) return Promise.resolve()
+    return this.persisted().then(() => rmSync(this.file(sid), {force: true}))
   }
 
   /** Keeps the markers' lastSeen current while the node runs. */
   startRefreshing(): void {
-    this.timer ??= setInterval(() => this.refresh(), REFRESH_MS)
-    this.timer.unref()
+    this.timer ??= this.clock.setRepeating(REFRESH_MS, () => this.refresh(), {unref: true})
   }
 
   stopRefreshing(): void {
-    clearInterval(this.timer)
+    this.timer?.cancel()
     this.timer = undefined
   }
 

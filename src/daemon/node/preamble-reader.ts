@@ -1,4 +1,5 @@
 import type {Socket} from 'node:net'
+import {systemClock, type Clock} from '../../lib/clock.js'
 import {MAX_PREAMBLE_BYTES, PREAMBLE_PREFIX} from '../common/proxy-preamble.js'
 
 // Before the SSH bytes, a connection relayed by our proxy starts with the proxy's signed
@@ -16,11 +17,11 @@ export class PreambleError extends Error {}
  * version line first). Rejects with PreambleError on an overlong or cut-off preamble.
  * The socket is left paused with every unread byte back in it.
  */
-export function readPreamble(socket: Socket, quietMs = 2000): Promise<string | undefined> {
+export function readPreamble(socket: Socket, quietMs = 2000, clock: Clock = systemClock): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0)
     const finish = (err: Error | undefined, line: string | undefined, rest: Buffer) => {
-      clearTimeout(timer)
+      timer.cancel()
       socket.pause()
       socket.off('data', onData)
       socket.off('end', onEnd)
@@ -39,10 +40,10 @@ export function readPreamble(socket: Socket, quietMs = 2000): Promise<string | u
       if (buffered.length > MAX_PREAMBLE_BYTES) return finish(new PreambleError(`proxy preamble longer than ${MAX_PREAMBLE_BYTES} bytes`), undefined, Buffer.alloc(0))
     }
     const onEnd = () => finish(new PreambleError('the connection closed before the SSH handshake'), undefined, Buffer.alloc(0))
-    const timer = setTimeout(() => {
+    const timer = clock.setTimer(quietMs, () => {
       if (buffered.length === 0) finish(undefined, undefined, buffered)
       else finish(new PreambleError('timed out reading the proxy preamble'), undefined, Buffer.alloc(0))
-    }, quietMs)
+    })
     socket.on('data', onData)
     socket.once('end', onEnd)
     socket.once('error', onEnd)

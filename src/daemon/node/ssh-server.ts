@@ -35,7 +35,7 @@ export class NodeSshServer {
 
   constructor(private readonly options: NodeSshServerOptions) {
     const {node} = options
-    this.startups = new StartupLimiter('SSH node', node.log, options.startupLimits)
+    this.startups = new StartupLimiter('SSH node', node.log, options.startupLimits, node.clock)
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)], ident: 'Teleport'}, (client) => {
       const socket = connectionSocket(client)
       const endpoints = this.endpoints.get(socket)
@@ -93,9 +93,9 @@ export class NodeSshServer {
       localPort: socket.localPort ?? 0,
     }
     try {
-      const line = await readPreamble(socket)
+      const line = await readPreamble(socket, undefined, node.clock)
       if (line !== undefined) {
-        const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName})
+        const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName}, node.clock.now())
         const src = splitHostPort(vouched.src)
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)

@@ -7,13 +7,12 @@ import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import {parseCert} from '../../sshca/index.js'
-import {AuditBuffer} from '../common/audit-buffer.js'
+import {openAuthAudit} from '../common/auth-audit.js'
 import {connectToAuth} from '../common/auth-connection.js'
-import {EventJournal} from '../common/event-journal.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../../config/index.js'
-import {EventCode, EventName} from '../../events/index.js'
+import {emitNamed, EventCode, EventName} from '../../events/index.js'
 import {systemClock} from '../../lib/clock.js'
 import {AccessCache} from '../common/access-cache.js'
 import {caKeyCache} from './client-auth.js'
@@ -64,7 +63,7 @@ export interface ProxyServiceOptions {
   startupLimits?: Partial<StartupLimits>
   /** Web request deadlines (tests shorten them). */
   webTimeouts?: Partial<WebTimeouts>
-  /** Ages what the proxy keeps from auth (node list, CA keys); tests move it. */
+  /** Ages what the proxy keeps from auth (node list, CA keys, locks) and times its retries; tests move it. */
   clock?: Clock
 }
 
@@ -89,24 +88,26 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
   try {
     checkProxyIdentity(access.identity.certificate)
     const clusterName = (await access.authApi.ping()).clusterName
-    const keyPairs = await webKeyPairs(options, publicAddrs, log)
+    const clock = options.clock ?? systemClock
+    const keyPairs = await webKeyPairs(options, publicAddrs, log, clock)
 
-    const accessCache = new AccessCache(access.authApi, {clock: options.clock ?? systemClock, log})
+    const accessCache = new AccessCache(access.authApi, {clock, log})
     await accessCache.start()
     closers.push(async () => accessCache.stop())
     // The proxy's audit events wait on disk while auth is away, like a node's.
-    const audit = new AuditBuffer(access.authApi, log, await EventJournal.open(dataDirPaths(options.dataDir).auditJournal('proxy'), log))
+    const audit = await openAuthAudit(access.authApi, {journalFile: dataDirPaths(options.dataDir).auditJournal('proxy'), log, clock})
     closers.push(() => audit.close())
+    const emit = emitNamed(audit, clock, log)
     const sshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
-      caKeys: caKeyCache(access.authApi, {log, clock: options.clock}),
+      caKeys: caKeyCache(access.authApi, {log, clock}),
       access: accessCache,
-      audit,
+      audit: emit,
       log,
-      clock: options.clock,
+      clock,
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
@@ -143,7 +144,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         log,
         csrf: new FormCsrf(),
         publicWebAddr,
-        refused: ({user, error, remoteAddr}) => audit.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error}),
+        refused: ({user, error, remoteAddr}) => emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error}),
       },
     })
     await new Promise<void>((resolve, reject) => {
@@ -172,10 +173,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
   }
 }
 
-async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[], log: Logger): Promise<WebKeyPair[]> {
+async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[], log: Logger, clock: Clock): Promise<WebKeyPair[]> {
   if (options.httpsKeyPairs?.length) return readConfiguredKeyPairs(options.httpsKeyPairs)
   const names = webCertificateNames(options.nodeName, publicAddrs.map((a) => a.host))
-  const made = await loadOrCreateWebCertificate(options.dataDir, names)
+  const made = await loadOrCreateWebCertificate(options.dataDir, names, clock.now())
   if (made.created) log.info(`Generated a self-signed HTTPS certificate for ${names.join(', ')}; configure proxy_service.https_keypairs to use your own.`)
   return [made]
 }

@@ -3,7 +3,7 @@ import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
 import type {HostPort} from '../../config/values.js'
-import {EventCode, EventName, type EventFields} from '../../events/index.js'
+import {EventCode, EventName, type EmitNamed, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError} from '../../lib/errors.js'
 import {CertificateError} from '../../sshca/index.js'
@@ -14,7 +14,6 @@ import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../s
 import {sendAuthBanner} from '../../ssh/server-internals.js'
 import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
 import type {AccessCache} from '../common/access-cache.js'
-import type {AuditBuffer} from '../common/audit-buffer.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type Resolver} from './node-lookup.js'
@@ -41,7 +40,7 @@ export interface ProxySshServerOptions {
   /** Locks and deleted users: refused here before any node is dialled. */
   access: AccessCache
   /** Audit events wait here (and on disk) while auth is away. */
-  audit: AuditBuffer
+  audit: EmitNamed
   log: Logger
   resolve?: Resolver
   dialTimeoutMs?: number
@@ -72,7 +71,7 @@ export class ProxySshServer {
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
       this.onConnection(client, plainIp(info.ip), info.port),
     )
-    this.startups = new StartupLimiter('SSH proxy', options.log, options.startupLimits)
+    this.startups = new StartupLimiter('SSH proxy', options.log, options.startupLimits, options.clock)
     this.tcp = guardedSshListener(this.ssh, this.startups)
   }
 
@@ -253,7 +252,7 @@ export class ProxySshServer {
   }
 
   private audit(name: EventName, code: EventCode, fields: EventFields): void {
-    this.options.audit.emit(name, code, fields)
+    this.options.audit(name, code, fields)
   }
 }
 

@@ -1,4 +1,4 @@
-import {systemClock, type Clock} from '../clock.js'
+import {systemClock, type Clock, type Timer} from '../clock.js'
 import type {Logger} from '../log.js'
 
 // Connections that have not authenticated yet, on an SSH listener: each must finish its login
@@ -30,7 +30,7 @@ export interface PendingSocket {
 interface Pending {
   socket: PendingSocket
   source: string
-  timer: NodeJS.Timeout
+  timer: Timer
 }
 
 export class StartupLimiter {
@@ -57,11 +57,10 @@ export class StartupLimiter {
   /** Counts a new connection from `source`, or closes it when a limit is reached. */
   admit(socket: PendingSocket, source: string): boolean {
     if (!this.hasRoom(source)) return this.refuse(socket, source)
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimer(this.limits.graceMs, () => {
       this.log.debug(`${this.listener}: closing a connection from ${source} that did not authenticate within ${this.limits.graceMs / 1000} s`)
       socket.destroy()
-    }, this.limits.graceMs)
-    timer.unref()
+    }, {unref: true})
     this.pending.set(socket, {socket, source, timer})
     this.add(source, 1)
     socket.once('close', () => this.authenticated(socket))
@@ -89,7 +88,7 @@ export class StartupLimiter {
   authenticated(socket: object): void {
     const entry = this.pending.get(socket)
     if (!entry) return
-    clearTimeout(entry.timer)
+    entry.timer.cancel()
     this.pending.delete(socket)
     this.add(entry.source, -1)
   }

@@ -148,7 +148,9 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     const outageExec = events.filter((e) => e.code === EventCode.Exec && e.command === 'echo during-outage')
     assert.equal(outageExec.length, 1, JSON.stringify(outageExec))
     assert.equal(readdirSync(sessions).length, 0)
-    // The proxy's records of the connections it routed while auth was away arrive too.
+    // The proxy's records of the connections it routed while auth was away arrive too, at its
+    // next retry: its timers run on its clock, moved past the retry back-off (at most 30 s).
+    await clock.advanceAsync(30_000)
     await proxy.flushAudit()
     const routed = (await search()).filter((e) => e.code === EventCode.Subsystem && e.user === 'alice' && e.server_hostname === NODE)
     assert.equal(routed.length, 4, JSON.stringify(routed)) // tsh ssh: up, during the outage, killed; ssh via tsh proxy ssh

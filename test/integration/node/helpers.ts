@@ -10,7 +10,7 @@ import {startTestAuth} from '../../helpers/auth.js'
 import {run} from '../../interop/helpers.js'
 import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi} from '../../../src/api/auth-api.js'
-import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import type {AuthServiceConfig, RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import type {Logger} from '../../../src/lib/log.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 
@@ -45,9 +45,9 @@ export interface TestCluster {
   close(): Promise<void>
 }
 
-export async function startCluster(): Promise<TestCluster> {
+export async function startCluster(overrides: Partial<AuthServiceConfig> = {}): Promise<TestCluster> {
   const dataDir = tempDir('auth')
-  const {auth: service, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER})
+  const {auth: service, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, ...overrides})
   const port = service.address.port
   const ping = await admin.ping()
   const cas = await admin.getCAKeys()

@@ -12,6 +12,7 @@ import {joinCluster, loadOrJoin} from '../../../src/daemon/common/join.js'
 import {clusterFilePath} from '../../../src/daemon/common/joined-identity.js'
 import {startNodeService} from '../../../src/daemon/node/node-service.js'
 import {dataDirPaths} from '../../../src/config/data-dir.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {AccessDeniedError} from '../../../src/lib/errors.js'
 import {generateKeyPair, verifyCert} from '../../../src/sshca/index.js'
 import {certifiedHostKey, type PublicKeyAuthAttempt} from '../../../src/ssh/index.js'
@@ -24,8 +25,12 @@ import {CLUSTER, TIMEOUT_MS, eventually, knownHostsFile, memoryLogger, run, sshO
 
 const WRONG_PIN = 'sha256:' + '0'.repeat(64)
 
+// Auth's time, which judges token expiry: it starts at the real time (certificates it signs are
+// checked against that) and only moves when a test moves it.
+
 describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
   let cluster: TestCluster
+  const clock = new FakeClock(Date.now())
   const dirs: string[] = []
   const newDir = (prefix: string) => {
     const d = tempDir(prefix)
@@ -48,7 +53,7 @@ describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
     })
 
   before(async () => {
-    cluster = await startCluster()
+    cluster = await startCluster({clock})
   })
   after(async () => {
     await cluster?.close()
@@ -148,7 +153,7 @@ describe('joining the cluster', {timeout: 12 * TIMEOUT_MS}, () => {
     const dataDir = newDir('bad-token')
     await assert.rejects(join({dataDir, token: 'f'.repeat(32)}), /^AccessDeniedError: unknown join token$/)
     const shortLived = await token(['node'], 1000)
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    clock.advance(1500)
     await assert.rejects(join({dataDir, token: shortLived}), /join token expired|unknown join token/)
     await assert.rejects(join({dataDir, token: await token(['proxy'])}), /token does not allow role "node"; it is for proxy/)
   })

@@ -8,6 +8,7 @@ import {addToAgent, isGpgAgent, planAgent, removeFromAgent} from '../../../src/c
 import {FileKeyStore} from '../../../src/client/key-store.js'
 import {logoutAll} from '../../../src/client/logout.js'
 import {saveLogin} from '../../../src/client/profile.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {generateKeyPair, loadPrivateKey, parseCert, parsePublicKeyLine, verifySshSignature} from '../../../src/sshca/index.js'
 import {LOGIN, mustRun, run, startSshd, writeKeyFiles, type Daemon} from '../../interop/helpers.js'
 import {HOST_CA, USER_CA, sampleProfile, selfSignedTls, startFakeProxy, tempDir, userCert} from './helpers.js'
@@ -203,7 +204,8 @@ describe('tsh agent follows the login', {timeout: 4 * TIMEOUT_MS}, () => {
   test('a new login is served at once; the agent stops when the certificate expires', async () => {
     saveWith(cert)
     const socket = join(dir.path, 'follow.sock')
-    const served = await startIdentityAgent({socketPath: socket, home, pollMs: 50})
+    const clock = new FakeClock(Date.now())
+    const served = await startIdentityAgent({socketPath: socket, home, pollMs: 50, clock})
     try {
       const blobOf = async () => withAgent(socket, async (a) => (await a.list())[0]!.blob)
       assert.ok((await blobOf()).equals(parseCert(cert).blob))
@@ -211,7 +213,9 @@ describe('tsh agent follows the login', {timeout: 4 * TIMEOUT_MS}, () => {
       const key2 = generateKeyPair()
       const shortCert = userCert({publicKey: key2.publicKey, ttlMs: 3000})
       saveWith(shortCert, key2)
-      while (!(await blobOf()).equals(parseCert(shortCert).blob)) await new Promise((r) => setTimeout(r, 50))
+      clock.advance(50) // the next look at the files
+      assert.ok((await blobOf()).equals(parseCert(shortCert).blob))
+      clock.advance(3000) // past the certificate's end
       assert.equal(await served.done, 'certificate expired')
     } finally {
       await served.close()

@@ -3,9 +3,11 @@ import {connect, createServer, type Server, type Socket} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 import {MAX_PREAMBLE_BYTES} from '../../../../src/daemon/common/proxy-preamble.js'
 import {PreambleError, readPreamble} from '../../../../src/daemon/node/preamble-reader.js'
+import {FakeClock} from '../../../../src/lib/clock.js'
 
 // The first bytes of a connection decide: the proxy's preamble line is taken off, SSH bytes are
-// left exactly as they came (including bytes that arrived in the same chunk as the line).
+// left exactly as they came (including bytes that arrived in the same chunk as the line). The
+// quiet period runs on a FakeClock.
 
 describe('reading the proxy preamble', () => {
   let server: Server
@@ -18,22 +20,43 @@ describe('reading the proxy preamble', () => {
   })
   after(() => server.close())
 
-  /** Sends `chunks` from a client; reads the preamble on the server side, then everything left. */
-  async function exchange(chunks: (string | Buffer)[], quietMs?: number, firstDelayMs = 0): Promise<{line: string | undefined; rest: string} | {error: Error}> {
-    const socket = await new Promise<Socket>((resolve) => {
-      accepted = resolve
-      const client = connect(port, '127.0.0.1', async () => {
-        await new Promise((r) => setTimeout(r, firstDelayMs))
-        for (const chunk of chunks) {
-          client.write(chunk)
-          await new Promise((r) => setTimeout(r, 20))
-        }
-        client.end()
-      })
-      client.on('error', () => {})
+  /**
+   * Sends `chunks` from a client, each once the server has read the one before (so they arrive
+   * apart), until the preamble is read; reads the preamble on the server side, then everything
+   * left. `speakAfterQuiet`: the client says nothing until the quiet period is over (the
+   * FakeClock moved past it).
+   */
+  async function exchange(chunks: (string | Buffer)[], options: {quietMs?: number; speakAfterQuiet?: boolean} = {}): Promise<{line: string | undefined; rest: string} | {error: Error}> {
+    const clock = new FakeClock()
+    const quietMs = options.quietMs ?? 2000
+    let settled!: Promise<unknown>
+    let received = 0
+    let onReceived = () => {}
+    const socketReady = new Promise<Socket>((resolve) => (accepted = resolve))
+    const client = connect(port, '127.0.0.1', async () => {
+      await socketReady // and so `settled` is set: the server side awaited it first
+      if (options.speakAfterQuiet) await settled
+      let sent = 0
+      for (const chunk of chunks) {
+        client.write(chunk)
+        sent += Buffer.byteLength(chunk)
+        await Promise.race([settled, new Promise<void>((resolve) => (onReceived = () => received >= sent && resolve()))])
+      }
+      client.end()
     })
+    client.on('error', () => {})
+    const socket = await socketReady
+    const reading = readPreamble(socket, quietMs, clock)
+    settled = reading.catch(() => {})
+    const count = (d: Buffer) => {
+      received += d.length
+      onReceived()
+    }
+    socket.on('data', count)
+    if (options.speakAfterQuiet) clock.advance(quietMs)
     try {
-      const line = await readPreamble(socket, quietMs)
+      const line = await reading
+      socket.off('data', count)
       let rest = ''
       socket.on('data', (d: Buffer) => (rest += d.toString('latin1')))
       socket.resume()
@@ -56,7 +79,7 @@ describe('reading the proxy preamble', () => {
   })
   test('a client that waits for the server first is plain SSH', async () => {
     // The client speaks only after the quiet period: what it says then is left for SSH.
-    assert.deepEqual(await exchange(['SSH-2.0-late\r\n'], 50, 300), {line: undefined, rest: 'SSH-2.0-late\r\n'})
+    assert.deepEqual(await exchange(['SSH-2.0-late\r\n'], {quietMs: 50, speakAfterQuiet: true}), {line: undefined, rest: 'SSH-2.0-late\r\n'})
   })
   test('an overlong preamble is refused', async () => {
     const result = await exchange(['TELEPORT-PROXY ' + 'x'.repeat(MAX_PREAMBLE_BYTES + 10)])

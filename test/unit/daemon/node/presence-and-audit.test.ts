@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import type {AuthApi} from '../../../../src/api/auth-api.js'
-import {EventCode, EventName} from '../../../../src/events/index.js'
-import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
+import {BufferedEmitter, EventCode, EventName, makeEvent, type AuditEvent} from '../../../../src/events/index.js'
 import {CommandLabels, runCommand} from '../../../../src/daemon/node/command-labels.js'
 import {Heartbeat} from '../../../../src/daemon/node/heartbeat.js'
 import {RoleCache} from '../../../../src/daemon/node/role-cache.js'
@@ -11,9 +10,9 @@ import {NotFoundError, UserError} from '../../../../src/lib/errors.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // The node's conversations with auth, against a scripted stand-in for AuthApi: they keep going
-// (and catch up) when auth is down, and never throw at the node.
+// (and catch up) when auth is down, and never throw at the node. Their timers run on a FakeClock.
 
-/** Resolves when `check` holds, polling; fails the test after 10 s. */
+/** Resolves when `check` holds, polling; fails the test after 10 s (for real child processes). */
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000
   while (!check()) {
@@ -34,12 +33,15 @@ describe('heartbeat', () => {
       upsertNode: async () => void calls.push('upsert'),
       keepAliveNode: async () => void calls.push('keepalive'),
     } as unknown as AuthApi
-    const hb = new Heartbeat(api, () => record, memoryLogger(), timing)
+    const clock = new FakeClock()
+    const hb = new Heartbeat(api, () => record, memoryLogger(), timing, clock)
     await hb.start()
     assert.deepEqual(calls, ['upsert'])
-    await until(() => calls.filter((c) => c === 'keepalive').length >= 2, 'keepalives')
+    await clock.advanceAsync(2 * timing.keepAliveMs)
+    assert.ok(calls.filter((c) => c === 'keepalive').length >= 2, 'keepalives')
     hb.changed()
-    await until(() => calls.lastIndexOf('upsert') > 0, 'the re-announcement')
+    await clock.advanceAsync(0)
+    assert.ok(calls.lastIndexOf('upsert') > 0, 'the re-announcement')
     await hb.stop()
   })
 
@@ -61,38 +63,44 @@ describe('heartbeat', () => {
       },
     } as unknown as AuthApi
     const log = memoryLogger()
-    const hb = new Heartbeat(api, () => record, log, timing)
+    const clock = new FakeClock()
+    const hb = new Heartbeat(api, () => record, log, timing, clock)
     await hb.start() // never throws
-    await new Promise((r) => setTimeout(r, 100))
+    await clock.advanceAsync(100) // several retries, backing off
     assert.deepEqual(calls, [])
     assert.equal(log.lines.filter((l) => l.startsWith('WARN')).length, 1)
     reachable = true
-    await until(() => calls.includes('upsert'), 'the announcement after the outage')
+    await clock.advanceAsync(timing.maxBackoffMs)
+    assert.ok(calls.includes('upsert'), 'the announcement after the outage')
     assert.ok(log.lines.some((l) => /reachable again/.test(l)))
     expired = true
-    await until(() => calls.filter((c) => c === 'upsert').length >= 2, 're-announcing an expired record')
+    await clock.advanceAsync(timing.keepAliveMs)
+    assert.ok(calls.filter((c) => c === 'upsert').length >= 2, 're-announcing an expired record')
     await hb.stop()
   })
 })
 
-describe('audit buffer', () => {
+describe('buffered audit emitter', () => {
   test('events wait while auth is down and go out in order when it is back', async () => {
     let reachable = false
     const delivered: unknown[] = []
-    const api = {
-      emitEvent: async (event: {login: string}) => {
+    const auth = {
+      emit: async (event: AuditEvent) => {
         if (!reachable) throw down()
         delivered.push(event.login)
       },
-    } as unknown as AuthApi
-    const buffer = new AuditBuffer(api, memoryLogger())
-    buffer.emit(EventName.SessionStart, EventCode.SessionStart, {login: 'a'})
-    buffer.emit(EventName.SessionEnd, EventCode.SessionEnd, {login: 'b'})
-    await new Promise((r) => setTimeout(r, 50))
+    }
+    const clock = new FakeClock()
+    const buffer = new BufferedEmitter(auth, {log: memoryLogger(), clock})
+    void buffer.emit(makeEvent(EventName.SessionStart, EventCode.SessionStart, {login: 'a'}))
+    void buffer.emit(makeEvent(EventName.SessionEnd, EventCode.SessionEnd, {login: 'b'}))
+    await clock.advanceAsync(0)
+    assert.equal(clock.pendingTimers, 1, 'a retry is scheduled')
     assert.deepEqual(delivered, [])
     reachable = true
-    buffer.emit(EventName.Exec, EventCode.Exec, {login: 'c'})
-    await until(() => delivered.length === 3, 'delivery')
+    void buffer.emit(makeEvent(EventName.Exec, EventCode.Exec, {login: 'c'}))
+    await clock.advanceAsync(30_000)
+    assert.equal(delivered.length, 3, 'delivery')
     assert.deepEqual(delivered, ['a', 'b', 'c'])
     await buffer.close()
   })
@@ -137,12 +145,14 @@ describe('command labels', () => {
 
   test('re-run on their period; a changed value is reported', async () => {
     let changes = 0
-    const labels = new CommandLabels([{name: 'ns', command: ['date', '+%N'], periodMs: 1000}], () => changes++, memoryLogger())
+    const clock = new FakeClock()
+    const labels = new CommandLabels([{name: 'ns', command: ['date', '+%N'], periodMs: 1000}], () => changes++, memoryLogger(), clock)
     await labels.start()
     const first = labels.snapshot().ns!
     assert.deepEqual(first.command, ['date', '+%N'])
     assert.equal(first.period, '1s')
     assert.match(first.result, /^\d+$/)
+    clock.advance(1000) // the command runs again (a real process: its result is polled for)
     await until(() => changes > 0, 'a changed value')
     assert.notEqual(labels.snapshot().ns!.result, first.result)
     labels.stop()

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {EventEmitter} from 'node:events'
-import {afterEach, beforeEach, describe, mock, test} from 'node:test'
+import {describe, test} from 'node:test'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {StartupLimiter} from '../../../../src/lib/net/startup-limiter.js'
 
-// The limiter's deadline is a timer: node:test's mock timers move it, nothing sleeps.
+// The limiter's deadline is a timer on the clock seam: a FakeClock moves it, nothing sleeps.
 
 class FakeSocket extends EventEmitter {
   destroyed = false
@@ -21,9 +21,6 @@ function logger() {
 }
 
 describe('StartupLimiter', () => {
-  beforeEach(() => mock.timers.enable({apis: ['setTimeout']}))
-  afterEach(() => mock.timers.reset())
-
   test('caps pending connections per source: the excess is closed at once; others are still let in', () => {
     const log = logger()
     const limiter = new StartupLimiter('test', log, {maxPerSource: 3, maxTotal: 100})
@@ -44,26 +41,28 @@ describe('StartupLimiter', () => {
   })
 
   test('an authenticated or closed connection no longer counts, and frees its place', () => {
-    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 2, maxTotal: 100})
+    const clock = new FakeClock()
+    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 2, maxTotal: 100}, clock)
     const [a, b, c] = [new FakeSocket(), new FakeSocket(), new FakeSocket()]
     assert.ok(limiter.admit(a, 'x') && limiter.admit(b, 'x'))
     limiter.authenticated(a)
     b.destroy()
     assert.equal(limiter.size, 0)
     assert.ok(limiter.admit(c, 'x'))
-    mock.timers.tick(60_000)
+    clock.advance(60_000)
     assert.equal(a.destroyed, false, 'no deadline once authenticated')
     assert.equal(c.destroyed, true)
   })
 
   test('a connection that does not authenticate within the grace time is closed', () => {
     const log = logger()
-    const limiter = new StartupLimiter('test', log, {graceMs: 5_000})
+    const clock = new FakeClock()
+    const limiter = new StartupLimiter('test', log, {graceMs: 5_000}, clock)
     const socket = new FakeSocket()
     limiter.admit(socket, 'x')
-    mock.timers.tick(4_999)
+    clock.advance(4_999)
     assert.equal(socket.destroyed, false)
-    mock.timers.tick(1)
+    clock.advance(1)
     assert.equal(socket.destroyed, true)
     assert.equal(limiter.size, 0)
     assert.match(log.lines.at(-1)!, /^DEBUG test: closing a connection from x that did not authenticate within 5 s$/)

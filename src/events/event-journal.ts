@@ -1,8 +1,8 @@
 import {constants, readFileSync} from 'node:fs'
 import {chmod, mkdir, open, type FileHandle} from 'node:fs/promises'
 import path from 'node:path'
-import {writeFileAtomic} from '../../lib/atomic-write.js'
-import type {Logger} from '../../lib/log.js'
+import {writeFileAtomic} from '../lib/atomic-write.js'
+import type {Logger} from '../lib/log.js'
 
 // A daemon's audit events not yet taken by auth, on disk, so that they survive a restart or a
 // crash. Append-only JSON lines: the event when it is emitted, `{"sent":"<uid>"}` once auth has

@@ -1,48 +1,61 @@
-import type {AuthApi} from '../../api/auth-api.js'
-import {makeEvent, type EventCode, type EventFields, type EventName} from '../../events/index.js'
-import type {Logger} from '../../lib/log.js'
+import {systemClock, type Clock, type Timer} from '../lib/clock.js'
+import type {Logger} from '../lib/log.js'
+import type {Emitter} from './emitter.js'
+import type {AuditEvent} from './event.js'
 import type {EventJournal, JournalEvent} from './event-journal.js'
 
-// A daemon's audit events (a node's, a proxy's) go to auth (AuthApi.emitEvent) in order. While
-// auth is unreachable they wait and are retried with backoff; serving never stops because auth is
-// down. With a journal they also wait on disk, so a restart or a crash loses none: the unsent
-// events of the last run go first, each once. The queue is bounded: past MAX_QUEUED the oldest
-// events are dropped, with one warning.
+// An Emitter in front of another (a node's or proxy's: the auth API's) that survives the other
+// being away. Events go on in order; while the inner emitter fails they wait and are retried with
+// backoff, and emit never waits for it nor fails, so serving never stops because auth is down.
+// With a journal they also wait on disk, so a restart or a crash loses none: the unsent events of
+// the last run go first, each once (at least once: see EventJournal.push). The queue is bounded:
+// past MAX_QUEUED the oldest events are dropped, with one warning.
 
 const MAX_QUEUED = 10_000
 const MIN_RETRY_MS = 500
 const MAX_RETRY_MS = 30_000
 
-export class AuditBuffer {
+export interface BufferedEmitterOptions {
+  log: Logger
+  /** Times the retries. */
+  clock?: Clock
+  /** The journal and the events it still held (EventJournal.open). */
+  saved?: {journal: EventJournal; unsent: JournalEvent[]}
+}
+
+export class BufferedEmitter implements Emitter {
   private readonly queue: JournalEvent[]
   private sending = false
-  private retryTimer: NodeJS.Timeout | undefined
+  private retryTimer: Timer | undefined
   private retryMs = MIN_RETRY_MS
   private dropped = 0
   private closed = false
   private idleWaiters: (() => void)[] = []
   private readonly journal: EventJournal | undefined
+  private readonly log: Logger
+  private readonly clock: Clock
 
-  /** `saved`: the journal and the events it still held (EventJournal.open). */
   constructor(
-    private readonly api: AuthApi,
-    private readonly log: Logger,
-    saved?: {journal: EventJournal; unsent: JournalEvent[]},
+    private readonly inner: Emitter,
+    options: BufferedEmitterOptions,
   ) {
-    this.journal = saved?.journal
-    this.queue = [...(saved?.unsent ?? [])]
+    this.log = options.log
+    this.clock = options.clock ?? systemClock
+    this.journal = options.saved?.journal
+    this.queue = [...(options.saved?.unsent ?? [])]
     if (this.queue.length) this.log.info(`audit: ${this.queue.length} event(s) from before the restart wait for the auth server`)
     this.trim()
     this.kick()
   }
 
-  emit(name: EventName, code: EventCode, fields: EventFields): void {
-    if (this.closed) return
-    const event = makeEvent(name, code, fields) as JournalEvent
+  /** Queues the event (and appends it to the journal); resolves at once, never rejects. */
+  emit(event: AuditEvent): Promise<void> {
+    if (this.closed) return Promise.resolve()
     this.queue.push(event)
     this.journal?.append(event)
     this.trim()
     this.kick()
+    return Promise.resolve()
   }
 
   /** Resolves once every event emitted so far is on disk. */
@@ -58,13 +71,16 @@ export class AuditBuffer {
 
   /** Stops retrying; tries once more to deliver what is queued, for at most `graceMs`. */
   async close(graceMs = 3000): Promise<void> {
-    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer?.cancel()
     this.retryTimer = undefined
     if (this.queue.length && !this.sending) this.kick()
-    // Not unref'd: the caller awaits this, so the process must live until it settles.
-    let grace: NodeJS.Timeout | undefined
-    await Promise.race([this.idle(), new Promise((resolve) => (grace = setTimeout(resolve, graceMs)))])
-    clearTimeout(grace)
+    if (graceMs > 0) {
+      // A deadline on the last network attempt, so real time even when the clock is a test's: a
+      // stopping daemon must not wait on a clock nobody moves. Not unref'd: the caller awaits it.
+      const graceOver = new AbortController()
+      await Promise.race([this.idle(), systemClock.sleep(graceMs, graceOver.signal).catch(() => {})])
+      graceOver.abort()
+    }
     this.closed = true
     if (this.queue.length) {
       this.log.warn(`audit: ${this.queue.length} event(s) could not be delivered to the auth server before stopping${this.journal ? '; they are sent after the next start' : ''}`)
@@ -98,21 +114,20 @@ export class AuditBuffer {
       while (this.queue.length) {
         const event = this.queue[0]!
         try {
-          await this.api.emitEvent(event)
+          await this.inner.emit(event as AuditEvent)
         } catch (err) {
           if (isRefusal(err)) {
-            // The auth server will never take this one (a bad field): drop it, keep the rest flowing.
+            // The inner emitter will never take this one (a bad field): drop it, keep the rest flowing.
             this.log.warn(`audit: the auth server refused a ${String(event.event)} event: ${(err as Error).message}`)
             this.done(event)
             continue
           }
           if (this.retryMs === MIN_RETRY_MS) this.log.warn(`audit: cannot reach the auth server (${(err as Error).message}); events are kept and retried`)
           if (!this.closed) {
-            this.retryTimer = setTimeout(() => {
+            this.retryTimer = this.clock.setTimer(this.retryMs, () => {
               this.retryTimer = undefined
               this.kick()
-            }, this.retryMs)
-            this.retryTimer.unref()
+            }, {unref: true})
           }
           this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS)
           return
@@ -131,7 +146,7 @@ export class AuditBuffer {
   }
 }
 
-/** An answer from auth (4xx), as opposed to not reaching it. */
+/** An answer (auth's 4xx), as opposed to not reaching it. */
 function isRefusal(err: unknown): boolean {
   const name = (err as Error)?.name
   return name === 'BadParameterError' || name === 'AccessDeniedError' || name === 'NotFoundError'

@@ -3,51 +3,46 @@ import {appendFileSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
-import type {AuthApi} from '../../../../src/api/auth-api.js'
-import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
-import {EventJournal} from '../../../../src/daemon/common/event-journal.js'
-import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'
-import {UserError} from '../../../../src/lib/errors.js'
-import {memoryLogger} from '../../../helpers/memory-logger.js'
+import {BufferedEmitter, EventCode, EventJournal, EventName, makeEvent, type AuditEvent, type Emitter} from '../../../src/events/index.js'
+import {FakeClock} from '../../../src/lib/clock.js'
+import {UserError} from '../../../src/lib/errors.js'
+import type {Logger} from '../../../src/lib/log.js'
+import {memoryLogger} from '../../helpers/memory-logger.js'
 
 // A daemon's audit events that auth has not taken yet, kept on disk. A "crash" here is a second
 // journal opened on the same file while the first is left as it was (nothing flushed or closed
-// by a stop).
+// by a stop). Retries wait on a FakeClock: no test here waits for time to pass.
 
 const root = mkdtempSync(path.join(tmpdir(), 'audit-journal-'))
 after(() => rmSync(root, {recursive: true, force: true}))
 let n = 0
 const freshDir = () => path.join(root, `case-${n++}`)
 
-/** An AuthApi stand-in that takes events while `up`, recording their login field. */
+/** The auth API's emitter stand-in: takes events while `up`, recording their login field. */
 function fakeAuth(up: boolean) {
   const state = {up, delivered: [] as string[], uids: [] as string[]}
-  const api = {
-    emitEvent: async (event: {login: string; uid: string}) => {
+  const api: Emitter = {
+    emit: async (event: AuditEvent) => {
       if (!state.up) throw new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
-      state.delivered.push(event.login)
+      state.delivered.push(event.login!)
       state.uids.push(event.uid)
     },
-  } as unknown as AuthApi
+  }
   return {state, api}
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+const exec = (login: string) => makeEvent(EventName.Exec, EventCode.Exec, {login})
 
-const exec = (login: string): [EventName, EventCode, EventFields] => [EventName.Exec, EventCode.Exec, {login}]
+async function buffered(auth: Emitter, file: string, log: Logger = memoryLogger(), clock = new FakeClock()): Promise<BufferedEmitter> {
+  return new BufferedEmitter(auth, {log, clock, saved: await EventJournal.open(file, log)})
+}
 
 describe('audit events on disk', () => {
   test('events emitted while auth is down survive a crash and are sent after the restart, in order, once; a torn last line is skipped', async () => {
     const file = path.join(freshDir(), 'events', 'node-1.jsonl')
     const first = fakeAuth(false)
-    const before = new AuditBuffer(first.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
-    for (const login of ['a', 'b', 'c']) before.emit(...exec(login))
+    const before = await buffered(first.api, file)
+    for (const login of ['a', 'b', 'c']) void before.emit(exec(login))
     await before.persisted()
     assert.equal(statSync(file).mode & 0o777, 0o600)
     assert.equal(statSync(path.dirname(file)).mode & 0o777, 0o700)
@@ -55,7 +50,7 @@ describe('audit events on disk', () => {
 
     const log = memoryLogger()
     const second = fakeAuth(true)
-    const after_ = new AuditBuffer(second.api, log, await EventJournal.open(file, log))
+    const after_ = await buffered(second.api, file, log)
     await after_.idle()
     assert.deepEqual(second.state.delivered, ['a', 'b', 'c'])
     assert.equal(new Set(second.state.uids).size, 3)
@@ -69,18 +64,18 @@ describe('audit events on disk', () => {
   test('events auth already took are not sent again after a crash', async () => {
     const file = path.join(freshDir(), 'node-1.jsonl')
     const first = fakeAuth(true)
-    const before = new AuditBuffer(first.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
-    before.emit(...exec('a'))
-    before.emit(...exec('b'))
+    const before = await buffered(first.api, file)
+    void before.emit(exec('a'))
+    void before.emit(exec('b'))
     await before.idle()
     first.state.up = false
-    before.emit(...exec('c'))
+    void before.emit(exec('c'))
     await before.persisted()
 
     const second = fakeAuth(true)
-    const after_ = new AuditBuffer(second.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
-    await until(() => second.state.delivered.length === 1, 'delivery')
+    const after_ = await buffered(second.api, file)
     await after_.idle()
+    assert.equal(second.state.delivered.length, 1)
     assert.deepEqual([...first.state.delivered, ...second.state.delivered], ['a', 'b', 'c'])
     await after_.close()
     await before.close(0)
@@ -90,13 +85,13 @@ describe('audit events on disk', () => {
     const file = path.join(freshDir(), 'node-1.jsonl')
     const log = memoryLogger()
     const first = fakeAuth(false)
-    const before = new AuditBuffer(first.api, log, await EventJournal.open(file, log))
-    before.emit(...exec('a'))
+    const before = await buffered(first.api, file, log)
+    void before.emit(exec('a'))
     await before.close(0)
     assert.ok(log.lines.some((l) => /1 event\(s\) could not be delivered.*sent after the next start/.test(l)), log.lines.join('\n'))
     const second = fakeAuth(true)
-    const after_ = new AuditBuffer(second.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
-    await until(() => second.state.delivered.length === 1, 'delivery')
+    const after_ = await buffered(second.api, file)
+    await after_.idle()
     assert.deepEqual(second.state.delivered, ['a'])
     await after_.close()
   })
