@@ -134,7 +134,7 @@ export class SessionChannel {
     if (!channel || this.ended) return
     this.channel = channel
     const {conn} = this
-    const session = new Session({sid: this.sid})
+    const session = new Session({sid: this.sid, clock: conn.node.clock})
     this.session = session
     if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
     else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
