@@ -16,9 +16,9 @@ import type {SessionChannel} from './session.js'
 
 // The node's SSH server, on the connections handed to it (listen() hands in those of its port).
 // Each connection first gets a look for the proxy's signed preamble (the real client address
-// when the proxy relays); then ssh2 takes the stream. ssh2 presents the
-// node's host certificate (and the plain key to clients that do not ask for certificates).
-// From accept to login a connection is counted and has a deadline (startup-limiter.ts), under
+// when the proxy relays); then ssh2 takes the stream. ssh2 presents the node's host certificate
+// (and the plain key to clients that do not ask for certificates).
+// From hand-in to login a connection is counted and has a deadline (startup-limiter.ts), under
 // the client's address: the proxy's vouched one once the preamble is verified.
 
 export interface NodeSshServerOptions {
@@ -82,11 +82,11 @@ export class NodeSshServer implements ConnectionHandler {
 
   private async onConnection(conn: HandedConnection): Promise<void> {
     const {node} = this.options
-    const {stream: socket} = conn
-    this.streams.add(socket)
-    socket.once('close', () => this.streams.delete(socket))
-    socket.on('error', () => {})
-    if (!this.startups.admit(socket, plainIp(conn.remote.host))) return
+    const {stream} = conn
+    this.streams.add(stream)
+    stream.once('close', () => this.streams.delete(stream))
+    stream.on('error', () => {})
+    if (!this.startups.admit(stream, plainIp(conn.remote.host))) return
     const endpoints: Endpoints = {
       remoteIp: plainIp(conn.remote.host),
       remotePort: conn.remote.port,
@@ -94,23 +94,23 @@ export class NodeSshServer implements ConnectionHandler {
       localPort: conn.local.port,
     }
     try {
-      const line = await readPreamble(socket)
+      const line = await readPreamble(stream)
       if (line !== undefined) {
         const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName})
         const src = splitHostPort(vouched.src)
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
-        if (!this.startups.moveTo(socket, endpoints.remoteIp)) return
+        if (!this.startups.moveTo(stream, endpoints.remoteIp)) return
       }
     } catch (err) {
       node.log.warn(`Closing a connection from ${conn.remote.host}: bad proxy preamble: ${(err as Error).message}`)
-      socket.destroy()
+      stream.destroy()
       return
     }
-    if (socket.destroyed) return
-    this.endpoints.set(socket, endpoints)
-    this.ssh.injectSocket(socket as Socket) // typed for a Socket, ssh2 uses only the Duplex calls
+    if (stream.destroyed) return
+    this.endpoints.set(stream, endpoints)
+    this.ssh.injectSocket(stream as Socket) // typed for a Socket, ssh2 uses only the Duplex calls
   }
 }
 

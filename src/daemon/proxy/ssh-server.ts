@@ -25,8 +25,8 @@ import {channelClosed, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
 
 // The proxy's SSH server, on the connections handed to it (listen() hands in those of the SSH
-// port). Clients authenticate with cluster certificates and open one session
-// whose only use is the `proxy:` subsystem: the proxy finds the target, dials it and relays the
+// port). Clients authenticate with cluster certificates and open one session whose only use is
+// the `proxy:` subsystem: the proxy finds the target, dials it (node-dialer.ts) and relays the
 // bytes. No shell, no exec, no port forwarding: the proxy holds no session and decrypts nothing.
 // It keeps no state of its own, so a restart loses nothing.
 
