@@ -20,7 +20,7 @@ import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type Resolver} from './node-lookup.js'
 import {nodeListCache, type NodeListCache} from './node-list-cache.js'
-import {dialTcp, TcpNodeDialer, type NodeDialer} from './node-dialer.js'
+import {dialTcp, TcpNodeDialer, type DialTarget, type NodeDialer} from './node-dialer.js'
 import {channelClosed, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
 
@@ -205,7 +205,7 @@ export class ProxySshServer implements ConnectionHandler {
       this.auditSubsystem(client, name, {error: locked, node})
       return fail(channel, `error: ${locked}`)
     }
-    let target: {host: string; port: number}
+    let target: DialTarget
     if (node) {
       const dialed = dialAddress(node)
       if (!dialed) {
@@ -213,7 +213,7 @@ export class ProxySshServer implements ConnectionHandler {
         this.auditSubsystem(client, name, {error: `node ${why}`, node})
         return fail(channel, `error: node "${node.hostname}" ${why}`)
       }
-      target = dialed
+      target = {...dialed, node}
     } else {
       target = {host: request.host, port: request.port ?? DEFAULT_NODE_PORT}
     }
@@ -221,7 +221,7 @@ export class ProxySshServer implements ConnectionHandler {
     const dst = joinHostPort(target.host, target.port)
     let stream
     try {
-      stream = await this.dialer.dial({...target, ...(node ? {node} : {})}, {signal: this.closing.signal})
+      stream = await this.dialer.dial(target, {signal: this.closing.signal})
     } catch (err) {
       const message = `failed to connect to ${dst}: ${(err as Error).message}`
       this.auditSubsystem(client, name, {error: message, dst, ...(node ? {node} : {})})
