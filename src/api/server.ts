@@ -1,20 +1,22 @@
 import http from 'node:http'
-import type {AddressInfo, Server} from 'node:net'
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {Logger} from '../lib/log.js'
+import type {ConnectionHandler, Endpoint, HandedConnection} from '../lib/net/connection.js'
 import {joinHostPort} from '../lib/net/ip.js'
+import {listenTcp, type TcpListener} from '../lib/net/tcp-listener.js'
 import {StartupLimiter, type StartupLimits} from '../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, type AuthRefusal, type CertifiedHostKeyInput, type PublicKeyAuthAttempt} from '../ssh/index.js'
-import {connectionSocket, guardedSshListener} from '../ssh/startup-guard.js'
+import {connectionSocket, handedConnection, injectGuarded} from '../ssh/startup-guard.js'
 import {authenticateCaller, type CallerTrust} from './caller-auth.js'
 import type {ApiIdentity} from './identity.js'
 import type {Router} from './router.js'
 
-// The auth API's listener: SSH on the auth port, authenticated by certificates; each
-// "teleport-api" subsystem channel carries HTTP/1.1 to an in-process http.Server that never
-// listens on its own. The caller's identity rides along with the channel.
+// The auth API's server: SSH on the connections handed to it (listen() hands in those of the auth
+// port), authenticated by certificates; each "teleport-api" subsystem channel carries HTTP/1.1 to
+// an in-process http.Server that never listens on its own. The caller's identity rides along
+// with the channel.
 
 export const API_SUBSYSTEM = 'teleport-api'
 
@@ -34,9 +36,9 @@ export interface ApiServerOptions {
 
 type ChannelSocket = Duplex & {remoteAddress?: string}
 
-export class ApiServer {
+export class ApiServer implements ConnectionHandler {
   private readonly ssh: ssh2.Server
-  private readonly tcp: Server
+  private listener: TcpListener | undefined
   private readonly startups: StartupLimiter
   private readonly http: http.Server
   private readonly identities = new WeakMap<object, ApiIdentity>()
@@ -51,9 +53,22 @@ export class ApiServer {
       }
       void options.router.serve(req, res, identity, options.onInternalError ?? (() => {}))
     })
-    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client, info) => this.onConnection(client, info.ip, info.port))
+    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client) => {
+      const conn = handedConnection(client)
+      if (!conn) return client.end()
+      this.onConnection(client, conn.remote.host, conn.remote.port)
+    })
     this.startups = new StartupLimiter('auth API', options.log ?? {warn: () => {}, debug: () => {}}, options.startupLimits)
-    this.tcp = guardedSshListener(this.ssh, this.startups)
+  }
+
+  handle(conn: HandedConnection): void {
+    injectGuarded(this.ssh, this.startups, conn)
+  }
+
+  /** Accepts connections on host:port and hands them in; port 0 picks a free port. */
+  async listen(host: string, port: number): Promise<Endpoint> {
+    this.listener = await listenTcp({host, port}, this)
+    return this.listener.address
   }
 
   private onConnection(client: Connection, remoteAddr: string, remotePort: number): void {
@@ -107,19 +122,8 @@ export class ApiServer {
     this.http.emit('connection', socket)
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.tcp.once('error', reject)
-      this.tcp.listen(port, host, () => {
-        this.tcp.off('error', reject)
-        resolve()
-      })
-    })
-    return this.tcp.address() as AddressInfo
-  }
-
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()))
+    const closed = this.listener?.close()
     for (const client of this.connections) client.end()
     this.startups.closeAll()
     await closed

@@ -1,24 +1,33 @@
-import {createServer, type Server, type Socket} from 'node:net'
+import type {Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 import type ssh2 from 'ssh2'
 import type {Connection} from 'ssh2'
+import type {HandedConnection} from '../lib/net/connection.js'
 import {plainIp} from '../lib/net/ip.js'
 import type {StartupLimiter} from '../lib/net/startup-limiter.js'
 
-// An ssh2 server's connections go through a StartupLimiter from the moment they are accepted:
+// An ssh2 server's connections go through a StartupLimiter from the moment they are handed in:
 // ssh2 itself only hears of a connection once the client's version line arrived, so a client
-// that sends nothing would never be seen (nor closed). We accept, count, then inject.
+// that sends nothing would never be seen (nor closed). We count, then inject.
 
-/** A TCP listener handing each admitted connection to `ssh`. */
-export function guardedSshListener(ssh: ssh2.Server, limiter: StartupLimiter): Server {
-  return createServer((socket) => {
-    socket.on('error', () => {}) // a client vanishing mid-handshake is not our error
-    if (limiter.admit(socket, plainIp(socket.remoteAddress))) ssh.injectSocket(socket)
-  })
+const handed = new WeakMap<object, HandedConnection>()
+
+/** Counts a handed connection under its client's address (closing it when over a limit), then gives it to `ssh`. */
+export function injectGuarded(ssh: ssh2.Server, limiter: StartupLimiter, conn: HandedConnection): void {
+  conn.stream.on('error', () => {}) // a client vanishing mid-handshake is not our error
+  if (!limiter.admit(conn.stream, plainIp(conn.remote.host))) return
+  handed.set(conn.stream, conn)
+  ssh.injectSocket(conn.stream as Socket) // typed for a Socket, ssh2 uses only the Duplex calls (setNoDelay if present)
 }
 
-/** The raw socket ssh2 runs a connection over (ours: we injected it). */
-export function connectionSocket(client: Connection): Socket {
-  return (client as unknown as {_sock: Socket})._sock
+/** The connection an ssh2 client arrived on (ssh2's own address info only knows TCP sockets). */
+export function handedConnection(client: Connection): HandedConnection | undefined {
+  return handed.get(connectionSocket(client))
+}
+
+/** The stream ssh2 runs a connection over (ours: we injected it). */
+export function connectionSocket(client: Connection): Duplex {
+  return (client as unknown as {_sock: Duplex})._sock
 }
 
 /** Stops counting the connection once its user has authenticated. */

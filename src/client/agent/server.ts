@@ -1,6 +1,7 @@
 import {chmodSync, rmSync} from 'node:fs'
 import net from 'node:net'
 import {Duplex} from 'node:stream'
+import {listenOn} from '../../lib/net/listen-on.js'
 import {
   MessageReader,
   SSH2_AGENTC_REQUEST_IDENTITIES,
@@ -38,13 +39,7 @@ export async function serveAgent(socketPath: string, keyring: Keyring): Promise<
     agent.on('error', () => socket.destroy())
     socket.pipe(agent).pipe(socket)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
+  await listenOn(server, {path: socketPath})
   // The directory is 0700 already; the socket itself is for its owner only as well.
   chmodSync(socketPath, 0o600)
   return {

@@ -2,6 +2,7 @@ import net from 'node:net'
 import type {Duplex} from 'node:stream'
 import type ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {listenOn} from '../../lib/net/listen-on.js'
 import {formatHostPort} from '../proxy-addr.js'
 import type {DynamicForwardSpec, ForwardSpec} from './forward-spec.js'
 import {acceptSocks5, SocksReply} from './socks5.js'
@@ -37,19 +38,14 @@ function openDirect(client: ssh2.Client, source: net.Socket, host: string, port:
   })
 }
 
-function listen(server: net.Server, host: string, port: number, flag: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.code === 'EACCES' ? 'permission denied' : err.message
-      reject(new UserError(`${flag}: cannot listen on ${formatHostPort({host, port})}: ${why}`))
-    }
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      server.on('error', () => {})
-      resolve()
-    })
-  })
+async function listen(server: net.Server, host: string, port: number, flag: string): Promise<void> {
+  try {
+    await listenOn(server, {host, port})
+  } catch (err) {
+    const {code, message} = err as NodeJS.ErrnoException
+    const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied' : message
+    throw new UserError(`${flag}: cannot listen on ${formatHostPort({host, port})}: ${why}`)
+  }
 }
 
 /** -L: listens now; resolves once listening. */

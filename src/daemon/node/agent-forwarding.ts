@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import type {Connection} from 'ssh2'
 import type {OsLogin} from './os-login.js'
+import {listenOn} from '../../lib/net/listen-on.js'
 import {openAgentChannel} from '../../ssh/server-internals.js'
 
 // Agent forwarding (`ssh -A`, auth-agent-req@openssh.com): a unix socket that only the login user
@@ -50,10 +51,7 @@ export async function forwardAgent(client: Connection, login: OsLogin): Promise<
         () => socket.destroy(),
       )
     })
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject)
-      server!.listen(socketPath, () => resolve())
-    })
+    await listenOn(server, {path: socketPath})
     chmodSync(socketPath, 0o600)
     if (asRoot) lchownSync(socketPath, login.uid, login.gid)
     return {socketPath, close}

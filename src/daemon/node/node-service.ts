@@ -1,5 +1,6 @@
 import type {AuthApi} from '../../api/auth-api.js'
 import type {Identity} from '../../api/identity-file.js'
+import type {HandedConnection} from '../../lib/net/connection.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
 import {emitNamed, EventCode, EventName, makeEvent} from '../../events/index.js'
@@ -57,6 +58,8 @@ export interface NodeServiceOptions {
 export interface RunningNodeService {
   address: HostPort
   hostUuid: string
+  /** Hands a connection to the node's SSH server, as its listener does with each TCP connection. */
+  handle(conn: HandedConnection): void
   /** Delivers queued audit events (tests use it before searching the audit log). */
   flushAudit(): Promise<void>
   /** Polls locks and deleted users now and ends the sessions they refuse (tests; it also runs every few seconds). */
@@ -187,6 +190,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   return {
     address,
     hostUuid,
+    handle: (conn) => server.handle(conn),
     flushAudit: () => audit.idle(),
     refreshAccess: () => access.refresh(),
     close() {

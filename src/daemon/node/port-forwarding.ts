@@ -2,6 +2,7 @@ import {connect, createServer, type Server, type Socket} from 'node:net'
 import type {AcceptConnection, ClientChannel, RejectConnection, ServerChannel, TcpipBindInfo, TcpipRequestInfo} from 'ssh2'
 import {EventCode, EventName} from '../../events/index.js'
 import {joinHostPort} from '../../lib/net/ip.js'
+import {listenOn} from '../../lib/net/listen-on.js'
 import {certAllows, plainIp, type ConnectionContext} from './context.js'
 
 // Port forwarding, only when the user's certificate carries permit-port-forwarding (a role with
@@ -102,15 +103,11 @@ export class RemoteForwards {
     })
     let port = info.bindPort
     try {
-      await new Promise<void>((resolve, reject_) => {
-        server.once('error', reject_)
-        server.listen(info.bindPort, host, () => resolve())
-      })
+      await listenOn(server, {host, port: info.bindPort})
     } catch (err) {
       auditPort(conn, requested, `cannot listen on ${joinHostPort(host, info.bindPort)}: ${(err as Error).message}`)
       return reject?.()
     }
-    server.on('error', () => {})
     port = (server.address() as {port: number}).port
     this.listeners.set(`${info.bindAddr}:${info.bindPort}`, server)
     if (info.bindPort === 0) this.listeners.set(`${info.bindAddr}:${port}`, server)

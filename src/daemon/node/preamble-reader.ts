@@ -1,4 +1,4 @@
-import type {Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 import {systemClock, type Clock} from '../../lib/clock.js'
 import {MAX_PREAMBLE_BYTES, PREAMBLE_PREFIX} from '../common/proxy-preamble.js'
 
@@ -17,7 +17,7 @@ export class PreambleError extends Error {}
  * version line first). Rejects with PreambleError on an overlong or cut-off preamble.
  * The socket is left paused with every unread byte back in it.
  */
-export function readPreamble(socket: Socket, quietMs = 2000, clock: Clock = systemClock): Promise<string | undefined> {
+export function readPreamble(socket: Duplex, quietMs = 2000, clock: Clock = systemClock): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0)
     const finish = (err: Error | undefined, line: string | undefined, rest: Buffer) => {

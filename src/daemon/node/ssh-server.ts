@@ -1,7 +1,10 @@
-import {createServer, type Server, type Socket} from 'node:net'
+import type {Socket} from 'node:net'
+import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import type {ConnectionHandler, Endpoint, HandedConnection} from '../../lib/net/connection.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
+import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {certifiedHostKey} from '../../ssh/index.js'
 import {connectionSocket, releaseOnLogin} from '../../ssh/startup-guard.js'
 import {verifyPreamble} from '../common/proxy-preamble.js'
@@ -11,10 +14,11 @@ import {plainIp, type Endpoints, type LiveConnection, type NodeContext} from './
 import {readPreamble} from './preamble-reader.js'
 import {SessionRegistry} from './session/registry.js'
 
-// The node's SSH listener. Each TCP connection first gets a look for the proxy's signed preamble
-// (the real client address when the proxy relays); then ssh2 takes the socket. ssh2 presents the
-// node's host certificate (and the plain key to clients that do not ask for certificates).
-// From accept to login a connection is counted and has a deadline (startup-limiter.ts), under
+// The node's SSH server, on the connections handed to it (listen() hands in those of its port).
+// Each connection first gets a look for the proxy's signed preamble (the real client address
+// when the proxy relays); then ssh2 takes the stream. ssh2 presents the node's host certificate
+// (and the plain key to clients that do not ask for certificates).
+// From hand-in to login a connection is counted and has a deadline (startup-limiter.ts), under
 // the client's address: the proxy's vouched one once the preamble is verified.
 
 export interface NodeSshServerOptions {
@@ -24,11 +28,11 @@ export interface NodeSshServerOptions {
   startupLimits?: Partial<StartupLimits>
 }
 
-export class NodeSshServer {
-  private readonly tcp: Server
+export class NodeSshServer implements ConnectionHandler {
+  private listener: TcpListener | undefined
   private readonly ssh: ssh2.Server
   private readonly startups: StartupLimiter
-  private readonly sockets = new Set<Socket>()
+  private readonly streams = new Set<Duplex>()
   private readonly endpoints = new WeakMap<object, Endpoints>()
   readonly sessions = new SessionRegistry()
   readonly connections = new Set<LiveConnection>()
@@ -44,21 +48,20 @@ export class NodeSshServer {
       handleConnection(node, client, endpoints, this.sessions, this.connections)
     })
     this.ssh.on('error', (err: Error) => node.log.warn(`SSH server: ${err.message}`))
-    this.tcp = createServer((socket) => void this.onSocket(socket))
   }
 
-  async listen(host: string, port: number): Promise<{host: string; port: number}> {
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, host, port))
-      this.tcp.once('error', onError)
-      this.tcp.listen(port, host, () => {
-        this.tcp.off('error', onError)
-        resolve()
-      })
-    })
-    this.tcp.on('error', (err) => this.options.node.log.warn(`SSH listener: ${err.message}`))
-    const address = this.tcp.address() as {address: string; port: number}
-    return {host, port: address.port}
+  handle(conn: HandedConnection): void {
+    void this.onConnection(conn)
+  }
+
+  /** Accepts connections on host:port and hands them in; port 0 picks a free port. */
+  async listen(host: string, port: number): Promise<Endpoint> {
+    try {
+      this.listener = await listenTcp({host, port}, this, (err) => this.options.node.log.warn(`SSH listener: ${err.message}`))
+    } catch (err) {
+      throw listenError(err as NodeJS.ErrnoException, host, port)
+    }
+    return this.listener.address
   }
 
   /** Ends the connections that a lock or a user's deletion now refuses. */
@@ -71,45 +74,43 @@ export class NodeSshServer {
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()))
+    const closed = this.listener?.close()
     for (const session of this.sessions) session.terminate()
-    for (const socket of this.sockets) socket.destroy()
+    for (const stream of this.streams) stream.destroy()
     await closed
   }
 
-  private async onSocket(socket: Socket): Promise<void> {
+  private async onConnection(conn: HandedConnection): Promise<void> {
     const {node} = this.options
-    this.sockets.add(socket)
-    // As on the proxy (proxy/ssh-server.ts): ssh2 writes whole packets, Nagle would only delay
-    // our window adjusts to the client.
-    socket.setNoDelay(true)
-    socket.once('close', () => this.sockets.delete(socket))
-    socket.on('error', () => {})
-    if (!this.startups.admit(socket, plainIp(socket.remoteAddress))) return
+    const {stream} = conn
+    this.streams.add(stream)
+    stream.once('close', () => this.streams.delete(stream))
+    stream.on('error', () => {})
+    if (!this.startups.admit(stream, plainIp(conn.remote.host))) return
     const endpoints: Endpoints = {
-      remoteIp: plainIp(socket.remoteAddress),
-      remotePort: socket.remotePort ?? 0,
-      localIp: plainIp(socket.localAddress),
-      localPort: socket.localPort ?? 0,
+      remoteIp: plainIp(conn.remote.host),
+      remotePort: conn.remote.port,
+      localIp: plainIp(conn.local.host),
+      localPort: conn.local.port,
     }
     try {
-      const line = await readPreamble(socket, undefined, node.clock)
+      const line = await readPreamble(stream, undefined, node.clock)
       if (line !== undefined) {
         const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName}, node.clock.now())
         const src = splitHostPort(vouched.src)
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
-        if (!this.startups.moveTo(socket, endpoints.remoteIp)) return
+        if (!this.startups.moveTo(stream, endpoints.remoteIp)) return
       }
     } catch (err) {
-      node.log.warn(`Closing a connection from ${socket.remoteAddress}: bad proxy preamble: ${(err as Error).message}`)
-      socket.destroy()
+      node.log.warn(`Closing a connection from ${conn.remote.host}: bad proxy preamble: ${(err as Error).message}`)
+      stream.destroy()
       return
     }
-    if (socket.destroyed) return
-    this.endpoints.set(socket, endpoints)
-    this.ssh.injectSocket(socket)
+    if (stream.destroyed) return
+    this.endpoints.set(stream, endpoints)
+    this.ssh.injectSocket(stream as Socket) // typed for a Socket, ssh2 uses only the Duplex calls
   }
 }
 

@@ -1,5 +1,4 @@
 import type {IncomingMessage} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import type {AuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import {dataDirPaths} from '../../config/data-dir.js'
@@ -18,6 +17,7 @@ import {AccessCache} from '../common/access-cache.js'
 import {caKeyCache} from './client-auth.js'
 import {FormCsrf} from './form-csrf.js'
 import {requestHost} from './http-util.js'
+import type {NodeDialer} from './node-dialer.js'
 import {ProxySshServer} from './ssh-server.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
@@ -65,6 +65,8 @@ export interface ProxyServiceOptions {
   webTimeouts?: Partial<WebTimeouts>
   /** Ages what the proxy keeps from auth (node list, CA keys, locks) and times its retries; tests move it. */
   clock?: Clock
+  /** How nodes are reached (default: TCP to their announced address). */
+  nodeDialer?: NodeDialer
 }
 
 export interface RunningProxyService {
@@ -108,6 +110,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       audit: emit,
       log,
       clock,
+      ...(options.nodeDialer ? {dialer: options.nodeDialer} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
@@ -147,22 +150,8 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         refused: ({user, error, remoteAddr}) => emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error}),
       },
     })
-    await new Promise<void>((resolve, reject) => {
-      webServer.once('error', reject)
-      webServer.listen(options.webListen.port, options.webListen.host, () => {
-        webServer.off('error', reject)
-        resolve()
-      })
-    })
-    webServer.on('error', (err: Error) => log.error(`web proxy listener: ${err.message}`))
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          webServer.close(() => resolve())
-          webServer.closeAllConnections()
-        }),
-    )
-    webPort = (webServer.address() as AddressInfo).port
+    webPort = (await webServer.listen(options.webListen.host, options.webListen.port)).port
+    closers.push(() => webServer.close())
     const webAddress = {host: options.webListen.host, port: webPort}
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
 

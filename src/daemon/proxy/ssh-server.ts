@@ -1,4 +1,3 @@
-import type {AddressInfo, Server} from 'node:net'
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
@@ -8,21 +7,25 @@ import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError} from '../../lib/errors.js'
 import {CertificateError} from '../../sshca/index.js'
 import type {Logger} from '../../lib/log.js'
+import type {ConnectionHandler, Endpoint, HandedConnection} from '../../lib/net/connection.js'
 import {joinHostPort, plainIp} from '../../lib/net/ip.js'
+import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {sendAuthBanner} from '../../ssh/server-internals.js'
-import {guardedSshListener, releaseOnLogin} from '../../ssh/startup-guard.js'
+import {handedConnection, injectGuarded, releaseOnLogin} from '../../ssh/startup-guard.js'
 import type {AccessCache} from '../common/access-cache.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type Resolver} from './node-lookup.js'
 import {nodeListCache, type NodeListCache} from './node-list-cache.js'
-import {channelClosed, dialTcp, relay} from './relay.js'
+import {dialTcp, TcpNodeDialer, type DialTarget, type NodeDialer} from './node-dialer.js'
+import {channelClosed, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
 
-// The proxy's SSH port. Clients authenticate with cluster certificates and open one session
-// whose only use is the `proxy:` subsystem: the proxy finds the target, dials it and relays the
+// The proxy's SSH server, on the connections handed to it (listen() hands in those of the SSH
+// port). Clients authenticate with cluster certificates and open one session whose only use is
+// the `proxy:` subsystem: the proxy finds the target, dials it (node-dialer.ts) and relays the
 // bytes. No shell, no exec, no port forwarding: the proxy holds no session and decrypts nothing.
 // It keeps no state of its own, so a restart loses nothing.
 
@@ -43,6 +46,8 @@ export interface ProxySshServerOptions {
   audit: EmitNamed
   log: Logger
   resolve?: Resolver
+  /** How nodes are reached (default: TCP to their address). */
+  dialer?: NodeDialer
   dialTimeoutMs?: number
   clock?: Clock
   /** Login deadline and caps on unauthenticated connections (tests shorten them). */
@@ -57,38 +62,42 @@ interface ClientInfo {
   login: string
 }
 
-export class ProxySshServer {
+export class ProxySshServer implements ConnectionHandler {
   private readonly ssh: ssh2.Server
-  private readonly tcp: Server
+  private listener: TcpListener | undefined
   private readonly startups: StartupLimiter
   private readonly connections = new Set<Connection>()
   private readonly resolve: Resolver
+  private readonly dialer: NodeDialer
+  /** Aborts dials in flight when the server closes. */
+  private readonly closing = new AbortController()
   private readonly nodes: NodeListCache
 
   constructor(private readonly options: ProxySshServerOptions) {
     this.resolve = options.resolve ?? systemResolver
+    this.dialer = options.dialer ?? new TcpNodeDialer({timeoutMs: options.dialTimeoutMs})
     this.nodes = nodeListCache(options.authApi, {log: options.log, clock: options.clock})
-    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client, info) =>
-      this.onConnection(client, plainIp(info.ip), info.port),
-    )
+    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client) => {
+      const conn = handedConnection(client)
+      if (!conn) return client.end()
+      this.onConnection(client, plainIp(conn.remote.host), conn.remote.port)
+    })
     this.startups = new StartupLimiter('SSH proxy', options.log, options.startupLimits, options.clock)
-    this.tcp = guardedSshListener(this.ssh, this.startups)
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    await new Promise<void>((resolve, reject) => {
-      this.tcp.once('error', reject)
-      this.tcp.listen(port, host, () => {
-        this.tcp.off('error', reject)
-        resolve()
-      })
-    })
-    this.tcp.on('error', (err: Error) => this.options.log.error(`SSH proxy listener: ${err.message}`))
-    return this.tcp.address() as AddressInfo
+  handle(conn: HandedConnection): void {
+    injectGuarded(this.ssh, this.startups, conn)
+  }
+
+  /** Accepts connections on host:port and hands them in; port 0 picks a free port. */
+  async listen(host: string, port: number): Promise<Endpoint> {
+    this.listener = await listenTcp({host, port}, this, (err) => this.options.log.error(`SSH proxy listener: ${err.message}`))
+    return this.listener.address
   }
 
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()))
+    const closed = this.listener?.close()
+    this.closing.abort()
     for (const client of this.connections) client.end()
     this.startups.closeAll()
     await closed
@@ -97,7 +106,6 @@ export class ProxySshServer {
   private onConnection(client: Connection, ip: string, port: number): void {
     this.connections.add(client)
     releaseOnLogin(client, this.startups)
-    noDelay(client)
     const addr = joinHostPort(ip, port)
     let info: ClientInfo | undefined
     let bannerSent = false
@@ -196,7 +204,7 @@ export class ProxySshServer {
       this.auditSubsystem(client, name, {error: locked, node})
       return fail(channel, `error: ${locked}`)
     }
-    let target: {host: string; port: number}
+    let target: DialTarget
     if (node) {
       const dialed = dialAddress(node)
       if (!dialed) {
@@ -204,15 +212,15 @@ export class ProxySshServer {
         this.auditSubsystem(client, name, {error: `node ${why}`, node})
         return fail(channel, `error: node "${node.hostname}" ${why}`)
       }
-      target = dialed
+      target = {...dialed, node}
     } else {
       target = {host: request.host, port: request.port ?? DEFAULT_NODE_PORT}
     }
 
     const dst = joinHostPort(target.host, target.port)
-    let socket
+    let stream
     try {
-      socket = await dialTcp(target.host, target.port, this.options.dialTimeoutMs)
+      stream = await this.dialer.dial(target, {signal: this.closing.signal})
     } catch (err) {
       const message = `failed to connect to ${dst}: ${(err as Error).message}`
       this.auditSubsystem(client, name, {error: message, dst, ...(node ? {node} : {})})
@@ -221,7 +229,7 @@ export class ProxySshServer {
     this.auditSubsystem(client, name, {dst, ...(node ? {node} : {})})
     // Our nodes learn the real client address from the signed preamble; other servers get plain SSH.
     const preamble = node ? encodePreamble({src: client.addr, dst}, this.options.identity) : undefined
-    await relay(channel, socket, preamble)
+    await relay(channel, stream, preamble)
   }
 
   private async pipeToAuth(channel: ServerChannel, client: ClientInfo): Promise<void> {
@@ -229,7 +237,7 @@ export class ProxySshServer {
     const dialHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
     let socket
     try {
-      socket = await dialTcp(dialHost, port, this.options.dialTimeoutMs)
+      socket = await dialTcp(dialHost, port, {timeoutMs: this.options.dialTimeoutMs, signal: this.closing.signal})
     } catch (err) {
       this.options.log.warn(`cannot reach the auth server at ${joinHostPort(dialHost, port)} for ${client.addr}: ${(err as Error).message}`)
       return fail(channel, `failed to connect to the auth server: ${(err as Error).message}`)
@@ -262,15 +270,4 @@ function fail(channel: ServerChannel, message: string): void {
   channel.stderr.write(message.endsWith('\n') ? message : `${message}\n`)
   channel.exit(1)
   channel.end()
-}
-
-/**
- * TCP_NODELAY on a client's connection. ssh2 writes each SSH packet whole, so Nagle can only hold
- * back the small ones (our window adjusts, and the node's relayed to the client) behind
- * unacknowledged data and stall the stream: with it on, 1 GiB through `tsh proxy ssh` ran at
- * ~110-220 MiB/s instead of ~290 on loopback, and connecting took ~30 ms longer. Go's Teleport
- * sets it on every connection.
- */
-function noDelay(connection: Connection): void {
-  ;(connection as unknown as {setNoDelay(noDelay: boolean): void}).setNoDelay(true)
 }

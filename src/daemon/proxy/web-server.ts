@@ -1,19 +1,21 @@
 import {X509Certificate} from 'node:crypto'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import https from 'node:https'
-import type {Socket} from 'node:net'
 import tls from 'node:tls'
 import type {Logger} from '../../lib/log.js'
+import type {ConnectionHandler, Endpoint} from '../../lib/net/connection.js'
 import {plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
+import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {HttpError, sendHtml, sendJsonError} from './http-util.js'
 import {PAGE_CSP, renderMessagePage} from './user-token-html.js'
 import {handleUserTokenPage, type UserTokenPageContext} from './user-token-pages.js'
 import {handleHostCredentials, handlePing, handleSshCerts, sendAuthError, type WebApiContext} from './web-api.js'
 import type {WebKeyPair} from './web-certificate.js'
 
-// The proxy's HTTPS listener: the web API under /v1/webapi and the invite/reset pages under
-// /web. Everything else is a JSON 404. Request paths are never logged (they carry tokens).
+// The proxy's HTTPS server, on the connections handed to it (listen() hands in those of the web
+// port): the web API under /v1/webapi and the invite/reset pages under /web. Everything else is
+// a JSON 404. Request paths are never logged (they carry tokens).
 
 export interface WebServerOptions {
   /** The first is the default; with several, the client's SNI name picks the one that names it. */
@@ -64,7 +66,14 @@ const HSTS = 'max-age=31536000; includeSubDomains'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 
-export function createWebServer(options: WebServerOptions): https.Server {
+export interface WebServer extends ConnectionHandler {
+  /** Accepts connections on host:port and hands them in; port 0 picks a free port. */
+  listen(host: string, port: number): Promise<Endpoint>
+  /** Stops listening and ends every connection. */
+  close(): Promise<void>
+}
+
+export function createWebServer(options: WebServerOptions): WebServer {
   const [first, ...others] = options.keyPairs
   const timeouts = {...DEFAULT_WEB_TIMEOUTS, ...options.timeouts}
   // A connection counts as pending (per source, in total) from accept to its first request.
@@ -97,9 +106,26 @@ export function createWebServer(options: WebServerOptions): https.Server {
   server.requestTimeout = timeouts.requestMs
   server.keepAliveTimeout = timeouts.keepAliveMs
   server.setTimeout(timeouts.idleMs)
-  server.on('connection', (socket: Socket) => void startups.admit(socket, plainIp(socket.remoteAddress)))
   server.on('tlsClientError', () => {}) // scanners and clients that distrust the self-signed certificate
-  return server
+  // node's http server tracks its connections (request deadlines, closeAllConnections) from its
+  // 'listening' event on; this one never listens itself, it is handed connections.
+  server.emit('listening')
+  let listener: TcpListener | undefined
+  return {
+    handle(conn) {
+      if (startups.admit(conn.stream, plainIp(conn.remote.host))) server.emit('connection', conn.stream)
+    },
+    async listen(host, port) {
+      listener = await listenTcp({host, port}, this, (err) => options.log.error(`web proxy listener: ${err.message}`))
+      return listener.address
+    },
+    async close() {
+      const closed = listener?.close()
+      server.close()
+      server.closeAllConnections()
+      await closed
+    },
+  }
 }
 
 /** The TCP socket under a request's TLS socket (the one 'connection' gave us). */
