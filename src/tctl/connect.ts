@@ -64,14 +64,14 @@ export function resolveAuthTarget(flags: AuthFlags, deps: ResolveDeps = {}): Aut
 export async function withAuth<T>(flags: AuthFlags, fn: (api: AuthApi, target: AuthTarget) => Promise<T>): Promise<T> {
   const target = resolveAuthTarget(flags)
   // ssh2 and undici are loaded only when a command really dials.
-  const [{ApiClient}, {AuthApi}] = await Promise.all([import('../api/client.js'), import('../api/auth-api.js')])
+  const [{ApiClient}, {AuthApiClient}] = await Promise.all([import('../api/client.js'), import('../api/auth-api-client.js')])
   const client = new ApiClient({
     host: target.dial.host,
     port: target.dial.port,
     credentials: {privateKey: target.identity.privateKey, certificate: target.identity.certificate},
     trust: {hostCAs: target.identity.hostCAs},
   })
-  const api = new AuthApi(client)
+  const api = new AuthApiClient(client)
   try {
     return await fn(api, target)
   } finally {
