@@ -96,7 +96,7 @@ export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitE
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
-type Answers<K extends AuthRouteName> = AuthApi[K] extends (...args: never[]) => Promise<infer R> ? Same<R, ResponseOf<AuthRoutes[K]>> : false
+type Answers<K extends AuthRouteName> = K extends keyof AuthApi ? (AuthApi[K] extends (...args: never[]) => Promise<infer R> ? Same<R, ResponseOf<AuthRoutes[K]>> : false) : false
 const everyRouteHasAMethod: Same<RouteMethods, AuthRouteName> = true
 const everyMethodAnswersItsRoute: {[K in AuthRouteName]: Answers<K>} extends Record<AuthRouteName, true> ? true : false = true
 void everyRouteHasAMethod
