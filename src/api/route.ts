@@ -65,6 +65,9 @@ export type CallInput<R> = Optional<'params', ParamsOf<R>> &
   Optional<'query', QueryOf<R>> &
   (R extends StreamRoute ? {body?: Readable} : BodyOf<R> extends undefined ? {body?: undefined} : {body: BodyOf<R>})
 
+/** A body as it arrives from the other side: the declared fields, each still to be checked. */
+export type Untrusted<T> = {[K in keyof T]?: T[K] extends readonly unknown[] ? unknown : T[K] extends object ? Untrusted<T[K]> : unknown}
+
 /** The request target: parameters percent-escaped into the path, defined query values appended. */
 export function routeTarget(path: string, params: Record<string, string> = {}, query: Record<string, string | undefined> = {}): string {
   const filled = path.replace(/:([A-Za-z]+)/g, (_, name: string) => {

@@ -25,7 +25,7 @@ export class AuditBuffer {
 
   /** `saved`: the journal and the events it still held (EventJournal.open). */
   constructor(
-    private readonly api: AuthApi,
+    private readonly api: Pick<AuthApi, 'emitEvent'>,
     private readonly log: Logger,
     saved?: {journal: EventJournal; unsent: JournalEvent[]},
   ) {
