@@ -23,8 +23,8 @@ export interface MemoryAuthApi {
   calls: string[]
   /** While false, every call fails as a refused connection does (auth down). */
   reachable: boolean
-  /** Calls (before they run) for tests that script a failure: throw to fail that call. */
-  onCall?: (call: string) => void
+  /** Sees each call and its body before it runs (throw to fail it). */
+  onCall?: (call: string, body: unknown) => void
   close(): Promise<void>
 }
 
@@ -38,28 +38,20 @@ export async function memoryAuthApi(options: {identity?: ApiIdentity; clock?: Fa
   const inner = new MemoryTransport(authApiRoutes(auth), options.identity ?? ADMIN, (err) => {
     throw err
   })
-  const memory: MemoryAuthApi = {
-    api: undefined as unknown as AuthApiClient,
-    auth,
-    audit,
-    clock,
-    calls: [],
-    reachable: true,
-    close: async () => {
-      await inner.close()
-      await backend.close()
-    },
+  const state = {calls: [] as string[], reachable: true, onCall: undefined as MemoryAuthApi['onCall']}
+  const guard = (method: string, path: string, body: unknown) => {
+    if (!state.reachable) throw new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
+    state.onCall?.(`${method} ${path}`, body)
+    state.calls.push(`${method} ${path}`)
   }
-  const guard = (method: string, path: string) => {
-    if (!memory.reachable) throw new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
-    memory.onCall?.(`${method} ${path}`)
-    memory.calls.push(`${method} ${path}`)
+  const close = async () => {
+    await inner.close()
+    await backend.close()
   }
   const transport: ApiTransport = {
-    request: async (method, path, body) => (guard(method, path), inner.request(method, path, body)),
-    stream: async (method, path, body) => (guard(method, path), inner.stream(method, path, body)),
-    close: () => memory.close(),
+    request: async (method, path, body) => (guard(method, path, body), inner.request(method, path, body)),
+    stream: async (method, path, body) => (guard(method, path, body), inner.stream(method, path, body)),
+    close,
   }
-  memory.api = new AuthApiClient(transport)
-  return memory
+  return Object.assign(state, {api: new AuthApiClient(transport), auth, audit, clock, close})
 }

@@ -3,11 +3,10 @@ import {appendFileSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, describe, test} from 'node:test'
-import type {AuthApi} from '../../../../src/api/auth-api.js'
 import {AuditBuffer} from '../../../../src/daemon/common/audit-buffer.js'
 import {EventJournal} from '../../../../src/daemon/common/event-journal.js'
 import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'
-import {UserError} from '../../../../src/lib/errors.js'
+import {memoryAuthApi, type MemoryAuthApi} from '../../../helpers/memory-auth-api.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // A daemon's audit events that auth has not taken yet, kept on disk. A "crash" here is a second
@@ -15,21 +14,36 @@ import {memoryLogger} from '../../../helpers/memory-logger.js'
 // by a stop).
 
 const root = mkdtempSync(path.join(tmpdir(), 'audit-journal-'))
-after(() => rmSync(root, {recursive: true, force: true}))
+const clusters: MemoryAuthApi[] = []
+after(async () => {
+  rmSync(root, {recursive: true, force: true})
+  for (const cluster of clusters) await cluster.close()
+})
 let n = 0
 const freshDir = () => path.join(root, `case-${n++}`)
 
-/** An AuthApi stand-in that takes events while `up`, recording their login field. */
-function fakeAuth(up: boolean) {
-  const state = {up, delivered: [] as string[], uids: [] as string[]}
-  const api = {
-    emitEvent: async (event: {login: string; uid: string}) => {
-      if (!state.up) throw new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
-      state.delivered.push(event.login)
-      state.uids.push(event.uid)
+/** The auth API in memory, reachable while `up`: `delivered` are the logins of the events it stored, `uids` the ones the buffer sent. */
+async function fakeAuth(up: boolean) {
+  const cluster = await memoryAuthApi()
+  clusters.push(cluster)
+  cluster.reachable = up
+  const uids: string[] = []
+  cluster.onCall = (call, body) => {
+    if (call === 'POST /v1/events') uids.push((body as {uid: string}).uid)
+  }
+  const state = {
+    get up() {
+      return cluster.reachable
     },
-  } as unknown as AuthApi
-  return {state, api}
+    set up(value: boolean) {
+      cluster.reachable = value
+    },
+    get delivered() {
+      return cluster.audit.all().filter((e) => e.event === EventName.Exec).map((e) => e.login as string)
+    },
+    uids,
+  }
+  return {state, api: cluster.api}
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -45,7 +59,7 @@ const exec = (login: string): [EventName, EventCode, EventFields] => [EventName.
 describe('audit events on disk', () => {
   test('events emitted while auth is down survive a crash and are sent after the restart, in order, once; a torn last line is skipped', async () => {
     const file = path.join(freshDir(), 'events', 'node-1.jsonl')
-    const first = fakeAuth(false)
+    const first = await fakeAuth(false)
     const before = new AuditBuffer(first.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
     for (const login of ['a', 'b', 'c']) before.emit(...exec(login))
     await before.persisted()
@@ -54,7 +68,7 @@ describe('audit events on disk', () => {
     appendFileSync(file, '{"event":"exec","code":"T3002I","lo') // the crash cut a write short
 
     const log = memoryLogger()
-    const second = fakeAuth(true)
+    const second = await fakeAuth(true)
     const after_ = new AuditBuffer(second.api, log, await EventJournal.open(file, log))
     await after_.idle()
     assert.deepEqual(second.state.delivered, ['a', 'b', 'c'])
@@ -68,7 +82,7 @@ describe('audit events on disk', () => {
 
   test('events auth already took are not sent again after a crash', async () => {
     const file = path.join(freshDir(), 'node-1.jsonl')
-    const first = fakeAuth(true)
+    const first = await fakeAuth(true)
     const before = new AuditBuffer(first.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
     before.emit(...exec('a'))
     before.emit(...exec('b'))
@@ -77,7 +91,7 @@ describe('audit events on disk', () => {
     before.emit(...exec('c'))
     await before.persisted()
 
-    const second = fakeAuth(true)
+    const second = await fakeAuth(true)
     const after_ = new AuditBuffer(second.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
     await until(() => second.state.delivered.length === 1, 'delivery')
     await after_.idle()
@@ -89,12 +103,12 @@ describe('audit events on disk', () => {
   test('a clean stop with auth down keeps the events for the next start', async () => {
     const file = path.join(freshDir(), 'node-1.jsonl')
     const log = memoryLogger()
-    const first = fakeAuth(false)
+    const first = await fakeAuth(false)
     const before = new AuditBuffer(first.api, log, await EventJournal.open(file, log))
     before.emit(...exec('a'))
     await before.close(0)
     assert.ok(log.lines.some((l) => /1 event\(s\) could not be delivered.*sent after the next start/.test(l)), log.lines.join('\n'))
-    const second = fakeAuth(true)
+    const second = await fakeAuth(true)
     const after_ = new AuditBuffer(second.api, memoryLogger(), await EventJournal.open(file, memoryLogger()))
     await until(() => second.state.delivered.length === 1, 'delivery')
     assert.deepEqual(second.state.delivered, ['a'])
