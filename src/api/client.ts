@@ -51,22 +51,6 @@ export class ApiClient implements ApiTransport {
     return `${this.options.host}:${this.options.port}`
   }
 
-  async get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path)
-  }
-
-  async post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body)
-  }
-
-  async put<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('PUT', path, body)
-  }
-
-  async delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path)
-  }
-
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const {http} = await this.connection()
     return jsonCall<T>(http, method, path, body)

@@ -1,13 +1,14 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {ProxyAuthApi} from '../../api/auth-api.js'
-import type {ResponseOf} from '../../api/route.js'
-import {WEB_ROUTES, type HostCredentials, type SshCertsResponse, type WebPing, type WebRoutes} from '../../api/web-routes.js'
+import type {ResponseOf, Untrusted} from '../../api/route.js'
+import {WEB_ROUTES, type HostCredentials, type HostCredentialsRequest, type SshCertsRequest, type SshCertsResponse, type WebPing, type WebRoutes} from '../../api/web-routes.js'
 import {errorKind, statusOfKind, toWireError} from '../../api/wire-errors.js'
 import type {Logger} from '../../lib/log.js'
 import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './http-util.js'
 
-// The web API tsh and joining hosts use (WEB_ROUTES in src/api/web-routes.ts). Every decision is the auth server's: the proxy forwards the request with the client's address and
-// passes the auth server's one-line refusal back. Passwords, codes and tokens are never logged.
+// The web API tsh and joining hosts use (WEB_ROUTES in src/api/web-routes.ts). Every decision
+// is the auth server's: the proxy forwards the request with the client's address and passes the
+// auth server's one-line refusal back. Passwords, codes and tokens are never logged.
 
 export interface WebApiContext {
   authApi: Pick<ProxyAuthApi, 'ping' | 'authenticateUser' | 'register'>
@@ -53,7 +54,7 @@ export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Prom
 
 /** `tsh login`: password (+ OTP) for a certificate on the client's public key. */
 export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage): Promise<SshCertsResponse> {
-  const body = await readJsonObject(req)
+  const body: Untrusted<SshCertsRequest> = await readJsonObject(req)
   const user = requiredString(body.user, 'user')
   const signed = await ctx.authApi.authenticateUser({
     username: user,
@@ -72,7 +73,7 @@ export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage): 
 
 /** A host joining through the proxy: the proxy registers it with its token. */
 export async function handleHostCredentials(ctx: WebApiContext, req: IncomingMessage): Promise<HostCredentials> {
-  const body = await readJsonObject(req)
+  const body: Untrusted<HostCredentialsRequest> = await readJsonObject(req)
   const role = requiredString(body.role, 'role').toLowerCase()
   if (role !== 'node' && role !== 'proxy') throw new HttpError(400, `cannot join as "${String(body.role)}"; expected node or proxy`)
   const principals = body.additional_principals ?? []
