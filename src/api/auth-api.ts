@@ -1,95 +1,14 @@
-import type {ApiClient} from './client.js'
 import type {AuditEvent} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
+import type {ResponseOf} from './route.js'
+import type {AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo} from './routes.js'
 
-// The auth API as typed calls. One client for tctl, nodes and proxies; the server side is
-// src/daemon/auth/api-routes.ts. Times travel as ISO 8601 strings.
+export type {CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from './routes.js'
 
-export interface PingResponse {
-  clusterName: string
-  serverVersion: string
-  /** sha256:<hex> of the host CA: what joining hosts pass as --ca-pin. */
-  caPins: string[]
-  secondFactor: string
-  /** The proxy's public web address, when one is configured or registered. */
-  proxyPublicAddr?: string
-}
-
-export interface ClusterStatus {
-  clusterName: string
-  serverVersion: string
-  caPins: string[]
-  authorities: {type: 'user' | 'host'; fingerprints: string[]; rotationPhase: string}[]
-  counts: {users: number; roles: number; nodes: number; tokens: number}
-}
-
-export interface CAKeys {
-  clusterName: string
-  user: string[]
-  host: string[]
-}
-
-export interface UserTokenInfo {
-  token: string
-  kind: 'invite' | 'reset'
-  user: string
-  expires: string
-  /** https://<proxy>/web/invite/<token> (or /web/reset/). */
-  url: string
-  proxyAddr: string
-}
-
-export interface JoinTokenInfo {
-  token: string
-  roles: string[]
-  /** Absent: a static token, which never expires. */
-  expires?: string
-  static: boolean
-  /** How many more hosts may join with it; absent for static tokens (no limit). */
-  usesLeft?: number
-}
-
-export interface NodeInfo {
-  name: string
-  hostname: string
-  addr: string
-  labels: Record<string, string>
-  cmdLabels: Record<string, {command: string[]; period?: string; result: string}>
-  version: string
-  tunnel?: boolean
-  expires: string
-}
-
-export interface SignedUserCert {
-  username: string
-  certificate: string
-  /** Host CA public keys, for known_hosts @cert-authority lines. */
-  hostCAs: string[]
-  clusterName: string
-  /** The TTL granted, after role caps. */
-  ttlMs: number
-}
-
-export interface RegisterRequest {
-  token: string
-  /** Absent: auth makes one (RegisterResponse.hostId). */
-  hostId?: string
-  nodeName: string
-  role: 'node' | 'proxy'
-  publicKey: string
-  additionalPrincipals?: string[]
-}
-
-export interface RegisterResponse {
-  /** The joiner's host id (the one it sent, or the one auth made). */
-  hostId: string
-  certificate: string
-  hostCAs: string[]
-  userCAs: string[]
-  clusterName: string
-}
+// The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
+// makes them over the wire; each role sees the narrow view below that it needs.
 
 export interface EventQuery {
   from: Date
@@ -99,151 +18,86 @@ export interface EventQuery {
   order?: 'asc' | 'desc'
 }
 
-const enc = encodeURIComponent
+export interface AuthApi {
+  close(): Promise<void>
 
-export class AuthApi {
-  constructor(readonly client: ApiClient) {}
+  ping(): Promise<PingResponse>
+  status(): Promise<ClusterStatus>
+  getCAKeys(): Promise<CAKeys>
 
-  close(): Promise<void> {
-    return this.client.close()
-  }
-
-  ping(): Promise<PingResponse> {
-    return this.client.get('/v1/ping')
-  }
-  status(): Promise<ClusterStatus> {
-    return this.client.get('/v1/status')
-  }
-  getCAKeys(): Promise<CAKeys> {
-    return this.client.get('/v1/authorities')
-  }
-
-  // Users
-  listUsers(): Promise<User[]> {
-    return this.client.get('/v1/users')
-  }
-  getUser(name: string): Promise<User> {
-    return this.client.get(`/v1/users/${enc(name)}`)
-  }
+  listUsers(): Promise<User[]>
+  getUser(name: string): Promise<User>
   /** Creates the user and an invite link (1h). */
-  createUser(user: {name: string; roles: string[]; traits: Record<string, string[]>}): Promise<{user: User; invite: UserTokenInfo}> {
-    return this.client.post('/v1/users', user)
-  }
+  createUser(user: UserSpec): Promise<{user: User; invite: UserTokenInfo}>
   /** Create-or-replace from a resource (`tctl create`); `create` refuses an existing user. */
-  upsertUser(user: {name: string; roles: string[]; traits: Record<string, string[]>}, options: {create?: boolean} = {}): Promise<User> {
-    return this.client.put(`/v1/users/${enc(user.name)}${options.create ? '?create=true' : ''}`, user)
-  }
-  deleteUser(name: string): Promise<void> {
-    return this.client.delete(`/v1/users/${enc(name)}`)
-  }
+  upsertUser(user: UserSpec, options?: {create?: boolean}): Promise<User>
+  deleteUser(name: string): Promise<void>
   /** A reset link (8h): the user sets a new password and second factor. */
-  resetUser(name: string): Promise<UserTokenInfo> {
-    return this.client.post(`/v1/users/${enc(name)}/reset`)
-  }
-
+  resetUser(name: string): Promise<UserTokenInfo>
   /** Whether the user exists (nodes and proxies; admins). */
-  userStatus(name: string): Promise<{name: string; exists: boolean}> {
-    return this.client.get(`/v1/users/${enc(name)}/status`)
-  }
+  userStatus(name: string): Promise<{name: string; exists: boolean}>
 
-  // Locks
   /** The locks in force. */
-  listLocks(): Promise<Lock[]> {
-    return this.client.get('/v1/locks')
-  }
-  getLock(name: string): Promise<Lock> {
-    return this.client.get(`/v1/locks/${enc(name)}`)
-  }
+  listLocks(): Promise<Lock[]>
+  getLock(name: string): Promise<Lock>
   /** `tctl lock`: a new lock with a random name. */
-  createLock(request: {target: LockTarget; message?: string; ttlMs?: number}): Promise<Lock> {
-    return this.client.post('/v1/locks', request)
-  }
+  createLock(request: {target: LockTarget; message?: string; ttlMs?: number}): Promise<Lock>
   /** Create-or-replace from a resource (`tctl create`); the server validates it. */
-  upsertLock(lock: unknown): Promise<Lock> {
-    const name = (lock as {metadata?: {name?: string}})?.metadata?.name ?? ''
-    return this.client.put(`/v1/locks/${enc(name)}`, lock)
-  }
-  deleteLock(name: string): Promise<void> {
-    return this.client.delete(`/v1/locks/${enc(name)}`)
-  }
+  upsertLock(lock: unknown): Promise<Lock>
+  deleteLock(name: string): Promise<void>
 
   // User tokens (the proxy's invite and reset pages)
-  getUserToken(token: string): Promise<{kind: string; user: string; expires: string; totp: {secret: string; otpauthUrl: string}}> {
-    return this.client.get(`/v1/usertokens/${enc(token)}`)
-  }
-  redeemUserToken(request: {token: string; password: string; otpCode?: string}): Promise<{user: string}> {
-    return this.client.post(`/v1/usertokens/${enc(request.token)}/redeem`, request)
-  }
+  getUserToken(token: string): Promise<UserTokenDetails>
+  redeemUserToken(request: {token: string; password: string; otpCode?: string}): Promise<{user: string}>
 
-  // Roles
-  listRoles(): Promise<Role[]> {
-    return this.client.get('/v1/roles')
-  }
-  getRole(name: string): Promise<Role> {
-    return this.client.get(`/v1/roles/${enc(name)}`)
-  }
+  listRoles(): Promise<Role[]>
+  getRole(name: string): Promise<Role>
   /** The role resource as parsed from YAML; the server validates it. */
-  upsertRole(role: unknown, options: {create?: boolean} = {}): Promise<Role> {
-    const name = (role as {metadata?: {name?: string}})?.metadata?.name ?? ''
-    return this.client.put(`/v1/roles/${enc(name)}${options.create ? '?create=true' : ''}`, role)
-  }
-  deleteRole(name: string): Promise<void> {
-    return this.client.delete(`/v1/roles/${enc(name)}`)
-  }
+  upsertRole(role: unknown, options?: {create?: boolean}): Promise<Role>
+  deleteRole(name: string): Promise<void>
 
-  // Join tokens
-  listTokens(): Promise<JoinTokenInfo[]> {
-    return this.client.get('/v1/tokens')
-  }
-  addToken(request: {roles: string[]; ttlMs?: number; token?: string; uses?: number}): Promise<JoinTokenInfo> {
-    return this.client.post('/v1/tokens', request)
-  }
-  deleteToken(token: string): Promise<void> {
-    return this.client.delete(`/v1/tokens/${enc(token)}`)
-  }
-
-  // Nodes
-  listNodes(): Promise<NodeInfo[]> {
-    return this.client.get('/v1/nodes')
-  }
-  upsertNode(node: Omit<NodeInfo, 'expires'>): Promise<NodeInfo> {
-    return this.client.put(`/v1/nodes/${enc(node.name)}`, node)
-  }
-  /** Forgets a host: its presence record and its host id (a new host may then join with that id). */
-  deleteNode(name: string): Promise<void> {
-    return this.client.delete(`/v1/nodes/${enc(name)}`)
-  }
-  keepAliveNode(name: string): Promise<NodeInfo> {
-    return this.client.post(`/v1/nodes/${enc(name)}/keepalive`)
-  }
-
-  // Certificates
-  /** `tctl auth sign --user`: admin only. */
-  signUserCert(request: {username: string; publicKey: string; ttlMs?: number}): Promise<SignedUserCert> {
-    return this.client.post('/v1/certs/user', request)
-  }
-  /** `tctl auth sign --host`: a host certificate for a plain OpenSSH server; admin only. */
-  signHostCert(request: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}): Promise<{certificate: string; hostCAs: string[]}> {
-    return this.client.post('/v1/certs/host', request)
-  }
-  /** Password (+ OTP) login, on behalf of the proxy's web API. */
-  authenticateUser(request: {username: string; password: string; otpCode?: string; publicKey: string; ttlMs?: number; clientAddr?: string}): Promise<SignedUserCert> {
-    return this.client.post('/v1/certs/login', request)
-  }
+  listTokens(): Promise<JoinTokenInfo[]>
+  addToken(request: {roles: string[]; ttlMs?: number; token?: string; uses?: number}): Promise<JoinTokenInfo>
+  deleteToken(token: string): Promise<void>
   /** Joining with a token (anonymous callers may do only this). */
-  register(request: RegisterRequest): Promise<RegisterResponse> {
-    return this.client.post('/v1/register', request)
-  }
+  register(request: RegisterRequest): Promise<RegisterResponse>
 
-  // Audit log
-  emitEvent(event: Record<string, unknown>): Promise<void> {
-    return this.client.post('/v1/events', event)
-  }
-  searchEvents(query: EventQuery): Promise<AuditEvent[]> {
-    const params = new URLSearchParams({from: query.from.toISOString(), to: query.to.toISOString()})
-    if (query.types?.length) params.set('types', query.types.join(','))
-    if (query.limit) params.set('limit', String(query.limit))
-    if (query.order) params.set('order', query.order)
-    return this.client.get(`/v1/events?${params}`)
-  }
+  listNodes(): Promise<NodeInfo[]>
+  upsertNode(node: Omit<NodeInfo, 'expires'>): Promise<NodeInfo>
+  /** Forgets a host: its presence record and its host id (a new host may then join with that id). */
+  deleteNode(name: string): Promise<void>
+  keepAliveNode(name: string): Promise<NodeInfo>
+
+  /** `tctl auth sign --user`: admin only. */
+  signUserCert(request: {username: string; publicKey: string; ttlMs?: number}): Promise<SignedUserCert>
+  /** `tctl auth sign --host`: a host certificate for a plain OpenSSH server; admin only. */
+  signHostCert(request: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}): Promise<{certificate: string; hostCAs: string[]}>
+  /** Password (+ OTP) login, on behalf of the proxy's web API. */
+  authenticateUser(request: LoginRequest): Promise<SignedUserCert>
+
+  emitEvent(event: Record<string, unknown>): Promise<void>
+  searchEvents(query: EventQuery): Promise<AuditEvent[]>
 }
+
+// Views by caller, as authorize.ts allows them (a view may hold less than the role may do).
+
+/** A node: its presence, its audit events, and what it reads to decide access (CAs, roles, locks, users). */
+export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus'>
+/** A proxy: routing (nodes, CAs, access state), logins and joins for its web clients, its audit events. */
+export type ProxyAuthApi = Pick<
+  AuthApi,
+  'close' | 'ping' | 'getCAKeys' | 'listNodes' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'authenticateUser' | 'register' | 'getUserToken' | 'redeemUserToken'
+>
+/** A user through the proxy (`tsh ls`): what the user's roles allow; tsh lists nodes. */
+export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes'>
+/** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
+export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken'>
+
+// Every route has its method and every method its route, answering the route's response type.
+type RouteMethods = Exclude<keyof AuthApi, 'close'>
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type Answers<K extends AuthRouteName> = K extends keyof AuthApi ? (AuthApi[K] extends (...args: never[]) => Promise<infer R> ? Same<R, ResponseOf<AuthRoutes[K]>> : false) : false
+const everyRouteHasAMethod: Same<RouteMethods, AuthRouteName> = true
+const everyMethodAnswersItsRoute: {[K in AuthRouteName]: Answers<K>} extends Record<AuthRouteName, true> ? true : false = true
+void everyRouteHasAMethod
+void everyMethodAnswersItsRoute

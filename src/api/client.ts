@@ -1,12 +1,13 @@
-import type {Duplex} from 'node:stream'
+import {finished, type Duplex, type Readable} from 'node:stream'
 import ssh2 from 'ssh2'
 import {Client as HttpClient} from 'undici'
 import {AccessDeniedError, UserError} from '../lib/errors.js'
 import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
+import {jsonCall, streamCall} from './http-call.js'
+import type {ApiTransport} from './route.js'
 import {API_SUBSYSTEM} from './server.js'
 import {checkAuthServerCert, type ServerTrust} from './server-trust.js'
-import {fromWireError, parseJsonBody} from './wire-errors.js'
 
 // A client of the auth API: one SSH connection (certificate auth both ways) multiplexing
 // HTTP/1.1 over "teleport-api" channels, reopened on the next request after it drops.
@@ -38,7 +39,7 @@ interface Live {
   dead: boolean
 }
 
-export class ApiClient {
+export class ApiClient implements ApiTransport {
   /** The auth server's host certificate, once connected. */
   serverCert: ParsedCert | undefined
   private live: Promise<Live> | undefined
@@ -50,33 +51,23 @@ export class ApiClient {
     return `${this.options.host}:${this.options.port}`
   }
 
-  async get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path)
-  }
-
-  async post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body)
-  }
-
-  async put<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('PUT', path, body)
-  }
-
-  async delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path)
-  }
-
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const {http} = await this.connection()
-    const response = await http.request({
-      method: method as 'GET',
-      path,
-      headers: body === undefined ? {} : {'content-type': 'application/json'},
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
-    const parsed = parseJsonBody(await response.body.text())
-    if (response.statusCode >= 400) throw fromWireError(response.statusCode, parsed)
-    return parsed as T
+    return jsonCall<T>(http, method, path, body)
+  }
+
+  /** A streaming call on a channel of its own, so a long stream never holds up other calls; the channel closes with the response body. */
+  async stream(method: string, path: string, body?: Readable): Promise<Readable> {
+    const live = await this.connection()
+    const http = channelHttpClient(live.ssh)
+    try {
+      const response = await streamCall(http, method, path, body)
+      finished(response, () => void http.close().catch(() => {}))
+      return response
+    } catch (err) {
+      await http.destroy().catch(() => {})
+      throw err
+    }
   }
 
   /** Connects now (the first request would otherwise); surfaces trust and auth failures early. */
@@ -126,17 +117,7 @@ export class ApiClient {
       ssh.once('ready', () => {
         ssh.off('error', fail)
         ssh.on('error', () => {}) // a later drop shows up as a failed request
-        const http = new HttpClient('http://teleport-api', {
-          connect: (_opts, callback) => {
-            ssh.subsys(API_SUBSYSTEM, (err, channel) => {
-              if (err) return callback(err, null)
-              const socket = channel as unknown as Duplex
-              Object.assign(socket, {setNoDelay: () => socket, setKeepAlive: () => socket, setTimeout: () => socket})
-              callback(null, socket as never)
-            })
-          },
-          pipelining: 1,
-        })
+        const http = channelHttpClient(ssh)
         const live: Live = {ssh, http, dead: false}
         ssh.once('close', () => {
           live.dead = true
@@ -165,6 +146,21 @@ export class ApiClient {
       } as ssh2.ConnectConfig)
     })
   }
+}
+
+/** HTTP/1.1 over one "teleport-api" channel of the connection, opened on the first request. */
+function channelHttpClient(ssh: ssh2.Client): HttpClient {
+  return new HttpClient('http://teleport-api', {
+    connect: (_opts, callback) => {
+      ssh.subsys(API_SUBSYSTEM, (err, channel) => {
+        if (err) return callback(err, null)
+        const socket = channel as unknown as Duplex
+        Object.assign(socket, {setNoDelay: () => socket, setKeepAlive: () => socket, setTimeout: () => socket})
+        callback(null, socket as never)
+      })
+    },
+    pipelining: 1,
+  })
 }
 
 function describeConnectError(err: Error & {code?: string; level?: string}, address: string): Error {

@@ -1,9 +1,13 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import {pipeline, Readable} from 'node:stream'
 import {BadParameterError, NotFoundError} from '../lib/errors.js'
 import type {ApiIdentity} from './identity.js'
+import type {ParamsOf, QueryOf, ResponseOf, Route, StreamRoute} from './route.js'
 import {toWireError} from './wire-errors.js'
 
-// A small JSON router: "METHOD /v1/users/:name" → handler(ctx) → JSON result.
+// A small router: "METHOD /v1/users/:name" → handler(ctx). JSON routes read the whole body
+// (capped) and answer JSON; stream routes hand the handler the request body as a stream and
+// send the stream it returns, each side as fast as the other takes it.
 
 export interface RequestContext {
   identity: ApiIdentity
@@ -16,25 +20,48 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<unknown> | unknown
 
-interface Route {
-  method: string
-  segments: string[]
-  handler: Handler
+export interface StreamContext extends Omit<RequestContext, 'body'> {
+  body: Readable
 }
 
-const MAX_BODY_BYTES = 1024 * 1024
+/** The response body, or nothing (an empty one). */
+export type StreamHandler = (ctx: StreamContext) => Promise<Readable | void> | Readable | void
+
+interface Entry {
+  method: string
+  segments: string[]
+  handler: {kind: 'json'; run: Handler} | {kind: 'stream'; run: StreamHandler}
+}
+
+/** What a request came to, before it is written to HTTP (or handed over in memory). */
+export type Outcome = {status: number; json: unknown} | {status: 200; stream: Readable}
+
+export interface IncomingCall {
+  method: string
+  /** The request target: path and query. */
+  target: string
+  identity: ApiIdentity
+  body: Readable
+}
+
+export const MAX_BODY_BYTES = 1024 * 1024
 /** API bodies are a few levels deep; thousands only overflow the stack of whatever serializes them next. */
 const MAX_BODY_DEPTH = 64
 
 export class Router {
-  private readonly routes: Route[] = []
+  private readonly routes: Entry[] = []
 
   add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({method, segments: pattern.split('/').filter(Boolean), handler})
+    this.routes.push({method, segments: pattern.split('/').filter(Boolean), handler: {kind: 'json', run: handler}})
     return this
   }
 
-  private match(method: string, path: string): {route: Route; params: Record<string, string>} | undefined {
+  addStream(method: string, pattern: string, handler: StreamHandler): this {
+    this.routes.push({method, segments: pattern.split('/').filter(Boolean), handler: {kind: 'stream', run: handler}})
+    return this
+  }
+
+  private match(method: string, path: string): {route: Entry; params: Record<string, string>} | undefined {
     const parts = path.split('/').filter(Boolean).map(decodeSegment)
     for (const route of this.routes) {
       if (route.method !== method || route.segments.length !== parts.length) continue
@@ -51,21 +78,70 @@ export class Router {
     return undefined
   }
 
-  /** Serve one HTTP request from an authenticated caller. `onError` sees internal errors. */
-  async serve(req: IncomingMessage, res: ServerResponse, identity: ApiIdentity, onError: (err: unknown) => void): Promise<void> {
+  /** Runs one call to its outcome; errors become their wire form. `onError` sees internal errors. */
+  async dispatch(call: IncomingCall, onError: (err: unknown) => void): Promise<Outcome> {
     try {
-      const url = requestUrl(req.url)
-      const found = this.match(req.method ?? 'GET', url.pathname)
-      if (!found) throw new NotFoundError(`no such API endpoint: ${req.method} ${url.pathname}`)
-      const body = await readJsonBody(req)
-      const result = await found.route.handler({identity, params: found.params, query: url.searchParams, body, method: req.method ?? 'GET', path: url.pathname})
-      send(res, 200, result ?? {})
+      const url = requestUrl(call.target)
+      const found = this.match(call.method, url.pathname)
+      if (!found) throw new NotFoundError(`no such API endpoint: ${call.method} ${url.pathname}`)
+      const ctx = {identity: call.identity, params: found.params, query: url.searchParams, method: call.method, path: url.pathname}
+      const {handler} = found.route
+      if (handler.kind === 'stream') {
+        const stream = await handler.run({...ctx, body: call.body})
+        return {status: 200, stream: stream ?? Readable.from([])}
+      }
+      const result = await handler.run({...ctx, body: await readJsonBody(call.body)})
+      return {status: 200, json: result ?? {}}
     } catch (err) {
       const wire = toWireError(err)
       if (wire.status === 500) onError(err)
-      send(res, wire.status, wire.body)
+      return {status: wire.status, json: wire.body}
     }
   }
+
+  /** Serve one HTTP request from an authenticated caller. */
+  async serve(req: IncomingMessage, res: ServerResponse, identity: ApiIdentity, onError: (err: unknown) => void): Promise<void> {
+    const outcome = await this.dispatch({method: req.method ?? 'GET', target: req.url ?? '/', identity, body: req}, onError)
+    if ('json' in outcome) return send(res, outcome.status, outcome.json)
+    res.writeHead(200, {'content-type': 'application/octet-stream'})
+    // A failure after the headers can only cut the body short: the client sees it end early.
+    pipeline(outcome.stream, res, (err) => {
+      if (err && !res.destroyed) res.destroy()
+    })
+  }
+}
+
+/** The context a declared route's handler gets: parameters from its path, its declared query keys. */
+export interface RouteContext<R extends Route> {
+  identity: ApiIdentity
+  params: ParamsOf<R>
+  query: {[K in keyof QueryOf<R>]?: string}
+  /** A JSON route's body is as the caller sent it (check it); a stream route's is the stream. */
+  body: R extends StreamRoute ? Readable : unknown
+  method: string
+  path: string
+}
+
+export type RouteHandler<R extends Route> = (ctx: RouteContext<R>) => R extends StreamRoute ? Promise<Readable | void> | Readable | void : Promise<ResponseOf<R>> | ResponseOf<R>
+
+/** One handler for every declared route, no more and no fewer (the compiler checks both). */
+export type RouteHandlers<Routes extends Record<string, Route>> = {[K in keyof Routes]: RouteHandler<Routes[K]>}
+
+export function serveRoutes<Routes extends Record<string, Route>>(router: Router, routes: Routes, handlers: RouteHandlers<Routes>): Router {
+  for (const [name, route] of Object.entries(routes)) {
+    const handler = handlers[name] as (ctx: unknown) => never
+    const typed = (ctx: RequestContext | StreamContext) => handler({...ctx, query: firstValues(ctx.query)})
+    if (route.kind === 'stream') router.addStream(route.method, route.path, typed)
+    else router.add(route.method, route.path, typed)
+  }
+  return router
+}
+
+/** Each query key's first value (as URLSearchParams.get reads it). */
+function firstValues(query: URLSearchParams): Record<string, string> {
+  const values: Record<string, string> = Object.create(null)
+  for (const [key, value] of query) if (!Object.hasOwn(values, key)) values[key] = value
+  return values
 }
 
 /** The request target as a URL; "//x" is a path here, never a host. */
@@ -92,10 +168,10 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text)
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+async function readJsonBody(body: Readable): Promise<unknown> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req) {
+  for await (const chunk of body) {
     size += (chunk as Buffer).length
     if (size > MAX_BODY_BYTES) throw new BadParameterError('request body too large')
     chunks.push(chunk as Buffer)

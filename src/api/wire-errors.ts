@@ -8,8 +8,10 @@ import {
   UserError,
 } from '../lib/errors.js'
 
-// Errors cross the auth API as an HTTP status plus {error: {kind, message, hint}} and are
-// rebuilt on the client as the same class, so a tctl user sees the server's own sentence.
+// Errors cross the auth API and the proxy's web API as an HTTP status plus
+// {error: {kind, message, hint}} and are rebuilt on the client as the same class, so a tctl
+// user sees the server's own sentence. The one map from error class to status, as Teleport's
+// trace errors map (AlreadyExists 409 Conflict, CompareFailed 412 Precondition Failed).
 
 const KINDS = {
   'access-denied': {status: 403, make: (m: string, h?: string) => new AccessDeniedError(m, {hint: h})},
@@ -30,19 +32,28 @@ export interface WireError {
   hint?: string
 }
 
+/** The kind of an error, by its class (subclasses before the UserError they extend). */
+export function errorKind(err: unknown): WireErrorKind {
+  if (err instanceof AccessDeniedError) return 'access-denied'
+  if (err instanceof NotFoundError) return 'not-found'
+  if (err instanceof AlreadyExistsError) return 'already-exists'
+  if (err instanceof CompareFailedError) return 'compare-failed'
+  if (err instanceof BadParameterError) return 'bad-parameter'
+  if (err instanceof LimitExceededError) return 'limit-exceeded'
+  if (err instanceof UserError) return 'user'
+  return 'internal'
+}
+
+export function statusOfKind(kind: WireErrorKind): number {
+  return KINDS[kind].status
+}
+
 export function toWireError(err: unknown): {status: number; body: {error: WireError}} {
-  let kind: WireErrorKind = 'internal'
-  if (err instanceof AccessDeniedError) kind = 'access-denied'
-  else if (err instanceof NotFoundError) kind = 'not-found'
-  else if (err instanceof AlreadyExistsError) kind = 'already-exists'
-  else if (err instanceof CompareFailedError) kind = 'compare-failed'
-  else if (err instanceof BadParameterError) kind = 'bad-parameter'
-  else if (err instanceof LimitExceededError) kind = 'limit-exceeded'
-  else if (err instanceof UserError) kind = 'user'
+  const kind = errorKind(err)
   // Internal errors keep their details on the server (logged there), not on the wire.
   const message = kind === 'internal' ? 'internal error in the auth service (see its log)' : (err as Error).message
   const hint = err instanceof UserError ? err.hint : undefined
-  return {status: KINDS[kind].status, body: {error: {kind, message, ...(hint ? {hint} : {})}}}
+  return {status: statusOfKind(kind), body: {error: {kind, message, ...(hint ? {hint} : {})}}}
 }
 
 export function fromWireError(status: number, body: unknown): Error {

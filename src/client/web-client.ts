@@ -2,36 +2,16 @@ import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import tls from 'node:tls'
 import {Agent, fetch, type Dispatcher} from 'undici'
+import type {BodyOf, JsonRoute, ResponseOf} from '../api/route.js'
+import {WEB_ROUTES, type SshCertsRequest, type SshCertsResponse, type WebPing} from '../api/web-routes.js'
 import {AccessDeniedError, BadParameterError, LimitExceededError, UserError} from '../lib/errors.js'
 import {DEFAULT_SSH_PROXY_PORT, formatHostPort, parseHostPort} from './proxy-addr.js'
 
-// The proxy's web API as tsh uses it: ping (what the cluster is, how to log in) and the
-// password + OTP login that turns a public key into a certificate. HTTPS, verified against the
-// system's trust store unless --insecure; a refusal from the proxy becomes one line.
+// The proxy's web API (WEB_ROUTES) as tsh uses it: ping (what the cluster is, how to log in)
+// and the password + OTP login that turns a public key into a certificate. HTTPS, verified
+// against the system's trust store unless --insecure; a refusal from the proxy becomes one line.
 
-/** GET /v1/webapi/ping */
-export interface WebPing {
-  auth: {type: string; second_factor: string}
-  proxy: {ssh: {listen_addr: string; public_addr?: string}}
-  server_version: string
-  cluster_name: string
-  ca_pins?: string[]
-}
-
-/** POST /v1/webapi/ssh/certs; ttl in nanoseconds. */
-export interface SshCertsRequest {
-  user: string
-  password: string
-  otp_token?: string
-  pub_key: string
-  ttl: number
-}
-
-export interface SshCertsResponse {
-  username: string
-  cert: string
-  host_signers: {domain_name: string; checking_keys: string[]}[]
-}
+export type {SshCertsRequest, SshCertsResponse, WebPing} from '../api/web-routes.js'
 
 export const DEFAULT_TIMEOUT_MS = 30_000
 
@@ -124,7 +104,9 @@ export class WebClient {
     })
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /** The route's answer, unchecked: callers check the fields they read. */
+  private async call<R extends JsonRoute>(route: R, body?: BodyOf<R>): Promise<ResponseOf<R> | undefined> {
+    const {method, path} = route
     const url = this.baseUrl + path
     let res: Awaited<ReturnType<typeof fetch>>
     try {
@@ -152,15 +134,15 @@ export class WebClient {
       if (res.status === 404) throw new UserError(`the proxy at ${this.baseUrl} has no ${path}: ${message}`, {hint: 'is --proxy a Teleport proxy web address?'})
       throw new UserError(`the proxy answered HTTP ${res.status}: ${message}`)
     }
-    return parsed as T
+    return parsed as ResponseOf<R> | undefined
   }
 
   async ping(): Promise<WebPing> {
-    return checkPing(await this.call<unknown>('GET', '/v1/webapi/ping'), this.baseUrl)
+    return checkPing(await this.call(WEB_ROUTES.ping), this.baseUrl)
   }
 
   async createSshCert(request: SshCertsRequest): Promise<SshCertsResponse> {
-    const res = await this.call<SshCertsResponse>('POST', '/v1/webapi/ssh/certs', request)
+    const res = await this.call(WEB_ROUTES.sshCerts, request)
     if (!res || typeof res.cert !== 'string' || !Array.isArray(res.host_signers)) throw new UserError('the proxy answered the login without a certificate')
     return res
   }

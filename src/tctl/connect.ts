@@ -1,7 +1,7 @@
 import {readFileSync, statSync} from 'node:fs'
 import {networkInterfaces} from 'node:os'
 import {isIP} from 'node:net'
-import type {AuthApi} from '../api/auth-api.js'
+import type {AdminAuthApi} from '../api/auth-api.js'
 import {parseIdentity, type Identity} from '../api/identity-file.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/values.js'
 import {dataDirPaths} from '../config/data-dir.js'
@@ -61,17 +61,17 @@ export function resolveAuthTarget(flags: AuthFlags, deps: ResolveDeps = {}): Aut
  * Runs `fn` with an auth API client; the client is always closed afterwards. Every tctl command
  * that talks to the auth service goes through here.
  */
-export async function withAuth<T>(flags: AuthFlags, fn: (api: AuthApi, target: AuthTarget) => Promise<T>): Promise<T> {
+export async function withAuth<T>(flags: AuthFlags, fn: (api: AdminAuthApi, target: AuthTarget) => Promise<T>): Promise<T> {
   const target = resolveAuthTarget(flags)
   // ssh2 and undici are loaded only when a command really dials.
-  const [{ApiClient}, {AuthApi}] = await Promise.all([import('../api/client.js'), import('../api/auth-api.js')])
+  const [{ApiClient}, {AuthApiClient}] = await Promise.all([import('../api/client.js'), import('../api/auth-api-client.js')])
   const client = new ApiClient({
     host: target.dial.host,
     port: target.dial.port,
     credentials: {privateKey: target.identity.privateKey, certificate: target.identity.certificate},
     trust: {hostCAs: target.identity.hostCAs},
   })
-  const api = new AuthApi(client)
+  const api = new AuthApiClient(client)
   try {
     return await fn(api, target)
   } finally {

@@ -1,4 +1,4 @@
-import type {AuthApi, JoinTokenInfo, NodeInfo} from '../api/auth-api.js'
+import type {AdminAuthApi, JoinTokenInfo, NodeInfo} from '../api/auth-api.js'
 import {parseJoinRoles} from '../services/join-tokens.js'
 import {lockFromResource, type Lock} from '../services/locks.js'
 import {parseResources, type Resource} from '../services/resource.js'
@@ -93,7 +93,7 @@ function lockResource(lock: Lock): Resource {
   return {kind: 'lock', version: lock.version, metadata: lock.metadata, spec: lock.spec}
 }
 
-export async function fetchResources(api: AuthApi, refs: ResourceRef[]): Promise<Resource[]> {
+export async function fetchResources(api: AdminAuthApi, refs: ResourceRef[]): Promise<Resource[]> {
   const out: Resource[] = []
   for (const ref of refs) {
     switch (ref.kind) {
@@ -194,7 +194,7 @@ function planOne(resource: Resource): PlannedResource {
  * Checks the plan against the cluster: without `force` nothing may exist yet; users' roles must
  * exist or come from the same file; tokens must not be expired. Throws before anything is applied.
  */
-export async function checkCreate(api: AuthApi, plan: PlannedResource[], source: string, force: boolean, now = new Date()): Promise<Set<string>> {
+export async function checkCreate(api: AdminAuthApi, plan: PlannedResource[], source: string, force: boolean, now = new Date()): Promise<Set<string>> {
   const existing = new Set<string>()
   const needs = (kind: string) => plan.some((p) => p.kind === kind)
   const roleNames = needs('role') || needs('user') ? new Set((await api.listRoles()).map((r) => r.metadata.name)) : new Set<string>()
@@ -226,7 +226,7 @@ export async function checkCreate(api: AuthApi, plan: PlannedResource[], source:
 }
 
 /** Applies a checked plan: roles first (users may need them), then users, tokens, locks. */
-export async function applyCreate(api: AuthApi, plan: PlannedResource[], existing: Set<string>, force: boolean, now = () => new Date()): Promise<string[]> {
+export async function applyCreate(api: AdminAuthApi, plan: PlannedResource[], existing: Set<string>, force: boolean, now = () => new Date()): Promise<string[]> {
   const order: Record<PlannedResource['kind'], number> = {role: 0, user: 1, token: 2, lock: 3}
   const messages: string[] = []
   for (const p of [...plan].sort((a, b) => order[a.kind] - order[b.kind])) {

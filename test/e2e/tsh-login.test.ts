@@ -5,7 +5,8 @@ import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../src/api/client.js'
-import {AuthApi} from '../../src/api/auth-api.js'
+import type {AuthApi} from '../../src/api/auth-api.js'
+import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../src/api/identity-file.js'
 import {startAuthService, type RunningAuthService} from '../../src/daemon/auth/auth-service.js'
 import {startProxyService, type RunningProxyService} from '../../src/daemon/proxy/proxy-service.js'
@@ -121,7 +122,7 @@ describe('tsh login, status, env, config, agent and logout against a real auth a
       log: () => {},
     })
     const identity = readIdentityFile(dataDirPaths(authDir).adminIdentity)
-    admin = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
+    admin = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
     const status = await admin.status()
     proxy = await startProxyService({
       dataDir: path.join(root, 'proxy'),

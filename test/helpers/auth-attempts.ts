@@ -1,6 +1,7 @@
 import ssh2 from 'ssh2'
 import {ApiClient, type ApiCredentials} from '../../src/api/client.js'
-import {AuthApi} from '../../src/api/auth-api.js'
+import type {AuthApi} from '../../src/api/auth-api.js'
+import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../src/ssh/index.js'
 import {run} from '../interop/helpers.js'
 
@@ -144,7 +145,7 @@ export function ssh2CertLogin(o: {port: number; username: string; privateKey: st
 
 /** One auth API call with the credentials given; refused when the call fails. */
 export async function authApiAttempt(o: {port: number; credentials: ApiCredentials; hostCAs: string[]}, call: (api: AuthApi) => Promise<unknown>): Promise<Attempt> {
-  const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: o.port, credentials: o.credentials, trust: {hostCAs: o.hostCAs}}))
+  const api = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: o.port, credentials: o.credentials, trust: {hostCAs: o.hostCAs}}))
   try {
     await call(api)
     return {refused: false, detail: 'the call succeeded'}

@@ -1,5 +1,6 @@
 import {ApiClient} from '../../src/api/client.js'
-import {AuthApi} from '../../src/api/auth-api.js'
+import type {AuthApi} from '../../src/api/auth-api.js'
+import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../src/api/identity-file.js'
 import {startAuthService, type AuthServiceConfig, type RunningAuthService} from '../../src/daemon/auth/auth-service.js'
 import {dataDirPaths} from '../../src/config/data-dir.js'
@@ -25,7 +26,7 @@ export function testAuthConfig(dataDir: string, overrides: Partial<AuthServiceCo
 /** An AuthApi client with the admin identity the auth service wrote in its data dir. */
 export function adminApi(dataDir: string, port: number): AuthApi {
   const identity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
-  return new AuthApi(new ApiClient({host: '127.0.0.1', port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
+  return new AuthApiClient(new ApiClient({host: '127.0.0.1', port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
 }
 
 export async function startTestAuth(dataDir: string, overrides: Partial<AuthServiceConfig> = {}): Promise<{auth: RunningAuthService; admin: AuthApi}> {

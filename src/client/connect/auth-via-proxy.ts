@@ -2,7 +2,8 @@ import type {Duplex} from 'node:stream'
 import type ssh2 from 'ssh2'
 import {ApiClient} from '../../api/client.js'
 import {UserError} from '../../lib/errors.js'
-import {AuthApi} from '../../api/auth-api.js'
+import type {UserAuthApi} from '../../api/auth-api.js'
+import {AuthApiClient} from '../../api/auth-api-client.js'
 import {proxySshAddress, type ConnectIdentity} from './identity.js'
 import {authSubsystem, openSubsystem, type NodeStream} from './node-stream.js'
 import {connectToProxy} from './proxy.js'
@@ -11,7 +12,7 @@ import {connectToProxy} from './proxy.js'
 // SSH connection inside it, authenticated by the user's certificate (the auth server decides what
 // the user may see: `tsh ls` lists only nodes the user's roles can reach).
 
-class ProxiedAuthApi extends AuthApi {
+class ProxiedAuthApi extends AuthApiClient {
   constructor(client: ApiClient, private readonly proxies: Set<ssh2.Client>) {
     super(client)
   }
@@ -30,7 +31,7 @@ export interface AuthViaProxyOptions {
   log?: (line: string) => void
 }
 
-export function authApiViaProxy(identity: ConnectIdentity, options: AuthViaProxyOptions = {}): AuthApi {
+export function authApiViaProxy(identity: ConnectIdentity, options: AuthViaProxyOptions = {}): UserAuthApi {
   if (identity.agentOnly) {
     // The API client signs with a key in hand; agent signing is not wired into it.
     throw new UserError('listing nodes needs your private key on disk, but this login keeps it only in the SSH agent', {hint: 'log in again without --add-keys-to-agent=only'})

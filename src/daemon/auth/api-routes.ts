@@ -1,13 +1,16 @@
 import {identityName, type ApiIdentity} from '../../api/identity.js'
-import {Router, type RequestContext} from '../../api/router.js'
+import type {BodyOf, Route} from '../../api/route.js'
+import {Router, serveRoutes, type RouteContext, type RouteHandler} from '../../api/router.js'
+import {AUTH_ROUTES, type AuthRoutes, type NodeInfo} from '../../api/routes.js'
 import {BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {productVersion} from '../../lib/version.js'
 import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
 import type {AuthServer, Actor} from './auth-server.js'
 import {authorize, currentUserAccess, type Action} from './authorize.js'
 
-// The auth API's endpoints (the client side is src/api/auth-api.ts). Each route states the
-// action it performs; authorize() decides before anything happens.
+// The auth API's handlers, one per route of AUTH_ROUTES (src/api/routes.ts; the client side is
+// src/api/auth-api-client.ts). Each route states the action it performs; authorize() decides
+// before anything happens.
 
 function actor(identity: ApiIdentity): Actor {
   return {user: identityName(identity), remoteAddr: identity.remoteAddr}
@@ -29,12 +32,13 @@ function strings(value: unknown, field: string): string[] {
   return value
 }
 
-function body(ctx: RequestContext): Record<string, unknown> {
+/** The body's fields by their declared names; their values are the caller's, still to be checked. */
+function body<R extends Route>(ctx: RouteContext<R>): {[K in keyof BodyOf<R>]?: unknown} {
   if (typeof ctx.body !== 'object' || ctx.body === null || Array.isArray(ctx.body)) throw new BadParameterError('expected a JSON object body')
-  return ctx.body as Record<string, unknown>
+  return ctx.body as {[K in keyof BodyOf<R>]?: unknown}
 }
 
-function nodeInfo(node: ServerNode) {
+function nodeInfo(node: ServerNode): NodeInfo & {allLabels: Record<string, string>} {
   return {...node, labels: node.labels, expires: node.expires.toISOString(), allLabels: nodeLabels(node)}
 }
 
@@ -53,174 +57,179 @@ export function announcedAddr(addr: string, callerAddr: string): string {
 }
 
 export function authApiRoutes(auth: AuthServer): Router {
-  const router = new Router()
-  const guarded = (method: string, path: string, action: Action | ((ctx: RequestContext) => Action), handler: (ctx: RequestContext) => unknown) =>
-    router.add(method, path, async (ctx) => {
+  /** A handler that runs once authorize() allows the action. */
+  const guarded =
+    <R extends Route>(action: Action | ((ctx: RouteContext<R>) => Action), handler: RouteHandler<R>): RouteHandler<R> =>
+    (async (ctx: RouteContext<R>) => {
       await authorize(auth, ctx.identity, typeof action === 'function' ? action(ctx) : action)
       return handler(ctx)
-    })
-
-  // Anyone connected may ask who the cluster is (joining hosts check the pin against it).
-  router.add('GET', '/v1/ping', async () => ({
-    clusterName: auth.clusterName,
-    serverVersion: productVersion(),
-    caPins: await auth.caPins(),
-    secondFactor: auth.secondFactor,
-    proxyPublicAddr: auth.proxyPublicAddr,
-  }))
-  guarded('GET', '/v1/status', {resource: 'cert_authority', verb: 'list'}, () => auth.status())
-  guarded('GET', '/v1/authorities', {resource: 'cert_authority', verb: 'read'}, async () => ({
-    clusterName: auth.clusterName,
-    user: await auth.caKeys('user'),
-    host: await auth.caKeys('host'),
-  }))
-
-  // Users
-  guarded('GET', '/v1/users', {resource: 'user', verb: 'list'}, async () => (await auth.users.list()).map(toPublic))
-  guarded('GET', '/v1/users/:name', {resource: 'user', verb: 'read'}, async ({params}) => toPublic(await auth.users.get(params.name)))
-  guarded('POST', '/v1/users', {resource: 'user', verb: 'create'}, (ctx) => {
-    const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: body(ctx).name}, spec: {roles: body(ctx).roles, traits: body(ctx).traits ?? {}}})
-    return auth.createUser(input, actor(ctx.identity))
-  })
-  guarded('PUT', '/v1/users/:name', (ctx) => ({resource: 'user', verb: ctx.query.get('create') === 'true' ? 'create' : 'update'}), (ctx) => {
-    const b = body(ctx)
-    const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: ctx.params.name}, spec: {roles: b.roles, traits: b.traits ?? {}}})
-    return auth.upsertUser(input, ctx.query.get('create') === 'true', actor(ctx.identity)).then(toPublic)
-  })
-  guarded('DELETE', '/v1/users/:name', {resource: 'user', verb: 'delete'}, ({params, identity}) => auth.deleteUser(params.name, actor(identity)))
-  // Only whether the user exists: nodes and proxies end the sessions of deleted users.
-  guarded('GET', '/v1/users/:name/status', {resource: 'user_status', verb: 'read'}, async ({params}) => ({
-    name: params.name,
-    exists: await auth.users.get(params.name).then(() => true, (err) => {
-      if (err instanceof NotFoundError) return false
-      throw err
-    }),
-  }))
-  guarded('POST', '/v1/users/:name/reset', {resource: 'user', verb: 'update'}, ({params, identity}) => auth.resetUser(params.name, actor(identity)))
-
-  // Invite and reset links, served by the proxy
-  guarded('GET', '/v1/usertokens/:token', {resource: 'user_token', verb: 'read'}, async ({params}) => {
-    const token = await auth.userTokens.getUserToken(params.token)
-    return {kind: token.kind, user: token.user, expires: token.expires.toISOString(), totp: token.totp}
-  })
-  guarded('POST', '/v1/usertokens/:token/redeem', {resource: 'user_token', verb: 'create'}, (ctx) => {
-    const b = body(ctx)
-    return auth.redeemUserToken({token: ctx.params.token, password: str(b.password, 'password'), otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined}, actor(ctx.identity))
-  })
-
-  // Roles
-  guarded('GET', '/v1/roles', {resource: 'role', verb: 'list'}, () => auth.roles.list())
-  guarded('GET', '/v1/roles/:name', {resource: 'role', verb: 'read'}, ({params}) => auth.roles.get(params.name))
-  guarded('PUT', '/v1/roles/:name', (ctx) => ({resource: 'role', verb: ctx.query.get('create') === 'true' ? 'create' : 'update'}), (ctx) => {
-    const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
-    if (name !== ctx.params.name) throw new BadParameterError(`role name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
-    return auth.upsertRole(ctx.body, ctx.query.get('create') === 'true', actor(ctx.identity))
-  })
-  guarded('DELETE', '/v1/roles/:name', {resource: 'role', verb: 'delete'}, ({params, identity}) => auth.deleteRole(params.name, actor(identity)))
-
-  // Locks
-  guarded('GET', '/v1/locks', {resource: 'lock', verb: 'list'}, () => auth.locks.list())
-  guarded('GET', '/v1/locks/:name', {resource: 'lock', verb: 'read'}, ({params}) => auth.locks.get(params.name))
-  guarded('POST', '/v1/locks', {resource: 'lock', verb: 'create'}, (ctx) => {
-    const b = body(ctx)
-    const message = b.message === undefined ? undefined : str(b.message, 'message')
-    return auth.createLock({target: (b.target ?? {}) as LockTarget, ...(message ? {message} : {}), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
-  })
-  guarded('PUT', '/v1/locks/:name', {resource: 'lock', verb: 'create'}, (ctx) => {
-    const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
-    if (name !== ctx.params.name) throw new BadParameterError(`lock name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
-    return auth.upsertLock(ctx.body, actor(ctx.identity))
-  })
-  guarded('DELETE', '/v1/locks/:name', {resource: 'lock', verb: 'delete'}, ({params, identity}) => auth.deleteLock(params.name, actor(identity)))
-
-  // Join tokens
+    }) as RouteHandler<R>
+  const createVerb = (ctx: {query: {create?: string}}) => (ctx.query.create === 'true' ? 'create' : 'update')
   const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean; usesLeft?: number}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static, usesLeft: t.usesLeft})
-  guarded('GET', '/v1/tokens', {resource: 'token', verb: 'list'}, async () => (await auth.joinTokens.list()).map(tokenInfo))
-  guarded('POST', '/v1/tokens', {resource: 'token', verb: 'create'}, async (ctx) => {
-    const b = body(ctx)
-    const token = await auth.addJoinToken({roles: strings(b.roles, 'roles'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), token: typeof b.token === 'string' ? b.token : undefined, uses: optionalNumber(b.uses, 'uses')}, actor(ctx.identity))
-    return tokenInfo(token)
-  })
-  guarded('DELETE', '/v1/tokens/:token', {resource: 'token', verb: 'delete'}, ({params}) => auth.joinTokens.delete(params.token))
-  router.add('POST', '/v1/register', async (ctx) => {
-    await authorize(auth, ctx.identity, {resource: 'register', verb: 'create'})
-    const b = body(ctx)
-    const role = str(b.role, 'role')
-    if (role !== 'node' && role !== 'proxy') throw new BadParameterError(`cannot join as "${role}"; expected node or proxy`)
-    return auth.register(
-      {token: str(b.token, 'token'), hostId: b.hostId === undefined ? undefined : str(b.hostId, 'hostId'), nodeName: str(b.nodeName, 'nodeName'), role, publicKey: str(b.publicKey, 'publicKey'), additionalPrincipals: b.additionalPrincipals === undefined ? [] : strings(b.additionalPrincipals, 'additionalPrincipals')},
-      actor(ctx.identity),
-    )
-  })
 
-  // Presence
-  router.add('GET', '/v1/nodes', async ({identity}) => {
-    const nodes = await auth.nodes.listNodes()
-    if (identity.kind !== 'user') {
-      await authorize(auth, identity, {resource: 'node', verb: 'list'})
-      return nodes.map(nodeInfo)
-    }
-    // Users (tsh ls) see the nodes their current roles give them access to; a rule to list nodes shows all.
-    const {roles, traits} = await currentUserAccess(auth, identity, {resource: 'node', verb: 'list'})
-    if (checkResourceAccess(roles, 'node', 'list').allowed) return nodes.map(nodeInfo)
-    return nodes.filter((node) => canSeeNode({roles, traits, nodeLabels: nodeLabels(node)})).map(nodeInfo)
-  })
-  guarded('PUT', '/v1/nodes/:name', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async (ctx) => {
-    const b = body(ctx)
-    const record: NodeRecord = {
-      name: ctx.params.name,
-      hostname: str(b.hostname, 'hostname'),
-      addr: typeof b.addr === 'string' ? announcedAddr(b.addr, ctx.identity.remoteAddr) : '',
-      labels: (b.labels ?? {}) as Record<string, string>,
-      cmdLabels: (b.cmdLabels ?? {}) as NodeRecord['cmdLabels'],
-      version: typeof b.version === 'string' ? b.version : '',
-      ...(b.tunnel === true ? {tunnel: true} : {}),
-    }
-    return nodeInfo(await auth.nodes.upsertNode(record))
-  })
-  // tctl rm node/<id>: the record and the host id, which a new host may then join with.
-  guarded('DELETE', '/v1/nodes/:name', {resource: 'node', verb: 'delete'}, ({params}) => auth.removeHost(params.name))
-  guarded('POST', '/v1/nodes/:name/keepalive', ({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async ({params}) => {
-    await auth.nodes.keepAlive(params.name)
-    return nodeInfo(await auth.nodes.getNode(params.name))
-  })
+  return serveRoutes<AuthRoutes>(new Router(), AUTH_ROUTES, {
+    // Anyone connected may ask who the cluster is (joining hosts check the pin against it).
+    ping: async () => ({
+      clusterName: auth.clusterName,
+      serverVersion: productVersion(),
+      caPins: await auth.caPins(),
+      secondFactor: auth.secondFactor,
+      proxyPublicAddr: auth.proxyPublicAddr,
+    }),
+    status: guarded({resource: 'cert_authority', verb: 'list'}, () => auth.status()),
+    getCAKeys: guarded({resource: 'cert_authority', verb: 'read'}, async () => ({
+      clusterName: auth.clusterName,
+      user: await auth.caKeys('user'),
+      host: await auth.caKeys('host'),
+    })),
 
-  // Certificates
-  guarded('POST', '/v1/certs/user', {resource: 'cert', verb: 'create'}, (ctx) => {
-    const b = body(ctx)
-    return auth.issueUserCert({username: str(b.username, 'username'), publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
-  })
-  guarded('POST', '/v1/certs/host', {resource: 'cert', verb: 'create'}, async (ctx) => {
-    const b = body(ctx)
-    const principals = strings(b.principals, 'principals')
-    if (principals.length === 0) throw new BadParameterError('a host certificate needs at least one name')
-    const certificate = await auth.issueOpenSshHostCert({hostId: str(b.hostId, 'hostId'), principals, publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
-    return {certificate, hostCAs: await auth.caKeys('host')}
-  })
-  guarded('POST', '/v1/certs/login', {resource: 'web_login', verb: 'create'}, (ctx) => {
-    const b = body(ctx)
-    return auth.login(
-      {username: str(b.username, 'username'), password: typeof b.password === 'string' ? b.password : '', otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined, publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), clientAddr: typeof b.clientAddr === 'string' ? b.clientAddr : undefined},
-      actor(ctx.identity),
-    )
-  })
+    // Users
+    listUsers: guarded({resource: 'user', verb: 'list'}, async () => (await auth.users.list()).map(toPublic)),
+    getUser: guarded({resource: 'user', verb: 'read'}, async ({params}) => toPublic(await auth.users.get(params.name))),
+    createUser: guarded({resource: 'user', verb: 'create'}, (ctx) => {
+      const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: body(ctx).name}, spec: {roles: body(ctx).roles, traits: body(ctx).traits ?? {}}})
+      return auth.createUser(input, actor(ctx.identity))
+    }),
+    upsertUser: guarded((ctx) => ({resource: 'user', verb: createVerb(ctx)}), (ctx) => {
+      const b = body(ctx)
+      const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: ctx.params.name}, spec: {roles: b.roles, traits: b.traits ?? {}}})
+      return auth.upsertUser(input, ctx.query.create === 'true', actor(ctx.identity)).then(toPublic)
+    }),
+    deleteUser: guarded({resource: 'user', verb: 'delete'}, ({params, identity}) => auth.deleteUser(params.name, actor(identity))),
+    // Only whether the user exists: nodes and proxies end the sessions of deleted users.
+    userStatus: guarded({resource: 'user_status', verb: 'read'}, async ({params}) => ({
+      name: params.name,
+      exists: await auth.users.get(params.name).then(
+        () => true,
+        (err) => {
+          if (err instanceof NotFoundError) return false
+          throw err
+        },
+      ),
+    })),
+    resetUser: guarded({resource: 'user', verb: 'update'}, ({params, identity}) => auth.resetUser(params.name, actor(identity))),
 
-  // Audit log
-  guarded('POST', '/v1/events', (ctx) => ({resource: 'event', verb: 'create', code: str(body(ctx).code, 'code')}), async (ctx) => {
-    const b = body(ctx)
-    const {event, code, time, uid: _uid, reported_time: _reported, ...fields} = b
-    const {at, ...reported} = auth.reportedTime(time)
-    // server_id is who reported it, whatever the body says.
-    await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, ...reported, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined}, at)
+    // Invite and reset links, served by the proxy
+    getUserToken: guarded({resource: 'user_token', verb: 'read'}, async ({params}) => {
+      const token = await auth.userTokens.getUserToken(params.token)
+      return {kind: token.kind, user: token.user, expires: token.expires.toISOString(), totp: token.totp}
+    }),
+    redeemUserToken: guarded({resource: 'user_token', verb: 'create'}, (ctx) => {
+      const b = body(ctx)
+      return auth.redeemUserToken({token: ctx.params.token, password: str(b.password, 'password'), otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined}, actor(ctx.identity))
+    }),
+
+    // Roles
+    listRoles: guarded({resource: 'role', verb: 'list'}, () => auth.roles.list()),
+    getRole: guarded({resource: 'role', verb: 'read'}, ({params}) => auth.roles.get(params.name)),
+    upsertRole: guarded((ctx) => ({resource: 'role', verb: createVerb(ctx)}), (ctx) => {
+      const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
+      if (name !== ctx.params.name) throw new BadParameterError(`role name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
+      return auth.upsertRole(ctx.body, ctx.query.create === 'true', actor(ctx.identity))
+    }),
+    deleteRole: guarded({resource: 'role', verb: 'delete'}, ({params, identity}) => auth.deleteRole(params.name, actor(identity))),
+
+    // Locks
+    listLocks: guarded({resource: 'lock', verb: 'list'}, () => auth.locks.list()),
+    getLock: guarded({resource: 'lock', verb: 'read'}, ({params}) => auth.locks.get(params.name)),
+    createLock: guarded({resource: 'lock', verb: 'create'}, (ctx) => {
+      const b = body(ctx)
+      const message = b.message === undefined ? undefined : str(b.message, 'message')
+      return auth.createLock({target: (b.target ?? {}) as LockTarget, ...(message ? {message} : {}), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
+    }),
+    upsertLock: guarded({resource: 'lock', verb: 'create'}, (ctx) => {
+      const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
+      if (name !== ctx.params.name) throw new BadParameterError(`lock name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
+      return auth.upsertLock(ctx.body, actor(ctx.identity))
+    }),
+    deleteLock: guarded({resource: 'lock', verb: 'delete'}, ({params, identity}) => auth.deleteLock(params.name, actor(identity))),
+
+    // Join tokens
+    listTokens: guarded({resource: 'token', verb: 'list'}, async () => (await auth.joinTokens.list()).map(tokenInfo)),
+    addToken: guarded({resource: 'token', verb: 'create'}, async (ctx) => {
+      const b = body(ctx)
+      const token = await auth.addJoinToken({roles: strings(b.roles, 'roles'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), token: typeof b.token === 'string' ? b.token : undefined, uses: optionalNumber(b.uses, 'uses')}, actor(ctx.identity))
+      return tokenInfo(token)
+    }),
+    deleteToken: guarded({resource: 'token', verb: 'delete'}, ({params}) => auth.joinTokens.delete(params.token)),
+    register: guarded({resource: 'register', verb: 'create'}, (ctx) => {
+      const b = body(ctx)
+      const role = str(b.role, 'role')
+      if (role !== 'node' && role !== 'proxy') throw new BadParameterError(`cannot join as "${role}"; expected node or proxy`)
+      return auth.register(
+        {token: str(b.token, 'token'), hostId: b.hostId === undefined ? undefined : str(b.hostId, 'hostId'), nodeName: str(b.nodeName, 'nodeName'), role, publicKey: str(b.publicKey, 'publicKey'), additionalPrincipals: b.additionalPrincipals === undefined ? [] : strings(b.additionalPrincipals, 'additionalPrincipals')},
+        actor(ctx.identity),
+      )
+    }),
+
+    // Presence
+    listNodes: async ({identity}) => {
+      const nodes = await auth.nodes.listNodes()
+      if (identity.kind !== 'user') {
+        await authorize(auth, identity, {resource: 'node', verb: 'list'})
+        return nodes.map(nodeInfo)
+      }
+      // Users (tsh ls) see the nodes their current roles give them access to; a rule to list nodes shows all.
+      const {roles, traits} = await currentUserAccess(auth, identity, {resource: 'node', verb: 'list'})
+      if (checkResourceAccess(roles, 'node', 'list').allowed) return nodes.map(nodeInfo)
+      return nodes.filter((node) => canSeeNode({roles, traits, nodeLabels: nodeLabels(node)})).map(nodeInfo)
+    },
+    upsertNode: guarded(({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async (ctx) => {
+      const b = body(ctx)
+      const record: NodeRecord = {
+        name: ctx.params.name,
+        hostname: str(b.hostname, 'hostname'),
+        addr: typeof b.addr === 'string' ? announcedAddr(b.addr, ctx.identity.remoteAddr) : '',
+        labels: (b.labels ?? {}) as Record<string, string>,
+        cmdLabels: (b.cmdLabels ?? {}) as NodeRecord['cmdLabels'],
+        version: typeof b.version === 'string' ? b.version : '',
+        ...(b.tunnel === true ? {tunnel: true} : {}),
+      }
+      return nodeInfo(await auth.nodes.upsertNode(record))
+    }),
+    // tctl rm node/<id>: the record and the host id, which a new host may then join with.
+    deleteNode: guarded({resource: 'node', verb: 'delete'}, ({params}) => auth.removeHost(params.name)),
+    keepAliveNode: guarded(({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async ({params}) => {
+      await auth.nodes.keepAlive(params.name)
+      return nodeInfo(await auth.nodes.getNode(params.name))
+    }),
+
+    // Certificates
+    signUserCert: guarded({resource: 'cert', verb: 'create'}, (ctx) => {
+      const b = body(ctx)
+      return auth.issueUserCert({username: str(b.username, 'username'), publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
+    }),
+    signHostCert: guarded({resource: 'cert', verb: 'create'}, async (ctx) => {
+      const b = body(ctx)
+      const principals = strings(b.principals, 'principals')
+      if (principals.length === 0) throw new BadParameterError('a host certificate needs at least one name')
+      const certificate = await auth.issueOpenSshHostCert({hostId: str(b.hostId, 'hostId'), principals, publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs')}, actor(ctx.identity))
+      return {certificate, hostCAs: await auth.caKeys('host')}
+    }),
+    authenticateUser: guarded({resource: 'web_login', verb: 'create'}, (ctx) => {
+      const b = body(ctx)
+      return auth.login(
+        {username: str(b.username, 'username'), password: typeof b.password === 'string' ? b.password : '', otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined, publicKey: str(b.publicKey, 'publicKey'), ttlMs: optionalNumber(b.ttlMs, 'ttlMs'), clientAddr: typeof b.clientAddr === 'string' ? b.clientAddr : undefined},
+        actor(ctx.identity),
+      )
+    }),
+
+    // Audit log
+    emitEvent: guarded((ctx) => ({resource: 'event', verb: 'create', code: str(body(ctx).code, 'code')}), async (ctx) => {
+      const b = body(ctx)
+      const {event, code, time, uid: _uid, reported_time: _reported, ...fields} = b
+      const {at, ...reported} = auth.reportedTime(time)
+      // server_id is who reported it, whatever the body says.
+      await auth.emit(str(event, 'event') as never, str(code, 'code') as never, {...fields, ...reported, server_id: ctx.identity.kind === 'host' ? ctx.identity.hostId : undefined}, at)
+    }),
+    searchEvents: guarded({resource: 'event', verb: 'list'}, ({query}) => {
+      const from = new Date(query.from ?? '')
+      const to = new Date(query.to ?? '')
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new BadParameterError('from and to must be ISO 8601 times')
+      const types = query.types?.split(',').filter(Boolean)
+      const limit = query.limit ? Number(query.limit) : undefined
+      const order = query.order === 'desc' ? 'desc' : 'asc'
+      return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order})
+    }),
   })
-  guarded('GET', '/v1/events', {resource: 'event', verb: 'list'}, ({query}) => {
-    const from = new Date(query.get('from') ?? '')
-    const to = new Date(query.get('to') ?? '')
-    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new BadParameterError('from and to must be ISO 8601 times')
-    const types = query.get('types')?.split(',').filter(Boolean)
-    const limit = query.get('limit') ? Number(query.get('limit')) : undefined
-    const order = query.get('order') === 'desc' ? 'desc' : 'asc'
-    return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order})
-  })
-  return router
 }

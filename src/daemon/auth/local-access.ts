@@ -1,5 +1,6 @@
 import {ApiClient} from '../../api/client.js'
-import {AuthApi} from '../../api/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
+import {AuthApiClient} from '../../api/auth-api-client.js'
 import {dataDirPaths} from '../../config/data-dir.js'
 import {ensureHostIdentity} from '../common/host-identity.js'
 import type {RunningAuthService} from './auth-service.js'
@@ -26,6 +27,6 @@ export async function localAccess(auth: RunningAuthService, options: {dataDir: s
   })
   const host = ['0.0.0.0', '::', ''].includes(auth.address.host) ? '127.0.0.1' : auth.address.host
   const authAddress = {host, port: auth.address.port}
-  const authApi = new AuthApi(new ApiClient({host, port: authAddress.port, credentials: identity, trust: {hostCAs}}))
+  const authApi = new AuthApiClient(new ApiClient({host, port: authAddress.port, credentials: identity, trust: {hostCAs}}))
   return {identity, authApi, authAddress, close: () => authApi.close()}
 }

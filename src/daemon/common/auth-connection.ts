@@ -1,7 +1,8 @@
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {ApiClient} from '../../api/client.js'
-import {AuthApi} from '../../api/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
+import {AuthApiClient} from '../../api/auth-api-client.js'
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
 import {verifyCert} from '../../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../ssh/index.js'
@@ -19,8 +20,8 @@ export function connectToAuth(identity: JoinedIdentity): AuthApi {
   const credentials = {privateKey: identity.privateKey, certificate: identity.certificate}
   const trust = {hostCAs: identity.hostCAs}
   const route = identity.authRoute
-  if (route.kind === 'auth') return new AuthApi(new ApiClient({host: route.addr.host, port: route.addr.port, credentials, trust}))
-  return new AuthApi(
+  if (route.kind === 'auth') return new AuthApiClient(new ApiClient({host: route.addr.host, port: route.addr.port, credentials, trust}))
+  return new AuthApiClient(
     new ApiClient({
       host: route.sshAddr.host,
       port: route.sshAddr.port,

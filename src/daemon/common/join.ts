@@ -1,5 +1,5 @@
 import {ApiClient} from '../../api/client.js'
-import {AuthApi} from '../../api/auth-api.js'
+import {AuthApiClient} from '../../api/auth-api-client.js'
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {caPin, CertificateError, generateKeyPair, parseCert, parsePublicKeyLine, verifyCert, type ParsedCert} from '../../sshca/index.js'
@@ -139,7 +139,7 @@ async function joinThroughAuth(addr: HostPort, key: KeyPair, options: JoinOption
     credentials: {privateKey: key.privateKey},
     trust: options.caPins.length ? {caPins: options.caPins} : {insecure: true},
   })
-  const api = new AuthApi(client)
+  const api = new AuthApiClient(client)
   try {
     try {
       await client.connect()

@@ -1,39 +1,23 @@
 import {Agent, request} from 'undici'
+import type {Untrusted} from '../../api/route.js'
+import {WEB_ROUTES, type HostCredentials, type HostCredentialsRequest, type WebPing} from '../../api/web-routes.js'
 import {fromWireError, parseJsonBody} from '../../api/wire-errors.js'
 import {UserError} from '../../lib/errors.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../../config/index.js'
 
-// Joining through a proxy's web address (HTTPS). The proxy's TLS certificate is not verified
-// here (it is often self-signed); what authenticates the cluster is the CA pin, checked by the
-// caller against the host CA the proxy returns, before anything is trusted or stored.
-//
-//   GET  /v1/webapi/ping              -> {proxy: {ssh: {listen_addr, public_addr}}, cluster_name, ...}
-//   POST /v1/webapi/host/credentials  {token, hostID, node_name, role, public_ssh_key, additional_principals}
-//                                     -> {cert, host_ca_keys: [...], user_ca_keys: [...], cluster_name}
-// Errors come back as HTTP 4xx/5xx with the auth API's body {error: {kind, message, hint?}}.
+// Joining through a proxy's web address (HTTPS): WEB_ROUTES' ping and host credentials. The
+// proxy's TLS certificate is not verified here (it is often self-signed); what authenticates the
+// cluster is the CA pin, checked by the caller against the host CA the proxy returns, before
+// anything is trusted or stored. Errors come back as HTTP 4xx/5xx with the auth API's body
+// {error: {kind, message, hint?}}.
 
-export interface WebPing {
+/** What a joining host takes from the proxy's ping. */
+export interface ProxyPingInfo {
   clusterName: string
   /** Where the proxy's SSH port is reached: public_addr, else listen_addr (a wildcard host replaced by the web host). */
   sshAddr: HostPort
   /** The pins the proxy claims (unauthenticated: only good for refusing early). */
   caPins: string[]
-}
-
-export interface HostCredentialsRequest {
-  token: string
-  hostID: string
-  node_name: string
-  role: 'node' | 'proxy'
-  public_ssh_key: string
-  additional_principals: string[]
-}
-
-export interface HostCredentials {
-  cert: string
-  host_ca_keys: string[]
-  user_ca_keys: string[]
-  cluster_name: string
 }
 
 const TIMEOUT_MS = 15_000
@@ -46,20 +30,21 @@ function url(addr: HostPort, path: string): string {
   return `https://${formatHostPort(addr)}${path}`
 }
 
-/** GET /v1/webapi/ping. Throws the network or TLS error as is: the caller decides what it means. */
-export async function webPing(addr: HostPort): Promise<WebPing> {
+/** The proxy's ping. Throws the network or TLS error as is: the caller decides what it means. */
+export async function webPing(addr: HostPort): Promise<ProxyPingInfo> {
   const agent = insecureAgent()
+  const {method, path} = WEB_ROUTES.ping
   try {
-    const response = await request(url(addr, '/v1/webapi/ping'), {method: 'GET', dispatcher: agent})
+    const response = await request(url(addr, path), {method, dispatcher: agent})
     const text = await response.body.text()
-    if (response.statusCode !== 200) throw new UserError(`the proxy at ${formatHostPort(addr)} answered HTTP ${response.statusCode} to /v1/webapi/ping`)
-    let body: {cluster_name?: unknown; ca_pins?: unknown; proxy?: {ssh?: {listen_addr?: unknown; public_addr?: unknown}}}
+    if (response.statusCode !== 200) throw new UserError(`the proxy at ${formatHostPort(addr)} answered HTTP ${response.statusCode} to ${path}`)
+    let body: Untrusted<WebPing>
     try {
       body = JSON.parse(text)
     } catch {
-      throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: /v1/webapi/ping did not answer JSON`)
+      throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: ${path} did not answer JSON`)
     }
-    if (typeof body.cluster_name !== 'string') throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: no cluster_name in /v1/webapi/ping`)
+    if (typeof body.cluster_name !== 'string') throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: no cluster_name in ${path}`)
     return {
       clusterName: body.cluster_name,
       sshAddr: proxySshAddr(addr, body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr),
@@ -70,12 +55,13 @@ export async function webPing(addr: HostPort): Promise<WebPing> {
   }
 }
 
-/** POST /v1/webapi/host/credentials: the token buys a host certificate. */
+/** The token buys a host certificate. */
 export async function requestHostCredentials(addr: HostPort, body: HostCredentialsRequest): Promise<HostCredentials> {
   const agent = insecureAgent()
+  const {method, path} = WEB_ROUTES.hostCredentials
   try {
-    const response = await request(url(addr, '/v1/webapi/host/credentials'), {
-      method: 'POST',
+    const response = await request(url(addr, path), {
+      method,
       dispatcher: agent,
       headers: {'content-type': 'application/json'},
       body: JSON.stringify(body),
@@ -86,9 +72,9 @@ export async function requestHostCredentials(addr: HostPort, body: HostCredentia
       if (err.constructor === Error) throw new UserError(`the proxy at ${formatHostPort(addr)} refused to register this host: ${plainMessage(parsed) ?? `HTTP ${response.statusCode}`}`)
       throw err
     }
-    const creds = parsed as Partial<HostCredentials> | undefined
+    const creds = parsed as Untrusted<HostCredentials> | undefined
     if (typeof creds?.cert !== 'string' || !isStrings(creds.host_ca_keys) || !isStrings(creds.user_ca_keys) || typeof creds.cluster_name !== 'string') {
-      throw new UserError(`the proxy at ${formatHostPort(addr)} answered /v1/webapi/host/credentials without a certificate and CA keys`)
+      throw new UserError(`the proxy at ${formatHostPort(addr)} answered ${path} without a certificate and CA keys`)
     }
     return creds as HostCredentials
   } finally {

@@ -1,4 +1,4 @@
-import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
+import type {NodeAuthApi, NodeInfo} from '../../api/auth-api.js'
 import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
@@ -35,7 +35,7 @@ export class Heartbeat {
   private stopped = false
 
   constructor(
-    private readonly api: AuthApi,
+    private readonly api: NodeAuthApi,
     private readonly record: () => NodeAnnouncement,
     private readonly log: Logger,
     private readonly timing: HeartbeatTiming = DEFAULT_HEARTBEAT_TIMING,

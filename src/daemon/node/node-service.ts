@@ -1,4 +1,4 @@
-import type {AuthApi} from '../../api/auth-api.js'
+import type {NodeAuthApi} from '../../api/auth-api.js'
 import type {Identity} from '../../api/identity-file.js'
 import type {HandedConnection} from '../../lib/net/connection.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
@@ -40,10 +40,10 @@ export interface NodeServiceOptions {
   log: Logger
   /**
    * How this node reaches the cluster. Either a ready connection (a process that runs auth too:
-   * a Node host identity and an AuthApi authenticated by it), or the join parameters (the
+   * a Node host identity and a NodeAuthApi authenticated by it), or the join parameters (the
    * identity in the data dir is reused when there is one, so the token is only needed once).
    */
-  cluster: {identity: Identity; authApi: AuthApi} | {join: {authServers: HostPort[]; token?: string; caPins: string[]}}
+  cluster: {identity: Identity; authApi: NodeAuthApi} | {join: {authServers: HostPort[]; token?: string; caPins: string[]}}
   /** The address announced to auth; default: the listen address (0.0.0.0 is filled in by auth with our IP). */
   advertiseAddr?: HostPort
   /** Tests shorten these. */
@@ -73,7 +73,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   let hostUuid: string
   let clusterName: string
   let userCAs: string[]
-  let authApi: AuthApi
+  let authApi: NodeAuthApi
   let joined: JoinedIdentity | undefined
   const ownsApi = 'join' in options.cluster
   if ('join' in options.cluster) {

@@ -1,4 +1,4 @@
-import type {AuthApi} from '../../api/auth-api.js'
+import type {NodeAuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import {NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
@@ -17,7 +17,7 @@ export class RoleCache {
   private readonly entries = new Map<string, LastGood<Role | undefined>>()
 
   constructor(
-    private readonly api: AuthApi,
+    private readonly api: NodeAuthApi,
     private readonly options: {clock?: Clock; log?: Logger} = {},
   ) {}
 

@@ -1,6 +1,6 @@
 import {authenticateCaller, type CallerTrust} from '../../api/caller-auth.js'
 import type {ApiIdentity} from '../../api/identity.js'
-import type {AuthApi} from '../../api/auth-api.js'
+import type {ProxyAuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {CertificateError} from '../../sshca/index.js'
@@ -37,7 +37,7 @@ export function authenticateProxyClient(ctx: PublicKeyAuthAttempt, trust: Caller
  */
 export type CaKeyCache = LastGood<CallerTrust>
 
-export function caKeyCache(authApi: AuthApi, options: {clock?: Clock; log?: Logger} = {}): CaKeyCache {
+export function caKeyCache(authApi: ProxyAuthApi, options: {clock?: Clock; log?: Logger} = {}): CaKeyCache {
   return new LastGood(
     async () => {
       const cas = await authApi.getCAKeys()

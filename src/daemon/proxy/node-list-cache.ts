@@ -1,4 +1,4 @@
-import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
+import type {ProxyAuthApi, NodeInfo} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import type {Logger} from '../../lib/log.js'
 import {LastGood} from '../common/last-good.js'
@@ -10,6 +10,6 @@ import {LastGood} from '../common/last-good.js'
  */
 export type NodeListCache = LastGood<NodeInfo[]>
 
-export function nodeListCache(authApi: AuthApi, options: {clock?: Clock; log?: Logger} = {}): NodeListCache {
+export function nodeListCache(authApi: ProxyAuthApi, options: {clock?: Clock; log?: Logger} = {}): NodeListCache {
   return new LastGood(() => authApi.listNodes(), {what: 'node list', freshMs: 3_000, ...options})
 }

@@ -1,5 +1,5 @@
 import type {IncomingMessage} from 'node:http'
-import type {AuthApi} from '../../api/auth-api.js'
+import type {ProxyAuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import {dataDirPaths} from '../../config/data-dir.js'
 import {UserError} from '../../lib/errors.js'
@@ -31,7 +31,7 @@ export interface ProxyClusterAccess {
   /** The proxy's host identity: a host certificate with role Proxy, and its key. */
   identity: {privateKey: string; certificate: string}
   /** An auth API client authenticated with that identity; the caller owns (and closes) it. */
-  authApi: AuthApi
+  authApi: ProxyAuthApi
   /** The auth API address `proxy:@<cluster>` pipes to (0.0.0.0 is read as 127.0.0.1). */
   authAddress: HostPort
 }

@@ -1,6 +1,6 @@
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
-import type {AuthApi, NodeInfo} from '../../api/auth-api.js'
+import type {ProxyAuthApi, NodeInfo} from '../../api/auth-api.js'
 import type {HostPort} from '../../config/values.js'
 import {EventCode, EventName, type EmitNamed, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
@@ -36,7 +36,7 @@ export interface ProxySshServerOptions {
   /** The proxy's host identity (a Proxy host certificate): presented to clients, signs preambles. */
   identity: {privateKey: string; certificate: string}
   clusterName: string
-  authApi: AuthApi
+  authApi: ProxyAuthApi
   /** Where `proxy:@<cluster>` pipes to: the auth API this proxy uses. */
   authAddress: HostPort
   caKeys: CaKeyCache

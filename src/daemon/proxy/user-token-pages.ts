@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import QRCode from 'qrcode'
-import type {AuthApi} from '../../api/auth-api.js'
+import type {ProxyAuthApi} from '../../api/auth-api.js'
 import {AccessDeniedError, BadParameterError, NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {joinHostPort, plainIp} from '../../lib/net/ip.js'
@@ -14,7 +14,7 @@ import {PAGE_CSP, renderMessagePage, renderUserTokenDone, renderUserTokenForm} f
 // same things again and has the last word.
 
 export interface UserTokenPageContext {
-  authApi: AuthApi
+  authApi: ProxyAuthApi
   log: Logger
   csrf: FormCsrf
   /** host:port for the `tsh login --proxy=...` line. */
@@ -24,7 +24,7 @@ export interface UserTokenPageContext {
 }
 
 type Kind = 'invite' | 'reset'
-type TokenInfo = Awaited<ReturnType<AuthApi['getUserToken']>>
+type TokenInfo = Awaited<ReturnType<ProxyAuthApi['getUserToken']>>
 
 const TOKEN = /^[0-9a-f]{32}$/
 const GONE = 'This link is invalid, has expired or was already used.'

@@ -1,31 +1,30 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
-import {toWireError} from '../../api/wire-errors.js'
-import type {AuthApi} from '../../api/auth-api.js'
-import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, LimitExceededError, NotFoundError, UserError} from '../../lib/errors.js'
+import type {ProxyAuthApi} from '../../api/auth-api.js'
+import type {ResponseOf, Untrusted} from '../../api/route.js'
+import {WEB_ROUTES, type HostCredentials, type HostCredentialsRequest, type SshCertsRequest, type SshCertsResponse, type WebPing, type WebRoutes} from '../../api/web-routes.js'
+import {errorKind, statusOfKind, toWireError} from '../../api/wire-errors.js'
 import type {Logger} from '../../lib/log.js'
 import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './http-util.js'
 
-// The web API tsh and joining hosts use (`/v1/webapi/...`), with Teleport's field names. Every
-// decision is the auth server's: the proxy forwards the request with the client's address and
-// passes the auth server's one-line refusal back. Passwords, codes and tokens are never logged.
+// The web API tsh and joining hosts use (WEB_ROUTES in src/api/web-routes.ts). Every decision
+// is the auth server's: the proxy forwards the request with the client's address and passes the
+// auth server's one-line refusal back. Passwords, codes and tokens are never logged.
 
 export interface WebApiContext {
-  authApi: AuthApi
+  authApi: Pick<ProxyAuthApi, 'ping' | 'authenticateUser' | 'register'>
   log: Logger
   /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host). */
   sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string}
 }
 
-/** The HTTP status for an error from the auth API (or from reaching it). */
+/**
+ * The HTTP status for an error from the auth API (or from reaching it): the wire map, except that
+ * a plain UserError here means the auth server is unreachable (or said so in a sentence): 503.
+ */
 export function statusOfAuthError(err: unknown): number {
   if (err instanceof HttpError) return err.status
-  if (err instanceof AccessDeniedError) return 403
-  if (err instanceof NotFoundError) return 404
-  if (err instanceof BadParameterError) return 400
-  if (err instanceof AlreadyExistsError || err instanceof CompareFailedError) return 409
-  if (err instanceof LimitExceededError) return 429
-  if (err instanceof UserError) return 503 // the auth server is unreachable, or said so in a sentence
-  return 500
+  const kind = errorKind(err)
+  return kind === 'user' ? 503 : statusOfKind(kind)
 }
 
 /**
@@ -41,21 +40,21 @@ export function sendAuthError(res: ServerResponse, err: unknown, log: Logger, wh
   sendJson(res, status, {error: {message: wire.message, kind: wire.kind, ...(wire.hint ? {hint: wire.hint} : {})}})
 }
 
-export async function handlePing(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Promise<WebPing> {
   const ping = await ctx.authApi.ping()
   const ssh = ctx.sshAddresses(req)
-  sendJson(res, 200, {
+  return {
     auth: {type: 'local', second_factor: ping.secondFactor},
     proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}},
     server_version: ping.serverVersion,
     cluster_name: ping.clusterName,
     ca_pins: ping.caPins,
-  })
+  }
 }
 
 /** `tsh login`: password (+ OTP) for a certificate on the client's public key. */
-export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readJsonObject(req)
+export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage): Promise<SshCertsResponse> {
+  const body: Untrusted<SshCertsRequest> = await readJsonObject(req)
   const user = requiredString(body.user, 'user')
   const signed = await ctx.authApi.authenticateUser({
     username: user,
@@ -65,16 +64,16 @@ export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage, r
     ...ttlField(body.ttl),
     clientAddr: clientIp(req),
   })
-  sendJson(res, 200, {
+  return {
     username: signed.username,
     cert: signed.certificate,
     host_signers: [{domain_name: signed.clusterName, checking_keys: signed.hostCAs}],
-  })
+  }
 }
 
 /** A host joining through the proxy: the proxy registers it with its token. */
-export async function handleHostCredentials(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = await readJsonObject(req)
+export async function handleHostCredentials(ctx: WebApiContext, req: IncomingMessage): Promise<HostCredentials> {
+  const body: Untrusted<HostCredentialsRequest> = await readJsonObject(req)
   const role = requiredString(body.role, 'role').toLowerCase()
   if (role !== 'node' && role !== 'proxy') throw new HttpError(400, `cannot join as "${String(body.role)}"; expected node or proxy`)
   const principals = body.additional_principals ?? []
@@ -87,12 +86,29 @@ export async function handleHostCredentials(ctx: WebApiContext, req: IncomingMes
     publicKey: publicKeyField(body.public_ssh_key, 'public_ssh_key'),
     additionalPrincipals: principals as string[],
   })
-  sendJson(res, 200, {
+  return {
     cert: registered.certificate,
     host_ca_keys: registered.hostCAs,
     user_ca_keys: registered.userCAs,
     cluster_name: registered.clusterName,
-  })
+  }
+}
+
+type WebApiHandler<R> = (ctx: WebApiContext, req: IncomingMessage) => Promise<ResponseOf<R>>
+
+/** One handler per route of WEB_ROUTES. */
+const HANDLERS: {[K in keyof WebRoutes]: WebApiHandler<WebRoutes[K]>} = {
+  ping: handlePing,
+  sshCerts: handleSshCerts,
+  hostCredentials: handleHostCredentials,
+}
+
+/** The web API route at `path`: its method, and a handler that answers 200 with the route's JSON. */
+export function webApiRoute(path: string): {method: string; serve(ctx: WebApiContext, req: IncomingMessage, res: ServerResponse): Promise<void>} | undefined {
+  const name = (Object.keys(WEB_ROUTES) as (keyof WebRoutes)[]).find((key) => WEB_ROUTES[key].path === path)
+  if (!name) return undefined
+  const handler = HANDLERS[name] as WebApiHandler<unknown>
+  return {method: WEB_ROUTES[name].method, serve: async (ctx, req, res) => sendJson(res, 200, await handler(ctx, req))}
 }
 
 function requiredString(value: unknown, field: string): string {

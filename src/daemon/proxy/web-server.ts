@@ -10,7 +10,7 @@ import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {HttpError, sendHtml, sendJsonError} from './http-util.js'
 import {PAGE_CSP, renderMessagePage} from './user-token-html.js'
 import {handleUserTokenPage, type UserTokenPageContext} from './user-token-pages.js'
-import {handleHostCredentials, handlePing, handleSshCerts, sendAuthError, type WebApiContext} from './web-api.js'
+import {sendAuthError, webApiRoute, type WebApiContext} from './web-api.js'
 import type {WebKeyPair} from './web-certificate.js'
 
 // The proxy's HTTPS server, on the connections handed to it (listen() hands in those of the web
@@ -138,13 +138,9 @@ const USER_TOKEN_PATH = /^\/web\/(invite|reset)\/([^/]+)$/
 async function dispatch(options: WebServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]
   const method = req.method ?? 'GET'
-  const api = (handler: (ctx: WebApiContext, req: IncomingMessage, res: ServerResponse) => Promise<void>, allowed: string): Handler | 'method' =>
-    method === allowed ? (q, s) => handler(options.api, q, s) : 'method'
-
   let handler: Handler | 'method' | undefined
-  if (path === '/v1/webapi/ping') handler = api(handlePing, 'GET')
-  else if (path === '/v1/webapi/ssh/certs') handler = api(handleSshCerts, 'POST')
-  else if (path === '/v1/webapi/host/credentials') handler = api(handleHostCredentials, 'POST')
+  const route = webApiRoute(path)
+  if (route) handler = method === route.method ? (q, s) => route.serve(options.api, q, s) : 'method'
   else {
     const page = USER_TOKEN_PATH.exec(path)
     if (page) {
@@ -155,7 +151,7 @@ async function dispatch(options: WebServerOptions, req: IncomingMessage, res: Se
   }
   if (handler === undefined) return sendJsonError(res, 404, 'not found')
   if (handler === 'method') {
-    res.setHeader('allow', path.startsWith('/web/') ? 'GET, POST' : path.endsWith('/ping') ? 'GET' : 'POST')
+    res.setHeader('allow', route?.method ?? 'GET, POST')
     return sendJsonError(res, 405, `method ${method} not allowed`)
   }
   try {

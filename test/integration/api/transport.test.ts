@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {Readable} from 'node:stream'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
 import {Router} from '../../../src/api/router.js'
@@ -19,6 +21,17 @@ function hostIdentity(ca: KeyPair, role: 'Auth' | 'Admin' | 'Node', principals: 
   return {privateKey: key.privateKey, certificate: signHostCert({caPrivateKey: ca.privateKey, publicKey: key.publicKey, keyId: `${role.toLowerCase()}-uuid`, principals, role, authority: 'example.com'})}
 }
 
+/** `count` bytes of a fixed pattern, in 64 KiB pieces. */
+function* bytes(count: number): Generator<Buffer> {
+  for (let sent = 0; sent < count; sent += 65_536) yield Buffer.alloc(Math.min(65_536, count - sent), sent % 251)
+}
+
+async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of body) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
 describe('auth API transport', () => {
   let server: ApiServer
   let port: number
@@ -31,6 +44,12 @@ describe('auth API transport', () => {
       .add('GET', '/v1/missing', () => {
         throw new NotFoundError('user "bob" not found')
       })
+      .addStream('PUT', '/v1/digest', async ({body}) => {
+        const hash = createHash('sha256')
+        for await (const chunk of body) hash.update(chunk as Buffer)
+        return Readable.from([hash.digest('hex')])
+      })
+      .addStream('GET', '/v1/bytes/:count', ({params}) => Readable.from(bytes(Number(params.count))))
     server = new ApiServer({
       hostKey: hostIdentity(hostCA, 'Auth', [AUTH_SERVER_PRINCIPAL]),
       trust: () => ({userCAs: [userCA.publicKey], hostCAs: [hostCA.publicKey]}),
@@ -47,8 +66,8 @@ describe('auth API transport', () => {
   test('a host certificate identifies its role; requests reuse one connection', async () => {
     const api = client(hostIdentity(hostCA, 'Admin', ['admin']))
     try {
-      assert.deepEqual(await api.get('/v1/whoami'), {kind: 'host', name: 'Admin'})
-      assert.deepEqual(await api.post('/v1/echo/hello', {a: 1}), {word: 'hello', body: {a: 1}})
+      assert.deepEqual(await api.request('GET', '/v1/whoami'), {kind: 'host', name: 'Admin'})
+      assert.deepEqual(await api.request('POST', '/v1/echo/hello', {a: 1}), {word: 'hello', body: {a: 1}})
       assert.equal(api.serverCert?.hostRole, 'Auth')
     } finally {
       await api.close()
@@ -60,7 +79,7 @@ describe('auth API transport', () => {
     const certificate = signUserCert({caPrivateKey: userCA.privateKey, publicKey: key.publicKey, keyId: 'alice', principals: ['alice'], ttlMs: 3600_000, roles: ['editor'], traits: {}, routeToCluster: 'example.com'})
     const api = client({privateKey: key.privateKey, certificate})
     try {
-      assert.deepEqual(await api.get('/v1/whoami'), {kind: 'user', name: 'alice'})
+      assert.deepEqual(await api.request('GET', '/v1/whoami'), {kind: 'user', name: 'alice'})
     } finally {
       await api.close()
     }
@@ -69,7 +88,7 @@ describe('auth API transport', () => {
   test('a plain key is anonymous; a pin lets a joining host trust the server', async () => {
     const api = client({privateKey: generateKeyPair().privateKey}, {caPins: [caPin(hostCA.publicKey)]})
     try {
-      assert.deepEqual(await api.get('/v1/whoami'), {kind: 'anonymous', name: 'anonymous'})
+      assert.deepEqual(await api.request('GET', '/v1/whoami'), {kind: 'anonymous', name: 'anonymous'})
     } finally {
       await api.close()
     }
@@ -77,14 +96,14 @@ describe('auth API transport', () => {
 
   test('a wrong pin is refused before any credential is sent', async () => {
     const api = client({privateKey: generateKeyPair().privateKey}, {caPins: [caPin(otherCA.publicKey)]})
-    await assert.rejects(api.get('/v1/whoami'), /does not match --ca-pin/)
+    await assert.rejects(api.request('GET', '/v1/whoami'), /does not match --ca-pin/)
     await api.close()
   })
 
   test('a certificate from a foreign CA is refused and reported', async () => {
     const before = failures.length
     const api = client(hostIdentity(otherCA, 'Admin', ['admin']))
-    await assert.rejects(api.get('/v1/whoami'), AccessDeniedError)
+    await assert.rejects(api.request('GET', '/v1/whoami'), AccessDeniedError)
     await api.close()
     // Reported once the refused connection has closed (one event per connection).
     await eventually(() => (failures.length > before ? true : undefined), 'the refusal to be reported')
@@ -93,15 +112,31 @@ describe('auth API transport', () => {
 
   test('a server certificate from an untrusted host CA is refused', async () => {
     const api = client(hostIdentity(hostCA, 'Admin', ['admin']), {hostCAs: [otherCA.publicKey]})
-    await assert.rejects(api.get('/v1/whoami'), /trusted certificate authority/)
+    await assert.rejects(api.request('GET', '/v1/whoami'), /trusted certificate authority/)
     await api.close()
   })
 
   test('server errors arrive as the same error class and sentence', async () => {
     const api = client(hostIdentity(hostCA, 'Admin', ['admin']))
     try {
-      await assert.rejects(api.get('/v1/missing'), (err: Error) => err instanceof NotFoundError && err.message === 'user "bob" not found')
-      await assert.rejects(api.get('/v1/nope'), NotFoundError)
+      await assert.rejects(api.request('GET', '/v1/missing'), (err: Error) => err instanceof NotFoundError && err.message === 'user "bob" not found')
+      await assert.rejects(api.request('GET', '/v1/nope'), NotFoundError)
+    } finally {
+      await api.close()
+    }
+  })
+
+  test('stream routes move bodies past the JSON cap over the SSH channel, beside JSON calls', async () => {
+    const api = client(hostIdentity(hostCA, 'Admin', ['admin']))
+    try {
+      const size = 5 * 1024 * 1024
+      const expected = createHash('sha256').update(Buffer.concat([...bytes(size)])).digest('hex')
+      const digest = await api.stream('PUT', '/v1/digest', Readable.from(bytes(size)))
+      assert.equal((await readAll(digest)).toString(), expected)
+      const download = await api.stream('GET', `/v1/bytes/${size}`)
+      assert.deepEqual(await api.request('GET', '/v1/whoami'), {kind: 'host', name: 'Admin'}, 'a JSON call while a stream is open')
+      assert.equal(createHash('sha256').update(await readAll(download)).digest('hex'), expected)
+      await assert.rejects(api.stream('GET', '/v1/nope'), NotFoundError)
     } finally {
       await api.close()
     }

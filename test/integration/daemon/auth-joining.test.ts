@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi, type RegisterRequest} from '../../../src/api/auth-api.js'
+import type {AuthApi, RegisterRequest} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {AccessDeniedError, BadParameterError} from '../../../src/lib/errors.js'
 import {generateKeyPair, parseCert} from '../../../src/sshca/index.js'
@@ -34,7 +35,7 @@ describe('joining: host ids, names, token uses, presence and reported events', (
   })
 
   const client = (key: Key, certificate?: string) => {
-    const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: key.privateKey, ...(certificate ? {certificate} : {})}, trust: {insecure: true}}))
+    const api = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: key.privateKey, ...(certificate ? {certificate} : {})}, trust: {insecure: true}}))
     clients.push(api)
     return api
   }
@@ -77,7 +78,7 @@ describe('joining: host ids, names, token uses, presence and reported events', (
     try {
       for (let i = 0; i < 3; i++) {
         const key = generateKeyPair()
-        const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: {privateKey: key.privateKey}, trust: {insecure: true}}))
+        const api = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: {privateKey: key.privateKey}, trust: {insecure: true}}))
         await api.register({token: 'static-node-token-0123456789', hostId: randomUUID(), nodeName: `s${i}`, role: 'node', publicKey: key.publicKey}).finally(() => api.close())
       }
     } finally {

@@ -5,7 +5,8 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
 import {adminApi, testAuthConfig} from '../../helpers/auth.js'
-import {AuthApi} from '../../../src/api/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../../src/api/identity-file.js'
 import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {dataDirPaths} from '../../../src/config/data-dir.js'
@@ -67,13 +68,13 @@ describe('auth service', () => {
     const {token} = await admin.addToken({roles: ['node'], ttlMs: 5 * 60_000})
     const pin = (await admin.ping()).caPins[0]
     const nodeKey = generateKeyPair()
-    const joining = new AuthApi(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: nodeKey.privateKey}, trust: {caPins: [pin]}}))
+    const joining = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: nodeKey.privateKey}, trust: {caPins: [pin]}}))
     const joined = await joining.register({token, hostId: '11111111-2222-3333-4444-555555555555', nodeName: 'node-1', role: 'node', publicKey: nodeKey.publicKey})
     await joining.close()
     assert.equal(parseCert(joined.certificate).hostRole, 'Node')
     assert.equal(caPin(joined.hostCAs[0]), pin)
 
-    const node = new AuthApi(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: nodeKey.privateKey, certificate: joined.certificate}, trust: {hostCAs: joined.hostCAs}}))
+    const node = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: nodeKey.privateKey, certificate: joined.certificate}, trust: {hostCAs: joined.hostCAs}}))
     try {
       await node.upsertNode({name: '11111111-2222-3333-4444-555555555555', hostname: 'node-1', addr: '127.0.0.1:3022', labels: {env: 'test'}, cmdLabels: {}, version: '0.1.0'})
       await assert.rejects(node.createUser({name: 'mallory', roles: ['editor'], traits: {}}), AccessDeniedError)
@@ -88,7 +89,7 @@ describe('auth service', () => {
 
   test('a used-up or unknown token is refused and audited', async () => {
     const key = generateKeyPair()
-    const joining = new AuthApi(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: key.privateKey}, trust: {insecure: true}}))
+    const joining = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: key.privateKey}, trust: {insecure: true}}))
     try {
       await assert.rejects(joining.register({token: 'f'.repeat(32), hostId: 'x', nodeName: 'evil', role: 'node', publicKey: key.publicKey}), /unknown join token/)
       await assert.rejects(joining.listUsers(), AccessDeniedError)

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi} from '../../../src/api/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {WebClient} from '../../../src/client/web-client.js'
 import {AccessDeniedError} from '../../../src/lib/errors.js'
 import {generateTotpCode} from '../../../src/services/index.js'
@@ -28,7 +29,7 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
   async function userApi(user: string): Promise<AuthApi> {
     const key = generateKeyPair()
     const signed = await cluster.admin.signUserCert({username: user, publicKey: key.publicKey})
-    return new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.auth.address.port, credentials: {privateKey: key.privateKey, certificate: signed.certificate}, trust: {hostCAs: signed.hostCAs}}))
+    return new AuthApiClient(new ApiClient({host: '127.0.0.1', port: cluster.auth.address.port, credentials: {privateKey: key.privateKey, certificate: signed.certificate}, trust: {hostCAs: signed.hostCAs}}))
   }
 
   /** A key and certificate for `user`, issued while they may still have one. */

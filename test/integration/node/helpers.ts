@@ -9,7 +9,8 @@ import path from 'node:path'
 import {startTestAuth} from '../../helpers/auth.js'
 import {run} from '../../interop/helpers.js'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi} from '../../../src/api/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import type {AuthServiceConfig, RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import type {Logger} from '../../../src/lib/log.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
@@ -71,7 +72,7 @@ export async function nodeIdentity(cluster: TestCluster, hostId: string, nodeNam
   const key = generateKeyPair()
   const certificate = await cluster.service.auth.issueHostCert({hostId, nodeName, role: 'Node', publicKey: key.publicKey})
   const identity = {privateKey: key.privateKey, certificate, hostCAs: await cluster.service.auth.caKeys('host')}
-  const authApi = new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
+  const authApi = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: cluster.port, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
   return {identity, authApi}
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import ssh2 from 'ssh2'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {joinCluster, loadOrJoin} from '../../../src/daemon/common/join.js'
 import {clusterFilePath} from '../../../src/daemon/common/joined-identity.js'
 import {startNodeService} from '../../../src/daemon/node/node-service.js'
@@ -294,7 +294,7 @@ async function startStandInProxy(cluster: TestCluster, dir: string) {
       req.on('data', (d: Buffer) => (text += d.toString()))
       req.on('end', async () => {
         const b = JSON.parse(text)
-        const anon = new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.port, credentials: {privateKey: generateKeyPair().privateKey}, trust: {hostCAs}}))
+        const anon = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: cluster.port, credentials: {privateKey: generateKeyPair().privateKey}, trust: {hostCAs}}))
         try {
           const r = await anon.register({token: b.token, hostId: b.hostID, nodeName: b.node_name, role: b.role, publicKey: b.public_ssh_key, additionalPrincipals: b.additional_principals})
           reply(200, {cert: r.certificate, host_ca_keys: r.hostCAs, user_ca_keys: r.userCAs, cluster_name: r.clusterName})

@@ -5,7 +5,8 @@ import type {Duplex} from 'node:stream'
 import {after, before, describe, test} from 'node:test'
 import ssh2 from 'ssh2'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi, type NodeInfo} from '../../../src/api/auth-api.js'
+import type {NodeInfo} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {verifyPreamble} from '../../../src/daemon/common/proxy-preamble.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
 import {eventually} from '../node/helpers.js'
@@ -237,7 +238,7 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
       channel.once('close', () => client.end())
       return channel as unknown as Duplex
     }
-    const asUser = new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.proxy.sshAddress.port, credentials: user, trust: {hostCAs}, dial: dialVia(user)}))
+    const asUser = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: cluster.proxy.sshAddress.port, credentials: user, trust: {hostCAs}, dial: dialVia(user)}))
     try {
       assert.equal((await asUser.ping()).clusterName, CLUSTER)
       assert.ok((await asUser.listNodes()).some((n) => n.hostname === 'node-a'))
@@ -248,7 +249,7 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
     const key = generateKeyPair()
     const certificate = await cluster.auth.auth.issueHostCert({hostId: 'joined-through-proxy', nodeName: 'node-p', role: 'Node', publicKey: key.publicKey})
     const host = {username: 'joined-through-proxy', privateKey: key.privateKey, certificate}
-    const asNode = new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.proxy.sshAddress.port, credentials: host, trust: {hostCAs}, dial: dialVia(host)}))
+    const asNode = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: cluster.proxy.sshAddress.port, credentials: host, trust: {hostCAs}, dial: dialVia(host)}))
     try {
       assert.deepEqual((await asNode.getCAKeys()).host, hostCAs)
     } finally {

@@ -12,7 +12,8 @@ import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
 import {startTestAuth} from '../../helpers/auth.js'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi} from '../../../src/api/auth-api.js'
+import type {AuthApi} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {FileKeyStore} from '../../../src/client/key-store.js'
 import {saveLogin} from '../../../src/client/profile.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
@@ -94,7 +95,7 @@ export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster
     const key = generateKeyPair()
     const certificate = await auth.auth.issueHostCert({hostId: hostUuid, nodeName: spec.name, role: 'Node', publicKey: key.publicKey})
     const identity = {privateKey: key.privateKey, certificate, hostCAs}
-    const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: identity, trust: {hostCAs}}))
+    const api = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: auth.address.port, credentials: identity, trust: {hostCAs}}))
     const nodeData = tempDir('node')
     const service = await startNodeService({
       dataDir: nodeData,

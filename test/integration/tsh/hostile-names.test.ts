@@ -9,7 +9,7 @@ import {dataDirPaths} from '../../../src/config/data-dir.js'
 import {createLogger} from '../../../src/lib/log.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 import {ApiClient} from '../../../src/api/client.js'
-import {AuthApi} from '../../../src/api/auth-api.js'
+import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {repoRoot} from '../../helpers/cli.js'
 import {eventually, LOGIN, run, startTshCluster, tempDir, TIMEOUT_MS, tsh, type TshCluster} from './helpers.js'
 
@@ -67,7 +67,7 @@ describe('hostile node names', {timeout: 6 * TIMEOUT_MS}, () => {
     const certificate = await cluster.auth.auth.issueHostCert({hostId, nodeName: 'hostile', role: 'Node', publicKey: key.publicKey})
     const hostCAs = await cluster.auth.auth.caKeys('host')
     const identity = {privateKey: key.privateKey, certificate, hostCAs}
-    const api = new AuthApi(new ApiClient({host: '127.0.0.1', port: cluster.auth.address.port, credentials: identity, trust: {hostCAs}}))
+    const api = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: cluster.auth.address.port, credentials: identity, trust: {hostCAs}}))
     const logFile = path.join(tempDir('hostile-log'), 'node.log')
     cluster.homes.push(path.dirname(logFile))
     const node = await startNodeService({

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {describe, test, type TestContext} from 'node:test'
-import type {AuthApi} from '../../../src/api/auth-api.js'
+import {afterEach, describe, test, type TestContext} from 'node:test'
 import {AlreadyExistsError, BadParameterError, UsageError, UserError} from '../../../src/lib/errors.js'
 import {writeFilesTogether} from '../../../src/tctl/files.js'
 import {applyCreate, checkCreate, parseGetRefs, parseRmRef, planCreate, tokenToResource} from '../../../src/tctl/resources.js'
+import {memoryAuthApi, type MemoryAuthApi} from '../../helpers/memory-auth-api.js'
 
 const ROLE = `kind: role
 version: v5
@@ -24,19 +24,31 @@ spec:
   traits: {logins: [alice]}
 `
 
-/** Just enough of AuthApi for create: records what was applied. */
-function fakeApi(state: {roles?: string[]; users?: string[]; tokens?: string[]} = {}) {
-  const applied: string[] = []
-  const api = {
-    listRoles: async () => (state.roles ?? ['access', 'editor']).map((name) => ({kind: 'role', version: 'v5', metadata: {name}, spec: {}})),
-    listUsers: async () => (state.users ?? []).map((name) => ({name, roles: ['access'], traits: {}, createdAt: ''})),
-    listTokens: async () => (state.tokens ?? []).map((token) => ({token, roles: ['node'], static: false})),
-    upsertRole: async (role: {metadata: {name: string}}, o: {create?: boolean}) => void applied.push(`role:${role.metadata.name}:${o.create ? 'create' : 'upsert'}`),
-    upsertUser: async (user: {name: string}, o: {create?: boolean}) => void applied.push(`user:${user.name}:${o.create ? 'create' : 'upsert'}`),
-    addToken: async (t: {token: string; ttlMs?: number}) => void applied.push(`token:${t.token}:${t.ttlMs ?? 'default'}`),
-    deleteToken: async (t: string) => void applied.push(`delete-token:${t}`),
-  }
-  return {api: api as unknown as AuthApi, applied}
+const clusters: MemoryAuthApi[] = []
+afterEach(async () => {
+  for (const cluster of clusters.splice(0)) await cluster.close()
+})
+
+/** The auth API in memory with these roles, users and tokens; `applied` lists the changes tctl made through it. */
+async function fakeApi(state: {roles?: string[]; users?: string[]; tokens?: string[]} = {}) {
+  const cluster = await memoryAuthApi()
+  clusters.push(cluster)
+  const admin = {user: 'admin'}
+  for (const name of state.roles ?? ['access', 'editor']) await cluster.auth.upsertRole({kind: 'role', version: 'v5', metadata: {name}, spec: {}}, false, admin)
+  for (const name of state.users ?? []) await cluster.auth.createUser({name, roles: ['access'], traits: {}}, admin)
+  for (const token of state.tokens ?? []) await cluster.auth.addJoinToken({roles: ['node'], token}, admin)
+  cluster.calls.length = 0
+  const applied = () =>
+    cluster.calls.flatMap((call) => {
+      const [method, target] = call.split(' ') as [string, string]
+      const [path, query] = target.split('?')
+      const [, , kind, name] = path!.split('/')
+      if (method === 'PUT') return [`${kind!.replace(/s$/, '')}:${decodeURIComponent(name!)}:${query === 'create=true' ? 'create' : 'upsert'}`]
+      if (method === 'POST' && kind === 'tokens') return ['token']
+      if (method === 'DELETE' && kind === 'tokens') return [`delete-token:${name}`]
+      return []
+    })
+  return {api: cluster.api, applied}
 }
 
 describe('tctl resource references', () => {
@@ -92,33 +104,33 @@ describe('tctl create', () => {
   })
 
   test('without --force an existing resource stops everything before anything is applied', async () => {
-    const {api, applied} = fakeApi({users: ['alice']})
+    const {api, applied} = await fakeApi({users: ['alice']})
     const plan = planCreate(`${ROLE}---\n${USER}`, 'f.yaml')
     await assert.rejects(checkCreate(api, plan, 'f.yaml', false), (err) => err instanceof AlreadyExistsError && err.message === 'user "alice" already exists')
-    assert.deepEqual(applied, [])
+    assert.deepEqual(applied(), [])
   })
 
   test('a user whose role exists neither in the cluster nor in the file is refused up front', async () => {
-    const {api, applied} = fakeApi()
+    const {api, applied} = await fakeApi()
     const plan = planCreate(USER, 'f.yaml')
     await assert.rejects(checkCreate(api, plan, 'f.yaml', false), /^BadParameterError: f\.yaml: user "alice": role "dev" is not found$/)
-    assert.deepEqual(applied, [])
+    assert.deepEqual(applied(), [])
   })
 
   test('applies roles before users, and reports created or updated', async () => {
-    const {api, applied} = fakeApi({roles: ['access', 'dev']})
+    const {api, applied} = await fakeApi({roles: ['access', 'dev']})
     const plan = planCreate(`${USER}---\n${ROLE}`, 'f.yaml')
     const existing = await checkCreate(api, plan, 'f.yaml', true)
     const messages = await applyCreate(api, plan, existing, true)
-    assert.deepEqual(applied, ['role:dev:upsert', 'user:alice:upsert'])
+    assert.deepEqual(applied(), ['role:dev:upsert', 'user:alice:upsert'])
     assert.deepEqual(messages, ['role "dev" has been updated', 'user "alice" has been created'])
   })
 
   test('without --force resources are created with create semantics', async () => {
-    const {api, applied} = fakeApi()
+    const {api, applied} = await fakeApi()
     const plan = planCreate(ROLE, 'f.yaml')
     const messages = await applyCreate(api, plan, await checkCreate(api, plan, 'f.yaml', false), false)
-    assert.deepEqual(applied, ['role:dev:create'])
+    assert.deepEqual(applied(), ['role:dev:create'])
     assert.deepEqual(messages, ['role "dev" has been created'])
   })
 })

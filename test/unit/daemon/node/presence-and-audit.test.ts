@@ -1,16 +1,31 @@
 import assert from 'node:assert/strict'
-import {describe, test} from 'node:test'
-import type {AuthApi} from '../../../../src/api/auth-api.js'
-import {BufferedEmitter, EventCode, EventName, makeEvent, type AuditEvent} from '../../../../src/events/index.js'
+import {after, describe, test} from 'node:test'
+import {authApiEmitter} from '../../../../src/daemon/common/auth-audit.js'
 import {CommandLabels, runCommand} from '../../../../src/daemon/node/command-labels.js'
 import {Heartbeat} from '../../../../src/daemon/node/heartbeat.js'
 import {RoleCache} from '../../../../src/daemon/node/role-cache.js'
+import {BufferedEmitter, EventCode, EventName, makeEvent} from '../../../../src/events/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
-import {NotFoundError, UserError} from '../../../../src/lib/errors.js'
+import {memoryAuthApi, type MemoryAuthApi} from '../../../helpers/memory-auth-api.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
 
-// The node's conversations with auth, against a scripted stand-in for AuthApi: they keep going
-// (and catch up) when auth is down, and never throw at the node. Their timers run on a FakeClock.
+// The node's conversations with auth, against the auth API in memory that goes down on cue: they
+// keep going (and catch up) when auth is down, and never throw at the node. Their timers run on a
+// FakeClock.
+
+const clusters: MemoryAuthApi[] = []
+after(async () => {
+  for (const cluster of clusters) await cluster.close()
+})
+
+async function authInMemory(options: Parameters<typeof memoryAuthApi>[0] = {}): Promise<MemoryAuthApi> {
+  const cluster = await memoryAuthApi(options)
+  clusters.push(cluster)
+  return cluster
+}
+
+/** The node's presence calls so far, as 'upsert' and 'keepalive'. */
+const presenceCalls = (cluster: MemoryAuthApi) => cluster.calls.flatMap((c) => (/^PUT \/v1\/nodes\//.test(c) ? ['upsert'] : /^POST \/v1\/nodes\/.*\/keepalive$/.test(c) ? ['keepalive'] : []))
 
 /** Resolves when `check` holds, polling; fails the test after 10 s (for real child processes). */
 async function until(check: () => boolean, what: string): Promise<void> {
@@ -21,87 +36,63 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-const down = () => new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
-
 describe('heartbeat', () => {
   const record = {name: 'uuid-1', hostname: 'n1', addr: '0.0.0.0:3022', labels: {}, cmdLabels: {}, version: '0.1.0'}
   const timing = {announceMs: 60_000, keepAliveMs: 20, minBackoffMs: 10, maxBackoffMs: 40}
 
   test('announces at start, keeps alive in between, re-announces at once on change', async () => {
-    const calls: string[] = []
-    const api = {
-      upsertNode: async () => void calls.push('upsert'),
-      keepAliveNode: async () => void calls.push('keepalive'),
-    } as unknown as AuthApi
+    const auth = await authInMemory()
+    const calls = () => presenceCalls(auth)
     const clock = new FakeClock()
-    const hb = new Heartbeat(api, () => record, memoryLogger(), timing, clock)
+    const hb = new Heartbeat(auth.api, () => record, memoryLogger(), timing, clock)
     await hb.start()
-    assert.deepEqual(calls, ['upsert'])
+    assert.deepEqual(calls(), ['upsert'])
     await clock.advanceAsync(2 * timing.keepAliveMs)
-    assert.ok(calls.filter((c) => c === 'keepalive').length >= 2, 'keepalives')
+    assert.ok(calls().filter((c) => c === 'keepalive').length >= 2, 'keepalives')
     hb.changed()
     await clock.advanceAsync(0)
-    assert.ok(calls.lastIndexOf('upsert') > 0, 'the re-announcement')
+    assert.ok(calls().lastIndexOf('upsert') > 0, 'the re-announcement')
     await hb.stop()
   })
 
   test('auth down: retried with backoff, one warning, announced when it is back; an expired record is re-announced', async () => {
-    let reachable = false
-    let expired = false
-    const calls: string[] = []
-    const api = {
-      upsertNode: async () => {
-        if (!reachable) throw down()
-        calls.push('upsert')
-      },
-      keepAliveNode: async () => {
-        if (expired) {
-          expired = false
-          throw new NotFoundError('node "uuid-1" is not found')
-        }
-        calls.push('keepalive')
-      },
-    } as unknown as AuthApi
+    const auth = await authInMemory()
+    auth.reachable = false
+    const calls = () => presenceCalls(auth)
     const log = memoryLogger()
     const clock = new FakeClock()
-    const hb = new Heartbeat(api, () => record, log, timing, clock)
+    const hb = new Heartbeat(auth.api, () => record, log, timing, clock)
     await hb.start() // never throws
     await clock.advanceAsync(100) // several retries, backing off
-    assert.deepEqual(calls, [])
+    assert.deepEqual(calls(), [])
     assert.equal(log.lines.filter((l) => l.startsWith('WARN')).length, 1)
-    reachable = true
+    auth.reachable = true
     await clock.advanceAsync(timing.maxBackoffMs)
-    assert.ok(calls.includes('upsert'), 'the announcement after the outage')
+    assert.ok(calls().includes('upsert'), 'the announcement after the outage')
     assert.ok(log.lines.some((l) => /reachable again/.test(l)))
-    expired = true
+    await auth.auth.nodes.deleteNode(record.name) // the record expired: the next keepalive is NotFound
     await clock.advanceAsync(timing.keepAliveMs)
-    assert.ok(calls.filter((c) => c === 'upsert').length >= 2, 're-announcing an expired record')
+    assert.ok(calls().filter((c) => c === 'upsert').length >= 2, 're-announcing an expired record')
     await hb.stop()
   })
 })
 
 describe('buffered audit emitter', () => {
   test('events wait while auth is down and go out in order when it is back', async () => {
-    let reachable = false
-    const delivered: unknown[] = []
-    const auth = {
-      emit: async (event: AuditEvent) => {
-        if (!reachable) throw down()
-        delivered.push(event.login)
-      },
-    }
+    const auth = await authInMemory()
+    auth.reachable = false
+    const delivered = () => auth.audit.all().map((e) => e.login)
     const clock = new FakeClock()
-    const buffer = new BufferedEmitter(auth, {log: memoryLogger(), clock})
+    const buffer = new BufferedEmitter(authApiEmitter(auth.api), {log: memoryLogger(), clock})
     void buffer.emit(makeEvent(EventName.SessionStart, EventCode.SessionStart, {login: 'a'}))
     void buffer.emit(makeEvent(EventName.SessionEnd, EventCode.SessionEnd, {login: 'b'}))
     await clock.advanceAsync(0)
     assert.equal(clock.pendingTimers, 1, 'a retry is scheduled')
-    assert.deepEqual(delivered, [])
-    reachable = true
+    assert.deepEqual(delivered(), [])
+    auth.reachable = true
     void buffer.emit(makeEvent(EventName.Exec, EventCode.Exec, {login: 'c'}))
     await clock.advanceAsync(30_000)
-    assert.equal(delivered.length, 3, 'delivery')
-    assert.deepEqual(delivered, ['a', 'b', 'c'])
+    assert.deepEqual(delivered(), ['a', 'b', 'c'])
     await buffer.close()
   })
 })
@@ -109,22 +100,15 @@ describe('buffered audit emitter', () => {
 describe('role cache', () => {
   test('one fetch per role while fresh; unknown roles left out; a stale copy serves while auth is down', async () => {
     const clock = new FakeClock()
-    let fetches = 0
-    let reachable = true
-    const api = {
-      getRole: async (name: string) => {
-        fetches++
-        if (!reachable) throw down()
-        if (name === 'ghost') throw new NotFoundError('role "ghost" is not found')
-        return {kind: 'role', metadata: {name}}
-      },
-    } as unknown as AuthApi
-    const cache = new RoleCache(api, {clock})
+    const auth = await authInMemory({clock})
+    await auth.auth.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {}}, true, {user: 'admin'}) // no "ghost"
+    const fetches = () => auth.calls.filter((c) => c.startsWith('GET /v1/roles/')).length
+    const cache = new RoleCache(auth.api, {clock})
     assert.deepEqual((await cache.getRoles(['ops', 'ghost'])).map((r) => r.metadata.name), ['ops'])
     await cache.getRoles(['ops'])
-    assert.equal(fetches, 2)
+    assert.equal(fetches(), 2)
     clock.advance(60_000)
-    reachable = false
+    auth.reachable = false
     assert.deepEqual((await cache.getRoles(['ops'])).map((r) => r.metadata.name), ['ops'])
     clock.advance(3600_000)
     await assert.rejects(cache.getRoles(['ops']), /cannot reach/)

@@ -1,0 +1,170 @@
+import type {AuditEvent} from '../events/index.js'
+import type {Lock, LockTarget} from '../services/locks.js'
+import type {Role} from '../services/roles.js'
+import type {User} from '../services/users.js'
+import {json, types} from './route.js'
+
+// The auth API's contract: every route with its method, path and the types that cross it. The
+// server registers one handler per route (src/daemon/auth/api-routes.ts) and AuthApiClient
+// calls them by the same declarations; a route missing on either side fails typecheck. Times
+// travel as ISO 8601 strings.
+
+export interface PingResponse {
+  clusterName: string
+  serverVersion: string
+  /** sha256:<hex> of the host CA: what joining hosts pass as --ca-pin. */
+  caPins: string[]
+  secondFactor: string
+  /** The proxy's public web address, when one is configured or registered. */
+  proxyPublicAddr?: string
+}
+
+export interface ClusterStatus {
+  clusterName: string
+  serverVersion: string
+  caPins: string[]
+  authorities: {type: 'user' | 'host'; fingerprints: string[]; rotationPhase: string}[]
+  counts: {users: number; roles: number; nodes: number; tokens: number}
+}
+
+export interface CAKeys {
+  clusterName: string
+  user: string[]
+  host: string[]
+}
+
+export interface UserTokenInfo {
+  token: string
+  kind: 'invite' | 'reset'
+  user: string
+  expires: string
+  /** https://<proxy>/web/invite/<token> (or /web/reset/). */
+  url: string
+  proxyAddr: string
+}
+
+export interface JoinTokenInfo {
+  token: string
+  roles: string[]
+  /** Absent: a static token, which never expires. */
+  expires?: string
+  static: boolean
+  /** How many more hosts may join with it; absent for static tokens (no limit). */
+  usesLeft?: number
+}
+
+export interface NodeInfo {
+  name: string
+  hostname: string
+  addr: string
+  labels: Record<string, string>
+  cmdLabels: Record<string, {command: string[]; period?: string; result: string}>
+  version: string
+  tunnel?: boolean
+  expires: string
+}
+
+export interface SignedUserCert {
+  username: string
+  certificate: string
+  /** Host CA public keys, for known_hosts @cert-authority lines. */
+  hostCAs: string[]
+  clusterName: string
+  /** The TTL granted, after role caps. */
+  ttlMs: number
+}
+
+export interface RegisterRequest {
+  token: string
+  /** Absent: auth makes one (RegisterResponse.hostId). */
+  hostId?: string
+  nodeName: string
+  role: 'node' | 'proxy'
+  publicKey: string
+  additionalPrincipals?: string[]
+}
+
+export interface RegisterResponse {
+  /** The joiner's host id (the one it sent, or the one auth made). */
+  hostId: string
+  certificate: string
+  hostCAs: string[]
+  userCAs: string[]
+  clusterName: string
+}
+
+export interface UserSpec {
+  name: string
+  roles: string[]
+  traits: Record<string, string[]>
+}
+
+export interface UserTokenDetails {
+  kind: string
+  user: string
+  expires: string
+  totp: {secret: string; otpauthUrl: string}
+}
+
+export interface LoginRequest {
+  username: string
+  password: string
+  otpCode?: string
+  publicKey: string
+  ttlMs?: number
+  clientAddr?: string
+}
+
+/** A resource created only if absent (`tctl create` without -f). */
+type CreateQuery = {query: {create?: 'true'}}
+
+/** Keyed by the AuthApi method that calls each route. */
+export const AUTH_ROUTES = {
+  // Anyone connected may ask who the cluster is (joining hosts check the pin against it).
+  ping: json('GET', '/v1/ping', types<{response: PingResponse}>()),
+  status: json('GET', '/v1/status', types<{response: ClusterStatus}>()),
+  getCAKeys: json('GET', '/v1/authorities', types<{response: CAKeys}>()),
+
+  listUsers: json('GET', '/v1/users', types<{response: User[]}>()),
+  getUser: json('GET', '/v1/users/:name', types<{response: User}>()),
+  createUser: json('POST', '/v1/users', types<{body: UserSpec; response: {user: User; invite: UserTokenInfo}}>()),
+  upsertUser: json('PUT', '/v1/users/:name', types<CreateQuery & {body: UserSpec; response: User}>()),
+  deleteUser: json('DELETE', '/v1/users/:name'),
+  resetUser: json('POST', '/v1/users/:name/reset', types<{response: UserTokenInfo}>()),
+  userStatus: json('GET', '/v1/users/:name/status', types<{response: {name: string; exists: boolean}}>()),
+
+  getUserToken: json('GET', '/v1/usertokens/:token', types<{response: UserTokenDetails}>()),
+  redeemUserToken: json('POST', '/v1/usertokens/:token/redeem', types<{body: {token: string; password: string; otpCode?: string}; response: {user: string}}>()),
+
+  listRoles: json('GET', '/v1/roles', types<{response: Role[]}>()),
+  getRole: json('GET', '/v1/roles/:name', types<{response: Role}>()),
+  /** The body is the role resource as parsed from YAML; the server validates it. */
+  upsertRole: json('PUT', '/v1/roles/:name', types<CreateQuery & {body: unknown; response: Role}>()),
+  deleteRole: json('DELETE', '/v1/roles/:name'),
+
+  listLocks: json('GET', '/v1/locks', types<{response: Lock[]}>()),
+  getLock: json('GET', '/v1/locks/:name', types<{response: Lock}>()),
+  createLock: json('POST', '/v1/locks', types<{body: {target: LockTarget; message?: string; ttlMs?: number}; response: Lock}>()),
+  upsertLock: json('PUT', '/v1/locks/:name', types<{body: unknown; response: Lock}>()),
+  deleteLock: json('DELETE', '/v1/locks/:name'),
+
+  listTokens: json('GET', '/v1/tokens', types<{response: JoinTokenInfo[]}>()),
+  addToken: json('POST', '/v1/tokens', types<{body: {roles: string[]; ttlMs?: number; token?: string; uses?: number}; response: JoinTokenInfo}>()),
+  deleteToken: json('DELETE', '/v1/tokens/:token'),
+  register: json('POST', '/v1/register', types<{body: RegisterRequest; response: RegisterResponse}>()),
+
+  listNodes: json('GET', '/v1/nodes', types<{response: NodeInfo[]}>()),
+  upsertNode: json('PUT', '/v1/nodes/:name', types<{body: Omit<NodeInfo, 'expires'>; response: NodeInfo}>()),
+  deleteNode: json('DELETE', '/v1/nodes/:name'),
+  keepAliveNode: json('POST', '/v1/nodes/:name/keepalive', types<{response: NodeInfo}>()),
+
+  signUserCert: json('POST', '/v1/certs/user', types<{body: {username: string; publicKey: string; ttlMs?: number}; response: SignedUserCert}>()),
+  signHostCert: json('POST', '/v1/certs/host', types<{body: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}; response: {certificate: string; hostCAs: string[]}}>()),
+  authenticateUser: json('POST', '/v1/certs/login', types<{body: LoginRequest; response: SignedUserCert}>()),
+
+  emitEvent: json('POST', '/v1/events', types<{body: Record<string, unknown>}>()),
+  searchEvents: json('GET', '/v1/events', types<{query: {from: string; to: string; types?: string; limit?: string; order?: 'asc' | 'desc'}; response: AuditEvent[]}>()),
+} as const
+
+export type AuthRoutes = typeof AUTH_ROUTES
+export type AuthRouteName = keyof AuthRoutes

@@ -1,0 +1,54 @@
+import {json, types} from './route.js'
+
+// The proxy's web API (`/v1/webapi/...`, HTTPS, Teleport's field names): what the proxy serves
+// (src/daemon/proxy/web-api.ts), what tsh calls (src/client/web-client.ts) and what a host
+// joining through the proxy calls (src/daemon/common/proxy-web-join.ts). Bodies come from
+// anyone who reaches the web port: each side still checks what it reads.
+
+export interface WebPing {
+  auth: {type: string; second_factor: string}
+  proxy: {ssh: {listen_addr: string; public_addr?: string}}
+  server_version: string
+  cluster_name: string
+  ca_pins?: string[]
+}
+
+/** `tsh login`: ttl in nanoseconds (a Go duration); pub_key an OpenSSH public key line. */
+export interface SshCertsRequest {
+  user: string
+  password: string
+  otp_token?: string
+  pub_key: string
+  ttl: number
+}
+
+export interface SshCertsResponse {
+  username: string
+  cert: string
+  host_signers: {domain_name: string; checking_keys: string[]}[]
+}
+
+/** A host joining with a token. */
+export interface HostCredentialsRequest {
+  token: string
+  hostID: string
+  node_name: string
+  role: 'node' | 'proxy'
+  public_ssh_key: string
+  additional_principals: string[]
+}
+
+export interface HostCredentials {
+  cert: string
+  host_ca_keys: string[]
+  user_ca_keys: string[]
+  cluster_name: string
+}
+
+export const WEB_ROUTES = {
+  ping: json('GET', '/v1/webapi/ping', types<{response: WebPing}>()),
+  sshCerts: json('POST', '/v1/webapi/ssh/certs', types<{body: SshCertsRequest; response: SshCertsResponse}>()),
+  hostCredentials: json('POST', '/v1/webapi/host/credentials', types<{body: HostCredentialsRequest; response: HostCredentials}>()),
+} as const
+
+export type WebRoutes = typeof WEB_ROUTES
