@@ -6,13 +6,12 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {isAbsolute} from 'node:path'
 import {BadParameterError} from '../lib/errors.js'
+import {splitHostPort, type HostPort} from '../lib/net/ip.js'
 import {parseDuration} from '../services/duration.js'
 import {checkLabel, checkLabelKey} from '../services/nodes.js'
 
-export interface HostPort {
-  host: string
-  port: number
-}
+export type {HostPort} from '../lib/net/ip.js'
+export {formatHostPort} from '../lib/net/ip.js'
 
 export interface HostPortOptions {
   /** Used when the text has no port (Teleport accepts `listen_addr: 0.0.0.0`). */
@@ -29,22 +28,16 @@ export function parseHostPort(text: string, options: HostPortOptions = {}): Host
   const trimmed = text.trim()
   if (trimmed === '') throw bad('expected host:port')
   if (trimmed.includes('://')) throw bad('expected host:port, not a URL')
-  let host: string
-  let portText: string | undefined
+  let parts: {host: string; port?: string}
+  try {
+    parts = splitHostPort(trimmed)
+  } catch (err) {
+    throw bad((err as Error).message)
+  }
+  const {host, port: portText} = parts
   if (trimmed.startsWith('[')) {
-    const end = trimmed.indexOf(']')
-    if (end < 0) throw bad('missing "]" after the IPv6 address')
-    host = trimmed.slice(1, end)
-    const rest = trimmed.slice(end + 1)
-    if (rest !== '' && !rest.startsWith(':')) throw bad('expected ":" and a port after "]"')
-    portText = rest === '' ? undefined : rest.slice(1)
     if (isIP(host) !== 6) throw bad(`${JSON.stringify(host)} is not an IPv6 address`)
-  } else if (isIP(trimmed) === 6) {
-    host = trimmed
-  } else {
-    const colon = trimmed.lastIndexOf(':')
-    host = colon < 0 ? trimmed : trimmed.slice(0, colon)
-    portText = colon < 0 ? undefined : trimmed.slice(colon + 1)
+  } else if (isIP(trimmed) !== 6) {
     if (host === '') throw bad('missing host')
     if (!HOSTNAME.test(host)) throw bad(`${JSON.stringify(host)} is not a valid host name or IP address`)
   }
@@ -56,11 +49,6 @@ export function parseHostPort(text: string, options: HostPortOptions = {}): Host
   const lowest = options.allowPortZero ? 0 : 1
   if (!(port >= lowest && port <= 65535)) throw bad(`port must be a number from ${lowest} to 65535`)
   return {host, port}
-}
-
-/** The inverse of parseHostPort: IPv6 hosts in brackets. */
-export function formatHostPort(address: HostPort): string {
-  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`
 }
 
 const CA_PIN = /^sha256:[0-9a-f]{64}$/i

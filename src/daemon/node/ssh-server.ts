@@ -1,6 +1,7 @@
 import {createServer, type Server, type Socket} from 'node:net'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {parseEndpoint} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {certifiedHostKey} from '../../ssh/index.js'
 import {connectionSocket, releaseOnLogin} from '../../ssh/startup-guard.js'
@@ -96,7 +97,7 @@ export class NodeSshServer {
       const line = await readPreamble(socket)
       if (line !== undefined) {
         const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName})
-        const src = splitHostPort(vouched.src)
+        const src = parseEndpoint(vouched.src)
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
@@ -119,10 +120,4 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
   if (err.code === 'EACCES') return new UserError(`cannot listen on ${where}: permission denied`, {hint: 'ports below 1024 need root'})
   if (err.code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${where}: no such address on this host`)
   return err
-}
-
-function splitHostPort(text: string): {host: string; port: number} | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text)
-  if (!match) return undefined
-  return {host: match[1] ?? match[2] ?? '', port: Number(match[3])}
 }

@@ -1,7 +1,7 @@
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
 import type {NodeInfo} from '../../api/auth-api.js'
-import {joinHostPort} from '../../lib/net/ip.js'
+import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
 import {nodeLabels} from '../../services/nodes.js'
 
@@ -32,25 +32,18 @@ export const systemResolver: Resolver = async (host) => {
 
 const UNSPECIFIED = new Set(['', '0.0.0.0', '::', '[::]'])
 
-/** host and port of a `host:port` / `[v6]:port` address; undefined when unreadable. */
-export function splitAddr(addr: string): {host: string; port: number} | undefined {
-  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(addr) ?? /^([^:]*):(\d{1,5})$/.exec(addr)
-  if (!match) return undefined
-  return {host: match[1], port: Number(match[2])}
-}
-
 /**
  * Where to dial a node: its address, with an unspecified host (a node listening on 0.0.0.0 whose
  * record auth could not complete) read as loopback: the node then runs beside this proxy.
  */
 export function dialAddress(node: Pick<NodeInfo, 'addr'>): {host: string; port: number} | undefined {
-  const parts = splitAddr(node.addr)
+  const parts = parseEndpoint(node.addr)
   if (!parts) return undefined
   return UNSPECIFIED.has(parts.host) ? {host: '127.0.0.1', port: parts.port} : parts
 }
 
 function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip.toLowerCase()
+  return plainIp(ip).toLowerCase()
 }
 
 /** `k=v[,k=v]`; undefined when the text is not a selector. */
