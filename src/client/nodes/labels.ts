@@ -1,41 +1,16 @@
-import {UsageError} from '../../lib/errors.js'
+import {matchesSelector as matchesLabels, type LabelSelector} from '../../services/label-selector.js'
+import {nodeLabels} from '../../services/nodes.js'
 import type {NodeInfo} from '../../api/auth-api.js'
 
 // Node labels as tsh shows and matches them: static labels plus the current value of each
 // command label, and `k=v,...` selectors (`tsh ls env=prod`, `tsh ssh root@env=prod uptime`).
 
-export type LabelSelector = Record<string, string>
-
-/** A host argument holding `=` selects nodes by label instead of naming one. */
-export function isLabelSelector(host: string): boolean {
-  return host.includes('=')
-}
-
-/** `env=prod,team=db` (also as separate arguments: `env=prod team=db`). */
-export function parseLabelSelector(texts: string | readonly string[]): LabelSelector {
-  const selector: LabelSelector = {}
-  const parts = (typeof texts === 'string' ? [texts] : texts).flatMap((t) => t.split(','))
-  for (const part of parts) {
-    const trimmed = part.trim()
-    if (trimmed === '') continue
-    const eq = trimmed.indexOf('=')
-    if (eq <= 0) throw new UsageError(`"${trimmed}" is not a label selector`, {hint: 'write labels as key=value, separated by commas'})
-    selector[trimmed.slice(0, eq).trim()] = trimmed.slice(eq + 1).trim()
-  }
-  return selector
-}
-
-/** Static labels and command label results together (a command label wins a name clash, as in Teleport). */
-export function allNodeLabels(node: Pick<NodeInfo, 'labels' | 'cmdLabels'>): Record<string, string> {
-  const labels: Record<string, string> = {...node.labels}
-  for (const [key, value] of Object.entries(node.cmdLabels ?? {})) labels[key] = value.result
-  return labels
-}
+export {isLabelSelector, parseLabelSelector, type LabelSelector} from '../../services/label-selector.js'
+export {nodeLabels as allNodeLabels}
 
 /** Every selector label must be on the node with exactly that value. An empty selector matches all. */
 export function matchesSelector(node: Pick<NodeInfo, 'labels' | 'cmdLabels'>, selector: LabelSelector): boolean {
-  const labels = allNodeLabels(node)
-  return Object.entries(selector).every(([key, value]) => Object.hasOwn(labels, key) && labels[key] === value)
+  return matchesLabels(nodeLabels(node), selector)
 }
 
 /** `k=v` pairs sorted by key, comma-joined. */

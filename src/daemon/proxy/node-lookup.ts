@@ -3,6 +3,7 @@ import {isIP} from 'node:net'
 import type {NodeInfo} from '../../api/auth-api.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
+import {matchesSelector, selectorOfHost} from '../../services/label-selector.js'
 import {nodeLabels} from '../../services/nodes.js'
 
 // Which of our nodes a `proxy:<host>[:<port>]` request means, in REFERENCE.md's order:
@@ -46,18 +47,6 @@ function normalizeIp(ip: string): string {
   return plainIp(ip).toLowerCase()
 }
 
-/** `k=v[,k=v]`; undefined when the text is not a selector. */
-export function parseLabelSelector(text: string): Record<string, string> | undefined {
-  if (!text.includes('=')) return undefined
-  const selector: Record<string, string> = {}
-  for (const part of text.split(',')) {
-    const eq = part.indexOf('=')
-    if (eq <= 0) return undefined
-    selector[part.slice(0, eq).trim()] = part.slice(eq + 1).trim()
-  }
-  return selector
-}
-
 export async function findNodes(nodes: NodeInfo[], target: LookupTarget, resolve: Resolver = systemResolver): Promise<NodeInfo[]> {
   const byName = nodes.find((n) => n.name.toLowerCase() === target.host.toLowerCase())
   if (byName) return [byName]
@@ -75,12 +64,8 @@ export async function findNodes(nodes: NodeInfo[], target: LookupTarget, resolve
   })
   if (byAddress.length) return byAddress
 
-  const selector = parseLabelSelector(target.host)
-  if (!selector) return []
-  return nodes.filter((n) => {
-    const labels = nodeLabels(n)
-    return Object.entries(selector).every(([key, value]) => labels[key] === value)
-  })
+  const selector = selectorOfHost(target.host)
+  return selector ? nodes.filter((n) => matchesSelector(nodeLabels(n), selector)) : []
 }
 
 /** The text `tsh ssh` users see when a name matches several nodes (REFERENCE.md). */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import type {NodeInfo} from '../../../../src/api/auth-api.js'
-import {ambiguousHostMessage, dialAddress, findNodes, parseLabelSelector, type Resolver} from '../../../../src/daemon/proxy/node-lookup.js'
+import {ambiguousHostMessage, dialAddress, findNodes, type Resolver} from '../../../../src/daemon/proxy/node-lookup.js'
 import {parseEndpoint} from '../../../../src/lib/net/ip.js'
+import {selectorOfHost} from '../../../../src/services/label-selector.js'
 
 function node(name: string, hostname: string, addr: string, labels: Record<string, string> = {}, cmd: Record<string, string> = {}): NodeInfo {
   const cmdLabels = Object.fromEntries(Object.entries(cmd).map(([k, result]) => [k, {command: ['true'], result}]))
@@ -63,9 +64,9 @@ describe('node lookup', () => {
   })
 
   test('label selector parsing', () => {
-    assert.deepEqual(parseLabelSelector('a=1,b=2'), {a: '1', b: '2'})
-    assert.equal(parseLabelSelector('plainhost'), undefined)
-    assert.equal(parseLabelSelector('=x'), undefined)
+    assert.deepEqual(selectorOfHost('a=1,b=2'), {a: '1', b: '2'})
+    assert.equal(selectorOfHost('plainhost'), undefined)
+    assert.equal(selectorOfHost('=x'), undefined)
   })
 
   test('the ambiguity message: error line, table, hint', () => {
