@@ -6,6 +6,8 @@ export class UserError extends Error {
   readonly exitCode: number = 1
   /** Optional second line telling the user what to do next. */
   readonly hint?: string
+  /** Text laid out by someone else (the proxy's ambiguous-host table), escaped, printed as is instead of the line. */
+  details?: string
   constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
     super(message, {cause: options.cause})
     this.name = 'UserError'
