@@ -3,7 +3,8 @@
 // "<file>:<line>: <what and where>", so a user can go straight to the line.
 import {readFileSync} from 'node:fs'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
-import {BadParameterError, NotFoundError, UserError} from '../lib/errors.js'
+import {BadParameterError} from '../lib/errors.js'
+import {fileError} from '../lib/file-errors.js'
 import {yamlToJs} from '../lib/yaml-aliases.js'
 import {TELEPORT_CONFIG_SCHEMA, type FileConfig} from './schema.js'
 import {formatPath, SpecError, type Path, type Plain, type PlainMap} from './spec.js'
@@ -50,13 +51,7 @@ export function loadConfigFile(path: string): FileConfig {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new NotFoundError(`config file ${path} does not exist`, {cause: err})
-    if (code === 'EACCES') {
-      throw new UserError(`cannot read config file ${path}: permission denied`, {hint: 'run as a user who can read it', cause: err})
-    }
-    if (code === 'EISDIR') throw new BadParameterError(`config file ${path} is a directory`, {cause: err})
-    throw err
+    throw fileError(err, path, {noun: 'config file', hints: {denied: 'run as a user who can read it'}})
   }
   return parseConfig(text, path)
 }
