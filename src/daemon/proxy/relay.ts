@@ -1,6 +1,7 @@
 import net from 'node:net'
 import type {ServerChannel} from 'ssh2'
 import {joinHostPort} from '../../lib/net/ip.js'
+import {channelOpen} from '../../ssh/server-internals.js'
 
 // Bytes between the client's subsystem channel and a TCP connection, untouched: the SSH session
 // inside is end-to-end between client and node, the proxy never decrypts it. pipe() keeps the
@@ -90,6 +91,5 @@ export function relay(channel: ServerChannel, socket: net.Socket, first?: Buffer
 
 /** The channel can take no more data (we ended it, or the client closed it or vanished). */
 export function channelClosed(channel: ServerChannel): boolean {
-  const state = channel as unknown as {destroyed?: boolean; writableEnded?: boolean; incoming?: {state?: string}; outgoing?: {state?: string}}
-  return state.destroyed === true || state.writableEnded === true || state.incoming?.state === 'closed' || state.outgoing?.state === 'closing' || state.outgoing?.state === 'closed'
+  return !channelOpen(channel)
 }
