@@ -11,25 +11,12 @@ import {run} from '../../interop/helpers.js'
 import {ApiClient} from '../../../src/api/client.js'
 import {AuthApi} from '../../../src/api/auth-api.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
-import type {Logger} from '../../../src/lib/log.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 
 export const TIMEOUT_MS = 30_000
 export const CLUSTER = 'example.com'
 
-/** A Logger that keeps its lines (and prints them when NODE_TEST_LOG is set). */
-export function memoryLogger(component = 'NODE'): Logger & {lines: string[]} {
-  const lines: string[] = []
-  const make = (c: string): Logger => {
-    const emit = (severity: string) => (message: string) => {
-      const line = `${severity} [${c}] ${message}`
-      lines.push(line)
-      if (process.env.NODE_TEST_LOG) process.stderr.write(line + '\n')
-    }
-    return {debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), child: (name) => make(name)}
-  }
-  return Object.assign(make(component), {lines})
-}
+export {memoryLogger} from '../../helpers/memory-logger.js'
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `tp-node-${prefix}-`))

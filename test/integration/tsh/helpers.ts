@@ -19,7 +19,7 @@ import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
-import type {Logger} from '../../../src/lib/log.js'
+import {memoryLogger} from '../../helpers/memory-logger.js'
 import {generateKeyPair, parseCert, signUserCert} from '../../../src/sshca/index.js'
 import {repoRoot} from '../../helpers/cli.js'
 
@@ -35,17 +35,6 @@ export const LOGIN_HOME = userInfo().homedir
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `tp-tsh-${prefix}-`))
-}
-
-/** Keeps log lines; prints them with NODE_TEST_LOG=1. */
-export function quietLogger(component = 'TEST'): Logger {
-  const make = (c: string): Logger => {
-    const emit = (severity: string) => (message: string) => {
-      if (process.env.NODE_TEST_LOG) process.stderr.write(`${severity} [${c}] ${message}\n`)
-    }
-    return {debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), child: (name) => make(name)}
-  }
-  return make(component)
 }
 
 export interface NodeSpec {
@@ -76,7 +65,7 @@ export interface TshCluster {
 
 export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster> {
   const dataDir = tempDir('auth')
-  const log = quietLogger()
+  const log = memoryLogger({component: 'TEST'})
   const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, proxyPublicAddr: '127.0.0.1:3080', log: (line) => log.debug(line)})
   const access: LocalAccess = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxy = await startProxyService({
