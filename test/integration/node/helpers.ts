@@ -17,6 +17,7 @@ export const TIMEOUT_MS = 30_000
 export const CLUSTER = 'example.com'
 
 export {memoryLogger} from '../../helpers/memory-logger.js'
+export {eventually} from '../../helpers/eventually.js'
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `tp-node-${prefix}-`))
@@ -134,18 +135,3 @@ export async function startSshAgent(keys: string[]): Promise<{sock: string; env:
   return {sock, env, stop}
 }
 
-/** Waits until `check` returns a value (polling); rejects after TIMEOUT_MS. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + TIMEOUT_MS
-  let lastError: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined && value !== false) return value
-    } catch (err) {
-      lastError = err
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`)
-}

@@ -19,6 +19,7 @@ import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
+import {eventually as eventuallyWithin, type PollCheck} from '../../helpers/eventually.js'
 import {memoryLogger} from '../../helpers/memory-logger.js'
 import {generateKeyPair, parseCert, signUserCert} from '../../../src/sshca/index.js'
 import {repoRoot} from '../../helpers/cli.js'
@@ -32,6 +33,11 @@ export const TIMEOUT_MS = 60_000
  */
 export const LOGIN = userInfo().username
 export const LOGIN_HOME = userInfo().homedir
+
+/** The shared eventually, with this suite's longer deadline (whole clusters start here). */
+export function eventually<T>(check: PollCheck<T>, what: string): Promise<T> {
+  return eventuallyWithin(check, what, {timeoutMs: TIMEOUT_MS})
+}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `tp-tsh-${prefix}-`))
@@ -171,15 +177,6 @@ export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster
     },
   }
   return cluster
-}
-
-export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check().catch(() => false)) return
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 export interface RunResult {

@@ -14,6 +14,7 @@ import {HOST_CA, USER_CA, sampleProfile, selfSignedTls, startFakeProxy, tempDir,
 import {login} from '../../../src/client/login.js'
 import {MemoryKeyStore} from '../../../src/client/key-store.js'
 import {loadCurrentIdentity} from '../../../src/client/profile.js'
+import {eventually} from '../../helpers/eventually.js'
 
 // Our agent protocol client against OpenSSH's real ssh-agent, and our agent server (tsh agent)
 // against OpenSSH's real ssh-add and ssh.
@@ -211,7 +212,7 @@ describe('tsh agent follows the login', {timeout: 4 * TIMEOUT_MS}, () => {
       const key2 = generateKeyPair()
       const shortCert = userCert({publicKey: key2.publicKey, ttlMs: 3000})
       saveWith(shortCert, key2)
-      while (!(await blobOf()).equals(parseCert(shortCert).blob)) await new Promise((r) => setTimeout(r, 50))
+      await eventually(async () => (await blobOf()).equals(parseCert(shortCert).blob), 'the agent to serve the new certificate', {intervalMs: 50})
       assert.equal(await served.done, 'certificate expired')
     } finally {
       await served.close()

@@ -9,6 +9,7 @@ import {EventJournal} from '../../../../src/daemon/common/event-journal.js'
 import {EventCode, EventName, type EventFields} from '../../../../src/events/index.js'
 import {UserError} from '../../../../src/lib/errors.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
+import {eventually} from '../../../helpers/eventually.js'
 
 // A daemon's audit events that auth has not taken yet, kept on disk. A "crash" here is a second
 // journal opened on the same file while the first is left as it was (nothing flushed or closed
@@ -32,13 +33,7 @@ function fakeAuth(up: boolean) {
   return {state, api}
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+const until = (check: () => boolean, what: string) => eventually(check, what, {timeoutMs: 10_000, intervalMs: 5})
 
 const exec = (login: string): [EventName, EventCode, EventFields] => [EventName.Exec, EventCode.Exec, {login}]
 

@@ -7,6 +7,7 @@ import {OpenSessions} from '../../../../src/daemon/node/open-sessions.js'
 import type {EventFields} from '../../../../src/events/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
+import {eventually} from '../../../helpers/eventually.js'
 
 // The node's markers of running sessions: a session whose node was killed gets its session.end
 // at the next start. A "kill" here is a second OpenSessions on the same directory.
@@ -16,13 +17,7 @@ after(() => rmSync(root, {recursive: true, force: true}))
 let n = 0
 const freshDir = () => path.join(root, `case-${n++}`)
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+const until = (check: () => boolean, what: string) => eventually(check, what, {timeoutMs: 10_000, intervalMs: 5})
 
 describe('open sessions on disk', () => {
   const fields = (sid: string) => ({sid, user: 'alice', login: 'root', interactive: true, participants: ['alice'], session_start: '2026-01-01T00:00:00.000Z'})

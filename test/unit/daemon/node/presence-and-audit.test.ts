@@ -9,18 +9,13 @@ import {RoleCache} from '../../../../src/daemon/node/role-cache.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {NotFoundError, UserError} from '../../../../src/lib/errors.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
+import {eventually} from '../../../helpers/eventually.js'
 
 // The node's conversations with auth, against a scripted stand-in for AuthApi: they keep going
 // (and catch up) when auth is down, and never throw at the node.
 
 /** Resolves when `check` holds, polling; fails the test after 10 s. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+const until = (check: () => boolean, what: string) => eventually(check, what, {timeoutMs: 10_000, intervalMs: 5})
 
 const down = () => new UserError('cannot reach the auth server at 127.0.0.1:3025: connection refused')
 
