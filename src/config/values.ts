@@ -8,7 +8,7 @@ import {isAbsolute} from 'node:path'
 import {BadParameterError} from '../lib/errors.js'
 import {splitHostPort, type HostPort} from '../lib/net/ip.js'
 import {parseDuration} from '../services/duration.js'
-import {checkLabel, checkLabelKey} from '../services/nodes.js'
+import {checkLabel, checkLabelKey} from '../services/models/node.js'
 
 export type {HostPort} from '../lib/net/ip.js'
 export {formatHostPort} from '../lib/net/ip.js'

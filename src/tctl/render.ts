@@ -1,6 +1,6 @@
 import type {ClusterStatus, JoinTokenInfo, NodeInfo, UserTokenInfo} from '../api/auth-api.js'
-import {lockTargetString, type Lock} from '../services/locks.js'
-import type {User} from '../services/users.js'
+import {lockTargetString, type Lock} from '../services/models/lock.js'
+import type {User} from '../services/models/user.js'
 import {renderTable} from '../lib/output.js'
 import {safeText} from '../lib/safe-text.js'
 

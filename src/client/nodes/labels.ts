@@ -1,11 +1,11 @@
-import {matchesSelector as matchesLabels, type LabelSelector} from '../../services/label-selector.js'
-import {nodeLabels} from '../../services/nodes.js'
+import {matchesSelector as matchesLabels, type LabelSelector} from '../../services/models/label-selector.js'
+import {nodeLabels} from '../../services/models/node.js'
 import type {NodeInfo} from '../../api/auth-api.js'
 
 // Node labels as tsh shows and matches them: static labels plus the current value of each
 // command label, and `k=v,...` selectors (`tsh ls env=prod`, `tsh ssh root@env=prod uptime`).
 
-export {isLabelSelector, parseLabelSelector, type LabelSelector} from '../../services/label-selector.js'
+export {isLabelSelector, parseLabelSelector, type LabelSelector} from '../../services/models/label-selector.js'
 export {nodeLabels as allNodeLabels}
 
 /** Every selector label must be on the node with exactly that value. An empty selector matches all. */

@@ -3,7 +3,7 @@ import {isIP} from 'node:net'
 import type {NodeInfo} from '../../api/auth-api.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
-import {matchesSelector, selectorOfHost} from '../../services/label-selector.js'
+import {matchesSelector, selectorOfHost} from '../../services/models/label-selector.js'
 import {nodeLabels} from '../../services/nodes.js'
 
 // Which of our nodes a `proxy:<host>[:<port>]` request means, in REFERENCE.md's order:

@@ -3,7 +3,7 @@ import {describe, test} from 'node:test'
 import type {NodeInfo} from '../../../../src/api/auth-api.js'
 import {ambiguousHostMessage, dialAddress, findNodes, type Resolver} from '../../../../src/daemon/proxy/node-lookup.js'
 import {parseEndpoint} from '../../../../src/lib/net/ip.js'
-import {selectorOfHost} from '../../../../src/services/label-selector.js'
+import {selectorOfHost} from '../../../../src/services/models/label-selector.js'
 
 function node(name: string, hostname: string, addr: string, labels: Record<string, string> = {}, cmd: Record<string, string> = {}): NodeInfo {
   const cmdLabels = Object.fromEntries(Object.entries(cmd).map(([k, result]) => [k, {command: ['true'], result}]))

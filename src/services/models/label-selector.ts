@@ -1,4 +1,4 @@
-import {UsageError} from '../lib/errors.js'
+import {UsageError} from '../../lib/errors.js'
 
 // Label selectors, `k=v[,k=v]` (REFERENCE.md): `tsh ls env=prod`, `tsh ssh root@env=prod` and the
 // proxy's node lookup all read them here. A host holding `=` is a selector; every selector label
