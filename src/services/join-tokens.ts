@@ -5,7 +5,8 @@
 // A dynamic token lets one new host join unless it was made with more uses (`--uses`); a used-up
 // token stays (until it expires) so the host that used it can still join its other roles.
 import type {Backend, Item} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, NotFoundError} from '../lib/errors.js'
 import type {HostIdClaim} from './host-ids.js'
 import {formatDuration} from './duration.js'
@@ -35,17 +36,13 @@ export interface JoinTokenServiceOptions {
   maxTtlMs?: number
 }
 
-export class JoinTokenService {
-  private readonly clock: Clock
+export class JoinTokenService extends BackendService {
   private readonly staticTokens: JoinToken[]
   private readonly defaultTtlMs: number
   private readonly maxTtlMs: number
 
-  constructor(
-    private readonly backend: Backend,
-    options: JoinTokenServiceOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
+  constructor(backend: Backend, options: JoinTokenServiceOptions = {}) {
+    super(backend, options)
     this.staticTokens = parseStaticTokens(options.staticTokens ?? [])
     this.maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_JOIN_TOKEN_TTL_MS
     this.defaultTtlMs = Math.min(options.defaultTtlMs ?? DEFAULT_JOIN_TOKEN_TTL_MS, this.maxTtlMs)
@@ -172,13 +169,8 @@ export class JoinTokenService {
   }
 
   private async getDynamic(token: string): Promise<{item: Item; stored: StoredJoinToken} | undefined> {
-    try {
-      const item = await this.backend.get(PREFIX + tokenHash(token))
-      return {item, stored: JSON.parse(item.value) as StoredJoinToken}
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
+    const item = await this.find(PREFIX + tokenHash(token))
+    return item && {item, stored: JSON.parse(item.value) as StoredJoinToken}
   }
 }
 

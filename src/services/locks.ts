@@ -2,8 +2,7 @@
 // until it is removed or expires. Stored under /locks/<uuid> with the backend's expiry set to the
 // lock's, so an expired lock vanishes by itself; readers also skip one whose time has passed.
 import {randomUUID} from 'node:crypto'
-import type {Backend} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {BadParameterError, NotFoundError} from '../lib/errors.js'
 import {assertValidName} from './models/resource.js'
 import {lockFromResource, lockExpired, type Lock, type NewLock} from './models/lock.js'
@@ -12,15 +11,7 @@ export * from './models/lock.js'
 
 const PREFIX = '/locks/'
 
-export class LockService {
-  private readonly clock: Clock
-
-  constructor(
-    private readonly backend: Backend,
-    options: {clock?: Clock} = {},
-  ) {
-    this.clock = options.clock ?? systemClock
-  }
+export class LockService extends BackendService {
 
   /** `tctl lock`: a new lock named by a random UUID. */
   async create(input: NewLock): Promise<Lock> {
@@ -72,12 +63,7 @@ export class LockService {
 
   async delete(name: string): Promise<void> {
     assertValidName('lock', name)
-    try {
-      await this.backend.delete(PREFIX + name)
-    } catch (err) {
-      if (err instanceof NotFoundError) throw notFound(name)
-      throw err
-    }
+    await this.deleteOr(PREFIX + name, () => notFound(name))
   }
 
   private item(lock: Lock) {

@@ -1,7 +1,8 @@
 // Node presence: each node upserts its record under /nodes/<hostUUID> with a 10 minute expiry and
 // keeps it alive; a node whose record expired is offline and no longer listed.
 import type {Backend, Item} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {assertValidName} from './models/resource.js'
 import {validateNode, type NodeRecord, type ServerNode} from './models/node.js'
@@ -17,15 +18,11 @@ export interface NodeServiceOptions {
   ttlMs?: number
 }
 
-export class NodeService {
-  private readonly clock: Clock
+export class NodeService extends BackendService {
   private readonly ttlMs: number
 
-  constructor(
-    private readonly backend: Backend,
-    options: NodeServiceOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
+  constructor(backend: Backend, options: NodeServiceOptions = {}) {
+    super(backend, options)
     this.ttlMs = options.ttlMs ?? NODE_TTL_MS
   }
 
@@ -67,12 +64,7 @@ export class NodeService {
 
   async deleteNode(name: string): Promise<void> {
     assertValidName('node', name)
-    try {
-      await this.backend.delete(PREFIX + name)
-    } catch (err) {
-      if (err instanceof NotFoundError) throw notFound(name)
-      throw err
-    }
+    await this.deleteOr(PREFIX + name, () => notFound(name))
   }
 
   private async getItem(name: string): Promise<Item> {

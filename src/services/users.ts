@@ -7,7 +7,8 @@
 //   /users/<name>/totp     the TOTP device {secret, addedAt, lastUsedCounter}
 //   /users/<name>/status   the login-failure counter and lock {failures, lockedUntil, lockReason}
 import type {Backend, Condition, Item, Operation} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {bcryptPasswordChecker, DEFAULT_BCRYPT_COST, hashPassword, type PasswordChecker} from './password.js'
 import {assertValidName} from './models/resource.js'
@@ -61,8 +62,7 @@ export interface NewUser {
   password?: string
 }
 
-export class UserService {
-  private readonly clock: Clock
+export class UserService extends BackendService {
   readonly bcryptCost: number
   readonly secondFactor: SecondFactor
   private readonly maxLoginAttempts: number
@@ -72,11 +72,8 @@ export class UserService {
   /** Login failures of names that are no user, so they lock exactly as users do. */
   private readonly unknownNames = new Map<string, LoginStatus>()
 
-  constructor(
-    private readonly backend: Backend,
-    options: UserServiceOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
+  constructor(backend: Backend, options: UserServiceOptions = {}) {
+    super(backend, options)
     this.bcryptCost = options.bcryptCost ?? DEFAULT_BCRYPT_COST
     this.secondFactor = options.secondFactor ?? 'otp'
     if (!SECOND_FACTORS.includes(this.secondFactor)) throw new BadParameterError(`unknown second factor ${JSON.stringify(this.secondFactor)}; expected off, otp, on or optional`)
@@ -122,7 +119,7 @@ export class UserService {
       const next: User = {...current, ...(roles ? {roles} : {}), ...(traits ? {traits} : {})}
       try {
         await this.backend.compareAndSwap(item.value, {key: item.key, value: JSON.stringify(next)})
-        const status = await this.getOptional(userKeys.status(name))
+        const status = await this.find(userKeys.status(name))
         return this.withLock(next, status && (JSON.parse(status.value) as LoginStatus))
       } catch (err) {
         if (!(err instanceof CompareFailedError) || attempt >= CAS_RETRIES) throw err
@@ -146,7 +143,7 @@ export class UserService {
 
   async get(name: string): Promise<User> {
     const item = await this.getParamsItem(name)
-    const status = await this.getOptional(userKeys.status(name))
+    const status = await this.find(userKeys.status(name))
     return this.withLock(JSON.parse(item.value) as User, status && (JSON.parse(status.value) as LoginStatus))
   }
 
@@ -178,7 +175,7 @@ export class UserService {
   }
 
   async hasPassword(name: string): Promise<boolean> {
-    return (await this.getOptional(userKeys.password(name))) !== undefined
+    return (await this.find(userKeys.password(name))) !== undefined
   }
 
   /** Sets (replaces) the user's TOTP device. */
@@ -188,7 +185,7 @@ export class UserService {
   }
 
   async hasTotpDevice(name: string): Promise<boolean> {
-    return (await this.getOptional(userKeys.totp(name))) !== undefined
+    return (await this.find(userKeys.totp(name))) !== undefined
   }
 
   /** Clears a lockout and the failure counter. */
@@ -217,12 +214,12 @@ export class UserService {
     }
     await this.recordAttempt(name)
 
-    const hashItem = await this.getOptional(userKeys.password(name))
+    const hashItem = await this.find(userKeys.password(name))
     const passwordOk = hashItem ? await this.passwords.verify(password, hashItem.value) : (await this.passwords.burn(password, this.bcryptCost), false)
     if (!passwordOk) throw new AccessDeniedError(INVALID_CREDENTIALS)
 
     if (this.secondFactor !== 'off') {
-      const deviceItem = await this.getOptional(userKeys.totp(name))
+      const deviceItem = await this.find(userKeys.totp(name))
       const required = this.secondFactor !== 'optional' || deviceItem !== undefined
       if (required && !(deviceItem && (await this.consumeTotpCode(deviceItem, otpCode)))) {
         throw new AccessDeniedError(INVALID_CREDENTIALS)
@@ -239,7 +236,7 @@ export class UserService {
     const key = userKeys.status(name)
     for (let attempt = 0; ; attempt++) {
       const now = this.clock.now()
-      const item = await this.getOptional(key)
+      const item = await this.find(key)
       const next = this.nextStatus(name, item ? (JSON.parse(item.value) as LoginStatus) : {failures: 0}, now)
       const value = JSON.stringify(next)
       try {
@@ -320,14 +317,6 @@ export class UserService {
     }
   }
 
-  private async getOptional(key: string): Promise<Item | undefined> {
-    try {
-      return await this.backend.get(key)
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
-  }
 
   private async writeIfUserExists(name: string, operations: Operation[]): Promise<void> {
     assertValidName('user', name)
