@@ -1,7 +1,6 @@
-import {readFileSync} from 'node:fs'
 import {writeFileAtomic} from '../lib/atomic-write.js'
 import {BadParameterError} from '../lib/errors.js'
-import {fileError} from '../lib/file-errors.js'
+import {readTextFile} from '../lib/file-errors.js'
 import {parseCert, type ParsedCert} from '../sshca/index.js'
 
 // An identity file: a private key, its certificate, and the host CAs to trust, in one file
@@ -47,13 +46,7 @@ export function parseIdentity(text: string, source: string): Identity & {cert: P
 }
 
 export function readIdentityFile(file: string): Identity & {cert: ParsedCert} {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw fileError(err, file, {noun: 'identity file', hints: {denied: 'run as the user that owns it (often root)'}})
-  }
-  return parseIdentity(text, file)
+  return parseIdentity(readTextFile(file, {noun: 'identity file', hints: {denied: 'run as the user that owns it (often root)'}}), file)
 }
 
 export function writeIdentityFile(file: string, identity: Identity): void {

@@ -1,10 +1,9 @@
 // Reading teleport.yaml: YAML text → plain values (every scalar as its source text, with each
 // key's and value's offset remembered) → the schema. Any refusal becomes one BadParameterError
 // "<file>:<line>: <what and where>", so a user can go straight to the line.
-import {readFileSync} from 'node:fs'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
 import {BadParameterError} from '../lib/errors.js'
-import {fileError} from '../lib/file-errors.js'
+import {readTextFile} from '../lib/file-errors.js'
 import {yamlToJs} from '../lib/yaml-aliases.js'
 import {TELEPORT_CONFIG_SCHEMA, type FileConfig} from './schema.js'
 import {formatPath, SpecError, type Path, type Plain, type PlainMap} from './spec.js'
@@ -47,13 +46,7 @@ export function parseConfig(text: string, fileName: string): FileConfig {
 
 /** Reads and validates a config file; a missing or unreadable file is named. */
 export function loadConfigFile(path: string): FileConfig {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw fileError(err, path, {noun: 'config file', hints: {denied: 'run as a user who can read it'}})
-  }
-  return parseConfig(text, path)
+  return parseConfig(readTextFile(path, {noun: 'config file', hints: {denied: 'run as a user who can read it'}}), path)
 }
 
 function firstLine(message: string): string {

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {BadParameterError, NotFoundError, UserError} from './errors.js'
 
@@ -45,5 +46,14 @@ export function fileError(err: unknown, file: string, options: FileErrorOptions 
       const code = (err as NodeJS.ErrnoException | undefined)?.code
       return new UserError(`cannot ${action} ${noun ? `the ${named}` : file}: ${code ?? (err as Error).message}`, opts)
     }
+  }
+}
+
+/** A text file's contents; a failed read throws fileError. */
+export function readTextFile(file: string, options: Omit<FileErrorOptions, 'action'> = {}): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw fileError(err, file, options)
   }
 }
