@@ -38,6 +38,11 @@ export function assertConditionHolds(condition: Condition, currentValue: string 
   }
 }
 
+/** compareAndSwap's check: throws CompareFailedError unless `key` still holds `expectedValue`. */
+export function assertUnchanged(key: string, current: {value: string}, expectedValue: string): void {
+  if (current.value !== expectedValue) throw new CompareFailedError(`value of key ${JSON.stringify(key)} has changed`)
+}
+
 export function assertValidAfterRevision(afterRevision: number | undefined): void {
   if (afterRevision === undefined) return
   if (!Number.isSafeInteger(afterRevision) || afterRevision < 0) {

@@ -32,6 +32,16 @@ export class NotFoundError extends UserError {
   }
 }
 
+/** What `work` resolves to, or undefined when it fails with NotFoundError ("absent" is an answer). */
+export async function unlessNotFound<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined
+    throw err
+  }
+}
+
 /** A resource already exists where a new one was to be created. */
 export class AlreadyExistsError extends UserError {
   constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {

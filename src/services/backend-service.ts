@@ -1,6 +1,6 @@
 import type {Backend, Item} from '../backend/backend.js'
 import {systemClock, type Clock} from '../lib/clock.js'
-import {NotFoundError} from '../lib/errors.js'
+import {NotFoundError, unlessNotFound} from '../lib/errors.js'
 
 /** What the services that store records share: the backend, and the clock seam for times and expiries. */
 export abstract class BackendService {
@@ -14,13 +14,8 @@ export abstract class BackendService {
   }
 
   /** The item at `key`, or undefined when there is none. */
-  protected async find(key: string): Promise<Item | undefined> {
-    try {
-      return await this.backend.get(key)
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
+  protected find(key: string): Promise<Item | undefined> {
+    return unlessNotFound(this.backend.get(key))
   }
 
   /** Deletes `key`; false when there was nothing to delete. */
