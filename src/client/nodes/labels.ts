@@ -6,20 +6,13 @@ import type {NodeInfo} from '../../api/auth-api.js'
 // command label, and `k=v,...` selectors (`tsh ls env=prod`, `tsh ssh root@env=prod uptime`).
 
 export {isLabelSelector, parseLabelSelector, type LabelSelector} from '../../services/models/label-selector.js'
-export {nodeLabels as allNodeLabels}
+export {formatLabels, nodeLabels} from '../../services/models/node.js'
 
 /** Every selector label must be on the node with exactly that value. An empty selector matches all. */
 export function matchesSelector(node: Pick<NodeInfo, 'labels' | 'cmdLabels'>, selector: LabelSelector): boolean {
   return matchesLabels(nodeLabels(node), selector)
 }
 
-/** `k=v` pairs sorted by key, comma-joined. */
-export function formatLabels(labels: Record<string, string>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',')
-}
 
 /** By host name, then node ID (host names need not be unique). */
 export function sortNodes<T extends Pick<NodeInfo, 'hostname' | 'name'>>(nodes: readonly T[]): T[] {

@@ -4,7 +4,7 @@ import type {NodeInfo} from '../../api/auth-api.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
 import {matchesSelector, selectorOfHost} from '../../services/models/label-selector.js'
-import {nodeLabels} from '../../services/nodes.js'
+import {formatLabels, nodeLabels} from '../../services/models/node.js'
 
 // Which of our nodes a `proxy:<host>[:<port>]` request means, in REFERENCE.md's order:
 //   1. the node whose name (host UUID) is <host>: that one, whatever the port;
@@ -70,12 +70,7 @@ export async function findNodes(nodes: NodeInfo[], target: LookupTarget, resolve
 
 /** The text `tsh ssh` users see when a name matches several nodes (REFERENCE.md). */
 export function ambiguousHostMessage(matches: NodeInfo[]): string {
-  const labels = (n: NodeInfo) =>
-    Object.entries(nodeLabels(n))
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',')
-  const rows = [...matches].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.name.localeCompare(b.name)).map((n) => [n.hostname, n.tunnel ? '⟵ Tunnel' : n.addr, labels(n)])
+  const rows = [...matches].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.name.localeCompare(b.name)).map((n) => [n.hostname, n.tunnel ? '⟵ Tunnel' : n.addr, formatLabels(nodeLabels(n))])
   return (
     'error: ambiguous host could match multiple nodes\n\n' +
     renderTable(['Node Name', 'Address', 'Labels'], rows) +

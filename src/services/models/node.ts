@@ -37,6 +37,14 @@ export function nodeLabels(node: Pick<NodeRecord, 'labels' | 'cmdLabels'>): Reco
   return out
 }
 
+/** `k=v` pairs sorted by key, comma-joined: how tsh ls, tctl nodes ls and refusals show labels. */
+export function formatLabels(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')
+}
+
 /** A node record as a node may write it (presence): BadParameterError names the field. */
 export function validateNode(node: NodeRecord): NodeRecord {
   if (!isPlainObject(node)) throw new BadParameterError('a node record must be an object')
