@@ -8,6 +8,7 @@ import {isAbsolute} from 'node:path'
 import {BadParameterError} from '../lib/errors.js'
 import {splitHostPort, type HostPort} from '../lib/net/ip.js'
 import {parseDuration} from '../services/duration.js'
+import {JOIN_ROLES, type JoinRole} from '../services/models/join-token.js'
 import {checkLabel, checkLabelKey} from '../services/models/node.js'
 
 export type {HostPort} from '../lib/net/ip.js'
@@ -62,11 +63,11 @@ export function parseCaPin(text: string): string {
   return trimmed.toLowerCase()
 }
 
-export const TOKEN_ROLES = ['node', 'proxy', 'auth', 'trusted_cluster'] as const
-export type TokenRole = (typeof TOKEN_ROLES)[number]
+/** Token roles are the join token model's. */
+export {JOIN_ROLES as TOKEN_ROLES, type JoinRole as TokenRole}
 
 export interface StaticToken {
-  roles: TokenRole[]
+  roles: JoinRole[]
   token: string
 }
 
@@ -77,13 +78,13 @@ export function parseStaticToken(text: string): StaticToken {
   if (colon < 0) throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: ${shape}`)
   const roleList = text.slice(0, colon).split(',').map((r) => r.trim().toLowerCase())
   const token = text.slice(colon + 1).trim()
-  const roles: TokenRole[] = []
+  const roles: JoinRole[] = []
   for (const role of roleList) {
     if (role === '') throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: empty role; ${shape}`)
-    if (!(TOKEN_ROLES as readonly string[]).includes(role)) {
-      throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: unknown role "${role}"; expected ${TOKEN_ROLES.join(', ')}`)
+    if (!(JOIN_ROLES as readonly string[]).includes(role)) {
+      throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: unknown role "${role}"; expected ${JOIN_ROLES.join(', ')}`)
     }
-    if (!roles.includes(role as TokenRole)) roles.push(role as TokenRole)
+    if (!roles.includes(role as JoinRole)) roles.push(role as JoinRole)
   }
   if (token === '') throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: empty token; ${shape}`)
   return {roles, token}
