@@ -1,6 +1,6 @@
-import {readFileSync} from 'node:fs'
 import {writeFileAtomic} from '../lib/atomic-write.js'
-import {BadParameterError, UserError} from '../lib/errors.js'
+import {BadParameterError} from '../lib/errors.js'
+import {readTextFile} from '../lib/file-errors.js'
 import {parseCert, type ParsedCert} from '../sshca/index.js'
 
 // An identity file: a private key, its certificate, and the host CAs to trust, in one file
@@ -46,16 +46,7 @@ export function parseIdentity(text: string, source: string): Identity & {cert: P
 }
 
 export function readIdentityFile(file: string): Identity & {cert: ParsedCert} {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new UserError(`identity file ${file} does not exist`)
-    if (code === 'EACCES') throw new UserError(`no permission to read the identity file ${file}`, {hint: 'run as the user that owns it (often root)'})
-    throw err
-  }
-  return parseIdentity(text, file)
+  return parseIdentity(readTextFile(file, {noun: 'identity file', hints: {denied: 'run as the user that owns it (often root)'}}), file)
 }
 
 export function writeIdentityFile(file: string, identity: Identity): void {

@@ -1,5 +1,5 @@
 // Argument and condition checks every implementation applies the same way, so they fail alike.
-import {BadParameterError, CompareFailedError} from '../lib/errors.js'
+import {BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import type {Condition, Operation} from './backend.js'
 import {assertValidKey} from './keys.js'
 
@@ -36,6 +36,17 @@ export function assertConditionHolds(condition: Condition, currentValue: string 
   if (!holds) {
     throw new CompareFailedError(`condition "${condition.kind}" failed for key ${JSON.stringify(condition.key)}`)
   }
+}
+
+/** The live item at `key`, which the operation needs: NotFoundError when there is none. */
+export function mustExist<T>(key: string, item: T | undefined): T {
+  if (!item) throw new NotFoundError(`key ${JSON.stringify(key)} not found`)
+  return item
+}
+
+/** compareAndSwap's check: throws CompareFailedError unless `key` still holds `expectedValue`. */
+export function assertUnchanged(key: string, current: {value: string}, expectedValue: string): void {
+  if (current.value !== expectedValue) throw new CompareFailedError(`value of key ${JSON.stringify(key)} has changed`)
 }
 
 export function assertValidAfterRevision(afterRevision: number | undefined): void {

@@ -2,12 +2,12 @@
 // It mirrors the SQLite backend's model so the conformance suite means the same thing for both:
 // one revision counter, a change log that watchers read from a cursor, expiry filtered on read
 // and turned into 'delete' events by a sweeper.
-import {BadParameterError, CompareFailedError, NotFoundError, AlreadyExistsError} from '../lib/errors.js'
+import {BadParameterError, AlreadyExistsError} from '../lib/errors.js'
 import {systemClock, type Clock} from '../lib/clock.js'
 import type {Backend, Condition, Item, Operation, PutItem, WatchEvent, WatchOptions, Watcher} from './backend.js'
 import {ChangeLogWatcher, type ChangeFeed} from './change-log-watcher.js'
 import {assertValidKey, compareKeys} from './keys.js'
-import {assertConditionHolds, assertValidAfterRevision, assertValidAtomicWrite, assertValidLimit, expiryMillis} from './checks.js'
+import {assertConditionHolds, assertUnchanged, mustExist, assertValidAfterRevision, assertValidAtomicWrite, assertValidLimit, expiryMillis} from './checks.js'
 
 export interface MemoryBackendOptions {
   /** How often expired items are deleted (and reported to watchers). Default 1000 ms. */
@@ -70,10 +70,7 @@ export class MemoryBackend implements Backend, ChangeFeed {
 
   async compareAndSwap(expectedValue: string, replacement: PutItem): Promise<Item> {
     this.assertOpen()
-    const current = this.mustGetLive(replacement.key)
-    if (current.value !== expectedValue) {
-      throw new CompareFailedError(`value of key ${JSON.stringify(replacement.key)} has changed`)
-    }
+    assertUnchanged(replacement.key, this.mustGetLive(replacement.key), expectedValue)
     return this.write(replacement)
   }
 
@@ -188,9 +185,7 @@ export class MemoryBackend implements Backend, ChangeFeed {
 
   private mustGetLive(key: string): StoredItem {
     assertValidKey(key)
-    const stored = this.getLive(key)
-    if (!stored) throw new NotFoundError(`key ${JSON.stringify(key)} not found`)
-    return stored
+    return mustExist(key, this.getLive(key))
   }
 
   private assertOpen(): void {

@@ -9,14 +9,14 @@
 import {chmodSync, closeSync, mkdirSync, openSync} from 'node:fs'
 import {dirname} from 'node:path'
 import Database from 'better-sqlite3'
-import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
+import {AlreadyExistsError, BadParameterError} from '../lib/errors.js'
 import {systemClock, type Clock} from '../lib/clock.js'
 import type {Backend, Condition, Item, Operation, PutItem, WatchEvent, WatchOptions, Watcher} from './backend.js'
 import {ChangeLogWatcher, type ChangeFeed} from './change-log-watcher.js'
 import {assertValidKey} from './keys.js'
 import {migrate} from './sqlite-schema.js'
 import {prepareStatements, prefixUpperBound, type ChangeRow, type ItemRow, type Statements} from './sqlite-statements.js'
-import {assertConditionHolds, assertValidAfterRevision, assertValidAtomicWrite, assertValidLimit, expiryMillis} from './checks.js'
+import {assertConditionHolds, assertUnchanged, mustExist, assertValidAfterRevision, assertValidAtomicWrite, assertValidLimit, expiryMillis} from './checks.js'
 
 export interface SqliteBackendOptions {
   /** How often watchers look for other processes' writes. Default 150 ms. */
@@ -116,10 +116,7 @@ export class SqliteBackend implements Backend, ChangeFeed {
   async compareAndSwap(expectedValue: string, replacement: PutItem): Promise<Item> {
     this.assertOpen()
     return this.writeTransaction(() => {
-      const current = this.mustGetLive(replacement.key)
-      if (current.value !== expectedValue) {
-        throw new CompareFailedError(`value of key ${JSON.stringify(replacement.key)} has changed`)
-      }
+      assertUnchanged(replacement.key, this.mustGetLive(replacement.key), expectedValue)
       return this.writeRow(replacement)
     })
   }
@@ -272,9 +269,7 @@ export class SqliteBackend implements Backend, ChangeFeed {
 
   private mustGetLive(key: string): ItemRow {
     assertValidKey(key)
-    const row = this.getLive(key)
-    if (!row) throw new NotFoundError(`key ${JSON.stringify(key)} not found`)
-    return row
+    return mustExist(key, this.getLive(key))
   }
 
   private backgroundSweep(): void {

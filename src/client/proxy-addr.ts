@@ -1,4 +1,5 @@
 import {UsageError} from '../lib/errors.js'
+import {formatHostPort, splitHostPort, type HostPort} from '../lib/net/ip.js'
 
 // Proxy addresses as users type them ("proxy.example.com", "proxy:3080", "[::1]:3080",
 // "https://proxy:3080/") and as the profile stores them (host:port). The profile is named after
@@ -7,40 +8,30 @@ import {UsageError} from '../lib/errors.js'
 export const DEFAULT_WEB_PROXY_PORT = 3080
 export const DEFAULT_SSH_PROXY_PORT = 3023
 
-export interface HostPort {
-  host: string
-  port: number
-}
+export type {HostPort} from '../lib/net/ip.js'
+export {formatHostPort}
+
+const SHAPE_HINT = 'expected host or host:port, e.g. proxy.example.com:3080'
 
 /** Splits "host[:port]" (IPv6 in brackets); a URL's scheme and path are dropped. */
 export function parseHostPort(addr: string, defaultPort: number, what = 'proxy address'): HostPort {
   let text = addr.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
   text = text.replace(/\/.*$/, '')
-  if (!text) throw new UsageError(`empty ${what}`, {hint: 'expected host or host:port, e.g. proxy.example.com:3080'})
-  let host: string
-  let portText: string | undefined
-  const bracketed = text.match(/^\[([^\]]+)\](?::(.*))?$/)
-  if (bracketed) {
-    host = bracketed[1]!
-    portText = bracketed[2]
-  } else if ((text.match(/:/g) ?? []).length > 1) {
-    host = text // a bare IPv6 address without a port
-  } else {
-    const colon = text.lastIndexOf(':')
-    host = colon < 0 ? text : text.slice(0, colon)
-    portText = colon < 0 ? undefined : text.slice(colon + 1)
+  if (!text) throw new UsageError(`empty ${what}`, {hint: SHAPE_HINT})
+  let parts: {host: string; port?: string}
+  try {
+    parts = splitHostPort(text)
+  } catch (err) {
+    throw new UsageError(`${what} "${addr}": ${(err as Error).message}`, {hint: SHAPE_HINT})
   }
-  if (!host) throw new UsageError(`${what} "${addr}" has no host`, {hint: 'expected host or host:port, e.g. proxy.example.com:3080'})
+  const {host, port: portText} = parts
+  if (!host) throw new UsageError(`${what} "${addr}" has no host`, {hint: SHAPE_HINT})
   if (portText === undefined || portText === '') return {host, port: defaultPort}
   const port = Number(portText)
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
     throw new UsageError(`${what} "${addr}" has an invalid port "${portText}"`, {hint: 'ports are 1-65535'})
   }
   return {host, port}
-}
-
-export function formatHostPort({host, port}: HostPort): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
 /** "proxy.example.com:3080" -> "proxy.example.com": the profile name and the keys directory. */

@@ -1,9 +1,9 @@
 // Reading teleport.yaml: YAML text → plain values (every scalar as its source text, with each
 // key's and value's offset remembered) → the schema. Any refusal becomes one BadParameterError
 // "<file>:<line>: <what and where>", so a user can go straight to the line.
-import {readFileSync} from 'node:fs'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
-import {BadParameterError, NotFoundError, UserError} from '../lib/errors.js'
+import {BadParameterError} from '../lib/errors.js'
+import {readTextFile} from '../lib/file-errors.js'
 import {yamlToJs} from '../lib/yaml-aliases.js'
 import {TELEPORT_CONFIG_SCHEMA, type FileConfig} from './schema.js'
 import {formatPath, SpecError, type Path, type Plain, type PlainMap} from './spec.js'
@@ -46,19 +46,7 @@ export function parseConfig(text: string, fileName: string): FileConfig {
 
 /** Reads and validates a config file; a missing or unreadable file is named. */
 export function loadConfigFile(path: string): FileConfig {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new NotFoundError(`config file ${path} does not exist`, {cause: err})
-    if (code === 'EACCES') {
-      throw new UserError(`cannot read config file ${path}: permission denied`, {hint: 'run as a user who can read it', cause: err})
-    }
-    if (code === 'EISDIR') throw new BadParameterError(`config file ${path} is a directory`, {cause: err})
-    throw err
-  }
-  return parseConfig(text, path)
+  return parseConfig(readTextFile(path, {noun: 'config file', hints: {denied: 'run as a user who can read it'}}), path)
 }
 
 function firstLine(message: string): string {

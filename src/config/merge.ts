@@ -6,7 +6,8 @@ import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {resolve} from 'node:path'
 import {BadParameterError} from '../lib/errors.js'
-import {checkLabel, checkNodeHostname} from '../services/nodes.js'
+import {checkLabel, checkNodeHostname} from '../services/models/node.js'
+import {dataDirPaths} from './data-dir.js'
 import {loadConfigFile} from './load.js'
 import {DEFAULT_PORTS, defaultFileConfig, type FileConfig} from './schema.js'
 import type {TeleportConfig} from './teleport-config.js'
@@ -116,14 +117,17 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
   const flagLabels = flags.labels === undefined ? undefined : fromFlag('labels', () => parseLabelSpec(flags.labels!))
   fromKey('ssh_service.labels', where, () => Object.entries(fc.ssh_service.labels).forEach(([key, value]) => checkLabel(key, value)))
 
+  const dataDir = resolve(options.cwd ?? process.cwd(), flags.dataDir !== undefined ? fromFlag('data-dir', () => nonEmpty(flags.dataDir!)) : fc.teleport.data_dir)
+
   return {
     configFile: options.configFile,
     roles,
     nodename,
-    dataDir: resolve(options.cwd ?? process.cwd(), flags.dataDir !== undefined ? fromFlag('data-dir', () => nonEmpty(flags.dataDir!)) : fc.teleport.data_dir),
+    dataDir,
     authToken,
     caPins,
     authServers,
+    storage: fromKey('teleport.storage', where, () => storageOf(fc.teleport.storage, dataDir)),
     log: {output: fc.teleport.log.output, severity: flags.debug ? 'DEBUG' : fc.teleport.log.severity},
     auth: {
       enabled: authEnabled,
@@ -149,6 +153,15 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       commands: mergeCommands(fileCommands(fc), flagLabels),
     },
   }
+}
+
+/** teleport.storage: SQLite at <data_dir>/backend.db unless told otherwise. */
+function storageOf(storage: FileConfig['teleport']['storage'], dataDir: string): TeleportConfig['storage'] {
+  if (storage.type === 'memory') {
+    if (storage.path !== undefined) throw new BadParameterError('a memory store has no path; remove storage.path or use type sqlite')
+    return {type: 'memory'}
+  }
+  return {type: 'sqlite', path: storage.path === undefined ? dataDirPaths(dataDir).backend : resolve(dataDir, storage.path)}
 }
 
 /** --token, else teleport.auth_token; either may name a file holding the token. */

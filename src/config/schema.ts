@@ -37,6 +37,9 @@ export const LOG_SEVERITIES = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const
 export type LogSeverity = (typeof LOG_SEVERITIES)[number]
 export const SECOND_FACTORS = ['off', 'otp', 'on', 'optional'] as const
 export type SecondFactor = (typeof SECOND_FACTORS)[number]
+/** Where the auth service keeps cluster state: SQLite in the data dir (Teleport's `dir`), or memory (gone at exit; for tests). */
+export const STORAGE_TYPES = ['sqlite', 'memory'] as const
+export type StorageType = (typeof STORAGE_TYPES)[number]
 export const SESSION_RECORDING_MODES = ['node', 'node-sync', 'proxy', 'proxy-sync', 'off'] as const
 export type SessionRecording = (typeof SESSION_RECORDING_MODES)[number]
 
@@ -74,6 +77,19 @@ const teleportSection = object({
     defaultText: 'this process\'s own auth service when it runs one',
     example: ['10.0.0.1:3025'],
   }),
+  storage: section(
+    object({
+      type: withDefault(oneOf(STORAGE_TYPES, {dir: 'sqlite'}), 'sqlite', {
+        doc: `Backend for the cluster state the auth service keeps: ${STORAGE_TYPES.join(', ')} (memory is lost when the process stops). Teleport's \`dir\` is read as sqlite.`,
+      }),
+      path: optional(string(), {
+        doc: 'The SQLite database file; a relative path is taken under data_dir.',
+        defaultText: '<data_dir>/backend.db',
+        example: '/var/lib/teleport/backend.db',
+      }),
+    }),
+    {doc: 'Storage of the cluster state (users, roles, tokens, nodes, CAs), as Teleport\'s teleport.storage.'},
+  ),
   log: section(
     object({
       output: withDefault(string(), 'stderr', {doc: 'Where log lines go: stderr, stdout, or a file path.'}),

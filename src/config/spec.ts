@@ -42,6 +42,10 @@ export function invalid(path: Path, problem: string): SpecError {
   return new SpecError(`${formatPath(path)}: ${problem}`, path)
 }
 
+function assertMap(value: Plain, path: Path): asserts value is PlainMap {
+  if (!isPlainMap(value)) throw invalid(path, `expected a map, got ${describeValue(value)}`)
+}
+
 export function isPlainMap(value: Plain | undefined): value is PlainMap {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -236,7 +240,7 @@ export function map<T>(values: Spec<T>, checkKey: (key: string) => void = () => 
     describe: 'a map',
     values,
     read(value, path) {
-      if (!isPlainMap(value)) throw invalid(path, `expected a map, got ${describeValue(value)}`)
+      assertMap(value, path)
       const out: Record<string, T> = {}
       for (const [key, item] of Object.entries(value)) {
         try {
@@ -262,7 +266,7 @@ export function object<F extends Record<string, AnyField>>(fields: F): ObjectSpe
     describe: 'a map',
     fields,
     read(value, path) {
-      if (!isPlainMap(value)) throw invalid(path, `expected a map, got ${describeValue(value)}`)
+      assertMap(value, path)
       for (const key of Object.keys(value)) {
         if (Object.hasOwn(fields, key)) continue
         const guess = closestMatch(key, known)

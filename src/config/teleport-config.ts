@@ -22,6 +22,8 @@ export interface TeleportConfig {
    * Never empty.
    */
   authServers: HostPort[]
+  /** Where the auth service keeps cluster state (teleport.storage); the SQLite path is absolute. */
+  storage: {type: 'sqlite'; path: string} | {type: 'memory'}
   log: {
     /** "stderr", "stdout", or a file path. */
     output: string

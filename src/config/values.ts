@@ -6,13 +6,13 @@ import {existsSync, readFileSync, statSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {isAbsolute} from 'node:path'
 import {BadParameterError} from '../lib/errors.js'
+import {splitHostPort, type HostPort} from '../lib/net/ip.js'
 import {parseDuration} from '../services/duration.js'
-import {checkLabel, checkLabelKey} from '../services/nodes.js'
+import {JOIN_ROLES, type JoinRole} from '../services/models/join-token.js'
+import {checkLabel, checkLabelKey} from '../services/models/node.js'
 
-export interface HostPort {
-  host: string
-  port: number
-}
+export type {HostPort} from '../lib/net/ip.js'
+export {formatHostPort} from '../lib/net/ip.js'
 
 export interface HostPortOptions {
   /** Used when the text has no port (Teleport accepts `listen_addr: 0.0.0.0`). */
@@ -29,22 +29,16 @@ export function parseHostPort(text: string, options: HostPortOptions = {}): Host
   const trimmed = text.trim()
   if (trimmed === '') throw bad('expected host:port')
   if (trimmed.includes('://')) throw bad('expected host:port, not a URL')
-  let host: string
-  let portText: string | undefined
+  let parts: {host: string; port?: string}
+  try {
+    parts = splitHostPort(trimmed)
+  } catch (err) {
+    throw bad((err as Error).message)
+  }
+  const {host, port: portText} = parts
   if (trimmed.startsWith('[')) {
-    const end = trimmed.indexOf(']')
-    if (end < 0) throw bad('missing "]" after the IPv6 address')
-    host = trimmed.slice(1, end)
-    const rest = trimmed.slice(end + 1)
-    if (rest !== '' && !rest.startsWith(':')) throw bad('expected ":" and a port after "]"')
-    portText = rest === '' ? undefined : rest.slice(1)
     if (isIP(host) !== 6) throw bad(`${JSON.stringify(host)} is not an IPv6 address`)
-  } else if (isIP(trimmed) === 6) {
-    host = trimmed
-  } else {
-    const colon = trimmed.lastIndexOf(':')
-    host = colon < 0 ? trimmed : trimmed.slice(0, colon)
-    portText = colon < 0 ? undefined : trimmed.slice(colon + 1)
+  } else if (isIP(trimmed) !== 6) {
     if (host === '') throw bad('missing host')
     if (!HOSTNAME.test(host)) throw bad(`${JSON.stringify(host)} is not a valid host name or IP address`)
   }
@@ -58,11 +52,6 @@ export function parseHostPort(text: string, options: HostPortOptions = {}): Host
   return {host, port}
 }
 
-/** The inverse of parseHostPort: IPv6 hosts in brackets. */
-export function formatHostPort(address: HostPort): string {
-  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`
-}
-
 const CA_PIN = /^sha256:[0-9a-f]{64}$/i
 
 /** `sha256:<64 hex digits>`, the hash of the cluster CA's public key that `tctl status` prints. */
@@ -74,11 +63,11 @@ export function parseCaPin(text: string): string {
   return trimmed.toLowerCase()
 }
 
-export const TOKEN_ROLES = ['node', 'proxy', 'auth', 'trusted_cluster'] as const
-export type TokenRole = (typeof TOKEN_ROLES)[number]
+/** Token roles are the join token model's. */
+export {JOIN_ROLES as TOKEN_ROLES, type JoinRole as TokenRole}
 
 export interface StaticToken {
-  roles: TokenRole[]
+  roles: JoinRole[]
   token: string
 }
 
@@ -89,13 +78,13 @@ export function parseStaticToken(text: string): StaticToken {
   if (colon < 0) throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: ${shape}`)
   const roleList = text.slice(0, colon).split(',').map((r) => r.trim().toLowerCase())
   const token = text.slice(colon + 1).trim()
-  const roles: TokenRole[] = []
+  const roles: JoinRole[] = []
   for (const role of roleList) {
     if (role === '') throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: empty role; ${shape}`)
-    if (!(TOKEN_ROLES as readonly string[]).includes(role)) {
-      throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: unknown role "${role}"; expected ${TOKEN_ROLES.join(', ')}`)
+    if (!(JOIN_ROLES as readonly string[]).includes(role)) {
+      throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: unknown role "${role}"; expected ${JOIN_ROLES.join(', ')}`)
     }
-    if (!roles.includes(role as TokenRole)) roles.push(role as TokenRole)
+    if (!roles.includes(role as JoinRole)) roles.push(role as JoinRole)
   }
   if (token === '') throw new BadParameterError(`invalid token entry ${JSON.stringify(text)}: empty token; ${shape}`)
   return {roles, token}

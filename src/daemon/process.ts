@@ -54,6 +54,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
       const authLog = log.child('AUTH')
       auth = await startAuthService({
         dataDir: config.dataDir,
+        storage: config.storage,
         nodeName: config.nodename,
         clusterName: config.auth.clusterName,
         listen: config.auth.listenAddr,

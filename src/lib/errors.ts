@@ -6,6 +6,8 @@ export class UserError extends Error {
   readonly exitCode: number = 1
   /** Optional second line telling the user what to do next. */
   readonly hint?: string
+  /** Text laid out by someone else (the proxy's ambiguous-host table), escaped, printed as is instead of the line. */
+  details?: string
   constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
     super(message, {cause: options.cause})
     this.name = 'UserError'
@@ -27,6 +29,16 @@ export class NotFoundError extends UserError {
   constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
     super(message, options)
     this.name = 'NotFoundError'
+  }
+}
+
+/** What `work` resolves to, or undefined when it fails with NotFoundError ("absent" is an answer). */
+export async function unlessNotFound<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined
+    throw err
   }
 }
 

@@ -3,7 +3,7 @@
 // Key generation is the caller's (src/sshca): this module stores what it is given.
 import type {Backend} from '../backend/backend.js'
 import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
-import {assertValidName} from './resource.js'
+import {assertValidName} from './models/resource.js'
 
 export type CAType = 'user' | 'host'
 export const CA_TYPES: readonly CAType[] = ['user', 'host']

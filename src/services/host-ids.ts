@@ -2,8 +2,8 @@
 // role's certificate certifies. A joiner is never handed an id that exists under another key (it
 // would take over that host's name, presence record and traffic), and a presence update must come
 // from the key its record is bound to.
-import type {Backend, Condition, Operation} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Condition, Operation} from '../backend/backend.js'
+import {BackendService} from './backend-service.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {fingerprint} from '../sshca/index.js'
 
@@ -39,15 +39,7 @@ export function hostIdTaken(hostId: string): AccessDeniedError {
   })
 }
 
-export class HostIdService {
-  private readonly clock: Clock
-
-  constructor(
-    private readonly backend: Backend,
-    options: {clock?: Clock} = {},
-  ) {
-    this.clock = options.clock ?? systemClock
-  }
+export class HostIdService extends BackendService {
 
   async get(hostId: string): Promise<HostIdRecord | undefined> {
     return (await this.getRaw(hostId))?.record
@@ -100,13 +92,7 @@ export class HostIdService {
 
   /** Frees the id (`tctl rm node/<id>`). False when it was not registered. */
   async delete(hostId: string): Promise<boolean> {
-    try {
-      await this.backend.delete(PREFIX + hostId)
-      return true
-    } catch (err) {
-      if (err instanceof NotFoundError) return false
-      throw err
-    }
+    return this.deleteIfExists(PREFIX + hostId)
   }
 
   private encode(record: Omit<HostIdRecord, 'createdAt'>): string {
@@ -115,12 +101,7 @@ export class HostIdService {
 
   private async getRaw(hostId: string): Promise<{record: HostIdRecord; value: string} | undefined> {
     if (hostId === '' || hostId.includes('/')) throw new BadParameterError(`invalid host id ${JSON.stringify(hostId)}`)
-    try {
-      const {value} = await this.backend.get(PREFIX + hostId)
-      return {record: JSON.parse(value) as HostIdRecord, value}
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
+    const item = await this.find(PREFIX + hostId)
+    return item && {record: JSON.parse(item.value) as HostIdRecord, value: item.value}
   }
 }

@@ -1,5 +1,5 @@
 // The typed resource layer over the Backend: what the auth service calls.
-export * from './resource.js'
+export * from './models/resource.js'
 export * from './duration.js'
 export * from './traits.js'
 export * from './roles.js'

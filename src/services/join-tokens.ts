@@ -5,31 +5,19 @@
 // A dynamic token lets one new host join unless it was made with more uses (`--uses`); a used-up
 // token stays (until it expires) so the host that used it can still join its other roles.
 import type {Backend, Item} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, NotFoundError} from '../lib/errors.js'
 import type {HostIdClaim} from './host-ids.js'
 import {formatDuration} from './duration.js'
 import {constantTimeEqual, randomToken, tokenHash} from './secrets.js'
+import {DEFAULT_JOIN_TOKEN_TTL_MS, DEFAULT_MAX_JOIN_TOKEN_TTL_MS, MAX_JOIN_TOKEN_USES, parseJoinRole, parseJoinRoles, parseStaticTokens, type AddJoinToken, type JoinRole, type JoinToken} from './models/join-token.js'
 
-export const JOIN_ROLES = ['node', 'proxy', 'auth', 'trusted_cluster'] as const
-export type JoinRole = (typeof JOIN_ROLES)[number]
+export * from './models/join-token.js'
 
-export const DEFAULT_JOIN_TOKEN_TTL_MS = 15 * 60_000
-export const DEFAULT_MAX_JOIN_TOKEN_TTL_MS = 24 * 60 * 60_000
 /** Expired dynamic tokens stay readable this long, so a late joiner hears "expired", not "unknown". */
 const EXPIRED_RETENTION_MS = 60 * 60_000
 const PREFIX = '/tokens/'
-export const MAX_JOIN_TOKEN_USES = 10_000
-
-export interface JoinToken {
-  token: string
-  roles: JoinRole[]
-  /** Absent for static tokens (they never expire). */
-  expires?: Date
-  static: boolean
-  /** How many more new hosts may join with it; absent for static tokens (no limit). */
-  usesLeft?: number
-}
 
 interface StoredJoinToken {
   token: string
@@ -48,61 +36,13 @@ export interface JoinTokenServiceOptions {
   maxTtlMs?: number
 }
 
-export interface AddJoinToken {
-  /** One role, a list, or a comma-separated string ("node,proxy"). */
-  type: JoinRole | JoinRole[] | string
-  /** Default 15m; may not exceed the configured maximum. */
-  ttlMs?: number
-  /** A chosen token value; default 32 random hex characters. */
-  token?: string
-  /** How many new hosts may join with it; default 1. */
-  uses?: number
-}
-
-/** Parses one role name (case-insensitive: the reference writes "Node"). */
-export function parseJoinRole(text: string): JoinRole {
-  const role = text.trim().toLowerCase()
-  if (!(JOIN_ROLES as readonly string[]).includes(role)) {
-    throw new BadParameterError(`unknown token type ${JSON.stringify(text)}; expected one of ${JOIN_ROLES.join(', ')}`)
-  }
-  return role as JoinRole
-}
-
-export function parseJoinRoles(type: AddJoinToken['type']): JoinRole[] {
-  const list = Array.isArray(type) ? type : typeof type === 'string' ? type.split(',') : []
-  const roles = [...new Set(list.map((t) => parseJoinRole(String(t))))]
-  if (roles.length === 0) throw new BadParameterError(`a token type is required; expected one of ${JOIN_ROLES.join(', ')}`)
-  return roles
-}
-
-/** Parses auth_service.tokens entries. BadParameterError names the bad entry (without its secret). */
-export function parseStaticTokens(entries: readonly string[]): JoinToken[] {
-  return entries.map((entry, index) => {
-    const colon = typeof entry === 'string' ? entry.indexOf(':') : -1
-    if (colon <= 0 || colon === entry.length - 1) {
-      throw new BadParameterError(`auth_service.tokens[${index}]: expected "<type>:<token>", e.g. "node:abc123"`)
-    }
-    let roles: JoinRole[]
-    try {
-      roles = parseJoinRoles(entry.slice(0, colon))
-    } catch (err) {
-      throw new BadParameterError(`auth_service.tokens[${index}]: ${(err as Error).message}`)
-    }
-    return {token: entry.slice(colon + 1).trim(), roles, static: true}
-  })
-}
-
-export class JoinTokenService {
-  private readonly clock: Clock
+export class JoinTokenService extends BackendService {
   private readonly staticTokens: JoinToken[]
   private readonly defaultTtlMs: number
   private readonly maxTtlMs: number
 
-  constructor(
-    private readonly backend: Backend,
-    options: JoinTokenServiceOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
+  constructor(backend: Backend, options: JoinTokenServiceOptions = {}) {
+    super(backend, options)
     this.staticTokens = parseStaticTokens(options.staticTokens ?? [])
     this.maxTtlMs = options.maxTtlMs ?? DEFAULT_MAX_JOIN_TOKEN_TTL_MS
     this.defaultTtlMs = Math.min(options.defaultTtlMs ?? DEFAULT_JOIN_TOKEN_TTL_MS, this.maxTtlMs)
@@ -229,13 +169,8 @@ export class JoinTokenService {
   }
 
   private async getDynamic(token: string): Promise<{item: Item; stored: StoredJoinToken} | undefined> {
-    try {
-      const item = await this.backend.get(PREFIX + tokenHash(token))
-      return {item, stored: JSON.parse(item.value) as StoredJoinToken}
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
+    const item = await this.find(PREFIX + tokenHash(token))
+    return item && {item, stored: JSON.parse(item.value) as StoredJoinToken}
   }
 }
 

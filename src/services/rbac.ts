@@ -4,6 +4,7 @@ import {AccessDeniedError, BadParameterError} from '../lib/errors.js'
 import {parseDuration} from './duration.js'
 import type {LabelSelector, Role} from './roles.js'
 import {DEFAULT_ROLE_OPTIONS} from './roles.js'
+import {formatLabels} from './models/node.js'
 import {expandAll, expandTemplate, type Traits} from './traits.js'
 
 export interface AccessDecision {
@@ -103,7 +104,7 @@ export function checkAccessToNode({roles, traits, login, nodeLabels}: NodeAccess
       return {allowed: false, role: name, reason: `role ${JSON.stringify(name)} denies login ${JSON.stringify(login)}`}
     }
     if (matchLabels(deny.node_labels, nodeLabels, traits)) {
-      return {allowed: false, role: name, reason: `role ${JSON.stringify(name)} denies access to nodes with labels ${formatLabels(nodeLabels)}`}
+      return {allowed: false, role: name, reason: `role ${JSON.stringify(name)} denies access to nodes with labels ${describeLabels(nodeLabels)}`}
     }
   }
   const loginRoles: string[] = []
@@ -113,20 +114,20 @@ export function checkAccessToNode({roles, traits, login, nodeLabels}: NodeAccess
     const allowsLogin = logins(role.spec.allow.logins, traits).includes(login)
     const allowsLabels = matchLabels(role.spec.allow.node_labels, nodeLabels, traits)
     if (allowsLogin && allowsLabels) {
-      return {allowed: true, role: name, reason: `role ${JSON.stringify(name)} allows login ${JSON.stringify(login)} on nodes with labels ${formatLabels(nodeLabels)}`}
+      return {allowed: true, role: name, reason: `role ${JSON.stringify(name)} allows login ${JSON.stringify(login)} on nodes with labels ${describeLabels(nodeLabels)}`}
     }
     if (allowsLogin) loginRoles.push(name)
     if (allowsLabels) labelRoles.push(name)
   }
   let reason: string
   if (loginRoles.length === 0 && labelRoles.length === 0) {
-    reason = `no role allows login ${JSON.stringify(login)} or matches node labels ${formatLabels(nodeLabels)}`
+    reason = `no role allows login ${JSON.stringify(login)} or matches node labels ${describeLabels(nodeLabels)}`
   } else if (loginRoles.length === 0) {
     reason = `no role allows login ${JSON.stringify(login)} (node labels matched by ${quoteList(labelRoles)})`
   } else if (labelRoles.length === 0) {
-    reason = `no role's node_labels match labels ${formatLabels(nodeLabels)} (login allowed by ${quoteList(loginRoles)})`
+    reason = `no role's node_labels match labels ${describeLabels(nodeLabels)} (login allowed by ${quoteList(loginRoles)})`
   } else {
-    reason = `no single role allows both login ${JSON.stringify(login)} (allowed by ${quoteList(loginRoles)}) and node labels ${formatLabels(nodeLabels)} (matched by ${quoteList(labelRoles)})`
+    reason = `no single role allows both login ${JSON.stringify(login)} (allowed by ${quoteList(loginRoles)}) and node labels ${describeLabels(nodeLabels)} (matched by ${quoteList(labelRoles)})`
   }
   return {allowed: false, reason}
 }
@@ -253,13 +254,8 @@ export function assertResourceAccess(roles: readonly Role[], resource: string, v
 
 // ---- formatting -----------------------------------------------------------------------------
 
-function formatLabels(labels: Record<string, string>): string {
-  const entries = Object.entries(labels)
-  if (entries.length === 0) return '(none)'
-  return entries
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',')
+function describeLabels(labels: Record<string, string>): string {
+  return Object.keys(labels).length === 0 ? '(none)' : formatLabels(labels)
 }
 
 function quoteList(names: string[]): string {

@@ -4,10 +4,11 @@
 // shown on the invite page; redeeming sets the password, enrolls the device, clears any lockout
 // and deletes the token in one atomic write.
 import type {Backend, Condition, Item, Operation} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {AccessDeniedError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {DEFAULT_BCRYPT_COST, hashPassword} from './password.js'
-import {assertValidName} from './resource.js'
+import {assertValidName} from './models/resource.js'
 import {randomToken, tokenHash} from './secrets.js'
 import {newTotpSecret, totpCodeCounter, totpUrl} from './totp.js'
 import {userKeys, type SecondFactor, type TotpDevice, type User} from './users.js'
@@ -56,17 +57,13 @@ export interface RedeemRequest {
   secondFactor: SecondFactor
 }
 
-export class UserTokenService {
-  private readonly clock: Clock
+export class UserTokenService extends BackendService {
   private readonly bcryptCost: number
   private readonly issuer: string
   private readonly ttl: Record<UserTokenKind, number>
 
-  constructor(
-    private readonly backend: Backend,
-    options: UserTokenServiceOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
+  constructor(backend: Backend, options: UserTokenServiceOptions = {}) {
+    super(backend, options)
     this.bcryptCost = options.bcryptCost ?? DEFAULT_BCRYPT_COST
     this.issuer = options.issuer ?? 'Teleport'
     this.ttl = {invite: options.inviteTtlMs ?? INVITE_TTL_MS, reset: options.resetTtlMs ?? RESET_TTL_MS}
@@ -212,23 +209,12 @@ export class UserTokenService {
     return {item, stored}
   }
 
-  private async getUserParams(name: string): Promise<Item | undefined> {
-    try {
-      return await this.backend.get(userKeys.params(name))
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
+  private getUserParams(name: string): Promise<Item | undefined> {
+    return this.find(userKeys.params(name))
   }
 
   private async exists(key: string): Promise<boolean> {
-    try {
-      await this.backend.get(key)
-      return true
-    } catch (err) {
-      if (err instanceof NotFoundError) return false
-      throw err
-    }
+    return (await this.find(key)) !== undefined
   }
 
   private toPublic(stored: StoredUserToken): UserToken {

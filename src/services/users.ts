@@ -7,39 +7,16 @@
 //   /users/<name>/totp     the TOTP device {secret, addedAt, lastUsedCounter}
 //   /users/<name>/status   the login-failure counter and lock {failures, lockedUntil, lockReason}
 import type {Backend, Condition, Item, Operation} from '../backend/backend.js'
-import {systemClock, type Clock} from '../lib/clock.js'
+import type {Clock} from '../lib/clock.js'
+import {BackendService} from './backend-service.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {bcryptPasswordChecker, DEFAULT_BCRYPT_COST, hashPassword, type PasswordChecker} from './password.js'
-import {assertValidName, isPlainObject, parseEnvelope, type Resource} from './resource.js'
+import {assertValidName} from './models/resource.js'
+import {formatInstant, SECOND_FACTORS, toPublic, validateRoles, validateTraits, type SecondFactor, type TotpDevice, type User} from './models/user.js'
 import {totpCodeCounter} from './totp.js'
 import type {Traits} from './traits.js'
 
-export type SecondFactor = 'off' | 'otp' | 'on' | 'optional'
-export const SECOND_FACTORS: readonly SecondFactor[] = ['off', 'otp', 'on', 'optional']
-
-export interface UserLock {
-  /** ISO 8601. */
-  until: string
-  reason: string
-}
-
-/** The public user: safe to print, list and send to any client. */
-export interface User {
-  name: string
-  roles: string[]
-  traits: Traits
-  /** ISO 8601. */
-  createdAt: string
-  locked?: UserLock
-}
-
-export interface TotpDevice {
-  /** Base32. */
-  secret: string
-  addedAt: string
-  /** Time-step counter of the last code accepted; codes at or before it are refused (replay). */
-  lastUsedCounter?: number
-}
+export * from './models/user.js'
 
 interface LoginStatus {
   failures: number
@@ -85,15 +62,7 @@ export interface NewUser {
   password?: string
 }
 
-/** Only the public fields, whatever else the object carries. */
-export function toPublic(user: User): User {
-  const out: User = {name: user.name, roles: [...user.roles], traits: structuredClone(user.traits ?? {}), createdAt: user.createdAt}
-  if (user.locked) out.locked = {until: user.locked.until, reason: user.locked.reason}
-  return out
-}
-
-export class UserService {
-  private readonly clock: Clock
+export class UserService extends BackendService {
   readonly bcryptCost: number
   readonly secondFactor: SecondFactor
   private readonly maxLoginAttempts: number
@@ -103,11 +72,8 @@ export class UserService {
   /** Login failures of names that are no user, so they lock exactly as users do. */
   private readonly unknownNames = new Map<string, LoginStatus>()
 
-  constructor(
-    private readonly backend: Backend,
-    options: UserServiceOptions = {},
-  ) {
-    this.clock = options.clock ?? systemClock
+  constructor(backend: Backend, options: UserServiceOptions = {}) {
+    super(backend, options)
     this.bcryptCost = options.bcryptCost ?? DEFAULT_BCRYPT_COST
     this.secondFactor = options.secondFactor ?? 'otp'
     if (!SECOND_FACTORS.includes(this.secondFactor)) throw new BadParameterError(`unknown second factor ${JSON.stringify(this.secondFactor)}; expected off, otp, on or optional`)
@@ -153,7 +119,7 @@ export class UserService {
       const next: User = {...current, ...(roles ? {roles} : {}), ...(traits ? {traits} : {})}
       try {
         await this.backend.compareAndSwap(item.value, {key: item.key, value: JSON.stringify(next)})
-        const status = await this.getOptional(userKeys.status(name))
+        const status = await this.find(userKeys.status(name))
         return this.withLock(next, status && (JSON.parse(status.value) as LoginStatus))
       } catch (err) {
         if (!(err instanceof CompareFailedError) || attempt >= CAS_RETRIES) throw err
@@ -177,7 +143,7 @@ export class UserService {
 
   async get(name: string): Promise<User> {
     const item = await this.getParamsItem(name)
-    const status = await this.getOptional(userKeys.status(name))
+    const status = await this.find(userKeys.status(name))
     return this.withLock(JSON.parse(item.value) as User, status && (JSON.parse(status.value) as LoginStatus))
   }
 
@@ -209,7 +175,7 @@ export class UserService {
   }
 
   async hasPassword(name: string): Promise<boolean> {
-    return (await this.getOptional(userKeys.password(name))) !== undefined
+    return (await this.find(userKeys.password(name))) !== undefined
   }
 
   /** Sets (replaces) the user's TOTP device. */
@@ -219,7 +185,7 @@ export class UserService {
   }
 
   async hasTotpDevice(name: string): Promise<boolean> {
-    return (await this.getOptional(userKeys.totp(name))) !== undefined
+    return (await this.find(userKeys.totp(name))) !== undefined
   }
 
   /** Clears a lockout and the failure counter. */
@@ -248,12 +214,12 @@ export class UserService {
     }
     await this.recordAttempt(name)
 
-    const hashItem = await this.getOptional(userKeys.password(name))
+    const hashItem = await this.find(userKeys.password(name))
     const passwordOk = hashItem ? await this.passwords.verify(password, hashItem.value) : (await this.passwords.burn(password, this.bcryptCost), false)
     if (!passwordOk) throw new AccessDeniedError(INVALID_CREDENTIALS)
 
     if (this.secondFactor !== 'off') {
-      const deviceItem = await this.getOptional(userKeys.totp(name))
+      const deviceItem = await this.find(userKeys.totp(name))
       const required = this.secondFactor !== 'optional' || deviceItem !== undefined
       if (required && !(deviceItem && (await this.consumeTotpCode(deviceItem, otpCode)))) {
         throw new AccessDeniedError(INVALID_CREDENTIALS)
@@ -270,7 +236,7 @@ export class UserService {
     const key = userKeys.status(name)
     for (let attempt = 0; ; attempt++) {
       const now = this.clock.now()
-      const item = await this.getOptional(key)
+      const item = await this.find(key)
       const next = this.nextStatus(name, item ? (JSON.parse(item.value) as LoginStatus) : {failures: 0}, now)
       const value = JSON.stringify(next)
       try {
@@ -351,14 +317,6 @@ export class UserService {
     }
   }
 
-  private async getOptional(key: string): Promise<Item | undefined> {
-    try {
-      return await this.backend.get(key)
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
-  }
 
   private async writeIfUserExists(name: string, operations: Operation[]): Promise<void> {
     assertValidName('user', name)
@@ -379,61 +337,4 @@ export class UserService {
       }
     }
   }
-}
-
-// ---- validation -----------------------------------------------------------------------------
-
-function validateRoles(roles: unknown, user: string): string[] {
-  if (!Array.isArray(roles) || roles.length === 0) throw new BadParameterError(`user ${JSON.stringify(user)}: at least one role is required`)
-  for (const role of roles) {
-    if (typeof role !== 'string' || role === '') throw new BadParameterError(`user ${JSON.stringify(user)}: role names must be non-empty strings`)
-  }
-  return [...new Set(roles as string[])]
-}
-
-function validateTraits(traits: unknown, user: string): Traits {
-  if (!isPlainObject(traits)) throw new BadParameterError(`user ${JSON.stringify(user)}: traits must be a mapping of names to lists of strings`)
-  const out: Traits = {}
-  for (const [key, values] of Object.entries(traits)) {
-    const list = typeof values === 'string' ? [values] : values
-    if (!Array.isArray(list) || list.some((v) => typeof v !== 'string')) {
-      throw new BadParameterError(`user ${JSON.stringify(user)}: traits.${key}: expected a list of strings`)
-    }
-    out[key] = [...new Set(list as string[])]
-  }
-  return out
-}
-
-/** 2026-01-01T00:20:00Z (no milliseconds). */
-export function formatInstant(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-// ---- the `user` resource (tctl get users / tctl create -f user.yaml) --------------------------
-
-export interface UserResourceSpec {
-  roles: string[]
-  traits: Traits
-  created_at?: string
-  status?: {is_locked: boolean; locked_until?: string; lock_reason?: string}
-}
-
-export function userToResource(user: User): Resource<UserResourceSpec> {
-  const spec: UserResourceSpec = {roles: [...user.roles], traits: structuredClone(user.traits), created_at: user.createdAt}
-  spec.status = user.locked ? {is_locked: true, locked_until: user.locked.until, lock_reason: user.locked.reason} : {is_locked: false}
-  return {kind: 'user', version: 'v2', metadata: {name: user.name}, spec}
-}
-
-/** Roles and traits from a `kind: user` resource; created_at and status are output only and ignored. */
-export function userFromResource(raw: unknown): {name: string; roles: string[]; traits: Traits} {
-  const resource = parseEnvelope(raw, ['user'])
-  const name = resource.metadata.name
-  if (resource.version !== 'v2') throw new BadParameterError(`user ${JSON.stringify(name)}: unsupported version ${JSON.stringify(resource.version)}; expected v2`)
-  const spec = resource.spec as Record<string, unknown>
-  for (const key of Object.keys(spec)) {
-    if (!['roles', 'traits', 'created_at', 'status', 'created_by', 'expires'].includes(key)) {
-      throw new BadParameterError(`user ${JSON.stringify(name)}: spec.${key}: unknown field; expected roles, traits`)
-    }
-  }
-  return {name, roles: validateRoles(spec.roles, name), traits: validateTraits(spec.traits ?? {}, name)}
 }

@@ -124,8 +124,11 @@ export function sendExitSignal(channel: ServerChannel, signal: string, coreDumpe
   }
 }
 
-/** Whether we may still send on the channel (neither our EOF nor a close has gone out or come in). */
+/**
+ * Whether we may still send on the channel: we have not ended or destroyed it, and neither our EOF
+ * nor a close has gone out or come in. The one probe of ssh2's channel state (node and proxy).
+ */
 export function channelOpen(channel: ServerChannel): boolean {
   const c = channel as unknown as ChannelInternals & {incoming: {state: string}}
-  return c.outgoing.state === 'open' && c.incoming.state !== 'closed'
+  return !channel.destroyed && !channel.writableEnded && c.outgoing.state === 'open' && c.incoming.state !== 'closed'
 }

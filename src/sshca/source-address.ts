@@ -3,17 +3,12 @@
 
 import {BlockList, isIP} from 'node:net'
 import {BadParameterError} from '../lib/errors.js'
+import {plainIp} from '../lib/net/ip.js'
 
 interface AddressBlock {
   address: string
   prefix: number
   family: 'ipv4' | 'ipv6'
-}
-
-/** "::ffff:10.1.2.3" (how node reports IPv4 clients on dual-stack sockets) -> "10.1.2.3". */
-export function normalizeAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)
-  return mapped ? mapped[1]! : address
 }
 
 function parseBlock(entry: string): AddressBlock {
@@ -38,7 +33,7 @@ export function parseSourceAddressList(value: string | string[]): string[] {
 
 /** Whether `clientAddress` lies in one of the blocks of a source-address value. */
 export function sourceAddressAllows(value: string, clientAddress: string): boolean {
-  const client = normalizeAddress(clientAddress)
+  const client = plainIp(clientAddress)
   const clientVersion = isIP(client)
   if (clientVersion === 0) return false
   const list = new BlockList()

@@ -8,7 +8,8 @@ import {fingerprintOfBlob} from './fingerprint.js'
 import {decodeCertificateInput, parsedFromDecoded, type ParsedCert} from './parse.js'
 import {parsePublicKeyLine} from './public-key.js'
 import {verifySshSignature} from './signature.js'
-import {normalizeAddress, parseSourceAddressList, sourceAddressAllows} from './source-address.js'
+import {plainIp} from '../lib/net/ip.js'
+import {parseSourceAddressList, sourceAddressAllows} from './source-address.js'
 import {OPT_FORCE_COMMAND, OPT_SOURCE_ADDRESS} from './teleport-extensions.js'
 
 export type CertificateErrorReason =
@@ -122,7 +123,7 @@ export function verifyCert(input: string | Buffer | ParsedCert, opts: VerifyOpti
       fail('malformed', `certificate has an unusable source-address option: ${(err as Error).message}`)
     }
     if (opts.clientAddress !== undefined && !sourceAddressAllows(sourceAddress, opts.clientAddress)) {
-      fail('source-address', `certificate does not allow connections from ${normalizeAddress(opts.clientAddress)} (allowed: ${sourceAddress})`)
+      fail('source-address', `certificate does not allow connections from ${plainIp(opts.clientAddress)} (allowed: ${sourceAddress})`)
     }
   }
   return cert

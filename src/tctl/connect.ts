@@ -2,10 +2,11 @@ import {readFileSync, statSync} from 'node:fs'
 import {networkInterfaces} from 'node:os'
 import {isIP} from 'node:net'
 import type {AdminAuthApi} from '../api/auth-api.js'
-import {parseIdentity, type Identity} from '../api/identity-file.js'
+import {parseIdentity, readIdentityFile, type Identity} from '../api/identity-file.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/values.js'
 import {dataDirPaths} from '../config/data-dir.js'
 import {UsageError, UserError} from '../lib/errors.js'
+import {fileError, fileProblem} from '../lib/file-errors.js'
 import type {AuthFlags} from './flags.js'
 import {chooseConfigFile, loadTctlConfig, type TctlConfig} from './config.js'
 
@@ -114,37 +115,34 @@ function hostAddresses(): string[] {
 }
 
 function readIdentity(file: string, kind: 'identity' | 'admin', dataDir?: string, configFile?: string): Identity {
+  const identity = kind === 'identity' ? readIdentityFile(file) : readAdminIdentity(file, dataDir, configFile)
+  if (identity.hostCAs.length === 0) throw new UserError(`${file} names no host certificate authority to trust (no @cert-authority line)`)
+  return {privateKey: identity.privateKey, certificate: identity.certificate, hostCAs: identity.hostCAs}
+}
+
+/** The auth service's admin identity in its data dir; a missing one says where tctl looked and why. */
+function readAdminIdentity(file: string, dataDir?: string, configFile?: string): Identity {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (kind === 'identity') {
-      if (code === 'ENOENT') throw new UserError(`identity file ${file} does not exist`)
-      if (code === 'EACCES') throw new UserError(`no permission to read the identity file ${file}`, {hint: 'run as the user that owns it'})
-      throw new UserError(`cannot read the identity file ${file}: ${code ?? (err as Error).message}`)
+    if (fileProblem(err) !== 'missing') {
+      throw fileError(err, file, {
+        noun: 'admin identity',
+        hints: {denied: 'run tctl as root (the user the auth service runs as), or pass -c with a config whose data_dir you can read'},
+      })
     }
     const where = configFile ? `the data dir of ${configFile}` : 'the default data dir; pass -c with the auth service\'s config if it uses another'
-    if (code === 'EACCES') {
-      throw new UserError(`no permission to read the admin identity ${file}`, {
-        hint: 'run tctl as root (the user the auth service runs as), or pass -c with a config whose data_dir you can read',
+    if (dataDir && !isDirectory(dataDir)) {
+      throw new UserError(`the data dir ${dataDir} does not exist`, {
+        hint: `is the auth service running on this host? tctl reads its admin identity from ${where}`,
       })
     }
-    if (code === 'ENOENT') {
-      if (dataDir && !isDirectory(dataDir)) {
-        throw new UserError(`the data dir ${dataDir} does not exist`, {
-          hint: `is the auth service running on this host? tctl reads its admin identity from ${where}`,
-        })
-      }
-      throw new UserError(`no admin identity at ${file}`, {
-        hint: 'is the auth service running on this host? it writes the admin identity when it first starts',
-      })
-    }
-    throw new UserError(`cannot read the admin identity ${file}: ${code ?? (err as Error).message}`)
+    throw new UserError(`no admin identity at ${file}`, {
+      hint: 'is the auth service running on this host? it writes the admin identity when it first starts',
+    })
   }
-  const identity = parseIdentity(text, file)
-  if (identity.hostCAs.length === 0) throw new UserError(`${file} names no host certificate authority to trust (no @cert-authority line)`)
-  return {privateKey: identity.privateKey, certificate: identity.certificate, hostCAs: identity.hostCAs}
+  return parseIdentity(text, file)
 }
 
 function isDirectory(dir: string): boolean {

@@ -1,6 +1,7 @@
 import {closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {UserError} from '../lib/errors.js'
+import {fileError} from '../lib/file-errors.js'
 
 // Writing a set of files (a key, its public half, its certificate) as one: all are written to
 // temporary files first and renamed only when every one of them was written, so a failure
@@ -31,14 +32,14 @@ export function writeFilesTogether(files: OutputFile[], options: {overwrite?: bo
       try {
         fd = openSync(temp, 'wx', file.mode)
       } catch (err) {
-        throw describeWriteError(err, file.path)
+        throw fileError(err, file.path, {action: 'write'})
       }
       temps.push(temp)
       try {
         writeSync(fd, file.data)
         fsyncSync(fd)
       } catch (err) {
-        throw describeWriteError(err, file.path)
+        throw fileError(err, file.path, {action: 'write'})
       } finally {
         closeSync(fd)
       }
@@ -48,11 +49,4 @@ export function writeFilesTogether(files: OutputFile[], options: {overwrite?: bo
   } finally {
     for (const temp of temps) rmSync(temp, {force: true})
   }
-}
-
-function describeWriteError(err: unknown, file: string): Error {
-  const code = (err as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return new UserError(`cannot write ${file}: the directory ${path.dirname(file)} does not exist`)
-  if (code === 'EACCES' || code === 'EPERM') return new UserError(`cannot write ${file}: permission denied`)
-  return new UserError(`cannot write ${file}: ${code ?? (err as Error).message}`)
 }

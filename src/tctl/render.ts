@@ -1,6 +1,7 @@
 import type {ClusterStatus, JoinTokenInfo, NodeInfo, UserTokenInfo} from '../api/auth-api.js'
-import {lockTargetString, type Lock} from '../services/locks.js'
-import type {User} from '../services/users.js'
+import {lockTargetString, type Lock} from '../services/models/lock.js'
+import {formatLabels, nodeLabels} from '../services/models/node.js'
+import type {User} from '../services/models/user.js'
 import {renderTable} from '../lib/output.js'
 import {safeText} from '../lib/safe-text.js'
 
@@ -137,24 +138,10 @@ export function tokensTable(tokens: JoinTokenInfo[]): string {
   return renderTable(['Token', 'Type', 'Expiry Time (UTC)'], rows)
 }
 
-export function formatLabels(labels: Record<string, string>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',')
-}
-
-/** Static and command labels together, a command label winning a clash. */
-export function allLabels(node: Pick<NodeInfo, 'labels' | 'cmdLabels'>): Record<string, string> {
-  const out = {...(node.labels ?? {})}
-  for (const [k, v] of Object.entries(node.cmdLabels ?? {})) out[k] = v.result
-  return out
-}
-
 export function nodesTable(nodes: NodeInfo[]): string {
   const rows = [...nodes]
     .sort((a, b) => a.hostname.localeCompare(b.hostname) || a.name.localeCompare(b.name))
-    .map((n) => [n.hostname, n.name, n.tunnel && !n.addr ? '⟵ Tunnel' : n.addr, formatLabels(allLabels(n)), n.version])
+    .map((n) => [n.hostname, n.name, n.tunnel && !n.addr ? '⟵ Tunnel' : n.addr, formatLabels(nodeLabels(n)), n.version])
   return renderTable(['Host', 'UUID', 'Public Address', 'Labels', 'Version'], rows)
 }
 

@@ -1,9 +1,9 @@
 import type {AdminAuthApi, JoinTokenInfo, NodeInfo} from '../api/auth-api.js'
-import {parseJoinRoles} from '../services/join-tokens.js'
-import {lockFromResource, type Lock} from '../services/locks.js'
-import {parseResources, type Resource} from '../services/resource.js'
-import {validateRole, type Role} from '../services/roles.js'
-import {userFromResource, userToResource} from '../services/users.js'
+import {parseJoinRoles} from '../services/models/join-token.js'
+import {lockFromResource, type Lock} from '../services/models/lock.js'
+import {parseResources, type Resource} from '../services/models/resource.js'
+import {validateRole, type Role} from '../services/models/role.js'
+import {userFromResource, userToResource} from '../services/models/user.js'
 import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserError} from '../lib/errors.js'
 
 // Resources for `tctl get`, `tctl create` and `tctl rm`: references (`role/admin`, `users`),

@@ -11,6 +11,7 @@ import {generateTotpCode} from '../../src/services/totp.js'
 import {generateKeyPair, signUserCert} from '../../src/sshca/index.js'
 import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
 import {caKeyPair} from '../helpers/cluster-backend.js'
+import {poll} from '../helpers/eventually.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {parseInvitePage} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
@@ -191,14 +192,7 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
     const local = await freePort()
     const forward = spawn(TSH, ['ssh', '-N', '-L', `${local}:127.0.0.1:${target}`, `${LOGIN}@${NODE}`], {env: {...process.env, ...env()}, stdio: 'ignore'})
     try {
-      let body = ''
-      for (let i = 0; i < 100 && !body; i++) {
-        try {
-          body = await (await request(`http://127.0.0.1:${local}/`)).body.text()
-        } catch {
-          await new Promise((r) => setTimeout(r, 100))
-        }
-      }
+      const body = await poll(async () => (await (await request(`http://127.0.0.1:${local}/`)).body.text()) || undefined, {timeoutMs: 10_000})
       assert.equal(body, 'hello through the tunnel')
     } finally {
       forward.kill()
@@ -239,12 +233,8 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
         twins.push(twin)
         await twin.waitForLog(/Node service is starting/)
       }
-      let r = tsh(['ls', '-f', 'names'])
-      for (let i = 0; i < 50 && (r.stdout.match(/^twin$/gm) ?? []).length < 2; i++) {
-        await new Promise((res) => setTimeout(res, 200))
-        r = tsh(['ls', '-f', 'names'])
-      }
-      r = tsh(['ssh', `${LOGIN}@twin`, 'true'])
+      await poll(() => (tsh(['ls', '-f', 'names']).stdout.match(/^twin$/gm) ?? []).length >= 2, {timeoutMs: 10_000, intervalMs: 200})
+      const r = tsh(['ssh', `${LOGIN}@twin`, 'true'])
       assert.equal(r.code, 1)
       assert.match(r.stderr, /ambiguous host could match multiple nodes/)
       assert.match(r.stderr, /Hint: try addressing the node by unique id/)

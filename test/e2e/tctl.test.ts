@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {repoRoot, runTool, type CliResult, nobodySkipReason} from '../helpers/cli.js'
+import {poll} from '../helpers/eventually.js'
 import {freePort, LOGIN, opensshExec, SSHD, startSshd} from '../interop/helpers.js'
 
 // tctl against a real auth service: `teleport start --roles=auth` in its own process, with a
@@ -93,15 +94,9 @@ ssh_service:
     daemon = startDaemon()
     daemon.stdout?.on('data', (d: Buffer) => (daemonLog += d.toString()))
     daemon.stderr?.on('data', (d: Buffer) => (daemonLog += d.toString()))
-    const deadline = Date.now() + 60_000
-    for (;;) {
-      const r = tctl(['status'])
-      if (r.code === 0) break
-      if (daemon.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`the auth service did not come up (exit ${daemon.exitCode}):\n${daemonLog}\nlast tctl: ${r.stderr}`)
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
+    let r = tctl(['status'])
+    await poll(() => (r = tctl(['status'])).code === 0 || daemon!.exitCode !== null, {timeoutMs: 60_000, intervalMs: 250})
+    if (r.code !== 0) throw new Error(`the auth service did not come up (exit ${daemon.exitCode}):\n${daemonLog}\nlast tctl: ${r.stderr}`)
   })
 
   after(async () => {

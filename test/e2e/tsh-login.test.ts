@@ -15,6 +15,7 @@ import {createLogger} from '../../src/lib/log.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {parseCert} from '../../src/sshca/index.js'
 import {repoRoot} from '../helpers/cli.js'
+import {eventually} from '../helpers/eventually.js'
 import {inPty} from '../helpers/pty.js'
 
 // tsh login / status / env / config / agent / logout as a user runs them: the real bin/tsh
@@ -83,14 +84,6 @@ function alive(pid: number): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + TIMEOUT_MS
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
   }
 }
 
@@ -266,7 +259,7 @@ describe('tsh login, status, env, config, agent and logout against a real auth a
     const out = await tsh(['logout'])
     assert.equal(out.code, 0, out.stderr)
     assert.equal(out.stdout, 'Logged out all users from all proxies.\n')
-    await until('tsh agent exits after logout', () => !alive(pid))
+    await eventually(() => !alive(pid), 'tsh agent to exit after logout', {timeoutMs: TIMEOUT_MS})
     assert.equal(existsSync(socket!), false)
   })
 

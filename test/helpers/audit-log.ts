@@ -1,6 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import type {AuditEvent} from '../../src/events/index.js'
+import {poll} from './eventually.js'
 
 // The audit log of a running `teleport start`, read from its data dir (`log/<UTC day>.log`, one
 // JSON event per line) as an operator would with jq. Daemons write events a moment after they
@@ -46,12 +47,8 @@ export class AuditLogReader {
    * the events that did arrive (so a test can say what was logged instead).
    */
   async waitFor(mark: number, wanted: (event: AuditEvent) => boolean, timeoutMs: number): Promise<{found?: AuditEvent; events: AuditEvent[]}> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const events = this.since(mark)
-      const found = events.find(wanted)
-      if (found || Date.now() >= deadline) return {...(found ? {found} : {}), events}
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    let events: AuditEvent[] = []
+    const found = await poll(() => (events = this.since(mark)).find(wanted), {timeoutMs})
+    return {...(found ? {found} : {}), events}
   }
 }

@@ -6,12 +6,10 @@ import {safeLines} from '../../lib/safe-text.js'
 /**
  * The proxy could not route to the node (unknown or unreachable node, ambiguous host). A one-line
  * answer is an ordinary error (`ERROR: failed to connect to ...`); a longer one (the ambiguity
- * error carries a table of the matching nodes and a hint) is kept as `details`, to be shown as the
- * proxy laid it out. Both are escaped: they carry names nodes chose.
+ * error carries a table of the matching nodes and a hint) is kept as `details`, which the error
+ * printer shows as the proxy laid it out. Both are escaped: they carry names nodes chose.
  */
 export class ProxyRouteError extends UserError {
-  /** The proxy's stderr when it spans several lines, escaped; undefined when the message says it all. */
-  readonly details?: string
   constructor(text: string) {
     const lines = text.split('\n').filter((l) => l.trim() !== '')
     super((lines[0] ?? 'the proxy could not reach the node').replace(/^error:\s*/i, ''))

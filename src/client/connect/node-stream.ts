@@ -1,5 +1,6 @@
 import type ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import {joinHostPort} from '../../lib/net/ip.js'
 import {ProxyRouteError} from './errors.js'
 
 // The second hop's transport: the proxy's routing subsystem. `proxy:<host>:<port>@<cluster>`
@@ -18,8 +19,7 @@ const REASON_GRACE_MS = 2_000
  * 3022 when the proxy dials the host directly). IPv6 literals are bracketed.
  */
 export function nodeSubsystem(host: string, port: number | undefined, cluster: string): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-  return `proxy:${h}:${port ?? 0}@${cluster}`
+  return `proxy:${joinHostPort(host.replace(/^\[(.*)\]$/, '$1'), port ?? 0)}@${cluster}`
 }
 
 /** `proxy:@<cluster>`: a raw pipe to the cluster's auth API. */

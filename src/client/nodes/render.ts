@@ -1,7 +1,7 @@
 import {renderTable} from '../../lib/output.js'
 import {safeText} from '../../lib/safe-text.js'
 import type {NodeInfo} from '../../api/auth-api.js'
-import {allNodeLabels, formatLabels, sortNodes} from './labels.js'
+import {formatLabels, nodeLabels, sortNodes} from './labels.js'
 
 // What `tsh ls` prints, as pure functions of the node list.
 
@@ -14,7 +14,7 @@ export function nodeAddress(node: Pick<NodeInfo, 'addr' | 'tunnel'>): string {
 /** `Node Name | Address | Labels`; verbose adds the node ID after the name. */
 export function nodesText(nodes: readonly NodeInfo[], options: {verbose?: boolean} = {}): string {
   const rows = sortNodes(nodes).map((n) => {
-    const labels = formatLabels(allNodeLabels(n))
+    const labels = formatLabels(nodeLabels(n))
     return options.verbose ? [n.hostname, n.name, nodeAddress(n), labels] : [n.hostname, nodeAddress(n), labels]
   })
   const headers = options.verbose ? ['Node Name', 'Node ID', 'Address', 'Labels'] : ['Node Name', 'Address', 'Labels']
@@ -41,7 +41,7 @@ export function nodesData(nodes: readonly NodeInfo[]): object[] {
     ...(n.tunnel ? {tunnel: true} : {}),
     labels: n.labels ?? {},
     cmd_labels: n.cmdLabels ?? {},
-    all_labels: allNodeLabels(n),
+    all_labels: nodeLabels(n),
     version: n.version,
     expires: n.expires,
   }))

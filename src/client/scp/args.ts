@@ -1,5 +1,5 @@
 import {UsageError} from '../../lib/errors.js'
-import {getopt, TSH_GLOBAL_OPTION_SPECS, type OptionSpec} from '../ssh/getopt.js'
+import {getopt, OPENSSH_IGNORED_SPECS, OPENSSH_REFUSED, optionText, TSH_GLOBAL_OPTION_SPECS, tshGlobalArgs, type OptionSpec, type TshGlobalArgs} from '../ssh/getopt.js'
 import {parsePort} from '../ssh/forward-spec.js'
 import {localUserName, splitLoginHost} from '../ssh/args.js'
 import {parseSshOptions} from '../ssh/ssh-options.js'
@@ -10,7 +10,7 @@ import {parseSshOptions} from '../ssh/ssh-options.js'
 
 export type Location = {kind: 'local'; path: string} | {kind: 'remote'; login?: string; host: string; path: string}
 
-export interface ScpArgs {
+export interface ScpArgs extends TshGlobalArgs {
   sources: Location[]
   target: Location
   /** 'upload': local sources, remote target; 'download': remote sources, local target. */
@@ -22,11 +22,6 @@ export interface ScpArgs {
   recursive: boolean
   preserve: boolean
   quiet: boolean
-  cluster?: string
-  proxy?: string
-  user?: string
-  insecure: boolean
-  debug: boolean
   warnings: string[]
 }
 
@@ -44,17 +39,13 @@ export const SCP_OPTION_SPECS: readonly OptionSpec[] = [
   {name: 'sftp', short: 's'},
   {name: 'legacy', short: 'O'},
   {name: 'batch', short: 'B'},
-  {name: 'compress', short: 'C'},
   {name: 'no-check', short: 'T'},
-  {name: 'ipv4', short: '4'},
-  {name: 'ipv6', short: '6'},
+  ...OPENSSH_IGNORED_SPECS,
 ]
 
 const UNSUPPORTED: Record<string, string> = {
+  ...OPENSSH_REFUSED,
   '3': 'copies between two remote hosts are not supported',
-  i: 'tsh authenticates with your Teleport certificate (log in with "tsh login")',
-  F: 'tsh does not read ssh_config files',
-  J: 'tsh always connects through the Teleport proxy',
   S: 'tsh is the transport',
   l: 'bandwidth limits are not supported',
   A: 'agent forwarding is not used by scp',
@@ -109,10 +100,7 @@ export function parseScpArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const hosts = new Set(remotes.map((r) => `${r.login ?? ''}@${r.host}`))
   if (hosts.size > 1) throw new UsageError('tsh scp: all remote paths must be on the same host, with the same login')
   const {effects, warnings} = parseSshOptions(options.lists.get('option') ?? [])
-  const str = (name: string) => {
-    const v = options.values.get(name)
-    return typeof v === 'string' ? v : undefined
-  }
+  const str = (name: string) => optionText(options, name)
   const first = remotes[0]!
   const login = first.login ?? str('login') ?? effects.user ?? (env.TELEPORT_LOGIN || undefined) ?? localUserName(env)
   const args: ScpArgs = {
@@ -124,17 +112,10 @@ export function parseScpArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     recursive: options.values.has('recursive'),
     preserve: options.values.has('preserve'),
     quiet: options.values.has('quiet'),
-    insecure: options.values.has('insecure'),
-    debug: options.values.has('debug') || options.values.has('verbose'),
+    ...tshGlobalArgs(options, env),
     warnings,
   }
   const port = str('port') ?? effects.port
   if (port !== undefined) args.port = parsePort(port, '-P')
-  const cluster = str('cluster') ?? (env.TELEPORT_CLUSTER || undefined)
-  if (cluster) args.cluster = cluster
-  const proxy = str('proxy') ?? (env.TELEPORT_PROXY || undefined)
-  if (proxy) args.proxy = proxy
-  const user = str('user') ?? (env.TELEPORT_USER || undefined)
-  if (user) args.user = user
   return args
 }

@@ -1,7 +1,7 @@
 import {userInfo} from 'node:os'
 import {UsageError} from '../../lib/errors.js'
 import {parseDynamicSpec, parseForwardSpec, parsePort, type DynamicForwardSpec, type ForwardSpec} from './forward-spec.js'
-import {getopt, TSH_GLOBAL_OPTION_SPECS, type OptionSpec, type ParsedOptions} from './getopt.js'
+import {getopt, OPENSSH_IGNORED_SPECS, OPENSSH_REFUSED, optionText, TSH_GLOBAL_OPTION_SPECS, tshGlobalArgs, type OptionSpec, type ParsedOptions, type TshGlobalArgs} from './getopt.js'
 import {parseSshOptions} from './ssh-options.js'
 
 // The `tsh ssh` command line, parsed the way OpenSSH's ssh parses its own: options, the
@@ -11,7 +11,7 @@ import {parseSshOptions} from './ssh-options.js'
 
 export type TtyMode = 'auto' | 'yes' | 'force' | 'no'
 
-export interface SshArgs {
+export interface SshArgs extends TshGlobalArgs {
   /** The login to use on the node (resolved: user@host, -l/--login, TELEPORT_LOGIN, OS user). */
   login: string
   /** Host name, node ID, address, or a label selector (`env=prod,team=db`). */
@@ -30,11 +30,6 @@ export interface SshArgs {
   tty: TtyMode
   /** The escape character for `~.`/`~?` (default `~`); undefined with `-e none`. */
   escapeChar?: string
-  cluster?: string
-  proxy?: string
-  user?: string
-  insecure: boolean
-  debug: boolean
   /** Lines for stderr (unsupported -o options and such). */
   warnings: string[]
 }
@@ -67,17 +62,13 @@ export const SSH_OPTION_SPECS: readonly OptionSpec[] = [
   {name: 'version', short: 'V'},
   // Accepted for compatibility with scripts written for OpenSSH; they change nothing here.
   {name: 'quiet', short: 'q'},
-  {name: 'ipv4', short: '4'},
-  {name: 'ipv6', short: '6'},
-  {name: 'compress', short: 'C'},
   {name: 'no-x11', short: 'x'},
+  ...OPENSSH_IGNORED_SPECS,
 ]
 
 /** OpenSSH letters that tsh ssh refuses, with why. */
 const UNSUPPORTED: Record<string, string> = {
-  i: 'tsh authenticates with your Teleport certificate (log in with "tsh login")',
-  F: 'tsh does not read ssh_config files',
-  J: 'tsh always connects through the Teleport proxy',
+  ...OPENSSH_REFUSED,
   W: 'use "tsh proxy ssh" for stdio forwarding',
   X: 'X11 forwarding is not supported',
   Y: 'X11 forwarding is not supported',
@@ -127,10 +118,7 @@ export function parseSshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
 
   const target = splitLoginHost(destination)
   if (!target.host) throw new UsageError(`tsh ssh: "${destination}": the host is empty`)
-  const str = (name: string) => {
-    const v = options.values.get(name)
-    return typeof v === 'string' ? v : undefined
-  }
+  const str = (name: string) => optionText(options, name)
   const login = target.login ?? str('login') ?? effects.user ?? (env.TELEPORT_LOGIN || undefined) ?? localUserName(env)
   const portText = str('port') ?? effects.port
   const escape = str('escape') ?? effects.escapeChar
@@ -146,19 +134,12 @@ export function parseSshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     noStdin: options.values.has('no-stdin'),
     forwardAgent: options.values.has('no-forward-agent') ? false : options.values.has('forward-agent') || effects.forwardAgent === true,
     tty: ttyMode(options, effects.requestTTY),
-    insecure: options.values.has('insecure'),
-    debug: options.values.has('debug') || options.values.has('verbose'),
+    ...tshGlobalArgs(options, env),
     warnings,
   }
   if (portText !== undefined) args.port = parsePort(portText, '-p')
   const escapeChar = parseEscapeChar(escape)
   if (escapeChar !== undefined) args.escapeChar = escapeChar
-  const cluster = str('cluster') ?? (env.TELEPORT_CLUSTER || undefined)
-  if (cluster) args.cluster = cluster
-  const proxy = str('proxy') ?? (env.TELEPORT_PROXY || undefined)
-  if (proxy) args.proxy = proxy
-  const user = str('user') ?? (env.TELEPORT_USER || undefined)
-  if (user) args.user = user
   if (args.noCommand && command.length > 0) throw new UsageError('tsh ssh: -N runs no command, but a command was given')
   return args
 }

@@ -115,3 +115,43 @@ export const TSH_GLOBAL_OPTION_SPECS: readonly OptionSpec[] = [
   {name: 'debug', short: 'd', long: ['debug']},
   {name: 'verbose', short: 'v'},
 ]
+
+/** OpenSSH switches `tsh ssh` and `tsh scp` accept for scripts written for OpenSSH; they change nothing here. */
+export const OPENSSH_IGNORED_SPECS: readonly OptionSpec[] = [
+  {name: 'ipv4', short: '4'},
+  {name: 'ipv6', short: '6'},
+  {name: 'compress', short: 'C'},
+]
+
+/** OpenSSH letters neither `tsh ssh` nor `tsh scp` accepts, with why. */
+export const OPENSSH_REFUSED: Readonly<Record<string, string>> = {
+  i: 'tsh authenticates with your Teleport certificate (log in with "tsh login")',
+  F: 'tsh does not read ssh_config files',
+  J: 'tsh always connects through the Teleport proxy',
+}
+
+/** What tsh's global options say; TELEPORT_CLUSTER, TELEPORT_PROXY and TELEPORT_USER stand in for absent ones. */
+export interface TshGlobalArgs {
+  cluster?: string
+  proxy?: string
+  user?: string
+  insecure: boolean
+  debug: boolean
+}
+
+/** A valued option's last value. */
+export function optionText(options: ParsedOptions, name: string): string | undefined {
+  const value = options.values.get(name)
+  return typeof value === 'string' ? value : undefined
+}
+
+export function tshGlobalArgs(options: ParsedOptions, env: NodeJS.ProcessEnv): TshGlobalArgs {
+  const args: TshGlobalArgs = {insecure: options.values.has('insecure'), debug: options.values.has('debug') || options.values.has('verbose')}
+  const cluster = optionText(options, 'cluster') ?? (env.TELEPORT_CLUSTER || undefined)
+  if (cluster) args.cluster = cluster
+  const proxy = optionText(options, 'proxy') ?? (env.TELEPORT_PROXY || undefined)
+  if (proxy) args.proxy = proxy
+  const user = optionText(options, 'user') ?? (env.TELEPORT_USER || undefined)
+  if (user) args.user = user
+  return args
+}

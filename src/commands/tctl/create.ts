@@ -1,7 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/cli/base-command.js'
-import {UsageError, UserError} from '../../lib/errors.js'
+import {UsageError} from '../../lib/errors.js'
+import {fileError} from '../../lib/file-errors.js'
 import {withAuth} from '../../tctl/connect.js'
 import {authFlags} from '../../tctl/flags.js'
 import {applyCreate, checkCreate, planCreate} from '../../tctl/resources.js'
@@ -43,10 +44,6 @@ function readInput(file: string): string {
   try {
     return readFileSync(file === '-' ? 0 : file, 'utf8')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new UserError(`${file}: no such file`)
-    if (code === 'EACCES') throw new UserError(`${file}: permission denied`)
-    if (code === 'EISDIR') throw new UserError(`${file} is a directory, not a file`)
-    throw new UserError(`cannot read ${file}: ${code ?? (err as Error).message}`)
+    throw fileError(err, file)
   }
 }

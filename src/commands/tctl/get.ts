@@ -7,7 +7,7 @@ import {authFlags} from '../../tctl/flags.js'
 import {locksTable} from '../../tctl/render.js'
 import {fetchResources, GET_FORMS, parseGetRefs} from '../../tctl/resources.js'
 import type {Lock} from '../../services/locks.js'
-import {stringifyResources} from '../../services/resource.js'
+import {stringifyResources} from '../../services/models/resource.js'
 
 export default class Get extends BaseCommand {
   static override summary = 'Print resources as YAML or JSON.'

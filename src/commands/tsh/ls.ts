@@ -30,10 +30,9 @@ export default class Ls extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Ls)
-    const [{loadCurrentIdentity}, {authApiViaProxy}, {ProxyRouteError}, {matchesSelector, parseLabelSelector}, render] = await Promise.all([
+    const [{loadCurrentIdentity}, {authApiViaProxy}, {matchesSelector, parseLabelSelector}, render] = await Promise.all([
       import('../../client/profile.js'),
       import('../../client/connect/auth-via-proxy.js'),
-      import('../../client/connect/errors.js'),
       import('../../client/nodes/labels.js'),
       import('../../client/nodes/render.js'),
     ])
@@ -43,12 +42,6 @@ export default class Ls extends BaseCommand {
     let nodes
     try {
       nodes = (await api.listNodes()).filter((n) => matchesSelector(n, selector))
-    } catch (err) {
-      if (err instanceof ProxyRouteError && err.details) {
-        process.stderr.write(err.details)
-        this.exit(1)
-      }
-      throw err
     } finally {
       await api.close().catch(() => {})
     }

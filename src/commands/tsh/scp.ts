@@ -40,18 +40,9 @@ export default class Scp extends BaseCommand {
     const [{parseScpArgs}, {loadCurrentIdentity}] = await Promise.all([import('../../client/scp/args.js'), import('../../client/profile.js')])
     const args = parseScpArgs(this.argv, process.env)
     const identity = loadCurrentIdentity({...(args.proxy ? {proxy: args.proxy} : {}), ...(args.user ? {user: args.user} : {})})
-    const [{runScp}, {ProxyRouteError}] = await Promise.all([import('../../client/scp/run-scp.js'), import('../../client/connect/errors.js')])
+    const {runScp} = await import('../../client/scp/run-scp.js')
     const log = args.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
-    let errors: string[]
-    try {
-      errors = await runScp(args, identity, {stderr: process.stderr}, log ? {log} : {})
-    } catch (err) {
-      if (err instanceof ProxyRouteError && err.details) {
-        process.stderr.write(err.details)
-        this.exit(1)
-      }
-      throw err
-    }
+    const errors = await runScp(args, identity, {stderr: process.stderr}, log ? {log} : {})
     if (errors.length > 0) {
       for (const line of errors) process.stderr.write(`ERROR: ${safeText(line)}\n`)
       this.exit(1)

@@ -63,19 +63,9 @@ export default class Ssh extends BaseCommand {
     }
     const args = parseSshArgs(this.argv, process.env)
     const identity = loadCurrentIdentity({...(args.proxy ? {proxy: args.proxy} : {}), ...(args.user ? {user: args.user} : {})})
-    const [{runSsh}, {ProxyRouteError}] = await Promise.all([import('../../client/ssh/run-ssh.js'), import('../../client/connect/errors.js')])
+    const {runSsh} = await import('../../client/ssh/run-ssh.js')
     const log = args.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
-    let status: number
-    try {
-      status = await runSsh(args, identity, {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env}, log ? {log} : {})
-    } catch (err) {
-      // The proxy's own message (the ambiguous-host table and hint), exactly as it wrote it.
-      if (err instanceof ProxyRouteError && err.details) {
-        process.stderr.write(err.details)
-        this.exit(1)
-      }
-      throw err
-    }
+    const status = await runSsh(args, identity, {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env}, log ? {log} : {})
     if (status !== 0) this.exit(status)
   }
 }

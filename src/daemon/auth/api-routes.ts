@@ -3,6 +3,7 @@ import type {BodyOf, Route} from '../../api/route.js'
 import {Router, serveRoutes, type RouteContext, type RouteHandler} from '../../api/router.js'
 import {AUTH_ROUTES, type AuthRoutes, type NodeInfo} from '../../api/routes.js'
 import {BadParameterError, NotFoundError} from '../../lib/errors.js'
+import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
 import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
 import type {AuthServer, Actor} from './auth-server.js'
@@ -47,13 +48,11 @@ function nodeInfo(node: ServerNode): NodeInfo & {allLabels: Record<string, strin
  * addresses others reach it by): the address it called us from stands in for the host.
  */
 export function announcedAddr(addr: string, callerAddr: string): string {
-  const match = /^(?:\[(.*)\]|(.*)):(\d+)$/.exec(addr)
-  if (!match) return addr
-  const host = match[1] ?? match[2] ?? ''
-  if (host !== '' && host !== '0.0.0.0' && host !== '::') return addr
-  const caller = callerAddr.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
-  if (caller === '') return addr
-  return caller.includes(':') ? `[${caller}]:${match[3]}` : `${caller}:${match[3]}`
+  const announced = parseEndpoint(addr)
+  if (!announced) return addr
+  if (announced.host !== '' && announced.host !== '0.0.0.0' && announced.host !== '::') return addr
+  const caller = plainIp(callerAddr)
+  return caller === '' ? addr : joinHostPort(caller, announced.port)
 }
 
 export function authApiRoutes(auth: AuthServer): Router {

@@ -1,6 +1,6 @@
 import {ApiServer} from '../../api/server.js'
 import {AUTH_SERVER_PRINCIPAL} from '../../api/server-trust.js'
-import {openBackend, type Backend} from '../../backend/index.js'
+import {openBackend, type Backend, type BackendConfig} from '../../backend/index.js'
 import {FileAuditLog, type AuditLog} from '../../events/index.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
@@ -12,11 +12,14 @@ import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {authApiRoutes} from './api-routes.js'
 import {AuthServer} from './auth-server.js'
 
-// The auth service: opens the embedded store and the audit log in the data dir, makes the CAs
-// and identities on first start, and serves the auth API on the auth port.
+// The auth service: opens the store teleport.storage names (SQLite in the data dir by default)
+// and the audit log in the data dir, makes the CAs and identities on first start, and serves the
+// auth API on the auth port.
 
 export interface AuthServiceConfig {
   dataDir: string
+  /** teleport.storage; SQLite at <data_dir>/backend.db when not given. */
+  storage?: BackendConfig
   nodeName: string
   clusterName: string
   listen: {host: string; port: number}
@@ -42,7 +45,7 @@ export interface RunningAuthService {
 export async function startAuthService(config: AuthServiceConfig): Promise<RunningAuthService> {
   const clock = config.clock ?? systemClock
   const paths = dataDirPaths(config.dataDir)
-  const backend: Backend = await openBackend({type: 'sqlite', path: paths.backend}, clock)
+  const backend: Backend = await openBackend(config.storage ?? {type: 'sqlite', path: paths.backend}, clock)
   let audit: AuditLog | undefined
   try {
     audit = await FileAuditLog.open({dataDir: config.dataDir, onWarning: (message) => config.log(`audit log: ${message}`)})

@@ -1,5 +1,6 @@
 import {chmodSync, mkdirSync, statSync} from 'node:fs'
 import {UserError} from '../../lib/errors.js'
+import {fileError, fileProblem} from '../../lib/file-errors.js'
 
 /** Creates the data dir 0700 (or tightens an existing one we own), with a clear error when we can't. */
 export function prepareDataDir(dataDir: string): void {
@@ -9,10 +10,7 @@ export function prepareDataDir(dataDir: string): void {
     if (!stat.isDirectory()) throw new UserError(`data dir ${dataDir} is not a directory`)
     if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(dataDir, 0o700)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new UserError(`cannot create the data dir ${dataDir}: permission denied`, {hint: 'run as root, or choose another with --data-dir'})
-    }
+    if (fileProblem(err) === 'denied') throw fileError(err, dataDir, {noun: 'data dir', action: 'create', hints: {denied: 'run as root, or choose another with --data-dir'}})
     throw err
   }
 }

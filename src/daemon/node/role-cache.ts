@@ -1,6 +1,6 @@
 import type {NodeAuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
-import {NotFoundError} from '../../lib/errors.js'
+import {unlessNotFound} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import type {Role} from '../../services/roles.js'
 import {LastGood} from '../common/last-good.js'
@@ -36,12 +36,7 @@ export class RoleCache {
     return entry
   }
 
-  private async fetch(name: string): Promise<Role | undefined> {
-    try {
-      return await this.api.getRole(name)
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    }
+  private fetch(name: string): Promise<Role | undefined> {
+    return unlessNotFound(this.api.getRole(name))
   }
 }

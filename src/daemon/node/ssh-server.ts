@@ -3,6 +3,7 @@ import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
 import type {ConnectionHandler, Endpoint, HandedConnection} from '../../lib/net/connection.js'
+import {parseEndpoint} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {certifiedHostKey} from '../../ssh/index.js'
@@ -97,7 +98,7 @@ export class NodeSshServer implements ConnectionHandler {
       const line = await readPreamble(stream, undefined, node.clock)
       if (line !== undefined) {
         const vouched = verifyPreamble(line, {hostCAs: node.hostCAs(), clusterName: node.clusterName}, node.clock.now())
-        const src = splitHostPort(vouched.src)
+        const src = parseEndpoint(vouched.src)
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
@@ -120,10 +121,4 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
   if (err.code === 'EACCES') return new UserError(`cannot listen on ${where}: permission denied`, {hint: 'ports below 1024 need root'})
   if (err.code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${where}: no such address on this host`)
   return err
-}
-
-function splitHostPort(text: string): {host: string; port: number} | undefined {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text)
-  if (!match) return undefined
-  return {host: match[1] ?? match[2] ?? '', port: Number(match[3])}
 }

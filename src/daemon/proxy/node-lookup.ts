@@ -1,9 +1,10 @@
 import {lookup} from 'node:dns/promises'
 import {isIP} from 'node:net'
 import type {NodeInfo} from '../../api/auth-api.js'
-import {joinHostPort} from '../../lib/net/ip.js'
+import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {renderTable} from '../../lib/output.js'
-import {nodeLabels} from '../../services/nodes.js'
+import {matchesSelector, selectorOfHost} from '../../services/models/label-selector.js'
+import {formatLabels, nodeLabels} from '../../services/models/node.js'
 
 // Which of our nodes a `proxy:<host>[:<port>]` request means, in REFERENCE.md's order:
 //   1. the node whose name (host UUID) is <host>: that one, whatever the port;
@@ -32,37 +33,18 @@ export const systemResolver: Resolver = async (host) => {
 
 const UNSPECIFIED = new Set(['', '0.0.0.0', '::', '[::]'])
 
-/** host and port of a `host:port` / `[v6]:port` address; undefined when unreadable. */
-export function splitAddr(addr: string): {host: string; port: number} | undefined {
-  const match = /^\[([^\]]+)\]:(\d{1,5})$/.exec(addr) ?? /^([^:]*):(\d{1,5})$/.exec(addr)
-  if (!match) return undefined
-  return {host: match[1], port: Number(match[2])}
-}
-
 /**
  * Where to dial a node: its address, with an unspecified host (a node listening on 0.0.0.0 whose
  * record auth could not complete) read as loopback: the node then runs beside this proxy.
  */
 export function dialAddress(node: Pick<NodeInfo, 'addr'>): {host: string; port: number} | undefined {
-  const parts = splitAddr(node.addr)
+  const parts = parseEndpoint(node.addr)
   if (!parts) return undefined
   return UNSPECIFIED.has(parts.host) ? {host: '127.0.0.1', port: parts.port} : parts
 }
 
 function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip.toLowerCase()
-}
-
-/** `k=v[,k=v]`; undefined when the text is not a selector. */
-export function parseLabelSelector(text: string): Record<string, string> | undefined {
-  if (!text.includes('=')) return undefined
-  const selector: Record<string, string> = {}
-  for (const part of text.split(',')) {
-    const eq = part.indexOf('=')
-    if (eq <= 0) return undefined
-    selector[part.slice(0, eq).trim()] = part.slice(eq + 1).trim()
-  }
-  return selector
+  return plainIp(ip).toLowerCase()
 }
 
 export async function findNodes(nodes: NodeInfo[], target: LookupTarget, resolve: Resolver = systemResolver): Promise<NodeInfo[]> {
@@ -82,22 +64,13 @@ export async function findNodes(nodes: NodeInfo[], target: LookupTarget, resolve
   })
   if (byAddress.length) return byAddress
 
-  const selector = parseLabelSelector(target.host)
-  if (!selector) return []
-  return nodes.filter((n) => {
-    const labels = nodeLabels(n)
-    return Object.entries(selector).every(([key, value]) => labels[key] === value)
-  })
+  const selector = selectorOfHost(target.host)
+  return selector ? nodes.filter((n) => matchesSelector(nodeLabels(n), selector)) : []
 }
 
 /** The text `tsh ssh` users see when a name matches several nodes (REFERENCE.md). */
 export function ambiguousHostMessage(matches: NodeInfo[]): string {
-  const labels = (n: NodeInfo) =>
-    Object.entries(nodeLabels(n))
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',')
-  const rows = [...matches].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.name.localeCompare(b.name)).map((n) => [n.hostname, n.tunnel ? '⟵ Tunnel' : n.addr, labels(n)])
+  const rows = [...matches].sort((a, b) => a.hostname.localeCompare(b.hostname) || a.name.localeCompare(b.name)).map((n) => [n.hostname, n.tunnel ? '⟵ Tunnel' : n.addr, formatLabels(nodeLabels(n))])
   return (
     'error: ambiguous host could match multiple nodes\n\n' +
     renderTable(['Node Name', 'Address', 'Labels'], rows) +

@@ -1,5 +1,7 @@
 import type {Duplex} from 'node:stream'
 import type {ServerChannel} from 'ssh2'
+import {joinHostPort} from '../../lib/net/ip.js'
+import {channelOpen} from '../../ssh/server-internals.js'
 
 // Bytes between the client's subsystem channel and a dialled stream (node-dialer.ts), untouched:
 // the SSH session inside is end-to-end between client and node, the proxy never decrypts it.
@@ -45,6 +47,5 @@ export function relay(channel: ServerChannel, stream: Duplex, first?: Buffer): P
 
 /** The channel can take no more data (we ended it, or the client closed it or vanished). */
 export function channelClosed(channel: ServerChannel): boolean {
-  const state = channel as unknown as {destroyed?: boolean; writableEnded?: boolean; incoming?: {state?: string}; outgoing?: {state?: string}}
-  return state.destroyed === true || state.writableEnded === true || state.incoming?.state === 'closed' || state.outgoing?.state === 'closing' || state.outgoing?.state === 'closed'
+  return !channelOpen(channel)
 }

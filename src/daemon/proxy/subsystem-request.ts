@@ -1,5 +1,5 @@
-import {isIP} from 'node:net'
 import {BadParameterError} from '../../lib/errors.js'
+import {splitHostPort} from '../../lib/net/ip.js'
 
 // The proxy's routing subsystem names (what `tsh proxy ssh` and nodes joined through the proxy
 // ask for):
@@ -37,22 +37,13 @@ export function parseProxySubsystem(name: string): ProxyRequest {
     return {kind: 'auth', cluster}
   }
 
-  let host: string
-  let portText: string | undefined
-  if (target.startsWith('[')) {
-    const end = target.indexOf(']')
-    if (end < 0) throw new BadParameterError(`missing "]" in ${JSON.stringify(target)}`)
-    host = target.slice(1, end)
-    const after = target.slice(end + 1)
-    if (after !== '' && !after.startsWith(':')) throw new BadParameterError(`expected ":<port>" after "]" in ${JSON.stringify(target)}`)
-    portText = after === '' ? undefined : after.slice(1)
-  } else if (isIP(target) === 6) {
-    host = target
-  } else {
-    const colon = target.lastIndexOf(':')
-    host = colon < 0 ? target : target.slice(0, colon)
-    portText = colon < 0 ? undefined : target.slice(colon + 1)
+  let parts: {host: string; port?: string}
+  try {
+    parts = splitHostPort(target)
+  } catch (err) {
+    throw new BadParameterError(`${(err as Error).message} in ${JSON.stringify(target)}`)
   }
+  const {host, port: portText} = parts
   if (host === '' || host.length > MAX_HOST || !SAFE.test(host)) throw new BadParameterError(`invalid host in ${JSON.stringify(name)}`)
   let port: number | undefined
   if (portText !== undefined) {

@@ -8,6 +8,8 @@ import {safeLines, safeText} from '../safe-text.js'
 
 export interface ErrorReport {
   line: string
+  /** Printed instead of the line: a user error's own layout (UserError.details), already escaped. */
+  details?: string
   exitCode: number
   stack?: string
 }
@@ -40,7 +42,7 @@ function describe(err: unknown, debug: boolean): ErrorReport | undefined {
   if (err instanceof Errors.ExitError) return undefined
   if (isUserError(err)) {
     const line = err.hint ? `ERROR: ${err.message} (${err.hint})` : `ERROR: ${err.message}`
-    return {line, exitCode: err.exitCode, stack: debug ? err.stack : undefined}
+    return {line, ...(err.details ? {details: err.details} : {}), exitCode: err.exitCode, stack: debug ? err.stack : undefined}
   }
   if (isParseError(err)) {
     // A mistyped command line is not a bug: no stack, even with -d (`teleport start -d DIR`).
@@ -71,7 +73,7 @@ export function debugRequested(argv: string[], env: NodeJS.ProcessEnv = process.
 export function reportError(err: unknown, debug: boolean): number {
   const report = describeError(err, debug)
   if (!report) return (err as Errors.ExitError).oclif?.exit ?? 0
-  process.stderr.write(report.line + '\n')
+  process.stderr.write(report.details ?? report.line + '\n')
   if (report.stack) process.stderr.write(report.stack + '\n')
   return report.exitCode
 }

@@ -11,7 +11,8 @@ import {startProxyService, type RunningProxyService} from '../../../src/daemon/p
 import {EventCode} from '../../../src/events/index.js'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
-import {eventually, LOGIN, quietLogger, run, spawnTsh, tempDir, tsh, TSH} from '../tsh/helpers.js'
+import {memoryLogger} from '../../helpers/memory-logger.js'
+import {eventually, LOGIN, run, spawnTsh, tempDir, tsh, TSH} from '../tsh/helpers.js'
 
 // An auth outage as users meet it. Auth and the node are real `teleport start` processes; the
 // proxy runs in this process (it joined with a token, as a separate proxy does) so that its clock
@@ -54,7 +55,7 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     node = startTeleport([...nodeArgs, '--token', nodeToken, '--ca-pin', caPin])
     await node.waitForLog(/Node service is starting/)
 
-    const log = quietLogger('PROXY')
+    const log = memoryLogger({component: 'PROXY'})
     const keep = (severity: string, write: (m: string) => void) => (m: string) => {
       proxyLogs.push(`${severity} ${m}`)
       write(m)

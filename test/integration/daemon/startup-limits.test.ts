@@ -39,11 +39,11 @@ describe('unauthenticated connections on the SSH listeners', {timeout: 120_000, 
       webListen: {host: '127.0.0.1', port: 0},
       sshListen: {host: '127.0.0.1', port: 0},
       cluster: proxyAccess,
-      log: memoryLogger(proxyLines),
+      log: memoryLogger({component: 'PROXY', lines: proxyLines}),
       startupLimits: LIMITS,
     })
     const nodeAccess = await localAccess(auth, {role: 'Node', dataDir, nodeName: 'node-1'})
-    node = await startNodeService({dataDir, nodeName: 'node-1', listen: {host: '127.0.0.1', port: 0}, log: memoryLogger([]), cluster: nodeAccess, startupLimits: LIMITS})
+    node = await startNodeService({dataDir, nodeName: 'node-1', listen: {host: '127.0.0.1', port: 0}, log: memoryLogger(), cluster: nodeAccess, startupLimits: LIMITS})
   })
 
   after(async () => {

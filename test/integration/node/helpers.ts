@@ -12,25 +12,13 @@ import {ApiClient} from '../../../src/api/client.js'
 import type {AuthApi} from '../../../src/api/auth-api.js'
 import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import type {AuthServiceConfig, RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
-import type {Logger} from '../../../src/lib/log.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 
 export const TIMEOUT_MS = 30_000
 export const CLUSTER = 'example.com'
 
-/** A Logger that keeps its lines (and prints them when NODE_TEST_LOG is set). */
-export function memoryLogger(component = 'NODE'): Logger & {lines: string[]} {
-  const lines: string[] = []
-  const make = (c: string): Logger => {
-    const emit = (severity: string) => (message: string) => {
-      const line = `${severity} [${c}] ${message}`
-      lines.push(line)
-      if (process.env.NODE_TEST_LOG) process.stderr.write(line + '\n')
-    }
-    return {debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), child: (name) => make(name)}
-  }
-  return Object.assign(make(component), {lines})
-}
+export {memoryLogger} from '../../helpers/memory-logger.js'
+export {eventually} from '../../helpers/eventually.js'
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `tp-node-${prefix}-`))
@@ -148,18 +136,3 @@ export async function startSshAgent(keys: string[]): Promise<{sock: string; env:
   return {sock, env, stop}
 }
 
-/** Waits until `check` returns a value (polling); rejects after TIMEOUT_MS. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + TIMEOUT_MS
-  let lastError: unknown
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined && value !== false) return value
-    } catch (err) {
-      lastError = err
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`)
-}

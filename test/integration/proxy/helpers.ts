@@ -5,13 +5,13 @@ import ssh2 from 'ssh2'
 import type {ClientChannel} from 'ssh2'
 import {Agent, request} from 'undici'
 import {startTestAuth} from '../../helpers/auth.js'
+import {memoryLogger} from '../../helpers/memory-logger.js'
 import type {AuthApi} from '../../../src/api/auth-api.js'
 import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess} from '../../../src/daemon/auth/local-access.js'
 import {startProxyService, type ProxyServiceOptions, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
-import type {Logger} from '../../../src/lib/log.js'
 import type {SecondFactor} from '../../../src/services/index.js'
 import {parseCert} from '../../../src/sshca/index.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
@@ -21,16 +21,8 @@ import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 // the one-process cluster does. Everything over real sockets on 127.0.0.1.
 
 export {parseInvitePage, tokenOf} from '../../helpers/invite-page.js'
+export {memoryLogger}
 export const CLUSTER = 'example.com'
-
-/** Log lines, kept for assertions (nothing secret may appear in them). */
-export function memoryLogger(lines: string[]): Logger {
-  const make = (component: string): Logger => {
-    const write = (severity: string) => (message: string) => void lines.push(`${severity} [${component}] ${message}`)
-    return {debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR'), child: (c) => make(c)}
-  }
-  return make('PROXY')
-}
 
 export interface TestCluster {
   dataDir: string
@@ -70,7 +62,7 @@ export async function startTestCluster(options: {secondFactor?: SecondFactor} = 
     webListen: {host: '127.0.0.1', port: 0},
     sshListen: {host: '127.0.0.1', port: 0},
     cluster: access,
-    log: memoryLogger(logs),
+    log: memoryLogger({component: 'PROXY', lines: logs}),
   })
   let proxy = await startProxyService(proxyOptions())
   let agent = new Agent({connect: {ca: readFileSync(webCertificatePaths(dataDir).cert, 'utf8')}})

@@ -30,7 +30,7 @@ describe('proxy joining the cluster', {timeout: 120_000}, () => {
     sshListen: {host: '127.0.0.1', port: 0},
     publicAddrs: [{host: 'proxy2.example.com', port: 3080}],
     cluster: {join: {authServers: [cluster.auth.address], ...join}},
-    log: memoryLogger(logs),
+    log: memoryLogger({component: 'PROXY', lines: logs}),
   })
 
   before(async () => {

@@ -20,7 +20,8 @@ import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
-import type {Logger} from '../../../src/lib/log.js'
+import {eventually as eventuallyWithin, type PollCheck} from '../../helpers/eventually.js'
+import {memoryLogger} from '../../helpers/memory-logger.js'
 import {generateKeyPair, parseCert, signUserCert} from '../../../src/sshca/index.js'
 import {repoRoot} from '../../helpers/cli.js'
 
@@ -34,19 +35,13 @@ export const TIMEOUT_MS = 60_000
 export const LOGIN = userInfo().username
 export const LOGIN_HOME = userInfo().homedir
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(path.join(tmpdir(), `tp-tsh-${prefix}-`))
+/** The shared eventually, with this suite's longer deadline (whole clusters start here). */
+export function eventually<T>(check: PollCheck<T>, what: string): Promise<T> {
+  return eventuallyWithin(check, what, {timeoutMs: TIMEOUT_MS})
 }
 
-/** Keeps log lines; prints them with NODE_TEST_LOG=1. */
-export function quietLogger(component = 'TEST'): Logger {
-  const make = (c: string): Logger => {
-    const emit = (severity: string) => (message: string) => {
-      if (process.env.NODE_TEST_LOG) process.stderr.write(`${severity} [${c}] ${message}\n`)
-    }
-    return {debug: emit('DEBUG'), info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR'), child: (name) => make(name)}
-  }
-  return make(component)
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `tp-tsh-${prefix}-`))
 }
 
 export interface NodeSpec {
@@ -77,7 +72,7 @@ export interface TshCluster {
 
 export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster> {
   const dataDir = tempDir('auth')
-  const log = quietLogger()
+  const log = memoryLogger({component: 'TEST'})
   const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, proxyPublicAddr: '127.0.0.1:3080', log: (line) => log.debug(line)})
   const access: LocalAccess = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxy = await startProxyService({
@@ -183,15 +178,6 @@ export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster
     },
   }
   return cluster
-}
-
-export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check().catch(() => false)) return
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 export interface RunResult {

@@ -101,6 +101,7 @@ describe('parseConfig: the REFERENCE.md example', () => {
       auth_token: 'join-me',
       ca_pin: [PIN],
       auth_servers: [{host: '10.0.0.1', port: 3025}],
+      storage: {type: 'sqlite', path: undefined},
       log: {output: 'stderr', severity: 'INFO'},
     })
     assert.deepEqual(fc.auth_service, {

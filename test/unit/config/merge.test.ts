@@ -30,6 +30,7 @@ describe('mergeConfig: no file, no flags', () => {
       authToken: undefined,
       caPins: [],
       authServers: [{host: '127.0.0.1', port: 3025}],
+      storage: {type: 'sqlite', path: '/var/lib/teleport/backend.db'},
       log: {output: 'stderr', severity: 'INFO'},
       auth: {
         enabled: true,
@@ -53,6 +54,19 @@ describe('mergeConfig: no file, no flags', () => {
   test('the real hostname when none is given', async () => {
     const {hostname} = await import('node:os')
     assert.equal(mergeConfig(undefined, {}).nodename, hostname())
+  })
+})
+
+describe('mergeConfig: teleport.storage', () => {
+  test('SQLite in the data dir by default; a relative path is under data_dir; Teleport\'s dir is sqlite', () => {
+    assert.deepEqual(merge('teleport:\n  data_dir: /d\n').storage, {type: 'sqlite', path: '/d/backend.db'})
+    assert.deepEqual(merge('teleport:\n  data_dir: /d\n  storage: {type: sqlite, path: state/cluster.db}\n').storage, {type: 'sqlite', path: '/d/state/cluster.db'})
+    assert.deepEqual(merge('teleport:\n  storage: {type: dir, path: /srv/b.db}\n').storage, {type: 'sqlite', path: '/srv/b.db'})
+    assert.deepEqual(merge('teleport:\n  storage: {type: memory}\n').storage, {type: 'memory'})
+  })
+  test('an unknown type, or a path for memory, is refused naming the key', () => {
+    assert.throws(() => merge('teleport:\n  storage: {type: etcd}\n'), (err: unknown) => err instanceof BadParameterError && /teleport\.storage\.type: invalid value "etcd"; expected one of sqlite, memory/.test(err.message))
+    assert.throws(() => merge('teleport:\n  storage: {type: memory, path: /x}\n'), (err: unknown) => err instanceof BadParameterError && /teleport\.storage: a memory store has no path/.test(err.message))
   })
 })
 

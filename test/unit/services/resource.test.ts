@@ -1,7 +1,7 @@
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {BadParameterError} from '../../../src/lib/errors.js'
-import {assertValidName, parseResource, parseResources, stringifyResources} from '../../../src/services/resource.js'
+import {assertValidName, parseResource, parseResources, stringifyResources} from '../../../src/services/models/resource.js'
 import {formatDuration, parseDuration} from '../../../src/services/duration.js'
 
 describe('parseResources', () => {

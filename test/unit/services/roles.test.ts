@@ -1,7 +1,7 @@
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {AlreadyExistsError, BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
-import {parseResources} from '../../../src/services/resource.js'
+import {parseResources} from '../../../src/services/models/resource.js'
 import {BUILTIN_ROLES, RoleService, validateRole} from '../../../src/services/roles.js'
 import {setup} from './helpers.js'
 

@@ -5,7 +5,7 @@ import {formatFlag, renderData} from '../../../lib/output.js'
 import {withAuth} from '../../../tctl/connect.js'
 import {authFlags, parseTtlFlag, splitList} from '../../../tctl/flags.js'
 import {tokenAddedData, tokenAddedMessage} from '../../../tctl/render.js'
-import {MAX_JOIN_TOKEN_USES} from '../../../services/join-tokens.js'
+import {MAX_JOIN_TOKEN_USES} from '../../../services/models/join-token.js'
 
 export default class TokensAdd extends BaseCommand {
   static override summary = 'Create an invite token for a new node or proxy.'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import type {NodeInfo} from '../../../../src/api/auth-api.js'
-import {allNodeLabels, formatLabels, isLabelSelector, matchesSelector, parseLabelSelector} from '../../../../src/client/nodes/labels.js'
+import {formatLabels, nodeLabels, isLabelSelector, matchesSelector, parseLabelSelector} from '../../../../src/client/nodes/labels.js'
 import {nodesData, nodesNames, nodesText, TUNNEL_ADDRESS} from '../../../../src/client/nodes/render.js'
 
 function node(hostname: string, name: string, extra: Partial<NodeInfo> = {}): NodeInfo {
@@ -36,7 +36,7 @@ describe('label selectors', () => {
     assert.equal(nodes.filter((n) => matchesSelector(n, {env: 'pro'})).length, 0)
   })
   test('labels shown k=v sorted by key, command labels merged', () => {
-    assert.equal(formatLabels(allNodeLabels(nodes[0]!)), 'arch=x86_64,env=prod,role=web')
+    assert.equal(formatLabels(nodeLabels(nodes[0]!)), 'arch=x86_64,env=prod,role=web')
   })
 })
 

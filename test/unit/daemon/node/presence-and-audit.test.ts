@@ -7,6 +7,7 @@ import {RoleCache} from '../../../../src/daemon/node/role-cache.js'
 import {BufferedEmitter, EventCode, EventName, makeEvent} from '../../../../src/events/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {memoryAuthApi, type MemoryAuthApi} from '../../../helpers/memory-auth-api.js'
+import {eventually} from '../../../helpers/eventually.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
 
 // The node's conversations with auth, against the auth API in memory that goes down on cue: they
@@ -26,15 +27,6 @@ async function authInMemory(options: Parameters<typeof memoryAuthApi>[0] = {}): 
 
 /** The node's presence calls so far, as 'upsert' and 'keepalive'. */
 const presenceCalls = (cluster: MemoryAuthApi) => cluster.calls.flatMap((c) => (/^PUT \/v1\/nodes\//.test(c) ? ['upsert'] : /^POST \/v1\/nodes\/.*\/keepalive$/.test(c) ? ['keepalive'] : []))
-
-/** Resolves when `check` holds, polling; fails the test after 10 s (for real child processes). */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 describe('heartbeat', () => {
   const record = {name: 'uuid-1', hostname: 'n1', addr: '0.0.0.0:3022', labels: {}, cmdLabels: {}, version: '0.1.0'}
@@ -137,7 +129,7 @@ describe('command labels', () => {
     assert.equal(first.period, '1s')
     assert.match(first.result, /^\d+$/)
     clock.advance(1000) // the command runs again (a real process: its result is polled for)
-    await until(() => changes > 0, 'a changed value')
+    await eventually(() => changes > 0, 'a changed value', {timeoutMs: 10_000, intervalMs: 5})
     assert.notEqual(labels.snapshot().ns!.result, first.result)
     labels.stop()
   })

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import type {NodeInfo} from '../../../../src/api/auth-api.js'
-import {ambiguousHostMessage, dialAddress, findNodes, parseLabelSelector, splitAddr, type Resolver} from '../../../../src/daemon/proxy/node-lookup.js'
+import {ambiguousHostMessage, dialAddress, findNodes, type Resolver} from '../../../../src/daemon/proxy/node-lookup.js'
+import {parseEndpoint} from '../../../../src/lib/net/ip.js'
+import {selectorOfHost} from '../../../../src/services/models/label-selector.js'
 
 function node(name: string, hostname: string, addr: string, labels: Record<string, string> = {}, cmd: Record<string, string> = {}): NodeInfo {
   const cmdLabels = Object.fromEntries(Object.entries(cmd).map(([k, result]) => [k, {command: ['true'], result}]))
@@ -52,9 +54,9 @@ describe('node lookup', () => {
   })
 
   test('addresses: split, and wildcard hosts dialled on loopback', () => {
-    assert.deepEqual(splitAddr('[::1]:3022'), {host: '::1', port: 3022})
-    assert.deepEqual(splitAddr('10.0.0.1:22'), {host: '10.0.0.1', port: 22})
-    assert.equal(splitAddr(''), undefined)
+    assert.deepEqual(parseEndpoint('[::1]:3022'), {host: '::1', port: 3022})
+    assert.deepEqual(parseEndpoint('10.0.0.1:22'), {host: '10.0.0.1', port: 22})
+    assert.equal(parseEndpoint(''), undefined)
     assert.deepEqual(dialAddress({addr: '0.0.0.0:3022'}), {host: '127.0.0.1', port: 3022})
     assert.deepEqual(dialAddress({addr: '[::]:3022'}), {host: '127.0.0.1', port: 3022})
     assert.deepEqual(dialAddress({addr: '10.1.1.1:3022'}), {host: '10.1.1.1', port: 3022})
@@ -62,9 +64,9 @@ describe('node lookup', () => {
   })
 
   test('label selector parsing', () => {
-    assert.deepEqual(parseLabelSelector('a=1,b=2'), {a: '1', b: '2'})
-    assert.equal(parseLabelSelector('plainhost'), undefined)
-    assert.equal(parseLabelSelector('=x'), undefined)
+    assert.deepEqual(selectorOfHost('a=1,b=2'), {a: '1', b: '2'})
+    assert.equal(selectorOfHost('plainhost'), undefined)
+    assert.equal(selectorOfHost('=x'), undefined)
   })
 
   test('the ambiguity message: error line, table, hint', () => {

@@ -38,6 +38,11 @@ describe('error taxonomy', () => {
     const r = describeError(new ProxyRouteError('failed to connect to evil\x1b[2J\x1b[H\r: connection refused'), false)!
     assert.equal(r.line, 'ERROR: failed to connect to evil\\x1b[2J\\x1b[H\\r: connection refused')
   })
+  test("the proxy's own layout (the ambiguous-host table) is printed as it wrote it, escaped", () => {
+    const r = describeError(new ProxyRouteError('error: ambiguous host could match multiple nodes\n\nNode Name\nevil\x1b[2J\n'), false)!
+    assert.equal(r.details, 'error: ambiguous host could match multiple nodes\n\nNode Name\nevil\\x1b[2J\n')
+    assert.equal(r.exitCode, 1)
+  })
   test('an explicit exit is silent', () => {
     assert.equal(describeError(new Errors.ExitError(3), false), undefined)
   })

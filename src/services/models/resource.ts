@@ -2,10 +2,10 @@
 // parser for `tctl create -f` input: one or many YAML documents (JSON is accepted too, being YAML).
 // Only the envelope is checked here; each kind's spec is validated by its service (validateRole...).
 import {LineCounter, parseAllDocuments} from 'yaml'
-import {BadParameterError} from '../lib/errors.js'
-import {toSafeJSON} from '../lib/safe-text.js'
-import {toSafeYAML} from '../lib/yaml-text.js'
-import {yamlToJs} from '../lib/yaml-aliases.js'
+import {BadParameterError} from '../../lib/errors.js'
+import {toSafeJSON} from '../../lib/safe-text.js'
+import {toSafeYAML} from '../../lib/yaml-text.js'
+import {yamlToJs} from '../../lib/yaml-aliases.js'
 
 export const RESOURCE_KINDS = ['role', 'user', 'token', 'lock'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
