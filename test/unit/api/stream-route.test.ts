@@ -9,6 +9,7 @@ import {jsonCall, streamCall} from '../../../src/api/http-call.js'
 import type {ApiIdentity} from '../../../src/api/identity.js'
 import {callRoute, stream, types, type ApiTransport} from '../../../src/api/route.js'
 import {MAX_BODY_BYTES, Router, serveRoutes} from '../../../src/api/router.js'
+import {eventually} from '../../helpers/eventually.js'
 
 // Stream routes on a real HTTP server: bodies far past the JSON cap move both ways, each side
 // only as fast as the other reads (a paused reader holds the writer).
@@ -57,17 +58,14 @@ async function consume(body: AsyncIterable<Buffer>, progress: {read: number}, pa
 
 /** Resolves once `count()` has stopped moving (the writer is held), polling; fails after 10 s. */
 async function settled(count: () => number): Promise<number> {
-  const deadline = Date.now() + 10_000
   let last = -1
   let still = 0
-  while (still < 5) {
-    if (Date.now() > deadline) throw new Error('the writer never stopped')
-    await new Promise((r) => setTimeout(r, 20))
+  return eventually(() => {
     const now = count()
     still = now === last ? still + 1 : 0
     last = now
-  }
-  return last
+    return still >= 5 && now
+  }, 'the writer to stop', {timeoutMs: 10_000, intervalMs: 20})
 }
 
 const BLOBS = {
