@@ -18,18 +18,12 @@ export class UserError extends Error {
 /** The command line itself is wrong: unknown flag, missing argument. Exit 2. */
 export class UsageError extends UserError {
   override readonly exitCode: number = 2
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'UsageError'
-  }
+  override name = 'UsageError'
 }
 
 /** A named resource does not exist. */
 export class NotFoundError extends UserError {
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'NotFoundError'
-  }
+  override name = 'NotFoundError'
 }
 
 /** What `work` resolves to, or undefined when it fails with NotFoundError ("absent" is an answer). */
@@ -44,42 +38,27 @@ export async function unlessNotFound<T>(work: Promise<T>): Promise<T | undefined
 
 /** A resource already exists where a new one was to be created. */
 export class AlreadyExistsError extends UserError {
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'AlreadyExistsError'
-  }
+  override name = 'AlreadyExistsError'
 }
 
 /** The caller is authenticated but not allowed, or the credentials are refused. */
 export class AccessDeniedError extends UserError {
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'AccessDeniedError'
-  }
+  override name = 'AccessDeniedError'
 }
 
 /** A compare-and-swap or conditional write lost a race. */
 export class CompareFailedError extends UserError {
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'CompareFailedError'
-  }
+  override name = 'CompareFailedError'
 }
 
 /** Input that cannot be parsed or fails validation (a config file, a YAML resource, a certificate). */
 export class BadParameterError extends UserError {
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'BadParameterError'
-  }
+  override name = 'BadParameterError'
 }
 
 /** Too many attempts in too short a time: try again later. */
 export class LimitExceededError extends UserError {
-  constructor(message: string, options: {hint?: string; cause?: unknown} = {}) {
-    super(message, options)
-    this.name = 'LimitExceededError'
-  }
+  override name = 'LimitExceededError'
 }
 
 export function isUserError(err: unknown): err is UserError {
