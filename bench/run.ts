@@ -5,9 +5,9 @@
 //               direct OpenSSH ssh→sshd, OpenSSH ProxyJump through an OpenSSH bastion, and
 //               OpenSSH ssh with ProxyCommand="tsh proxy ssh" through our proxy to our node
 //   latency     connect and run `true` (BENCH_RUNS times, median) for the same three, and tsh ssh
-//   start-up    whole-process wall time of tsh and tctl commands that need no SSH (BENCH_RUNS
-//               rounds, each command once a round so that load on the machine falls on all
-//               alike; median), against `node -e 0`
+//   start-up    whole-process wall time of tsh and tctl commands (BENCH_RUNS rounds, each command
+//               once a round so that load on the machine falls on all alike; median), against
+//               `node -e 0`
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir, userInfo} from 'node:os'
@@ -131,8 +131,10 @@ try {
     'tsh status': `${tsh} status`,
     'tsh ls --help': `${tsh} ls --help`,
     'tsh version': `${tsh} version`,
-    'tctl status': `${tctl} -c ${config} status`,
-    'tctl get users': `${tctl} -c ${config} get users`,
+    'tctl --help': `${tctl} --help`,
+    // These two also dial the auth service (an SSH handshake and a request): more than start-up.
+    'tctl status (dials auth)': `${tctl} -c ${config} status`,
+    'tctl get users (dials auth)': `${tctl} -c ${config} get users`,
   }, env)
 
   const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(44)} ${value}\n`)
