@@ -27,7 +27,10 @@ class ToolPlugin extends Plugin {
     super(opts)
   }
 
-  /** The command's own module when we were given them (bin/run.js); else oclif's discovery. */
+  /**
+   * The command's own module, from the map bin/run.js passes. A root without one (the nested-topic
+   * test fixture, whose package.json finds commands by file pattern) leaves it to oclif.
+   */
   private async loadCommand(id: string): Promise<Command.Class> {
     const load = this.commandModules?.[`${this.tool}:${id}`]
     if (!load) return this.findCommand(id, {must: true})
@@ -63,7 +66,7 @@ export interface EntryOptions {
   /** The name the process was invoked as (basename of argv[1]). */
   invokedAs: string
   argv: string[]
-  /** Where each command's class is imported from; without them oclif finds them under the root. */
+  /** Where each command's class is imported from (the bundle's COMMAND_MODULES). */
   commandModules?: CommandModules
 }
 
