@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {Config, Interfaces, Plugin, run} from '@oclif/core'
+import {Command, Config, Interfaces, Plugin, run} from '@oclif/core'
 import {UsageError} from '../errors.js'
 import {commandWordCount, helpBelongsToRemote, hoistLeadingFlags} from './global-flags.js'
 import {debugRequested, reportError} from './handle-error.js'
@@ -14,10 +14,30 @@ import {resolvePersonality, TOOLS, type ToolName} from './tools.js'
 
 type Manifest = Interfaces.Manifest
 
+/** Each command's module by full id ("tsh:proxy:ssh"), imported only when that command runs. */
+export type CommandModules = Record<string, () => Promise<{default: Command.Class}>>
+
 /** The root plugin, narrowed to one tool's commands. */
 class ToolPlugin extends Plugin {
-  constructor(opts: Interfaces.PluginOptions, private readonly tool: ToolName) {
+  constructor(
+    opts: Interfaces.PluginOptions,
+    private readonly tool: ToolName,
+    private readonly commandModules?: CommandModules,
+  ) {
     super(opts)
+  }
+
+  /**
+   * The command's own module, from the map bin/run.js passes. A root without one (the nested-topic
+   * test fixture, whose package.json finds commands by file pattern) leaves it to oclif.
+   */
+  private async loadCommand(id: string): Promise<Command.Class> {
+    const load = this.commandModules?.[`${this.tool}:${id}`]
+    if (!load) return this.findCommand(id, {must: true})
+    const command = (await load()).default
+    command.id = id
+    command.plugin = this
+    return command
   }
 
   override async load(): Promise<void> {
@@ -35,7 +55,7 @@ class ToolPlugin extends Plugin {
     this.manifest = {...this.manifest, commands}
     this.commandIDs = Object.keys(commands)
     this.commands = Object.values(commands)
-      .map((c) => ({...c, load: async () => this.findCommand(c.id, {must: true}), pluginAlias: this.alias, pluginType: this.type}))
+      .map((c) => ({...c, load: async () => this.loadCommand(c.id), pluginAlias: this.alias, pluginType: this.type}))
       .sort((a, b) => a.id.localeCompare(b.id))
   }
 }
@@ -46,10 +66,12 @@ export interface EntryOptions {
   /** The name the process was invoked as (basename of argv[1]). */
   invokedAs: string
   argv: string[]
+  /** Where each command's class is imported from (the bundle's COMMAND_MODULES). */
+  commandModules?: CommandModules
 }
 
 /** Options from which oclif builds the config of one tool (the plugin loaded once, here). */
-async function toolConfigOptions(root: string, tool: ToolName): Promise<{options: Interfaces.LoadOptions; commandIds: string[]; passThroughIds: Set<string>}> {
+async function toolConfigOptions(root: string, tool: ToolName, commandModules?: CommandModules): Promise<{options: Interfaces.LoadOptions; commandIds: string[]; passThroughIds: Set<string>}> {
   const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Interfaces.PJSON
   const toolPjson = {
     ...pjson,
@@ -65,7 +87,7 @@ async function toolConfigOptions(root: string, tool: ToolName): Promise<{options
       topics: toolTopics(pjson.oclif.topics ?? {}, tool),
     },
   } as Interfaces.PJSON
-  const plugin = new ToolPlugin({root, isRoot: true, pjson: toolPjson, type: 'core'}, tool)
+  const plugin = new ToolPlugin({root, isRoot: true, pjson: toolPjson, type: 'core'}, tool, commandModules)
   await plugin.load()
   const passThroughIds = new Set(plugin.commands.filter((c) => c.strict === false).map((c) => c.id))
   return {options: {root, pjson: toolPjson, plugins: new Map([[plugin.name, plugin]])}, commandIds: plugin.commandIDs, passThroughIds}
@@ -109,7 +131,7 @@ export async function main(opts: EntryOptions): Promise<number> {
     let argv = personality.argv
     // `tsh --version` answers like `tsh version`, in the tool's own voice.
     if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)]
-    const {options, commandIds, passThroughIds} = await toolConfigOptions(opts.root, personality.tool)
+    const {options, commandIds, passThroughIds} = await toolConfigOptions(opts.root, personality.tool, opts.commandModules)
     argv = hoistLeadingFlags(personality.tool, argv, commandIds)
     const words = commandWordCount(argv, commandIds)
     const id = argv.slice(0, words).join(':')

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {FileKeyStore} from '../../src/client/key-store.js'
+import {saveLogin} from '../../src/client/profile.js'
+import {generateKeyPair, signUserCert} from '../../src/sshca/index.js'
+import {repoRoot, runBin} from '../helpers/cli.js'
+
+// What a start loads, counted in the child (no timing: the benchmark, npm run bench, times it).
+// Commands that need no SSH must not load the SSH stack or daemon-only addons, and the tools run
+// from the build's bundle, not from the compiled tree.
+
+const HEAVY = /\/node_modules\/(ssh2|sshpk|better-sqlite3|bcrypt|node-pty|undici)\//
+const UNBUNDLED = /\/dist\/(?!bundle\/)/
+
+// Every file loaded: ES modules as the loader reads them, CommonJS ones from require's cache at exit.
+const RECORDER = `
+import {appendFileSync} from 'node:fs'
+import {createRequire, register} from 'node:module'
+const log = process.env.LOADED_FILES_LOG
+register('data:text/javascript,' + encodeURIComponent(
+  'import {appendFileSync} from "node:fs"\\n' +
+  'export async function load(url, context, next) { appendFileSync(' + JSON.stringify(log) + ', url + "\\\\n"); return next(url, context) }'))
+const require = createRequire(import.meta.url)
+process.on('exit', () => appendFileSync(log, Object.keys(require.cache).join('\\n') + '\\n'))
+`
+
+describe('start-up loads only what the command needs', () => {
+  let dir: string
+  let home: string
+
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cli-startup-'))
+    writeFileSync(path.join(dir, 'recorder.mjs'), RECORDER)
+    home = path.join(dir, 'tsh')
+    const ca = generateKeyPair('ca')
+    const user = generateKeyPair('alice')
+    const certificate = signUserCert({
+      caPrivateKey: ca.privateKey, publicKey: user.publicKey, keyId: 'alice', principals: ['alice'], ttlMs: 3_600_000,
+      roles: ['access'], traits: {logins: ['alice']}, routeToCluster: 'startup.local',
+    })
+    saveLogin(new FileKeyStore(home), {
+      profile: {webProxyAddr: '127.0.0.1:3080', sshProxyAddr: '127.0.0.1:3023', user: 'alice', cluster: 'startup.local', authType: 'local', forwardPorts: [], dynamicForwardPorts: []},
+      privateKey: user.privateKey,
+      publicKey: user.publicKey,
+      certificate,
+      hostCAs: [],
+    })
+  })
+  after(() => rmSync(dir, {recursive: true, force: true}))
+
+  function loadedBy(tool: string, args: string[]): {stdout: string; files: string[]} {
+    const log = path.join(dir, `${tool}-${args.join('-')}.log`)
+    const r = runBin(process.execPath, ['--import', path.join(dir, 'recorder.mjs'), path.join(repoRoot, 'bin', tool), ...args], {
+      env: {TELEPORT_HOME: home, LOADED_FILES_LOG: log},
+    })
+    assert.equal(r.code, 0, r.stderr)
+    return {stdout: r.stdout, files: readFileSync(log, 'utf8').split('\n').filter((f) => f.includes(repoRoot) || f.includes('node_modules'))}
+  }
+
+  for (const [tool, args] of [['tsh', ['status']], ['tsh', ['ls', '--help']], ['tctl', ['--help']], ['tsh', ['version']]] as const) {
+    test(`${tool} ${args.join(' ')}: no SSH stack, no daemon addons, all from the bundle`, () => {
+      const {stdout, files} = loadedBy(tool, [...args])
+      assert.ok(files.some((f) => f.includes('/dist/bundle/')), 'the bundle was loaded')
+      assert.deepEqual(files.filter((f) => HEAVY.test(f)), [])
+      assert.deepEqual(files.filter((f) => UNBUNDLED.test(f)), [])
+      if (args[0] === 'status') assert.match(stdout, /Logged in as:\s+alice/)
+    })
+  }
+})
