@@ -52,8 +52,9 @@ export class FileRecordingStore implements RecordingStore {
         let size = offset
         try {
           for await (const chunk of body) {
+            // Awaited one by one: the body is pulled only as fast as the disk takes it.
             const bytes = asBytes(chunk)
-            await handle.write(bytes) // awaited one by one: the body is pulled only as fast as the disk takes it
+            for (let done = 0; done < bytes.length;) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten
             size += bytes.length
           }
           await handle.datasync()
