@@ -46,7 +46,7 @@ export function eventsQuery(flags: EventsFlags, now: Date): EventQuery {
   if (!Number.isInteger(flags.limit) || flags.limit < 1 || flags.limit > MAX_SEARCH_LIMIT) {
     throw new UsageError(`--limit must be from 1 to ${MAX_SEARCH_LIMIT}`)
   }
-  const types = (flags.type ?? []).flatMap((t) => splitList(t))
+  const types = splitList(flags.type?.join(','))
   return {from, to, order: 'desc', ...(types.length ? {types} : {}), ...(flags.user ? {user: flags.user} : {}), ...(flags.sid ? {sid: flags.sid} : {})}
 }
 
