@@ -293,8 +293,11 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
 
   test('tctl events ls finds the login, as JSON lines and as a table, with no secret in it', () => {
     const lines = tctl('events', 'ls', '--type', 'user.login', '-f', 'json').trimEnd().split('\n')
-    const logins = lines.map((l) => JSON.parse(l) as {event: string; code: string; user?: string; time: string})
-    assert.ok(logins.some((e) => e.event === 'user.login' && e.code === 'T1000I' && e.user === 'alice'), lines.join('\n'))
+    const logins = lines.map((l) => JSON.parse(l) as {event: string; code: string; user?: string; time: string; uid?: string; 'addr.remote'?: string})
+    const alice = logins.find((e) => e.event === 'user.login' && e.code === 'T1000I' && e.user === 'alice')
+    assert.ok(alice, lines.join('\n'))
+    assert.match(alice.uid ?? '', /^[0-9a-f-]{36}$/)
+    assert.match(alice['addr.remote'] ?? '', /^127\.0\.0\.1\b/, 'where the login came from')
     assert.ok(logins.every((e) => e.event === 'user.login'))
     assert.deepEqual(logins.map((e) => e.time), logins.map((e) => e.time).sort().reverse(), 'newest first')
     const table = tctl('events', 'ls', '--type=user.login,user.create', '--user=alice').split('\n')
