@@ -11,12 +11,14 @@ export default class EventsLs extends BaseCommand {
     'Lists audit events newest first: by default those of the last 24 hours, at most 50. ' +
     '--from and --to take RFC 3339 times or UTC days (YYYY-MM-DD; a day given to --to includes the whole day). ' +
     'Text output is a table (Time, Type, Code, User, Summary; failures in red on a terminal); --format json prints one event per line, as the log file holds them. ' +
-    'When more events match than --limit, a note on stderr says so.'
+    'When more events match than --limit, a note on stderr says so. ' +
+    'Allowed with the admin identity on the auth host, or with --identity for a user whose roles allow listing events (the built-in auditor role).'
   static override examples = [
     '<%= config.bin %> events ls',
     '<%= config.bin %> events ls --type user.login --user alice --format json',
     '<%= config.bin %> events ls --from 2026-11-20 --to 2026-11-21 --type session.start,session.end',
     '<%= config.bin %> events ls --sid 5c5b6f4e-2c4c-4c1a-9f7e-0d3b4f6f8a11 --limit 500',
+    '<%= config.bin %> events ls --identity auditor.pem --auth-server auth.example.com:3025 --type auth',
   ]
   static override flags = {
     from: Flags.string({description: 'Oldest time to include: RFC 3339 or YYYY-MM-DD (UTC) [default: 24 hours before --to]'}),
