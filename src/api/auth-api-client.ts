@@ -124,9 +124,9 @@ export class AuthApiClient implements AuthApi {
     return this.call(R.emitEvent, {body: event})
   }
   searchEvents(query: EventQuery) {
-    const {from, to, types, limit, order} = query
+    const {from, to, types, user, sid, limit, order, startKey} = query
     return this.call(R.searchEvents, {
-      query: {from: from.toISOString(), to: to.toISOString(), types: types?.length ? types.join(',') : undefined, limit: limit ? String(limit) : undefined, order},
+      query: {from: from.toISOString(), to: to.toISOString(), types: types?.length ? types.join(',') : undefined, user: user || undefined, sid: sid || undefined, limit: limit ? String(limit) : undefined, order, startKey: startKey || undefined},
     })
   }
 }

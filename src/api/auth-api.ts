@@ -1,4 +1,4 @@
-import type {AuditEvent} from '../events/index.js'
+import type {SearchPage, SearchQuery} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
@@ -10,13 +10,8 @@ export type {CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, Regis
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
 // makes them over the wire; each role sees the narrow view below that it needs.
 
-export interface EventQuery {
-  from: Date
-  to: Date
-  types?: string[]
-  limit?: number
-  order?: 'asc' | 'desc'
-}
+/** A search of the audit log, as the log itself takes it. */
+export type EventQuery = SearchQuery
 
 export interface AuthApi {
   close(): Promise<void>
@@ -76,7 +71,7 @@ export interface AuthApi {
   authenticateUser(request: LoginRequest): Promise<SignedUserCert>
 
   emitEvent(event: Record<string, unknown>): Promise<void>
-  searchEvents(query: EventQuery): Promise<AuditEvent[]>
+  searchEvents(query: EventQuery): Promise<SearchPage>
 }
 
 // Views by caller, as authorize.ts allows them (a view may hold less than the role may do).

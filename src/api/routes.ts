@@ -1,4 +1,4 @@
-import type {AuditEvent} from '../events/index.js'
+import type {AuditEvent, SearchPage} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
@@ -163,7 +163,12 @@ export const AUTH_ROUTES = {
   authenticateUser: json('POST', '/v1/certs/login', types<{body: LoginRequest; response: SignedUserCert}>()),
 
   emitEvent: json('POST', '/v1/events', types<{body: Record<string, unknown>}>()),
-  searchEvents: json('GET', '/v1/events', types<{query: {from: string; to: string; types?: string; limit?: string; order?: 'asc' | 'desc'}; response: AuditEvent[]}>()),
+  // Newest first with order=desc; a full page's nextKey, sent back as startKey, gives the next one.
+  searchEvents: json(
+    'GET',
+    '/v1/events',
+    types<{query: {from: string; to: string; types?: string; user?: string; sid?: string; limit?: string; order?: 'asc' | 'desc'; startKey?: string}; response: SearchPage}>(),
+  ),
 } as const
 
 export type AuthRoutes = typeof AUTH_ROUTES

@@ -9,6 +9,7 @@ export const COMMAND_MODULES: CommandModules = {
   'tctl:auth:sign': () => import('./tctl/auth/sign.js'),
   'tctl:completion': () => import('./tctl/completion.js'),
   'tctl:create': () => import('./tctl/create.js'),
+  'tctl:events:ls': () => import('./tctl/events/ls.js'),
   'tctl:get': () => import('./tctl/get.js'),
   'tctl:lock': () => import('./tctl/lock.js'),
   'tctl:nodes:ls': () => import('./tctl/nodes/ls.js'),

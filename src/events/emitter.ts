@@ -18,10 +18,22 @@ export interface SearchQuery {
   to: Date
   /** Event names (the `event` field) to keep; absent or empty keeps all. */
   types?: string[]
+  /** Only events whose `user` is this; absent or empty keeps all. */
+  user?: string
+  /** Only events whose session id `sid` is this; absent or empty keeps all. */
+  sid?: string
   /** At most this many events (default DEFAULT_SEARCH_LIMIT, at most MAX_SEARCH_LIMIT). */
   limit?: number
   /** By time, oldest first ('asc', the default) or newest first; ties keep emission order. */
   order?: SearchOrder
+  /** Continue after the page that returned this `nextKey` (same query otherwise). */
+  startKey?: string
+}
+
+/** One page of a search: `nextKey` is set when the page is full (the next page may be empty). */
+export interface SearchPage {
+  events: AuditEvent[]
+  nextKey?: string
 }
 
 /** Teleport's own defaults for one page of audit events. */

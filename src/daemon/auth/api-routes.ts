@@ -228,7 +228,8 @@ export function authApiRoutes(auth: AuthServer): Router {
       const types = query.types?.split(',').filter(Boolean)
       const limit = query.limit ? Number(query.limit) : undefined
       const order = query.order === 'desc' ? 'desc' : 'asc'
-      return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order})
+      const {user, sid, startKey} = query
+      return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order, user, sid, startKey})
     }),
   })
 }

@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 import type {Backend} from '../../backend/index.js'
-import {EventCode, EventName, makeEvent, type AuditLog, type EventFields} from '../../events/index.js'
+import {EventCode, EventName, makeEvent, pageOf, type AuditLog, type EventFields, type SearchPage, type SearchQuery} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
 import {RateLimiter, type RateLimit} from '../../lib/rate-limiter.js'
@@ -141,8 +141,8 @@ export class AuthServer {
     return {reported_time: time.slice(0, 64)}
   }
 
-  searchEvents(query: Parameters<AuditLog['search']>[0]) {
-    return this.options.audit.search(query)
+  async searchEvents(query: SearchQuery): Promise<SearchPage> {
+    return pageOf(await this.options.audit.search(query), query)
   }
 
   // ---- certificate authorities ---------------------------------------------------------------

@@ -43,7 +43,7 @@ describe('joining: host ids, names, token uses, presence and reported events', (
     client(key).register({hostId: randomUUID(), nodeName: 'node-x', role: 'node', publicKey: key.publicKey, ...request})
   const nodeToken = async (uses?: number) => (await admin.addToken({roles: ['node'], ...(uses ? {uses} : {})})).token
   const since = new Date(Date.now() - 60_000)
-  const events = (type: string) => admin.searchEvents({from: since, to: new Date(Date.now() + 60_000), types: [type]})
+  const events = (type: string) => admin.searchEvents({from: since, to: new Date(Date.now() + 60_000), types: [type]}).then((page) => page.events)
 
   /** node-1: joined with a single-use token, heartbeating. */
   let node1: {id: string; key: Key; api: AuthApi}
@@ -174,7 +174,7 @@ describe('joining: host ids, names, token uses, presence and reported events', (
     await post({event: 'session.start', code: 'T2000I', sid: 'held', user: 'alice', server_id: 'someone-else', time: hourAgo})
     await post({event: 'session.start', code: 'T2000I', sid: 'ancient', user: 'alice', time: '1969-12-31T23:59:59.000Z'})
     await post({event: 'session.start', code: 'T2000I', sid: 'last-week', user: 'alice', time: new Date(Date.now() - 7 * 24 * 3600_000).toISOString(), reported_time: 'forged'})
-    const found = await admin.searchEvents({from: new Date(Date.now() - 2 * 3600_000), to: new Date(Date.now() + 60_000), types: ['session.start']})
+    const found = (await admin.searchEvents({from: new Date(Date.now() - 2 * 3600_000), to: new Date(Date.now() + 60_000), types: ['session.start']})).events
     const held = found.find((e) => e.sid === 'held')!
     assert.equal(held.time, hourAgo)
     assert.equal(held.server_id, node1.id)

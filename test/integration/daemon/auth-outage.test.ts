@@ -137,7 +137,7 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     auth = startTeleport(['-c', authConfig])
     await auth.waitForLog(/Auth service is starting/)
 
-    const search = () => admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000)})
+    const search = () => admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000)}).then((page) => page.events)
     await eventually(async () => (await search()).some((e) => e.sid === sid && e.code === EventCode.SessionEnd), 'the recovered session.end')
     const events = await search()
     const end = events.find((e) => e.sid === sid && e.code === EventCode.SessionEnd)!

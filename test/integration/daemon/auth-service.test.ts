@@ -82,7 +82,7 @@ describe('auth service', () => {
     } finally {
       await node.close()
     }
-    const denied = await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['auth']})
+    const denied = (await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['auth']})).events
     assert.ok(denied.some((e) => e.code === 'T3007W' && String(e.user).startsWith('node:') && e.action === 'create user'), JSON.stringify(denied))
     assert.deepEqual((await admin.listNodes()).map((n) => n.hostname), ['node-1'])
   })
@@ -96,7 +96,7 @@ describe('auth service', () => {
     } finally {
       await joining.close()
     }
-    const joins = await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['instance.join']})
+    const joins = (await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['instance.join']})).events
     assert.ok(joins.some((e) => e.code === 'TJ002E' && e.node_name === 'evil'))
   })
 
@@ -109,7 +109,7 @@ describe('auth service', () => {
     const login = (password: string) => admin.authenticateUser({username: 'carol', password, otpCode: generateTotpCode(totp.secret, Date.now() + 30_000), publicKey: key.publicKey})
     for (let i = 0; i < 5; i++) await assert.rejects(login('wrong password'), /invalid username, password or second factor/)
     await assert.rejects(login('correct horse'), /locked/)
-    const logins = await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['user.login']})
+    const logins = (await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['user.login']})).events
     assert.equal(logins.filter((e) => e.user === 'carol' && e.code === 'T1000W').length, 6)
     assert.ok(logins.every((e) => !JSON.stringify(e).includes('correct horse')))
   })
@@ -118,7 +118,7 @@ describe('auth service', () => {
     const earlier = new Date(Date.now() - 10 * 60_000)
     await admin.emitEvent({event: 'session.start', code: 'T2000I', time: earlier.toISOString(), sid: 'held-session', server_id: 'spoofed'})
     await admin.emitEvent({event: 'session.start', code: 'T2000I', time: new Date(Date.now() + 3600_000).toISOString(), sid: 'future-session'})
-    const found = await admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['session.start']})
+    const found = (await admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['session.start']})).events
     const held = found.find((e) => e.sid === 'held-session')!
     assert.equal(held.time, earlier.toISOString())
     assert.notEqual(held.server_id, 'spoofed')
@@ -142,7 +142,7 @@ describe('auth service', () => {
     assert.ok((await admin.listUsers()).some((u) => u.name === 'alice'))
     assert.equal((await admin.getRole('dba')).spec.allow.logins[0], 'postgres')
     assert.ok((await admin.listTokens()).some((t) => t.token === token))
-    const created = await admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['user.create']})
+    const created = (await admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['user.create']})).events
     assert.ok(created.some((e) => e.name === 'alice'))
   })
 })

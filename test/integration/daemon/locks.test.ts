@@ -54,7 +54,7 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
   }
 
   async function refusals(user: string) {
-    const events = await cluster.admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['auth']})
+    const events = (await cluster.admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['auth']})).events
     return events.filter((e) => e.user === user && e.code === 'T3007W')
   }
 
@@ -124,7 +124,7 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
       session.kill()
     }
     await node.service.flushAudit()
-    const events = await cluster.admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['client.disconnect', 'auth']})
+    const events = (await cluster.admin.searchEvents({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 60_000), types: ['client.disconnect', 'auth']})).events
     assert.ok(events.some((e) => e.event === 'client.disconnect' && e.user === 'lou' && e.reason === 'lock targeting User:"lou" is in force: incident 42'))
     assert.ok(events.some((e) => e.event === 'auth' && e.user === 'lou' && e.server_id === node.hostUuid && e.error === 'lock targeting User:"lou" is in force: incident 42'))
   })

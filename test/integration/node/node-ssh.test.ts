@@ -52,7 +52,7 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
   const spawnSsh = (key: UserKey, args: string[]) => spawn('ssh', [...sshOptions(key, knownHosts, node.address.port), ...args], {stdio: 'ignore'})
   const events = async (types: string[]) => {
     await node.flushAudit()
-    return cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types})
+    return cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types}).then((page) => page.events)
   }
 
   before(async () => {

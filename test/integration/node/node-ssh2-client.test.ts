@@ -167,7 +167,7 @@ describe('node service: session details and the proxy preamble', {timeout: 10 * 
       assert.equal(r.code, 0, r.stderr)
       assert.match(r.stdout, /^203\.0\.113\.7 4242 \d+$/m)
       await node.flushAudit()
-      const starts = await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['session.start']})
+      const starts = (await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['session.start']})).events
       assert.ok(starts.some((e) => e['addr.remote'] === '203.0.113.7:4242'), JSON.stringify(starts))
     })
 

@@ -68,7 +68,7 @@ describe('a node not running as root', {timeout: 6 * TIMEOUT_MS, skip: nobodySki
     assert.equal(refused.code, 255)
     assert.match(refused.stderr, /access denied/)
     const events = await eventually(async () => {
-      const found = await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['auth']})
+      const found = (await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['auth']})).events
       return found.find((e) => e.user === 'erin' && e.login === 'root')
     }, 'the refusal in the audit log')
     assert.match(String(events.error), /not running as root and can only start sessions as its own user "nobody", not "root"/)

@@ -294,7 +294,7 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
     client.end()
 
     // Each refused connection is audited once, as it ends: user = the certificate's key id, login = the login asked for.
-    const refusals = async () => (await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['auth']})).filter((e) => e.login === 'root')
+    const refusals = async () => (await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['auth']})).events.filter((e) => e.login === 'root')
     const all = await eventually(async () => {
       const found = await refusals()
       return found.length >= 3 ? found : undefined
@@ -314,7 +314,7 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
     assert.match(((await failed) as [Error])[0].message, /authentication methods failed/)
     client.end()
     const found = await eventually(async () => {
-      const events = await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['auth']})
+      const events = (await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['auth']})).events
       const mine = events.filter((e) => e.login === 'pw-proxy')
       return mine.length ? mine : undefined
     }, 'the refusal')
@@ -324,7 +324,7 @@ describe('proxy SSH routing', {timeout: 120_000}, () => {
   })
 
   test('routing is audited as subsystem events with the user, client address and target', async () => {
-    const events = await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['subsystem']})
+    const events = (await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['subsystem']})).events
     const ok = events.find((e) => e.code === 'T3001I' && e.node_id === uuidA)
     assert.ok(ok, JSON.stringify(events))
     assert.equal(ok.user, 'alice')

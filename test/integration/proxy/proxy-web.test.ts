@@ -165,7 +165,7 @@ describe('proxy web (HTTPS)', {timeout: 120_000}, () => {
     assert.equal((cert.validBefore!.getTime() - cert.validAfter.getTime()) / 1000, 3600 + 60)
     assert.deepEqual(body.host_signers, [{domain_name: CLUSTER, checking_keys: (await cluster.admin.getCAKeys()).host}])
 
-    const logins = await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['user.login']})
+    const logins = (await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['user.login']})).events
     assert.ok(logins.some((e) => e.user === 'dave' && e.code === 'T1000I' && e['addr.remote'] === '127.0.0.1'), 'the login is audited with the HTTP client\'s address')
   })
 

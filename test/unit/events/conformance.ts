@@ -4,7 +4,7 @@ import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {BadParameterError} from '../../../src/lib/errors.js'
-import {EventCode, EventName, MAX_SEARCH_LIMIT, makeEvent, type AuditEvent, type AuditLog} from '../../../src/events/index.js'
+import {EventCode, EventName, MAX_SEARCH_LIMIT, makeEvent, pageOf, type AuditEvent, type AuditLog, type SearchQuery} from '../../../src/events/index.js'
 
 export interface LogFixture {
   log: AuditLog
@@ -98,6 +98,81 @@ export function auditLogConformance(makeFixture: () => Promise<LogFixture>): voi
         assert.deepEqual(uids(await log.search(range)), uids(same))
         assert.deepEqual(uids(await log.search({...range, order: 'desc'})), uids([...same].reverse()))
         assert.deepEqual(uids(await log.search({...range, limit: 1, order: 'desc'})), [same[2]!.uid])
+      }))
+
+    test('user and sid keep only that user\'s and that session\'s events; empty keeps all', () =>
+      withLog(async (log) => {
+        const alice = eventAt(0, EventName.SessionStart, {user: 'alice', sid: 's-1'})
+        const bob = eventAt(1, EventName.SessionStart, {user: 'bob', sid: 's-2'})
+        const aliceAgain = eventAt(2, EventName.Exec, {user: 'alice', sid: 's-2'})
+        const nobody = eventAt(3, EventName.UserLogin, {user: undefined})
+        for (const e of [alice, bob, aliceAgain, nobody]) await log.emit(e)
+        const range = {from: at(0), to: at(3)}
+        assert.deepEqual(uids(await log.search({...range, user: 'alice'})), uids([alice, aliceAgain]))
+        assert.deepEqual(uids(await log.search({...range, sid: 's-2'})), uids([bob, aliceAgain]))
+        assert.deepEqual(uids(await log.search({...range, user: 'alice', sid: 's-2', types: [EventName.Exec]})), uids([aliceAgain]))
+        assert.deepEqual(uids(await log.search({...range, user: 'carol'})), [])
+        assert.equal((await log.search({...range, user: '', sid: ''})).length, 4)
+      }))
+
+    /** Every page of `query`, following nextKey to the end. */
+    async function allPages(log: AuditLog, query: SearchQuery): Promise<AuditEvent[][]> {
+      const pages: AuditEvent[][] = []
+      let startKey: string | undefined
+      do {
+        const page = pageOf(await log.search({...query, startKey}), query)
+        pages.push(page.events)
+        startKey = page.nextKey
+      } while (startKey !== undefined && pages.length < 20)
+      return pages
+    }
+
+    test('paging walks every match once, either order, ties at a page edge included', () =>
+      withLog(async (log) => {
+        // Three events share one time, and a page edge falls among them.
+        const events = [eventAt(0), eventAt(1), eventAt(1), eventAt(1), eventAt(2), eventAt(3), eventAt(4)]
+        for (const e of [events[5]!, ...events.slice(0, 5), events[6]!]) await log.emit(e)
+        const range = {from: at(0), to: at(4), limit: 2}
+        const asc = await allPages(log, range)
+        assert.deepEqual(asc.map(uids), [uids(events.slice(0, 2)), uids(events.slice(2, 4)), uids(events.slice(4, 6)), uids(events.slice(6))])
+        const desc = await allPages(log, {...range, order: 'desc'})
+        assert.deepEqual(desc.flat().map((e) => e.uid), uids([...events].reverse()))
+        assert.deepEqual(desc.map((p) => p.length), [2, 2, 2, 1])
+      }))
+
+    test('a full last page has a nextKey whose page is empty; a short page has none', () =>
+      withLog(async (log) => {
+        for (const m of [0, 1]) await log.emit(eventAt(m))
+        const query = {from: at(0), to: at(1), limit: 2}
+        const first = pageOf(await log.search(query), query)
+        assert.equal(first.events.length, 2)
+        assert.ok(first.nextKey)
+        const second = pageOf(await log.search({...query, startKey: first.nextKey}), query)
+        assert.deepEqual(second, {events: []})
+        assert.equal(pageOf(await log.search({...query, limit: 3}), {...query, limit: 3}).nextKey, undefined)
+      }))
+
+    test('events arriving between pages are found by later pages, not repeated', () =>
+      withLog(async (log) => {
+        const first = [eventAt(0), eventAt(1)]
+        for (const e of first) await log.emit(e)
+        const query = {from: at(0), to: at(10), limit: 2}
+        const page1 = pageOf(await log.search(query), query)
+        const later = [eventAt(1), eventAt(5)]
+        for (const e of later) await log.emit(e)
+        const page2 = pageOf(await log.search({...query, startKey: page1.nextKey}), query)
+        assert.deepEqual(uids(page1.events), uids(first))
+        assert.deepEqual(uids(page2.events), uids(later))
+      }))
+
+    test('a page key that is not one, or from the other order, is refused', () =>
+      withLog(async (log) => {
+        for (const m of [0, 1]) await log.emit(eventAt(m))
+        const query = {from: at(0), to: at(1), limit: 1}
+        const {nextKey} = pageOf(await log.search(query), query)
+        await assert.rejects(log.search({...query, startKey: 'not-a-key'}), BadParameterError)
+        await assert.rejects(log.search({...query, startKey: Buffer.from('{"t":"x","u":"y","o":"asc"}').toString('base64url')}), BadParameterError)
+        await assert.rejects(log.search({...query, order: 'desc', startKey: nextKey}), /"asc" order/)
       }))
 
     test('a bad query is refused', () =>
