@@ -27,7 +27,7 @@ export interface MatrixRow {
   /** Checked once the attempt is refused and audited. */
   after?: () => Promise<void> | void
   /** A defence not built yet, or a finding: the row runs and reports but does not fail the suite. */
-  todo?: string
+  todo?: string | false
 }
 
 /** A refused authentication or authorization (`auth`, T3007W). */

@@ -57,7 +57,7 @@ describe('proxy with an injected NodeDialer', {timeout: 120_000}, () => {
       nodeName: 'node-m',
       listen: {host: '127.0.0.1', port: 0},
       advertiseAddr: ANNOUNCED,
-      log: memoryLogger([]),
+      log: memoryLogger(),
       cluster: {identity: nodeAccess.identity, authApi: nodeAccess.authApi},
     })
     await cluster.restartProxy({nodeDialer: dialer})

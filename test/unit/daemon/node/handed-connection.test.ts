@@ -15,6 +15,7 @@ import {generateKeyPair, signHostCert, signUserCert} from '../../../../src/sshca
 import {certAuthOptions, hostCertVerifier} from '../../../../src/ssh/index.js'
 import {duplexPair} from '../../../helpers/duplex-pair.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
+import {systemClock} from '../../../../src/lib/clock.js'
 
 // The node's SSH server takes a connection handed to it: here one end of an in-memory stream
 // pair, with a real ssh2 client on the other end. No port is bound; the client's address the
@@ -44,6 +45,7 @@ describe('node SSH server on a handed connection', () => {
     emit: (name) => void events.push(name),
     openSessions: new OpenSessions(path.join(dir, 'sessions'), async () => {}, log),
     log,
+    clock: systemClock,
   }
   const server = new NodeSshServer({
     node,
