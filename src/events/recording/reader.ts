@@ -1,0 +1,59 @@
+// Streams a recording's events in constant memory: one chunk is read at a time, and a start
+// time skips whole chunks by their headers without reading their payloads. On damage it hands
+// out every event before it, then throws RecordingDamagedError saying where it stopped.
+import {open, type FileHandle} from 'node:fs/promises'
+import {fileError} from '../../lib/file-errors.js'
+import {readFileHeader, scanChunks} from './chunks.js'
+import type {RecordedEvent} from './events.js'
+import type {FileHeader} from './format.js'
+
+export interface ReadOptions {
+  /** Start at the first event this many ms after the recording's start (see RecordedEvent.elapsedMs). */
+  fromMs?: number
+}
+
+export class RecordingReader implements AsyncIterable<RecordedEvent> {
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    private readonly header: FileHeader,
+  ) {}
+
+  /** Opens the file and checks its header; a missing or unreadable file throws the usual file error. */
+  static async open(file: string): Promise<RecordingReader> {
+    let handle: FileHandle
+    try {
+      handle = await open(file, 'r')
+    } catch (err) {
+      throw fileError(err, file, {noun: 'recording'})
+    }
+    try {
+      return new RecordingReader(file, handle, await readFileHeader(handle, file))
+    } catch (err) {
+      await handle.close()
+      throw err
+    }
+  }
+
+  /** The recording's time zero: events' elapsedMs count from here. */
+  get startTime(): Date {
+    return new Date(this.header.startMs)
+  }
+
+  /** The events in order (from `fromMs` on). Can be called again, e.g. to seek back. */
+  async *events(options: ReadOptions = {}): AsyncGenerator<RecordedEvent> {
+    const fromMs = options.fromMs ?? 0
+    const chunks = scanChunks(this.handle, this.file, this.header, {decode: (header) => header.endMs >= fromMs})
+    for await (const chunk of chunks) {
+      for (const recorded of chunk.events ?? []) if (recorded.elapsedMs >= fromMs) yield recorded
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return this.events()
+  }
+
+  close(): Promise<void> {
+    return this.handle.close()
+  }
+}
