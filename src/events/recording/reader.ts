@@ -4,6 +4,7 @@
 import {open, type FileHandle} from 'node:fs/promises'
 import {fileError} from '../../lib/file-errors.js'
 import {readFileHeader, scanChunks} from './chunks.js'
+import {RecordingDamagedError} from './damage.js'
 import type {RecordedEvent} from './events.js'
 import type {FileHeader} from './format.js'
 
@@ -31,7 +32,7 @@ export class RecordingReader implements AsyncIterable<RecordedEvent> {
       return new RecordingReader(file, handle, await readFileHeader(handle, file))
     } catch (err) {
       await handle.close()
-      throw err
+      throw err instanceof RecordingDamagedError ? err : fileError(err, file, {noun: 'recording'})
     }
   }
 

@@ -67,6 +67,7 @@ describe('a damaged recording', () => {
     await writeFile(file, 'hello, this is plain text and no recording at all')
     await assert.rejects(readAll(file), (err) => err instanceof RecordingDamagedError && err.byteOffset === 0 && /bad magic/.test(err.message))
     await assert.rejects(readAll(join(dir, 'missing.tsrec')), NotFoundError)
+    await assert.rejects(readAll(dir), /is a directory/)
   }))
 })
 
