@@ -79,8 +79,13 @@ export function assertValidPrint(event: PrintEvent): void {
 /** Teleport splits a larger print into several. */
 export const MAX_PRINT_BYTES = 64 * 1024
 
+export interface TerminalSize {
+  cols: number
+  rows: number
+}
+
 /** "W:H" as numbers; undefined when it is not that shape. */
-export function parseTerminalSize(size: unknown): {cols: number; rows: number} | undefined {
+export function parseTerminalSize(size: unknown): TerminalSize | undefined {
   if (typeof size !== 'string') return undefined
   const match = /^(\d{1,5}):(\d{1,5})$/.exec(size)
   if (!match) return undefined

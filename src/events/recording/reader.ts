@@ -5,7 +5,7 @@ import {open, type FileHandle} from 'node:fs/promises'
 import {fileError} from '../../lib/file-errors.js'
 import {readFileHeader, scanChunks} from './chunks.js'
 import {RecordingDamagedError} from './damage.js'
-import type {RecordedEvent} from './events.js'
+import {parseTerminalSize, type RecordedEvent, type TerminalSize} from './events.js'
 import type {FileHeader} from './format.js'
 
 export interface ReadOptions {
@@ -48,6 +48,22 @@ export class RecordingReader implements AsyncIterable<RecordedEvent> {
     for await (const chunk of chunks) {
       for (const recorded of chunk.events ?? []) if (recorded.elapsedMs >= fromMs) yield recorded
     }
+  }
+
+  /**
+   * The terminal size in effect at `atMs` (set by session.start and resizes before it): what a
+   * player starting there sets first. Undefined when none was recorded by then.
+   */
+  async terminalSizeAt(atMs: number): Promise<TerminalSize | undefined> {
+    let size: TerminalSize | undefined
+    for await (const chunk of scanChunks(this.handle, this.file, this.header, {decode: (header) => header.endMs >= atMs})) {
+      if (chunk.header.cols && chunk.header.rows) size = {cols: chunk.header.cols, rows: chunk.header.rows}
+      for (const {event, elapsedMs} of chunk.events ?? []) {
+        if (elapsedMs >= atMs) return size
+        if (event.event === 'session.start' || event.event === 'resize') size = parseTerminalSize(event.size) ?? size
+      }
+    }
+    return size
   }
 
   [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {

@@ -113,7 +113,7 @@ export class RecordingWriter {
       this.firstPrintMs ??= now
       const fields = {ci: this.nextCi++, bytes: piece.length, ms: Math.max(0, now - this.firstPrintMs), offset: this.outputBytes}
       this.outputBytes += piece.length
-      this.record(PRINT_EVENT, undefined, fields, piece)
+      this.record(PRINT_EVENT, undefined, fields, piece, now)
     }
   }
 
@@ -174,11 +174,12 @@ export class RecordingWriter {
     await this.handle.close()
   }
 
-  private record(name: string, code: EventCode | undefined, fields: EventFields, data?: Uint8Array) {
+  /** Buffers one event; a print (no code) is stamped with `atMs`, the time its `ms` was taken from. */
+  private record(name: string, code: EventCode | undefined, fields: EventFields, data?: Uint8Array, atMs?: number) {
     if (this.ended) throw new Error(`recording ${this.file} is closed`)
     const event = code
       ? makeEvent(name as EventName, code, {...this.options.fields, ...fields, ei: this.nextEi}, this.clock)
-      : {ei: this.nextEi, event: name, time: formatEventTime(this.clock.now()), ...fields}
+      : {ei: this.nextEi, event: name, time: formatEventTime(new Date(atMs ?? this.clock.now().getTime())), ...fields}
     this.nextEi++
     if (this.failure) return event
     const elapsedMs = Math.max(this.lastElapsedMs, Date.parse(event.time) - this.startMs)
