@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {readFile, stat, truncate, writeFile} from 'node:fs/promises'
+import {appendFile, readFile, stat, truncate, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
 import {FakeClock} from '../../../../src/lib/clock.js'
@@ -60,6 +60,35 @@ describe('a damaged recording', () => {
     assert.equal(events.length, 2)
     assert.ok(error instanceof RecordingDamagedError)
     assert.match(error.message, /checksum/)
+  }))
+
+  test('a missing chunk is caught by the event index', () => withTempDir(async (dir) => {
+    const file = join(dir, 's.tsrec')
+    const ends = await recordChunks(file, 4)
+    const bytes = await readFile(file)
+    await writeFile(file, Buffer.concat([bytes.subarray(0, ends[1]), bytes.subarray(ends[2])]))
+    const {events, error} = await readAll(file)
+    assert.equal(events.length, 2)
+    assert.ok(error instanceof RecordingDamagedError)
+    assert.equal(error.byteOffset, ends[1])
+    assert.match(error.message, /starts at event 3, expected 2/)
+  }))
+
+  test('bytes after the closing marker', () => withTempDir(async (dir) => {
+    const file = join(dir, 's.tsrec')
+    await recordChunks(file, 2)
+    const closedSize = (await stat(file)).size
+    await appendFile(file, 'trailing junk')
+    const {events, error} = await readAll(file)
+    assert.equal(events.length, 3)
+    assert.ok(error instanceof RecordingDamagedError)
+    assert.equal(error.byteOffset, closedSize)
+    assert.match(error.message, /bytes follow the closing marker/)
+
+    const recovered = await recoverRecording(file)
+    assert.equal(recovered.cutBytes, 'trailing junk'.length)
+    assert.equal((await stat(file)).size, closedSize)
+    assert.equal((await readAll(file)).error, undefined)
   }))
 
   test('a file that is not a recording, and one that does not exist', () => withTempDir(async (dir) => {
