@@ -1,9 +1,9 @@
-// Walks a recording chunk by chunk with positioned reads, one chunk in memory at a time: the one
-// walk behind both the reader and recovery. It stops at the first damage with a
+// Walks a recording chunk by chunk, one chunk in memory at a time, always forward: the one walk
+// behind the reader (of a file or a stream) and recovery. It stops at the first damage with a
 // RecordingDamagedError that names the byte offset where the damaged chunk starts.
-import type {FileHandle} from 'node:fs/promises'
 import {promisify} from 'node:util'
 import {gunzip} from 'node:zlib'
+import type {ByteSource} from './byte-source.js'
 import {assertValidEvent, type AuditEvent} from '../event.js'
 import {RecordingDamagedError} from './damage.js'
 import {PRINT_EVENT, assertValidPrint, type PrintEvent, type RecordedEvent, type RecordingEvent} from './events.js'
@@ -28,38 +28,40 @@ export interface ScanOptions {
 }
 
 /** Reads and checks the file header. */
-export async function readFileHeader(handle: FileHandle, file: string): Promise<FileHeader> {
-  const bytes = await readAt(handle, 0, FILE_HEADER_BYTES)
-  const header = decodeFileHeader(bytes)
-  if (typeof header === 'string') throw new RecordingDamagedError(file, 0, 0, header)
+export async function readFileHeader(source: ByteSource, name: string): Promise<FileHeader> {
+  const header = decodeFileHeader(await source.readAt(0, FILE_HEADER_BYTES))
+  if (typeof header === 'string') throw new RecordingDamagedError(name, 0, 0, header)
   return header
 }
 
 /** The chunks after the file header, in order, up to and including the end marker. */
-export async function* scanChunks(handle: FileHandle, file: string, fileHeader: FileHeader, options: ScanOptions = {}): AsyncGenerator<ScannedChunk> {
-  const size = (await handle.stat()).size
+export async function* scanChunks(source: ByteSource, name: string, fileHeader: FileHeader, options: ScanOptions = {}): AsyncGenerator<ScannedChunk> {
   let offset = FILE_HEADER_BYTES
   let nextEi = 0
-  const damaged = (reason: string) => new RecordingDamagedError(file, offset, nextEi, reason)
+  const damaged = (reason: string) => new RecordingDamagedError(name, offset, nextEi, reason)
   for (;;) {
-    if (offset === size) throw damaged('it ends without its closing marker (cut short, or still being written)')
-    if (offset + CHUNK_HEADER_BYTES > size) throw damaged('the last chunk header is cut short')
-    const header = decodeChunkHeader(await readAt(handle, offset, CHUNK_HEADER_BYTES))
+    const headerBytes = await source.readAt(offset, CHUNK_HEADER_BYTES)
+    if (headerBytes.length === 0) throw damaged('it ends without its closing marker (cut short, or still being written)')
+    if (headerBytes.length < CHUNK_HEADER_BYTES) throw damaged('the last chunk header is cut short')
+    const header = decodeChunkHeader(headerBytes)
     if (typeof header === 'string') throw damaged(header)
     if (header.firstEi !== nextEi) throw damaged(`the chunk starts at event ${header.firstEi}, expected ${nextEi}`)
     const payloadAt = offset + CHUNK_HEADER_BYTES
-    if (payloadAt + header.payloadBytes > size) throw damaged('the last chunk is cut short')
     if (header.kind === ChunkKind.End) {
       yield {offset, header}
       offset = payloadAt
-      if (offset !== size) throw damaged('bytes follow the closing marker')
+      if ((await source.readAt(offset, 1)).length) throw damaged('bytes follow the closing marker')
       return
     }
     let events: RecordedEvent[] | undefined
     if (options.decode?.(header) ?? true) {
-      const decoded = await decodeChunk(await readAt(handle, payloadAt, header.payloadBytes), header, fileHeader)
+      const payload = await source.readAt(payloadAt, header.payloadBytes)
+      if (payload.length < header.payloadBytes) throw damaged('the last chunk is cut short')
+      const decoded = await decodeChunk(payload, header, fileHeader)
       if (typeof decoded === 'string') throw damaged(decoded)
       events = decoded
+    } else if (header.payloadBytes && !(await source.readAt(payloadAt + header.payloadBytes - 1, 1)).length) {
+      throw damaged('the last chunk is cut short')
     }
     yield {offset, header, events}
     offset = payloadAt + header.payloadBytes
@@ -97,15 +99,4 @@ async function decodeChunk(payload: Buffer, header: ChunkHeader, fileHeader: Fil
     }
   }
   return events
-}
-
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length)
-  let filled = 0
-  while (filled < length) {
-    const {bytesRead} = await handle.read(buffer, filled, length - filled, position + filled)
-    if (bytesRead === 0) break
-    filled += bytesRead
-  }
-  return buffer.subarray(0, filled)
 }

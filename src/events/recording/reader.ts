@@ -1,8 +1,10 @@
 // Streams a recording's events in constant memory: one chunk is read at a time, and a start
 // time skips whole chunks by their headers without reading their payloads. On damage it hands
-// out every event before it, then throws RecordingDamagedError saying where it stopped.
+// out every event before it, then throws RecordingDamagedError saying where it stopped. It reads
+// a file (any number of times, seeking back too) or a stream such as a download (once, forward).
 import {open, type FileHandle} from 'node:fs/promises'
 import {fileError} from '../../lib/file-errors.js'
+import {fileSource, streamSource, type ByteSource} from './byte-source.js'
 import {readFileHeader, scanChunks} from './chunks.js'
 import {RecordingDamagedError} from './damage.js'
 import {parseTerminalSize, type RecordedEvent, type TerminalSize} from './events.js'
@@ -15,9 +17,11 @@ export interface ReadOptions {
 
 export class RecordingReader implements AsyncIterable<RecordedEvent> {
   private constructor(
-    readonly file: string,
-    private readonly handle: FileHandle,
+    /** The file, or what the stream is, for messages. */
+    readonly name: string,
+    private readonly source: ByteSource,
     private readonly header: FileHeader,
+    private readonly release: () => Promise<void>,
   ) {}
 
   /** Opens the file and checks its header; a missing or unreadable file throws the usual file error. */
@@ -29,11 +33,18 @@ export class RecordingReader implements AsyncIterable<RecordedEvent> {
       throw fileError(err, file, {noun: 'recording'})
     }
     try {
-      return new RecordingReader(file, handle, await readFileHeader(handle, file))
+      const source = fileSource(handle)
+      return new RecordingReader(file, source, await readFileHeader(source, file), () => handle.close())
     } catch (err) {
       await handle.close()
       throw err instanceof RecordingDamagedError ? err : fileError(err, file, {noun: 'recording'})
     }
+  }
+
+  /** Reads a recording from a stream (read once, forward: seeking back throws BadParameterError). */
+  static async fromStream(stream: AsyncIterable<Uint8Array>, name: string): Promise<RecordingReader> {
+    const source = streamSource(stream)
+    return new RecordingReader(name, source, await readFileHeader(source, name), async () => {})
   }
 
   /** The recording's time zero: events' elapsedMs count from here. */
@@ -44,7 +55,7 @@ export class RecordingReader implements AsyncIterable<RecordedEvent> {
   /** The events in order (from `fromMs` on). Can be called again, e.g. to seek back. */
   async *events(options: ReadOptions = {}): AsyncGenerator<RecordedEvent> {
     const fromMs = options.fromMs ?? 0
-    const chunks = scanChunks(this.handle, this.file, this.header, {decode: (header) => header.endMs >= fromMs})
+    const chunks = scanChunks(this.source, this.name, this.header, {decode: (header) => header.endMs >= fromMs})
     for await (const chunk of chunks) {
       for (const recorded of chunk.events ?? []) if (recorded.elapsedMs >= fromMs) yield recorded
     }
@@ -56,7 +67,7 @@ export class RecordingReader implements AsyncIterable<RecordedEvent> {
    */
   async terminalSizeAt(atMs: number): Promise<TerminalSize | undefined> {
     let size: TerminalSize | undefined
-    for await (const chunk of scanChunks(this.handle, this.file, this.header, {decode: (header) => header.endMs >= atMs})) {
+    for await (const chunk of scanChunks(this.source, this.name, this.header, {decode: (header) => header.endMs >= atMs})) {
       if (chunk.header.cols && chunk.header.rows) size = {cols: chunk.header.cols, rows: chunk.header.rows}
       for (const {event, elapsedMs} of chunk.events ?? []) {
         if (elapsedMs >= atMs) return size
@@ -70,7 +81,8 @@ export class RecordingReader implements AsyncIterable<RecordedEvent> {
     return this.events()
   }
 
+  /** Closes the file; a stream is its owner's to close. */
   close(): Promise<void> {
-    return this.handle.close()
+    return this.release()
   }
 }

@@ -4,6 +4,7 @@
 import {constants} from 'node:fs'
 import {open} from 'node:fs/promises'
 import {fileError} from '../../lib/file-errors.js'
+import {fileSource} from './byte-source.js'
 import {readFileHeader, scanChunks} from './chunks.js'
 import {RecordingDamagedError} from './damage.js'
 import {parseTerminalSize} from './events.js'
@@ -37,14 +38,15 @@ export async function recoverRecording(file: string): Promise<RecoveredRecording
     throw fileError(err, file, {noun: 'recording'})
   }
   try {
-    const fileHeader = await readFileHeader(handle, file)
+    const source = fileSource(handle)
+    const fileHeader = await readFileHeader(source, file)
     const result: RecoveredRecording = {events: 0, cutBytes: 0, changed: false, sessionEnded: false, participants: []}
     let closed = false
     let size: {cols: number; rows: number} | undefined
     let last: ChunkHeader | undefined
     let cutAt: number | undefined
     try {
-      for await (const chunk of scanChunks(handle, file, fileHeader)) {
+      for await (const chunk of scanChunks(source, file, fileHeader)) {
         if (chunk.header.kind === ChunkKind.End) closed = true
         last = chunk.header
         for (const {event} of chunk.events ?? []) {
