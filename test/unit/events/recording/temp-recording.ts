@@ -1,0 +1,28 @@
+// A temp directory per test for recordings, and reading a recording to its end or its damage.
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {RecordingReader, type ReadOptions, type RecordedEvent} from '../../../../src/events/recording/index.js'
+
+export async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'recording-'))
+  try {
+    await body(dir)
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}
+
+/** Every event the reader hands out, and the error it stopped with (undefined at a clean end). */
+export async function readAll(file: string, options: ReadOptions = {}): Promise<{events: RecordedEvent[]; error?: unknown}> {
+  const reader = await RecordingReader.open(file)
+  const events: RecordedEvent[] = []
+  try {
+    for await (const recorded of reader.events(options)) events.push(recorded)
+    return {events}
+  } catch (error) {
+    return {events, error}
+  } finally {
+    await reader.close()
+  }
+}
