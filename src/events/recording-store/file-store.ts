@@ -41,8 +41,7 @@ export class FileRecordingStore implements RecordingStore {
 
   async append(sid: string, offset: number, body: AsyncIterable<Uint8Array | string>): Promise<number> {
     checkSessionId(sid)
-    const release = this.writers.claim(sid)
-    try {
+    return this.writers.exclusive(sid, async () => {
       const found = await this.find(sid)
       checkAppend(sid, found ?? {size: 0, complete: false}, offset)
       await mkdir(this.dir, {recursive: true, mode: DIR_MODE})
@@ -67,15 +66,12 @@ export class FileRecordingStore implements RecordingStore {
       } finally {
         await handle.close()
       }
-    } finally {
-      release()
-    }
+    })
   }
 
   async complete(sid: string, request: CompleteRequest): Promise<RecordingStat> {
     checkSessionId(sid)
-    const release = this.writers.claim(sid)
-    try {
+    return this.writers.exclusive(sid, async () => {
       const found = checkComplete(sid, await this.find(sid), request)
       const file = this.file(sid, found.complete ? COMPLETE : PART)
       if (request.sha256 !== undefined) {
@@ -92,9 +88,7 @@ export class FileRecordingStore implements RecordingStore {
       await rename(file, this.file(sid, COMPLETE))
       await syncDir(this.dir)
       return {...found, complete: true}
-    } finally {
-      release()
-    }
+    })
   }
 
   async open(sid: string, options: {from?: number} = {}): Promise<Readable> {

@@ -20,8 +20,7 @@ export class MemoryRecordingStore implements RecordingStore {
 
   async append(sid: string, offset: number, body: AsyncIterable<Uint8Array | string>): Promise<number> {
     checkSessionId(sid)
-    const release = this.writers.claim(sid)
-    try {
+    return this.writers.exclusive(sid, async () => {
       const stored = this.recordings.get(sid) ?? {chunks: [], size: 0, complete: false}
       checkAppend(sid, stored, offset)
       // Kept aside until the body ends, so a body that fails half-way changes nothing.
@@ -36,23 +35,18 @@ export class MemoryRecordingStore implements RecordingStore {
       stored.size += addedSize
       this.recordings.set(sid, stored)
       return stored.size
-    } finally {
-      release()
-    }
+    })
   }
 
   async complete(sid: string, request: CompleteRequest): Promise<RecordingStat> {
     checkSessionId(sid)
-    const release = this.writers.claim(sid)
-    try {
+    return this.writers.exclusive(sid, async () => {
       const stored = this.recordings.get(sid)
       checkComplete(sid, stored && statOf(sid, stored), request)
       checkDigest(sid, request.sha256, await sha256Of(stored!.chunks))
       stored!.complete = true
       return statOf(sid, stored!)
-    } finally {
-      release()
-    }
+    })
   }
 
   async open(sid: string, options: {from?: number} = {}): Promise<Readable> {

@@ -64,6 +64,16 @@ export class WriterClaims {
     this.held.add(sid)
     return () => this.held.delete(sid)
   }
+
+  /** Runs `work` holding `sid` (claimed before anything asynchronous happens), then releases it. */
+  async exclusive<T>(sid: string, work: () => Promise<T>): Promise<T> {
+    const release = this.claim(sid)
+    try {
+      return await work()
+    } finally {
+      release()
+    }
+  }
 }
 
 /** Refuses an append to a complete recording or at an offset other than its current size. */

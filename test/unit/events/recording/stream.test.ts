@@ -6,7 +6,7 @@ import {describe, test} from 'node:test'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {BadParameterError} from '../../../../src/lib/errors.js'
 import {RecordingDamagedError, RecordingReader, RecordingWriter, type ReadOptions, type RecordedEvent} from '../../../../src/events/recording/index.js'
-import {readAll, withTempDir} from './temp-recording.js'
+import {drain, readAll, withTempDir} from './temp-recording.js'
 
 /** A recording of 30 one-second chunks of output. */
 async function recordSeconds(file: string): Promise<void> {
@@ -25,15 +25,7 @@ async function recordSeconds(file: string): Promise<void> {
 async function readStream(file: string, options: ReadOptions = {}): Promise<{events: RecordedEvent[]; error?: unknown}> {
   const stream = createReadStream(file, {highWaterMark: 97})
   const reader = await RecordingReader.fromStream(stream, 'the download')
-  const events: RecordedEvent[] = []
-  try {
-    for await (const recorded of reader.events(options)) events.push(recorded)
-    return {events}
-  } catch (error) {
-    return {events, error}
-  } finally {
-    stream.destroy()
-  }
+  return drain(reader, options, () => void stream.destroy())
 }
 
 const summary = (events: RecordedEvent[]) => events.map((e) => [e.event.ei, e.event.event, e.elapsedMs, e.data?.toString()])

@@ -16,6 +16,11 @@ export async function withTempDir(body: (dir: string) => Promise<void>): Promise
 /** Every event the reader hands out, and the error it stopped with (undefined at a clean end). */
 export async function readAll(file: string, options: ReadOptions = {}): Promise<{events: RecordedEvent[]; error?: unknown}> {
   const reader = await RecordingReader.open(file)
+  return drain(reader, options, () => reader.close())
+}
+
+/** Reads `reader` to its end or its damage, then cleans up. */
+export async function drain(reader: RecordingReader, options: ReadOptions, cleanUp: () => Promise<void> | void): Promise<{events: RecordedEvent[]; error?: unknown}> {
   const events: RecordedEvent[] = []
   try {
     for await (const recorded of reader.events(options)) events.push(recorded)
@@ -23,6 +28,6 @@ export async function readAll(file: string, options: ReadOptions = {}): Promise<
   } catch (error) {
     return {events, error}
   } finally {
-    await reader.close()
+    await cleanUp()
   }
 }
