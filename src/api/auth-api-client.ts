@@ -1,4 +1,5 @@
-import type {AuthApi, EventQuery} from './auth-api.js'
+import type {Readable} from 'node:stream'
+import type {AppendResult, AuthApi, EventQuery} from './auth-api.js'
 import {callRoute, type ApiTransport, type CallInput, type ResponseOf, type Route} from './route.js'
 import {AUTH_ROUTES as R} from './routes.js'
 
@@ -128,6 +129,22 @@ export class AuthApiClient implements AuthApi {
     return this.call(R.searchEvents, {
       query: {from: from.toISOString(), to: to.toISOString(), types: types?.length ? types.join(',') : undefined, user: user || undefined, sid: sid || undefined, limit: limit ? String(limit) : undefined, order, startKey: startKey || undefined},
     })
+  }
+
+  recordingUploaded(sid: string) {
+    return this.call(R.recordingUploaded, {params: {sid}})
+  }
+  async appendRecording(sid: string, offset: number, body: Readable): Promise<AppendResult> {
+    const answer = await this.call(R.appendRecording, {params: {sid}, query: {offset: String(offset)}, body})
+    const chunks: Buffer[] = []
+    for await (const chunk of answer) chunks.push(Buffer.from(chunk))
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as AppendResult
+  }
+  completeRecording(sid: string, request: {size: number; sha256?: string}) {
+    return this.call(R.completeRecording, {params: {sid}, body: request})
+  }
+  openRecording(sid: string, options: {from?: number} = {}) {
+    return this.call(R.openRecording, {params: {sid}, query: {from: options.from === undefined ? undefined : String(options.from)}})
   }
 }
 

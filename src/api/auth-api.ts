@@ -3,9 +3,10 @@ import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
 import type {ResponseOf} from './route.js'
-import type {AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo} from './routes.js'
+import type {Readable} from 'node:stream'
+import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo} from './routes.js'
 
-export type {CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from './routes.js'
+export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
 // makes them over the wire; each role sees the narrow view below that it needs.
@@ -72,26 +73,38 @@ export interface AuthApi {
 
   emitEvent(event: Record<string, unknown>): Promise<void>
   searchEvents(query: EventQuery): Promise<SearchPage>
+
+  // Session recordings (RecordingStore's upload protocol; the node that ran the session uploads)
+  /** Bytes auth has of the recording: where an upload resumes (0 when it has none). */
+  recordingUploaded(sid: string): Promise<{bytes: number}>
+  /** Appends `body` at `offset`, refused (CompareFailedError, with the current size) unless it is the stored size. */
+  appendRecording(sid: string, offset: number, body: Readable): Promise<AppendResult>
+  /** Marks the recording whole; repeating it with the same size is harmless. */
+  completeRecording(sid: string, request: {size: number; sha256?: string}): Promise<RecordingInfo>
+  /** A complete recording's bytes from `from` (default 0). */
+  openRecording(sid: string, options?: {from?: number}): Promise<Readable>
 }
 
 // Views by caller, as authorize.ts allows them (a view may hold less than the role may do).
 
 /** A node: its presence, its audit events, and what it reads to decide access (CAs, roles, locks, users). */
-export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus'>
+export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'recordingUploaded' | 'appendRecording' | 'completeRecording'>
 /** A proxy: routing (nodes, CAs, access state), logins and joins for its web clients, its audit events. */
 export type ProxyAuthApi = Pick<
   AuthApi,
   'close' | 'ping' | 'getCAKeys' | 'listNodes' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'authenticateUser' | 'register' | 'getUserToken' | 'redeemUserToken'
 >
-/** A user through the proxy (`tsh ls`): what the user's roles allow; tsh lists nodes. */
-export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes'>
+/** A user through the proxy (`tsh ls`): what the user's roles allow; tsh lists nodes and plays recordings. */
+export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes' | 'openRecording'>
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
-export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken'>
+export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'recordingUploaded' | 'appendRecording' | 'completeRecording'>
 
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
-type Answers<K extends AuthRouteName> = K extends keyof AuthApi ? (AuthApi[K] extends (...args: never[]) => Promise<infer R> ? Same<R, ResponseOf<AuthRoutes[K]>> : false) : false
+/** An append's stream carries one JSON answer, which the client reads for its caller. */
+type Answer<K extends AuthRouteName> = K extends 'appendRecording' ? AppendResult : ResponseOf<AuthRoutes[K]>
+type Answers<K extends AuthRouteName> = K extends keyof AuthApi ? (AuthApi[K] extends (...args: never[]) => Promise<infer R> ? Same<R, Answer<K>> : false) : false
 const everyRouteHasAMethod: Same<RouteMethods, AuthRouteName> = true
 const everyMethodAnswersItsRoute: {[K in AuthRouteName]: Answers<K>} extends Record<AuthRouteName, true> ? true : false = true
 void everyRouteHasAMethod

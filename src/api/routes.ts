@@ -2,7 +2,7 @@ import type {AuditEvent, SearchPage} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
-import {json, types} from './route.js'
+import {json, stream, types} from './route.js'
 
 // The auth API's contract: every route with its method, path and the types that cross it. The
 // server registers one handler per route (src/daemon/auth/api-routes.ts) and AuthApiClient
@@ -115,6 +115,18 @@ export interface LoginRequest {
   clientAddr?: string
 }
 
+/** A session recording as auth stores it (RecordingStore's stat). */
+export interface RecordingInfo {
+  sid: string
+  size: number
+  complete: boolean
+}
+
+/** What an append answers: the recording's size after it (a JSON line in the stream's body). */
+export interface AppendResult {
+  bytes: number
+}
+
 /** A resource created only if absent (`tctl create` without -f). */
 type CreateQuery = {query: {create?: 'true'}}
 
@@ -169,6 +181,14 @@ export const AUTH_ROUTES = {
     '/v1/events',
     types<{query: {from: string; to: string; types?: string; user?: string; sid?: string; limit?: string; order?: 'asc' | 'desc'; startKey?: string}; response: SearchPage}>(),
   ),
+
+  // Session recordings: the node that ran a session uploads it (resuming at what auth has);
+  // admins and roles that may read `session` download it.
+  recordingUploaded: json('GET', '/v1/recordings/:sid/uploaded', types<{response: {bytes: number}}>()),
+  /** Appends the body at `offset`, which must be the stored size; answers AppendResult as JSON in the stream. */
+  appendRecording: stream('PUT', '/v1/recordings/:sid', types<{query: {offset: string}}>()),
+  completeRecording: json('POST', '/v1/recordings/:sid/complete', types<{body: {size: number; sha256?: string}; response: RecordingInfo}>()),
+  openRecording: stream('GET', '/v1/recordings/:sid', types<{query: {from?: string}}>()),
 } as const
 
 export type AuthRoutes = typeof AUTH_ROUTES

@@ -1,3 +1,4 @@
+import {MemoryRecordingStore} from '../../src/events/recording-store/index.js'
 import type {ApiIdentity} from '../../src/api/identity.js'
 import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {MemoryTransport} from '../../src/api/memory-transport.js'
@@ -34,7 +35,7 @@ export async function memoryAuthApi(options: {identity?: ApiIdentity; clock?: Fa
   const clock = options.clock ?? new FakeClock()
   const backend = new MemoryBackend(clock, {sweepIntervalMs: 3_600_000})
   const audit = new MemoryAuditLog()
-  const auth = await AuthServer.init({backend, audit, clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
+  const auth = await AuthServer.init({backend, audit, recordings: new MemoryRecordingStore(), clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
   const inner = new MemoryTransport(authApiRoutes(auth), options.identity ?? ADMIN, (err) => {
     throw err
   })

@@ -2,6 +2,8 @@ import {identityName, type ApiIdentity} from '../../api/identity.js'
 import type {BodyOf, Route} from '../../api/route.js'
 import {Router, serveRoutes, type RouteContext, type RouteHandler} from '../../api/router.js'
 import {AUTH_ROUTES, type AuthRoutes, type NodeInfo} from '../../api/routes.js'
+import {Readable} from 'node:stream'
+import {checkSessionId} from '../../events/recording-store/index.js'
 import {BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
@@ -26,6 +28,14 @@ function optionalNumber(value: unknown, field: string): number | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new BadParameterError(`field "${field}" must be a number`)
   return value
+}
+
+/** A byte count from the query (offset, from); absent gives `fallback`. */
+function byteCount(value: string | undefined, field: string, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback
+  const n = Number(value)
+  if (value === undefined || value === '' || !Number.isSafeInteger(n) || n < 0) throw new BadParameterError(`query "${field}" must be a byte count`)
+  return n
 }
 
 function strings(value: unknown, field: string): string[] {
@@ -63,6 +73,8 @@ export function authApiRoutes(auth: AuthServer): Router {
       await authorize(auth, ctx.identity, typeof action === 'function' ? action(ctx) : action)
       return handler(ctx)
     }) as RouteHandler<R>
+  // The sid's shape is checked first: the audit log is searched for it before the store sees it.
+  const uploadBy = ({params}: {params: {sid: string}}): Action => (checkSessionId(params.sid), {resource: 'recording', verb: 'upload', sid: params.sid})
   const createVerb = (ctx: {query: {create?: string}}) => (ctx.query.create === 'true' ? 'create' : 'update')
   const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean; usesLeft?: number}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static, usesLeft: t.usesLeft})
 
@@ -231,5 +243,20 @@ export function authApiRoutes(auth: AuthServer): Router {
       const {user, sid, startKey} = query
       return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order, user, sid, startKey})
     }),
+
+    // Session recordings: uploaded by the node that ran the session, read with `session` read.
+    recordingUploaded: guarded(uploadBy, async ({params}) => ({bytes: await auth.recordings.uploadedBytes(params.sid)})),
+    appendRecording: guarded(uploadBy, async ({params, query, body}) => {
+      const bytes = await auth.recordings.append(params.sid, byteCount(query.offset, 'offset'), body)
+      return Readable.from([JSON.stringify({bytes})])
+    }),
+    completeRecording: guarded(uploadBy, (ctx) => {
+      const b = body(ctx)
+      const sha256 = b.sha256 === undefined ? undefined : str(b.sha256, 'sha256')
+      const size = optionalNumber(b.size, 'size')
+      if (size === undefined) throw new BadParameterError('missing field "size"')
+      return auth.completeRecording(ctx.params.sid, {size, ...(sha256 ? {sha256} : {})}, ctx.identity.kind === 'host' ? ctx.identity.hostId : '')
+    }),
+    openRecording: guarded({resource: 'session', verb: 'read'}, ({params, query}) => auth.recordings.open(params.sid, {from: byteCount(query.from, 'from', 0)})),
   })
 }

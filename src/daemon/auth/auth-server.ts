@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import type {Backend} from '../../backend/index.js'
 import {EventCode, EventName, makeEvent, pageOf, type AuditLog, type EventFields, type SearchPage, type SearchQuery} from '../../events/index.js'
+import type {RecordingStore, RecordingStat} from '../../events/recording-store/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
 import {RateLimiter, type RateLimit} from '../../lib/rate-limiter.js'
@@ -49,6 +50,8 @@ const REPORTED_TIME_BEHIND_MS = 24 * 3600_000
 export interface AuthServerOptions {
   backend: Backend
   audit: AuditLog
+  /** Where nodes upload session recordings (FileRecordingStore; tests pass MemoryRecordingStore). */
+  recordings: RecordingStore
   clock: Clock
   clusterName: string
   secondFactor: SecondFactor
@@ -143,6 +146,34 @@ export class AuthServer {
 
   async searchEvents(query: SearchQuery): Promise<SearchPage> {
     return pageOf(await this.options.audit.search(query), query)
+  }
+
+  /** Whether the audit log has `sid` starting on host `hostId`: only that node may upload its recording. */
+  async hostRanSession(hostId: string, sid: string): Promise<boolean> {
+    const query = {from: new Date(0), to: new Date(this.options.clock.now().getTime() + REPORTED_TIME_AHEAD_MS), sid, types: [EventName.SessionStart]}
+    const events = await this.options.audit.search(query)
+    return events.some((event) => event.server_id === hostId)
+  }
+
+  get recordings(): RecordingStore {
+    return this.options.recordings
+  }
+
+  /**
+   * Marks a recording whole; the first completion audits session.upload (a repeat, after a lost
+   * reply, finds it complete already and says nothing).
+   */
+  async completeRecording(sid: string, request: {size: number; sha256?: string}, hostId: string): Promise<RecordingStat> {
+    const before = await this.options.recordings.stat(sid).catch((err) => {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    })
+    const stat = await this.options.recordings.complete(sid, request)
+    if (!before?.complete) {
+      // Teleport's session.upload names where the recording is: ours is served by the auth API.
+      await this.emit(EventName.SessionUpload, EventCode.SessionUpload, {sid, url: `/v1/recordings/${sid}`, size: stat.size, server_id: hostId})
+    }
+    return stat
   }
 
   // ---- certificate authorities ---------------------------------------------------------------

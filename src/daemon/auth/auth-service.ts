@@ -3,6 +3,7 @@ import {AUTH_SERVER_PRINCIPAL} from '../../api/server-trust.js'
 import {openBackend, type Backend, type BackendConfig} from '../../backend/index.js'
 import {FileAuditLog, type AuditLog} from '../../events/index.js'
 import {EventCode, EventName} from '../../events/index.js'
+import {FileRecordingStore, MemoryRecordingStore, recordingsDir} from '../../events/recording-store/index.js'
 import {systemClock, type Clock} from '../../lib/clock.js'
 import {dataDirPaths} from '../../config/data-dir.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
@@ -14,7 +15,8 @@ import {AuthServer} from './auth-server.js'
 
 // The auth service: opens the store teleport.storage names (SQLite in the data dir by default)
 // and the audit log in the data dir, makes the CAs and identities on first start, and serves the
-// auth API on the auth port.
+// auth API on the auth port. Session recordings go to <data_dir>/log/records/ (in memory when the
+// store is), uploaded by the nodes through the auth API.
 
 export interface AuthServiceConfig {
   dataDir: string
@@ -52,6 +54,7 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
     const auth = await AuthServer.init({
       backend,
       audit,
+      recordings: config.storage?.type === 'memory' ? new MemoryRecordingStore() : new FileRecordingStore(recordingsDir(config.dataDir)),
       clock,
       clusterName: config.clusterName,
       secondFactor: config.secondFactor,

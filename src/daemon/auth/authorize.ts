@@ -23,6 +23,8 @@ export type Action =
   | {resource: 'presence'; verb: 'update'; subject: string}
   /** Reporting an audit event: hosts may report only the codes their role emits. */
   | {resource: 'event'; verb: 'create'; code: string}
+  /** Uploading a session's recording: only the node that ran session `sid` (its session.start says so). */
+  | {resource: 'recording'; verb: 'upload'; sid: string}
 
 /** What nodes and proxies read to refuse locked and deleted users: locks in force, and whether a user exists. */
 const readsAccessState = (action: Action) => (action.resource === 'lock' && (action.verb === 'list' || action.verb === 'read')) || action.resource === 'user_status'
@@ -36,6 +38,7 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
     (action.resource === 'event' && 'code' in action && hostMayReport('Node', action.code)) ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
     readsAccessState(action) ||
+    action.resource === 'recording' ||
     // RBAC happens at the node: it reads the roles named in a user's certificate.
     (action.resource === 'role' && action.verb === 'read'),
   // No presence: a proxy sharing a node's host id (one process) must not write the node's record.
@@ -113,9 +116,11 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
   if (identity.kind === 'anonymous') return action.resource === 'register' ? undefined : {reason: 'callers without a certificate may only join the cluster'}
   if (identity.kind === 'host') {
     const reason = await hostRefusal(auth, identity, action)
-    return reason === undefined ? undefined : {reason}
+    if (reason === undefined) return undefined
+    // An uploader is told why (its own session or not), so the node's log says what went wrong.
+    return action.resource === 'recording' ? {reason, told: `access denied: ${reason}`} : {reason}
   }
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status') {
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording') {
     return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
   }
   // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
@@ -128,6 +133,12 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
 }
 
 async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'host'}>, action: Action): Promise<string | undefined> {
+  // Recordings come from the node that ran the session, never from an admin or auth identity.
+  if (action.resource === 'recording') {
+    if (identity.role !== 'Node') return `a ${identity.role} host may not upload session recordings; only the node that ran the session may`
+    if (!(await auth.hostRanSession(identity.hostId, action.sid))) return `host ${identity.hostId} did not run session ${action.sid}: no session.start from it in the audit log`
+    return undefined
+  }
   if (!HOST_ACTIONS[identity.role](action, identity)) {
     return `a ${identity.role} host may not ${action.verb} ${action.resource}${'code' in action ? ` with code ${JSON.stringify(action.code)}` : ''}`
   }

@@ -1,3 +1,4 @@
+import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
 import {afterEach, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import type {ApiIdentity} from '../../../../src/api/identity.js'
@@ -22,7 +23,7 @@ async function cluster() {
   const backend = new MemoryBackend(clock, {sweepIntervalMs: 3_600_000})
   open.push(backend)
   const audit = new MemoryAuditLog()
-  const auth = await AuthServer.init({backend, audit, clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
+  const auth = await AuthServer.init({backend, audit, recordings: new MemoryRecordingStore(), clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
   const admin = {user: 'admin'}
   await auth.createUser({name: 'eve', roles: ['editor'], traits: {}}, admin)
   return {clock, audit, auth, admin}

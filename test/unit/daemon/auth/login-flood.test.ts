@@ -1,3 +1,4 @@
+import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
 import assert from 'node:assert/strict'
 import {afterEach, describe, test} from 'node:test'
 import {MemoryBackend} from '../../../../src/backend/index.js'
@@ -26,7 +27,7 @@ async function authServer() {
     verify: async (password, hash) => (bcryptRuns++, bcryptPasswordChecker.verify(password, hash)),
     burn: async (password, cost) => (bcryptRuns++, bcryptPasswordChecker.burn(password, cost)),
   }
-  const auth = await AuthServer.init({backend, audit, clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4, passwordChecker: counting})
+  const auth = await AuthServer.init({backend, audit, recordings: new MemoryRecordingStore(), clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4, passwordChecker: counting})
   await auth.roles.upsert({kind: 'role', version: 'v5', metadata: {name: 'access'}, spec: {allow: {logins: ['alice']}}})
   await auth.users.create({name: 'alice', roles: ['access'], password: 'right-password'})
   return {auth, audit, clock, bcryptRuns: () => bcryptRuns}
