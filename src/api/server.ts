@@ -45,7 +45,10 @@ export class ApiServer implements ConnectionHandler {
   private readonly connections = new Set<Connection>()
 
   constructor(private readonly options: ApiServerOptions) {
-    this.http = http.createServer((req, res) => {
+    // No whole-request deadline (node's default cuts a request at 5 minutes): a recording upload
+    // or download streams for as long as it takes. Headers still have to arrive within
+    // headersTimeout, and only callers that passed the SSH handshake reach this server.
+    this.http = http.createServer({requestTimeout: 0}, (req, res) => {
       const identity = this.identities.get(req.socket)
       if (!identity) {
         res.destroy()
