@@ -1,11 +1,11 @@
-import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
 import {afterEach, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import type {ApiIdentity} from '../../../../src/api/identity.js'
 import {MemoryBackend} from '../../../../src/backend/index.js'
 import {AuthServer} from '../../../../src/daemon/auth/auth-server.js'
 import {authorize, currentUserAccess} from '../../../../src/daemon/auth/authorize.js'
-import {MemoryAuditLog} from '../../../../src/events/index.js'
+import {EventCode, EventName, MemoryAuditLog} from '../../../../src/events/index.js'
+import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {AccessDeniedError} from '../../../../src/lib/errors.js'
 import type {ParsedCert} from '../../../../src/sshca/index.js'
@@ -107,5 +107,19 @@ describe('auth API authorization: the current record, not the certificate', () =
       await assert.rejects(authorize(auth, host, {resource: 'user', verb: 'read'}), AccessDeniedError)
     }
     await assert.rejects(authorize(auth, userIdentity('eve', ['editor']), {resource: 'user_status', verb: 'read'}), AccessDeniedError)
+  })
+
+  test('only the node whose session.start is in the log may upload a recording; users and proxies never', async () => {
+    const {auth, audit, admin} = await cluster()
+    const sid = '0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b'
+    const upload = {resource: 'recording', verb: 'upload', sid} as const
+    await assert.rejects(authorize(auth, hostIdentity('Node'), upload), /host host-1 did not run session/)
+    await auth.emit(EventName.SessionStart, EventCode.SessionStart, {sid, server_id: 'host-1'})
+    await authorize(auth, hostIdentity('Node'), upload)
+    await assert.rejects(authorize(auth, hostIdentity('Proxy'), upload), AccessDeniedError)
+    await auth.upsertUser({name: 'eve', roles: ['editor', 'auditor'], traits: {}}, false, admin)
+    await assert.rejects(authorize(auth, userIdentity('eve', ['editor', 'auditor']), upload), AccessDeniedError)
+    await authorize(auth, userIdentity('eve', ['editor', 'auditor']), {resource: 'session', verb: 'read'})
+    assert.equal(refusals(audit).length, 3)
   })
 })
