@@ -2,14 +2,13 @@ import type {ApiIdentity} from '../../src/api/identity.js'
 import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {MemoryTransport} from '../../src/api/memory-transport.js'
 import type {ApiTransport} from '../../src/api/route.js'
-import {MemoryBackend} from '../../src/backend/index.js'
 import {authApiRoutes} from '../../src/daemon/auth/api-routes.js'
-import {AuthServer} from '../../src/daemon/auth/auth-server.js'
-import {MemoryAuditLog} from '../../src/events/index.js'
-import {MemoryRecordingStore} from '../../src/events/recording-store/index.js'
-import {FakeClock} from '../../src/lib/clock.js'
+import type {AuthServer} from '../../src/daemon/auth/auth-server.js'
+import type {MemoryAuditLog} from '../../src/events/index.js'
+import type {FakeClock} from '../../src/lib/clock.js'
 import {UserError} from '../../src/lib/errors.js'
 import type {ParsedCert} from '../../src/sshca/index.js'
+import {memoryAuthServer} from './memory-auth-server.js'
 
 // The real auth API (its routes, authorization and services) over the memory backend, called
 // in process: what unit tests give a node, proxy or tctl in place of a remote auth server.
@@ -32,10 +31,8 @@ export interface MemoryAuthApi {
 export const ADMIN: ApiIdentity = {kind: 'host', hostId: 'admin-host', role: 'Admin', remoteAddr: '127.0.0.1', cert: {} as ParsedCert}
 
 export async function memoryAuthApi(options: {identity?: ApiIdentity; clock?: FakeClock} = {}): Promise<MemoryAuthApi> {
-  const clock = options.clock ?? new FakeClock()
-  const backend = new MemoryBackend(clock, {sweepIntervalMs: 3_600_000})
-  const audit = new MemoryAuditLog()
-  const auth = await AuthServer.init({backend, audit, recordings: new MemoryRecordingStore(), clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
+  const server = await memoryAuthServer({clock: options.clock})
+  const {auth, audit, clock} = server
   const inner = new MemoryTransport(authApiRoutes(auth), options.identity ?? ADMIN, (err) => {
     throw err
   })
@@ -47,7 +44,7 @@ export async function memoryAuthApi(options: {identity?: ApiIdentity; clock?: Fa
   }
   const close = async () => {
     await inner.close()
-    await backend.close()
+    await server.close()
   }
   const transport: ApiTransport = {
     request: async (method, path, body) => (guard(method, path, body), inner.request(method, path, body)),

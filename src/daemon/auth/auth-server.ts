@@ -47,6 +47,9 @@ const REPORTED_TIME_AHEAD_MS = 60_000
  */
 const REPORTED_TIME_BEHIND_MS = 24 * 3600_000
 
+/** Host/session pairs remembered as proven uploaders; past this many the memory starts over. */
+const MAX_PROVEN_SESSIONS = 10_000
+
 export interface AuthServerOptions {
   backend: Backend
   audit: AuditLog
@@ -89,6 +92,7 @@ export class AuthServer {
   readonly locks: LockService
   readonly clusterName: string
   private readonly loginAttempts: RateLimiter
+  private readonly provenSessions = new Set<string>()
 
   private constructor(private readonly options: AuthServerOptions) {
     const {backend, clock} = options
@@ -150,9 +154,16 @@ export class AuthServer {
 
   /** Whether the audit log has `sid` starting on host `hostId`: only that node may upload its recording. */
   async hostRanSession(hostId: string, sid: string): Promise<boolean> {
+    // One upload makes several calls (size, appends, complete): the log is searched once per
+    // session, and only a yes is kept (a session.start still in the node's buffer may arrive later).
+    const key = `${hostId}/${sid}`
+    if (this.provenSessions.has(key)) return true
     const query = {from: new Date(0), to: new Date(this.options.clock.now().getTime() + REPORTED_TIME_AHEAD_MS), sid, types: [EventName.SessionStart]}
     const events = await this.options.audit.search(query)
-    return events.some((event) => event.server_id === hostId)
+    if (!events.some((event) => event.server_id === hostId)) return false
+    if (this.provenSessions.size >= MAX_PROVEN_SESSIONS) this.provenSessions.clear()
+    this.provenSessions.add(key)
+    return true
   }
 
   get recordings(): RecordingStore {

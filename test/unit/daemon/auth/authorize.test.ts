@@ -1,29 +1,24 @@
 import {afterEach, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import type {ApiIdentity} from '../../../../src/api/identity.js'
-import {MemoryBackend} from '../../../../src/backend/index.js'
-import {AuthServer} from '../../../../src/daemon/auth/auth-server.js'
 import {authorize, currentUserAccess} from '../../../../src/daemon/auth/authorize.js'
 import {EventCode, EventName, MemoryAuditLog} from '../../../../src/events/index.js'
-import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
-import {FakeClock} from '../../../../src/lib/clock.js'
 import {AccessDeniedError} from '../../../../src/lib/errors.js'
 import type {ParsedCert} from '../../../../src/sshca/index.js'
 import {generateKeyPair} from '../../../../src/sshca/index.js'
+import {memoryAuthServer, type MemoryAuthServer} from '../../../helpers/memory-auth-server.js'
 
 // Authorization on the auth API against the user's record as it is now, and against locks.
 
-const open: MemoryBackend[] = []
+const open: MemoryAuthServer[] = []
 afterEach(async () => {
-  for (const backend of open.splice(0)) await backend.close()
+  for (const server of open.splice(0)) await server.close()
 })
 
 async function cluster() {
-  const clock = new FakeClock()
-  const backend = new MemoryBackend(clock, {sweepIntervalMs: 3_600_000})
-  open.push(backend)
-  const audit = new MemoryAuditLog()
-  const auth = await AuthServer.init({backend, audit, recordings: new MemoryRecordingStore(), clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4})
+  const server = await memoryAuthServer()
+  open.push(server)
+  const {clock, audit, auth} = server
   const admin = {user: 'admin'}
   await auth.createUser({name: 'eve', roles: ['editor'], traits: {}}, admin)
   return {clock, audit, auth, admin}

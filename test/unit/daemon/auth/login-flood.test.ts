@@ -1,33 +1,28 @@
 import assert from 'node:assert/strict'
 import {afterEach, describe, test} from 'node:test'
-import {MemoryBackend} from '../../../../src/backend/index.js'
-import {AuthServer} from '../../../../src/daemon/auth/auth-server.js'
-import {MemoryAuditLog} from '../../../../src/events/index.js'
-import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
-import {FakeClock} from '../../../../src/lib/clock.js'
+import type {AuthServer} from '../../../../src/daemon/auth/auth-server.js'
 import {LimitExceededError} from '../../../../src/lib/errors.js'
 import {bcryptPasswordChecker, type PasswordChecker} from '../../../../src/services/index.js'
 import {generateKeyPair} from '../../../../src/sshca/index.js'
+import {memoryAuthServer, type MemoryAuthServer} from '../../../helpers/memory-auth-server.js'
 
 // Password logins at the auth server: a flood of sign-ins is refused per client address before
 // any bcrypt runs, and the lockout answer is the same whether the name exists or not.
 
-const open: MemoryBackend[] = []
+const open: MemoryAuthServer[] = []
 afterEach(async () => {
-  for (const backend of open.splice(0)) await backend.close()
+  for (const server of open.splice(0)) await server.close()
 })
 
 async function authServer() {
-  const clock = new FakeClock()
-  const backend = new MemoryBackend(clock, {sweepIntervalMs: 3_600_000})
-  open.push(backend)
-  const audit = new MemoryAuditLog()
   let bcryptRuns = 0
   const counting: PasswordChecker = {
     verify: async (password, hash) => (bcryptRuns++, bcryptPasswordChecker.verify(password, hash)),
     burn: async (password, cost) => (bcryptRuns++, bcryptPasswordChecker.burn(password, cost)),
   }
-  const auth = await AuthServer.init({backend, audit, recordings: new MemoryRecordingStore(), clock, clusterName: 'example.com', secondFactor: 'off', staticTokens: [], proxyPublicAddr: 'proxy:3080', bcryptCost: 4, passwordChecker: counting})
+  const server = await memoryAuthServer({passwordChecker: counting})
+  open.push(server)
+  const {auth, audit, clock} = server
   await auth.roles.upsert({kind: 'role', version: 'v5', metadata: {name: 'access'}, spec: {allow: {logins: ['alice']}}})
   await auth.users.create({name: 'alice', roles: ['access'], password: 'right-password'})
   return {auth, audit, clock, bcryptRuns: () => bcryptRuns}

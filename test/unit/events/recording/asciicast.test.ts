@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {describe, test} from 'node:test'
-import {FakeClock} from '../../../../src/lib/clock.js'
 import {BadParameterError} from '../../../../src/lib/errors.js'
-import {RecordingReader, RecordingWriter, toAsciicast, type RecordedEvent} from '../../../../src/events/recording/index.js'
-import {withTempDir} from './temp-recording.js'
+import {RecordingReader, toAsciicast, type RecordedEvent} from '../../../../src/events/recording/index.js'
+import {startedWriter, withTempDir} from './temp-recording.js'
 
 async function castOf(events: AsyncIterable<RecordedEvent>): Promise<unknown[]> {
   const lines: unknown[] = []
@@ -17,10 +16,7 @@ async function castOf(events: AsyncIterable<RecordedEvent>): Promise<unknown[]> 
 
 describe('toAsciicast', () => {
   test('a header with width and height, then output and resizes (COLSxROWS) with their times', () => withTempDir(async (dir) => {
-    const clock = new FakeClock(Date.UTC(2026, 0, 1, 12, 0, 0))
-    const file = join(dir, 's.tsrec')
-    const writer = await RecordingWriter.create(file, {clock, fields: {sid: 's'}})
-    writer.start({user: 'alice', size: '80:25'})
+    const {clock, file, writer} = await startedWriter(dir, {start: Date.UTC(2026, 0, 1, 12, 0, 0)})
     clock.advance(500)
     writer.print(Buffer.from('$ ls\r\n'))
     clock.advance(1250)

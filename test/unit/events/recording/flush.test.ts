@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict'
 import {stat} from 'node:fs/promises'
-import {join} from 'node:path'
 import {describe, test} from 'node:test'
-import {FakeClock} from '../../../../src/lib/clock.js'
-import {RecordingDamagedError, RecordingWriter} from '../../../../src/events/recording/index.js'
-import {readAll, withTempDir} from './temp-recording.js'
+import {RecordingDamagedError} from '../../../../src/events/recording/index.js'
+import {readAll, startedWriter, withTempDir} from './temp-recording.js'
 
 const FILE_HEADER_BYTES = 20
 
 describe('when a recording reaches the disk', () => {
   test('buffered events are written one second after the first of them, not before', () => withTempDir(async (dir) => {
-    const clock = new FakeClock()
-    const file = join(dir, 's.tsrec')
-    const writer = await RecordingWriter.create(file, {clock, fields: {sid: 's'}})
-    writer.start({user: 'alice', size: '80:25'})
+    const {clock, file, writer} = await startedWriter(dir)
     clock.advance(400)
     writer.print(Buffer.from('ls\r\n'))
     clock.advance(599)
@@ -34,10 +29,7 @@ describe('when a recording reaches the disk', () => {
   }))
 
   test('a full chunk is written at once, without waiting for the second', () => withTempDir(async (dir) => {
-    const clock = new FakeClock()
-    const file = join(dir, 's.tsrec')
-    const writer = await RecordingWriter.create(file, {clock, fields: {sid: 's'}, chunkBytes: 1024})
-    writer.start({user: 'alice', size: '80:25'})
+    const {clock, file, writer} = await startedWriter(dir, {chunkBytes: 1024})
     writer.print(Buffer.alloc(2000, 'a'))
     await writer.written()
     assert.ok((await stat(file)).size > FILE_HEADER_BYTES)
@@ -46,10 +38,7 @@ describe('when a recording reaches the disk', () => {
   }))
 
   test('an idle session writes nothing more', () => withTempDir(async (dir) => {
-    const clock = new FakeClock()
-    const file = join(dir, 's.tsrec')
-    const writer = await RecordingWriter.create(file, {clock, fields: {sid: 's'}})
-    writer.start({user: 'alice', size: '80:25'})
+    const {clock, file, writer} = await startedWriter(dir)
     clock.advance(1000)
     await writer.written()
     const size = (await stat(file)).size

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
 import {readFile, stat, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
 import {describe, test} from 'node:test'
-import {FakeClock} from '../../../../src/lib/clock.js'
-import {RecordingDamagedError, RecordingReader, RecordingWriter} from '../../../../src/events/recording/index.js'
-import {readAll, withTempDir} from './temp-recording.js'
+import {RecordingDamagedError, RecordingReader} from '../../../../src/events/recording/index.js'
+import {readAll, startedWriter, withTempDir} from './temp-recording.js'
 
 const CHUNK_HEADER_BYTES = 40
 
@@ -19,10 +17,7 @@ async function sizeAt(file: string, atMs: number) {
 
 describe('seeking in a recording by time', () => {
   test('starts at the first event at or after the given time, skipping earlier chunks unread, and knows the terminal size there', () => withTempDir(async (dir) => {
-    const clock = new FakeClock()
-    const file = join(dir, 's.tsrec')
-    const writer = await RecordingWriter.create(file, {clock, fields: {sid: 's'}})
-    writer.start({user: 'alice', size: '80:25'})
+    const {clock, file, writer} = await startedWriter(dir)
     const chunkOffsets: number[] = []
     for (let i = 1; i <= 100; i++) {
       await clock.advanceAsync(1000)

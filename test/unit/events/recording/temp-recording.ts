@@ -2,7 +2,8 @@
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {RecordingReader, type ReadOptions, type RecordedEvent} from '../../../../src/events/recording/index.js'
+import {RecordingReader, RecordingWriter, type ReadOptions, type RecordedEvent, type RecordingWriterOptions} from '../../../../src/events/recording/index.js'
+import {FakeClock} from '../../../../src/lib/clock.js'
 
 export async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'recording-'))
@@ -30,4 +31,14 @@ export async function drain(reader: RecordingReader, options: ReadOptions, clean
   } finally {
     await cleanUp()
   }
+}
+
+/** A writer on `<dir>/s.tsrec` with its own FakeClock, the session already started (alice, 80:25). */
+export async function startedWriter(dir: string, options: Partial<RecordingWriterOptions> & {start?: Date | number} = {}): Promise<{clock: FakeClock; file: string; writer: RecordingWriter}> {
+  const {start, ...writerOptions} = options
+  const clock = new FakeClock(start)
+  const file = join(dir, 's.tsrec')
+  const writer = await RecordingWriter.create(file, {clock, fields: {sid: 's'}, ...writerOptions})
+  writer.start({user: 'alice', size: '80:25'})
+  return {clock, file, writer}
 }
