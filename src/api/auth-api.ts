@@ -6,6 +6,7 @@ import type {ResponseOf} from './route.js'
 import type {Readable} from 'node:stream'
 import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo} from './routes.js'
 
+export type {SessionRecordingMode} from '../services/models/session-recording.js'
 export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
@@ -13,6 +14,9 @@ export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingR
 
 /** A search of the audit log, as the log itself takes it. */
 export type EventQuery = SearchQuery
+
+/** A search for recordings: a time range over their session.end, a page size and where to go on. */
+export type RecordingQuery = Pick<SearchQuery, 'from' | 'to' | 'limit' | 'startKey'>
 
 export interface AuthApi {
   close(): Promise<void>
@@ -75,6 +79,8 @@ export interface AuthApi {
   searchEvents(query: EventQuery): Promise<SearchPage>
 
   // Session recordings (RecordingStore's upload protocol; the node that ran the session uploads)
+  /** The session.end events of recordings the caller may list, newest first, paged like searchEvents. */
+  listRecordings(query: RecordingQuery): Promise<SearchPage>
   /** Bytes auth has of the recording: where an upload resumes (0 when it has none). */
   recordingUploaded(sid: string): Promise<{bytes: number}>
   /** Appends `body` at `offset`, refused (CompareFailedError, with the current size) unless it is the stored size. */
@@ -95,7 +101,7 @@ export type ProxyAuthApi = Pick<
   'close' | 'ping' | 'getCAKeys' | 'listNodes' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'authenticateUser' | 'register' | 'getUserToken' | 'redeemUserToken'
 >
 /** A user through the proxy (`tsh ls`): what the user's roles allow; tsh lists nodes and plays recordings. */
-export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes' | 'openRecording'>
+export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes' | 'listRecordings' | 'openRecording'>
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
 export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'recordingUploaded' | 'appendRecording' | 'completeRecording'>
 

@@ -2,6 +2,7 @@ import type {AuditEvent, SearchPage} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
+import type {SessionRecordingMode} from '../services/models/session-recording.js'
 import {json, stream, types} from './route.js'
 
 // The auth API's contract: every route with its method, path and the types that cross it. The
@@ -17,6 +18,8 @@ export interface PingResponse {
   secondFactor: string
   /** The proxy's public web address, when one is configured or registered. */
   proxyPublicAddr?: string
+  /** The cluster's session recording mode (auth_service.session_recording): nodes follow it. */
+  sessionRecording?: SessionRecordingMode
 }
 
 export interface ClusterStatus {
@@ -184,6 +187,8 @@ export const AUTH_ROUTES = {
 
   // Session recordings: the node that ran a session uploads it (resuming at what auth has);
   // admins and roles that may read `session` download it.
+  // session.end events of the recordings the caller may see (RBAC on `session` list), newest first.
+  listRecordings: json('GET', '/v1/recordings', types<{query: {from: string; to: string; limit?: string; startKey?: string}; response: SearchPage}>()),
   recordingUploaded: json('GET', '/v1/recordings/:sid/uploaded', types<{response: {bytes: number}}>()),
   /** Appends the body at `offset`, which must be the stored size; answers AppendResult as JSON in the stream. */
   appendRecording: stream('PUT', '/v1/recordings/:sid', types<{query: {offset: string}}>()),

@@ -4,6 +4,7 @@
 // {host, port}, durations in ms); defaults that depend on other values (the nodename, the
 // cluster name) are left undefined and settled in merge.ts, after the flags.
 import {hostname} from 'node:os'
+import {SESSION_RECORDING_MODES} from '../services/models/session-recording.js'
 import {
   list,
   map,
@@ -40,8 +41,7 @@ export type SecondFactor = (typeof SECOND_FACTORS)[number]
 /** Where the auth service keeps cluster state: SQLite in the data dir (Teleport's `dir`), or memory (gone at exit; for tests). */
 export const STORAGE_TYPES = ['sqlite', 'memory'] as const
 export type StorageType = (typeof STORAGE_TYPES)[number]
-export const SESSION_RECORDING_MODES = ['node', 'node-sync', 'proxy', 'proxy-sync', 'off'] as const
-export type SessionRecording = (typeof SESSION_RECORDING_MODES)[number]
+export {SESSION_RECORDING_MODES, type SessionRecordingMode as SessionRecording} from '../services/models/session-recording.js'
 
 const boolean = () => scalar('a boolean (yes/no or true/false)', parseBoolWord)
 const listenAddress = (defaultPort: number) =>

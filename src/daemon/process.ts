@@ -61,6 +61,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         secondFactor: config.auth.authentication.secondFactor,
         staticTokens: config.auth.staticTokens.map((t) => `${t.roles.join(',')}:${t.token}`),
         proxyPublicAddr: proxyPublicAddr(config),
+        sessionRecording: config.auth.sessionRecording,
         log: (line) => authLog.warn(line),
         clock,
       })

@@ -86,6 +86,7 @@ export function authApiRoutes(auth: AuthServer): Router {
       caPins: await auth.caPins(),
       secondFactor: auth.secondFactor,
       proxyPublicAddr: auth.proxyPublicAddr,
+      sessionRecording: auth.sessionRecording,
     }),
     status: guarded({resource: 'cert_authority', verb: 'list'}, () => auth.status()),
     getCAKeys: guarded({resource: 'cert_authority', verb: 'read'}, async () => ({
@@ -256,6 +257,13 @@ export function authApiRoutes(auth: AuthServer): Router {
       const size = optionalNumber(b.size, 'size')
       if (size === undefined) throw new BadParameterError('missing field "size"')
       return auth.completeRecording(ctx.params.sid, {size, ...(sha256 ? {sha256} : {})}, ctx.identity.kind === 'host' ? ctx.identity.hostId : '')
+    }),
+    listRecordings: guarded({resource: 'session', verb: 'list'}, ({query}) => {
+      const from = new Date(query.from ?? '')
+      const to = new Date(query.to ?? '')
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new BadParameterError('from and to must be ISO 8601 times')
+      const limit = query.limit ? Number(query.limit) : undefined
+      return auth.searchEvents({from, to, types: ['session.end'], ...(limit ? {limit} : {}), order: 'desc', startKey: query.startKey})
     }),
     openRecording: guarded({resource: 'session', verb: 'read'}, ({params, query}) => auth.recordings.open(params.sid, {from: byteCount(query.from, 'from', 0)})),
   })

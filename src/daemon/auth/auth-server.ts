@@ -34,6 +34,7 @@ import {
 } from '../../services/index.js'
 import {caPin, fingerprint, generateKeyPair, signHostCert, signUserCert} from '../../sshca/index.js'
 import type {HostRole} from '../../api/identity.js'
+import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from '../../api/auth-api.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
@@ -61,6 +62,8 @@ export interface AuthServerOptions {
   staticTokens: readonly string[]
   /** host:port of the proxy's web endpoint, for invite links. */
   proxyPublicAddr: string
+  /** auth_service.session_recording: what nodes are told (default `node`). */
+  sessionRecording?: SessionRecordingMode
   bcryptCost?: number
   /** bcrypt by default; tests count the calls. */
   passwordChecker?: PasswordChecker
@@ -129,6 +132,10 @@ export class AuthServer {
 
   get proxyPublicAddr(): string {
     return this.options.proxyPublicAddr
+  }
+
+  get sessionRecording(): SessionRecordingMode {
+    return this.options.sessionRecording ?? 'node'
   }
 
   /** `at`: when it happened, if not now (events a node held while auth was unreachable). */

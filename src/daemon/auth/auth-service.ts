@@ -11,6 +11,7 @@ import type {SecondFactor} from '../../services/index.js'
 import {ensureHostIdentity} from '../common/host-identity.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {authApiRoutes} from './api-routes.js'
+import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import {AuthServer} from './auth-server.js'
 
 // The auth service: opens the store teleport.storage names (SQLite in the data dir by default)
@@ -28,6 +29,8 @@ export interface AuthServiceConfig {
   secondFactor: SecondFactor
   staticTokens: readonly string[]
   proxyPublicAddr: string
+  /** auth_service.session_recording, which nodes follow (default `node`). */
+  sessionRecording?: SessionRecordingMode
   /** Extra principals for the auth server's certificate (its public addresses). */
   publicAddrs?: string[]
   clock?: Clock
@@ -60,6 +63,7 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       secondFactor: config.secondFactor,
       staticTokens: config.staticTokens,
       proxyPublicAddr: config.proxyPublicAddr,
+      ...(config.sessionRecording ? {sessionRecording: config.sessionRecording} : {}),
       bcryptCost: config.bcryptCost,
     })
     const hostUuid = readOrCreateHostUuid(config.dataDir)
