@@ -16,6 +16,10 @@ export function dataDirPaths(dataDir: string) {
     auditJournal: (service: 'node' | 'proxy') => path.join(dataDir, 'log', 'upload', 'events', `${service}.jsonl`),
     /** Markers of the sessions running on a node, for their session.end after a crash. */
     openSessions: path.join(dataDir, 'log', 'upload', 'sessions'),
+    /** A node's session recordings: written here as sessions run, deleted once auth has them. */
+    recordingsToUpload: path.join(dataDir, 'log', 'upload', 'recordings'),
+    /** Local recordings the uploader could not read, moved aside (never deleted). */
+    corruptedRecordings: path.join(dataDir, 'log', 'upload', 'corrupted'),
     /** This host's UUID, made on first start. */
     hostUuid: path.join(dataDir, 'host_uuid'),
     /** tctl's admin identity (host certificate with role Admin), written by the auth service. */

@@ -6,6 +6,7 @@ import type {AccessCache} from '../common/access-cache.js'
 import type {ParsedCert} from '../../sshca/index.js'
 import type {OpenSessions} from './open-sessions.js'
 import type {OsLogin} from './os-login.js'
+import type {SessionRecorder} from './recording/session-recorder.js'
 import type {RoleCache} from './role-cache.js'
 
 // What the parts of the node's SSH server share: the node itself, and one authenticated connection.
@@ -30,6 +31,8 @@ export interface NodeContext {
   clock: Clock
   /** Sessions recorded on disk until their session.end is emitted. */
   openSessions: OpenSessions
+  /** Records sessions in the cluster's recording mode. */
+  recorder: SessionRecorder
   log: Logger
 }
 

@@ -1,4 +1,4 @@
-import type {NodeAuthApi} from '../../api/auth-api.js'
+import type {NodeAuthApi, SessionRecordingMode} from '../../api/auth-api.js'
 import type {Identity} from '../../api/identity-file.js'
 import type {HandedConnection} from '../../lib/net/connection.js'
 import type {StartupLimits} from '../../lib/net/startup-limiter.js'
@@ -22,6 +22,8 @@ import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heart
 import {OpenSessions} from './open-sessions.js'
 import {isRoot, processUser} from './os-login.js'
 import {RoleCache} from './role-cache.js'
+import {SessionRecorder} from './recording/session-recorder.js'
+import {RecordingUploader} from './recording/uploader.js'
 import {NodeSshServer} from './ssh-server.js'
 
 // The node service (`teleport start --roles=node`): joins the cluster (or reuses its identity, or
@@ -62,6 +64,8 @@ export interface RunningNodeService {
   handle(conn: HandedConnection): void
   /** Delivers queued audit events (tests use it before searching the audit log). */
   flushAudit(): Promise<void>
+  /** Resolves when no recording waits for upload (tests; uploads run on their own). */
+  flushRecordings(): Promise<void>
   /** Polls locks and deleted users now and ends the sessions they refuse (tests; it also runs every few seconds). */
   refreshAccess(): Promise<void>
   close(): Promise<void>
@@ -101,6 +105,19 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   const openSessions = new OpenSessions(paths.openSessions, () => audit.persisted(), log, clock)
   await openSessions.recover((fields) => void audit.emit(makeEvent(EventName.SessionEnd, EventCode.SessionEnd, fields, clock)))
   openSessions.startRefreshing()
+  // Recordings: the cluster's mode as auth last said (`node` until it answers); what a crash left
+  // is closed and queued for upload before the first session.
+  let recordingMode: SessionRecordingMode = 'node'
+  const uploader = new RecordingUploader({
+    dir: paths.recordingsToUpload,
+    corruptedDir: paths.corruptedRecordings,
+    api: authApi,
+    delivered: () => audit.idle(),
+    log,
+    clock,
+  })
+  await uploader.recover()
+  const recorder = new SessionRecorder({mode: () => recordingMode, uploader, api: authApi, delivered: () => audit.idle(), log, clock})
   const roles = new RoleCache(authApi, {log, clock})
   let server: NodeSshServer | undefined
   const access = new AccessCache(authApi, {
@@ -128,6 +145,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     emit: emitNamed(audit, clock, log),
     clock,
     openSessions,
+    recorder,
     log,
   }
 
@@ -143,6 +161,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   } catch (err) {
     access.stop()
     commandLabels.stop()
+    uploader.close()
     openSessions.stopRefreshing()
     await audit.close(0)
     if (ownsApi) await authApi.close().catch(() => {})
@@ -179,12 +198,20 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
       // auth unreachable: the CAs on hand stay in force
     }
   }
-  // The proxy's web address, which sessions are told (best effort: auth may be away).
-  const refreshProxyAddr = () => authApi.ping().then((ping) => void (proxyWebAddr = ping.proxyPublicAddr ?? proxyWebAddr), () => {})
+  // What auth says about the cluster: the proxy's web address (which sessions are told) and the
+  // recording mode (best effort: auth may be away; what it said last stays).
+  const refreshFromPing = () =>
+    authApi.ping().then((ping) => {
+      proxyWebAddr = ping.proxyPublicAddr ?? proxyWebAddr
+      if (ping.sessionRecording && ping.sessionRecording !== recordingMode) {
+        recordingMode = ping.sessionRecording
+        log.info(`Sessions are recorded in mode "${recordingMode}" (auth_service.session_recording).`)
+      }
+    }, () => {})
+  await refreshFromPing()
   await heartbeat.start()
   void refreshCAs()
-  void refreshProxyAddr()
-  const caTimer = clock.setRepeating(60_000, () => void refreshCAs().then(refreshProxyAddr), {unref: true})
+  const caTimer = clock.setRepeating(60_000, () => void refreshCAs().then(refreshFromPing), {unref: true})
 
   let closing: Promise<void> | undefined
   return {
@@ -192,6 +219,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     hostUuid,
     handle: (conn) => server.handle(conn),
     flushAudit: () => audit.idle(),
+    flushRecordings: () => uploader.idle(),
     refreshAccess: () => access.refresh(),
     close() {
       closing ??= (async () => {
@@ -200,6 +228,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
         commandLabels.stop()
         await heartbeat?.stop()
         await server.close()
+        uploader.close()
         openSessions.stopRefreshing()
         await audit.close()
         if (ownsApi) await authApi.close().catch(() => {})

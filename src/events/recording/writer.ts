@@ -101,7 +101,8 @@ export class RecordingWriter {
   start(fields: EventFields & {size: string}): void {
     const event = this.record(EventName.SessionStart, EventCode.SessionStart, fields)
     this.startedAt = event.time
-    if (typeof fields.user === 'string') this.addParticipant(fields.user)
+    const user = fields.user ?? this.options.fields.user
+    if (typeof user === 'string') this.addParticipant(user)
     this.size = parseTerminalSize(fields.size) ?? this.size
   }
 

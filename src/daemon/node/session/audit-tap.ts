@@ -35,7 +35,7 @@ export function sessionAuditTap({node, sid, eventFields}: AuditedSession): Sessi
       node.emit(EventName.SessionStart, EventCode.SessionStart, {
         ...fields(),
         interactive: started.interactive,
-        ...(start.terminal ? {terminal_size: `${start.terminal.cols}:${start.terminal.rows}`} : {}),
+        ...(start.terminal ? {size: `${start.terminal.cols}:${start.terminal.rows}`} : {}),
         ...(start.command !== undefined ? {command: start.command} : {}),
       })
       node.openSessions.opened(endFields())

@@ -7,6 +7,7 @@ import {forwardAgent, type ForwardedAgent} from '../agent-forwarding.js'
 import {certAllows, type ConnectionContext} from '../context.js'
 import {isAcceptedEnv, sessionEnv, type TeleportSessionVars} from '../session-env.js'
 import {spawnOnPty, spawnPiped} from '../spawn-as-login.js'
+import {RecordingRequiredError, type SessionRecording} from '../recording/session-recorder.js'
 import {sessionAuditTap} from './audit-tap.js'
 import {pipedProgram, ptyProgram, type Program} from './program.js'
 import type {Party} from './party.js'
@@ -130,14 +131,27 @@ export class SessionChannel {
     return {...this.conn.eventFields(), sid: this.sid}
   }
 
-  private start(channel: ServerChannel | undefined, request: Request): void {
+  private async start(channel: ServerChannel | undefined, request: Request): Promise<void> {
     if (!channel || this.ended) return
     this.channel = channel
     const {conn} = this
+    let recording: SessionRecording | undefined
+    if (request.kind !== 'sftp') {
+      try {
+        recording = await conn.node.recorder.open(this.sid, conn.eventFields(), (message) => void this.endWith(message))
+      } catch (err) {
+        // Only node-sync refuses (RecordingRequiredError); anything else is a bug, still refused.
+        const message = err instanceof RecordingRequiredError ? err.message : `cannot start the session's recording: ${(err as Error).message}`
+        conn.node.log.warn(`session for ${conn.user} refused: ${message}`)
+        return this.refuse(channel, message)
+      }
+      if (this.ended) return void recording?.abandon()
+    }
     const session = new Session({sid: this.sid, clock: conn.node.clock})
     this.session = session
     if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
     else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
+    if (recording) session.addTap(recording.tap)
     this.party = session.join({user: conn.user, mode: 'peer', output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
     this.registry.add(session)
@@ -147,6 +161,17 @@ export class SessionChannel {
     })
     const terminal = request.kind !== 'sftp' && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     session.start({...(request.command !== undefined ? {command: request.command} : {}), ...(terminal ? {terminal} : {})}, () => this.spawn(request))
+  }
+
+  /** The session may not run: the reason on stderr, exit status 255, as sshd ends a refused session. */
+  private async refuse(channel: ServerChannel, message: string): Promise<void> {
+    if (channelOpen(channel)) {
+      channel.stderr.write(`${message}\r\n`)
+      await flush(channel.stderr, channel)
+      channel.exit(255)
+      channel.end()
+    }
+    this.finish()
   }
 
   private spawn(request: Request): Program {

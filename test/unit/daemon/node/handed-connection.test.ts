@@ -15,6 +15,9 @@ import {generateKeyPair, signHostCert, signUserCert} from '../../../../src/sshca
 import {certAuthOptions, hostCertVerifier} from '../../../../src/ssh/index.js'
 import {duplexPair} from '../../../helpers/duplex-pair.js'
 import {memoryLogger} from '../../../helpers/memory-logger.js'
+import type {NodeAuthApi} from '../../../../src/api/auth-api.js'
+import {SessionRecorder} from '../../../../src/daemon/node/recording/session-recorder.js'
+import type {RecordingUploader} from '../../../../src/daemon/node/recording/uploader.js'
 import {systemClock} from '../../../../src/lib/clock.js'
 
 // The node's SSH server takes a connection handed to it: here one end of an in-memory stream
@@ -44,6 +47,7 @@ describe('node SSH server on a handed connection', () => {
     access: {check: async () => undefined, refusal: () => undefined} as unknown as AccessCache,
     emit: (name) => void events.push(name),
     openSessions: new OpenSessions(path.join(dir, 'sessions'), async () => {}, log),
+    recorder: new SessionRecorder({mode: () => 'off', uploader: {} as RecordingUploader, api: {} as NodeAuthApi, delivered: async () => {}, log}),
     log,
     clock: systemClock,
   }
