@@ -1,4 +1,5 @@
 import {systemClock, type Clock} from '../lib/clock.js'
+import {UserError} from '../lib/errors.js'
 import {createLogger, type Logger} from '../lib/log.js'
 import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
 import {localAccess} from './auth/local-access.js'
@@ -30,8 +31,16 @@ function proxyPublicAddr(config: TeleportConfig): string {
   return `${config.nodename}:${config.proxy.webListenAddr.port}`
 }
 
+/** Recording on the proxy is not built yet: a cluster configured for it must not run unrecorded. */
+function refuseUnbuiltRecordingModes(config: TeleportConfig): void {
+  const mode = config.auth.sessionRecording
+  if (!config.auth.enabled || (mode !== 'proxy' && mode !== 'proxy-sync')) return
+  throw new UserError(`auth_service.session_recording: "${mode}" (recording on the proxy) is not supported yet; use node, node-sync or off`)
+}
+
 /** `clock`: the one time source of every service in the process (tests pass a FakeClock). */
 export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log), clock: Clock = systemClock): Promise<TeleportProcess> {
+  refuseUnbuiltRecordingModes(config)
   prepareDataDir(config.dataDir)
   const services: RunningService[] = []
   const process_: TeleportProcess = {

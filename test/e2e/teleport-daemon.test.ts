@@ -35,6 +35,16 @@ describe('teleport start', () => {
     assert.equal(existsSync(path.join(dir.path, 'typo-data')), false)
   })
 
+  test('recording on the proxy (not built yet) is refused at start with one line; nothing is created', () => {
+    const proxyMode = path.join(dir.path, 'proxy-mode.yaml')
+    writeFileSync(proxyMode, `teleport:\n  data_dir: ${path.join(dir.path, 'proxy-mode-data')}\nauth_service:\n  session_recording: proxy\n`)
+    const r = runTool('teleport', ['start', '-c', proxyMode])
+    assert.equal(r.code, 1)
+    // The start is logged, then the refusal is the one error line.
+    assert.deepEqual(r.stderr.trim().split('\n').filter((l) => !/ INFO /.test(l)), ['ERROR: auth_service.session_recording: "proxy" (recording on the proxy) is not supported yet; use node, node-sync or off'])
+    assert.equal(existsSync(path.join(dir.path, 'proxy-mode-data')), false)
+  })
+
   test('a YAML alias bomb in the config is one line, at once, not a hang', () => {
     const bomb = path.join(dir.path, 'bomb.yaml')
     const levels = ['l0: &l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol]', ...[1, 2, 3, 4, 5, 6, 7, 8].map((i) => `l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(',')}]`)]

@@ -9,6 +9,7 @@ import {FileKeyStore} from '../../../src/client/key-store.js'
 import {saveLogin} from '../../../src/client/profile.js'
 import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
 import {EventCode} from '../../../src/events/index.js'
+import {RecordingReader} from '../../../src/events/recording/index.js'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 import {memoryLogger} from '../../helpers/memory-logger.js'
@@ -20,9 +21,22 @@ import {eventually, LOGIN, run, spawnTsh, tempDir, tsh, TSH} from '../tsh/helper
 // it knew (so does OpenSSH with `tsh proxy ssh` as ProxyCommand), `tsh ls` says auth cannot be
 // reached. The node is then killed (-9) in the middle of a session and restarted, auth comes
 // back: the session gets its session.end, and the events the node and the proxy recorded during
-// the outage arrive, once each.
+// the outage arrive, once each; so do the recordings, the killed session's recovered.
 
 const CLUSTER = 'test.example.com'
+
+/** The output a recording holds, read up to its end or its damage (a file still being written). */
+async function recordedOutput(reader: RecordingReader): Promise<string> {
+  let text = ''
+  try {
+    for await (const {data} of reader.events()) if (data) text += data.toString()
+  } catch {
+    // cut short: what came before is what counts
+  } finally {
+    await reader.close()
+  }
+  return text
+}
 const NODE = 'outage-node'
 
 describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
@@ -126,9 +140,12 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
 
   test('node killed mid-session and restarted, then auth back: the session gets session.end, and outage events arrive once', async () => {
     const sessions = path.join(nodeData, 'log', 'upload', 'sessions')
-    const running = spawnTsh(home, ['ssh', `${LOGIN}@${NODE}`, 'sleep 300'])
+    const recordings = path.join(nodeData, 'log', 'upload', 'recordings')
+    const running = spawnTsh(home, ['ssh', `${LOGIN}@${NODE}`, 'echo before-the-kill; sleep 300'])
     await eventually(async () => existsSync(sessions) && readdirSync(sessions).some((f) => f.endsWith('.json')), 'the session to start')
     const sid = readdirSync(sessions).find((f) => f.endsWith('.json'))!.replace(/\.json$/, '')
+    // The recorder writes within a second: the output is on disk before the kill.
+    await eventually(async () => (await recordedOutput(await RecordingReader.open(path.join(recordings, `${sid}.tsrec`)))).includes('before-the-kill'), 'the output to be on disk')
     node.child.kill('SIGKILL')
     await new Promise((resolve) => running.once('exit', resolve))
 
@@ -149,6 +166,15 @@ describe('serving through an auth outage', {timeout: 5 * 60_000}, () => {
     const outageExec = events.filter((e) => e.code === EventCode.Exec && e.command === 'echo during-outage')
     assert.equal(outageExec.length, 1, JSON.stringify(outageExec))
     assert.equal(readdirSync(sessions).length, 0)
+    // Both recordings reach auth: the killed session's, recovered at the restart, and the one made
+    // while auth was away.
+    const outageSid = String(outageExec[0]!.sid)
+    for (const [recorded, printed] of [[sid, 'before-the-kill'], [outageSid, 'during-outage']] as const) {
+      await eventually(async () => (await admin.openRecording(recorded).then(() => true, () => false)), `the recording of ${printed} to reach auth`)
+      const text = await recordedOutput(await RecordingReader.fromStream(await admin.openRecording(recorded), recorded))
+      assert.match(text, new RegExp(printed))
+    }
+    await eventually(async () => readdirSync(recordings).length === 0, 'the node to drop its uploaded copies')
     // The proxy's records of the connections it routed while auth was away arrive too, at its
     // next retry: its timers run on its clock, moved past the retry back-off (at most 30 s).
     await clock.advanceAsync(30_000)
