@@ -2,7 +2,7 @@ import {identityName, type ApiIdentity, type HostRole} from '../../api/identity.
 import {EventCode, EventName} from '../../events/index.js'
 import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
 import {checkResourceAccess, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
-import type {WhereSession} from '../../services/models/rule-where.js'
+import type {WhereContext, WhereSession} from '../../services/models/rule-where.js'
 import type {AuthServer} from './auth-server.js'
 import {hostMayReport} from './host-events.js'
 
@@ -66,13 +66,18 @@ export async function authorize(auth: AuthServer, identity: ApiIdentity, action:
 }
 
 /**
- * A user caller's roles and traits as their record has them now (tsh ls filters nodes by them).
+ * A user caller's record, roles and traits as they are now (tsh ls filters nodes by them).
  * A deleted or locked user is refused and audited like any other refusal.
  */
-export async function currentUserAccess(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>, action: Action): Promise<{roles: Role[]; traits: Traits}> {
+export async function currentUserAccess(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>, action: Action): Promise<{roles: Role[]; traits: Traits; user: User}> {
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return refuse(auth, identity, action, current.refusal)
-  return {roles: await rolesOf(auth, current.user), traits: current.user.traits}
+  return {roles: await rolesOf(auth, current.user), traits: current.user.traits, user: current.user}
+}
+
+/** The user as a rule's `where` sees them (user.metadata.name, user.spec.roles). */
+function whereUser(user: User): WhereContext['user'] {
+  return {name: user.name, roles: user.roles}
 }
 
 /** Which sessions a caller may list or read: every one, or those `decide` allows (a rule's `where`). */
@@ -89,12 +94,11 @@ export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, ver
     await authorize(auth, identity, action)
     return {all: true}
   }
-  const {roles} = await currentUserAccess(auth, identity, action)
-  const user = {name: identity.username, roles: roles.map((role) => role.metadata.name)}
-  const decision = checkResourceAccess(roles, 'session', verb, {user})
+  const {roles, user} = await currentUserAccess(auth, identity, action)
+  const decision = checkResourceAccess(roles, 'session', verb, {user: whereUser(user)})
   if (decision.allowed) return {all: true}
   if (!decision.conditional) return refuse(auth, identity, action, {reason: decision.reason})
-  return {all: false, decide: (session) => checkResourceAccess(roles, 'session', verb, {user, session})}
+  return {all: false, decide: (session) => checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session})}
 }
 
 /**
@@ -164,7 +168,7 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return current.refusal
   if (action.resource === 'cert_authority' && action.verb === 'read') return undefined // public keys
-  const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb, {user: {name: current.user.name, roles: current.user.roles}})
+  const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb, {user: whereUser(current.user)})
   return decision.allowed ? undefined : {reason: decision.reason}
 }
 

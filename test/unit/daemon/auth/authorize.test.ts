@@ -119,6 +119,20 @@ describe('auth API authorization: the current record, not the certificate', () =
   })
 })
 
+describe('rules with a where on the user', () => {
+  test('a condition on the user is decided with the user record as it is now', async () => {
+    const {auth, admin} = await cluster()
+    const role = (name: string, spec: unknown) => auth.upsertRole({kind: 'role', version: 'v5', metadata: {name}, spec}, true, admin)
+    await role('user-lister', {allow: {rules: [{resources: ['user'], verbs: ['list'], where: 'contains(user.spec.roles, "ops")'}]}})
+    await role('ops', {})
+    await auth.createUser({name: 'olga', roles: ['user-lister'], traits: {}}, admin)
+    const olga = userIdentity('olga', ['user-lister'])
+    await assert.rejects(authorize(auth, olga, {resource: 'user', verb: 'list'}), AccessDeniedError)
+    await auth.upsertUser({name: 'olga', roles: ['user-lister', 'ops'], traits: {}}, false, admin)
+    await authorize(auth, olga, {resource: 'user', verb: 'list'})
+  })
+})
+
 describe('sessions: who may list and read them', () => {
   const HERS = '11111111-2222-4333-8444-555555555555'
   const BOBS = '22222222-3333-4444-8555-666666666666'
