@@ -264,7 +264,7 @@ export function checkResourceAccess(roles: readonly Role[], resource: string, ve
       const name = role.metadata.name
       if (holds === true && unknownDeny === undefined) return {allowed: true, role: name, reason: `role ${JSON.stringify(name)} allows ${ruleText(verb, resource, rule)}`}
       if (holds === false) unmet.push(`role ${JSON.stringify(name)} allows it only where ${rule.where}`)
-      else unknownAllow ??= {name, rule}
+      else unknownAllow ??= {name, rule} // its own condition unknown, or an unknown deny may override it
     }
   }
   if (unknownDeny !== undefined && unknownAllow !== undefined) {
