@@ -471,11 +471,23 @@ export class AuthServer {
 
   // ---- sessions as the audit log tells them --------------------------------------------------
 
+  /** Ended sessions' parties: a session.end is final, so playback and seeking search the log once. */
+  private readonly endedSessions = new Map<string, WhereSession>()
+  private static readonly MAX_ENDED_SESSIONS = 10_000
+
   /** Who took part in session `sid` (its session.end, else its start and joins); undefined when the log has no trace of it. */
   async sessionParticipants(sid: string): Promise<WhereSession | undefined> {
+    const known = this.endedSessions.get(sid)
+    if (known) return known
     const to = new Date(this.options.clock.now().getTime() + REPORTED_TIME_AHEAD_MS)
     const types = [EventName.SessionEnd, EventName.SessionStart, EventName.SessionJoin]
-    return sessionParties(await this.options.audit.search({from: new Date(0), to, sid, types, limit: MAX_SEARCH_LIMIT}))
+    const events = await this.options.audit.search({from: new Date(0), to, sid, types, limit: MAX_SEARCH_LIMIT})
+    const parties = sessionParties(events)
+    if (parties && events.some((event) => event.event === EventName.SessionEnd)) {
+      if (this.endedSessions.size >= AuthServer.MAX_ENDED_SESSIONS) this.endedSessions.clear()
+      this.endedSessions.set(sid, parties)
+    }
+    return parties
   }
 
   /**

@@ -91,4 +91,21 @@ describe('AuthServer.sessionParticipants', () => {
     assert.deepEqual(await auth.sessionParticipants(running), {participants: ['bob', 'carol'], user: 'bob'})
     assert.equal(await auth.sessionParticipants(unknown), undefined)
   })
+
+  test("an ended session's parties are remembered (session.end is final); a running one's are searched again", async () => {
+    const s = await server()
+    const [ended, running] = [randomUUID(), randomUUID()]
+    await s.auth.emit(EventName.SessionEnd, EventCode.SessionEnd, {sid: ended, user: 'bob', participants: ['bob']})
+    await s.auth.emit(EventName.SessionStart, EventCode.SessionStart, {sid: running, user: 'bob'})
+    const search = s.audit.search.bind(s.audit)
+    const searched: string[] = []
+    s.audit.search = (query) => (searched.push(query.sid ?? ''), search(query))
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await s.auth.sessionParticipants(ended), {participants: ['bob'], user: 'bob'})
+      await s.auth.sessionParticipants(running)
+    }
+    assert.deepEqual(searched, [ended, running, running])
+    await s.auth.emit(EventName.SessionJoin, EventCode.SessionJoin, {sid: running, user: 'amy'})
+    assert.deepEqual(await s.auth.sessionParticipants(running), {participants: ['bob', 'amy'], user: 'bob'}, 'a joiner is seen at once')
+  })
 })
