@@ -1,9 +1,11 @@
 // Role-based access control: may this user log in as `login` on a node with these labels, what
-// goes into their certificate, and may they perform `verb` on a resource kind through the API.
+// goes into their certificate, and may they perform `verb` on a resource kind (or on one
+// resource, for rules with a `where`) through the API.
 import {AccessDeniedError, BadParameterError} from '../lib/errors.js'
 import {parseDuration} from './duration.js'
-import type {LabelSelector, Role} from './roles.js'
+import type {LabelSelector, Role, RoleRule} from './roles.js'
 import {DEFAULT_ROLE_OPTIONS} from './roles.js'
+import {compiledWhere, whereHolds, type WhereContext} from './models/rule-where.js'
 import {formatLabels} from './models/node.js'
 import {expandAll, expandTemplate, type Traits} from './traits.js'
 
@@ -13,6 +15,8 @@ export interface AccessDecision {
   reason: string
   /** The role that allowed (or denied) access, when one did. */
   role?: string
+  /** Refused only for want of the resource a rule's `where` looks at: allowed for some resources. */
+  conditional?: true
 }
 
 /** The message users see when node access is refused. */
@@ -220,27 +224,56 @@ export function roleMaxSessionTtlMs(role: Role): number {
 
 // ---- API resources --------------------------------------------------------------------------
 
-function ruleMatches(rules: readonly {resources: string[]; verbs: string[]}[], resource: string, verb: string): boolean {
-  return rules.some(
-    (rule) => (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb)),
-  )
+function ruleApplies(rule: RoleRule, resource: string, verb: string): boolean {
+  return (rule.resources.includes('*') || rule.resources.includes(resource)) && (rule.verbs.includes('*') || rule.verbs.includes(verb))
 }
 
-/** May these roles perform `verb` on resources of kind `resource`? Deny rules win. */
-export function checkResourceAccess(roles: readonly Role[], resource: string, verb: string): AccessDecision {
+/** A rule's condition in `context`: true without one; undefined when it needs what the context lacks. */
+function ruleHolds(rule: RoleRule, context: WhereContext): boolean | undefined {
+  return rule.where === undefined ? true : whereHolds(compiledWhere(rule.where), context)
+}
+
+function ruleText(verb: string, resource: string, rule: RoleRule): string {
+  return `${verb} on ${resource}${rule.where === undefined ? '' : ` where ${rule.where}`}`
+}
+
+/**
+ * May these roles perform `verb` on resources of kind `resource`? Deny rules win. A rule with a
+ * `where` counts only where its condition holds in `context` (the user, and the resource asked
+ * about). Without the resource in the context a condition on it is unknown: such an allow does not
+ * allow, such a deny denies, and the refusal is `conditional` — allowed for some resources, not
+ * all: ask again with each one. Without any context this is "allowed for every resource?".
+ */
+export function checkResourceAccess(roles: readonly Role[], resource: string, verb: string, context: WhereContext = {}): AccessDecision {
+  let unknownDeny: {name: string; rule: RoleRule} | undefined
   for (const role of roles) {
-    if (ruleMatches(role.spec.deny.rules, resource, verb)) {
+    for (const rule of role.spec.deny.rules) {
+      if (!ruleApplies(rule, resource, verb)) continue
+      const holds = ruleHolds(rule, context)
       const name = role.metadata.name
-      return {allowed: false, role: name, reason: `role ${JSON.stringify(name)} denies ${verb} on ${resource}`}
+      if (holds === true) return {allowed: false, role: name, reason: `role ${JSON.stringify(name)} denies ${ruleText(verb, resource, rule)}`}
+      if (holds === undefined) unknownDeny ??= {name, rule}
     }
   }
+  let unknownAllow: {name: string; rule: RoleRule} | undefined
+  const unmet: string[] = []
   for (const role of roles) {
-    if (ruleMatches(role.spec.allow.rules, resource, verb)) {
+    for (const rule of role.spec.allow.rules) {
+      if (!ruleApplies(rule, resource, verb)) continue
+      const holds = ruleHolds(rule, context)
       const name = role.metadata.name
-      return {allowed: true, role: name, reason: `role ${JSON.stringify(name)} allows ${verb} on ${resource}`}
+      if (holds === true && unknownDeny === undefined) return {allowed: true, role: name, reason: `role ${JSON.stringify(name)} allows ${ruleText(verb, resource, rule)}`}
+      if (holds === false) unmet.push(`role ${JSON.stringify(name)} allows it only where ${rule.where}`)
+      else unknownAllow ??= {name, rule} // its own condition unknown, or an unknown deny may override it
     }
   }
-  return {allowed: false, reason: `no role allows ${verb} on ${resource}`}
+  if (unknownDeny !== undefined && unknownAllow !== undefined) {
+    return {allowed: false, conditional: true, role: unknownDeny.name, reason: `role ${JSON.stringify(unknownDeny.name)} denies ${ruleText(verb, resource, unknownDeny.rule)}`}
+  }
+  if (unknownAllow !== undefined) {
+    return {allowed: false, conditional: true, role: unknownAllow.name, reason: `role ${JSON.stringify(unknownAllow.name)} allows only ${ruleText(verb, resource, unknownAllow.rule)}`}
+  }
+  return {allowed: false, reason: `no role allows ${verb} on ${resource}${unmet.length > 0 ? ` here: ${unmet.join('; ')}` : ''}`}
 }
 
 /** checkResourceAccess, throwing AccessDeniedError(`access denied to perform action "create" on "user"`). */

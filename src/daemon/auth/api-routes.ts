@@ -8,8 +8,9 @@ import {BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
 import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
+import {sessionParties} from '../../services/session-parties.js'
 import type {AuthServer, Actor} from './auth-server.js'
-import {authorize, currentUserAccess, type Action} from './authorize.js'
+import {authorize, authorizeSessionRead, currentUserAccess, sessionAccess, type Action} from './authorize.js'
 
 // The auth API's handlers, one per route of AUTH_ROUTES (src/api/routes.ts; the client side is
 // src/api/auth-api-client.ts). Each route states the action it performs; authorize() decides
@@ -258,13 +259,22 @@ export function authApiRoutes(auth: AuthServer): Router {
       if (size === undefined) throw new BadParameterError('missing field "size"')
       return auth.completeRecording(ctx.params.sid, {size, ...(sha256 ? {sha256} : {})}, ctx.identity.kind === 'host' ? ctx.identity.hostId : '')
     }),
-    listRecordings: guarded({resource: 'session', verb: 'list'}, ({query}) => {
+    // Everyone's session.end events to those allowed every session; to a role whose rule has a
+    // `where` (access: sessions they took part in), only the sessions it holds for.
+    listRecordings: async ({identity, query}) => {
+      const access = await sessionAccess(auth, identity, 'list')
       const from = new Date(query.from ?? '')
       const to = new Date(query.to ?? '')
       if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new BadParameterError('from and to must be ISO 8601 times')
       const limit = query.limit ? Number(query.limit) : undefined
-      return auth.searchEvents({from, to, types: ['session.end'], ...(limit ? {limit} : {}), order: 'desc', startKey: query.startKey})
-    }),
-    openRecording: guarded({resource: 'session', verb: 'read'}, ({params, query}) => auth.recordings.open(params.sid, {from: byteCount(query.from, 'from', 0)})),
+      const search = {from, to, types: ['session.end'], ...(limit ? {limit} : {}), order: 'desc' as const, startKey: query.startKey}
+      if (access.all) return auth.searchEvents(search)
+      return auth.searchEventsWhere(search, (event) => access.decide(sessionParties([event])!).allowed)
+    },
+    openRecording: async ({identity, params, query}) => {
+      checkSessionId(params.sid)
+      await authorizeSessionRead(auth, identity, params.sid)
+      return auth.recordings.open(params.sid, {from: byteCount(query.from, 'from', 0)})
+    },
   })
 }

@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import type {Backend} from '../../backend/index.js'
-import {EventCode, EventName, makeEvent, pageOf, type AuditLog, type EventFields, type SearchPage, type SearchQuery} from '../../events/index.js'
+import {EventCode, EventName, makeEvent, MAX_SEARCH_LIMIT, pageOf, type AuditEvent, type AuditLog, type EventFields, type SearchPage, type SearchQuery} from '../../events/index.js'
+import {normaliseQuery} from '../../events/search-query.js'
 import type {RecordingStore, RecordingStat} from '../../events/recording-store/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
@@ -35,6 +36,8 @@ import {
 import {caPin, fingerprint, generateKeyPair, signHostCert, signUserCert} from '../../sshca/index.js'
 import type {HostRole} from '../../api/identity.js'
 import type {SessionRecordingMode} from '../../services/models/session-recording.js'
+import type {WhereSession} from '../../services/models/rule-where.js'
+import {sessionParties} from '../../services/session-parties.js'
 import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from '../../api/auth-api.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
@@ -463,6 +466,51 @@ export class AuthServer {
       caPins: await this.caPins(),
       authorities,
       counts: {users: users.length, roles: roles.length, nodes: nodes.length, tokens: tokens.length},
+    }
+  }
+
+  // ---- sessions as the audit log tells them --------------------------------------------------
+
+  /** Ended sessions' parties: a session.end is final, so playback and seeking search the log once. */
+  private readonly endedSessions = new Map<string, WhereSession>()
+  private static readonly MAX_ENDED_SESSIONS = 10_000
+
+  /** Who took part in session `sid` (its session.end, else its start and joins); undefined when the log has no trace of it. */
+  async sessionParticipants(sid: string): Promise<WhereSession | undefined> {
+    const known = this.endedSessions.get(sid)
+    if (known) return known
+    const to = new Date(this.options.clock.now().getTime() + REPORTED_TIME_AHEAD_MS)
+    const types = [EventName.SessionEnd, EventName.SessionStart, EventName.SessionJoin]
+    const events = await this.options.audit.search({from: new Date(0), to, sid, types, limit: MAX_SEARCH_LIMIT})
+    const parties = sessionParties(events)
+    if (parties && events.some((event) => event.event === EventName.SessionEnd)) {
+      if (this.endedSessions.size >= AuthServer.MAX_ENDED_SESSIONS) this.endedSessions.clear()
+      this.endedSessions.set(sid, parties)
+    }
+    return parties
+  }
+
+  /**
+   * searchEvents keeping only the events `keep` accepts, paged the same way: a page is filled up
+   * to the limit from as many underlying pages as that takes, and its nextKey continues after its
+   * last event. A scan that examined `budget` events without filling the page stops there: a short
+   * page whose nextKey continues the scan, so one call never reads the whole log.
+   */
+  async searchEventsWhere(query: SearchQuery, keep: (event: AuditEvent) => boolean, {batch = MAX_SEARCH_LIMIT, budget = 10 * MAX_SEARCH_LIMIT} = {}): Promise<SearchPage> {
+    const {limit} = normaliseQuery(query)
+    const kept: AuditEvent[] = []
+    let startKey = query.startKey
+    for (let examined = 0; ; ) {
+      const page = await this.searchEvents({...query, limit: batch, ...(startKey ? {startKey} : {})})
+      for (const event of page.events) {
+        if (!keep(event)) continue
+        kept.push(event)
+        if (kept.length === limit) return pageOf(kept, {...query, limit})
+      }
+      examined += page.events.length
+      if (page.nextKey === undefined) return {events: kept}
+      startKey = page.nextKey
+      if (examined >= budget) return {events: kept, nextKey: startKey}
     }
   }
 }

@@ -1,7 +1,8 @@
 import {identityName, type ApiIdentity, type HostRole} from '../../api/identity.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
-import {checkResourceAccess, type Role, type Traits, type User} from '../../services/index.js'
+import {checkResourceAccess, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
+import type {WhereContext, WhereSession} from '../../services/models/rule-where.js'
 import type {AuthServer} from './auth-server.js'
 import {hostMayReport} from './host-events.js'
 
@@ -65,13 +66,52 @@ export async function authorize(auth: AuthServer, identity: ApiIdentity, action:
 }
 
 /**
- * A user caller's roles and traits as their record has them now (tsh ls filters nodes by them).
+ * A user caller's record, roles and traits as they are now (tsh ls filters nodes by them).
  * A deleted or locked user is refused and audited like any other refusal.
  */
-export async function currentUserAccess(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>, action: Action): Promise<{roles: Role[]; traits: Traits}> {
+export async function currentUserAccess(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'user'}>, action: Action): Promise<{roles: Role[]; traits: Traits; user: User}> {
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return refuse(auth, identity, action, current.refusal)
-  return {roles: await rolesOf(auth, current.user), traits: current.user.traits}
+  return {roles: await rolesOf(auth, current.user), traits: current.user.traits, user: current.user}
+}
+
+/** The user as a rule's `where` sees them (user.metadata.name, user.spec.roles). */
+function whereUser(user: User): WhereContext['user'] {
+  return {name: user.name, roles: user.roles}
+}
+
+/** Which sessions a caller may list or read: every one, or those `decide` allows (a rule's `where`). */
+export type SessionAccess = {all: true} | {all: false; decide(session: WhereSession): AccessDecision}
+
+/**
+ * What `verb` on sessions the caller may do: hosts by their role (the Admin identity: all),
+ * users by their current roles' rules, which may hold only for some sessions (the built-in
+ * access role's: those they took part in). A caller allowed no session at all is refused, audited.
+ */
+export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<SessionAccess> {
+  const action = {resource: 'session', verb} as const
+  if (identity.kind !== 'user') {
+    await authorize(auth, identity, action)
+    return {all: true}
+  }
+  const {roles, user} = await currentUserAccess(auth, identity, action)
+  const decision = checkResourceAccess(roles, 'session', verb, {user: whereUser(user)})
+  if (decision.allowed) return {all: true}
+  if (!decision.conditional) return refuse(auth, identity, action, {reason: decision.reason})
+  return {all: false, decide: (session) => checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session})}
+}
+
+/**
+ * Refuses (audited) a caller who may not read session `sid`: `access denied to read session <sid>`,
+ * also when the audit log has no trace of it, so that a refused caller learns nothing about it.
+ */
+export async function authorizeSessionRead(auth: AuthServer, identity: ApiIdentity, sid: string): Promise<void> {
+  const access = await sessionAccess(auth, identity, 'read')
+  if (access.all) return
+  const session = await auth.sessionParticipants(sid)
+  const decision = session ? access.decide(session) : {allowed: false, reason: 'the audit log has no event of it'}
+  if (decision.allowed) return
+  await refuse(auth, identity, {resource: 'session', verb: 'read'}, {reason: `session ${sid}: ${decision.reason}`, told: `access denied to read session ${sid}`})
 }
 
 /** The user's roles as defined now; a role deleted meanwhile grants nothing. */
@@ -128,7 +168,7 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return current.refusal
   if (action.resource === 'cert_authority' && action.verb === 'read') return undefined // public keys
-  const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb)
+  const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb, {user: whereUser(current.user)})
   return decision.allowed ? undefined : {reason: decision.reason}
 }
 

@@ -4,6 +4,7 @@ import {BadParameterError} from '../../lib/errors.js'
 import {parseDuration} from '../duration.js'
 import {isPlainObject, parseEnvelope, type Resource} from './resource.js'
 import {parseTemplate} from '../traits.js'
+import {parseWhere} from './rule-where.js'
 
 export const ROLE_VERSION = 'v5'
 
@@ -20,6 +21,11 @@ export interface RoleRule {
   resources: string[]
   /** Verbs, or '*'. */
   verbs: string[]
+  /**
+   * A condition (./rule-where.ts) the rule applies under, e.g.
+   * `contains(session.participants, user.metadata.name)`; absent: always.
+   */
+  where?: string
 }
 
 export interface RoleConditions {
@@ -64,7 +70,7 @@ const OPTION_TYPES: Record<keyof RoleOptions, 'duration' | 'boolean'> = {
   pin_source_ip: 'boolean',
 }
 const CONDITION_FIELDS = ['logins', 'node_labels', 'rules']
-const RULE_FIELDS = ['resources', 'verbs']
+const RULE_FIELDS = ['resources', 'verbs', 'where']
 const MIN_SESSION_TTL_MS = 60_000
 
 /**
@@ -187,7 +193,7 @@ function validateRules(raw: unknown, path: string, fail: Fail): RoleRule[] {
     const field = `${path}[${i}]`
     if (!isPlainObject(rule)) return fail(field, 'expected a mapping with resources and verbs')
     for (const key of Object.keys(rule)) {
-      if (!RULE_FIELDS.includes(key)) fail(`${field}.${key}`, 'unknown field; supported fields are resources, verbs')
+      if (!RULE_FIELDS.includes(key)) fail(`${field}.${key}`, `unknown field; supported fields are ${RULE_FIELDS.join(', ')}`)
     }
     const resources = stringList(rule.resources, `${field}.resources`, fail)
     const verbs = stringList(rule.verbs, `${field}.verbs`, fail)
@@ -201,8 +207,24 @@ function validateRules(raw: unknown, path: string, fail: Fail): RoleRule[] {
         fail(`${field}.verbs`, `unknown verb ${JSON.stringify(v)}; expected one of ${RULE_VERBS.join(', ')} or '*'`)
       }
     }
-    return {resources, verbs}
+    if (rule.where === undefined || rule.where === null) return {resources, verbs}
+    return {resources, verbs, where: validateWhere(rule.where, resources, `${field}.where`, fail)}
   })
+}
+
+/** A rule's condition must parse, and may name session fields only in a rule for sessions alone. */
+function validateWhere(raw: unknown, resources: string[], field: string, fail: Fail): string {
+  if (typeof raw !== 'string' || raw.trim() === '') return fail(field, 'expected a condition such as "contains(session.participants, user.metadata.name)"')
+  let needsSession: boolean
+  try {
+    needsSession = parseWhere(raw).needs.has('session')
+  } catch (err) {
+    return fail(field, `invalid condition ${JSON.stringify(raw)}: ${(err as Error).message}`)
+  }
+  if (needsSession && (resources.length !== 1 || resources[0] !== 'session')) {
+    fail(field, `session fields may be used only in a rule whose resources are [session], not [${resources.join(', ')}]`)
+  }
+  return raw
 }
 
 function stringList(raw: unknown, field: string, fail: Fail): string[] {
@@ -239,7 +261,7 @@ export function newRole(name: string, spec: RoleSpecInput = {}): Role {
 
 const CRUD = ['list', 'create', 'read', 'update', 'delete']
 const BUILTIN_DESCRIPTIONS: Record<string, string> = {
-  access: 'Access to all nodes with the logins from the user\'s logins trait',
+  access: 'Access to all nodes with the logins from the user\'s logins trait; play back own sessions',
   editor: 'Manage users, roles and join tokens',
   auditor: 'Read session recordings and the audit log',
 }
@@ -249,7 +271,12 @@ export const BUILTIN_ROLES: ReadonlyMap<string, Role> = new Map(
   [
     newRole('access', {
       options: {max_session_ttl: '30h', forward_agent: true, port_forwarding: true},
-      allow: {logins: ['{{internal.logins}}'], node_labels: {'*': ['*']}},
+      allow: {
+        logins: ['{{internal.logins}}'],
+        node_labels: {'*': ['*']},
+        // Teleport's: users list and play the sessions they took part in.
+        rules: [{resources: ['session'], verbs: ['list', 'read'], where: 'contains(session.participants, user.metadata.name)'}],
+      },
     }),
     // editor and auditor grant no logins, and turn forwarding off so that adding them to a user
     // never widens SSH permissions (port_forwarding is on unless a role says otherwise).

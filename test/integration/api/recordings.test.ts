@@ -10,13 +10,14 @@ import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import type {AuthApi} from '../../../src/api/auth-api.js'
 import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {EventCode, EventName} from '../../../src/events/index.js'
-import {AccessDeniedError, CompareFailedError} from '../../../src/lib/errors.js'
+import {AccessDeniedError, CompareFailedError, NotFoundError} from '../../../src/lib/errors.js'
 import {generateKeyPair, signUserCert} from '../../../src/sshca/index.js'
 import {startTestAuth} from '../../helpers/auth.js'
 
 // Session recordings through the auth API over its real transport (SSH to a running auth
 // service): the node that ran a session uploads it, resuming where auth stopped; nobody else may;
-// admins and auditors download it, `access` users may not.
+// admins and auditors list and download every one, `access` users only the sessions they took
+// part in, others none; every refusal is audited.
 
 async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -40,7 +41,7 @@ describe('auth API: session recordings', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'recordings-api-'))
     ;({auth: running, admin} = await startTestAuth(dataDir))
     hostCAs = await running.auth.caKeys('host')
-    for (const [name, roles] of [['ann', ['auditor']], ['sam', ['access']]] as const) await running.auth.createUser({name, roles: [...roles], traits: {}}, {user: 'admin'})
+    for (const [name, roles] of [['ann', ['auditor']], ['sam', ['access']], ['eve', ['editor']]] as const) await running.auth.createUser({name, roles: [...roles], traits: {}}, {user: 'admin'})
   })
   after(async () => {
     for (const client of clients) await client.close()
@@ -127,7 +128,7 @@ describe('auth API: session recordings', () => {
     await assert.rejects(admin.recordingUploaded(sid), AccessDeniedError)
   })
 
-  test('an access user is refused the download; an auditor and the admin get the exact bytes', async () => {
+  test("an access user is refused another user's session; an auditor and the admin get the exact bytes", async () => {
     const api = await node('node-4')
     const sid = await sessionOn(api)
     const bytes = Buffer.from('\x1b[31mred\x1b[0m and \u00e9 bytes\r\n')
@@ -159,5 +160,88 @@ describe('auth API: session recordings', () => {
     }
     assert.equal(received, size)
     assert.equal(down.digest('hex'), sha256)
+  })
+
+  describe('who may list and play', () => {
+    const range = () => ({from: new Date(Date.now() - 3600_000), to: new Date(Date.now() + 3600_000)})
+    /** Five ended sessions; sam took part in the first, third and fifth. */
+    const ended: {sid: string; user: string; participants: string[]; bytes: Buffer}[] = []
+    let stillRunning: string
+
+    before(async () => {
+      const api = await node('node-6')
+      for (const [user, participants] of [['bob', ['bob', 'sam']], ['bob', ['bob']], ['sam', ['sam']], ['carol', ['carol']], ['carol', ['carol', 'bob', 'sam']]] as const) {
+        const sid = randomUUID()
+        const bytes = Buffer.from(`${user}'s session\r\n`)
+        await api.emitEvent({event: EventName.SessionStart, code: EventCode.SessionStart, sid, user, login: 'root', size: '80:24', time: new Date().toISOString()})
+        await api.appendRecording(sid, 0, Readable.from([bytes]))
+        await api.completeRecording(sid, {size: bytes.length})
+        await api.emitEvent({event: EventName.SessionEnd, code: EventCode.SessionEnd, sid, user, participants: [...participants], time: new Date().toISOString()})
+        ended.push({sid, user, participants: [...participants], bytes})
+      }
+      // sam's session still running: no session.end yet, its recording not uploaded.
+      stillRunning = randomUUID()
+      await api.emitEvent({event: EventName.SessionStart, code: EventCode.SessionStart, sid: stillRunning, user: 'sam', login: 'root', size: '80:24', time: new Date().toISOString()})
+    })
+
+    /** Every page of listRecordings, `limit` at a time, as sids of the sessions above. */
+    async function listed(api: AuthApi, limit: number): Promise<string[][]> {
+      const ours = new Set(ended.map((e) => e.sid))
+      const pages: string[][] = []
+      let startKey: string | undefined
+      do {
+        const page = await api.listRecordings({...range(), limit, ...(startKey ? {startKey} : {})})
+        pages.push(page.events.map((e) => String(e.sid)).filter((sid) => ours.has(sid)))
+        startKey = page.nextKey
+      } while (startKey !== undefined)
+      return pages
+    }
+
+    test('an auditor lists every session, newest first, and plays any', async () => {
+      const ann = await user('ann', ['auditor'])
+      assert.deepEqual((await listed(ann, 50)).flat(), ended.map((e) => e.sid).reverse())
+      for (const e of ended) assert.deepEqual(await readAll(await ann.openRecording(e.sid)), e.bytes)
+    })
+
+    test('an access user lists only the sessions it took part in, a full page at a time, and plays them', async () => {
+      const sam = await user('sam', ['access'])
+      const hers = ended.filter((e) => e.participants.includes('sam'))
+      assert.deepEqual(await listed(sam, 2), [[hers[2]!.sid, hers[1]!.sid], [hers[0]!.sid]], 'pages filled past the sessions it may not see')
+      const page = await sam.listRecordings({...range(), limit: 10})
+      assert.ok(page.events.every((e) => (e.participants as string[]).includes('sam')), 'nobody else\'s session.end')
+      for (const e of hers) assert.deepEqual(await readAll(await sam.openRecording(e.sid)), e.bytes)
+      // Still running, no session.end: its session.start says it is sam's, so sam hears there is no recording yet.
+      await assert.rejects(sam.openRecording(stillRunning), NotFoundError)
+    })
+
+    test("an access user may not play another user's session: told which, and the refusal is audited", async () => {
+      const sam = await user('sam', ['access'])
+      const others = ended.filter((e) => !e.participants.includes('sam'))
+      for (const e of others) {
+        await assert.rejects(sam.openRecording(e.sid), (err: Error) => {
+          assert.ok(err instanceof AccessDeniedError, String(err))
+          assert.equal(err.message, `access denied to read session ${e.sid}`)
+          return true
+        })
+      }
+      // A session nobody ran is refused the same way: its existence is not told.
+      const unknown = randomUUID()
+      await assert.rejects(sam.openRecording(unknown), {message: `access denied to read session ${unknown}`})
+      const refusals = (await admin.searchEvents({...range(), types: [EventName.AuthAttempt]})).events.filter((e) => e.user === 'sam' && e.action === 'read session')
+      for (const sid of [...others.map((e) => e.sid), unknown]) {
+        const found = refusals.filter((e) => String(e.error).startsWith(`session ${sid}:`))
+        assert.equal(found.length, 1, `one refusal audited for ${sid}`)
+        assert.equal(found[0]!.code, EventCode.AuthAttemptFailure)
+        assert.equal(found[0]!.success, false)
+      }
+    })
+
+    test('a user with no session rule may neither list nor play, audited', async () => {
+      const eve = await user('eve', ['editor'])
+      await assert.rejects(eve.listRecordings(range()), {name: 'AccessDeniedError', message: 'access denied to perform action "list" on "session"'})
+      await assert.rejects(eve.openRecording(ended[0]!.sid), {name: 'AccessDeniedError', message: 'access denied to perform action "read" on "session"'})
+      const refusals = (await admin.searchEvents({...range(), types: [EventName.AuthAttempt]})).events.filter((e) => e.user === 'eve')
+      assert.deepEqual(refusals.map((e) => e.action).sort(), ['list session', 'read session'])
+    })
   })
 })

@@ -257,3 +257,61 @@ describe('checkResourceAccess', () => {
     assert.equal(assertResourceAccess([editor], 'user', 'create').role, 'editor')
   })
 })
+
+describe('checkResourceAccess: rules with a where', () => {
+  const alice = {name: 'alice', roles: ['access']}
+  const hers = {participants: ['bob', 'alice'], user: 'bob'}
+  const bobs = {participants: ['bob'], user: 'bob'}
+
+  test('built-in access: sessions it took part in, conditionally; auditor every session', () => {
+    for (const verb of ['list', 'read']) {
+      const anySession = checkResourceAccess([access], 'session', verb, {user: alice})
+      assert.equal(anySession.allowed, false, 'not every session')
+      assert.equal(anySession.conditional, true, 'but some')
+      assert.equal(checkResourceAccess([access], 'session', verb, {user: alice, session: hers}).allowed, true)
+      const other = checkResourceAccess([access], 'session', verb, {user: alice, session: bobs})
+      assert.deepEqual(other, {allowed: false, reason: `no role allows ${verb} on session here: role "access" allows it only where contains(session.participants, user.metadata.name)`})
+      assert.deepEqual(checkResourceAccess([auditor], 'session', verb, {user: alice}), {allowed: true, role: 'auditor', reason: `role "auditor" allows ${verb} on session`})
+      assert.equal(checkResourceAccess([access, auditor], 'session', verb, {user: alice, session: bobs}).allowed, true)
+    }
+    assert.equal(checkResourceAccess([access], 'session', 'delete', {user: alice, session: hers}).allowed, false, 'only the verbs listed')
+    assert.equal(checkResourceAccess([editor], 'session', 'list', {user: alice}).conditional, undefined, 'no rule: refused outright')
+  })
+
+  test('without context (existing callers) a where rule allows nothing', () => {
+    const d = checkResourceAccess([access], 'session', 'read')
+    assert.equal(d.allowed, false)
+    assert.equal(d.conditional, true)
+    assert.match(d.reason, /role "access" allows only read on session where contains\(session\.participants, user\.metadata\.name\)/)
+  })
+
+  test('a deny rule with a where denies only where it holds; unknown, it keeps "all" from being said', () => {
+    const notStarted = role('not-started', {deny: {rules: [{resources: ['session'], verbs: ['read'], where: '!equals(session.user, user.metadata.name)'}]}})
+    const bob = {name: 'bob', roles: []}
+    assert.equal(checkResourceAccess([auditor, notStarted], 'session', 'read', {user: bob, session: bobs}).allowed, true)
+    const d = checkResourceAccess([auditor, notStarted], 'session', 'read', {user: alice, session: hers})
+    assert.deepEqual(d, {allowed: false, role: 'not-started', reason: 'role "not-started" denies read on session where !equals(session.user, user.metadata.name)'})
+    const all = checkResourceAccess([auditor, notStarted], 'session', 'read', {user: alice})
+    assert.equal(all.allowed, false, 'some sessions are denied: not allowed for all')
+    assert.equal(all.conditional, true)
+    assert.equal(all.role, 'not-started')
+    assert.equal(checkResourceAccess([notStarted], 'session', 'read', {user: alice}).conditional, undefined, 'a deny alone allows nothing')
+    assert.equal(checkResourceAccess([auditor, notStarted], 'session', 'list', {user: alice}).allowed, true, 'the deny names read only')
+  })
+
+  test('an unconditional deny wins over a where allow', () => {
+    const noSessions = role('no-sessions', {deny: {rules: [{resources: ['session'], verbs: ['*']}]}})
+    const d = checkResourceAccess([access, noSessions], 'session', 'read', {user: alice})
+    assert.deepEqual(d, {allowed: false, role: 'no-sessions', reason: 'role "no-sessions" denies read on session'})
+    assert.equal(checkResourceAccess([access, noSessions], 'session', 'read', {user: alice, session: hers}).allowed, false)
+  })
+
+  test('a condition on the user alone is decided without the resource', () => {
+    const opsNodes = role('ops-nodes', {allow: {rules: [{resources: ['node'], verbs: ['list'], where: 'contains(user.spec.roles, "ops")'}]}})
+    assert.equal(checkResourceAccess([opsNodes], 'node', 'list', {user: {name: 'a', roles: ['ops-nodes', 'ops']}}).allowed, true)
+    const d = checkResourceAccess([opsNodes], 'node', 'list', {user: alice})
+    assert.equal(d.allowed, false)
+    assert.equal(d.conditional, undefined)
+    assert.equal(checkResourceAccess([opsNodes], 'node', 'list').conditional, true, 'no user: unknown')
+  })
+})

@@ -1,7 +1,7 @@
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {AlreadyExistsError, BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
-import {parseResources} from '../../../src/services/models/resource.js'
+import {parseResources, stringifyResources} from '../../../src/services/models/resource.js'
 import {BUILTIN_ROLES, RoleService, validateRole} from '../../../src/services/roles.js'
 import {setup} from './helpers.js'
 
@@ -60,7 +60,7 @@ describe('validateRole', () => {
     assertInvalid({options: {max_sesion_ttl: '8h'}}, /^role "x": spec\.options\.max_sesion_ttl: unknown option; supported options are max_session_ttl, /)
     assertInvalid({allow: {login: ['root']}}, /^role "x": spec\.allow\.login: unknown field; supported fields are logins, node_labels, rules$/)
     assertInvalid({allowed: {}}, /^role "x": spec\.allowed: unknown field/)
-    assertInvalid({allow: {rules: [{resources: ['user'], verbs: ['list'], where: 'x'}]}}, /spec\.allow\.rules\[0\]\.where: unknown field/)
+    assertInvalid({allow: {rules: [{resources: ['user'], verbs: ['list'], wher: 'x'}]}}, /spec\.allow\.rules\[0\]\.wher: unknown field; supported fields are resources, verbs, where$/)
   })
 
   test('names wrong types', () => {
@@ -81,6 +81,44 @@ describe('validateRole', () => {
     assertInvalid({allow: {rules: [{resources: ['user'], verbs: ['destroy']}]}}, /spec\.allow\.rules\[0\]\.verbs: unknown verb "destroy"/)
   })
 
+  test('a rule\'s where is parsed: a bad condition names the role, the rule and the problem', () => {
+    const own = 'contains(session.participants, user.metadata.name)'
+    const ok = validateRole(roleWith({allow: {rules: [{resources: ['session'], verbs: ['list', 'read'], where: own}]}, deny: {rules: [{resources: ['session'], verbs: ['read'], where: '!equals(session.user, user.metadata.name)'}]}}))
+    assert.deepEqual(ok.spec.allow.rules, [{resources: ['session'], verbs: ['list', 'read'], where: own}])
+    assert.deepEqual(validateRole(roleWith({allow: {rules: [{resources: ['node'], verbs: ['list']}]}})).spec.allow.rules, [{resources: ['node'], verbs: ['list']}], 'no where: none added')
+    assertInvalid(
+      {allow: {rules: [{resources: ['node'], verbs: ['list']}, {resources: ['session'], verbs: ['read'], where: 'startswith(session.user, "a")'}]}},
+      'role "x": spec.allow.rules[1].where: invalid condition "startswith(session.user, \\"a\\")": unknown function "startswith"; supported functions are contains, equals (column 1)',
+    )
+    assertInvalid({deny: {rules: [{resources: ['session'], verbs: ['read'], where: 'contains(session.hosts, "a")'}]}}, /^role "x": spec\.deny\.rules\[0\]\.where: invalid condition .*unknown field "session\.hosts"/)
+    assertInvalid({allow: {rules: [{resources: ['session'], verbs: ['read'], where: ''}]}}, /spec\.allow\.rules\[0\]\.where: expected a condition such as/)
+    assertInvalid({allow: {rules: [{resources: ['session'], verbs: ['read'], where: 3}]}}, /spec\.allow\.rules\[0\]\.where: expected a condition such as/)
+    // Session fields mean nothing for other resources: such a rule would never (or always) apply.
+    assertInvalid({allow: {rules: [{resources: ['session', 'event'], verbs: ['read'], where: own}]}}, 'role "x": spec.allow.rules[0].where: session fields may be used only in a rule whose resources are [session], not [session, event]')
+    assertInvalid({allow: {rules: [{resources: ['*'], verbs: ['read'], where: own}]}}, /session fields may be used only in a rule whose resources are \[session\], not \[\*\]/)
+    // A condition on the user alone fits any resource.
+    assert.doesNotThrow(() => validateRole(roleWith({allow: {rules: [{resources: ['node'], verbs: ['list'], where: 'contains(user.spec.roles, "ops")'}]}})))
+  })
+
+  test('a rule with where survives YAML both ways (tctl create, tctl get)', () => {
+    const yaml = `
+kind: role
+version: v5
+metadata: {name: own-sessions}
+spec:
+  allow:
+    rules:
+      - resources: [session]
+        verbs: [list, read]
+        where: contains(session.participants, user.metadata.name)
+`
+    const role = validateRole(parseResources(yaml)[0])
+    assert.equal(role.spec.allow.rules[0]!.where, 'contains(session.participants, user.metadata.name)')
+    const printed = stringifyResources([role])
+    assert.match(printed, /where: contains\(session\.participants, user\.metadata\.name\)/)
+    assert.deepEqual(validateRole(parseResources(printed)[0]), role)
+  })
+
   test('names unsupported templates', () => {
     assertInvalid({allow: {logins: ['{{internal.logins']}}, /spec\.allow\.logins\[0\]: unterminated template/)
     assertInvalid({allow: {logins: ['{{email.local(external.email)}}']}}, /spec\.allow\.logins\[0\]: unsupported template "\{\{email\.local\(external\.email\)\}\}"/)
@@ -98,7 +136,9 @@ describe('validateRole', () => {
     const access = BUILTIN_ROLES.get('access')!
     assert.deepEqual(access.spec.allow.logins, ['{{internal.logins}}'])
     assert.deepEqual(access.spec.allow.node_labels, {'*': ['*']})
-    assert.deepEqual(access.spec.allow.rules, [])
+    // Users list and play back the sessions they took part in; auditors every session.
+    assert.deepEqual(access.spec.allow.rules, [{resources: ['session'], verbs: ['list', 'read'], where: 'contains(session.participants, user.metadata.name)'}])
+    assert.deepEqual(BUILTIN_ROLES.get('auditor')!.spec.allow.rules, [{resources: ['session', 'event'], verbs: ['list', 'read']}])
     assert.deepEqual(BUILTIN_ROLES.get('editor')!.spec.allow.logins, [])
     assert.ok(Object.isFrozen(access.spec.allow))
   })

@@ -1,7 +1,7 @@
 import {afterEach, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import type {ApiIdentity} from '../../../../src/api/identity.js'
-import {authorize, currentUserAccess} from '../../../../src/daemon/auth/authorize.js'
+import {authorize, authorizeSessionRead, currentUserAccess, sessionAccess} from '../../../../src/daemon/auth/authorize.js'
 import {EventCode, EventName, MemoryAuditLog} from '../../../../src/events/index.js'
 import {AccessDeniedError} from '../../../../src/lib/errors.js'
 import type {ParsedCert} from '../../../../src/sshca/index.js'
@@ -29,7 +29,7 @@ function userIdentity(username: string, roles: string[]): Extract<ApiIdentity, {
   return {kind: 'user', username, roles, traits: {}, remoteAddr: '192.0.2.7', cert: {} as ParsedCert}
 }
 
-function hostIdentity(role: 'Node' | 'Proxy'): ApiIdentity {
+function hostIdentity(role: 'Node' | 'Proxy' | 'Admin'): ApiIdentity {
   return {kind: 'host', hostId: 'host-1', role, remoteAddr: '192.0.2.8', cert: {} as ParsedCert}
 }
 
@@ -116,5 +116,90 @@ describe('auth API authorization: the current record, not the certificate', () =
     await assert.rejects(authorize(auth, userIdentity('eve', ['editor', 'auditor']), upload), AccessDeniedError)
     await authorize(auth, userIdentity('eve', ['editor', 'auditor']), {resource: 'session', verb: 'read'})
     assert.equal(refusals(audit).length, 3)
+  })
+})
+
+describe('rules with a where on the user', () => {
+  test('a condition on the user is decided with the user record as it is now', async () => {
+    const {auth, admin} = await cluster()
+    const role = (name: string, spec: unknown) => auth.upsertRole({kind: 'role', version: 'v5', metadata: {name}, spec}, true, admin)
+    await role('user-lister', {allow: {rules: [{resources: ['user'], verbs: ['list'], where: 'contains(user.spec.roles, "ops")'}]}})
+    await role('ops', {})
+    await auth.createUser({name: 'olga', roles: ['user-lister'], traits: {}}, admin)
+    const olga = userIdentity('olga', ['user-lister'])
+    await assert.rejects(authorize(auth, olga, {resource: 'user', verb: 'list'}), AccessDeniedError)
+    await auth.upsertUser({name: 'olga', roles: ['user-lister', 'ops'], traits: {}}, false, admin)
+    await authorize(auth, olga, {resource: 'user', verb: 'list'})
+  })
+})
+
+describe('sessions: who may list and read them', () => {
+  const HERS = '11111111-2222-4333-8444-555555555555'
+  const BOBS = '22222222-3333-4444-8555-666666666666'
+  const JOINED = '33333333-4444-4555-8666-777777777777'
+  const UNKNOWN = '44444444-5555-4666-8777-888888888888'
+
+  async function sessions() {
+    const {auth, audit, admin} = await cluster()
+    await auth.createUser({name: 'amy', roles: ['access'], traits: {}}, admin)
+    await auth.createUser({name: 'ann', roles: ['auditor'], traits: {}}, admin)
+    await auth.emit(EventName.SessionEnd, EventCode.SessionEnd, {sid: HERS, user: 'bob', participants: ['bob', 'amy']})
+    await auth.emit(EventName.SessionEnd, EventCode.SessionEnd, {sid: BOBS, user: 'bob', participants: ['bob']})
+    // Still running: no session.end yet, amy joined it.
+    await auth.emit(EventName.SessionStart, EventCode.SessionStart, {sid: JOINED, user: 'bob'})
+    await auth.emit(EventName.SessionJoin, EventCode.SessionJoin, {sid: JOINED, user: 'amy'})
+    return {auth, audit, admin}
+  }
+
+  test('an auditor and the Admin identity may list and read every session, even one the log does not know', async () => {
+    const {auth, audit} = await sessions()
+    for (const identity of [userIdentity('ann', ['auditor']), hostIdentity('Admin')]) {
+      assert.deepEqual(await sessionAccess(auth, identity, 'list'), {all: true})
+      for (const sid of [HERS, BOBS, UNKNOWN]) await authorizeSessionRead(auth, identity, sid)
+    }
+    assert.equal(refusals(audit).length, 0)
+  })
+
+  test('an access user lists and reads only the sessions it took part in; another is refused by sid, audited', async () => {
+    const {auth, audit} = await sessions()
+    const amy = userIdentity('amy', ['access'])
+    const access = await sessionAccess(auth, amy, 'list')
+    assert.equal(access.all, false)
+    if (access.all) return
+    assert.equal(access.decide({participants: ['bob', 'amy'], user: 'bob'}).allowed, true)
+    assert.equal(access.decide({participants: ['bob'], user: 'bob'}).allowed, false)
+    await authorizeSessionRead(auth, amy, HERS)
+    await authorizeSessionRead(auth, amy, JOINED)
+    for (const sid of [BOBS, UNKNOWN]) {
+      await assert.rejects(authorizeSessionRead(auth, amy, sid), {name: 'AccessDeniedError', message: `access denied to read session ${sid}`})
+    }
+    const events = refusals(audit)
+    assert.equal(events.length, 2)
+    assert.equal(events[0]!.user, 'amy')
+    assert.equal(events[0]!.action, 'read session')
+    assert.equal(events[0]!.success, false)
+    assert.match(String(events[0]!.error), new RegExp(`^session ${BOBS}: no role allows read on session here: role "access" allows it only where contains`))
+    assert.equal(events[1]!.error, `session ${UNKNOWN}: the audit log has no event of it`)
+  })
+
+  test('a user with no session rule is refused listing and reading, audited; so are nodes', async () => {
+    const {auth, audit} = await sessions()
+    const eve = userIdentity('eve', ['editor'])
+    await assert.rejects(sessionAccess(auth, eve, 'list'), {name: 'AccessDeniedError', message: 'access denied to perform action "list" on "session"'})
+    await assert.rejects(authorizeSessionRead(auth, eve, HERS), {name: 'AccessDeniedError', message: 'access denied to perform action "read" on "session"'})
+    await assert.rejects(sessionAccess(auth, hostIdentity('Node'), 'list'), AccessDeniedError)
+    const events = refusals(audit)
+    assert.deepEqual(events.map((e) => [e.user, e.action]), [['eve', 'list session'], ['eve', 'read session'], ['node:host-1', 'list session']])
+    assert.equal(events[0]!.error, 'no role allows list on session')
+  })
+
+  test('the roles of the record now decide, not the certificate: amy demoted to editor loses her sessions', async () => {
+    const {auth, admin} = await sessions()
+    const amy = userIdentity('amy', ['access'])
+    await authorizeSessionRead(auth, amy, HERS)
+    await auth.upsertUser({name: 'amy', roles: ['editor'], traits: {}}, false, admin)
+    await assert.rejects(authorizeSessionRead(auth, amy, HERS), AccessDeniedError)
+    await auth.upsertUser({name: 'amy', roles: ['editor', 'auditor'], traits: {}}, false, admin)
+    await authorizeSessionRead(auth, amy, BOBS)
   })
 })
