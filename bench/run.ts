@@ -8,91 +8,25 @@
 //   start-up    whole-process wall time of tsh and tctl commands (BENCH_RUNS rounds, each command
 //               once a round so that load on the machine falls on all alike; median), against
 //               `node -e 0`
-import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir, userInfo} from 'node:os'
+//   recording   the cost of recording and playback in constant memory (bench/recording.ts)
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {performance} from 'node:perf_hooks'
-import {FileKeyStore} from '../src/client/key-store.js'
-import {saveLogin} from '../src/client/profile.js'
-import {repoRoot} from '../test/helpers/cli.js'
-import {freePort, startTeleport} from '../test/helpers/daemon.js'
 import {startSshd} from '../test/interop/helpers.js'
+import {CLUSTER, LOGIN, NODE, must, startBenchCluster, tctl, tsh} from './cluster.js'
+import {benchRecording} from './recording.js'
+import {median, mediansInTurn, RUNS, timeShell} from './timing.js'
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 1024 ** 3)
-const RUNS = Number(process.env.BENCH_RUNS ?? 10)
-const LOGIN = userInfo().username
-const CLUSTER = 'bench.local'
-const NODE = 'benchnode'
-const tsh = path.join(repoRoot, 'bin', 'tsh')
-const tctl = path.join(repoRoot, 'bin', 'tctl')
 
-function must(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', env: {...process.env, ...env}})
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
-  return r.stdout
-}
-
-function timeShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn('bash', ['-c', command], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...env}})
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${command} exited ${code}: ${stderr}`))))
-  })
-}
-
-function middle(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
-
-async function median(command: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < RUNS; i++) times.push(await timeShell(command, env))
-  return middle(times)
-}
-
-/** The median of each command, the commands taking turns within each round. */
-async function mediansInTurn(commands: Record<string, string>, env: NodeJS.ProcessEnv): Promise<Record<string, number>> {
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]))
-  for (let i = 0; i < RUNS; i++) {
-    for (const [name, command] of Object.entries(commands)) times[name]!.push(await timeShell(command, env))
-  }
-  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, middle(t)]))
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
-const stops: Array<() => Promise<unknown>> = []
-try {
-  const [authPort, webPort, proxySshPort, nodePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
-  const config = path.join(dir, 'teleport.yaml')
-  writeFileSync(config, [
-    'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir, 'data')}`,
-    'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
-    'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`,
-    'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
-  ].join('\n'))
-  const teleport = startTeleport(['-c', config])
-  stops.push(() => teleport.stop())
-  await teleport.waitForLog(/Node service is starting/)
-
+async function benchProxy(dir: string, stops: Array<() => Promise<unknown>>): Promise<void> {
   // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
-  must(tctl, ['-c', config, 'users', 'add', 'bench', '--roles=access', `--logins=${LOGIN}`])
-  must(tctl, ['-c', config, 'auth', 'sign', '--user=bench', '--ttl=2h', `--out=${path.join(dir, 'bench')}`])
+  const cluster = await startBenchCluster(dir)
+  stops.push(() => cluster.stop())
+  const {config, webPort, nodePort, env} = cluster
   must(tctl, ['-c', config, 'auth', 'sign', '--host=localhost,127.0.0.1', `--out=${path.join(dir, 'host')}`])
   const userCA = must(tctl, ['-c', config, 'auth', 'export', '--type=user']).split('\n').filter(Boolean)
   const hostCALine = must(tctl, ['-c', config, 'auth', 'export', '--type=host']).trim()
-  const hostCAs = hostCALine.split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(' '))
-  const home = path.join(dir, 'tsh')
-  saveLogin(new FileKeyStore(home), {
-    profile: {webProxyAddr: `127.0.0.1:${webPort}`, sshProxyAddr: `127.0.0.1:${proxySshPort}`, user: 'bench', cluster: CLUSTER, authType: 'local', forwardPorts: [], dynamicForwardPorts: []},
-    privateKey: readFileSync(path.join(dir, 'bench'), 'utf8'),
-    publicKey: readFileSync(path.join(dir, 'bench.pub'), 'utf8'),
-    certificate: readFileSync(path.join(dir, 'bench-cert.pub'), 'utf8'),
-    hostCAs,
-  })
 
   const target = await startSshd({dir, trustedUserCAKeys: userCA, hostKeyPath: path.join(dir, 'host'), hostCertPath: path.join(dir, 'host-cert.pub')})
   stops.push(() => target.stop())
@@ -110,7 +44,6 @@ try {
     `  IdentityFile ${path.join(dir, 'bench')}`, `  CertificateFile ${path.join(dir, 'bench-cert.pub')}`, '  IdentitiesOnly yes', '  IdentityAgent none',
     `  User ${LOGIN}`, '  LogLevel ERROR', '',
   ].join('\n'))
-  const env = {TELEPORT_HOME: home}
   const ssh = `ssh -F ${sshConfig}`
   const paths = {
     'OpenSSH direct': `${ssh} -p ${target.port} 127.0.0.1`,
@@ -152,6 +85,16 @@ try {
     const target = name === 'tsh status' ? ' (target <= 1.8)' : ''
     line(name, `${ms.toFixed(0)} ms${name === 'node -e 0' ? '' : `  ratio ${(ms / bare).toFixed(2)}${target}`}`)
   }
+
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
+const stops: Array<() => Promise<unknown>> = []
+try {
+  // BENCH_ONLY=proxy|recording runs one part.
+  const only = process.env.BENCH_ONLY
+  if (!only || only === 'proxy') await benchProxy(dir, stops)
+  if (!only || only === 'recording') await benchRecording(dir, stops)
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {})
   rmSync(dir, {recursive: true, force: true})

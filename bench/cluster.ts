@@ -1,0 +1,61 @@
+// A one-process cluster for the benchmarks: `teleport start` with auth, proxy and node on loopback,
+// a user `bench` (role access, the current login) whose certificate is saved as a tsh login in
+// <dir>/tsh and also kept as OpenSSH files (<dir>/bench, -cert.pub) for the OpenSSH paths.
+import {spawnSync} from 'node:child_process'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {userInfo} from 'node:os'
+import path from 'node:path'
+import {FileKeyStore} from '../src/client/key-store.js'
+import {saveLogin} from '../src/client/profile.js'
+import {repoRoot} from '../test/helpers/cli.js'
+import {freePort, startTeleport} from '../test/helpers/daemon.js'
+
+export const LOGIN = userInfo().username
+export const CLUSTER = 'bench.local'
+export const NODE = 'benchnode'
+export const tsh = path.join(repoRoot, 'bin', 'tsh')
+export const tctl = path.join(repoRoot, 'bin', 'tctl')
+
+export function must(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const r = spawnSync(cmd, args, {encoding: 'utf8', env: {...process.env, ...env}})
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  return r.stdout
+}
+
+export interface BenchCluster {
+  dir: string
+  config: string
+  webPort: number
+  proxySshPort: number
+  nodePort: number
+  /** TELEPORT_HOME of the saved login. */
+  env: NodeJS.ProcessEnv
+  stop(): Promise<unknown>
+}
+
+export async function startBenchCluster(dir: string, options: {sessionRecording?: string} = {}): Promise<BenchCluster> {
+  mkdirSync(dir, {recursive: true})
+  const [authPort, webPort, proxySshPort, nodePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+  const config = path.join(dir, 'teleport.yaml')
+  writeFileSync(config, [
+    'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir, 'data')}`,
+    'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
+    ...(options.sessionRecording ? [`  session_recording: ${options.sessionRecording}`] : []),
+    'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`,
+    'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
+  ].join('\n'))
+  const teleport = startTeleport(['-c', config])
+  await teleport.waitForLog(/Node service is starting/)
+  must(tctl, ['-c', config, 'users', 'add', 'bench', '--roles=access', `--logins=${LOGIN}`])
+  must(tctl, ['-c', config, 'auth', 'sign', '--user=bench', '--ttl=2h', `--out=${path.join(dir, 'bench')}`])
+  const hostCAs = must(tctl, ['-c', config, 'auth', 'export', '--type=host']).trim().split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(' '))
+  const home = path.join(dir, 'tsh')
+  saveLogin(new FileKeyStore(home), {
+    profile: {webProxyAddr: `127.0.0.1:${webPort}`, sshProxyAddr: `127.0.0.1:${proxySshPort}`, user: 'bench', cluster: CLUSTER, authType: 'local', forwardPorts: [], dynamicForwardPorts: []},
+    privateKey: readFileSync(path.join(dir, 'bench'), 'utf8'),
+    publicKey: readFileSync(path.join(dir, 'bench.pub'), 'utf8'),
+    certificate: readFileSync(path.join(dir, 'bench-cert.pub'), 'utf8'),
+    hostCAs,
+  })
+  return {dir, config, webPort, proxySshPort, nodePort, env: {TELEPORT_HOME: home}, stop: () => teleport.stop()}
+}
