@@ -51,7 +51,7 @@ export async function benchRecording(dir: string, stops: Array<() => Promise<unk
   const stored = path.join(recorded.dir, 'data', 'log', 'records')
   await eventually(async () => must('ls', [stored]).includes(sid) && !must('ls', [stored]).includes(`${sid}.part`), 'the recording to reach auth', {timeoutMs: 300_000})
   const cast = path.join(dir, 'big.cast')
-  must(tsh, ['recordings', 'export', sid, '--format', 'asciicast', '--out', cast], recorded.env)
+  must(tsh, ['recordings', 'export', sid, '--format', 'asciicast', '--output', cast], recorded.env)
   const play = await peakAndFirstByte(`${tsh} play -f text --speed 16 ${sid}`, recorded.env)
   const asciinema = await peakAndFirstByte(`asciinema cat ${cast}`, {})
   const recordingMB = statSync(path.join(stored, must('ls', [stored]).split('\n').find((f) => f.startsWith(sid))!)).size / 1024 ** 2

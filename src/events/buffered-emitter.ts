@@ -1,4 +1,5 @@
-import {systemClock, type Clock, type Timer} from '../lib/clock.js'
+import {Backoff} from '../lib/backoff.js'
+import {systemClock, type Clock} from '../lib/clock.js'
 import type {Logger} from '../lib/log.js'
 import type {Emitter} from './emitter.js'
 import type {AuditEvent} from './event.js'
@@ -26,8 +27,7 @@ export interface BufferedEmitterOptions {
 export class BufferedEmitter implements Emitter {
   private readonly queue: JournalEvent[]
   private sending = false
-  private retryTimer: Timer | undefined
-  private retryMs = MIN_RETRY_MS
+  private readonly retry: Backoff
   private dropped = 0
   private closed = false
   private idleWaiters: (() => void)[] = []
@@ -41,6 +41,7 @@ export class BufferedEmitter implements Emitter {
   ) {
     this.log = options.log
     this.clock = options.clock ?? systemClock
+    this.retry = new Backoff(this.clock, MIN_RETRY_MS, MAX_RETRY_MS)
     this.journal = options.saved?.journal
     this.queue = [...(options.saved?.unsent ?? [])]
     if (this.queue.length) this.log.info(`audit: ${this.queue.length} event(s) from before the restart wait for the auth server`)
@@ -71,8 +72,7 @@ export class BufferedEmitter implements Emitter {
 
   /** Stops retrying; tries once more to deliver what is queued, for at most `graceMs`. */
   async close(graceMs = 3000): Promise<void> {
-    this.retryTimer?.cancel()
-    this.retryTimer = undefined
+    this.retry.cancel()
     if (this.queue.length && !this.sending) this.kick()
     if (graceMs > 0) {
       // A deadline on the last network attempt, so real time even when the clock is a test's: a
@@ -104,7 +104,7 @@ export class BufferedEmitter implements Emitter {
   }
 
   private kick(): void {
-    if (this.sending || this.retryTimer || this.closed) return
+    if (this.sending || this.retry.pending || this.closed) return
     void this.drain()
   }
 
@@ -122,18 +122,12 @@ export class BufferedEmitter implements Emitter {
             this.done(event)
             continue
           }
-          if (this.retryMs === MIN_RETRY_MS) this.log.warn(`audit: cannot reach the auth server (${(err as Error).message}); events are kept and retried`)
-          if (!this.closed) {
-            this.retryTimer = this.clock.setTimer(this.retryMs, () => {
-              this.retryTimer = undefined
-              this.kick()
-            }, {unref: true})
-          }
-          this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS)
+          if (this.retry.fresh) this.log.warn(`audit: cannot reach the auth server (${(err as Error).message}); events are kept and retried`)
+          if (!this.closed) this.retry.schedule(() => this.kick())
           return
         }
         this.done(event)
-        this.retryMs = MIN_RETRY_MS
+        this.retry.succeeded()
       }
     } finally {
       this.sending = false

@@ -3,7 +3,8 @@ import {mkdir, readdir, rename, stat, unlink} from 'node:fs/promises'
 import path from 'node:path'
 import type {NodeAuthApi} from '../../../api/auth-api.js'
 import {RecordingDamagedError, RecordingReader, recoverRecording} from '../../../events/recording/index.js'
-import {systemClock, type Clock, type Timer} from '../../../lib/clock.js'
+import {Backoff} from '../../../lib/backoff.js'
+import {systemClock, type Clock} from '../../../lib/clock.js'
 import type {Logger} from '../../../lib/log.js'
 
 // Uploads the node's finished recordings to auth, in the background, until auth has each one.
@@ -33,15 +34,15 @@ export interface RecordingUploaderOptions {
 export class RecordingUploader {
   private readonly writing = new Set<string>()
   private readonly clock: Clock
+  private readonly retry: Backoff
   private passing = false
   private again = false
-  private retryTimer: Timer | undefined
-  private retryMs = MIN_RETRY_MS
   private closed = false
   private idleWaiters: (() => void)[] = []
 
   constructor(private readonly options: RecordingUploaderOptions) {
     this.clock = options.clock ?? systemClock
+    this.retry = new Backoff(this.clock, MIN_RETRY_MS, MAX_RETRY_MS)
   }
 
   /** Where session `sid` is recorded. */
@@ -89,21 +90,19 @@ export class RecordingUploader {
       this.again = true
       return
     }
-    this.retryTimer?.cancel()
-    this.retryTimer = undefined
+    this.retry.cancel()
     void this.pass()
   }
 
   /** Resolves when no pass is under way and none is due (tests). */
   idle(): Promise<void> {
-    if (!this.passing && !this.retryTimer) return Promise.resolve()
+    if (!this.passing && !this.retry.pending) return Promise.resolve()
     return new Promise((resolve) => this.idleWaiters.push(resolve))
   }
 
   close(): void {
     this.closed = true
-    this.retryTimer?.cancel()
-    this.retryTimer = undefined
+    this.retry.cancel()
     this.wakeIdle()
   }
 
@@ -118,7 +117,7 @@ export class RecordingUploader {
           await this.upload(sid)
         } catch (err) {
           failure = err as Error
-          if (this.retryMs === MIN_RETRY_MS) this.options.log.warn(`recording: cannot upload session ${sid} to the auth server (${failure.message}); it stays on this node and is retried`)
+          if (this.retry.fresh) this.options.log.warn(`recording: cannot upload session ${sid} to the auth server (${failure.message}); it stays on this node and is retried`)
           break
         }
       }
@@ -128,15 +127,8 @@ export class RecordingUploader {
     }
     this.passing = false
     if (this.closed) return this.wakeIdle()
-    if (failure) {
-      this.retryTimer = this.clock.setTimer(this.retryMs, () => {
-        this.retryTimer = undefined
-        this.kick()
-      }, {unref: true})
-      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS)
-      return
-    }
-    this.retryMs = MIN_RETRY_MS
+    if (failure) return this.retry.schedule(() => this.kick())
+    this.retry.succeeded()
     if (this.again) {
       this.again = false
       return this.kick()
@@ -186,7 +178,7 @@ export class RecordingUploader {
   }
 
   private wakeIdle(): void {
-    if (this.passing || this.retryTimer) return
+    if (this.passing || this.retry.pending) return
     for (const wake of this.idleWaiters.splice(0)) wake()
   }
 }
