@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -24,7 +24,7 @@ register('data:text/javascript,' + encodeURIComponent(
   'import {appendFileSync} from "node:fs"\\n' +
   'export async function load(url, context, next) { appendFileSync(' + JSON.stringify(log) + ', url + "\\\\n"); return next(url, context) }'))
 const require = createRequire(import.meta.url)
-process.on('exit', () => appendFileSync(log, Object.keys(require.cache).join('\\n') + '\\n'))
+process.on('exit', () => appendFileSync(log, [...Object.keys(require.cache), ...process.moduleLoadList].join('\\n') + '\\n'))
 `
 
 describe('start-up loads only what the command needs', () => {
@@ -57,7 +57,8 @@ describe('start-up loads only what the command needs', () => {
       env: {TELEPORT_HOME: home, LOADED_FILES_LOG: log},
     })
     assert.equal(r.code, 0, r.stderr)
-    return {stdout: r.stdout, files: readFileSync(log, 'utf8').split('\n').filter((f) => f.includes(repoRoot) || f.includes('node_modules'))}
+    const lines = readFileSync(log, 'utf8').split('\n')
+    return {stdout: r.stdout, files: lines.filter((f) => f.includes(repoRoot) || f.includes('node_modules')), builtins: lines.flatMap((l) => /^NativeModule (\S+)$/.exec(l)?.[1] ?? [])}
   }
 
   for (const [tool, args] of [['tsh', ['status']], ['tsh', ['ls', '--help']], ['tctl', ['--help']], ['tsh', ['version']]] as const) {
@@ -69,4 +70,14 @@ describe('start-up loads only what the command needs', () => {
       if (args[0] === 'status') assert.match(stdout, /Logged in as:\s+alice/)
     })
   }
+
+  test('tsh status: oclif comes from its code cache, and what oclif loads only for spawning, prompting or colour waits', () => {
+    const cache = path.join(repoRoot, 'dist', 'bundle', 'oclif.cjs.cache')
+    const before = statSync(cache).mtimeMs
+    const {files, builtins} = loadedBy('tsh', ['status'])
+    assert.ok(files.some((f) => f.endsWith('/dist/bundle/oclif-loader.cjs')), files.join('\n'))
+    // A cache V8 rejected would be written again.
+    assert.equal(statSync(cache).mtimeMs, before, 'the code cache was taken as it is')
+    assert.deepEqual(builtins.filter((b) => ['readline', 'perf_hooks', 'tty'].includes(b)), [])
+  })
 })
