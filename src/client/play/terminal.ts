@@ -11,7 +11,7 @@ export interface PlaybackTerminal {
   stdin: TerminalIn
   stdout: TerminalOut
   /** Where termination signals are heard (default: the process). */
-  signals?: Pick<NodeJS.Process, 'on' | 'off'>
+  signals?: {on(signal: NodeJS.Signals, listener: () => void): unknown; off(signal: NodeJS.Signals, listener: () => void): unknown}
 }
 
 const QUIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
