@@ -32,13 +32,15 @@ export default class Play extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Play)
-    const [{parseSpeed}, {openRecordingTarget}, {playRecording}, {connectRecordings}] = await Promise.all([
+    const [{parseSpeed}, {openRecordingTarget}, {playRecording}, {connectRecordings}, {exitWhenReaderLeaves}] = await Promise.all([
       import('../../client/play/speed.js'),
       import('../../client/recordings/target.js'),
       import('../../client/play/play.js'),
       import('../../client/recordings/connect.js'),
+      import('../../client/recordings/write-out.js'),
     ])
     const speed = parseSpeed(flags.speed)
+    exitWhenReaderLeaves(process.stdout)
     const source = await openRecordingTarget(args.recording, () => connectRecordings(flags))
     await playRecording(source, {
       format: flags.format as 'pty' | 'text' | 'json' | 'yaml',

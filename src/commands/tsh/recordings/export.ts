@@ -29,11 +29,13 @@ export default class RecordingsExport extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(RecordingsExport)
-    const [{openRecordingTarget}, {exportAsciicast}, {connectRecordings}] = await Promise.all([
+    const [{openRecordingTarget}, {exportAsciicast}, {connectRecordings}, {exitWhenReaderLeaves}] = await Promise.all([
       import('../../../client/recordings/target.js'),
       import('../../../client/recordings/export.js'),
       import('../../../client/recordings/connect.js'),
+      import('../../../client/recordings/write-out.js'),
     ])
+    exitWhenReaderLeaves(process.stdout)
     const source = await openRecordingTarget(args.recording, () => connectRecordings(flags))
     try {
       await exportAsciicast(source, {...(flags.output ? {output: flags.output} : {}), force: flags.force, stdout: process.stdout})

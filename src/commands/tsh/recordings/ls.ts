@@ -4,7 +4,8 @@ import {clusterFlag, dataFormatFlag, insecureFlag, proxyFlag, renderDataLazy, us
 import {MAX_SEARCH_LIMIT} from '../../../events/emitter.js'
 
 export default class RecordingsLs extends BaseCommand {
-  static override aliases = ['tsh:recordings:list']
+  // Teleport's spelling too; hidden so help and man pages list the command once.
+  static override hiddenAliases = ['tsh:recordings:list']
   static override summary = 'List session recordings.'
   static override description =
     'Lists the recorded sessions your roles allow you to see, newest first: ID, Type (ssh for a shell, ssh exec for a command), ' +
