@@ -67,6 +67,22 @@ describe('tsh play <file>', () => {
     assert.match(out, /(^|\s)echo\b/, 'echo is back on')
   })
 
+  test('memory does not grow with the recording: 256 MiB of output plays in far less memory than that', async () => {
+    const piece = Buffer.alloc(1024 * 1024, 'y').toString()
+    const big = await recordFile(dir, Array.from({length: 256}, () => ({at: 0, print: piece})), 'huge.tsrec')
+    const maxRssKiB = (recordingFile: string, format: string) => {
+      const r = runBin('/usr/bin/time', ['-f', '%M', TSH, 'play', '-f', format, recordingFile], {env: env(), stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000})
+      assert.equal(r.code, 0, r.stderr)
+      return Number(r.stderr.trim().split('\n').at(-1))
+    }
+    for (const format of ['text', 'pty']) {
+      const small = maxRssKiB(file, 'text')
+      const large = maxRssKiB(big, format)
+      // Held whole, the output alone would be 256 MiB more; read as it plays, what is left is GC slack.
+      assert.ok(large < small + 96 * 1024, `-f ${format}: ${large} KiB for 256 MiB of output, ${small} KiB for a few bytes`)
+    }
+  })
+
   test('a word that is neither a file nor a session id, and a bad --speed, are one line each', () => {
     const word = runTool('tsh', ['play', 'nonsense'], {env: env()})
     assert.equal(word.stderr, 'ERROR: "nonsense" is neither a recording file nor a session id (give the path of a .tsrec file, or a session id from tsh recordings ls)\n')

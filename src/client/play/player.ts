@@ -34,10 +34,9 @@ export class Player {
   private readonly speed: number
   private readonly queue: PlayerCommand[] = []
   private wake?: () => void
-  private quitRequested?: () => void
-  private readonly quitting = new Promise<'quit'>((resolve) => {
-    this.quitRequested = () => resolve('quit')
-  })
+  private quitRequested = false
+  /** Ends the read in progress when quit comes while it waits. */
+  private interruptRead?: () => void
 
   private events?: AsyncIterator<RecordedEvent>
   private pending?: RecordedEvent
@@ -53,7 +52,10 @@ export class Player {
 
   /** A key's command; handled at once, even mid-wait. */
   command(command: PlayerCommand): void {
-    if (command === 'quit') this.quitRequested?.()
+    if (command === 'quit') {
+      this.quitRequested = true
+      this.interruptRead?.()
+    }
     this.queue.push(command)
     this.wake?.()
   }
@@ -133,9 +135,15 @@ export class Player {
 
   /** The next event, or 'quit' if asked while waiting for it (a slow download must not hold the keys). */
   private next(): Promise<IteratorResult<RecordedEvent> | 'quit'> {
-    const next = this.events!.next()
-    next.catch(() => {})
-    return Promise.race([next, this.quitting])
+    if (this.quitRequested) return Promise.resolve('quit')
+    // Not Promise.race with a long-lived promise: each race would stay attached to it, and keep
+    // its event's output alive, for the whole recording.
+    return new Promise((resolve, reject) => {
+      this.interruptRead = () => resolve('quit')
+      this.events!.next().then(resolve, reject).finally(() => {
+        this.interruptRead = undefined
+      })
+    })
   }
 
   private async play({event, data}: RecordedEvent): Promise<void> {
