@@ -42,7 +42,7 @@ export class Player {
   private pending?: RecordedEvent
   /** Recording ms shown so far (the last event played, or where a step landed). */
   private position = 0
-  /** Wall ms at which `position` was shown; while paused, when the pause began. */
+  /** Wall ms at which `position` was shown (moved on by each pause's length). */
   private anchor = 0
   private pausedAt?: number
 
