@@ -1,9 +1,14 @@
 import type {AdminAuthApi, EventQuery} from '../api/auth-api.js'
-import {DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, type AuditEvent} from '../events/index.js'
+import {MAX_SEARCH_LIMIT, type AuditEvent} from '../events/index.js'
+import {collectPages, type FoundEvents} from '../events/paging.js'
 import {UsageError} from '../lib/errors.js'
+import {parseTimeFlag} from '../lib/time-flag.js'
 import {renderTable} from '../lib/output.js'
 import {escapeEncoded} from '../lib/safe-text.js'
 import {splitList} from './flags.js'
+
+/** --from/--to values (moved down to lib, shared with tsh recordings ls). */
+export {parseTimeFlag as parseEventTime} from '../lib/time-flag.js'
 
 // `tctl events ls`: the admin's search of the audit log. Defaults are `tsh recordings ls`'s: the
 // last 24 hours, newest first, at most 50 events. Pages of the auth API are followed up to --limit.
@@ -20,28 +25,10 @@ export interface EventsFlags {
   limit: number
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
-/** RFC 3339 with a zone (Z or ±hh:mm), seconds and fraction optional. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i
-
-/**
- * A --from/--to value: RFC 3339, or a UTC day (YYYY-MM-DD: its start for --from, its last
- * millisecond for --to, so that `--from D --to D` is the whole day).
- */
-export function parseEventTime(text: string, flag: 'from' | 'to'): Date {
-  const dayOnly = DATE_ONLY.test(text)
-  const ms = dayOnly ? Date.parse(`${text}T00:00:00.000Z`) : RFC3339.test(text) ? Date.parse(text) : Number.NaN
-  // The round trip refuses days V8 would roll over (2026-02-30).
-  if (Number.isNaN(ms) || (dayOnly && new Date(ms).toISOString().slice(0, 10) !== text)) {
-    throw new UsageError(`--${flag}: ${JSON.stringify(text)} is not a time`, {hint: 'use RFC 3339 (2026-11-21T09:30:00Z) or a UTC day (2026-11-21)'})
-  }
-  return new Date(dayOnly && flag === 'to' ? ms + 86_400_000 - 1 : ms)
-}
-
 /** The search the flags ask for (without paging): newest first. */
 export function eventsQuery(flags: EventsFlags, now: Date): EventQuery {
-  const to = flags.to === undefined ? now : parseEventTime(flags.to, 'to')
-  const from = flags.from === undefined ? new Date(to.getTime() - DEFAULT_EVENTS_WINDOW_MS) : parseEventTime(flags.from, 'from')
+  const to = flags.to === undefined ? now : parseTimeFlag(flags.to, 'to')
+  const from = flags.from === undefined ? new Date(to.getTime() - DEFAULT_EVENTS_WINDOW_MS) : parseTimeFlag(flags.from, 'from')
   if (from.getTime() > to.getTime()) throw new UsageError(`--from (${from.toISOString()}) is after --to (${to.toISOString()})`)
   if (!Number.isInteger(flags.limit) || flags.limit < 1 || flags.limit > MAX_SEARCH_LIMIT) {
     throw new UsageError(`--limit must be from 1 to ${MAX_SEARCH_LIMIT}`)
@@ -50,24 +37,9 @@ export function eventsQuery(flags: EventsFlags, now: Date): EventQuery {
   return {from, to, order: 'desc', ...(types.length ? {types} : {}), ...(flags.user ? {user: flags.user} : {}), ...(flags.sid ? {sid: flags.sid} : {})}
 }
 
-export interface FoundEvents {
-  events: AuditEvent[]
-  /** More events match than --limit let through. */
-  more: boolean
-}
-
 /** Up to `limit` events of `query`, page by page. */
-export async function findEvents(api: Pick<AdminAuthApi, 'searchEvents'>, query: EventQuery, limit: number): Promise<FoundEvents> {
-  const events: AuditEvent[] = []
-  let startKey: string | undefined
-  do {
-    const page = await api.searchEvents({...query, limit: Math.min(limit - events.length, DEFAULT_SEARCH_LIMIT), ...(startKey ? {startKey} : {})})
-    events.push(...page.events)
-    startKey = page.nextKey
-  } while (startKey !== undefined && events.length < limit)
-  // A full last page may be followed by an empty one: ask, so that "more" is never a false alarm.
-  const more = startKey !== undefined && (await api.searchEvents({...query, limit: 1, startKey})).events.length > 0
-  return {events, more}
+export function findEvents(api: Pick<AdminAuthApi, 'searchEvents'>, query: EventQuery, limit: number): Promise<FoundEvents> {
+  return collectPages((page) => api.searchEvents({...query, ...page}), limit)
 }
 
 /** `-f json`: one event per line, as the log file holds them (for jq and grep); escaped for terminals. */

@@ -50,7 +50,7 @@ class ToolPlugin extends Plugin {
     for (const [id, command] of Object.entries(this.manifest.commands)) {
       if (!id.startsWith(prefix)) continue
       const localId = id.slice(prefix.length)
-      commands[localId] = {...command, id: localId, aliases: command.aliases.map((a) => a.replace(prefix, ''))}
+      commands[localId] = {...command, id: localId, aliases: command.aliases.map((a) => a.replace(prefix, '')), hiddenAliases: (command.hiddenAliases ?? []).map((a) => a.replace(prefix, ''))}
     }
     this.manifest = {...this.manifest, commands}
     this.commandIDs = Object.keys(commands)
