@@ -65,11 +65,11 @@ describe('tsh recordings and tsh play through the proxy', {timeout: 5 * TIMEOUT_
 
   test('tsh recordings download writes the exact bytes (0600); tsh play -f text <sid> streams the output', async () => {
     const out = path.join(work, 'got.tsrec')
-    const download = await tsh(auditorHome, ['recordings', 'download', sid, '-o', out])
+    const download = await tsh(auditorHome, ['recordings', 'download', sid, '--output', out])
     assert.equal(download.code, 0, download.stderr)
     assert.deepEqual(readFileSync(out), readFileSync(recording))
     assert.equal(statSync(out).mode & 0o777, 0o600)
-    const again = await tsh(auditorHome, ['recordings', 'download', sid, '-o', out])
+    const again = await tsh(auditorHome, ['recordings', 'download', sid, '--output', out])
     assert.equal(again.code, 1)
     assert.equal(again.stderr, `ERROR: ${out} already exists (choose another file with -o, or pass --force to replace it)\n`)
     const played = await tsh(auditorHome, ['play', '-f', 'text', sid])

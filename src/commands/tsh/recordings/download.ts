@@ -10,13 +10,13 @@ export default class RecordingsDownload extends BaseCommand {
     'An existing file is not replaced unless --force. Play the file with tsh play <file>, no login needed, or export it with tsh recordings export.'
   static override examples = [
     '<%= config.bin %> recordings download 5c5b6f4e-2c4c-4c1a-9f7e-0d3b4f6f8a11',
-    '<%= config.bin %> recordings download 5c5b6f4e-2c4c-4c1a-9f7e-0d3b4f6f8a11 -o incident-42.tsrec',
+    '<%= config.bin %> recordings download 5c5b6f4e-2c4c-4c1a-9f7e-0d3b4f6f8a11 --output incident-42.tsrec',
   ]
   static override args = {
     id: Args.string({description: 'Session id (from tsh recordings ls)', required: true}),
   }
   static override flags = {
-    output: Flags.string({char: 'o', description: 'File to write [default: <id>.tsrec]'}),
+    output: Flags.string({description: 'File to write [default: <id>.tsrec]'}),
     force: Flags.boolean({description: 'Replace the file if it exists'}),
     cluster: clusterFlag,
     proxy: proxyFlag,

@@ -8,10 +8,10 @@ export default class RecordingsExport extends BaseCommand {
     'Converts a recording to asciicast v2, the format asciinema plays (asciinema play, asciinema cat): a header with the terminal\'s width and height, ' +
     'then one line per output ("o") and resize ("r", COLSxROWS), timed from the session\'s start. ' +
     'The argument is a recording file, or else a session id read from the cluster through the proxy; the recording is converted as it is read. ' +
-    'Writes to standard output, or with -o to a file (mode 0600; an existing file is not replaced unless --force). ' +
+    'Writes to standard output, or with --output to a file (mode 0600; an existing file is not replaced unless --force). ' +
     'A damaged recording is exported up to the damage, then the error says where it stopped.'
   static override examples = [
-    '<%= config.bin %> recordings export 5c5b6f4e-2c4c-4c1a-9f7e-0d3b4f6f8a11 -o session.cast',
+    '<%= config.bin %> recordings export 5c5b6f4e-2c4c-4c1a-9f7e-0d3b4f6f8a11 --output session.cast',
     '<%= config.bin %> recordings export session.tsrec > session.cast && asciinema play session.cast',
   ]
   static override args = {
@@ -19,8 +19,8 @@ export default class RecordingsExport extends BaseCommand {
   }
   static override flags = {
     format: Flags.string({char: 'f', description: 'Export format: asciicast', default: 'asciicast', options: ['asciicast']}),
-    output: Flags.string({char: 'o', description: 'File to write [default: standard output]'}),
-    force: Flags.boolean({description: 'Replace the -o file if it exists'}),
+    output: Flags.string({description: 'File to write [default: standard output]'}),
+    force: Flags.boolean({description: 'Replace the --output file if it exists'}),
     cluster: clusterFlag,
     proxy: proxyFlag,
     user: userFlag,

@@ -52,7 +52,7 @@ describe('tsh recordings export --format asciicast', () => {
     assert.equal(Buffer.concat(chunks).toString().split('\n').length, 5)
   }))
 
-  test('an existing -o file is kept unless --force', () => withTempDir(async (dir) => {
+  test('an existing --output file is kept unless --force', () => withTempDir(async (dir) => {
     const source = await fileSource(await recordFile(dir, steps))
     const out = join(dir, 'kept.cast')
     await writeFile(out, 'mine')
