@@ -51,7 +51,7 @@ describe('start-up loads only what the command needs', () => {
   })
   after(() => rmSync(dir, {recursive: true, force: true}))
 
-  function loadedBy(tool: string, args: string[]): {stdout: string; files: string[]} {
+  function loadedBy(tool: string, args: string[]): {stdout: string; files: string[]; builtins: string[]} {
     const log = path.join(dir, `${tool}-${args.join('-')}.log`)
     const r = runBin(process.execPath, ['--import', path.join(dir, 'recorder.mjs'), path.join(repoRoot, 'bin', tool), ...args], {
       env: {TELEPORT_HOME: home, LOADED_FILES_LOG: log},

@@ -7,6 +7,8 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
+import {FileKeyStore} from '../../src/client/key-store.js'
+import {saveLogin} from '../../src/client/profile.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {generateKeyPair, signUserCert} from '../../src/sshca/index.js'
 import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
@@ -35,12 +37,14 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
   let web: number
   let nodePort: number
   let totpSecret: string
+  let proxySsh: number
   const env = () => ({TELEPORT_HOME: path.join(dir.path, 'tsh'), SSH_AUTH_SOCK: '', HOME: dir.path})
   const tsh = (args: string[], input?: string) => runBin(TSH, args, {env: env(), input})
   const tctl = (...args: string[]) => tctlOk(config, ...args)
 
   before(async () => {
-    const [auth, proxySsh] = [await freePort(), await freePort()]
+    const auth = await freePort()
+    proxySsh = await freePort()
     web = await freePort()
     nodePort = await freePort()
     config = path.join(dir.path, 'teleport.yaml')
@@ -289,6 +293,88 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
     ], {encoding: 'utf8', env: {...process.env, ...env()}, timeout: 60_000})
     assert.notEqual(r.status, 0)
     assert.match(r.stderr, /Permission denied/)
+  })
+
+  describe('session recording', () => {
+    let sid: string
+    /** A TELEPORT_HOME logged in as `user` with a certificate from tctl auth sign. */
+    const homeOf = (user: string, roles: string): NodeJS.ProcessEnv => {
+      tctl('users', 'add', user, `--roles=${roles}`, `--logins=${LOGIN}`)
+      const out = path.join(dir.path, `${user}-key`)
+      tctl('auth', 'sign', `--user=${user}`, '--ttl=1h', `--out=${out}`)
+      const home = path.join(dir.path, `${user}-tsh`)
+      saveLogin(new FileKeyStore(home), {
+        profile: {webProxyAddr: `localhost:${web}`, sshProxyAddr: `127.0.0.1:${proxySsh}`, user, cluster: CLUSTER, authType: 'local', forwardPorts: [], dynamicForwardPorts: []},
+        privateKey: readFileSync(out, 'utf8'),
+        publicKey: readFileSync(`${out}.pub`, 'utf8'),
+        certificate: readFileSync(`${out}-cert.pub`, 'utf8'),
+        hostCAs: tctl('auth', 'export', '--type=host').trim().split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(' ')),
+      })
+      return {...env(), TELEPORT_HOME: home}
+    }
+
+    before(async () => {
+      // alice at a terminal: types two commands, her window is resized between them, she leaves.
+      const term = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], {...process.env, ...env()})
+      term.write('echo SID=$SSH_SESSION_ID; echo typed-$((6*7))\r')
+      await term.waitFor(/typed-42/)
+      term.resize(100, 30)
+      term.write('stty size\r')
+      await term.waitFor(/30 100/)
+      term.write('exit\r')
+      assert.equal(await term.exit, 0, term.output())
+      sid = /SID=([0-9a-f-]{36})/.exec(term.output())![1]!
+      // The node uploads it in the background once the session has ended.
+      const listed = await poll(() => {
+        const r = tsh(['recordings', 'ls', '-f', 'json'])
+        return r.code === 0 && r.stdout.includes(sid) ? r.stdout : undefined
+      })
+      assert.ok(listed, `the session ${sid} to be listed`)
+    })
+
+    test('tsh recordings ls lists it with alice and the node', () => {
+      const r = tsh(['recordings', 'ls'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, new RegExp(`^${sid} ssh\\s+alice\\s+${NODE}\\s`, 'm'))
+    })
+
+    test('tsh play -f text holds what was typed and what it printed', () => {
+      const r = tsh(['play', '-f', 'text', sid])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /echo SID=\$SSH_SESSION_ID; echo typed-\$\(\(6\*7\)\)/)
+      assert.match(r.stdout, /typed-42/)
+      assert.match(r.stdout, /30 100/)
+    })
+
+    test('tsh play in a terminal replays it with its sizes, and leaves the terminal as it was', async () => {
+      const player = inPty(TSH, ['play', '--speed', '16', sid], {...process.env, ...env()})
+      assert.equal(await player.exit, 0, player.output())
+      const out = player.output()
+      assert.ok(out.indexOf('\x1b[8;40;160t') >= 0, 'the starting size') // the pty's 160x40
+      assert.ok(out.indexOf('\x1b[8;30;100t') > out.indexOf('typed-42'), 'the resize, after the first command')
+      assert.match(out, /30 100/)
+    })
+
+    test('the asciicast export plays in asciinema', async () => {
+      const cast = path.join(dir.path, 'session.cast')
+      const r = tsh(['recordings', 'export', sid, '--format', 'asciicast', '--output', cast])
+      assert.equal(r.code, 0, r.stderr)
+      const header = JSON.parse(readFileSync(cast, 'utf8').split('\n')[0]!) as {version: number; width: number; height: number}
+      assert.deepEqual([header.version, header.width, header.height], [2, 160, 40])
+      const cat = inPty('asciinema', ['cat', cast], process.env)
+      assert.equal(await cat.exit, 0, cat.output())
+      assert.match(cat.output(), /typed-42/)
+    })
+
+    test('another access user may not play it (one line); an auditor may', () => {
+      const dave = runBin(TSH, ['play', '-f', 'text', sid], {env: homeOf('dave', 'access')})
+      assert.equal(dave.code, 1)
+      assert.equal(dave.stderr.trim(), `ERROR: access denied to read session ${sid}`)
+      assert.doesNotMatch(dave.stdout, /typed-42/)
+      const erin = runBin(TSH, ['play', '-f', 'text', sid], {env: homeOf('erin', 'auditor,access')})
+      assert.equal(erin.code, 0, erin.stderr)
+      assert.match(erin.stdout, /typed-42/)
+    })
   })
 
   test('tctl events ls finds the login, as JSON lines and as a table, with no secret in it', () => {

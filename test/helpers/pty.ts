@@ -6,6 +6,8 @@ export interface Pty {
   output: () => string
   waitFor: (pattern: RegExp) => Promise<void>
   write: (text: string) => void
+  /** The terminal's size changes, as when its window is resized (the program gets SIGWINCH). */
+  resize: (cols: number, rows: number) => void
   exit: Promise<number>
 }
 
@@ -24,6 +26,7 @@ export function inPty(file: string, args: string[], env: NodeJS.ProcessEnv, time
   return {
     output: () => out,
     write: (text) => term.write(text),
+    resize: (cols, rows) => term.resize(cols, rows),
     exit,
     waitFor: (pattern) =>
       new Promise((resolve, reject) => {
