@@ -355,7 +355,7 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
       assert.match(out, /30 100/)
     })
 
-    test('the asciicast export plays in asciinema', async () => {
+    test('the asciicast export plays in asciinema (cat and play)', async () => {
       const cast = path.join(dir.path, 'session.cast')
       const r = tsh(['recordings', 'export', sid, '--format', 'asciicast', '--output', cast])
       assert.equal(r.code, 0, r.stderr)
@@ -364,6 +364,9 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
       const cat = inPty('asciinema', ['cat', cast], process.env)
       assert.equal(await cat.exit, 0, cat.output())
       assert.match(cat.output(), /typed-42/)
+      const play = inPty('asciinema', ['play', '--speed', '16', '--idle-time-limit', '0.1', cast], process.env)
+      assert.equal(await play.exit, 0, play.output())
+      assert.match(play.output(), /typed-42/)
     })
 
     test('another access user may not play it (one line); an auditor may', () => {

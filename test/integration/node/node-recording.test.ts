@@ -13,7 +13,8 @@ import {EventCode, EventName, type AuditEvent} from '../../../src/events/index.j
 import {RecordingReader, type RecordedEvent} from '../../../src/events/recording/index.js'
 import {NotFoundError} from '../../../src/lib/errors.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
-import {TIMEOUT_MS, eventually, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
+import {startTestAuth} from '../../helpers/auth.js'
+import {CLUSTER, TIMEOUT_MS, eventually, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
 
 // Sessions recorded by a real node service, driven by real SSH clients (OpenSSH, and ssh2 where a
 // window-change must be sent), read back from the auth server they were uploaded to: in `node`
@@ -165,6 +166,38 @@ describe('session recording on the node', {timeout: 10 * TIMEOUT_MS}, () => {
     })
   })
 
+  describe('auth stopped during a session', () => {
+    let rec: RecordingNode
+    let restarted: Awaited<ReturnType<typeof startTestAuth>> | undefined
+    before(async () => (rec = await startRecordingNode('node')))
+    after(async () => {
+      await rec?.close()
+      await restarted?.admin.close()
+      await restarted?.auth.close()
+    })
+
+    test('the session goes on; its recording arrives once auth is back', async () => {
+      const client = await connect(rec)
+      try {
+        const channel = await new Promise<ClientChannel>((resolve, reject) => client.exec('echo SID=$SSH_SESSION_ID; echo before-the-outage; read line; echo after-$line', (err, c) => (err ? reject(err) : resolve(c))))
+        const session = watch(channel)
+        await session.waitFor(/before-the-outage/)
+        const sid = sidIn(session.stdout)
+        const port = rec.cluster.port
+        await rec.cluster.service.close()
+        channel.end('the-outage\n')
+        assert.equal((await session.closed).code, 0)
+        assert.match(session.stdout, /after-the-outage/)
+        await eventually(() => rec.log.lines.some((l) => l.includes(`cannot upload session ${sid}`) || l.includes('cannot reach the auth server')), 'the node to find auth away')
+        restarted = await startTestAuth(rec.cluster.dataDir, {clusterName: CLUSTER, listen: {host: '127.0.0.1', port}, sessionRecording: 'node'})
+        const back = {...rec, cluster: {...rec.cluster, service: restarted.auth, admin: restarted.admin}}
+        assert.match(output(await uploadedRecording(back, sid)), /before-the-outage[\s\S]*after-the-outage/)
+      } finally {
+        client.end()
+      }
+    })
+  })
+
   describe('mode off', () => {
     let rec: RecordingNode
     before(async () => (rec = await startRecordingNode('off')))
@@ -235,8 +268,9 @@ describe('session recording on the node', {timeout: 10 * TIMEOUT_MS}, () => {
         beforeStart: (nodeData) => {
           const dir = dataDirPaths(nodeData).recordingsToUpload
           mkdirSync(dir, {recursive: true, mode: 0o700})
+          // Room for a chunk or two of the writer (256 KiB of records each), far from the output's 2 MB.
           try {
-            execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96k,mode=0700', 'tmpfs', dir], {stdio: 'ignore'})
+            execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'tmpfs', dir], {stdio: 'ignore'})
             mount = dir
           } catch {
             // not root, or no mount here: the test below is skipped
