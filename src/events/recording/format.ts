@@ -91,15 +91,17 @@ export function decodeChunkHeader(bytes: Buffer): ChunkHeader | string {
 }
 
 /** One record: u32 JSON length, the event's JSON, u32 data length, the data. */
-export function encodeRecord(json: string, data?: Uint8Array): Buffer {
-  const text = Buffer.from(json)
-  const dataLength = data?.length ?? 0
-  const bytes = Buffer.allocUnsafe(8 + text.length + dataLength)
-  bytes.writeUInt32BE(text.length, 0)
-  text.copy(bytes, 4)
-  bytes.writeUInt32BE(dataLength, 4 + text.length)
-  if (data) bytes.set(data, 8 + text.length)
-  return bytes
+/**
+ * One record as the pieces to write in order: its length-prefixed JSON with the data length, then
+ * the data itself, not copied (the chunk is joined once, when it is compressed).
+ */
+export function encodeRecord(json: string, data?: Uint8Array): Uint8Array[] {
+  const textLength = Buffer.byteLength(json)
+  const head = Buffer.allocUnsafe(8 + textLength)
+  head.writeUInt32BE(textLength, 0)
+  head.write(json, 4)
+  head.writeUInt32BE(data?.length ?? 0, 4 + textLength)
+  return data?.length ? [head, data] : [head]
 }
 
 export interface DecodedRecord {

@@ -53,7 +53,7 @@ export class RecordingWriter {
   private startedAt?: string
   private readonly participants: string[] = []
   private size = {cols: 0, rows: 0}
-  private pending: Buffer[] = []
+  private pending: Uint8Array[] = []
   private pendingBytes = 0
   private pendingHeader?: Omit<ChunkHeader, 'kind' | 'payloadBytes'>
   private flushTimer?: Timer
@@ -191,9 +191,10 @@ export class RecordingWriter {
     }
     this.pendingHeader.eventCount++
     this.pendingHeader.endMs = elapsedMs
-    const bytes = encodeRecord(JSON.stringify(event), data)
-    this.pending.push(bytes)
-    this.pendingBytes += bytes.length
+    for (const piece of encodeRecord(JSON.stringify(event), data)) {
+      this.pending.push(piece)
+      this.pendingBytes += piece.length
+    }
     if (this.pendingBytes >= this.chunkBytes) this.writeChunk(this.clock.now().getTime() - this.lastSyncMs >= this.flushIntervalMs)
     return event
   }
@@ -213,7 +214,10 @@ export class RecordingWriter {
     }
     if (sync) this.lastSyncMs = this.clock.now().getTime()
     this.enqueue(async () => {
-      const payload = await gzipAsync(Buffer.concat(records), {level: this.level})
+      const plain = Buffer.concat(records)
+      // An output buffer as large as the input: zlib's default (16 KiB) costs a round trip to the
+      // thread pool per piece, several times the compression itself.
+      const payload = await gzipAsync(plain, {level: this.level, chunkSize: Math.max(64 * 1024, plain.length + 1024)})
       await this.handle.appendFile(Buffer.concat([encodeChunkHeader({kind: ChunkKind.Events, payloadBytes: payload.length, ...meta}), payload]))
       if (sync) await this.handle.datasync()
     })
