@@ -37,6 +37,7 @@ export const COMMAND_MODULES: CommandModules = {
   'tsh:ls': () => import('./tsh/ls.js'),
   'tsh:proxy:ssh': () => import('./tsh/proxy/ssh.js'),
   'tsh:scp': () => import('./tsh/scp.js'),
+  'tsh:sessions:ls': () => import('./tsh/sessions/ls.js'),
   'tsh:ssh': () => import('./tsh/ssh.js'),
   'tsh:status': () => import('./tsh/status.js'),
   'tsh:version': () => import('./tsh/version.js'),
