@@ -41,7 +41,7 @@ export default class Ls extends BaseCommand {
     const identity = loadCurrentIdentity({...(flags.proxy ? {proxy: flags.proxy} : {}), ...(flags.user ? {user: flags.user} : {})})
     const api = authApiViaProxy(identity, flags.cluster ? {cluster: flags.cluster} : {})
     let nodes
-    let sessions
+    let sessions: Map<string, number> | undefined
     try {
       nodes = (await api.listNodes()).filter((n) => matchesSelector(n, selector))
       if (flags.verbose && flags.format === 'text') sessions = await openSessionCounts(api)
