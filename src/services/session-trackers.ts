@@ -11,7 +11,7 @@ import {validateSessionTrackerUpdate, type SessionTracker, type SessionTrackerUp
 export * from './models/session-tracker.js'
 
 /** How long a tracker lives without renewal: a crashed node's sessions leave the list within a minute. */
-export const SESSION_TRACKER_TTL_MS = 45_000
+export const SESSION_TRACKER_TTL_MS = 30_000
 const PREFIX = '/session_trackers/'
 const CAS_RETRIES = 20
 
@@ -24,7 +24,7 @@ export class SessionTrackerService extends BackendService {
 
   /**
    * Creates or replaces the tracker of session `sid` run by host `hostId`, expiring `ttlMs` (default
-   * 45 s) from now. A tracker held by another host is refused (AccessDeniedError), atomically.
+   * 30 s) from now. A tracker held by another host is refused (AccessDeniedError), atomically.
    */
   async upsert(sid: string, hostId: string, raw: SessionTrackerUpdate): Promise<SessionTracker> {
     checkSessionId(sid)

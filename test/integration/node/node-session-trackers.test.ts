@@ -101,12 +101,12 @@ describe('session trackers from a real node', {timeout: 6 * TIMEOUT_MS}, () => {
       assert.deepEqual(tracker.participants.map((p) => [p.user, p.mode]), [['alice', 'peer']])
       assert.equal(await listed(carolApi, sid), undefined, 'carol takes no part in it')
       await assert.rejects(carolApi.getSessionTracker(sid), {name: 'NotFoundError'})
-      // A minute on both clocks: the node's renewals (every 15 s) keep it past the 45 s expiry.
+      // A minute on both clocks: the node's renewals (every 10 s) keep it past the 30 s expiry.
       const before = Date.parse(tracker.expires)
       await clock.advanceAsync(60_000)
       await eventually(async () => {
         const renewed = await listed(aliceApi, sid)
-        return renewed && Date.parse(renewed.expires) > before + 45_000
+        return renewed && Date.parse(renewed.expires) > before + 30_000
       }, 'the tracker renewed')
       session.channel.write('exit\n')
       await session.closed
@@ -122,12 +122,12 @@ describe('session trackers from a real node', {timeout: 6 * TIMEOUT_MS}, () => {
       const sid = await sidIn(session)
       await eventually(() => listed(aliceApi, sid), 'the session listed')
       cut = true
-      await clock.advanceAsync(45_000)
+      await clock.advanceAsync(30_000)
       assert.equal(await listed(aliceApi, sid), undefined, 'gone from the list')
       session.channel.write('echo still-$((6*7))\n')
       await session.waitFor(/still-42/) // the session itself still runs on the node
       cut = false
-      await clock.advanceAsync(15_000)
+      await clock.advanceAsync(10_000)
       await eventually(() => listed(aliceApi, sid), 'back on the list once the node reaches auth again')
       session.channel.write('exit\n')
       await session.closed

@@ -8,9 +8,9 @@ import type {Logger} from '../../../lib/log.js'
 // on auth; a failed write (auth away) is retried at the next renewal, logged once per outage.
 
 /** How long auth keeps a tracker without renewal (at most what auth allows: a minute). */
-export const TRACKER_TTL_MS = 45_000
+export const TRACKER_TTL_MS = 30_000
 /** How often live trackers are rewritten: three chances before one expires. */
-export const TRACKER_RENEW_MS = 15_000
+export const TRACKER_RENEW_MS = 10_000
 
 interface Entry {
   /** The tracker as the session last described it; undefined once the session ended. */

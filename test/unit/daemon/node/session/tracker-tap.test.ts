@@ -73,14 +73,14 @@ describe('session tracker tap and writer', () => {
     assert.equal(await tracker(), undefined)
   })
 
-  test('renewed every 15 s on the node clock, so it outlives auth\'s 45 s expiry while the session runs', async () => {
+  test('renewed every 10 s on the node clock, so it outlives auth\'s 30 s expiry while the session runs', async () => {
     const {clock, tap, writer, tracker, writes} = await setup()
     start(tap, clock)
     await writer.idle()
     await clock.advanceAsync(5 * 60_000)
     assert.ok(await tracker(), 'still there after five minutes')
-    assert.equal(writes(), 1 + 20)
-    assert.ok(Date.parse((await tracker())!.expires) > clock.now().getTime() + 30_000)
+    assert.equal(writes(), 1 + 30)
+    assert.ok(Date.parse((await tracker())!.expires) > clock.now().getTime() + 20_000)
   })
 
   test('changes made while a write is in flight are coalesced into one next write with the latest state', async () => {
@@ -103,7 +103,7 @@ describe('session tracker tap and writer', () => {
     assert.match(log.lines[0]!, /Cannot write session trackers to auth: cannot reach the auth server/)
     assert.equal(await tracker(), undefined, 'expired on auth meanwhile')
     auth.reachable = true
-    await clock.advanceAsync(15_000)
+    await clock.advanceAsync(10_000)
     assert.deepEqual((await tracker())?.participants.map((p) => p.user), ['alice', 'bob'])
     assert.match(log.lines.at(-1)!, /^INFO Session trackers: auth takes them again/)
   })
@@ -117,7 +117,7 @@ describe('session tracker tap and writer', () => {
     await writer.idle()
     auth.reachable = true
     assert.ok(await tracker(), 'auth did not hear of the end')
-    await clock.advanceAsync(15_000)
+    await clock.advanceAsync(10_000)
     assert.equal(await tracker(), undefined)
 
     const second = await setup()
@@ -125,7 +125,7 @@ describe('session tracker tap and writer', () => {
     await second.writer.idle()
     second.auth.reachable = false
     second.tap.onEnd!(EXIT, second.clock.now())
-    await second.clock.advanceAsync(45_000)
+    await second.clock.advanceAsync(30_000)
     second.auth.reachable = true
     const before = second.auth.calls.length
     await second.clock.advanceAsync(60_000)
