@@ -228,7 +228,7 @@ async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kin
   if (action.resource === 'session_tracker') {
     if (identity.role !== 'Node') return `a ${identity.role} host may not write session trackers; only the node running the session may`
     const tracker = await auth.sessionTrackers.get(action.sid)
-    if (tracker && tracker.hostId !== identity.hostId) return `session ${action.sid} runs on host ${tracker.hostId}, not on ${identity.hostId}`
+    if (tracker && tracker.hostId !== identity.hostId) return `session ${action.sid} runs on another host, not on ${identity.hostId}`
     return undefined
   }
   if (!HOST_ACTIONS[identity.role](action, identity)) {

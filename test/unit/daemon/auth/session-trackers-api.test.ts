@@ -68,7 +68,7 @@ describe('session tracker routes', () => {
     const {as, refusals} = await cluster()
     await as(host(NODE_1, 'Node')).upsertSessionTracker(ALICES, tracker('alice'))
     const intruder = as(host(NODE_2, 'Node'))
-    await assert.rejects(intruder.upsertSessionTracker(ALICES, tracker('mallory')), {name: 'AccessDeniedError', message: `access denied: session ${ALICES} runs on host ${NODE_1}, not on ${NODE_2}`})
+    await assert.rejects(intruder.upsertSessionTracker(ALICES, tracker('mallory')), {name: 'AccessDeniedError', message: `access denied: session ${ALICES} runs on another host, not on ${NODE_2}`})
     await assert.rejects(intruder.removeSessionTracker(ALICES), {name: 'AccessDeniedError'})
     await assert.rejects(as(host('proxy-1', 'Proxy')).upsertSessionTracker(BOBS, tracker('bob')), {name: 'AccessDeniedError'})
     await assert.rejects((as(user('alice')) as unknown as AuthApiClient).upsertSessionTracker(BOBS, tracker('alice')), {name: 'AccessDeniedError'})
