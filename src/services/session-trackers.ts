@@ -3,7 +3,7 @@
 // renewing (crashed, cut off) loses its sessions from the list when the expiry passes.
 import type {Backend, Item} from '../backend/backend.js'
 import {checkSessionId} from '../events/recording-store/index.js'
-import {AccessDeniedError, AlreadyExistsError, CompareFailedError, NotFoundError} from '../lib/errors.js'
+import {AccessDeniedError, AlreadyExistsError, CompareFailedError, LimitExceededError, NotFoundError} from '../lib/errors.js'
 import {BackendService} from './backend-service.js'
 import type {Clock} from '../lib/clock.js'
 import {validateSessionTrackerUpdate, type SessionTracker, type SessionTrackerUpdate} from './models/session-tracker.js'
@@ -12,19 +12,25 @@ export * from './models/session-tracker.js'
 
 /** How long a tracker lives without renewal: a crashed node's sessions leave the list within a minute. */
 export const SESSION_TRACKER_TTL_MS = 30_000
+/** Live sessions one node may have: a bound on what a misbehaving node can make every listing carry. */
+export const MAX_TRACKERS_PER_HOST = 1000
 const PREFIX = '/session_trackers/'
 const CAS_RETRIES = 20
 
 type Stored = Omit<SessionTracker, 'expires'>
 
 export class SessionTrackerService extends BackendService {
-  constructor(backend: Backend, options: {clock?: Clock} = {}) {
+  private readonly maxPerHost: number
+
+  constructor(backend: Backend, options: {clock?: Clock; maxPerHost?: number} = {}) {
     super(backend, options)
+    this.maxPerHost = options.maxPerHost ?? MAX_TRACKERS_PER_HOST
   }
 
   /**
    * Creates or replaces the tracker of session `sid` run by host `hostId`, expiring `ttlMs` (default
-   * 30 s) from now. A tracker held by another host is refused (AccessDeniedError), atomically.
+   * 30 s) from now. A tracker held by another host is refused (AccessDeniedError), atomically; a
+   * new one past the host's limit (MAX_TRACKERS_PER_HOST) is refused (LimitExceededError).
    */
   async upsert(sid: string, hostId: string, raw: SessionTrackerUpdate): Promise<SessionTracker> {
     checkSessionId(sid)
@@ -35,8 +41,10 @@ export class SessionTrackerService extends BackendService {
       const expires = new Date(this.clock.now().getTime() + (ttlMs ?? SESSION_TRACKER_TTL_MS))
       const existing = await this.find(PREFIX + sid)
       try {
-        if (!existing) await this.backend.create({key: PREFIX + sid, value, expires})
-        else {
+        if (!existing) {
+          if ((await this.list()).filter((t) => t.hostId === hostId).length >= this.maxPerHost) throw new LimitExceededError(`host ${hostId} already has ${this.maxPerHost} live sessions`)
+          await this.backend.create({key: PREFIX + sid, value, expires})
+        } else {
           assertOwner(toTracker(existing), hostId)
           await this.backend.compareAndSwap(existing.value, {key: PREFIX + sid, value, expires})
         }

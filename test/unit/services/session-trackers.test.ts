@@ -20,9 +20,9 @@ function update(extra: Partial<SessionTrackerUpdate> = {}): SessionTrackerUpdate
   }
 }
 
-function service() {
+function service(options: {maxPerHost?: number} = {}) {
   const {clock, backend} = setup()
-  return {clock, trackers: new SessionTrackerService(backend, {clock})}
+  return {clock, trackers: new SessionTrackerService(backend, {clock, ...options})}
 }
 
 describe('SessionTrackerService', () => {
@@ -66,6 +66,15 @@ describe('SessionTrackerService', () => {
     await trackers.upsert(SID, HOST, update())
     clock.advance(SESSION_TRACKER_TTL_MS)
     assert.equal((await trackers.upsert(SID, OTHER, update())).hostId, OTHER)
+  })
+
+  test('a host may have a bounded number of live sessions; renewing one of them, or another host\'s, is still fine', async () => {
+    const {trackers} = service({maxPerHost: 3})
+    const sid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+    for (let i = 0; i < 3; i++) await trackers.upsert(sid(i), HOST, update())
+    await assert.rejects(trackers.upsert(sid(3), HOST, update()), {name: 'LimitExceededError', message: `host ${HOST} already has 3 live sessions`})
+    await trackers.upsert(sid(0), HOST, update({participants: []}))
+    await trackers.upsert(sid(3), OTHER, update())
   })
 
   test('a session id must be a lowercase UUID', async () => {

@@ -73,10 +73,14 @@ export class SessionTrackerWriter {
     for (let busy = this.inFlight(); busy.length > 0; busy = this.inFlight()) await Promise.all(busy)
   }
 
-  /** Stops the renewals and lets the writes in flight (the removals of sessions ended by the stop) finish. */
+  /**
+   * The node is stopping (its sessions are being ended): stops the renewals, removes every tracker
+   * still there (once; one that fails expires on auth), and waits for those writes.
+   */
   async close(): Promise<void> {
     this.timer?.cancel()
     this.timer = undefined
+    for (const sid of [...this.entries.keys()]) this.remove(sid)
     await this.idle()
     this.closed = true
   }

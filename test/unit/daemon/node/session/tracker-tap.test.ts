@@ -132,12 +132,16 @@ describe('session tracker tap and writer', () => {
     assert.equal(second.auth.calls.length, before, 'an expired tracker needs no removal')
   })
 
-  test('closing stops the renewals', async () => {
-    const {clock, tap, writer, writes} = await setup()
+  test('closing (the node stops) removes the trackers of sessions still running and stops the renewals', async () => {
+    const {clock, auth, tap, writer, tracker, writes} = await setup()
     start(tap, clock)
+    await writer.idle()
     await writer.close()
-    const before = writes()
+    assert.equal(await tracker(), undefined)
+    tap.onEnd!(EXIT, clock.now()) // the session's own end comes after
+    const before = auth.calls.length
     await clock.advanceAsync(60_000)
-    assert.equal(writes(), before)
+    assert.equal(auth.calls.length, before)
+    assert.equal(writes(), 1)
   })
 })
