@@ -1,5 +1,5 @@
 import type {Readable} from 'node:stream'
-import type {AppendResult, AuthApi, EventQuery, RecordingQuery} from './auth-api.js'
+import type {AppendResult, AuthApi, EventQuery, RecordingQuery, SessionTrackerUpdate} from './auth-api.js'
 import {callRoute, type ApiTransport, type CallInput, type ResponseOf, type Route} from './route.js'
 import {AUTH_ROUTES as R} from './routes.js'
 
@@ -131,6 +131,18 @@ export class AuthApiClient implements AuthApi {
     })
   }
 
+  upsertSessionTracker(sid: string, update: SessionTrackerUpdate) {
+    return this.call(R.upsertSessionTracker, {params: {sid}, body: update})
+  }
+  removeSessionTracker(sid: string) {
+    return this.call(R.removeSessionTracker, {params: {sid}})
+  }
+  listSessionTrackers() {
+    return this.call(R.listSessionTrackers, {})
+  }
+  getSessionTracker(sid: string) {
+    return this.call(R.getSessionTracker, {params: {sid}})
+  }
   listRecordings(query: RecordingQuery) {
     const {from, to, limit, startKey} = query
     return this.call(R.listRecordings, {query: {from: from.toISOString(), to: to.toISOString(), limit: limit ? String(limit) : undefined, startKey: startKey || undefined}})

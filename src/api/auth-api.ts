@@ -2,11 +2,13 @@ import type {SearchPage, SearchQuery} from '../events/index.js'
 import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
+import type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 import type {ResponseOf} from './route.js'
 import type {Readable} from 'node:stream'
 import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo} from './routes.js'
 
 export type {SessionRecordingMode} from '../services/models/session-recording.js'
+export type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
@@ -78,6 +80,16 @@ export interface AuthApi {
   emitEvent(event: Record<string, unknown>): Promise<void>
   searchEvents(query: EventQuery): Promise<SearchPage>
 
+  // Live sessions (trackers)
+  /** The node running session `sid` writes its tracker (create or replace) and renews it. */
+  upsertSessionTracker(sid: string, update: SessionTrackerUpdate): Promise<SessionTracker>
+  /** The session ended: its tracker goes. */
+  removeSessionTracker(sid: string): Promise<void>
+  /** The active sessions the caller may see. */
+  listSessionTrackers(): Promise<SessionTracker[]>
+  /** One active session the caller may see (NotFoundError otherwise). */
+  getSessionTracker(sid: string): Promise<SessionTracker>
+
   // Session recordings (RecordingStore's upload protocol; the node that ran the session uploads)
   /** The session.end events of recordings the caller may list, newest first, paged like searchEvents. */
   listRecordings(query: RecordingQuery): Promise<SearchPage>
@@ -94,16 +106,16 @@ export interface AuthApi {
 // Views by caller, as authorize.ts allows them (a view may hold less than the role may do).
 
 /** A node: its presence, its audit events, and what it reads to decide access (CAs, roles, locks, users). */
-export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'recordingUploaded' | 'appendRecording' | 'completeRecording'>
+export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 /** A proxy: routing (nodes, CAs, access state), logins and joins for its web clients, its audit events. */
 export type ProxyAuthApi = Pick<
   AuthApi,
   'close' | 'ping' | 'getCAKeys' | 'listNodes' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'authenticateUser' | 'register' | 'getUserToken' | 'redeemUserToken'
 >
 /** A user through the proxy (`tsh ls`): what the user's roles allow; tsh lists nodes and plays recordings. */
-export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes' | 'listRecordings' | 'openRecording'>
+export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes' | 'listRecordings' | 'openRecording' | 'listSessionTrackers' | 'getSessionTracker'>
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
-export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'recordingUploaded' | 'appendRecording' | 'completeRecording'>
+export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>

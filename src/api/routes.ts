@@ -3,6 +3,7 @@ import type {Lock, LockTarget} from '../services/locks.js'
 import type {Role} from '../services/roles.js'
 import type {User} from '../services/users.js'
 import type {SessionRecordingMode} from '../services/models/session-recording.js'
+import type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 import {json, stream, types} from './route.js'
 
 // The auth API's contract: every route with its method, path and the types that cross it. The
@@ -187,6 +188,13 @@ export const AUTH_ROUTES = {
 
   // Session recordings: the node that ran a session uploads it (resuming at what auth has);
   // admins and roles that may read `session` download it.
+  // Live sessions: the node running one keeps its tracker; users list those they may see and
+  // look one up to join it.
+  upsertSessionTracker: json('PUT', '/v1/sessions/:sid', types<{body: SessionTrackerUpdate; response: SessionTracker}>()),
+  removeSessionTracker: json('DELETE', '/v1/sessions/:sid'),
+  listSessionTrackers: json('GET', '/v1/sessions', types<{response: SessionTracker[]}>()),
+  getSessionTracker: json('GET', '/v1/sessions/:sid', types<{response: SessionTracker}>()),
+
   // session.end events of the recordings the caller may see (RBAC on `session` list), newest first.
   listRecordings: json('GET', '/v1/recordings', types<{query: {from: string; to: string; limit?: string; startKey?: string}; response: SearchPage}>()),
   recordingUploaded: json('GET', '/v1/recordings/:sid/uploaded', types<{response: {bytes: number}}>()),

@@ -41,6 +41,7 @@ export const COMMAND_MODULES: CommandModules = {
   'tsh:recordings:export': () => import('./tsh/recordings/export.js'),
   'tsh:recordings:ls': () => import('./tsh/recordings/ls.js'),
   'tsh:scp': () => import('./tsh/scp.js'),
+  'tsh:sessions:ls': () => import('./tsh/sessions/ls.js'),
   'tsh:ssh': () => import('./tsh/ssh.js'),
   'tsh:status': () => import('./tsh/status.js'),
   'tsh:version': () => import('./tsh/version.js'),

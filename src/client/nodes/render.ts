@@ -11,13 +11,17 @@ export function nodeAddress(node: Pick<NodeInfo, 'addr' | 'tunnel'>): string {
   return node.tunnel ? TUNNEL_ADDRESS : node.addr
 }
 
-/** `Node Name | Address | Labels`; verbose adds the node ID after the name. */
-export function nodesText(nodes: readonly NodeInfo[], options: {verbose?: boolean} = {}): string {
+/**
+ * `Node Name | Address | Labels`; verbose adds the node ID after the name and the sessions open on
+ * each node before the labels (`sessions` by host id; left empty when unknown: not allowed to see).
+ */
+export function nodesText(nodes: readonly NodeInfo[], options: {verbose?: boolean; sessions?: ReadonlyMap<string, number>} = {}): string {
+  const {sessions} = options
   const rows = sortNodes(nodes).map((n) => {
     const labels = formatLabels(nodeLabels(n))
-    return options.verbose ? [n.hostname, n.name, nodeAddress(n), labels] : [n.hostname, nodeAddress(n), labels]
+    return options.verbose ? [n.hostname, n.name, nodeAddress(n), sessions ? String(sessions.get(n.name) ?? 0) : '', labels] : [n.hostname, nodeAddress(n), labels]
   })
-  const headers = options.verbose ? ['Node Name', 'Node ID', 'Address', 'Labels'] : ['Node Name', 'Address', 'Labels']
+  const headers = options.verbose ? ['Node Name', 'Node ID', 'Address', 'Sessions', 'Labels'] : ['Node Name', 'Address', 'Labels']
   return renderTable(headers, rows)
 }
 

@@ -20,7 +20,7 @@ export default class Ls extends BaseCommand {
     labels: Args.string({description: 'Label selector: key=value[,key=value...]', required: false}),
   }
   static override flags = {
-    verbose: Flags.boolean({char: 'v', description: 'Also show each node\'s ID'}),
+    verbose: Flags.boolean({char: 'v', description: 'Also show each node\'s ID and how many sessions are open on it (those you may see)'}),
     format: dataFormatFlag(['text', 'json', 'yaml', 'names']),
     cluster: clusterFlag,
     proxy: proxyFlag,
@@ -30,22 +30,25 @@ export default class Ls extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Ls)
-    const [{loadCurrentIdentity}, {authApiViaProxy}, {matchesSelector, parseLabelSelector}, render] = await Promise.all([
+    const [{loadCurrentIdentity}, {authApiViaProxy}, {matchesSelector, parseLabelSelector}, render, {openSessionCounts}] = await Promise.all([
       import('../../client/profile.js'),
       import('../../client/connect/auth-via-proxy.js'),
       import('../../client/nodes/labels.js'),
       import('../../client/nodes/render.js'),
+      import('../../client/sessions/counts.js'),
     ])
     const selector = parseLabelSelector(argv as string[])
     const identity = loadCurrentIdentity({...(flags.proxy ? {proxy: flags.proxy} : {}), ...(flags.user ? {user: flags.user} : {})})
     const api = authApiViaProxy(identity, flags.cluster ? {cluster: flags.cluster} : {})
     let nodes
+    let sessions: Map<string, number> | undefined
     try {
       nodes = (await api.listNodes()).filter((n) => matchesSelector(n, selector))
+      if (flags.verbose && flags.format === 'text') sessions = await openSessionCounts(api)
     } finally {
       await api.close().catch(() => {})
     }
     if (flags.format === 'names') return this.out(render.nodesNames(nodes))
-    this.out(await renderDataLazy(flags.format, render.nodesData(nodes), () => render.nodesText(nodes, {verbose: flags.verbose})))
+    this.out(await renderDataLazy(flags.format, render.nodesData(nodes), () => render.nodesText(nodes, {verbose: flags.verbose, sessions})))
   }
 }

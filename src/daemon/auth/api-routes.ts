@@ -9,8 +9,9 @@ import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
 import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
 import {sessionParties} from '../../services/session-parties.js'
+import {validateSessionTrackerUpdate} from '../../services/session-trackers.js'
 import type {AuthServer, Actor} from './auth-server.js'
-import {authorize, authorizeSessionRead, currentUserAccess, sessionAccess, type Action} from './authorize.js'
+import {authorize, authorizeSessionRead, currentUserAccess, sessionAccess, trackerVisibility, visibleTracker, type Action} from './authorize.js'
 
 // The auth API's handlers, one per route of AUTH_ROUTES (src/api/routes.ts; the client side is
 // src/api/auth-api-client.ts). Each route states the action it performs; authorize() decides
@@ -76,6 +77,8 @@ export function authApiRoutes(auth: AuthServer): Router {
     }) as RouteHandler<R>
   // The sid's shape is checked first: the audit log is searched for it before the store sees it.
   const uploadBy = ({params}: {params: {sid: string}}): Action => (checkSessionId(params.sid), {resource: 'recording', verb: 'upload', sid: params.sid})
+  // Only the node running the session writes its tracker; the sid's shape is checked before the store is asked.
+  const trackerWrite = (verb: 'update' | 'delete') => ({params}: {params: {sid: string}}): Action => (checkSessionId(params.sid), {resource: 'session_tracker', verb, sid: params.sid})
   const createVerb = (ctx: {query: {create?: string}}) => (ctx.query.create === 'true' ? 'create' : 'update')
   const tokenInfo = (t: {token: string; roles: string[]; expires?: Date; static: boolean; usesLeft?: number}) => ({token: t.token, roles: t.roles, expires: t.expires?.toISOString(), static: t.static, usesLeft: t.usesLeft})
 
@@ -245,6 +248,24 @@ export function authApiRoutes(auth: AuthServer): Router {
       const {user, sid, startKey} = query
       return auth.searchEvents({from, to, ...(types ? {types} : {}), ...(limit ? {limit} : {}), order, user, sid, startKey})
     }),
+
+    // Live sessions: written by the node running each (hostId is the caller's, the address as
+    // presence fills it), seen by users as their recordings are.
+    upsertSessionTracker: guarded(trackerWrite('update'), (ctx) => {
+      const hostId = ctx.identity.kind === 'host' ? ctx.identity.hostId : ''
+      const update = validateSessionTrackerUpdate(ctx.body)
+      return auth.sessionTrackers.upsert(ctx.params.sid, hostId, {...update, clusterName: auth.clusterName, address: announcedAddr(update.address, ctx.identity.remoteAddr)})
+    }),
+    removeSessionTracker: guarded(trackerWrite('delete'), ({params, identity}) => auth.sessionTrackers.remove(params.sid, identity.kind === 'host' ? identity.hostId : '')),
+    listSessionTrackers: async ({identity}) => {
+      const visibility = await trackerVisibility(auth, identity, 'list')
+      const trackers = await auth.sessionTrackers.list()
+      return visibility.all ? trackers : trackers.filter((t) => visibility.visible(t))
+    },
+    getSessionTracker: async ({identity, params}) => {
+      checkSessionId(params.sid)
+      return visibleTracker(auth, identity, params.sid)
+    },
 
     // Session recordings: uploaded by the node that ran the session, read with `session` read.
     recordingUploaded: guarded(uploadBy, async ({params}) => ({bytes: await auth.recordings.uploadedBytes(params.sid)})),

@@ -38,6 +38,7 @@ import type {HostRole} from '../../api/identity.js'
 import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import type {WhereSession} from '../../services/models/rule-where.js'
 import {sessionParties} from '../../services/session-parties.js'
+import {SessionTrackerService} from '../../services/session-trackers.js'
 import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from '../../api/auth-api.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
@@ -96,6 +97,8 @@ export class AuthServer {
   readonly cas: CAService
   readonly hostIds: HostIdService
   readonly locks: LockService
+  /** Live sessions, written by the nodes running them. */
+  readonly sessionTrackers: SessionTrackerService
   readonly clusterName: string
   private readonly loginAttempts: RateLimiter
   private readonly provenSessions = new Set<string>()
@@ -118,6 +121,7 @@ export class AuthServer {
     this.cas = new CAService(backend)
     this.hostIds = new HostIdService(backend, {clock})
     this.locks = new LockService(backend, {clock})
+    this.sessionTrackers = new SessionTrackerService(backend, {clock})
   }
 
   /** Opens the auth server, generating the cluster's user and host CAs on first start. */

@@ -3,6 +3,7 @@ import {EventCode, EventName} from '../../events/index.js'
 import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
 import {checkResourceAccess, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
 import type {WhereContext, WhereSession} from '../../services/models/rule-where.js'
+import type {SessionTracker} from '../../services/session-trackers.js'
 import type {AuthServer} from './auth-server.js'
 import {hostMayReport} from './host-events.js'
 
@@ -26,6 +27,8 @@ export type Action =
   | {resource: 'event'; verb: 'create'; code: string}
   /** Uploading a session's recording: only the node that ran session `sid` (its session.start says so). */
   | {resource: 'recording'; verb: 'upload'; sid: string}
+  /** Writing a live session's tracker: only the node running session `sid` (no other host's tracker is there). */
+  | {resource: 'session_tracker'; verb: 'update' | 'delete'; sid: string}
 
 /** What nodes and proxies read to refuse locked and deleted users: locks in force, and whether a user exists. */
 const readsAccessState = (action: Action) => (action.resource === 'lock' && (action.verb === 'list' || action.verb === 'read')) || action.resource === 'user_status'
@@ -101,6 +104,43 @@ export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, ver
   return {all: false, decide: (session) => checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session})}
 }
 
+/** Which live sessions a caller sees: every one, or those `visible` allows. */
+export type TrackerVisibility = {all: true} | {all: false; visible(tracker: SessionTracker): boolean}
+
+/**
+ * Which session trackers the caller may see (list or read), the one place that decides it: the
+ * same RBAC as the session's recording (the Admin identity and unconditional `session` rules see
+ * all; a rule's `where`, such as the access role's, sees the sessions the user started or takes
+ * part in). join_sessions policies widen `visible` here. A caller allowed none is refused, audited.
+ */
+export async function trackerVisibility(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<TrackerVisibility> {
+  const access = await sessionAccess(auth, identity, verb)
+  if (access.all) return access
+  return {all: false, visible: (tracker) => access.decide(trackerSession(tracker)).allowed}
+}
+
+/** A live session as a rule's `where` sees it: its starter first, then who is attached now. */
+function trackerSession(tracker: SessionTracker): WhereSession {
+  return {participants: [...new Set([tracker.user, ...tracker.participants.map((p) => p.user)])], user: tracker.user}
+}
+
+/**
+ * The tracker of session `sid` when the caller may see it. One it may not see is answered as one
+ * that does not exist (NotFoundError), so that existence is not told; the refusal is audited.
+ */
+export async function visibleTracker(auth: AuthServer, identity: ApiIdentity, sid: string): Promise<SessionTracker> {
+  const visibility = await trackerVisibility(auth, identity, 'read')
+  const tracker = await auth.sessionTrackers.get(sid)
+  const notFound = new NotFoundError(`session ${sid} is not found (it ended, or you may not see it)`)
+  if (visibility.all) {
+    if (!tracker) throw notFound
+    return tracker
+  }
+  if (tracker && visibility.visible(tracker)) return tracker
+  await auditRefusal(auth, identity, {resource: 'session', verb: 'read'}, `session ${sid}: ${tracker ? 'no role allows reading this live session' : 'no such live session'}`)
+  throw notFound
+}
+
 /**
  * Refuses (audited) a caller who may not read session `sid`: `access denied to read session <sid>`,
  * also when the audit log has no trace of it, so that a refused caller learns nothing about it.
@@ -121,14 +161,19 @@ async function rolesOf(auth: AuthServer, user: User): Promise<Role[]> {
 }
 
 async function refuse(auth: AuthServer, identity: ApiIdentity, action: Action, found: Refusal): Promise<never> {
+  await auditRefusal(auth, identity, action, found.reason)
+  throw new AccessDeniedError(found.told ?? `access denied to perform action "${action.verb}" on "${action.resource}"`)
+}
+
+/** The audit event of every refusal (T3007W). */
+async function auditRefusal(auth: AuthServer, identity: ApiIdentity, action: Action, reason: string): Promise<void> {
   await auth.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {
     user: identityName(identity),
     'addr.remote': identity.remoteAddr,
     success: false,
     action: `${action.verb} ${action.resource}`,
-    error: found.reason,
+    error: reason,
   })
-  throw new AccessDeniedError(found.told ?? `access denied to perform action "${action.verb}" on "${action.resource}"`)
 }
 
 /**
@@ -157,10 +202,10 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
   if (identity.kind === 'host') {
     const reason = await hostRefusal(auth, identity, action)
     if (reason === undefined) return undefined
-    // An uploader is told why (its own session or not), so the node's log says what went wrong.
-    return action.resource === 'recording' ? {reason, told: `access denied: ${reason}`} : {reason}
+    // An uploader or tracker writer is told why (its own session or not), so the node's log says what went wrong.
+    return action.resource === 'recording' || action.resource === 'session_tracker' ? {reason, told: `access denied: ${reason}`} : {reason}
   }
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording') {
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker') {
     return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
   }
   // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
@@ -177,6 +222,13 @@ async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kin
   if (action.resource === 'recording') {
     if (identity.role !== 'Node') return `a ${identity.role} host may not upload session recordings; only the node that ran the session may`
     if (!(await auth.hostRanSession(identity.hostId, action.sid))) return `host ${identity.hostId} did not run session ${action.sid}: no session.start from it in the audit log`
+    return undefined
+  }
+  // A session's tracker is written by the node running it, and by no other host.
+  if (action.resource === 'session_tracker') {
+    if (identity.role !== 'Node') return `a ${identity.role} host may not write session trackers; only the node running the session may`
+    const tracker = await auth.sessionTrackers.get(action.sid)
+    if (tracker && tracker.hostId !== identity.hostId) return `session ${action.sid} runs on another host, not on ${identity.hostId}`
     return undefined
   }
   if (!HOST_ACTIONS[identity.role](action, identity)) {

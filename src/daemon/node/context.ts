@@ -8,6 +8,8 @@ import type {OpenSessions} from './open-sessions.js'
 import type {OsLogin} from './os-login.js'
 import type {SessionRecorder} from './recording/session-recorder.js'
 import type {RoleCache} from './role-cache.js'
+import type {SessionTap} from './session/tap.js'
+import type {TrackedSession} from './session/tracker-tap.js'
 
 // What the parts of the node's SSH server share: the node itself, and one authenticated connection.
 
@@ -33,6 +35,8 @@ export interface NodeContext {
   openSessions: OpenSessions
   /** Records sessions in the cluster's recording mode. */
   recorder: SessionRecorder
+  /** The tap keeping a session's tracker on auth (tsh sessions ls). */
+  trackSession(session: TrackedSession): SessionTap
   log: Logger
 }
 

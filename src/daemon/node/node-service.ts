@@ -24,6 +24,8 @@ import {isRoot, processUser} from './os-login.js'
 import {RoleCache} from './role-cache.js'
 import {SessionRecorder} from './recording/session-recorder.js'
 import {RecordingUploader} from './recording/uploader.js'
+import {sessionTrackerTap} from './session/tracker-tap.js'
+import {SessionTrackerWriter} from './session/tracker-writer.js'
 import {NodeSshServer} from './ssh-server.js'
 
 // The node service (`teleport start --roles=node`): joins the cluster (or reuses its identity, or
@@ -132,6 +134,10 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   const staticLabels = {...(options.labels ?? {})}
   let hostCAs = identity.hostCAs
   let proxyWebAddr = ''
+  // Live sessions' trackers on auth, with the address the node advertises (known once it listens).
+  const trackers = new SessionTrackerWriter({api: authApi, log, clock})
+  let advertisedAddr = ''
+  const trackedNode = {hostname: options.nodeName, address: () => advertisedAddr, clusterName}
   const node: NodeContext = {
     hostUuid,
     nodeName: options.nodeName,
@@ -146,6 +152,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     clock,
     openSessions,
     recorder,
+    trackSession: (session) => sessionTrackerTap(trackers, trackedNode, session),
     log,
   }
 
@@ -170,6 +177,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   log.info(`Node service is starting on ${formatHostPort(address)}.`)
 
   const advertised = options.advertiseAddr ?? address
+  advertisedAddr = formatHostPort(advertised)
+  trackers.start()
   heartbeat = new Heartbeat(
     authApi,
     () => ({
@@ -228,6 +237,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
         commandLabels.stop()
         await heartbeat?.stop()
         await server.close()
+        await trackers.close()
         uploader.close()
         openSessions.stopRefreshing()
         await audit.close()

@@ -152,6 +152,7 @@ export class SessionChannel {
     if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
     else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
+    if (request.kind !== 'sftp') session.addTap(conn.node.trackSession({sid: this.sid, user: conn.user, login: conn.login}))
     this.party = session.join({user: conn.user, mode: 'peer', output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
     this.registry.add(session)

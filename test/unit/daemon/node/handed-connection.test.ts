@@ -48,6 +48,7 @@ describe('node SSH server on a handed connection', () => {
     emit: (name) => void events.push(name),
     openSessions: new OpenSessions(path.join(dir, 'sessions'), async () => {}, log),
     recorder: new SessionRecorder({mode: () => 'off', uploader: {} as RecordingUploader, api: {} as NodeAuthApi, delivered: async () => {}, log}),
+    trackSession: () => ({}),
     log,
     clock: systemClock,
   }

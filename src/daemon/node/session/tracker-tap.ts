@@ -1,0 +1,58 @@
+import type {SessionParticipant} from '../../../services/models/session-tracker.js'
+import type {SessionTap} from './tap.js'
+import type {SessionTrackerWriter} from './tracker-writer.js'
+
+// A session's tracker on auth, from its tap: written RUNNING when the program starts, rewritten as
+// parties join and leave, removed when it ends. The writer renews it meanwhile and never makes the
+// session wait.
+
+/** What every tracker of this node says about the node. */
+export interface TrackedNode {
+  hostname: string
+  /** The node's advertised address (known once it listens). */
+  address(): string
+  clusterName: string
+}
+
+/** The session as its shell knows it: id, the cluster user who started it and the OS login. */
+export interface TrackedSession {
+  sid: string
+  user: string
+  login: string
+}
+
+export function sessionTrackerTap(writer: SessionTrackerWriter, node: TrackedNode, session: TrackedSession): SessionTap {
+  const participants = new Map<string, SessionParticipant>()
+  let created: Date | undefined
+  const write = () => {
+    if (!created) return // parties attached before the start are written with it
+    writer.write(session.sid, {
+      kind: 'ssh',
+      state: 'RUNNING',
+      created: created.toISOString(),
+      hostname: node.hostname,
+      address: node.address(),
+      clusterName: node.clusterName,
+      user: session.user,
+      login: session.login,
+      participants: [...participants.values()],
+    })
+  }
+  return {
+    onPartyJoin(party, at) {
+      participants.set(party.id, {user: party.user, mode: party.mode, lastActive: at.toISOString()})
+      write()
+    },
+    onPartyLeave(party) {
+      participants.delete(party.id)
+      write()
+    },
+    onStart(_start, at) {
+      created = at
+      write()
+    },
+    onEnd() {
+      writer.remove(session.sid)
+    },
+  }
+}
