@@ -6,12 +6,8 @@ import type {Endpoints} from './context.js'
 // (Teleport's own among them), TERM from the pty request, and the client's env requests that are
 // allowed through.
 
-/**
- * Sent by `tsh join` on a shell request: the session to join instead of starting a program, and
- * the participant mode (observer, peer, moderator).
- */
-export const JOIN_SESSION_ENV = 'TELEPORT_SESSION'
-export const PARTICIPANT_MODE_ENV = 'TELEPORT_PARTICIPANT_MODE'
+/** Sent by `tsh join` on a shell request: the session to join instead of starting a program, and the mode. */
+export {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV} from '../../services/models/session-tracker.js'
 
 /** Client env requests accepted, as with sshd's AcceptEnv: TERM, LANG, LC_*, TELEPORT_* (the join requests among them). */
 export function isAcceptedEnv(name: string): boolean {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import {rmSync} from 'node:fs'
+import {PassThrough} from 'node:stream'
 import {after, before, describe, test} from 'node:test'
 import ssh2 from 'ssh2'
 import type {ClientChannel} from 'ssh2'
-import type {AuthApi} from '../../../src/api/auth-api.js'
+import type {AuthApi, SessionTracker} from '../../../src/api/auth-api.js'
+import {joinSession} from '../../../src/client/join/join.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {EventCode, type AuditEvent} from '../../../src/events/index.js'
 import {RecordingReader, type RecordedEvent} from '../../../src/events/recording/index.js'
@@ -269,5 +271,40 @@ describe('joining sessions on the node', {timeout: 10 * TIMEOUT_MS}, () => {
     audrey.channel.write('t')
     const [daveEnd, audreyEnd] = await Promise.all([dave.closed, audrey.closed])
     for (const end of [daveEnd, audreyEnd]) assert.match(end.stdout, /Teleport > Session terminated by a moderator\./)
+  })
+
+  test('tsh join\'s library against the node: the screen, live output, a refusal, and Ctrl-C leaves with status 0', async () => {
+    const alice = await ownerShell()
+    const tracker = {sessionId: alice.sid, state: 'RUNNING', hostId: HOST_ID, hostname: 'join-node', login: 'root'} as SessionTracker
+    const logins: string[] = []
+    const route = (user: string) => ({
+      lookup: async () => tracker,
+      connect: async (_t: SessionTracker, login: string) => {
+        logins.push(login)
+        const client = await connect(user)
+        return {client, close: () => client.end()}
+      },
+    })
+    const io = () => {
+      const streams = {stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough(), out: '', err: ''}
+      streams.stdout.on('data', (d: Buffer) => (streams.out += d.toString()))
+      streams.stderr.on('data', (d: Buffer) => (streams.err += d.toString()))
+      return streams
+    }
+    const bob = io()
+    const joined = joinSession({sid: alice.sid, mode: 'observer'}, bob, route('bob'))
+    await eventually(() => /EARLIER-42[\s\S]*joined the session with participant mode: observer/.test(bob.out), 'the screen, then the join line')
+    alice.channel.write('echo LIVE-$((9+9))\n')
+    await eventually(() => /LIVE-18/.test(bob.out), 'live output')
+    bob.stdin.write('\x03')
+    assert.equal(await joined, 0)
+    await alice.waitFor(/User bob left the session\./)
+
+    const carol = io()
+    assert.equal(await joinSession({sid: alice.sid, mode: 'peer'}, carol, route('carol')), 255)
+    assert.equal(carol.err, 'access denied: your roles do not allow joining sessions of "alice" as peer\r\n')
+    assert.deepEqual(logins, ['root', 'root'], 'connected as the session\'s login')
+    alice.channel.write('exit\n')
+    await alice.closed
   })
 })
