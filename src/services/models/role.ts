@@ -171,15 +171,15 @@ function validateConditions(raw: unknown, path: string, fail: Fail): RoleConditi
   const out: RoleConditions = {logins: [], node_labels: {}, rules: []}
   if (raw === undefined || raw === null) return out
   if (!isPlainObject(raw)) return fail(path, 'expected a mapping')
+  const allow = path === 'spec.allow'
+  const fields = allow ? CONDITION_FIELDS : CONDITION_FIELDS.filter((f) => !SESSION_POLICY_FIELDS.includes(f))
   for (const key of Object.keys(raw)) {
-    if (!CONDITION_FIELDS.includes(key)) fail(`${path}.${key}`, `unknown field; supported fields are ${CONDITION_FIELDS.join(', ')}`)
+    if (!allow && SESSION_POLICY_FIELDS.includes(key)) fail(`${path}.${key}`, 'session policies are given under spec.allow only')
+    if (!fields.includes(key)) fail(`${path}.${key}`, `unknown field; supported fields are ${fields.join(', ')}`)
   }
   if (raw.logins !== undefined && raw.logins !== null) out.logins = validateLogins(raw.logins, `${path}.logins`, fail)
   if (raw.node_labels !== undefined && raw.node_labels !== null) out.node_labels = validateLabels(raw.node_labels, `${path}.node_labels`, fail)
   if (raw.rules !== undefined && raw.rules !== null) out.rules = validateRules(raw.rules, `${path}.rules`, fail)
-  for (const key of SESSION_POLICY_FIELDS) {
-    if (raw[key] !== undefined && raw[key] !== null && path !== 'spec.allow') fail(`${path}.${key}`, 'session policies are given under spec.allow only')
-  }
   const join = raw.join_sessions === undefined || raw.join_sessions === null ? [] : validateJoinPolicies(raw.join_sessions, `${path}.join_sessions`, fail)
   const require = raw.require_session_join === undefined || raw.require_session_join === null ? [] : validateRequirePolicies(raw.require_session_join, `${path}.require_session_join`, fail)
   if (join.length > 0) out.join_sessions = join

@@ -3,6 +3,7 @@ import {describe, test} from 'node:test'
 import {BadParameterError} from '../../../../src/lib/errors.js'
 import {parseResources} from '../../../../src/services/models/resource.js'
 import {validateRole} from '../../../../src/services/models/role.js'
+import {planCreate} from '../../../../src/tctl/resources.js'
 
 // The live-session policies of a role: join_sessions and require_session_join, as `tctl create`
 // reads them (YAML), and the mistakes refused with the role, the field and the filter column.
@@ -86,5 +87,14 @@ describe('role session policies', () => {
 
   test('policies under deny are refused', () => {
     refused({deny: {join_sessions: [{name: 'j', roles: ['a'], kinds: ['ssh'], modes: ['peer']}]}}, 'role "x": spec.deny.join_sessions: session policies are given under spec.allow only')
+    refused({deny: {login: []}}, /spec\.deny\.login: unknown field; supported fields are logins, node_labels, rules$/)
+  })
+
+  test('tctl create names the file, the role, the field and the column in the filter; nothing is planned', () => {
+    const yaml = MODERATED.replace('contains(user.spec.roles, "auditor")', 'contains(user.spec.roles "auditor")')
+    assert.throws(() => planCreate(yaml, 'prod.yaml'), (err: Error) => {
+      assert.equal(err.message, 'prod.yaml: role "prod-access": spec.allow.require_session_join[0].filter: invalid filter "contains(user.spec.roles \\"auditor\\")": expected "," (column 26)')
+      return true
+    })
   })
 })
