@@ -261,6 +261,15 @@ describe('joining sessions on the node', {timeout: 10 * TIMEOUT_MS}, () => {
 
   })
 
+  test('moderated: a session without a terminal cannot be moderated, so it is refused', async () => {
+    const client = await connect('dave')
+    const exec = await new Promise<ReturnType<typeof watch>>((resolve, reject) => client.exec('echo never', (err, c) => (err ? reject(err) : resolve(watch(c)))))
+    const result = await exec.closed
+    assert.equal(result.code, 255)
+    assert.equal(result.stdout, '')
+    assert.match(result.stderr, /^your roles require moderators to join your sessions \(require_session_join\): only interactive sessions \(with a terminal\) can be moderated\r\n$/)
+  })
+
   test('moderated: a moderator pressing t terminates the session, and everyone is told', async () => {
     const dave = await shell('dave')
     await dave.waitFor(/Waiting for required participants/)
