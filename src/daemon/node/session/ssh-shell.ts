@@ -14,7 +14,7 @@ import {moderationGate} from './moderation.js'
 import {pipedProgram, ptyProgram, type Program} from './program.js'
 import type {Party} from './party.js'
 import type {SessionRegistry} from './registry.js'
-import {Session} from './session.js'
+import {Session, type SessionGate} from './session.js'
 import {flush, sshChannelOutput} from './ssh-channel-output.js'
 
 // The SSH shell of a session: one SSH session channel. The requests before the program (pty-req,
@@ -147,14 +147,11 @@ export class SessionChannel {
     const {conn} = this
     const joining = this.env[JOIN_SESSION_ENV]
     if (request.kind === 'shell' && joining !== undefined) return this.join(channel, joining)
-    let gate
-    try {
-      gate = moderationGate(conn.user, await conn.node.roles.getRoles(conn.cert.roles))
-    } catch (err) {
-      return this.refuse(channel, `cannot read the user's roles from the auth server: ${(err as Error).message}`)
+    const gate = await this.moderation(request)
+    if (typeof gate === 'string') {
+      conn.node.emit(EventName.SessionRejected, EventCode.SessionRejected, {...this.fields(), reason: gate})
+      return this.refuse(channel, gate)
     }
-    // Only a session on a terminal can be joined, so only such a session can be moderated.
-    if (gate && (request.kind === 'sftp' || !this.pty)) return this.refuse(channel, 'your roles require moderators to join your sessions (require_session_join): only interactive sessions (with a terminal) can be moderated')
     if (this.ended) return
     let recording: SessionRecording | undefined
     if (request.kind !== 'sftp') {
@@ -182,6 +179,19 @@ export class SessionChannel {
     })
     const terminal = request.kind !== 'sftp' && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     session.start({...(request.command !== undefined ? {command: request.command} : {}), ...(terminal ? {terminal} : {})}, () => this.spawn(request))
+  }
+
+  /** The owner's require_session_join as a gate (undefined: not moderated), or why the session may not run. */
+  private async moderation(request: Request): Promise<SessionGate | undefined | string> {
+    let gate: SessionGate | undefined
+    try {
+      gate = moderationGate(this.conn.user, await this.conn.node.roles.getRoles(this.conn.cert.roles))
+    } catch (err) {
+      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
+    }
+    // Only a session on a terminal can be joined, so only such a session can be moderated.
+    if (gate && (request.kind === 'sftp' || !this.pty)) return 'your roles require moderators to join your sessions (require_session_join): only interactive sessions (with a terminal) can be moderated'
+    return gate
   }
 
   /** Joins the running session `sid` as one more party, or refuses (stderr, exit status 255). */
