@@ -12,10 +12,14 @@ const {Terminal} = headless
 const {SerializeAddon} = serializeAddon
 
 const SCROLLBACK_LINES = 200
+/** Output waiting to be parsed, at most (xterm itself would take 50 MB before refusing). */
+const MAX_BACKLOG_BYTES = 1 << 20
 
 export class ScreenTap implements SessionTap {
   private terminal: InstanceType<typeof Terminal> | undefined
   private serializer: InstanceType<typeof SerializeAddon> | undefined
+  private backlog = 0
+  private skipped = false
 
   onStart(start: {terminal?: TerminalSize}): void {
     if (!start.terminal) return
@@ -25,12 +29,21 @@ export class ScreenTap implements SessionTap {
   }
 
   onOutput(bytes: Buffer): void {
-    try {
-      this.terminal?.write(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length))
-    } catch {
-      // xterm refuses more than 50 MB unparsed: the screen is lost, the session goes on
-      this.terminal?.reset()
+    const terminal = this.terminal
+    if (!terminal) return
+    // xterm parses about 15 MB/s: a program printing faster is not waited for. Beyond the
+    // backlog, output is skipped; once it is parsed, the screen starts again from a clean one
+    // (what was skipped cannot be drawn; a flood of output redraws it soon).
+    if (this.backlog > MAX_BACKLOG_BYTES) {
+      this.skipped = true
+      return
     }
+    if (this.skipped) {
+      this.skipped = false
+      terminal.reset()
+    }
+    this.backlog += bytes.length
+    terminal.write(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), () => (this.backlog -= bytes.length))
   }
 
   onResize(size: TerminalSize): void {
