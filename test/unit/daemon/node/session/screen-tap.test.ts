@@ -5,7 +5,6 @@ import {ScreenTap} from '../../../../../src/daemon/node/session/screen-tap.js'
 // The screen a joining party is shown first: what a terminal would show after the session's
 // output so far, full-screen programs included; bounded work when output floods.
 
-const at = new Date(0)
 const out = (tap: ScreenTap, text: string) => tap.onOutput(Buffer.from(text))
 
 describe('ScreenTap', () => {
@@ -27,7 +26,7 @@ describe('ScreenTap', () => {
     const tap = new ScreenTap()
     tap.onStart({terminal: {cols: 40, rows: 5}})
     out(tap, 'prompt$ top\r\n')
-    tap.onResize({cols: 60, rows: 10}, at)
+    tap.onResize({cols: 60, rows: 10})
     out(tap, '\x1b[?1049h\x1b[H\x1b[2J\x1b[3;7HTOP-HEADER')
     const screen = await tap.snapshot()
     assert.match(screen, /^prompt\$ top/)
