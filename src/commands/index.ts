@@ -32,6 +32,7 @@ export const COMMAND_MODULES: CommandModules = {
   'tsh:completion': () => import('./tsh/completion.js'),
   'tsh:config': () => import('./tsh/config.js'),
   'tsh:env': () => import('./tsh/env.js'),
+  'tsh:join': () => import('./tsh/join.js'),
   'tsh:login': () => import('./tsh/login.js'),
   'tsh:logout': () => import('./tsh/logout.js'),
   'tsh:ls': () => import('./tsh/ls.js'),

@@ -260,7 +260,10 @@ export function authApiRoutes(auth: AuthServer): Router {
     listSessionTrackers: async ({identity}) => {
       const visibility = await trackerVisibility(auth, identity, 'list')
       const trackers = await auth.sessionTrackers.list()
-      return visibility.all ? trackers : trackers.filter((t) => visibility.visible(t))
+      if (visibility.all) return trackers
+      const shown: typeof trackers = []
+      for (const tracker of trackers) if (await visibility.visible(tracker)) shown.push(tracker)
+      return shown
     },
     getSessionTracker: async ({identity, params}) => {
       checkSessionId(params.sid)

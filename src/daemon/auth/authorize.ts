@@ -4,6 +4,8 @@ import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
 import {checkResourceAccess, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
 import type {WhereContext, WhereSession} from '../../services/models/rule-where.js'
 import type {SessionTracker} from '../../services/session-trackers.js'
+import {PARTICIPANT_MODES} from '../../services/models/session-tracker.js'
+import {checkJoinSession} from '../../services/session-policy.js'
 import type {AuthServer} from './auth-server.js'
 import {hostMayReport} from './host-events.js'
 
@@ -105,18 +107,41 @@ export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, ver
 }
 
 /** Which live sessions a caller sees: every one, or those `visible` allows. */
-export type TrackerVisibility = {all: true} | {all: false; visible(tracker: SessionTracker): boolean}
+export type TrackerVisibility = {all: true} | {all: false; visible(tracker: SessionTracker): Promise<boolean>}
 
 /**
  * Which session trackers the caller may see (list or read), the one place that decides it: the
  * same RBAC as the session's recording (the Admin identity and unconditional `session` rules see
  * all; a rule's `where`, such as the access role's, sees the sessions the user started or takes
- * part in). join_sessions policies widen `visible` here. A caller allowed none is refused, audited.
+ * part in), widened by join_sessions: a session the caller may join in some mode is one they may
+ * see. A caller allowed none is refused, audited.
  */
 export async function trackerVisibility(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<TrackerVisibility> {
-  const access = await sessionAccess(auth, identity, verb)
-  if (access.all) return access
-  return {all: false, visible: (tracker) => access.decide(trackerSession(tracker)).allowed}
+  if (identity.kind !== 'user') {
+    await sessionAccess(auth, identity, verb)
+    return {all: true}
+  }
+  const action = {resource: 'session', verb} as const
+  const {roles, user} = await currentUserAccess(auth, identity, action)
+  const decision = checkResourceAccess(roles, 'session', verb, {user: whereUser(user)})
+  if (decision.allowed) return {all: true}
+  const mayJoin = roles.some((role) => (role.spec.allow.join_sessions ?? []).length > 0)
+  if (!decision.conditional && !mayJoin) return refuse(auth, identity, action, {reason: decision.reason})
+  const owners = new Map<string, Promise<Role[]>>()
+  const ownerRoles = (name: string) => {
+    let found = owners.get(name)
+    if (!found) owners.set(name, (found = auth.users.get(name).then((owner) => rolesOf(auth, owner), () => [])))
+    return found
+  }
+  return {
+    all: false,
+    visible: async (tracker) => {
+      if (decision.conditional && checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session: trackerSession(tracker)}).allowed) return true
+      if (!mayJoin) return false
+      const owner = {name: tracker.user, roles: await ownerRoles(tracker.user)}
+      return PARTICIPANT_MODES.some((mode) => checkJoinSession({joiner: {name: user.name, roles}, owner, mode}).allowed)
+    },
+  }
 }
 
 /** A live session as a rule's `where` sees it: its starter first, then who is attached now. */
@@ -136,7 +161,7 @@ export async function visibleTracker(auth: AuthServer, identity: ApiIdentity, si
     if (!tracker) throw notFound
     return tracker
   }
-  if (tracker && visibility.visible(tracker)) return tracker
+  if (tracker && (await visibility.visible(tracker))) return tracker
   await auditRefusal(auth, identity, {resource: 'session', verb: 'read'}, `session ${sid}: ${tracker ? 'no role allows reading this live session' : 'no such live session'}`)
   throw notFound
 }

@@ -8,6 +8,9 @@ import type {HostRole} from '../../api/identity.js'
 const NODE_EVENT_CODES: readonly EventCode[] = [
   EventCode.SessionStart,
   EventCode.SessionEnd,
+  EventCode.SessionJoin,
+  EventCode.SessionLeave,
+  EventCode.SessionRejected,
   EventCode.Exec,
   EventCode.ExecFailure,
   EventCode.SCPUpload,

@@ -6,7 +6,10 @@ import type {Endpoints} from './context.js'
 // (Teleport's own among them), TERM from the pty request, and the client's env requests that are
 // allowed through.
 
-/** Client env requests accepted, as with sshd's AcceptEnv: TERM, LANG, LC_*, TELEPORT_*. */
+/** Sent by `tsh join` on a shell request: the session to join instead of starting a program, and the mode. */
+export {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV} from '../../services/models/session-tracker.js'
+
+/** Client env requests accepted, as with sshd's AcceptEnv: TERM, LANG, LC_*, TELEPORT_* (the join requests among them). */
 export function isAcceptedEnv(name: string): boolean {
   return name === 'TERM' || name === 'LANG' || /^LC_[A-Z_]+$/.test(name) || /^TELEPORT_[A-Z0-9_]+$/.test(name)
 }

@@ -5,6 +5,7 @@ import {parseDuration} from '../duration.js'
 import {isPlainObject, parseEnvelope, type Resource} from './resource.js'
 import {parseTemplate} from '../traits.js'
 import {parseWhere} from './rule-where.js'
+import {PARTICIPANT_MODES, type ParticipantMode} from './session-tracker.js'
 
 export const ROLE_VERSION = 'v5'
 
@@ -32,6 +33,36 @@ export interface RoleConditions {
   logins: string[]
   node_labels: LabelSelector
   rules: RoleRule[]
+  /** Whose sessions the role's users may join, and how (allow only; absent when empty). */
+  join_sessions?: SessionJoinPolicy[]
+  /** Who must be present for the role's users' sessions to run (allow only; absent when empty). */
+  require_session_join?: SessionRequirePolicy[]
+}
+
+/** Session kinds a policy names; `*` is every kind. */
+export const SESSION_KINDS = ['ssh'] as const
+export const ON_SESSION_LEAVE = ['terminate', 'pause'] as const
+export type OnSessionLeave = (typeof ON_SESSION_LEAVE)[number]
+
+/** Teleport's join_sessions: the role's users may join sessions of users holding one of `roles`. */
+export interface SessionJoinPolicy {
+  name: string
+  /** The session OWNER's roles this applies to (`*` glob allowed). */
+  roles: string[]
+  kinds: string[]
+  modes: ParticipantMode[]
+}
+
+/** Teleport's require_session_join: `count` participants matching `filter`, in one of `modes`. */
+export interface SessionRequirePolicy {
+  name: string
+  /** A condition over the joining user (./rule-where.ts), e.g. `contains(user.spec.roles, "auditor")`. */
+  filter: string
+  kinds: string[]
+  modes: ParticipantMode[]
+  count: number
+  /** What happens when too few are left: end the session, or hold it until they are back. */
+  on_leave: OnSessionLeave
 }
 
 export interface RoleOptions {
@@ -69,8 +100,11 @@ const OPTION_TYPES: Record<keyof RoleOptions, 'duration' | 'boolean'> = {
   permit_x11_forwarding: 'boolean',
   pin_source_ip: 'boolean',
 }
-const CONDITION_FIELDS = ['logins', 'node_labels', 'rules']
+const CONDITION_FIELDS = ['logins', 'node_labels', 'rules', 'join_sessions', 'require_session_join']
+const SESSION_POLICY_FIELDS = ['join_sessions', 'require_session_join']
 const RULE_FIELDS = ['resources', 'verbs', 'where']
+const JOIN_POLICY_FIELDS = ['name', 'roles', 'kinds', 'modes']
+const REQUIRE_POLICY_FIELDS = ['name', 'filter', 'kinds', 'modes', 'count', 'on_leave']
 const MIN_SESSION_TTL_MS = 60_000
 
 /**
@@ -137,13 +171,87 @@ function validateConditions(raw: unknown, path: string, fail: Fail): RoleConditi
   const out: RoleConditions = {logins: [], node_labels: {}, rules: []}
   if (raw === undefined || raw === null) return out
   if (!isPlainObject(raw)) return fail(path, 'expected a mapping')
+  const allow = path === 'spec.allow'
+  const fields = allow ? CONDITION_FIELDS : CONDITION_FIELDS.filter((f) => !SESSION_POLICY_FIELDS.includes(f))
   for (const key of Object.keys(raw)) {
-    if (!CONDITION_FIELDS.includes(key)) fail(`${path}.${key}`, `unknown field; supported fields are ${CONDITION_FIELDS.join(', ')}`)
+    if (!allow && SESSION_POLICY_FIELDS.includes(key)) fail(`${path}.${key}`, 'session policies are given under spec.allow only')
+    if (!fields.includes(key)) fail(`${path}.${key}`, `unknown field; supported fields are ${fields.join(', ')}`)
   }
   if (raw.logins !== undefined && raw.logins !== null) out.logins = validateLogins(raw.logins, `${path}.logins`, fail)
   if (raw.node_labels !== undefined && raw.node_labels !== null) out.node_labels = validateLabels(raw.node_labels, `${path}.node_labels`, fail)
   if (raw.rules !== undefined && raw.rules !== null) out.rules = validateRules(raw.rules, `${path}.rules`, fail)
+  const join = raw.join_sessions === undefined || raw.join_sessions === null ? [] : validateJoinPolicies(raw.join_sessions, `${path}.join_sessions`, fail)
+  const require = raw.require_session_join === undefined || raw.require_session_join === null ? [] : validateRequirePolicies(raw.require_session_join, `${path}.require_session_join`, fail)
+  if (join.length > 0) out.join_sessions = join
+  if (require.length > 0) out.require_session_join = require
   return out
+}
+
+function validateJoinPolicies(raw: unknown, path: string, fail: Fail): SessionJoinPolicy[] {
+  return policyList(raw, path, JOIN_POLICY_FIELDS, fail).map(({policy, field}) => ({
+    name: policyName(policy.name, `${field}.name`, fail),
+    roles: stringList(policy.roles, `${field}.roles`, fail),
+    kinds: sessionKinds(policy.kinds, `${field}.kinds`, fail),
+    modes: participantModes(policy.modes, `${field}.modes`, fail),
+  }))
+}
+
+function validateRequirePolicies(raw: unknown, path: string, fail: Fail): SessionRequirePolicy[] {
+  return policyList(raw, path, REQUIRE_POLICY_FIELDS, fail).map(({policy, field}) => {
+    const name = policyName(policy.name, `${field}.name`, fail)
+    const filter = sessionFilter(policy.filter, `${field}.filter`, fail)
+    const kinds = sessionKinds(policy.kinds, `${field}.kinds`, fail)
+    const modes = participantModes(policy.modes, `${field}.modes`, fail)
+    const count = policy.count ?? 1
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 100) fail(`${field}.count`, `expected a whole number from 1 to 100, got ${JSON.stringify(count)}`)
+    const onLeave = policy.on_leave ?? 'terminate'
+    if (!(ON_SESSION_LEAVE as readonly unknown[]).includes(onLeave)) fail(`${field}.on_leave`, `expected one of ${ON_SESSION_LEAVE.join(', ')}, got ${JSON.stringify(onLeave)}`)
+    return {name, filter, kinds, modes, count: count as number, on_leave: onLeave as OnSessionLeave}
+  })
+}
+
+function policyList(raw: unknown, path: string, fields: string[], fail: Fail): {policy: Record<string, unknown>; field: string}[] {
+  if (!Array.isArray(raw)) return fail(path, `expected a list of {${fields.join(', ')}}`)
+  return raw.map((policy, i) => {
+    const field = `${path}[${i}]`
+    if (!isPlainObject(policy)) return fail(field, `expected a mapping with ${fields.join(', ')}`)
+    for (const key of Object.keys(policy)) if (!fields.includes(key)) fail(`${field}.${key}`, `unknown field; supported fields are ${fields.join(', ')}`)
+    return {policy, field}
+  })
+}
+
+function policyName(raw: unknown, field: string, fail: Fail): string {
+  if (typeof raw !== 'string' || raw.trim() === '') return fail(field, 'expected a name for the policy')
+  return raw
+}
+
+function sessionKinds(raw: unknown, field: string, fail: Fail): string[] {
+  const kinds = stringList(raw, field, fail)
+  for (const kind of kinds) {
+    if (kind !== '*' && !(SESSION_KINDS as readonly string[]).includes(kind)) fail(field, `unknown session kind ${JSON.stringify(kind)}; expected ${SESSION_KINDS.join(', ')} or '*'`)
+  }
+  return kinds
+}
+
+function participantModes(raw: unknown, field: string, fail: Fail): ParticipantMode[] {
+  const modes = stringList(raw, field, fail)
+  for (const mode of modes) {
+    if (!(PARTICIPANT_MODES as readonly string[]).includes(mode)) fail(field, `unknown participant mode ${JSON.stringify(mode)}; expected ${PARTICIPANT_MODES.join(', ')}`)
+  }
+  return modes as ParticipantMode[]
+}
+
+/** A require_session_join filter is about the joining user only: no session fields. */
+function sessionFilter(raw: unknown, field: string, fail: Fail): string {
+  if (typeof raw !== 'string' || raw.trim() === '') return fail(field, 'expected a condition over the joining user such as \'contains(user.spec.roles, "auditor")\'')
+  let needs: ReadonlySet<string>
+  try {
+    needs = parseWhere(raw).needs
+  } catch (err) {
+    return fail(field, `invalid filter ${JSON.stringify(raw)}: ${(err as Error).message}`)
+  }
+  if (needs.has('session')) fail(field, `invalid filter ${JSON.stringify(raw)}: a filter may use only the joining user's fields (user.metadata.name, user.spec.roles)`)
+  return raw
 }
 
 function validateLogins(raw: unknown, path: string, fail: Fail): string[] {
@@ -252,6 +360,8 @@ export interface RoleConditionsInput {
   logins?: string[]
   node_labels?: Record<string, string | string[]>
   rules?: RoleRule[]
+  join_sessions?: SessionJoinPolicy[]
+  require_session_join?: (Omit<SessionRequirePolicy, 'count' | 'on_leave'> & Partial<Pick<SessionRequirePolicy, 'count' | 'on_leave'>>)[]
 }
 
 /** A role built from just its spec parts, validated. */

@@ -9,6 +9,13 @@ import {assertValidName, isPlainObject} from './resource.js'
 export const PARTICIPANT_MODES = ['observer', 'peer', 'moderator'] as const
 export type ParticipantMode = (typeof PARTICIPANT_MODES)[number]
 
+/**
+ * The env of the shell request `tsh join` sends: the node joins that session (in that mode)
+ * instead of starting a shell.
+ */
+export const JOIN_SESSION_ENV = 'TELEPORT_SESSION'
+export const PARTICIPANT_MODE_ENV = 'TELEPORT_PARTICIPANT_MODE'
+
 export const SESSION_STATES = ['PENDING', 'RUNNING', 'TERMINATED'] as const
 export type SessionState = (typeof SESSION_STATES)[number]
 

@@ -58,7 +58,7 @@ describe('validateRole', () => {
 
   test('names unknown options and fields', () => {
     assertInvalid({options: {max_sesion_ttl: '8h'}}, /^role "x": spec\.options\.max_sesion_ttl: unknown option; supported options are max_session_ttl, /)
-    assertInvalid({allow: {login: ['root']}}, /^role "x": spec\.allow\.login: unknown field; supported fields are logins, node_labels, rules$/)
+    assertInvalid({allow: {login: ['root']}}, /^role "x": spec\.allow\.login: unknown field; supported fields are logins, node_labels, rules, join_sessions, require_session_join$/)
     assertInvalid({allowed: {}}, /^role "x": spec\.allowed: unknown field/)
     assertInvalid({allow: {rules: [{resources: ['user'], verbs: ['list'], wher: 'x'}]}}, /spec\.allow\.rules\[0\]\.wher: unknown field; supported fields are resources, verbs, where$/)
   })

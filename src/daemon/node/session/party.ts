@@ -1,10 +1,12 @@
+import type {ParticipantMode} from '../../../services/models/session-tracker.js'
 import type {OutputStream, SessionExit} from './program.js'
 
-// A party is someone attached to a session: the SSH channel that started it today, a web
-// terminal or `tsh join` later. Each has an output; a peer's input reaches the program, an
-// observer's is read and dropped.
+// A party is someone attached to a session: the SSH channel that started it, a `tsh join`
+// channel, a web terminal. Each has an output; a peer's input reaches the program; an observer's
+// or moderator's keystrokes are commands to the session (Ctrl-C leaves, a moderator's `t`
+// terminates), anything else is dropped.
 
-export type PartyMode = 'peer' | 'observer'
+export type PartyMode = ParticipantMode
 
 /** Where a party's output goes (an SSH channel, a websocket, memory in tests). */
 export interface PartyOutput {
@@ -22,6 +24,8 @@ export interface PartySpec {
   output: PartyOutput
   /** Keystrokes or stdin; EOF on it is EOF on the program's stdin (piped programs). */
   input?: NodeJS.ReadableStream
+  /** The user's role names, for a moderated session's requirements. */
+  roles?: readonly string[]
 }
 
 /** What taps learn of a party. */
@@ -29,12 +33,15 @@ export interface PartyInfo {
   id: string
   user: string
   mode: PartyMode
+  roles?: readonly string[]
 }
 
 /** A party's handle on the session it joined. */
 export interface Party extends PartyInfo {
   /** Detaches the party (its channel closed); the session hangs up when its last peer leaves. */
   leave(): void
+  /** Resolves once the party is gone: it left, was sent away (Ctrl-C), or the session ended. */
+  readonly left: Promise<void>
   /** Output bytes this party missed because it lagged (only parties that do not drive the flow). */
   readonly droppedBytes: number
 }

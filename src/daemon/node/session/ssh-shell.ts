@@ -2,23 +2,27 @@ import {randomUUID} from 'node:crypto'
 import {constants} from 'node:os'
 import type {PseudoTtyInfo, ServerChannel, Session as SshSession} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../../events/index.js'
-import {channelOpen} from '../../../ssh/server-internals.js'
+import {channelOpen, sendExitStatus} from '../../../ssh/server-internals.js'
 import {forwardAgent, type ForwardedAgent} from '../agent-forwarding.js'
 import {certAllows, type ConnectionContext} from '../context.js'
-import {isAcceptedEnv, sessionEnv, type TeleportSessionVars} from '../session-env.js'
+import {isAcceptedEnv, JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, sessionEnv, type TeleportSessionVars} from '../session-env.js'
 import {spawnOnPty, spawnPiped} from '../spawn-as-login.js'
 import {RecordingRequiredError, type SessionRecording} from '../recording/session-recorder.js'
 import {sessionAuditTap} from './audit-tap.js'
+import {joinSession} from './join-session.js'
+import {moderationGate} from './moderation.js'
 import {pipedProgram, ptyProgram, type Program} from './program.js'
 import type {Party} from './party.js'
 import type {SessionRegistry} from './registry.js'
-import {Session} from './session.js'
+import {Session, type SessionGate} from './session.js'
 import {flush, sshChannelOutput} from './ssh-channel-output.js'
 
 // The SSH shell of a session: one SSH session channel. The requests before the program (pty-req,
 // env, auth-agent-req), then one of shell / exec / subsystem, which starts a Session with this
 // channel as its first peer; window-change and signal while it runs become calls on the Session.
-// The program runs as the OS login (spawn-as-login.ts).
+// The program runs as the OS login (spawn-as-login.ts). A shell request carrying TELEPORT_SESSION
+// joins that session instead (join-session.ts): the channel becomes one more party, and its
+// window-change and signal requests are ignored (the owner's terminal drives the session).
 
 export const SFTP_SERVER = '/usr/lib/openssh/sftp-server'
 
@@ -38,6 +42,8 @@ export class SessionChannel {
   private channel: ServerChannel | undefined
   private session: Session | undefined
   private party: Party | undefined
+  /** This channel joined someone else's session. */
+  private joined = false
   /** Requests answered asynchronously (agent forwarding) that the program must wait for. */
   private preparing: Promise<unknown> = Promise.resolve()
   private ended = false
@@ -105,8 +111,12 @@ export class SessionChannel {
     ssh.on('close', () => this.hangUp())
   }
 
-  /** Ends the program (the node is stopping); the channel, still attached, is told how it ended. */
+  /**
+   * Ends the program (the node is stopping); the channel, still attached, is told how it ended.
+   * A joined party only leaves: the session is not its to end.
+   */
   terminate(): void {
+    if (this.joined) return this.leaveJoined()
     if (this.session) this.session.terminate()
     else this.finish()
   }
@@ -135,6 +145,14 @@ export class SessionChannel {
     if (!channel || this.ended) return
     this.channel = channel
     const {conn} = this
+    const joining = this.env[JOIN_SESSION_ENV]
+    if (request.kind === 'shell' && joining !== undefined) return this.join(channel, joining)
+    const gate = await this.moderation(request)
+    if (typeof gate === 'string') {
+      conn.node.emit(EventName.SessionRejected, EventCode.SessionRejected, {...this.fields(), reason: gate})
+      return this.refuse(channel, gate)
+    }
+    if (this.ended) return
     let recording: SessionRecording | undefined
     if (request.kind !== 'sftp') {
       try {
@@ -147,13 +165,13 @@ export class SessionChannel {
       }
       if (this.ended) return void recording?.abandon()
     }
-    const session = new Session({sid: this.sid, clock: conn.node.clock})
+    const session = new Session({sid: this.sid, clock: conn.node.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}, ...(gate ? {gate} : {})})
     this.session = session
     if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
     else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
     if (request.kind !== 'sftp') session.addTap(conn.node.trackSession({sid: this.sid, user: conn.user, login: conn.login}))
-    this.party = session.join({user: conn.user, mode: 'peer', output: sshChannelOutput(channel), input: channel})
+    this.party = session.join({user: conn.user, mode: 'peer', roles: conn.cert.roles, output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
     this.registry.add(session)
     void session.ended.then((exit) => {
@@ -162,6 +180,45 @@ export class SessionChannel {
     })
     const terminal = request.kind !== 'sftp' && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     session.start({...(request.command !== undefined ? {command: request.command} : {}), ...(terminal ? {terminal} : {})}, () => this.spawn(request))
+  }
+
+  /** The owner's require_session_join as a gate (undefined: not moderated), or why the session may not run. */
+  private async moderation(request: Request): Promise<SessionGate | undefined | string> {
+    let gate: SessionGate | undefined
+    try {
+      gate = moderationGate(this.conn.user, await this.conn.node.roles.getRoles(this.conn.cert.roles))
+    } catch (err) {
+      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
+    }
+    // Only a session on a terminal can be joined, so only such a session can be moderated.
+    if (gate && (request.kind === 'sftp' || !this.pty)) return 'your roles require moderators to join your sessions (require_session_join): only interactive sessions (with a terminal) can be moderated'
+    return gate
+  }
+
+  /** Joins the running session `sid` as one more party, or refuses (stderr, exit status 255). */
+  private async join(channel: ServerChannel, sid: string): Promise<void> {
+    const outcome = await joinSession(this.conn, this.registry, {sid, mode: this.env[PARTICIPANT_MODE_ENV], output: sshChannelOutput(channel), input: channel})
+    if ('refused' in outcome) {
+      this.conn.node.log.info(`${this.conn.user} may not join session ${sid}: ${outcome.refused}`)
+      return this.refuse(channel, outcome.refused)
+    }
+    this.joined = true
+    this.party = outcome.joined
+    if (this.ended || !channelOpen(channel)) return this.leaveJoined()
+    channel.once('close', () => this.hangUp())
+    void outcome.joined.left.then(() => this.finish())
+  }
+
+  /** A joined party leaves and its channel is closed (its session goes on). */
+  private leaveJoined(): void {
+    this.party?.leave()
+    const channel = this.channel
+    if (channel && channelOpen(channel)) {
+      channel.eof()
+      sendExitStatus(channel, 255)
+      channel.close()
+    }
+    this.finish()
   }
 
   /** The session may not run: the reason on stderr, exit status 255, as sshd ends a refused session. */

@@ -2,8 +2,9 @@ import type {SessionParticipant} from '../../../services/models/session-tracker.
 import type {SessionTap} from './tap.js'
 import type {SessionTrackerWriter} from './tracker-writer.js'
 
-// A session's tracker on auth, from its tap: written RUNNING when the program starts, rewritten as
-// parties join and leave, removed when it ends. The writer renews it meanwhile and never makes the
+// A session's tracker on auth, from its tap: written when the session starts (RUNNING, or PENDING
+// while a moderated one waits for its moderators), rewritten as parties join and leave and as its
+// state changes, removed when it ends. The writer renews it meanwhile and never makes the
 // session wait.
 
 /** What every tracker of this node says about the node. */
@@ -24,11 +25,15 @@ export interface TrackedSession {
 export function sessionTrackerTap(writer: SessionTrackerWriter, node: TrackedNode, session: TrackedSession): SessionTap {
   const participants = new Map<string, SessionParticipant>()
   let created: Date | undefined
+  // A moderated session waits (PENDING) until enough moderators joined; it says so as it changes.
+  let state: 'PENDING' | 'RUNNING' = 'RUNNING'
+  let reason: string | undefined
   const write = () => {
     if (!created) return // parties attached before the start are written with it
     writer.write(session.sid, {
       kind: 'ssh',
-      state: 'RUNNING',
+      state,
+      ...(reason ? {reason} : {}),
       created: created.toISOString(),
       hostname: node.hostname,
       address: node.address(),
@@ -49,6 +54,12 @@ export function sessionTrackerTap(writer: SessionTrackerWriter, node: TrackedNod
     },
     onStart(_start, at) {
       created = at
+      write()
+    },
+    onStateChange(next, _at, why) {
+      if (next === state && why === reason) return
+      state = next
+      reason = why
       write()
     },
     onEnd() {

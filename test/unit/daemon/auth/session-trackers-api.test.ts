@@ -5,6 +5,7 @@ import type {ApiIdentity} from '../../../../src/api/identity.js'
 import {MemoryTransport} from '../../../../src/api/memory-transport.js'
 import {authApiRoutes} from '../../../../src/daemon/auth/api-routes.js'
 import type {SessionTrackerUpdate} from '../../../../src/services/session-trackers.js'
+import {newRole} from '../../../../src/services/models/role.js'
 import type {ParsedCert} from '../../../../src/sshca/index.js'
 import {memoryAuthServer, type MemoryAuthServer} from '../../../helpers/memory-auth-server.js'
 
@@ -135,5 +136,23 @@ describe('session tracker routes', () => {
     clock.advance(1)
     assert.deepEqual(await as(user('bob')).listSessionTrackers(), [])
     await assert.rejects(as(user('bob')).getSessionTracker(BOBS), {name: 'NotFoundError'})
+  })
+})
+
+describe('session tracker routes: join_sessions', () => {
+  test('a user whose role may join access users\' sessions sees them, and no others; without any session rule they are not refused', async () => {
+    const {auth, as, refusals} = await cluster()
+    await auth.roles.upsert(newRole('watch-access', {allow: {join_sessions: [{name: 'watch', roles: ['access'], kinds: ['ssh'], modes: ['observer']}]}} as never))
+    await auth.roles.upsert(newRole('ops', {allow: {logins: ['root']}}))
+    await auth.createUser({name: 'wendy', roles: ['watch-access'], traits: {}}, {user: 'admin'})
+    await auth.createUser({name: 'olga', roles: ['ops'], traits: {}}, {user: 'admin'})
+    const node = as(host(NODE_1, 'Node'))
+    await node.upsertSessionTracker(ALICES, tracker('alice'))
+    await node.upsertSessionTracker(BOBS, tracker('olga'))
+    const seen = await as(user('wendy')).listSessionTrackers()
+    assert.deepEqual(seen.map((t) => t.user), ['alice'])
+    assert.equal((await as(user('wendy')).getSessionTracker(ALICES)).user, 'alice')
+    await assert.rejects(as(user('wendy')).getSessionTracker(BOBS), {name: 'NotFoundError'})
+    assert.deepEqual(refusals().filter((e) => e.action === 'list session'), [])
   })
 })

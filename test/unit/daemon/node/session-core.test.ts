@@ -6,7 +6,7 @@ import pty from 'node-pty'
 import {LAGGING_PARTY_LIMIT_BYTES, type PartyOutput} from '../../../../src/daemon/node/session/party.js'
 import {pipedProgram, ptyProgram, type OutputStream, type Program, type SessionExit} from '../../../../src/daemon/node/session/program.js'
 import {SessionRegistry} from '../../../../src/daemon/node/session/registry.js'
-import {Session} from '../../../../src/daemon/node/session/session.js'
+import {Session, type SessionGate} from '../../../../src/daemon/node/session/session.js'
 import type {SessionTap} from '../../../../src/daemon/node/session/tap.js'
 
 // The session core with a memory shell: parties whose output is kept in memory, real programs
@@ -84,6 +84,7 @@ function recordingTap(): SessionTap & {log: string[]; output: Buffer[]} {
     onResize: (size) => log.push(`resize ${size.cols}x${size.rows}`),
     onPartyJoin: (party) => log.push(`join ${party.user} ${party.mode}`),
     onPartyLeave: (party) => log.push(`leave ${party.user} ${party.mode}`),
+    onStateChange: (state) => log.push(`state ${state}`),
     onEnd: (exit) => log.push(`end ${exit.code}${exit.signal ? ` ${exit.signal}` : ''}`),
   }
 }
@@ -119,7 +120,9 @@ describe('session core', () => {
     assert.deepEqual(exit, {code: 0})
     assert.match(peer.text(), /got:from-peer/)
     assert.doesNotMatch(peer.text(), /from-observer/)
-    assert.equal(watcher.text(), peer.text())
+    assert.equal(watcher.text('stdout'), peer.text())
+    // Told once why (on stderr: this session has no terminal), the peer is not.
+    assert.match(watcher.text('stderr'), /^Teleport > You are an observer: your keystrokes do not reach the session\. Press Ctrl-C to leave\.\n$/)
     assert.deepEqual(peer.exit, {code: 0})
     assert.deepEqual(watcher.exit, {code: 0})
   })
@@ -210,7 +213,7 @@ describe('session core', () => {
     assert.equal(watcher.exit, undefined)
     assert.deepEqual(
       tap.log.filter((l) => !l.startsWith('output')),
-      ['join alice peer', 'join bob observer', 'start shell', 'leave bob observer', 'leave alice peer', 'end null HUP'],
+      ['join alice peer', 'join bob observer', 'start shell', 'state RUNNING', 'leave bob observer', 'leave alice peer', 'end null HUP'],
     )
   })
 
@@ -264,7 +267,7 @@ describe('session core', () => {
     })
     assert.deepEqual(await session.ended, {code: 255, startError: 'no such program', spawnFailed: true})
     assert.equal(peer.exit?.startError, 'no such program')
-    assert.deepEqual(tap.log, ['join alice peer', 'start nothing', 'end 255'])
+    assert.deepEqual(tap.log, ['join alice peer', 'start nothing', 'state RUNNING', 'end 255'])
   })
 
   test('the registry holds sessions by id until they end; terminate hangs them up', async () => {
@@ -281,5 +284,121 @@ describe('session core', () => {
     assert.equal((await session.ended).signal, 'HUP')
     assert.equal(registry.size, 0)
     assert.equal(registry.get(session.sid), undefined)
+  })
+})
+
+describe('joining a running session', () => {
+  const terminal = {cols: 80, rows: 24}
+  /** A gate that opens while a moderator is present; on_leave as given. */
+  const needsModerator = (onLeave: 'terminate' | 'pause'): SessionGate => ({
+    evaluate: (parties) => ({satisfied: parties.some((p) => p.mode === 'moderator'), onLeave}),
+  })
+
+  test('a late party gets the screen first, then the join line, then live output; leaving is told to the others', async () => {
+    const session = new Session()
+    const tap = recordingTap()
+    session.addTap(tap)
+    const input = new PassThrough()
+    const owner = new MemoryOutput()
+    session.join({user: 'alice', mode: 'peer', output: owner, input})
+    session.start({terminal}, onPty('stty -echo; printf "\\033[2;5HON-SCREEN"; read line; echo "after:$line"; read line2'))
+    await owner.waitFor(/ON-SCREEN/)
+    const late = new MemoryOutput()
+    const party = session.join({user: 'bob', mode: 'observer', output: late, input: new PassThrough()})
+    await late.waitFor(/joined/)
+    assert.match(late.text(), /^\x1b\[H\x1b\[2J\r\n\x1b\[4CON-SCREENTeleport > User bob joined the session with participant mode: observer\.\r\n$/)
+    assert.match(owner.text(), /Teleport > User bob joined the session with participant mode: observer\.\r\n$/)
+    input.write('live\n')
+    await late.waitFor(/after:live/)
+    party.leave()
+    await party.left
+    await owner.waitFor(/User bob left the session\./)
+    assert.doesNotMatch(late.text(), /left the session/, 'the party that left hears nothing more')
+    input.write('end\n')
+    await session.ended
+    assert.ok(tap.log.includes('join bob observer') && tap.log.includes('leave bob observer'))
+    assert.doesNotMatch(Buffer.concat(tap.output).toString(), /Teleport >/, 'notices are not program output')
+  })
+
+  test('observers and moderators: told once, Ctrl-C leaves with status 0, a moderator\'s t terminates', async () => {
+    const session = new Session()
+    const owner = new MemoryOutput()
+    const ownerIn = new PassThrough()
+    session.join({user: 'alice', mode: 'peer', output: owner, input: ownerIn})
+    session.start({terminal}, onPty('stty -echo; echo ready; exec cat'))
+    await owner.waitFor(/ready/)
+    const watcherIn = new PassThrough()
+    const watcher = new MemoryOutput()
+    session.join({user: 'bob', mode: 'observer', output: watcher, input: watcherIn})
+    watcherIn.write('x')
+    watcherIn.write('t') // an observer's t is just a keystroke
+    await watcher.waitFor(/You are an observer/)
+    await turn()
+    watcherIn.write('\x03')
+    assert.deepEqual(await watcher.ended, {code: 0})
+    assert.equal(watcher.text().split('You are an observer').length, 2, 'told once')
+    const modIn = new PassThrough()
+    const moderator = new MemoryOutput()
+    session.join({user: 'carol', mode: 'moderator', output: moderator, input: modIn})
+    modIn.write('t')
+    const exit = await session.ended
+    assert.equal(exit.signal, 'HUP')
+    assert.match(owner.text(), /Teleport > Session terminated by a moderator\.\r\n/)
+    assert.match(moderator.text(), /Teleport > Session terminated by a moderator\./)
+    assert.doesNotMatch(owner.text(), /xt|You are/, 'nothing the observer typed reached the program')
+  })
+
+  test('moderated: PENDING without the program until the gate opens, paused and resumed per on_leave pause', async () => {
+    const session = new Session({gate: needsModerator('pause')})
+    const tap = recordingTap()
+    session.addTap(tap)
+    const ownerIn = new PassThrough()
+    const owner = new MemoryOutput()
+    session.join({user: 'alice', mode: 'peer', output: owner, input: ownerIn})
+    let spawned = 0
+    session.start({terminal}, () => (spawned++, onPty('stty -echo; while read line; do echo "got:$line"; done')()))
+    assert.equal(session.phase, 'PENDING')
+    assert.equal(spawned, 0)
+    assert.match(owner.text(), /^Teleport > Waiting for required participants\.\.\.\r\n$/)
+    ownerIn.write('early\n')
+    await turn()
+    const moderator = session.join({user: 'carol', mode: 'moderator', output: new MemoryOutput(), input: new PassThrough()})
+    assert.equal(session.phase, 'RUNNING')
+    assert.equal(spawned, 1)
+    ownerIn.write('one\n')
+    await owner.waitFor(/got:one/)
+    moderator.leave()
+    assert.equal(session.phase, 'PENDING')
+    assert.match(owner.text(), /Teleport > Session paused: waiting for required participants\.\.\.\r\n$/)
+    ownerIn.write('dropped\n')
+    await turn()
+    session.join({user: 'carol', mode: 'moderator', output: new MemoryOutput(), input: new PassThrough()})
+    assert.match(owner.text(), /Session resumed\.\r\n$/)
+    ownerIn.write('two\n')
+    await owner.waitFor(/got:two/)
+    assert.doesNotMatch(owner.text(), /got:early|got:dropped/, 'no input reaches the program while pending or paused')
+    session.terminate()
+    await session.ended
+    assert.deepEqual(tap.log.filter((l) => l.startsWith('state') || l.startsWith('start')), ['start shell 80x24', 'state PENDING', 'state RUNNING', 'state PENDING', 'state RUNNING'])
+  })
+
+  test('moderated with on_leave terminate: the session ends when the moderator leaves; a pending session whose owner leaves just ends', async () => {
+    const session = new Session({gate: needsModerator('terminate')})
+    const owner = new MemoryOutput()
+    session.join({user: 'alice', mode: 'peer', output: owner, input: new PassThrough()})
+    session.start({terminal}, onPty('echo ready; exec sleep 60'))
+    const moderator = session.join({user: 'carol', mode: 'moderator', output: new MemoryOutput(), input: new PassThrough()})
+    await owner.waitFor(/ready/)
+    moderator.leave()
+    assert.equal((await session.ended).signal, 'HUP')
+    assert.match(owner.text(), /Teleport > Session terminated: the required participants left\./)
+
+    const waiting = new Session({gate: needsModerator('terminate')})
+    const ownerParty = waiting.join({user: 'alice', mode: 'peer', output: new MemoryOutput()})
+    let spawned = false
+    waiting.start({terminal}, () => ((spawned = true), onPty('true')()))
+    ownerParty.leave()
+    assert.deepEqual(await waiting.ended, {code: null, signal: 'HUP'})
+    assert.equal(spawned, false)
   })
 })

@@ -3,7 +3,7 @@ import {describe, test} from 'node:test'
 import {announcedAddr} from '../../../../src/daemon/auth/api-routes.js'
 import {lookupLogin, loginRefusal, parsePasswdLine} from '../../../../src/daemon/node/os-login.js'
 import {parseScpCommand} from '../../../../src/daemon/node/session/scp-command.js'
-import {isAcceptedEnv, sessionEnv} from '../../../../src/daemon/node/session-env.js'
+import {isAcceptedEnv, JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, sessionEnv} from '../../../../src/daemon/node/session-env.js'
 
 describe('legacy scp commands', () => {
   test('upload (-t) and download (-f) with the path', () => {
@@ -22,6 +22,7 @@ describe('legacy scp commands', () => {
 describe('session environment', () => {
   test('env requests: TERM, LANG, LC_*, TELEPORT_* only', () => {
     for (const ok of ['TERM', 'LANG', 'LC_ALL', 'LC_TIME', 'TELEPORT_LOGIN']) assert.equal(isAcceptedEnv(ok), true, ok)
+    for (const join of [JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV]) assert.equal(isAcceptedEnv(join), true, join) // tsh join's requests
     for (const no of ['PATH', 'LD_PRELOAD', 'HOME', 'LANGUAGE', 'lc_all', 'TELEPORT_', 'BASH_ENV']) assert.equal(isAcceptedEnv(no), false, no)
   })
   test('built whole: login variables, SSH_* and accepted requests; requests cannot override the login', () => {
