@@ -26,7 +26,7 @@ async function newestRecording(cluster: BenchCluster): Promise<string> {
   return sid
 }
 
-export async function benchRecording(dir: string, stops: Array<() => Promise<unknown>>): Promise<void> {
+export async function benchRecordingCost(dir: string, stops: Array<() => Promise<unknown>>): Promise<void> {
   const recorded = await startBenchCluster(path.join(dir, 'recorded'), {sessionRecording: 'node'})
   stops.push(() => recorded.stop())
   const unrecorded = await startBenchCluster(path.join(dir, 'unrecorded'), {sessionRecording: 'off'})
@@ -44,6 +44,11 @@ export async function benchRecording(dir: string, stops: Array<() => Promise<unk
   line('session_recording: off', `${mibs(middle(times.off!)).toFixed(1)} MiB/s`)
   line('session_recording: node', `${mibs(middle(times.node!)).toFixed(1)} MiB/s`)
   line('ratio node / off (target >= 0.9)', (middle(times.off!) / middle(times.node!)).toFixed(2))
+}
+
+export async function benchPlayback(dir: string, stops: Array<() => Promise<unknown>>): Promise<void> {
+  const recorded = await startBenchCluster(path.join(dir, 'playback'), {sessionRecording: 'node'})
+  stops.push(() => recorded.stop())
 
   // A large recording of random output (compresses little), played back through the cluster.
   must('bash', ['-c', `${tsh} ssh -tt ${LOGIN}@${NODE} 'head -c ${PLAYBACK_RANDOM_MB}M /dev/urandom | base64' > /dev/null`], recorded.env)
@@ -53,7 +58,8 @@ export async function benchRecording(dir: string, stops: Array<() => Promise<unk
   const cast = path.join(dir, 'big.cast')
   must(tsh, ['recordings', 'export', sid, '--format', 'asciicast', '--output', cast], recorded.env)
   const play = await peakAndFirstByte(`${tsh} play -f text --speed 16 ${sid}`, recorded.env)
-  const asciinema = await peakAndFirstByte(`asciinema cat ${cast}`, {})
+  // asciinema reads keys from /dev/tty even for cat: script(1) gives it a terminal.
+  const asciinema = await peakAndFirstByte(`script -qec 'asciinema cat ${cast}' /dev/null`, {})
   const recordingMB = statSync(path.join(stored, must('ls', [stored]).split('\n').find((f) => f.startsWith(sid))!)).size / 1024 ** 2
   process.stdout.write(`\nPlayback (a ${recordingMB.toFixed(0)} MiB recording of ${((PLAYBACK_RANDOM_MB * 4) / 3).toFixed(0)} MiB of output; cast ${(statSync(cast).size / 1024 ** 2).toFixed(0)} MiB)\n`)
   line('tsh play -f text --speed 16 <id>: peak RSS', `${play.peakMiB.toFixed(0)} MiB (target < 150)`)

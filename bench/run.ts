@@ -14,7 +14,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {startSshd} from '../test/interop/helpers.js'
 import {CLUSTER, LOGIN, NODE, must, startBenchCluster, tctl, tsh} from './cluster.js'
-import {benchRecording} from './recording.js'
+import {benchPlayback, benchRecordingCost} from './recording.js'
 import {median, mediansInTurn, RUNS, timeShell} from './timing.js'
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 1024 ** 3)
@@ -91,10 +91,11 @@ async function benchProxy(dir: string, stops: Array<() => Promise<unknown>>): Pr
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
 const stops: Array<() => Promise<unknown>> = []
 try {
-  // BENCH_ONLY=proxy|recording runs one part.
+  // BENCH_ONLY=proxy|recording|playback runs one part.
   const only = process.env.BENCH_ONLY
   if (!only || only === 'proxy') await benchProxy(dir, stops)
-  if (!only || only === 'recording') await benchRecording(dir, stops)
+  if (!only || only === 'recording') await benchRecordingCost(dir, stops)
+  if (!only || only === 'recording' || only === 'playback') await benchPlayback(dir, stops)
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {})
   rmSync(dir, {recursive: true, force: true})
