@@ -1,7 +1,7 @@
 import type {AdminAuthApi, JoinTokenInfo, NodeInfo} from '../api/auth-api.js'
 import {parseJoinRoles} from '../services/models/join-token.js'
 import {lockFromResource, type Lock} from '../services/models/lock.js'
-import {parseResources, type Resource} from '../services/models/resource.js'
+import {lineOfField, parseResources, type Resource} from '../services/models/resource.js'
 import {validateRole, type Role} from '../services/models/role.js'
 import {userFromResource, userToResource} from '../services/models/user.js'
 import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserError} from '../lib/errors.js'
@@ -159,8 +159,11 @@ export function planCreate(text: string, source: string): PlannedResource[] {
     try {
       return planOne(resource)
     } catch (err) {
-      if (err instanceof UserError) throw new BadParameterError(`${at}${err.message}`, {hint: err.hint})
-      throw err
+      if (!(err instanceof UserError)) throw err
+      // A field the check names is found in the file, so the message can say on which line.
+      const field = /\b(spec(?:\.[A-Za-z_]+|\[\d+\])+)/.exec(err.message)?.[1]
+      const line = field ? lineOfField(text, index, field) : undefined
+      throw new BadParameterError(`${at}${line ? `line ${line}: ` : ''}${err.message}`, {hint: err.hint})
     }
   })
 }

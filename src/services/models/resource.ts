@@ -1,7 +1,7 @@
 // The resource envelope every managed object shares ({kind, version, metadata, spec}) and the
 // parser for `tctl create -f` input: one or many YAML documents (JSON is accepted too, being YAML).
 // Only the envelope is checked here; each kind's spec is validated by its service (validateRole...).
-import {LineCounter, parseAllDocuments} from 'yaml'
+import {isSeq, LineCounter, parseAllDocuments} from 'yaml'
 import {BadParameterError} from '../../lib/errors.js'
 import {toSafeJSON} from '../../lib/safe-text.js'
 import {toSafeYAML} from '../../lib/yaml-text.js'
@@ -63,6 +63,21 @@ export function parseResources(text: string, options: ParseOptions = {}): Resour
     const at = found.length > 1 ? `${where}document ${index + 1} (line ${line}): ` : where
     return parseEnvelope(value, options.kinds ?? RESOURCE_KINDS, at)
   })
+}
+
+/**
+ * The line in `text` of a field of its index-th resource, by the path a validation error names
+ * (`spec.allow.rules[0].where`); undefined when it cannot be told (a top-level list, no such field).
+ */
+export function lineOfField(text: string, index: number, path: string): number | undefined {
+  const lineCounter = new LineCounter()
+  const docs = parseAllDocuments(text, {lineCounter, prettyErrors: false})
+  if (!Array.isArray(docs)) return undefined
+  const resources = docs.filter((doc) => doc.contents !== null)
+  if (resources.some((doc) => isSeq(doc.contents))) return undefined
+  const keys = path.split(/\.|\[(\d+)\]/).filter((key) => key !== undefined && key !== '').map((key) => (/^\d+$/.test(key) ? Number(key) : key))
+  const node = resources[index]?.getIn(keys, true) as {range?: [number, number, number]} | undefined
+  return node?.range ? lineCounter.linePos(node.range[0]).line : undefined
 }
 
 /** Exactly one resource; refuses input holding several. */

@@ -92,7 +92,7 @@ describe('tctl create', () => {
     assert.throws(() => planCreate('kind: role\n  bad: [', 'f.yaml'), (err) => err instanceof BadParameterError && /^f\.yaml: malformed YAML at line/.test(err.message))
     assert.throws(() => planCreate('kind: widget\nversion: v1\nmetadata: {name: x}\n', 'f.yaml'), (err: Error) => err.message === 'f.yaml: unknown resource kind "widget"; expected one of role, user, token, lock')
     const badRole = ROLE.replace('env: test', () => "env: '^[a-$'")
-    assert.throws(() => planCreate(`${USER}---\n${badRole}`, 'f.yaml'), /: f\.yaml: document 2: role "dev": spec\.allow\.node_labels\.env: invalid regular expression/)
+    assert.throws(() => planCreate(`${USER}---\n${badRole}`, 'f.yaml'), /: f\.yaml: document 2: line 14: role "dev": spec\.allow\.node_labels\.env: invalid regular expression/)
     assert.throws(() => planCreate(`${ROLE}---\n${ROLE}`, 'f.yaml'), /role "dev" appears more than once/)
     assert.throws(() => planCreate('', 'f.yaml'), /f\.yaml: no resources found/)
   })

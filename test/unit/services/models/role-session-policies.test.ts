@@ -90,10 +90,14 @@ describe('role session policies', () => {
     refused({deny: {login: []}}, /spec\.deny\.login: unknown field; supported fields are logins, node_labels, rules$/)
   })
 
-  test('tctl create names the file, the role, the field and the column in the filter; nothing is planned', () => {
+  test('tctl create names the file, the line, the role, the field and the column in the filter; nothing is planned', () => {
     const yaml = MODERATED.replace('contains(user.spec.roles, "auditor")', 'contains(user.spec.roles "auditor")')
     assert.throws(() => planCreate(yaml, 'prod.yaml'), (err: Error) => {
-      assert.equal(err.message, 'prod.yaml: role "prod-access": spec.allow.require_session_join[0].filter: invalid filter "contains(user.spec.roles \\"auditor\\")": expected "," (column 26)')
+      assert.equal(err.message, 'prod.yaml: line 10: role "prod-access": spec.allow.require_session_join[0].filter: invalid filter "contains(user.spec.roles \\"auditor\\")": expected "," (column 26)')
+      return true
+    })
+    assert.throws(() => planCreate(MODERATED.replace('modes: [moderator]', 'modes: [watcher]'), 'prod.yaml'), (err: Error) => {
+      assert.match(err.message, /^prod\.yaml: line 12: role "prod-access": spec\.allow\.require_session_join\[0\]\.modes: unknown participant mode "watcher"/)
       return true
     })
   })
