@@ -5,6 +5,7 @@ import {AccessDeniedError, UserError} from '../lib/errors.js'
 import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
+import {pacedSocket} from './paced-socket.js'
 import type {ApiTransport} from './route.js'
 import {API_SUBSYSTEM} from './server.js'
 import {checkAuthServerCert, type ServerTrust} from './server-trust.js'
@@ -154,7 +155,7 @@ function channelHttpClient(ssh: ssh2.Client): HttpClient {
     connect: (_opts, callback) => {
       ssh.subsys(API_SUBSYSTEM, (err, channel) => {
         if (err) return callback(err, null)
-        const socket = channel as unknown as Duplex
+        const socket = pacedSocket(channel as unknown as Duplex)
         Object.assign(socket, {setNoDelay: () => socket, setKeepAlive: () => socket, setTimeout: () => socket})
         callback(null, socket as never)
       })
