@@ -257,7 +257,7 @@ spec:
     fails(tctl(['create', '-f', path.join(dir, 'missing.yaml')]), /missing\.yaml: no such file/)
     // The first document is fine, the second is not: the first must not be applied either.
     const mixed = file('mixed.yaml', `${ROLE_DEV.replace('name: dev', 'name: first-ok')}---\n${ROLE_DEV.replace('name: dev', 'name: second-bad').replace('env: test', () => "env: '^[a-$'")}`)
-    fails(tctl(['create', '-f', mixed]), /mixed\.yaml: document 2: role "second-bad": spec\.allow\.node_labels\.env: invalid regular expression/)
+    fails(tctl(['create', '-f', mixed]), /mixed\.yaml: document 2: line 21: role "second-bad": spec\.allow\.node_labels\.env: invalid regular expression/)
     fails(tctl(['get', 'role/first-ok']), /role "first-ok"/)
     // A user whose role does not exist, after a valid role: neither is applied.
     const dangling = file('dangling.yaml', `${ROLE_DEV.replace('name: dev', 'name: before-dangling')}---\nkind: user\nversion: v2\nmetadata: {name: carl}\nspec: {roles: [ghost-role]}\n`)

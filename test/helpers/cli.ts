@@ -1,4 +1,5 @@
 import {spawnSync, type SpawnSyncOptions} from 'node:child_process'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -21,13 +22,15 @@ export function runTool(tool: 'tsh' | 'tctl' | 'teleport', args: string[], optio
 }
 
 /**
- * Tests that run a program as "nobody" need root to switch and a checkout nobody can read (CI
- * may clone into a 0700 directory); they skip otherwise, saying why.
+ * Tests that run a program as "nobody" need root to switch, a checkout nobody can read (CI may
+ * clone into a 0700 directory) and a temp dir nobody can enter (some machines make /tmp 0700);
+ * they skip otherwise, saying why.
  */
 export function nobodySkipReason(): string | false {
   if (process.getuid?.() !== 0) return 'needs root to run as nobody'
-  const readable = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', path.join(repoRoot, 'bin', 'run.js')]).status === 0
-  return readable ? false : 'the checkout is not readable by nobody'
+  const asNobody = (...args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', ...args]).status === 0
+  if (!asNobody('-r', path.join(repoRoot, 'bin', 'run.js'))) return 'the checkout is not readable by nobody'
+  return asNobody('-x', tmpdir()) ? false : `the temp dir ${tmpdir()} is not open to nobody`
 }
 
 /** tctl against a config file that must succeed: its stdout, or an assertion naming stderr. */

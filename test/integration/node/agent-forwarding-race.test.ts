@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {chmodSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import type {AuthApi} from '../../../src/api/auth-api.js'
@@ -19,10 +20,22 @@ const ROUNDS = 30
 function skipReason(): string | false {
   if (process.getuid?.() !== 0) return 'needs root: the node must run as root and serve another login'
   if (spawnSync('useradd', ['--help'], {stdio: 'ignore'}).status !== 0) return 'needs useradd to make a throwaway login'
+  if (!sharedTempDir()) return `the temp dir ${tmpdir()} is closed to other users, and so is /var/tmp: no login but root could reach its agent`
   return false
 }
 
+/**
+ * Forwarded agents live under the temp dir, as OpenSSH's do, so a login must be able to enter it.
+ * Some machines close /tmp to all but root; /var/tmp is then used (TMPDIR, for this suite).
+ */
+function sharedTempDir(): string | undefined {
+  return [tmpdir(), '/var/tmp'].find((dir) => (statSync(dir, {throwIfNoEntry: false})?.mode ?? 0) & 0o001)
+}
+
 describe('agent forwarding on a root node, raced by the login user', {timeout: 12 * TIMEOUT_MS, skip: skipReason()}, () => {
+  const savedTmpdir = process.env.TMPDIR
+  before(() => void (process.env.TMPDIR = sharedTempDir()))
+  after(() => void (savedTmpdir === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = savedTmpdir)))
   const login = `tpagent${randomBytes(3).toString('hex')}`
   let uid: number
   let cluster: TestCluster
