@@ -229,7 +229,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
       await pair.exit
     })
 
-    test('a moderated session waits for an auditor; it runs once one joins as moderator, and ends when the moderator presses t', async () => {
+    test('a moderated session waits for an auditor; it runs once one joins as moderator, and ends when the moderator presses t or leaves', async () => {
       const held = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], mia, 2 * 60_000)
       await held.waitFor(/Teleport > Waiting for required participants\.\.\./)
       const tracked = await sessionOf('mia')
@@ -247,6 +247,19 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
       await held.exit
       await moderator.exit
       await eventually(() => !allSessions().some((s) => s.session_id === tracked.session_id), 'the session off the list')
+
+      // on_leave: terminate: the moderator leaving (Ctrl-C) ends the session too.
+      const again = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], mia, 2 * 60_000)
+      await again.waitFor(/Waiting for required participants/)
+      const second = await sessionOf('mia')
+      const leaving = join(ann, second.session_id, 'moderator')
+      await leaving.waitFor(/participant mode: moderator/)
+      again.write('echo second-run\r')
+      await again.waitFor(/[\r\n]second-run\r?\n/)
+      leaving.write('\x03')
+      await again.waitFor(/Teleport > User ann left the session\./)
+      await again.exit
+      await eventually(() => !allSessions().some((s) => s.session_id === second.session_id), 'the second session off the list')
     })
   })
 
