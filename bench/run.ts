@@ -13,17 +13,14 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {startSshd} from '../test/interop/helpers.js'
-import {CLUSTER, LOGIN, NODE, must, startBenchCluster, tctl, tsh} from './cluster.js'
+import {CLUSTER, LOGIN, NODE, must, startBenchCluster, tctl, tsh, type BenchCluster} from './cluster.js'
 import {benchPlayback, benchRecordingCost} from './recording.js'
 import {median, mediansInTurn, RUNS, timeShell} from './timing.js'
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 1024 ** 3)
 
-async function benchProxy(dir: string, stops: Array<() => Promise<unknown>>): Promise<void> {
-  // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
-  const cluster = await startBenchCluster(dir)
-  stops.push(() => cluster.stop())
-  const {config, webPort, nodePort, env} = cluster
+async function benchProxy(cluster: BenchCluster, stops: Array<() => Promise<unknown>>): Promise<void> {
+  const {dir, config, webPort, nodePort, env} = cluster
   must(tctl, ['-c', config, 'auth', 'sign', '--host=localhost,127.0.0.1', `--out=${path.join(dir, 'host')}`])
   const userCA = must(tctl, ['-c', config, 'auth', 'export', '--type=user']).split('\n').filter(Boolean)
   const hostCALine = must(tctl, ['-c', config, 'auth', 'export', '--type=host']).trim()
@@ -59,6 +56,21 @@ async function benchProxy(dir: string, stops: Array<() => Promise<unknown>>): Pr
   const latency: Record<string, number> = {}
   for (const [name, command] of Object.entries(paths)) latency[name] = await median(`${command} true`, env)
   latency['tsh ssh'] = await median(`${tsh} ssh ${LOGIN}@${NODE} true`, env)
+  const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(44)} ${value}\n`)
+  process.stdout.write(`\nThroughput (${(BYTES / 1024 ** 2).toFixed(0)} MiB through ssh to cat > /dev/null)\n`)
+  for (const [name, mbs] of Object.entries(throughput)) line(name, `${mbs.toFixed(1)} MiB/s`)
+  line('ratio tsh proxy ssh / ProxyJump (target >= 2)', (throughput['tsh proxy ssh'] / throughput['OpenSSH ProxyJump']).toFixed(2))
+  line('ratio tsh proxy ssh / direct', (throughput['tsh proxy ssh'] / throughput['OpenSSH direct']).toFixed(2))
+  process.stdout.write(`\nConnect and run true (median of ${RUNS})\n`)
+  for (const [name, ms] of Object.entries(latency)) line(name, `${ms.toFixed(0)} ms`)
+  line('ratio tsh proxy ssh / ProxyJump (target <= 1)', (latency['tsh proxy ssh'] / latency['OpenSSH ProxyJump']).toFixed(2))
+  line('ratio tsh ssh / ProxyJump', (latency['tsh ssh'] / latency['OpenSSH ProxyJump']).toFixed(2))
+
+}
+
+/** Whole-process start-up of tsh and tctl commands against `node -e 0`, the commands in turn. */
+async function benchStartup(cluster: BenchCluster): Promise<void> {
+  const {config, env} = cluster
   const startup = await mediansInTurn({
     'node -e 0': 'node -e 0',
     'tsh status': `${tsh} status`,
@@ -71,29 +83,26 @@ async function benchProxy(dir: string, stops: Array<() => Promise<unknown>>): Pr
   }, env)
 
   const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(44)} ${value}\n`)
-  process.stdout.write(`\nThroughput (${(BYTES / 1024 ** 2).toFixed(0)} MiB through ssh to cat > /dev/null)\n`)
-  for (const [name, mbs] of Object.entries(throughput)) line(name, `${mbs.toFixed(1)} MiB/s`)
-  line('ratio tsh proxy ssh / ProxyJump (target >= 2)', (throughput['tsh proxy ssh'] / throughput['OpenSSH ProxyJump']).toFixed(2))
-  line('ratio tsh proxy ssh / direct', (throughput['tsh proxy ssh'] / throughput['OpenSSH direct']).toFixed(2))
-  process.stdout.write(`\nConnect and run true (median of ${RUNS})\n`)
-  for (const [name, ms] of Object.entries(latency)) line(name, `${ms.toFixed(0)} ms`)
-  line('ratio tsh proxy ssh / ProxyJump (target <= 1)', (latency['tsh proxy ssh'] / latency['OpenSSH ProxyJump']).toFixed(2))
-  line('ratio tsh ssh / ProxyJump', (latency['tsh ssh'] / latency['OpenSSH ProxyJump']).toFixed(2))
   process.stdout.write(`\nStart-up, whole process (median of ${RUNS}, in turn)\n`)
   const bare = startup['node -e 0']!
   for (const [name, ms] of Object.entries(startup)) {
     const target = name === 'tsh status' ? ' (target <= 1.8)' : ''
     line(name, `${ms.toFixed(0)} ms${name === 'node -e 0' ? '' : `  ratio ${(ms / bare).toFixed(2)}${target}`}`)
   }
-
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
 const stops: Array<() => Promise<unknown>> = []
 try {
-  // BENCH_ONLY=proxy|recording|playback runs one part.
+  // BENCH_ONLY=proxy|startup|recording|playback runs one part.
   const only = process.env.BENCH_ONLY
-  if (!only || only === 'proxy') await benchProxy(dir, stops)
+  if (!only || only === 'proxy' || only === 'startup') {
+    // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
+    const cluster = await startBenchCluster(dir)
+    stops.push(() => cluster.stop())
+    if (only !== 'startup') await benchProxy(cluster, stops)
+    await benchStartup(cluster)
+  }
   if (!only || only === 'recording') await benchRecordingCost(dir, stops)
   if (!only || only === 'recording' || only === 'playback') await benchPlayback(dir, stops)
 } finally {
