@@ -93,6 +93,22 @@ module.exports = process.env.DEBUG ? require('debug') : silent`,
   },
 }
 
+// oclif asks at every start whether it runs under WSL (wsl-utils, which loads child_process and
+// more). The answer takes one look at the kernel's release; the rest is loaded only under WSL.
+const cheapWslCheck = {
+  name: 'cheap-wsl-check',
+  setup(build) {
+    build.onResolve({filter: /^wsl-utils$/}, (args) => (args.namespace === 'cheap-wsl' || !args.importer.includes('/@oclif/core/') ? undefined : {path: 'wsl-utils', namespace: 'cheap-wsl'}))
+    build.onLoad({filter: /.*/, namespace: 'cheap-wsl'}, () => ({
+      contents: `import {release} from 'node:os'
+export const isWsl = process.platform === 'linux' && release().toLowerCase().includes('microsoft')
+export const powerShellPath = async () => (await import('wsl-utils')).powerShellPath()`,
+      loader: 'js',
+      resolveDir: path.join(build.initialOptions.absWorkingDir, 'node_modules', '@oclif', 'core'),
+    }))
+  },
+}
+
 // Our code's imports of @oclif/core all reach the one copy the loader makes.
 const oclifThroughLoader = {
   name: 'oclif-through-loader',
@@ -144,7 +160,7 @@ export async function bundle(root) {
     // oclif checks that node satisfies its own engines range by loading all of semver (some fifty
     // modules) on every start; npm checks ours, against package.json's "engines", at install.
     define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"true"'},
-    plugins: [leaveOut, importThroughLoader, lazyModules, quietDebug],
+    plugins: [leaveOut, importThroughLoader, lazyModules, quietDebug, cheapWslCheck],
     logLevel: 'warning',
   })
   copyFileSync(path.join(root, 'scripts', 'oclif-loader.cjs'), path.join(root, 'dist', 'bundle', 'oclif-loader.cjs'))
