@@ -71,13 +71,13 @@ describe('start-up loads only what the command needs', () => {
     })
   }
 
-  test('tsh status: oclif comes from its code cache, and what oclif loads only for spawning, prompting or colour waits', () => {
+  test('tsh status: oclif comes from its code cache, and what oclif loads only for spawning, prompting, colour or WSL waits', () => {
     const cache = path.join(repoRoot, 'dist', 'bundle', 'oclif.cjs.cache')
     const before = statSync(cache).mtimeMs
     const {files, builtins} = loadedBy('tsh', ['status'])
     assert.ok(files.some((f) => f.endsWith('/dist/bundle/oclif-loader.cjs')), files.join('\n'))
     // A cache V8 rejected would be written again.
     assert.equal(statSync(cache).mtimeMs, before, 'the code cache was taken as it is')
-    assert.deepEqual(builtins.filter((b) => ['readline', 'perf_hooks', 'tty'].includes(b)), [])
+    assert.deepEqual(builtins.filter((b) => ['child_process', 'readline', 'perf_hooks', 'tty'].includes(b)), [])
   })
 })
