@@ -6,6 +6,7 @@ import {once} from 'node:events'
 import http from 'node:http'
 import net from 'node:net'
 import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import ssh2 from 'ssh2'
@@ -230,7 +231,7 @@ describe('node service with OpenSSH clients', {timeout: 20 * TIMEOUT_MS}, () => 
       const opts = withoutOption(sshOptions(alice, knownHosts, node.address.port), 'IdentityAgent=none')
       const r = await run('ssh', [...opts, '-A', 'root@127.0.0.1', 'echo "sock=$SSH_AUTH_SOCK"; stat -c %a "$(dirname "$SSH_AUTH_SOCK")"; ssh-add -l'], {env})
       assert.equal(r.code, 0, r.stderr)
-      assert.match(r.stdout, /^sock=\/tmp\/teleport-agent-/m)
+      assert.match(r.stdout, new RegExp(`^sock=${tmpdir()}/teleport-agent-`, 'm'))
       // root node: the directory stays root's (0711), only the socket is the login's
       assert.match(r.stdout, /^711$/m)
       assert.match(r.stdout, /ED25519/)
