@@ -383,7 +383,10 @@ export class Session {
     await Promise.all(
       this.members.map(async (member) => {
         member.detachInput?.()
+        // A party still waiting for its screen still gets what was meant for it (the end's notices).
+        const held = member.held
         member.held = undefined
+        for (const chunk of held ?? []) member.queue.offer(chunk.bytes, chunk.stream, Infinity)
         await member.queue.whenDrained()
         if (this.members.includes(member)) await member.spec.output.end(exit).catch(() => {}) // a broken transport only loses its own end
       }),

@@ -7,6 +7,7 @@ import {fileSource} from '../../../../src/client/recordings/source.js'
 import {RecordingDamagedError, type RecordedEvent} from '../../../../src/events/recording/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {withTempDir} from '../../events/recording/temp-recording.js'
+import {poll} from '../../../helpers/eventually.js'
 import {arraySource, print, recordFile, resize, Screen, start} from './helpers.js'
 
 // The pty player on a FakeClock: output comes when it is due (scaled by --speed, idle gaps cut
@@ -184,6 +185,9 @@ describe('tsh play: a recording file', () => {
     await waitForTimer()
     assert.equal(screen.when('two'), 20_000)
     player.command('back')
+    // The file is read again from 10 s (real I/O): wait for what that writes, not for a timer (the
+    // wait before the step may still be pending).
+    await poll(() => screen.text.endsWith(`two ${RESET_SCREEN}\x1b[8;25;80t`))
     await waitForTimer()
     assert.ok(screen.text.endsWith(`two ${RESET_SCREEN}\x1b[8;25;80t`), JSON.stringify(screen.text))
     await clock.advanceAsync(5000)
