@@ -88,12 +88,10 @@ function whereUser(user: User): WhereContext['user'] {
 /** Which sessions a caller may list or read: every one, or those `decide` allows (a rule's `where`). */
 export type SessionAccess = {all: true} | {all: false; decide(session: WhereSession): AccessDecision}
 
-/**
- * What `verb` on sessions the caller may do: hosts by their role (the Admin identity: all),
- * users by their current roles' rules, which may hold only for some sessions (the built-in
- * access role's: those they took part in). A caller allowed no session at all is refused, audited.
- */
-export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<SessionAccess> {
+/** A caller's rules on sessions before any refusal: all, or for a user, what the roles allow and why not more. */
+type SessionRules = {all: true} | {all: false; roles: Role[]; user: User; reason: string; decide?: (session: WhereSession) => AccessDecision}
+
+async function sessionRules(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<SessionRules> {
   const action = {resource: 'session', verb} as const
   if (identity.kind !== 'user') {
     await authorize(auth, identity, action)
@@ -102,8 +100,20 @@ export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, ver
   const {roles, user} = await currentUserAccess(auth, identity, action)
   const decision = checkResourceAccess(roles, 'session', verb, {user: whereUser(user)})
   if (decision.allowed) return {all: true}
-  if (!decision.conditional) return refuse(auth, identity, action, {reason: decision.reason})
-  return {all: false, decide: (session) => checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session})}
+  const decide = (session: WhereSession) => checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session})
+  return {all: false, roles, user, reason: decision.reason, ...(decision.conditional ? {decide} : {})}
+}
+
+/**
+ * What `verb` on sessions the caller may do: hosts by their role (the Admin identity: all),
+ * users by their current roles' rules, which may hold only for some sessions (the built-in
+ * access role's: those they took part in). A caller allowed no session at all is refused, audited.
+ */
+export async function sessionAccess(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<SessionAccess> {
+  const rules = await sessionRules(auth, identity, verb)
+  if (rules.all) return rules
+  if (!rules.decide) return refuse(auth, identity, {resource: 'session', verb}, {reason: rules.reason})
+  return {all: false, decide: rules.decide}
 }
 
 /** Which live sessions a caller sees: every one, or those `visible` allows. */
@@ -117,16 +127,11 @@ export type TrackerVisibility = {all: true} | {all: false; visible(tracker: Sess
  * see. A caller allowed none is refused, audited.
  */
 export async function trackerVisibility(auth: AuthServer, identity: ApiIdentity, verb: 'list' | 'read'): Promise<TrackerVisibility> {
-  if (identity.kind !== 'user') {
-    await sessionAccess(auth, identity, verb)
-    return {all: true}
-  }
-  const action = {resource: 'session', verb} as const
-  const {roles, user} = await currentUserAccess(auth, identity, action)
-  const decision = checkResourceAccess(roles, 'session', verb, {user: whereUser(user)})
-  if (decision.allowed) return {all: true}
+  const rules = await sessionRules(auth, identity, verb)
+  if (rules.all) return rules
+  const {roles, user, decide} = rules
   const mayJoin = roles.some((role) => (role.spec.allow.join_sessions ?? []).length > 0)
-  if (!decision.conditional && !mayJoin) return refuse(auth, identity, action, {reason: decision.reason})
+  if (!decide && !mayJoin) return refuse(auth, identity, {resource: 'session', verb}, {reason: rules.reason})
   const owners = new Map<string, Promise<Role[]>>()
   const ownerRoles = (name: string) => {
     let found = owners.get(name)
@@ -136,7 +141,7 @@ export async function trackerVisibility(auth: AuthServer, identity: ApiIdentity,
   return {
     all: false,
     visible: async (tracker) => {
-      if (decision.conditional && checkResourceAccess(roles, 'session', verb, {user: whereUser(user), session: trackerSession(tracker)}).allowed) return true
+      if (decide?.(trackerSession(tracker)).allowed) return true
       if (!mayJoin) return false
       const owner = {name: tracker.user, roles: await ownerRoles(tracker.user)}
       return PARTICIPANT_MODES.some((mode) => checkJoinSession({joiner: {name: user.name, roles}, owner, mode}).allowed)

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import type {ClientChannel} from 'ssh2'
 import {startTestAuth} from '../../helpers/auth.js'
 import {run} from '../../interop/helpers.js'
 import {ApiClient} from '../../../src/api/client.js'
@@ -136,3 +137,30 @@ export async function startSshAgent(keys: string[]): Promise<{sock: string; env:
   return {sock, env, stop}
 }
 
+/** What a channel prints (stdout and stderr), a wait for a pattern in stdout, and how it ended. */
+export function watch(channel: ClientChannel) {
+  let stdout = ''
+  let stderr = ''
+  const waiters: {re: RegExp; resolve: () => void}[] = []
+  const check = () => {
+    for (const w of [...waiters]) if (w.re.test(stdout)) w.resolve()
+  }
+  channel.on('data', (d: Buffer) => {
+    stdout += d.toString()
+    check()
+  })
+  channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  let code: number | undefined
+  channel.on('exit', (c: number) => (code = c))
+  return {
+    get stdout() {
+      return stdout
+    },
+    /** Resolves when `re` matches what was printed (from `from` on). */
+    waitFor: (re: RegExp) => (re.test(stdout) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({re, resolve}))),
+    closed: new Promise<{code: number | undefined; stdout: string; stderr: string}>((resolve) => channel.on('close', () => resolve({code, stdout, stderr}))),
+  }
+}
+
+/** The session id a command printed as SID=<id> (echo SID=$SSH_SESSION_ID). */
+export const sidIn = (output: string) => /SID=([0-9a-f-]{36})/.exec(output)?.[1] ?? assert.fail(`no session id in ${JSON.stringify(output.slice(0, 200))}`)

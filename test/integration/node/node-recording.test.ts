@@ -14,7 +14,7 @@ import {RecordingReader, type RecordedEvent} from '../../../src/events/recording
 import {NotFoundError} from '../../../src/lib/errors.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 import {startTestAuth} from '../../helpers/auth.js'
-import {CLUSTER, TIMEOUT_MS, eventually, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
+import {CLUSTER, TIMEOUT_MS, eventually, knownHostsFile, memoryLogger, nodeIdentity, run, sidIn, sshOptions, startCluster, tempDir, userCert, watch, type TestCluster, type UserKey} from './helpers.js'
 
 // Sessions recorded by a real node service, driven by real SSH clients (OpenSSH, and ssh2 where a
 // window-change must be sent), read back from the auth server they were uploaded to: in `node`
@@ -64,28 +64,6 @@ async function connect(rec: RecordingNode): Promise<ssh2.Client> {
   return client
 }
 
-/** What a channel prints, a wait for a pattern in it, and how it ended. */
-function watch(channel: ClientChannel) {
-  let stdout = ''
-  let stderr = ''
-  const waiters: {re: RegExp; resolve: () => void}[] = []
-  channel.on('data', (d: Buffer) => {
-    stdout += d.toString()
-    for (const w of [...waiters]) if (w.re.test(stdout)) w.resolve()
-  })
-  channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  let code: number | undefined
-  channel.on('exit', (c: number) => (code = c))
-  return {
-    get stdout() {
-      return stdout
-    },
-    waitFor: (re: RegExp) => (re.test(stdout) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({re, resolve}))),
-    closed: new Promise<{code: number | undefined; stdout: string; stderr: string}>((resolve) => channel.on('close', () => resolve({code, stdout, stderr}))),
-  }
-}
-
-const sidIn = (output: string) => /SID=([0-9a-f-]{36})/.exec(output)?.[1] ?? assert.fail(`no session id in ${JSON.stringify(output.slice(0, 200))}`)
 
 async function uploadedRecording(rec: RecordingNode, sid: string): Promise<RecordedEvent[]> {
   await eventually(async () => (await rec.cluster.service.auth.recordings.stat(sid).catch(() => undefined))?.complete, `the recording of ${sid} to reach auth`)

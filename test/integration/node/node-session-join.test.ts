@@ -10,7 +10,7 @@ import {startNodeService, type RunningNodeService} from '../../../src/daemon/nod
 import {EventCode, type AuditEvent} from '../../../src/events/index.js'
 import {RecordingReader, type RecordedEvent} from '../../../src/events/recording/index.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
-import {TIMEOUT_MS, eventually, memoryLogger, nodeIdentity, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
+import {TIMEOUT_MS, eventually, memoryLogger, nodeIdentity, sidIn, startCluster, tempDir, userCert, watch, type TestCluster, type UserKey} from './helpers.js'
 
 // Joining sessions on a real node service with ssh2 clients, as `tsh join` does (a shell request
 // carrying TELEPORT_SESSION and TELEPORT_PARTICIPANT_MODE): the joiner gets the screen as it is,
@@ -22,32 +22,6 @@ const HOST_ID = '5e55102e-0000-4000-8000-0000000000a1'
 const role = (name: string, allow: Record<string, unknown>) => ({kind: 'role', version: 'v5', metadata: {name}, spec: {allow}})
 const ANY_NODE = {logins: ['root'], node_labels: {'*': '*'}}
 
-/** What a channel prints (stdout and stderr), a wait for a pattern in stdout, and how it ended. */
-function watch(channel: ClientChannel) {
-  let stdout = ''
-  let stderr = ''
-  const waiters: {re: RegExp; resolve: () => void}[] = []
-  const check = () => {
-    for (const w of [...waiters]) if (w.re.test(stdout)) w.resolve()
-  }
-  channel.on('data', (d: Buffer) => {
-    stdout += d.toString()
-    check()
-  })
-  channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  let code: number | undefined
-  channel.on('exit', (c: number) => (code = c))
-  return {
-    get stdout() {
-      return stdout
-    },
-    /** Resolves when `re` matches what was printed (from `from` on). */
-    waitFor: (re: RegExp) => (re.test(stdout) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({re, resolve}))),
-    closed: new Promise<{code: number | undefined; stdout: string; stderr: string}>((resolve) => channel.on('close', () => resolve({code, stdout, stderr}))),
-  }
-}
-
-const sidIn = (output: string) => /SID=([0-9a-f-]{36})/.exec(output)?.[1] ?? assert.fail(`no session id in ${JSON.stringify(output.slice(0, 200))}`)
 const count = (text: string, needle: string) => text.split(needle).length - 1
 
 describe('joining sessions on the node', {timeout: 10 * TIMEOUT_MS}, () => {
