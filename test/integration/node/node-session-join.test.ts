@@ -192,6 +192,21 @@ describe('joining sessions on the node', {timeout: 10 * TIMEOUT_MS}, () => {
     assert.equal((await alice.closed).code, 0)
   })
 
+  // (A Ctrl-C that reaches the pty before the shell has read `exit` discards it: the tty flushes
+  // its input on SIGINT, so the session rightly goes on, as it would in OpenSSH or tmux.)
+  test('a peer pressing Ctrl-C as the owner\'s shell exits still sees the session end', async () => {
+    for (let round = 0; round < 3; round++) {
+      const alice = await ownerShell()
+      const bob = await shell('bob', {sid: alice.sid, mode: 'peer'})
+      await alice.waitFor(/User bob joined the session/)
+      alice.channel.write('exit 0\n')
+      await bob.waitFor(/logout/)
+      bob.channel.write('\x03')
+      assert.equal((await alice.closed).code, 0)
+      assert.equal((await bob.closed).code, 0)
+    }
+  })
+
   test('without join_sessions rights: refused with one line, exit status 255, audited', async () => {
     const alice = await ownerShell()
     const carol = await shell('carol', {sid: alice.sid, mode: 'observer'})
