@@ -29,6 +29,7 @@ export const COMMAND_MODULES: CommandModules = {
   'teleport:start': () => import('./teleport/start.js'),
   'teleport:version': () => import('./teleport/version.js'),
   'tsh:agent': () => import('./tsh/agent.js'),
+  'tsh:bench': () => import('./tsh/bench.js'),
   'tsh:completion': () => import('./tsh/completion.js'),
   'tsh:config': () => import('./tsh/config.js'),
   'tsh:env': () => import('./tsh/env.js'),

@@ -113,6 +113,23 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
     assert.equal(tsh(['ssh', `${LOGIN}@${NODE}`, 'exit 7']).code, 7)
   })
 
+  test('tsh bench runs sessions at a rate and prints the latency table; a refused login counts as failed', () => {
+    const r = tsh(['bench', '--rate', '5', '--duration', '1s', `${LOGIN}@${NODE}`, 'true'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^\* Requests originated: 5\n\* Requests failed: 0\n\nHistogram\n\nPercentile Response Duration\n/)
+    const rows = [...r.stdout.matchAll(/^(\d+) +(\d+) ms$/gm)].map((m) => [Number(m[1]), Number(m[2])])
+    assert.deepEqual(rows.map(([p]) => p), [25, 50, 75, 90, 95, 99, 100])
+    // Latencies rise with the percentile, and a session through the proxy takes some time.
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i]![1]! >= rows[i - 1]![1]!, r.stdout)
+    assert.ok(rows[0]![1]! > 0, r.stdout)
+    const refused = tsh(['bench', '--rate', '2', '--duration', '1s', '-f', 'json', `nosuchlogin@${NODE}`, 'true'])
+    assert.equal(refused.code, 1)
+    const json = JSON.parse(refused.stdout) as {requests_originated: number; requests_failed: number; errors: {message: string}[]}
+    assert.equal(json.requests_originated, 2)
+    assert.equal(json.requests_failed, 2)
+    assert.match(json.errors[0]!.message, /access denied/i)
+  })
+
   test('a login not in the certificate is refused at the node, through the proxy', () => {
     const r = tsh(['ssh', `nosuchlogin@${NODE}`, 'true'])
     assert.notEqual(r.code, 0)
