@@ -1,0 +1,62 @@
+import {cluster, secondFactor, signIn} from '../api.js'
+import {h} from '../dom.js'
+import {afterSignIn, navigate, takeExpiredNotice, type Page} from '../router.js'
+import {busy, errorText, field, input, message} from '../ui.js'
+
+// Sign-in: user, password and (when the cluster asks for one) a TOTP code. Errors come from auth
+// as one line (wrong password or code, locked user); an expired session is said so.
+
+export const EXPIRED = 'Your session has expired. Sign in again.'
+
+export function loginPage(query: URLSearchParams): Page {
+  const user = input({name: 'user', autocomplete: 'username', required: true, autofocus: true, spellcheck: false, autocapitalize: 'off'})
+  user.value = query.get('user') ?? ''
+  const pass = input({name: 'password', type: 'password', autocomplete: 'current-password', required: true})
+  const code = input({name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', placeholder: '123456'})
+  const codeField = field('Authenticator code', code)
+  const submit = h('button', {type: 'submit', class: 'primary'}, 'Sign in')
+  const note = message()
+  if (takeExpiredNotice()) note.info(EXPIRED)
+  const heading = h('p', {class: 'muted'}, '')
+  void cluster().then(
+    (name) => (heading.textContent = `Cluster ${name}`),
+    () => {},
+  )
+  void secondFactor().then(
+    (mode) => {
+      const required = mode !== 'off'
+      codeField.hidden = !required
+      code.required = mode === 'otp' || mode === 'on'
+    },
+    () => {},
+  )
+  const form = h(
+    'form',
+    {class: 'panel narrow', novalidate: true, 'aria-label': 'Sign in'},
+    h('h1', null, 'Sign in to Teleport'),
+    heading,
+    note.el,
+    field('User name', user),
+    field('Password', pass),
+    codeField,
+    h('div', {class: 'actions'}, submit),
+  )
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    if (!user.value.trim() || !pass.value) return note.error('Enter your user name and password.')
+    if (!codeField.hidden && code.required && !/^\d{6}$/.test(code.value.trim())) return note.error('Enter the 6-digit code from your authenticator app.')
+    void busy(submit, async () => {
+      note.clear()
+      try {
+        await signIn({user: user.value.trim(), pass: pass.value, ...(code.value.trim() ? {second_factor_token: code.value.trim()} : {})})
+      } catch (err) {
+        pass.value = ''
+        code.value = ''
+        note.error(errorText(err))
+        return
+      }
+      navigate(afterSignIn(query), {replace: true})
+    })
+  })
+  return {title: 'Sign in', chrome: 'plain', el: form}
+}

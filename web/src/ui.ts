@@ -1,0 +1,61 @@
+import {h, replace, type Child} from './dom.js'
+
+// Pieces every page uses: labelled fields, a one-line message, a busy button, tables.
+
+export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
+  return h('label', {class: 'field'}, h('span', {class: 'label'}, label), input, hint && h('span', {class: 'hint'}, hint))
+}
+
+export interface Message {
+  el: HTMLElement
+  error: (text: string) => void
+  info: (text: string) => void
+  clear: () => void
+}
+
+/** A one-line message under a form or above a table: an error or a notice. */
+export function message(): Message {
+  const el = h('p', {class: 'message', role: 'alert', hidden: true})
+  const show = (kind: string, text: string) => {
+    el.className = `message ${kind}`
+    el.textContent = text
+    el.hidden = false
+  }
+  return {el, error: (text) => show('error', text), info: (text) => show('info', text), clear: () => ((el.hidden = true), (el.textContent = ''))}
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Runs `work` with `button` disabled (no double submit). */
+export async function busy(button: HTMLButtonElement, work: () => Promise<void>): Promise<void> {
+  button.disabled = true
+  try {
+    await work()
+  } finally {
+    button.disabled = false
+  }
+}
+
+export function table(headers: string[], rows: Child[], empty: string): HTMLElement {
+  return h(
+    'table',
+    {class: 'grid'},
+    h('thead', null, h('tr', null, headers.map((name) => h('th', {scope: 'col'}, name)))),
+    h('tbody', null, rows.length ? rows : h('tr', {class: 'empty'}, h('td', {colspan: headers.length}, empty))),
+  )
+}
+
+/** A region that shows "Loading…", then what `load` makes, or its error in one line. */
+export function loading(el: HTMLElement, load: () => Promise<Child>): Promise<void> {
+  replace(el, h('p', {class: 'muted'}, 'Loading…'))
+  return load().then(
+    (content) => replace(el, content),
+    (err) => replace(el, h('p', {class: 'message error', role: 'alert'}, errorText(err))),
+  )
+}
+
+export function input(props: Record<string, string | boolean>): HTMLInputElement {
+  return h('input', props)
+}
