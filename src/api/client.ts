@@ -1,5 +1,6 @@
 import {finished, type Duplex, type Readable} from 'node:stream'
 import ssh2 from 'ssh2'
+import type {BaseAgent} from 'ssh2'
 import {Client as HttpClient} from 'undici'
 import {AccessDeniedError, UserError} from '../lib/errors.js'
 import type {ParsedCert} from '../sshca/index.js'
@@ -13,11 +14,14 @@ import {checkAuthServerCert, type ServerTrust} from './server-trust.js'
 // A client of the auth API: one SSH connection (certificate auth both ways) multiplexing
 // HTTP/1.1 over "teleport-api" channels, reopened on the next request after it drops.
 
-export interface ApiCredentials {
-  privateKey: string
-  /** Absent: connect with the plain key, which the server allows only for joining. */
-  certificate?: string
-}
+export type ApiCredentials =
+  | {
+      privateKey: string
+      /** Absent: connect with the plain key, which the server allows only for joining. */
+      certificate?: string
+    }
+  /** An ssh-agent holding a user certificate: a web session's (WebSessionAgent), whose key stays at auth. */
+  | {agent: BaseAgent}
 
 export interface ApiClientOptions {
   host: string
@@ -131,8 +135,9 @@ export class ApiClient implements ApiTransport {
         port,
         ...(sock ? {sock: sock as never} : {}),
         username: 'teleport',
-        privateKey: credentials.privateKey,
-        ...(credentials.certificate ? {certificate: credentials.certificate} : {}),
+        ...('agent' in credentials
+          ? {agent: credentials.agent, authHandler: ['agent']}
+          : {privateKey: credentials.privateKey, ...(credentials.certificate ? {certificate: credentials.certificate} : {})}),
         readyTimeout: this.options.connectTimeoutMs ?? 15_000,
         algorithms: withHostKeyAlgorithms([...CERT_HOST_KEY_ALGORITHMS]),
         hostVerifier: (key: Buffer) => {
