@@ -2,7 +2,7 @@ import {finished, type Duplex, type Readable} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {BaseAgent} from 'ssh2'
 import {Client as HttpClient} from 'undici'
-import {AccessDeniedError, UserError} from '../lib/errors.js'
+import {AccessDeniedError, isUserError, UserError} from '../lib/errors.js'
 import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
@@ -118,7 +118,8 @@ export class ApiClient implements ApiTransport {
         ssh.end()
         reject(refusal ?? describeConnectError(err, this.address))
       }
-      ssh.once('error', fail)
+      // `on`, not `once`: a refused agent signature is an error, then so is running out of methods.
+      ssh.on('error', fail)
       ssh.once('ready', () => {
         ssh.off('error', fail)
         ssh.on('error', () => {}) // a later drop shows up as a failed request
@@ -170,6 +171,8 @@ function channelHttpClient(ssh: ssh2.Client): HttpClient {
 }
 
 function describeConnectError(err: Error & {code?: string; level?: string}, address: string): Error {
+  // The agent could not sign (a web session signed out or expired): its own words say why.
+  if (err.level === 'agent' && isUserError(err)) return err
   if (err.code === 'ECONNREFUSED') return new UserError(`cannot reach the auth server at ${address}: connection refused`, {hint: 'is "teleport start" running there?'})
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UserError(`cannot resolve the auth server address ${address}`)
   if (err.level === 'client-authentication') {
