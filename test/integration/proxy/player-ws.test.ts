@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict'
+import {createReadStream} from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {WebSocket, WebSocketServer} from 'ws'
+import {runPlayer} from '../../../src/daemon/proxy/player-ws.js'
+import {RecordingWriter} from '../../../src/events/recording/index.js'
+import {FakeClock} from '../../../src/lib/clock.js'
+import {eventually} from '../../helpers/eventually.js'
+import {memoryLogger} from '../../helpers/memory-logger.js'
+
+// The player WebSocket over a real socket, reading a real recording as auth streams it: meta
+// first, output when due on the (fake) clock, pause, seek, the end.
+
+const SID = '0f6c1a2e-0000-4000-8000-000000000001'
+
+type Frame = {text: Record<string, unknown>} | {bytes: string}
+
+describe('player WebSocket', {timeout: 60_000}, () => {
+  let dir: string
+  let file: string
+  let server: WebSocketServer
+  let clock: FakeClock
+  const opened: string[] = []
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'player-ws-'))
+    file = path.join(dir, `${SID}.tsrec`)
+    // A session: session.start (80:25) at 0, "one" at 1 s, a resize at 1.5 s, "two" at 2 s, "three" at 5 s, end.
+    const writing = new FakeClock(Date.UTC(2026, 0, 2, 10))
+    const writer = await RecordingWriter.create(file, {clock: writing, fields: {sid: SID, user: 'alice', login: 'root', server_hostname: 'node-1'}})
+    writer.start({size: '80:25'})
+    writing.advance(1000)
+    writer.print(Buffer.from('one\r\n'))
+    writing.advance(500)
+    writer.resize('100:30')
+    writing.advance(500)
+    writer.print(Buffer.from('two\r\n'))
+    writing.advance(3000)
+    writer.print(Buffer.from('three\r\n'))
+    await writer.end({interactive: true, participants: ['alice']})
+
+    server = new WebSocketServer({port: 0, host: '127.0.0.1'})
+    await new Promise((resolve) => server.once('listening', resolve))
+    server.on('connection', (ws) => {
+      void runPlayer({
+        ws,
+        api: {
+          openRecording: async (sid) => {
+            opened.push(sid)
+            return createReadStream(file)
+          },
+        },
+        sid: SID,
+        clock,
+        log: memoryLogger(),
+      })
+    })
+  })
+  after(async () => {
+    server?.close()
+    if (dir) await rm(dir, {recursive: true, force: true})
+  })
+
+  async function connect() {
+    clock = new FakeClock(Date.UTC(2026, 3, 1))
+    const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as {port: number}).port}`)
+    const frames: Frame[] = []
+    ws.on('message', (data, isBinary) => frames.push(isBinary ? {bytes: (data as Buffer).toString()} : {text: JSON.parse(data.toString())}))
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+    const texts = () => frames.filter((f): f is {text: Record<string, unknown>} => 'text' in f).map((f) => f.text)
+    const output = () => frames.map((f) => ('bytes' in f ? f.bytes : '')).join('')
+    return {
+      ws,
+      frames,
+      output,
+      texts,
+      send: (message: unknown) => ws.send(JSON.stringify(message)),
+      /** Waits for a text frame of `type` (the n-th from `from`). */
+      waitFor: (type: string, from = 0) => eventually(() => texts().slice(from).find((t) => t.type === type), `a ${type} frame`),
+      close: () => ws.close(),
+    }
+  }
+
+  test('meta first, then the output in order as it falls due, resizes between, then end', async () => {
+    const player = await connect()
+    try {
+      const meta = await player.waitFor('meta')
+      assert.deepEqual(player.frames[0], {text: meta})
+      assert.equal(meta.size, '80:25')
+      assert.equal(meta.duration_ms, 5000)
+      assert.equal(meta.user, 'alice')
+      assert.equal(meta.login, 'root')
+      assert.equal(meta.hostname, 'node-1')
+      assert.equal(meta.created, '2026-01-02T10:00:00.000Z')
+
+      await clock.advanceAsync(999)
+      // Nothing is due yet: a time frame comes (every 250 ms of playing), no output.
+      await eventually(() => player.texts().some((t) => t.type === 'time' && (t.ms as number) >= 750), 'a time frame')
+      assert.equal(player.output(), '')
+      await clock.advanceAsync(1)
+      await eventually(() => player.output() === 'one\r\n', '"one" at 1 s')
+      await clock.advanceAsync(1000)
+      await eventually(() => player.output() === 'one\r\ntwo\r\n', '"two" at 2 s')
+      const resize = player.texts().find((t) => t.type === 'resize')
+      assert.deepEqual(resize, {type: 'resize', size: '100:30'})
+      await clock.advanceAsync(3000)
+      await player.waitFor('end')
+      assert.equal(player.output(), 'one\r\ntwo\r\nthree\r\n')
+      const order = player.frames.map((f) => ('bytes' in f ? f.bytes.trim() : f.text.type)).filter((t) => t !== 'time')
+      assert.deepEqual(order, ['meta', 'one', 'resize', 'two', 'three', 'end'])
+    } finally {
+      player.close()
+    }
+  })
+
+  test('pause stops time; play goes on from there; a backward seek resets and replays up to the target at once', async () => {
+    const player = await connect()
+    try {
+      await player.waitFor('meta')
+      await clock.advanceAsync(1000)
+      await eventually(() => player.output() === 'one\r\n', '"one"')
+      const before = player.texts().length
+      player.send({type: 'pause'})
+      assert.equal((await player.waitFor('time', before)).ms, 1000)
+      await clock.advanceAsync(10_000)
+      // A seek to where it stands answers with a time frame: everything the pause let through is in by then.
+      const mark = player.texts().length
+      player.send({type: 'seek', ms: 1000})
+      assert.equal((await player.waitFor('time', mark)).ms, 1000)
+      assert.equal(player.output(), 'one\r\n', 'paused: "two" did not play')
+
+      player.send({type: 'play'})
+      await eventually(() => clock.pendingTimers > 0, 'the player waiting again')
+      await clock.advanceAsync(1000)
+      await eventually(() => player.output() === 'one\r\ntwo\r\n', '"two" 1 s after play')
+
+      const opens = opened.length
+      const seekMark = player.frames.length
+      player.send({type: 'seek', ms: 1200})
+      const reset = await player.waitFor('reset', player.texts().length)
+      assert.ok(reset)
+      await eventually(() => player.frames.slice(seekMark).some((f) => 'text' in f && f.text.type === 'time' && f.text.ms === 1200), 'the time after the seek')
+      // (A time frame of the playing before the seek may come first.)
+      const afterSeek = player.frames.slice(seekMark).slice(player.frames.slice(seekMark).findIndex((f) => 'text' in f && f.text.type === 'reset'))
+      assert.deepEqual(
+        afterSeek.map((f) => ('bytes' in f ? f.bytes : f.text)),
+        [{type: 'reset'}, 'one\r\n', {type: 'time', ms: 1200}],
+      )
+      assert.equal(opened.length, opens + 1, 'a backward seek reads the recording again')
+    } finally {
+      player.close()
+    }
+  })
+})
