@@ -12,7 +12,7 @@ import {generateTotpCode} from '../../src/services/totp.js'
 
 // The web UI in a real browser (Debian's Chromium through playwright-core) against real
 // processes: auth and proxy in one `teleport start`, a labelled node in another. alice is invited
-// with tctl, sets her password and enrolls TOTP on the invite page, signs in, finds the node,
+// with tctl (roles access and auditor), sets her password and enrolls TOTP on the invite page, signs in, finds the node,
 // opens a terminal in a new tab, types into it and resizes it; bob (allowed to observe) joins
 // her session from the active-sessions page; the ended session plays in the browser player.
 // Wrong password, wrong code and a locked user are each told in one line; the API refuses the
@@ -130,7 +130,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
 
   test('invite → password and TOTP → sign in → the node with its labels → a terminal that runs commands and follows the window size', async () => {
     alice = await browse()
-    const user = await signUp(alice, invite('alice', 'access'))
+    const user = await signUp(alice, invite('alice', 'access,auditor'))
     assert.equal(user, 'alice')
     await alice.screenshot({path: path.join(shots, 'invite-done.png')})
     await alice.getByRole('link', {name: 'Sign in'}).click()
@@ -229,13 +229,15 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     await alice.getByRole('link', {name: 'Audit log'}).click()
     await alice.getByLabel('Event type').selectOption('session.start')
     const started = alice.locator('tr[data-event="session.start"]').first()
-    await started.waitFor()
+    const refused = alice.locator('.message.error')
+    await started.or(refused).first().waitFor()
+    assert.equal(await refused.count(), 0, await refused.first().textContent().catch(() => ''))
     await started.click()
     const detail = JSON.parse((await alice.getByLabel('Event detail').textContent())!) as {event: string; sid: string; user: string}
     assert.deepEqual([detail.event, detail.sid, detail.user], ['session.start', sid, 'alice'])
     await alice.screenshot({path: path.join(shots, 'audit.png')})
     await alice.getByRole('link', {name: 'Account'}).click()
-    await alice.getByText(/^Signed in as alice \(roles: access\)/).waitFor()
+    await alice.getByText(/^Signed in as alice \(roles: access, auditor\)/).waitFor()
     await alice.screenshot({path: path.join(shots, 'account.png')})
   })
 
