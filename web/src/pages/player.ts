@@ -89,7 +89,10 @@ export function playerPage(sid: string): Page {
   seek.addEventListener('change', () => {
     dragging = false
     atEnd = false
+    // A seek keeps the player as it was: paused (or ended) stays still at the new place.
+    if (!playing) send({type: 'pause'})
     send({type: 'seek', ms: Number(seek.value)})
+    el.dataset.state = playing ? 'playing' : 'paused'
   })
 
   const connect = async () => {
