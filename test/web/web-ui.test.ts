@@ -58,7 +58,9 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
   }
   /** The invite page as the user fills it: password twice, a code from the shown secret. */
   const signUp = async (page: Page, url: string): Promise<string> => {
-    await page.goto(url)
+    const response = (await page.goto(url))!
+    // The page runs under the proxy's strict policy: no inline script, nothing from elsewhere.
+    assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self';/)
     const secret = await page.locator('#totp-secret').getAttribute('data-secret')
     assert.match(secret ?? '', /^[A-Z2-7]{16,}$/)
     const user = (await page.locator('.token-user').textContent())!
@@ -276,6 +278,9 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     await alice.getByRole('link', {name: 'Account'}).click()
     await alice.getByText(/^Signed in as alice \(roles: access, auditor\)/).waitFor()
     await alice.screenshot({path: path.join(shots, 'account.png')})
+    await alice.goBack()
+    await alice.getByRole('heading', {name: 'Audit log'}).waitFor()
+    assert.equal(new URL(alice.url()).pathname, '/web/audit', 'Back returns to the audit log')
   })
 
   test('wrong password, wrong code and a locked user are each refused in one line', async () => {
@@ -309,7 +314,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     assert.equal(await status(false), 401)
   })
 
-  test('a session ended elsewhere sends the page to sign-in, saying so, and back after signing in', async () => {
+  test('a session ended elsewhere sends the page to sign-in, saying so, and back after signing in; Sign out ends it', async () => {
     await alice.goto('/web/audit')
     await alice.locator('.topbar').waitFor()
     // Signed out from another place with this session's token: the page does not know yet.
@@ -322,6 +327,14 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     assert.match(alice.url(), /\/web\/login\?redirect=%2Fweb%2Fnodes$/)
     await signIn(alice, 'alice')
     assert.equal(new URL(alice.url()).pathname, '/web/nodes')
+
+    // Sign out from the top bar: back to sign-in, and the session's token is refused from then on.
+    const token = await alice.evaluate(() => (JSON.parse(sessionStorage.getItem('teleport.web.session')!) as {token: string}).token)
+    await alice.getByRole('button', {name: 'Sign out'}).click()
+    await alice.waitForURL(/\/web\/login$/)
+    assert.equal(await alice.evaluate(() => sessionStorage.getItem('teleport.web.session')), null)
+    const refused = await alice.evaluate(async ([site, token]) => (await fetch(`/v1/webapi/sites/${site}/nodes`, {headers: {authorization: `Bearer ${token}`}})).status, [CLUSTER, token] as const)
+    assert.equal(refused, 401)
   })
 
   test('no page logged an error or broke the Content-Security-Policy', () => {
