@@ -30,9 +30,9 @@ export function screenshotDir(name: string): string {
 /** What the page logged as errors and threw, CSP refusals included: a test asserts it stays empty. */
 export function pageProblems(page: Page): string[] {
   const problems: string[] = []
-  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`))
+  page.on('pageerror', (err) => problems.push(`${page.url()}: uncaught: ${err.message}`))
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) problems.push(`console: ${msg.text()}`)
+    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) problems.push(`${page.url()}: console: ${msg.text()}`)
   })
   return problems
 }

@@ -57,7 +57,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     return url.replace(/^https:\/\/[^/]+/, base)
   }
   /** The invite page as the user fills it: password twice, a code from the shown secret. */
-  const signUp = async (page: Page, url: string): Promise<string> => {
+  const signUp = async (page: Page, url: string, shot?: string): Promise<string> => {
     const response = (await page.goto(url))!
     // The page runs under the proxy's strict policy: no inline script, nothing from elsewhere.
     assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self';/)
@@ -68,6 +68,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     await page.getByLabel('New password').fill(PASSWORD)
     await page.getByLabel('Confirm password').fill(PASSWORD)
     await page.getByLabel('6-digit code from the app').fill(codes.get(user)!())
+    if (shot) await page.screenshot({path: path.join(shots, shot), fullPage: true})
     await page.getByRole('button', {name: 'Create account'}).click()
     await page.getByRole('heading', {name: 'Your account is ready'}).waitFor()
     return user
@@ -132,7 +133,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
 
   test('invite → password and TOTP → sign in → the node with its labels → a terminal that runs commands and follows the window size', async () => {
     alice = await browse()
-    const user = await signUp(alice, invite('alice', 'access,auditor'))
+    const user = await signUp(alice, invite('alice', 'access,auditor'), 'invite.png')
     assert.equal(user, 'alice')
     await alice.screenshot({path: path.join(shots, 'invite-done.png')})
     await alice.getByRole('link', {name: 'Sign in'}).click()

@@ -87,8 +87,8 @@ async function render(): Promise<void> {
   const query = new URLSearchParams(location.search)
   const route = routes.find((r) => r.pattern.test(path))
   if (route && !route.anonymous && !signedIn()) return toSignIn()
-  const match = route ? route.pattern.exec(path)!.slice(1).map(decodeURIComponent) : []
-  const page = route ? await route.page(match, query) : notFound()
+  const match = route ? decoded(route.pattern.exec(path)!.slice(1)) : null
+  const page = route && match ? await route.page(match, query) : notFound()
   const el = await shell(page)
   if (turn !== rendering) {
     page.dispose?.()
@@ -99,6 +99,15 @@ async function render(): Promise<void> {
   document.title = `${page.title} · Teleport`
   document.getElementById('app')!.replaceChildren(el)
   page.mounted?.()
+}
+
+/** The path's parts as text; null when one is not valid percent-encoding. */
+function decoded(parts: string[]): string[] | null {
+  try {
+    return parts.map(decodeURIComponent)
+  } catch {
+    return null
+  }
 }
 
 function notFound(): Page {

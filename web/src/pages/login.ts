@@ -1,4 +1,4 @@
-import {cluster, secondFactor, signIn} from '../api.js'
+import {cluster, secondFactor, signIn, signedIn} from '../api.js'
 import {h} from '../dom.js'
 import {afterSignIn, navigate, takeExpiredNotice, type Page} from '../router.js'
 import {busy, errorText, field, input, message} from '../ui.js'
@@ -9,6 +9,10 @@ import {busy, errorText, field, input, message} from '../ui.js'
 export const EXPIRED = 'Your session has expired. Sign in again.'
 
 export function loginPage(query: URLSearchParams): Page {
+  if (signedIn() && !query.has('user')) {
+    // Already signed in in this tab: nothing to do here.
+    queueMicrotask(() => navigate(afterSignIn(query), {replace: true}))
+  }
   const user = input({name: 'user', autocomplete: 'username', required: true, autofocus: true, spellcheck: false, autocapitalize: 'off'})
   user.value = query.get('user') ?? ''
   const pass = input({name: 'password', type: 'password', autocomplete: 'current-password', required: true})

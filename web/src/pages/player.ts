@@ -17,6 +17,8 @@ type Control =
   | {type: 'error'; message: string}
 
 const SPEEDS = [0.5, 1, 2, 4, 8]
+const FONT_SIZE = 14
+const MIN_FONT_SIZE = 7
 
 function parseSize(size: string): {cols: number; rows: number} | null {
   const m = /^(\d+):(\d+)$/.exec(size)
@@ -27,6 +29,7 @@ export function playerPage(sid: string): Page {
   const info = h('p', {class: 'muted player-info'}, `Session ${sid}`)
   const banner = h('div', {class: 'banner', role: 'alert', hidden: true})
   const screen = h('div', {class: 'player-screen'})
+  const stage = h('div', {class: 'player-stage'}, screen)
   const play = h('button', {type: 'button', class: 'play', 'aria-label': 'Play', disabled: true}, '▶')
   const seek = h('input', {type: 'range', class: 'seek', min: '0', max: '0', step: '100', value: '0', 'aria-label': 'Position', disabled: true})
   const time = h('span', {class: 'time mono'}, '00:00 / 00:00')
@@ -36,10 +39,20 @@ export function playerPage(sid: string): Page {
     {class: 'player-page'},
     h('div', {class: 'page-head'}, h('h1', null, 'Session recording'), info, h('span', {class: 'spacer'}), h('a', {href: `${BASE}/recordings`}, 'All recordings')),
     banner,
-    h('div', {class: 'player-stage'}, screen),
+    stage,
     h('div', {class: 'player-controls'}, play, seek, time, speed),
   )
-  const {term} = newTerminal({disableStdin: true, cursorBlink: false, scrollback: 0})
+  const {term} = newTerminal({disableStdin: true, cursorBlink: false, scrollback: 0, fontSize: FONT_SIZE})
+  // The recording's size is fixed: a screen larger than the stage is drawn in a smaller font.
+  const fitToStage = () => {
+    const drawn = screen.querySelector<HTMLElement>('.xterm-screen')
+    if (!drawn || !stage.clientWidth) return
+    const at = term.options.fontSize ?? FONT_SIZE
+    const scale = Math.min((stage.clientWidth - 16) / drawn.offsetWidth, (stage.clientHeight - 16) / drawn.offsetHeight)
+    const size = Math.max(MIN_FONT_SIZE, Math.min(FONT_SIZE, Math.floor(at * scale * 10) / 10))
+    if (Math.abs(size - at) >= 0.1) term.options.fontSize = size
+  }
+  const stageObserver = new ResizeObserver(() => fitToStage())
   let socket: WebSocket | null = null
   let duration = 0
   let position = 0
@@ -115,6 +128,7 @@ export function playerPage(sid: string): Page {
           seek.max = String(duration)
           const size = parseSize(msg.size)
           if (size) term.resize(size.cols, size.rows)
+          fitToStage()
           info.textContent = [msg.user && `${msg.user}`, msg.login && msg.hostname ? `as ${msg.login}@${msg.hostname}` : msg.hostname, msg.created && localTime(msg.created)].filter(Boolean).join(' · ')
           play.disabled = false
           seek.disabled = false
@@ -127,6 +141,7 @@ export function playerPage(sid: string): Page {
         case 'resize': {
           const size = parseSize(msg.size)
           if (size) term.resize(size.cols, size.rows)
+          fitToStage()
           break
         }
         case 'time':
@@ -161,12 +176,14 @@ export function playerPage(sid: string): Page {
     el,
     mounted: () => {
       term.open(screen)
+      stageObserver.observe(stage)
       void connect()
     },
     dispose: () => {
       const ws = socket
       socket = null
       ws?.close(1000)
+      stageObserver.disconnect()
       term.dispose()
     },
   }

@@ -57,10 +57,14 @@ export function terminalPage(match: string[], query: URLSearchParams): Page {
     banner.hidden = true
     fit.fit()
   }
+  /** Sends to the session while it runs (not once it said it ended: the socket is closing). */
+  const send = (data: string | Uint8Array) => {
+    if (!ended && socket?.readyState === WebSocket.OPEN) socket.send(data)
+  }
   const sizeChanged = () => {
     screen.dataset.cols = String(term.cols)
     screen.dataset.rows = String(term.rows)
-    if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({type: 'resize', size: `${term.cols}:${term.rows}`}))
+    send(JSON.stringify({type: 'resize', size: `${term.cols}:${term.rows}`}))
   }
 
   const target = async (): Promise<Target> => {
@@ -137,12 +141,8 @@ export function terminalPage(match: string[], query: URLSearchParams): Page {
     })
   }
 
-  term.onData((data) => {
-    if (socket?.readyState === WebSocket.OPEN) socket.send(encoder.encode(data))
-  })
-  term.onBinary((data) => {
-    if (socket?.readyState === WebSocket.OPEN) socket.send(Uint8Array.from(data, (c) => c.charCodeAt(0)))
-  })
+  term.onData((data) => send(encoder.encode(data)))
+  term.onBinary((data) => send(Uint8Array.from(data, (c) => c.charCodeAt(0))))
   term.onResize(sizeChanged)
   const observer = new ResizeObserver(() => fit.fit())
 
