@@ -179,6 +179,55 @@ describe('terminal WebSocket', {timeout: 180_000}, () => {
     await assert.rejects(foreign.opened, /upgrade refused: 403/)
   })
 
+  /** A player socket over the proxy, authenticated like the terminal. */
+  function player(who: SignedIn, sid: string) {
+    const port = cluster.proxy.webAddress.port
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/v1/webapi/sites/example.com/sessionrecording/${sid}/stream`, {ca: cluster.webCertificate(), origin: `https://127.0.0.1:${port}`, headers: {cookie: who.cookie}})
+    sockets.push(ws)
+    let output = ''
+    const texts: Record<string, unknown>[] = []
+    ws.on('message', (data, isBinary) => (isBinary ? (output += (data as Buffer).toString()) : texts.push(JSON.parse(data.toString()))))
+    ws.once('open', () => ws.send(JSON.stringify({type: 'auth', token: who.token})))
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    return {
+      ws,
+      closed,
+      texts,
+      get output() {
+        return output
+      },
+      frame: (type: string) => eventually(() => texts.find((t) => t.type === type), `a ${type} frame (got ${JSON.stringify(texts)})`),
+    }
+  }
+
+  test('the recording of a web shell plays in the player WebSocket, for its user only', async () => {
+    const alice = await signIn('alice')
+    const term = terminal(alice, {})
+    const sid = ((await term.frame('session')).session as {sid: string}).sid
+    term.type('echo rec-$((5*5))\r')
+    await term.waitFor(/rec-25/)
+    term.type('exit\r')
+    await term.closed
+    await eventually(async () => (await cluster.auth.auth.recordings.stat(sid).catch(() => undefined))?.complete, 'the recording at auth')
+
+    const play = player(alice, sid)
+    const meta = await play.frame('meta')
+    assert.equal(meta.size, '80:24')
+    assert.equal(meta.user, 'alice')
+    assert.equal(meta.login, 'root')
+    assert.equal(meta.hostname, 'web-node')
+    assert.ok((meta.duration_ms as number) > 0)
+    play.ws.send(JSON.stringify({type: 'seek', ms: 3_600_000}))
+    await play.frame('end')
+    assert.match(play.output, /rec-25/)
+    play.ws.close()
+
+    const wendy = await signIn('wendy')
+    const refused = player(wendy, sid)
+    assert.equal(await refused.closed, 4003)
+    assert.match(String((await refused.frame('error')).message), /access denied/)
+  })
+
   test('sign-out closes the session\'s terminals', async () => {
     const alice = await signIn('alice')
     const term = terminal(alice, {})
