@@ -213,7 +213,8 @@ class WebPlayer {
     if (event.event === 'print' && data) {
       const sent = sendFrame(this.ws, data)
       if (this.ws.bufferedAmount > SEND_BUFFER_HIGH) await sent
-    } else if (event.event === 'resize') {
+    } else if (event.event === 'resize' || event.event === 'session.start') {
+      // session.start's size too: after a reset the page starts over at the recording's first size.
       const size = parseTerminalSize(event.size)
       if (size) sendControl(this.ws, {type: 'resize', size: `${size.cols}:${size.rows}`})
     }

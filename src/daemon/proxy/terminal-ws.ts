@@ -93,7 +93,11 @@ export async function runTerminal(options: TerminalSocketOptions): Promise<void>
     const channel = await openShell(client, params, join ? {sid: join.sessionId, mode: params.mode ?? 'observer'} : undefined)
     const announce = (sid: string) => sendControl(ws, {type: 'session', session: {sid, server_id: serverId, login: params.login, hostname}})
     if (join) announce(join.sessionId)
-    else void findNewSession(options, serverId, before!).then(announce, (err: Error) => options.log.debug(`web terminal: no session id: ${err.message}`))
+    else
+      void findNewSession(options, serverId, before!).then(announce, (err: Error) => {
+        options.log.debug(`web terminal: the session id of ${options.session.user}'s shell is not known: ${err.message}`)
+        announce('')
+      })
     await relay(ws, channel)
   } catch (err) {
     if (closeCodeOf(err) === 1011 && !(err instanceof UserError)) options.log.warn(`web terminal for ${options.session.user}: ${(err as Error).message}`)
@@ -164,7 +168,8 @@ async function ownSessionIds(options: TerminalSocketOptions, serverId: string): 
 
 /**
  * The id of the session the shell started: the node writes its tracker when it starts. (The SSH
- * protocol does not carry it to the client; Teleport's web terminal names it in advance instead.)
+ * protocol does not carry it to the client; Teleport's node sends it in a channel request, ours
+ * does not yet.) Fails when the user's roles do not let them list their own sessions.
  */
 async function findNewSession(options: TerminalSocketOptions, serverId: string, before: Set<string>): Promise<string> {
   const deadline = options.clock.now().getTime() + FIND_SESSION_MS

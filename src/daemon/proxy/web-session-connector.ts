@@ -1,7 +1,6 @@
 import type {ProxyAuthApi, WebSession, WebUserAuthApi} from '../../api/auth-api.js'
-import {AuthApiClient} from '../../api/auth-api-client.js'
-import {ApiClient} from '../../api/client.js'
 import {WebSessionAgent} from '../../api/web-session-agent.js'
+import {openWebUserApi} from '../../api/web-user-api.js'
 import type {HostPort} from '../../config/values.js'
 import type {CaKeyCache} from './client-auth.js'
 import type {WebSessionConnector} from './web-sessions-proxy.js'
@@ -18,7 +17,7 @@ export function webSessionConnector(options: {authApi: Pick<ProxyAuthApi, 'signW
     agent,
     async openUserApi(session): Promise<WebUserAuthApi> {
       const trust = {hostCAs: (await options.caKeys.get()).value.hostCAs}
-      return new AuthApiClient(new ApiClient({host: dialHost, port, credentials: {agent: agent(session)}, trust}))
+      return openWebUserApi({host: dialHost, port, trust, agent: agent(session)})
     },
   }
 }

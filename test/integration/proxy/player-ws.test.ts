@@ -104,13 +104,12 @@ describe('player WebSocket', {timeout: 60_000}, () => {
       await eventually(() => player.output() === 'one\r\n', '"one" at 1 s')
       await clock.advanceAsync(1000)
       await eventually(() => player.output() === 'one\r\ntwo\r\n', '"two" at 2 s')
-      const resize = player.texts().find((t) => t.type === 'resize')
-      assert.deepEqual(resize, {type: 'resize', size: '100:30'})
+      assert.deepEqual(player.texts().filter((t) => t.type === 'resize'), [{type: 'resize', size: '80:25'}, {type: 'resize', size: '100:30'}])
       await clock.advanceAsync(3000)
       await player.waitFor('end')
       assert.equal(player.output(), 'one\r\ntwo\r\nthree\r\n')
       const order = player.frames.map((f) => ('bytes' in f ? f.bytes.trim() : f.text.type)).filter((t) => t !== 'time')
-      assert.deepEqual(order, ['meta', 'one', 'resize', 'two', 'three', 'end'])
+      assert.deepEqual(order, ['meta', 'resize', 'one', 'resize', 'two', 'three', 'end'])
     } finally {
       player.close()
     }
@@ -147,7 +146,7 @@ describe('player WebSocket', {timeout: 60_000}, () => {
       const afterSeek = player.frames.slice(seekMark).slice(player.frames.slice(seekMark).findIndex((f) => 'text' in f && f.text.type === 'reset'))
       assert.deepEqual(
         afterSeek.map((f) => ('bytes' in f ? f.bytes : f.text)),
-        [{type: 'reset'}, 'one\r\n', {type: 'time', ms: 1200}],
+        [{type: 'reset'}, {type: 'resize', size: '80:25'}, 'one\r\n', {type: 'time', ms: 1200}],
       )
       assert.equal(opened.length, opens + 1, 'a backward seek reads the recording again')
     } finally {
