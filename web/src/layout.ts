@@ -13,6 +13,15 @@ const SECTIONS: [path: string, label: string][] = [
   ['account', 'Account'],
 ]
 
+/** Signs out (auth revokes the session) and shows sign-in. */
+export async function signOutHere(): Promise<void> {
+  try {
+    await signOut()
+  } finally {
+    navigate(`${BASE}/login`, {replace: true})
+  }
+}
+
 export async function frame(page: Page, signedIn: boolean): Promise<HTMLElement> {
   if (page.chrome === 'bare') return page.el
   if (!signedIn || page.chrome === 'plain') return h('div', {class: 'anonymous'}, h('header', {class: 'topbar'}, h('span', {class: 'brand'}, 'Teleport')), h('main', {class: 'content'}, page.el))
@@ -26,13 +35,6 @@ export async function frame(page: Page, signedIn: boolean): Promise<HTMLElement>
     // a refused session is handled by the API layer (back to sign-in); the bar stays plain
   }
   const here = location.pathname
-  const out = async () => {
-    try {
-      await signOut()
-    } finally {
-      navigate(`${BASE}/login`, {replace: true})
-    }
-  }
   return h(
     'div',
     {class: 'signed-in'},
@@ -48,7 +50,7 @@ export async function frame(page: Page, signedIn: boolean): Promise<HTMLElement>
       ),
       h('span', {class: 'spacer'}),
       user && h('span', {class: 'user', title: 'Signed in as'}, user),
-      h('button', {class: 'link', type: 'button', onclick: out}, 'Sign out'),
+      h('button', {class: 'link', type: 'button', onclick: () => void signOutHere()}, 'Sign out'),
     ),
     h('main', {class: 'content'}, page.el),
   )

@@ -59,3 +59,26 @@ export function loading(el: HTMLElement, load: () => Promise<Child>): Promise<vo
 export function input(props: Record<string, string | boolean>): HTMLInputElement {
   return h('input', props)
 }
+
+/** The field for a code from an authenticator app. */
+export function totpInput(required = false): HTMLInputElement {
+  return input({name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', placeholder: '123456', required})
+}
+
+export const TOTP_PROBLEM = 'Enter the 6-digit code from your authenticator app.'
+
+export function isTotpCode(value: string): boolean {
+  return /^\d{6}$/.test(value.trim())
+}
+
+/** What is wrong with a new password and its confirmation (auth checks it again), or null. */
+export function newPasswordProblem(password: string, confirm: string): string | null {
+  if (password.length < 6 || password.length > 128) return 'The password must be 6 to 128 characters long.'
+  if (password !== confirm) return 'The two passwords differ.'
+  return null
+}
+
+/** New-password fields: 6 to 128 characters, as auth requires. */
+export function newPasswordInput(name: string): HTMLInputElement {
+  return input({type: 'password', name, autocomplete: 'new-password', minlength: '6', maxlength: '128', required: true})
+}

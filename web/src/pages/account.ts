@@ -1,18 +1,19 @@
-import {call, secondFactor, signOut, webContext} from '../api.js'
+import {call, secondFactor, webContext} from '../api.js'
 import {WEB_UI_ROUTES} from '../../../src/api/web-ui-routes.js'
 import {h} from '../dom.js'
 import {localTime} from '../format.js'
-import {BASE, navigate, type Page} from '../router.js'
-import {busy, errorText, field, input, message} from '../ui.js'
+import {signOutHere} from '../layout.js'
+import type {Page} from '../router.js'
+import {busy, errorText, field, input, isTotpCode, message, newPasswordInput, newPasswordProblem, totpInput, TOTP_PROBLEM} from '../ui.js'
 
 // The user's account: change the password (the current one and a TOTP code prove it is them)
 // and sign out.
 
 export function accountPage(): Page {
   const current = input({type: 'password', name: 'current_password', autocomplete: 'current-password', required: true})
-  const next = input({type: 'password', name: 'new_password', autocomplete: 'new-password', minlength: '6', maxlength: '128', required: true})
-  const confirm = input({type: 'password', name: 'new_password_confirm', autocomplete: 'new-password', required: true})
-  const code = input({name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', placeholder: '123456'})
+  const next = newPasswordInput('new_password')
+  const confirm = newPasswordInput('new_password_confirm')
+  const code = totpInput()
   const codeField = field('Authenticator code', code)
   const note = message()
   const submit = h('button', {type: 'submit', class: 'primary'}, 'Change password')
@@ -39,9 +40,9 @@ export function accountPage(): Page {
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     if (!current.value) return note.error('Enter your current password.')
-    if (next.value.length < 6 || next.value.length > 128) return note.error('The new password must be 6 to 128 characters long.')
-    if (next.value !== confirm.value) return note.error('The two new passwords differ.')
-    if (!codeField.hidden && !/^\d{6}$/.test(code.value.trim())) return note.error('Enter the 6-digit code from your authenticator app.')
+    const problem = newPasswordProblem(next.value, confirm.value)
+    if (problem) return note.error(problem)
+    if (!codeField.hidden && !isTotpCode(code.value)) return note.error(TOTP_PROBLEM)
     void busy(submit, async () => {
       note.clear()
       try {
@@ -55,15 +56,7 @@ export function accountPage(): Page {
     })
   })
   const out = h('button', {type: 'button'}, 'Sign out')
-  out.addEventListener('click', () =>
-    void busy(out, async () => {
-      try {
-        await signOut()
-      } finally {
-        navigate(`${BASE}/login`, {replace: true})
-      }
-    }),
-  )
+  out.addEventListener('click', () => void busy(out, signOutHere))
   return {
     title: 'Account',
     el: h('section', {class: 'account'}, h('div', {class: 'page-head'}, h('h1', null, 'Account')), who, h('div', {class: 'account-panels'}, form, h('div', {class: 'panel'}, h('h2', null, 'Sign out'), h('p', null, 'End this web session on this browser and close its terminals.'), out))),

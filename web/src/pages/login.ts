@@ -1,7 +1,7 @@
 import {cluster, secondFactor, signIn, signedIn} from '../api.js'
 import {h} from '../dom.js'
 import {afterSignIn, navigate, takeExpiredNotice, type Page} from '../router.js'
-import {busy, errorText, field, input, message} from '../ui.js'
+import {busy, errorText, field, input, isTotpCode, message, totpInput, TOTP_PROBLEM} from '../ui.js'
 
 // Sign-in: user, password and (when the cluster asks for one) a TOTP code. Errors come from auth
 // as one line (wrong password or code, locked user); an expired session is said so.
@@ -16,7 +16,7 @@ export function loginPage(query: URLSearchParams): Page {
   const user = input({name: 'user', autocomplete: 'username', required: true, autofocus: true, spellcheck: false, autocapitalize: 'off'})
   user.value = query.get('user') ?? ''
   const pass = input({name: 'password', type: 'password', autocomplete: 'current-password', required: true})
-  const code = input({name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', placeholder: '123456'})
+  const code = totpInput()
   const codeField = field('Authenticator code', code)
   const submit = h('button', {type: 'submit', class: 'primary'}, 'Sign in')
   const note = message()
@@ -48,7 +48,7 @@ export function loginPage(query: URLSearchParams): Page {
   form.addEventListener('submit', (event) => {
     event.preventDefault()
     if (!user.value.trim() || !pass.value) return note.error('Enter your user name and password.')
-    if (!codeField.hidden && code.required && !/^\d{6}$/.test(code.value.trim())) return note.error('Enter the 6-digit code from your authenticator app.')
+    if (!codeField.hidden && code.required && !isTotpCode(code.value)) return note.error(TOTP_PROBLEM)
     void busy(submit, async () => {
       note.clear()
       try {

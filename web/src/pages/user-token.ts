@@ -3,7 +3,7 @@ import {WEB_UI_ROUTES, type WebUserToken} from '../../../src/api/web-ui-routes.j
 import {h, replace} from '../dom.js'
 import {localTime} from '../format.js'
 import {BASE, type Page} from '../router.js'
-import {busy, errorText, field, input, message} from '../ui.js'
+import {busy, errorText, field, isTotpCode, message, newPasswordInput, newPasswordProblem, totpInput, TOTP_PROBLEM} from '../ui.js'
 
 // Invite and reset links: who the link is for, the TOTP secret to enroll (QR code and text), the
 // new password twice and a code from the app; then on to sign-in. The link works once.
@@ -24,9 +24,9 @@ export function userTokenPage(kind: 'invite' | 'reset', token: string): Page {
 }
 
 function form(info: WebUserToken, token: string): HTMLElement[] {
-  const password = input({type: 'password', name: 'password', autocomplete: 'new-password', minlength: '6', maxlength: '128', required: true})
-  const confirm = input({type: 'password', name: 'password_confirm', autocomplete: 'new-password', minlength: '6', maxlength: '128', required: true})
-  const code = input({name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', placeholder: '123456', required: true})
+  const password = newPasswordInput('password')
+  const confirm = newPasswordInput('password_confirm')
+  const code = totpInput(true)
   const submit = h('button', {type: 'submit', class: 'primary'}, info.kind === 'invite' ? 'Create account' : 'Set password')
   const note = message()
   const totp = info.totp
@@ -58,9 +58,9 @@ function form(info: WebUserToken, token: string): HTMLElement[] {
   ]
   f.addEventListener('submit', (event) => {
     event.preventDefault()
-    if (password.value.length < 6 || password.value.length > 128) return note.error('The password must be 6 to 128 characters long.')
-    if (password.value !== confirm.value) return note.error('The two passwords differ.')
-    if (totp && !/^\d{6}$/.test(code.value.trim())) return note.error('Enter the 6-digit code from your authenticator app.')
+    const problem = newPasswordProblem(password.value, confirm.value)
+    if (problem) return note.error(problem)
+    if (totp && !isTotpCode(code.value)) return note.error(TOTP_PROBLEM)
     void busy(submit, async () => {
       note.clear()
       try {
