@@ -37,21 +37,32 @@ export function pageProblems(page: Page): string[] {
   return problems
 }
 
-/** The text on an xterm.js screen (the DOM renderer's rows), lines joined with \n. */
+/** The text on an xterm.js screen (the DOM renderer's rows), lines joined with \n; '' when there is none. */
 export function screenText(page: Page, scope = '.term-screen'): Promise<string> {
-  return page.locator(`${scope} .xterm-rows`).evaluate((rows) => [...rows.children].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n'))
+  return page.evaluate((selector) => {
+    const rows = document.querySelector(`${selector} .xterm-rows`)
+    return rows ? [...rows.children].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n') : ''
+  }, scope)
 }
 
-/** Waits until the terminal in `scope` shows text matching `pattern` (xterm draws asynchronously). */
+/**
+ * Waits until the terminal in `scope` shows text matching `pattern` (xterm draws asynchronously)
+ * and returns the screen; at the deadline, throws with the screen as it was.
+ */
 export async function waitForScreen(page: Page, pattern: RegExp, scope = '.term-screen', timeout = 30_000): Promise<string> {
-  const handle = await page.waitForFunction(
-    ([selector, source, flags]) => {
-      const rows = document.querySelector(`${selector} .xterm-rows`)
-      const text = rows ? [...rows.children].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n') : ''
-      return new RegExp(source!, flags).test(text) ? text : false
-    },
-    [scope, pattern.source, pattern.flags],
-    {timeout, polling: 100},
-  )
-  return (await handle.jsonValue()) as string
+  try {
+    const handle = await page.waitForFunction(
+      ([selector, source, flags]) => {
+        const rows = document.querySelector(`${selector} .xterm-rows`)
+        const text = rows ? [...rows.children].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n') : ''
+        return new RegExp(source!, flags).test(text) ? text : false
+      },
+      [scope, pattern.source, pattern.flags],
+      {timeout, polling: 100},
+    )
+    return (await handle.jsonValue()) as string
+  } catch (err) {
+    const screen = await screenText(page, scope).catch(() => '')
+    throw new Error(`the terminal never showed ${pattern} (${(err as Error).message.split('\n')[0]}); it shows:\n${screen}`)
+  }
 }

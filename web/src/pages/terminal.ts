@@ -122,8 +122,7 @@ export function terminalPage(match: string[], query: URLSearchParams): Page {
           setStatus('closed', 'Session ended')
           showBanner('info', `Session ended${msg.reason ? `: ${msg.reason}` : '.'}`)
           break
-        case 'event':
-          break
+        // 'event' (join, leave, resize): the node already tells the participants in the terminal.
       }
     })
     ws.addEventListener('close', (event) => {
