@@ -4,11 +4,13 @@
 //   /websessions/sessions/<sha256(id)>         the session (StoredWebSession), expiring when it
 //                                               stops being live (certificate expiry or idle timeout)
 //   /websessions/users/<user>/<sha256(id)>     the user's index entry {created}, expiring with the certificate
+//   /websessions/keys/<sha256(key fingerprint)> {idHash}, expiring with the certificate and kept after
+//                                               the session ends: auth refuses the certificate of an ended session
 import {randomBytes, sign as cryptoSign} from 'node:crypto'
 import type {Backend, Item} from '../backend/backend.js'
 import type {Clock} from '../lib/clock.js'
 import {AccessDeniedError, CompareFailedError, NotFoundError} from '../lib/errors.js'
-import {loadPrivateKey} from '../sshca/index.js'
+import {fingerprint, loadPrivateKey} from '../sshca/index.js'
 import {BackendService} from './backend-service.js'
 import {constantTimeEqual, tokenHash} from './secrets.js'
 import {DEFAULT_WEB_IDLE_TIMEOUT_MS, MAX_WEB_SESSIONS_PER_USER, WEB_SESSION_GONE, webSessionEnd, webSessionRecord, type StoredWebSession, type WebSessionRecord} from './models/web-session.js'
@@ -20,6 +22,8 @@ const keys = {
   session: (idHash: string) => `${PREFIX}sessions/${idHash}`,
   userPrefix: (user: string) => `${PREFIX}users/${user}/`,
   userEntry: (user: string, idHash: string) => `${PREFIX}users/${user}/${idHash}`,
+  /** By the certified key (a certificate line or its key's line). */
+  certifiedKey: (publicKeyOrCert: string) => `${PREFIX}keys/${tokenHash(fingerprint(publicKeyOrCert))}`,
 }
 
 /** Activity is written at most this often per session: every API call marks it, few write. */
@@ -74,6 +78,7 @@ export class WebSessionService extends BackendService {
     await this.backend.atomicWrite([
       {op: 'put', item: {key: keys.session(stored.idHash), value: JSON.stringify(stored), expires: webSessionEnd(stored)}},
       {op: 'put', item: {key: keys.userEntry(stored.user, stored.idHash), value: JSON.stringify({created: now}), expires: input.expires}},
+      {op: 'put', item: {key: keys.certifiedKey(input.certificate), value: JSON.stringify({idHash: stored.idHash}), expires: input.expires}},
     ])
     return {id, bearerToken, session: webSessionRecord(stored)}
   }
@@ -106,6 +111,18 @@ export class WebSessionService extends BackendService {
     if (typeof id !== 'string' || !SESSION_ID.test(id)) return
     const item = await this.find(keys.session(tokenHash(id)))
     if (item) await this.remove(JSON.parse(item.value) as StoredWebSession)
+  }
+
+  /**
+   * Whether `certificate` is a web session's that has ended (signed out, expired, idle, dropped):
+   * its key stays known until the certificate expires, so auth refuses it even on a connection the
+   * proxy opened before the sign-out. False for any other certificate.
+   */
+  async hasEnded(certificate: string): Promise<boolean> {
+    const entry = await this.find(keys.certifiedKey(certificate))
+    if (!entry) return false
+    const item = await this.find(keys.session((JSON.parse(entry.value) as {idHash: string}).idHash))
+    return !item || webSessionEnd(JSON.parse(item.value) as StoredWebSession).getTime() <= this.clock.now().getTime()
   }
 
   /** The user's sessions, oldest first (without secrets). */
