@@ -1,12 +1,12 @@
 // Web sessions (the browser's sign-in, served by the proxy): stored in the backend so they
-// survive an auth restart, keyed by the SHA-256 of their id so a backend read yields no usable
-// cookie. Layout:
+// survive an auth restart, keyed by the SHA-256 of their id, their private key sealed with a key
+// derived from the id: a backend read yields no cookie and no key to sign with. Layout:
 //   /websessions/sessions/<sha256(id)>         the session (StoredWebSession), expiring when it
 //                                               stops being live (certificate expiry or idle timeout)
 //   /websessions/users/<user>/<sha256(id)>     the user's index entry {created}, expiring with the certificate
 //   /websessions/keys/<sha256(key fingerprint)> {idHash}, expiring with the certificate and kept after
 //                                               the session ends: auth refuses the certificate of an ended session
-import {randomBytes, sign as cryptoSign} from 'node:crypto'
+import {createCipheriv, createDecipheriv, hkdfSync, randomBytes, sign as cryptoSign} from 'node:crypto'
 import type {Backend, Item} from '../backend/backend.js'
 import type {Clock} from '../lib/clock.js'
 import {AccessDeniedError, CompareFailedError, NotFoundError} from '../lib/errors.js'
@@ -71,7 +71,7 @@ export class WebSessionService extends BackendService {
       expires: input.expires.toISOString(),
       lastActive: now,
       idleTimeoutMs: this.idleTimeoutMs,
-      privateKey: input.privateKey,
+      sealedPrivateKey: seal(id, input.privateKey),
       certificate: input.certificate,
     }
     await this.dropOldest(input.user, this.maxPerUser - 1)
@@ -103,7 +103,7 @@ export class WebSessionService extends BackendService {
   async sign(id: string, data: Buffer): Promise<Buffer> {
     const {stored} = await this.live(id)
     // The session's key is Ed25519 (auth makes it): its signature is the same whatever the agent's flags.
-    return cryptoSign(null, data, loadPrivateKey(stored.privateKey))
+    return cryptoSign(null, data, loadPrivateKey(unseal(id, stored.sealedPrivateKey)))
   }
 
   /** Sign-out: the session and its key are gone. Idempotent. */
@@ -187,6 +187,26 @@ export class WebSessionService extends BackendService {
       {op: 'delete', key: keys.userEntry(session.user, session.idHash)},
     ])
   }
+}
+
+/** The key that seals a session's private key: derived from its id, which only the proxy's caller holds. */
+function sealingKey(id: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', id, '', 'teleport web session private key', 32))
+}
+
+/** AES-256-GCM: base64 of iv (12) | tag (16) | ciphertext. */
+function seal(id: string, privateKey: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(id), iv)
+  const sealed = Buffer.concat([cipher.update(privateKey, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64')
+}
+
+function unseal(id: string, sealed: string): string {
+  const bytes = Buffer.from(sealed, 'base64')
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(id), bytes.subarray(0, 12))
+  decipher.setAuthTag(bytes.subarray(12, 28))
+  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
 }
 
 function gone(): AccessDeniedError {
