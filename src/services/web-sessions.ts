@@ -1,14 +1,16 @@
 // Web sessions (the browser's sign-in, served by the proxy): stored in the backend so they
-// survive an auth restart, keyed by the SHA-256 of their id so a backend read yields no usable
-// cookie. Layout:
+// survive an auth restart, keyed by the SHA-256 of their id, their private key sealed with a key
+// derived from the id: a backend read yields no cookie and no key to sign with. Layout:
 //   /websessions/sessions/<sha256(id)>         the session (StoredWebSession), expiring when it
 //                                               stops being live (certificate expiry or idle timeout)
 //   /websessions/users/<user>/<sha256(id)>     the user's index entry {created}, expiring with the certificate
-import {randomBytes, sign as cryptoSign} from 'node:crypto'
+//   /websessions/keys/<sha256(key fingerprint)> {idHash}, expiring with the certificate and kept after
+//                                               the session ends: auth refuses the certificate of an ended session
+import {createCipheriv, createDecipheriv, hkdfSync, randomBytes, sign as cryptoSign} from 'node:crypto'
 import type {Backend, Item} from '../backend/backend.js'
 import type {Clock} from '../lib/clock.js'
 import {AccessDeniedError, CompareFailedError, NotFoundError} from '../lib/errors.js'
-import {loadPrivateKey} from '../sshca/index.js'
+import {fingerprint, loadPrivateKey} from '../sshca/index.js'
 import {BackendService} from './backend-service.js'
 import {constantTimeEqual, tokenHash} from './secrets.js'
 import {DEFAULT_WEB_IDLE_TIMEOUT_MS, MAX_WEB_SESSIONS_PER_USER, WEB_SESSION_GONE, webSessionEnd, webSessionRecord, type StoredWebSession, type WebSessionRecord} from './models/web-session.js'
@@ -20,6 +22,8 @@ const keys = {
   session: (idHash: string) => `${PREFIX}sessions/${idHash}`,
   userPrefix: (user: string) => `${PREFIX}users/${user}/`,
   userEntry: (user: string, idHash: string) => `${PREFIX}users/${user}/${idHash}`,
+  /** By the certified key (a certificate line or its key's line). */
+  certifiedKey: (publicKeyOrCert: string) => `${PREFIX}keys/${tokenHash(fingerprint(publicKeyOrCert))}`,
 }
 
 /** Activity is written at most this often per session: every API call marks it, few write. */
@@ -67,13 +71,14 @@ export class WebSessionService extends BackendService {
       expires: input.expires.toISOString(),
       lastActive: now,
       idleTimeoutMs: this.idleTimeoutMs,
-      privateKey: input.privateKey,
+      sealedPrivateKey: seal(id, input.privateKey),
       certificate: input.certificate,
     }
     await this.dropOldest(input.user, this.maxPerUser - 1)
     await this.backend.atomicWrite([
       {op: 'put', item: {key: keys.session(stored.idHash), value: JSON.stringify(stored), expires: webSessionEnd(stored)}},
       {op: 'put', item: {key: keys.userEntry(stored.user, stored.idHash), value: JSON.stringify({created: now}), expires: input.expires}},
+      {op: 'put', item: {key: keys.certifiedKey(input.certificate), value: JSON.stringify({idHash: stored.idHash}), expires: input.expires}},
     ])
     return {id, bearerToken, session: webSessionRecord(stored)}
   }
@@ -98,7 +103,7 @@ export class WebSessionService extends BackendService {
   async sign(id: string, data: Buffer): Promise<Buffer> {
     const {stored} = await this.live(id)
     // The session's key is Ed25519 (auth makes it): its signature is the same whatever the agent's flags.
-    return cryptoSign(null, data, loadPrivateKey(stored.privateKey))
+    return cryptoSign(null, data, loadPrivateKey(unseal(id, stored.sealedPrivateKey)))
   }
 
   /** Sign-out: the session and its key are gone. Idempotent. */
@@ -106,6 +111,18 @@ export class WebSessionService extends BackendService {
     if (typeof id !== 'string' || !SESSION_ID.test(id)) return
     const item = await this.find(keys.session(tokenHash(id)))
     if (item) await this.remove(JSON.parse(item.value) as StoredWebSession)
+  }
+
+  /**
+   * Whether `certificate` is a web session's that has ended (signed out, expired, idle, dropped):
+   * its key stays known until the certificate expires, so auth refuses it even on a connection the
+   * proxy opened before the sign-out. False for any other certificate.
+   */
+  async hasEnded(certificate: string): Promise<boolean> {
+    const entry = await this.find(keys.certifiedKey(certificate))
+    if (!entry) return false
+    const item = await this.find(keys.session((JSON.parse(entry.value) as {idHash: string}).idHash))
+    return !item || webSessionEnd(JSON.parse(item.value) as StoredWebSession).getTime() <= this.clock.now().getTime()
   }
 
   /** The user's sessions, oldest first (without secrets). */
@@ -170,6 +187,26 @@ export class WebSessionService extends BackendService {
       {op: 'delete', key: keys.userEntry(session.user, session.idHash)},
     ])
   }
+}
+
+/** The key that seals a session's private key: derived from its id, which only the proxy's caller holds. */
+function sealingKey(id: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', id, '', 'teleport web session private key', 32))
+}
+
+/** AES-256-GCM: base64 of iv (12) | tag (16) | ciphertext. */
+function seal(id: string, privateKey: string): string {
+  const iv = randomBytes(12)
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(id), iv)
+  const sealed = Buffer.concat([cipher.update(privateKey, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64')
+}
+
+function unseal(id: string, sealed: string): string {
+  const bytes = Buffer.from(sealed, 'base64')
+  const decipher = createDecipheriv('aes-256-gcm', sealingKey(id), bytes.subarray(0, 12))
+  decipher.setAuthTag(bytes.subarray(12, 28))
+  return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8')
 }
 
 function gone(): AccessDeniedError {

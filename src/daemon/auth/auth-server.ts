@@ -35,6 +35,7 @@ import {
   type Traits,
   type User,
   type UserToken,
+  type WebSessionRecord,
 } from '../../services/index.js'
 import {caPin, fingerprint, generateKeyPair, parseCert, signHostCert, signUserCert} from '../../sshca/index.js'
 import type {HostRole} from '../../api/identity.js'
@@ -43,7 +44,6 @@ import type {WhereSession} from '../../services/models/rule-where.js'
 import {sessionParties} from '../../services/session-parties.js'
 import {SessionTrackerService} from '../../services/session-trackers.js'
 import type {NewWebSession, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession} from '../../api/auth-api.js'
-import type {WebSessionRecord} from '../../services/web-sessions.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
 // change audited. Who may call what is decided before this, in authorize.ts.

@@ -1,7 +1,7 @@
 import {identityName, type ApiIdentity, type HostRole} from '../../api/identity.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
-import {checkResourceAccess, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
+import {checkResourceAccess, WEB_SESSION_GONE, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
 import type {WhereContext, WhereSession} from '../../services/models/rule-where.js'
 import type {SessionTracker} from '../../services/session-trackers.js'
 import {PARTICIPANT_MODES} from '../../services/models/session-tracker.js'
@@ -230,6 +230,9 @@ async function currentUser(auth: AuthServer, identity: Extract<ApiIdentity, {kin
     if (err instanceof AccessDeniedError) return {refusal: {reason: err.message, told: err.message}}
     throw err
   }
+  // A web session's certificate is good only while the session is: signed out is signed out,
+  // even on a connection the proxy opened before.
+  if (identity.cert.line && (await auth.webSessions.hasEnded(identity.cert.line))) return {refusal: {reason: 'the web session of this certificate has ended', told: WEB_SESSION_GONE}}
   return {user}
 }
 

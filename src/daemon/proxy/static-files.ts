@@ -12,8 +12,8 @@ import {sendHtml, sendJsonError} from './http-util.js'
 // build is picked up on the next load. Only files under dist/web/app are served, by a path that
 // cannot leave it.
 
-/** The routes of the app (docs/WEB.md "Pages"); each serves index.html. */
-export const WEB_PAGE_PATH = /^\/web(\/(login|nodes|sessions|recordings|audit|account|invite\/[^/]+|reset\/[^/]+|terminal(\/[^?]*)?|player\/[^/]+))?\/?$/
+/** The routes of the app (docs/WEB.md "Pages", and any path under them); each serves index.html. */
+export const WEB_PAGE_PATH = /^\/web(\/(login|nodes|sessions|recordings|audit|account|invite|reset|terminal|player)(\/[^?]*)?)?\/?$/
 export const WEB_ASSET_PREFIX = '/web/app/'
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -1,6 +1,7 @@
 // A browser's web session as auth keeps it: who, until when, and the session's key and
 // certificate. Its id (the cookie) and bearer token are bearer credentials, so only their
-// SHA-256 is stored: a read of the backend yields neither.
+// SHA-256 is stored, and the private key is stored sealed with a key derived from the id: a read
+// of the backend yields no cookie, no token and no key to sign with.
 
 /** auth_service.web_idle_timeout's default: a session unused this long is gone. */
 export const DEFAULT_WEB_IDLE_TIMEOUT_MS = 30 * 60_000
@@ -23,17 +24,17 @@ export interface StoredWebSession {
   expires: string
   lastActive: string
   idleTimeoutMs: number
-  /** The session's private key (OpenSSH, Ed25519): never leaves auth. */
-  privateKey: string
+  /** The session's private key (OpenSSH, Ed25519), sealed with the session id (AES-256-GCM): never leaves auth. */
+  sealedPrivateKey: string
   /** The session's OpenSSH user certificate. */
   certificate: string
 }
 
 /** A live session without its secrets: what auth's callers get. */
-export type WebSessionRecord = Omit<StoredWebSession, 'bearerHash' | 'privateKey'>
+export type WebSessionRecord = Omit<StoredWebSession, 'bearerHash' | 'sealedPrivateKey'>
 
 export function webSessionRecord(stored: StoredWebSession): WebSessionRecord {
-  const {bearerHash: _bearer, privateKey: _key, ...record} = stored
+  const {bearerHash: _bearer, sealedPrivateKey: _key, ...record} = stored
   return record
 }
 

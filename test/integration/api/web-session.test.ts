@@ -113,6 +113,15 @@ describe('web sessions over the real auth API and a real node', {timeout: 10 * T
     assert.equal(outcome.stdout, 'web-ok\nuser=alice\n')
   })
 
+  test('after sign-out a connection to auth opened before is refused too', async () => {
+    const session = await proxy.createWebSession({username: 'alice', password: 'alice-password'})
+    const api = webUserApi(agentFor(session))
+    assert.equal((await api.getUser('alice')).name, 'alice')
+    await proxy.deleteWebSession({id: session.id})
+    await assert.rejects(api.getUser('alice'), {name: 'AccessDeniedError', message: WEB_SESSION_GONE})
+    await assert.rejects(api.listNodes(), {name: 'AccessDeniedError', message: WEB_SESSION_GONE})
+  })
+
   test('after sign-out the agent cannot sign: no new connection to the node or to auth', async () => {
     const session = await proxy.createWebSession({username: 'alice', password: 'alice-password'})
     const agent = agentFor(session)

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {createReadStream} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {createReadStream, statSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -151,6 +152,75 @@ describe('player WebSocket', {timeout: 60_000}, () => {
       assert.equal(opened.length, opens + 1, 'a backward seek reads the recording again')
     } finally {
       player.close()
+    }
+  })
+
+  test('back-pressure: a page that reads nothing stops the reading of the recording; it then gets every byte in order', async () => {
+    // 48 MiB of output that does not compress, played at once by a seek to the end.
+    const big = path.join(dir, 'big.tsrec')
+    const writing = new FakeClock(Date.UTC(2026, 0, 3))
+    const writer = await RecordingWriter.create(big, {clock: writing, fields: {sid: SID, user: 'alice'}})
+    writer.start({size: '80:25'})
+    const chunk = randomBytes(64 * 1024)
+    for (let i = 0; i < 768; i++) {
+      writer.print(Buffer.concat([Buffer.from(`${String(i).padStart(6, '0')}:`), chunk.subarray(7)]))
+      writing.advance(10)
+    }
+    await writer.end({interactive: true, participants: ['alice']})
+    const size = statSync(big).size
+
+    const streams: {read: number}[] = []
+    const bigServer = new WebSocketServer({port: 0, host: '127.0.0.1'})
+    await new Promise((resolve) => bigServer.once('listening', resolve))
+    clock = new FakeClock(Date.UTC(2026, 3, 1))
+    bigServer.on('connection', (ws) => {
+      const api = {
+        openRecording: async () => {
+          const counted = {read: 0}
+          streams.push(counted)
+          const stream = createReadStream(big, {highWaterMark: 64 * 1024})
+          stream.on('data', (d) => (counted.read += d.length))
+          return stream
+        },
+      }
+      void runPlayer({ws, api, sid: SID, clock, log: memoryLogger()})
+    })
+    const ws = new WebSocket(`ws://127.0.0.1:${(bigServer.address() as {port: number}).port}`)
+    let received = 0
+    let inOrder = true
+    let next = 0
+    const texts: string[] = []
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) return void texts.push(JSON.parse(data.toString()).type)
+      const bytes = data as Buffer
+      received += bytes.length
+      // Prints are whole frames: each starts with its index.
+      if (bytes.length > 7 && /^\d{6}:$/.test(bytes.subarray(0, 7).toString())) inOrder &&= Number(bytes.subarray(0, 6).toString()) === next++
+    })
+    try {
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+      await eventually(() => texts.includes('meta'), 'meta')
+      const socket = (ws as unknown as {_socket: {pause(): void; resume(): void}})._socket
+      socket.pause()
+      ws.send(JSON.stringify({type: 'seek', ms: 3_600_000}))
+      // The page reads nothing: the player's reading stops (steady for a while) well short of the recording.
+      let last = -1
+      let steady = 0
+      await eventually(() => {
+        const now = streams.at(-1)?.read ?? 0
+        steady = now === last && now > 0 ? steady + 1 : 0
+        last = now
+        return steady >= 5
+      }, 'the reading to stop')
+      assert.ok(last < size / 2, `read ${last} of ${size} bytes while the page read nothing`)
+      socket.resume()
+      await eventually(() => texts.includes('end'), 'the end', {timeoutMs: 60_000})
+      assert.equal(next, 768)
+      assert.ok(inOrder, 'every print, in order')
+      assert.ok(received >= 768 * 64 * 1024)
+    } finally {
+      ws.terminate()
+      bigServer.close()
     }
   })
 })

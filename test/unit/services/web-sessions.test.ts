@@ -9,15 +9,17 @@ import {HOUR, MINUTE, setup} from './helpers.js'
 // ends at its certificate's expiry or after its idle timeout (on the clock), sign-out removes it,
 // and a user keeps at most so many.
 
-const KEYS = generateKeyPair('web')
 
 function service(options: {maxPerUser?: number; idleTimeoutMs?: number} = {}) {
   const {clock, backend} = setup()
   return {clock, backend, sessions: new WebSessionService(backend, {clock, idleTimeoutMs: 30 * MINUTE, ...options})}
 }
 
-function create(sessions: WebSessionService, clock: {now(): Date}, user = 'alice', ttlMs = 12 * HOUR) {
-  return sessions.create({user, userCreatedAt: '2025-01-01T00:00:00.000Z', expires: new Date(clock.now().getTime() + ttlMs), privateKey: KEYS.privateKey, certificate: 'ssh-ed25519-cert-v01@openssh.com AAAA'})
+/** A session for a fresh key; the service takes the key's line for its certificate (it only stores it and keys it by fingerprint). */
+async function create(sessions: WebSessionService, clock: {now(): Date}, user = 'alice', ttlMs = 12 * HOUR) {
+  const keys = generateKeyPair('web')
+  const made = await sessions.create({user, userCreatedAt: '2025-01-01T00:00:00.000Z', expires: new Date(clock.now().getTime() + ttlMs), privateKey: keys.privateKey, certificate: keys.publicKey})
+  return {...made, ...keys}
 }
 
 const refused = {name: 'AccessDeniedError', message: WEB_SESSION_GONE}
@@ -33,13 +35,15 @@ describe('WebSessionService', () => {
     assert.equal((await sessions.authenticate(id, bearerToken)).user, 'alice')
   })
 
-  test('the backend holds neither the id nor the bearer token, nor anything keyed by them', async () => {
+  test('the backend holds neither the id nor the bearer token nor the private key', async () => {
     const {clock, backend, sessions} = service()
-    const {id, bearerToken} = await create(sessions, clock)
+    const {id, bearerToken, privateKey} = await create(sessions, clock)
     const items = await backend.getRange('/')
     assert.ok(items.length > 0)
+    const keyBody = privateKey.split('\n').filter((line) => !line.startsWith('-----')).join('')
     for (const item of items) {
-      for (const secret of [id, bearerToken]) {
+      assert.ok(!item.value.includes('PRIVATE KEY'))
+      for (const secret of [id, bearerToken, keyBody.slice(0, 40), keyBody.slice(-40)]) {
         assert.ok(!item.key.includes(secret), `${item.key} holds a secret`)
         assert.ok(!item.value.includes(secret), `${item.key}'s value holds a secret`)
       }
@@ -75,6 +79,24 @@ describe('WebSessionService', () => {
     assert.deepEqual(await backend.getRange('/websessions/'), [])
   })
 
+  test('a session\'s certificate is known as ended once the session is (signed out, idle), until the certificate expires', async () => {
+    const {clock, backend, sessions} = service()
+    const out = await create(sessions, clock)
+    const idle = await create(sessions, clock)
+    const live = await create(sessions, clock)
+    assert.equal(await sessions.hasEnded(out.publicKey), false)
+    assert.equal(await sessions.hasEnded(generateKeyPair().publicKey), false, 'not a web session\'s')
+    await sessions.delete(out.id)
+    assert.equal(await sessions.hasEnded(out.publicKey), true)
+    clock.advance(20 * MINUTE)
+    await sessions.authenticate(live.id, live.bearerToken)
+    clock.advance(10 * MINUTE)
+    assert.equal(await sessions.hasEnded(idle.publicKey), true)
+    assert.equal(await sessions.hasEnded(live.publicKey), false)
+    clock.advance(12 * HOUR)
+    assert.deepEqual(await backend.getRange('/websessions/'), [], 'nothing is kept past the certificates')
+  })
+
   test('a session idle for the idle timeout ends; activity keeps it alive', async () => {
     const {clock, sessions} = service()
     const {id, bearerToken} = await create(sessions, clock)
@@ -104,23 +126,23 @@ describe('WebSessionService', () => {
 
   test('sign answers the raw Ed25519 signature of the session key; nothing after sign-out', async () => {
     const {clock, sessions} = service()
-    const {id} = await create(sessions, clock)
+    const {id, publicKey} = await create(sessions, clock)
     const data = Buffer.from('session data to sign')
     const signature = await sessions.sign(id, data)
     assert.equal(signature.length, 64)
-    assert.ok(verify(null, data, publicKeyObjectFromBlob(parsePublicKeyLine(KEYS.publicKey).blob), signature))
+    assert.ok(verify(null, data, publicKeyObjectFromBlob(parsePublicKeyLine(publicKey).blob), signature))
     await sessions.delete(id)
     await assert.rejects(sessions.sign(id, data), refused)
   })
 
-  test('sign-out removes the session and its index; it is idempotent', async () => {
+  test('sign-out removes the session and its key; it is idempotent', async () => {
     const {clock, backend, sessions} = service()
     const {id, bearerToken} = await create(sessions, clock)
     await sessions.delete(id)
     await sessions.delete(id)
     await sessions.delete('not a session id')
     await assert.rejects(sessions.authenticate(id, bearerToken), refused)
-    assert.deepEqual(await backend.getRange('/websessions/'), [])
+    assert.deepEqual((await backend.getRange('/websessions/')).map((item) => item.key.split('/')[2]), ['keys'], 'only the ended certificate\'s key is left')
   })
 
   test('a user keeps at most the cap of live sessions: a new sign-in drops the oldest', async () => {
