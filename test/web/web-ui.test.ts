@@ -127,6 +127,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
   })
 
   let alice: Page
+  let bob: Page
   let terminal: Page
   let sid: string
   let typed: string
@@ -192,7 +193,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
   })
 
   test('bob joins the session as an observer and sees the same screen; the ended session plays in the player', async () => {
-    const bob = await browse()
+    bob = await browse()
     await signUp(bob, invite('bob', 'watch-access'))
     await signIn(bob, 'bob')
     await bob.getByRole('link', {name: 'Active sessions'}).click()
@@ -237,6 +238,23 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
       },
       typed,
     )
+  })
+
+  test('bob changes his password on the account page; a wrong current password is refused in one line', async () => {
+    await bob.getByRole('link', {name: 'Account'}).click()
+    const change = async (current: string) => {
+      await bob.getByLabel('Current password').fill(current)
+      await bob.getByLabel('New password', {exact: true}).fill(`${PASSWORD} 2`)
+      await bob.getByLabel('Confirm new password').fill(`${PASSWORD} 2`)
+      await bob.getByLabel('Authenticator code').fill(codes.get('bob')!())
+      await bob.getByRole('button', {name: 'Change password'}).click()
+      const said = bob.locator('form .message:not([hidden])')
+      await said.waitFor()
+      return {kind: await said.getAttribute('class'), text: await said.textContent()}
+    }
+    assert.deepEqual(await change('not my password'), {kind: 'message error', text: 'invalid username, password or second factor'})
+    assert.deepEqual(await change(PASSWORD), {kind: 'message info', text: 'Your password has been changed.'})
+    assert.equal(await bob.getByLabel('Current password').inputValue(), '', 'the form is emptied')
   })
 
   test('a lost connection says so and offers to reconnect, which opens a new shell', async () => {

@@ -2,8 +2,14 @@ import {h, replace, type Child} from './dom.js'
 
 // Pieces every page uses: labelled fields, a one-line message, a busy button, tables.
 
+let fields = 0
+
+/** A labelled input; the hint is its description, not part of its name. */
 export function field(label: string, input: HTMLElement, hint?: string): HTMLElement {
-  return h('label', {class: 'field'}, h('span', {class: 'label'}, label), input, hint && h('span', {class: 'hint'}, hint))
+  const id = (input.id ||= `field-${++fields}`)
+  const described = hint ? h('span', {class: 'hint', id: `${id}-hint`}, hint) : null
+  if (described) input.setAttribute('aria-describedby', described.id)
+  return h('div', {class: 'field'}, h('label', {class: 'label', for: id}, label), input, described)
 }
 
 export interface Message {
