@@ -9,7 +9,7 @@ import {busy, errorText, field, isTotpCode, message, newPasswordInput, newPasswo
 // new password twice and a code from the app; then on to sign-in. The link works once.
 
 export function userTokenPage(kind: 'invite' | 'reset', token: string): Page {
-  const el = h('section', {class: 'panel narrow'}, h('p', {class: 'muted'}, 'Loading…'))
+  const el = h('section', {class: 'panel narrow wide'}, h('p', {class: 'muted'}, 'Loading…'))
   call(WEB_UI_ROUTES.userToken, {params: {token}}, {anonymous: true}).then(
     (info) => replace(el, ...form(info, token)),
     (err) =>
@@ -30,20 +30,22 @@ function form(info: WebUserToken, token: string): HTMLElement[] {
   const submit = h('button', {type: 'submit', class: 'primary'}, info.kind === 'invite' ? 'Create account' : 'Set password')
   const note = message()
   const totp = info.totp
-  const enroll = totp && [
-    h('h2', null, 'Authenticator app'),
-    h('p', null, 'Scan this QR code with an authenticator app, or enter the secret by hand (time-based, 6 digits, 30 seconds).'),
-    h('img', {class: 'qr', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(totp.qr_svg)}`, alt: 'QR code of the one-time password secret', width: '200', height: '200'}),
-    h('p', {class: 'secret'}, h('code', {id: 'totp-secret', 'data-secret': totp.secret}, totp.secret.replace(/(.{4})(?=.)/g, '$1 '))),
-    field('6-digit code from the app', code),
-  ]
+  const enroll =
+    totp &&
+    h(
+      'div',
+      {class: 'enroll'},
+      h('h2', null, 'Authenticator app'),
+      h('p', {class: 'small'}, 'Scan the QR code with an authenticator app, or enter the secret by hand (time-based, 6 digits, 30 seconds).'),
+      h('img', {class: 'qr', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(totp.qr_svg)}`, alt: 'QR code of the one-time password secret', width: '160', height: '160'}),
+      h('p', {class: 'secret'}, h('code', {id: 'totp-secret', 'data-secret': totp.secret}, totp.secret.replace(/(.{4})(?=.)/g, '$1 '))),
+      field('6-digit code from the app', code),
+    )
   const f = h(
     'form',
     {novalidate: true, 'aria-label': info.kind === 'invite' ? 'Set up your account' : 'Reset your password'},
     note.el,
-    field('New password', password, '6 to 128 characters'),
-    field('Confirm password', confirm),
-    enroll,
+    h('div', {class: enroll ? 'token-grid' : ''}, h('div', null, h('h2', null, 'Password'), field('New password', password, '6 to 128 characters'), field('Confirm password', confirm)), enroll),
     h('div', {class: 'actions'}, submit),
   )
   const intro =
