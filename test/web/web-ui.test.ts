@@ -211,6 +211,11 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     await terminal.keyboard.type('exit\n')
     await terminal.locator('.banner').filter({hasText: 'Session ended'}).waitFor()
     await watch.locator('.banner').filter({hasText: 'Session ended'}).waitFor()
+    await eventually(async () => {
+      await bob.getByRole('button', {name: 'Refresh'}).click()
+      await bob.locator('.table-wrap table').waitFor()
+      return (await row.count()) === 0
+    }, 'the ended session off the active list')
 
     await alice.getByRole('link', {name: 'Recordings'}).click()
     const recording = alice.locator(`tr[data-sid="${sid}"]`)
