@@ -11,7 +11,8 @@ export async function buildWeb(root) {
   try {
     execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', path.join(root, 'web')], {stdio: 'inherit'})
   } catch {
-    throw new Error('build: the web UI does not type-check (errors above)')
+    process.stderr.write('build: the web UI does not type-check (errors above)\n')
+    process.exit(1)
   }
   const out = path.join(root, 'dist', 'web')
   rmSync(out, {recursive: true, force: true})
@@ -40,5 +41,4 @@ export async function buildWeb(root) {
     .replace('%STYLE%', `/web/app/${style}`)
   mkdirSync(out, {recursive: true})
   writeFileSync(path.join(out, 'index.html'), html)
-  return {script, style}
 }
