@@ -227,6 +227,11 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     await recording.getByRole('link', {name: 'Play'}).click()
     await alice.waitForURL(`${base}/web/player/${sid}`)
     await waitForScreen(alice, new RegExp(`^${typed}$`, 'm'), '.player-screen')
+    await alice.keyboard.press(' ')
+    await alice.locator('.player-page[data-state="paused"]').waitFor()
+    assert.equal(await alice.getByRole('button', {name: 'Play'}).count(), 1, 'the button offers to play again')
+    await alice.keyboard.press(' ')
+    await alice.locator('.player-page[data-state="playing"]').waitFor()
     await alice.getByLabel('Speed').selectOption('8')
     await alice.locator('.player-page[data-state="ended"]').waitFor()
     assert.match((await alice.locator('.player-controls .time').textContent())!, /^(\d\d:\d\d) \/ \1$/)
@@ -299,6 +304,10 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     const detail = JSON.parse((await alice.getByLabel('Event detail').textContent())!) as {event: string; sid: string; user: string}
     assert.deepEqual([detail.event, detail.sid, detail.user], ['session.start', sid, 'alice'])
     await alice.screenshot({path: path.join(shots, 'audit.png')})
+    // A reload keeps the session (the token is in the tab's sessionStorage) and the page.
+    await alice.reload()
+    await alice.locator('.topbar .user').filter({hasText: 'alice'}).waitFor()
+    await alice.getByRole('heading', {name: 'Audit log'}).waitFor()
     await alice.getByRole('link', {name: 'Account'}).click()
     await alice.getByText(/^Signed in as alice \(roles: access, auditor\)/).waitFor()
     await alice.screenshot({path: path.join(shots, 'account.png')})

@@ -95,6 +95,13 @@ export function playerPage(sid: string): Page {
     setPlaying(true)
   })
   speed.addEventListener('change', () => send({type: 'speed', speed: Number(speed.value)}))
+  // Space plays and pauses, unless a control has the keyboard.
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key !== ' ' || play.disabled || (event.target as Element | null)?.closest?.('button, input, select, a')) return
+    event.preventDefault()
+    play.click()
+  }
+  document.addEventListener('keydown', onKey)
   seek.addEventListener('input', () => {
     dragging = true
     time.textContent = `${clock(Number(seek.value))} / ${clock(duration)}`
@@ -184,6 +191,7 @@ export function playerPage(sid: string): Page {
       socket = null
       ws?.close(1000)
       stageObserver.disconnect()
+      document.removeEventListener('keydown', onKey)
       term.dispose()
     },
   }
