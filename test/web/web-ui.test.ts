@@ -11,13 +11,15 @@ import {LOGIN, tempDir} from '../interop/helpers.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 
 // The web UI in a real browser (Debian's Chromium through playwright-core) against real
-// processes: auth and proxy in one `teleport start`, a labelled node in another. alice is invited
-// with tctl (roles access and auditor), sets her password and enrolls TOTP on the invite page, signs in, finds the node,
-// opens a terminal in a new tab, types into it and resizes it; bob (allowed to observe) joins
-// her session from the active-sessions page; the ended session plays in the browser player.
-// Wrong password, wrong code and a locked user are each told in one line; the API refuses the
-// cookie without the bearer token; the cookie is HttpOnly, Secure, SameSite=Strict. Screenshots
-// of every main page go to test-results/web/web-ui/.
+// processes: auth and proxy in one `teleport start`, a labelled node in another. alice (roles
+// access and auditor) is invited with tctl, sets her password and enrolls TOTP on the invite page,
+// signs in, finds the node, opens a terminal in a new tab, types, pastes and copies, and resizes
+// it; bob (allowed to observe) joins her session from the active-sessions page; the ended session
+// plays in the browser player; the audit log shows it. A lost terminal connection offers to
+// reconnect. Wrong password, wrong code and a locked user are each told in one line; the API
+// refuses the cookie without the bearer token; the cookie is HttpOnly, Secure, SameSite=Strict; a
+// session ended elsewhere sends the page to sign-in. Screenshots of every main page go to
+// test-results/web/web-ui/.
 
 const CLUSTER = 'web.e2e'
 const NODE = 'web-e2e-node'
@@ -25,7 +27,10 @@ const TOKEN = 'node-join-token-web-0123456789abcdef'
 const PASSWORD = 'correct horse battery'
 const shots = screenshotDir('web-ui')
 
-/** TOTP codes for one user, each for a later time step than the last (auth refuses a replay). */
+/**
+ * TOTP codes for one user: for the previous, current and next time step (auth accepts one step
+ * either side and refuses a replay), then the next step again. A user here uses at most three.
+ */
 function totpCodes(secret: string): () => string {
   let step = -1
   return () => generateTotpCode(secret, Date.now() + Math.min(1, step++) * 30_000)
