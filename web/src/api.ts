@@ -20,7 +20,6 @@ export class ApiError extends Error {
 
 interface Stored {
   token: string
-  user: string
 }
 
 let stored: Stored | null = readStored()
@@ -31,7 +30,7 @@ let onExpired: () => void = () => {}
 function readStored(): Stored | null {
   try {
     const value = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as Stored | null
-    return value && typeof value.token === 'string' && typeof value.user === 'string' ? value : null
+    return value && typeof value.token === 'string' ? {token: value.token} : null
   } catch {
     return null
   }
@@ -51,7 +50,7 @@ export function whenExpired(handler: () => void): void {
 }
 
 /** Forget the session in this tab (the proxy already has, or is told by signOut). */
-export function forget(): void {
+function forget(): void {
   stored = null
   context = null
   sessionStorage.removeItem(STORAGE_KEY)
@@ -124,7 +123,7 @@ export async function secondFactor(): Promise<string> {
 
 export async function signIn(request: WebSignInRequest): Promise<void> {
   const res = await call(WEB_UI_ROUTES.signIn, {body: request}, {anonymous: true})
-  stored = {token: res.token, user: res.user}
+  stored = {token: res.token}
   context = null
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(stored))
 }

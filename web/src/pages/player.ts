@@ -136,7 +136,7 @@ export function playerPage(sid: string): Page {
           const size = parseSize(msg.size)
           if (size) term.resize(size.cols, size.rows)
           fitToStage()
-          info.textContent = [msg.user && `${msg.user}`, msg.login && msg.hostname ? `as ${msg.login}@${msg.hostname}` : msg.hostname, msg.created && localTime(msg.created)].filter(Boolean).join(' · ')
+          info.textContent = [msg.user, msg.login && msg.hostname ? `as ${msg.login}@${msg.hostname}` : msg.hostname, msg.created && localTime(msg.created)].filter(Boolean).join(' · ')
           play.disabled = false
           seek.disabled = false
           showTime(0)
