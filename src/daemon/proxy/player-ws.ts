@@ -112,8 +112,10 @@ class WebPlayer {
       }
     } catch (err) {
       if (!this.closed) {
-        this.options.log.warn(`playing session ${this.options.sid}: ${(err as Error).message}`)
-        failSocket(this.ws, closeCodeOf(err), pageMessage(err))
+        const code = closeCodeOf(err)
+        // A refusal is the user's business; anything else is worth a warning.
+        if (code === 1011) this.options.log.warn(`playing session ${this.options.sid}: ${(err as Error).message}`)
+        failSocket(this.ws, code, pageMessage(err))
       }
     } finally {
       this.stream?.destroy()

@@ -61,7 +61,7 @@ const OPEN: {[K in OpenRoute]: OpenHandler<WebUiRoutes[K]>} = {
       clientAddr: clientIp(req),
     })
     res.setHeader('set-cookie', sessionCookieHeader(session.id))
-    const expiresIn = Math.max(0, Math.floor((Date.parse(session.expires) - Date.now()) / 1000))
+    const expiresIn = Math.max(0, Math.floor((Date.parse(session.expires) - Date.parse(session.created)) / 1000))
     return {type: 'Bearer', token: session.bearerToken, expires_in: expiresIn, user: session.user}
   },
   userToken: (ctx, {params}) => getUserToken(ctx, params.token),
