@@ -61,4 +61,8 @@ if (JSON.stringify(pjson.man) !== JSON.stringify(pages)) {
 step('bundling dist/bundle')
 const {bundle} = await import('./bundle.js')
 await bundle(root)
+
+step('building the web UI into dist/web')
+const {buildWeb} = await import('./build-web.js')
+await buildWeb(root)
 step(`done: ${pages.length} man pages`)

@@ -121,6 +121,22 @@ export class AuthApiClient implements AuthApi {
     return this.call(R.authenticateUser, {body: request})
   }
 
+  createWebSession(request: Parameters<AuthApi['createWebSession']>[0]) {
+    return this.call(R.createWebSession, {body: request})
+  }
+  authenticateWebSession(request: {id: string; bearerToken: string}) {
+    return this.call(R.authenticateWebSession, {body: request})
+  }
+  deleteWebSession(request: {id: string}) {
+    return this.call(R.deleteWebSession, {body: request})
+  }
+  signWithWebSession(request: {id: string; data: string; flags?: number}) {
+    return this.call(R.signWithWebSession, {body: request})
+  }
+  changePassword(name: string, request: {oldPassword: string; newPassword: string; otpCode?: string}) {
+    return this.call(R.changePassword, {params: {name}, body: request})
+  }
+
   emitEvent(event: Record<string, unknown>) {
     return this.call(R.emitEvent, {body: event})
   }

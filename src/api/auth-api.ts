@@ -5,11 +5,11 @@ import type {User} from '../services/users.js'
 import type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 import type {ResponseOf} from './route.js'
 import type {Readable} from 'node:stream'
-import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo} from './routes.js'
+import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 export type {SessionRecordingMode} from '../services/models/session-recording.js'
 export type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
-export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from './routes.js'
+export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
 // makes them over the wire; each role sees the narrow view below that it needs.
@@ -77,6 +77,17 @@ export interface AuthApi {
   /** Password (+ OTP) login, on behalf of the proxy's web API. */
   authenticateUser(request: LoginRequest): Promise<SignedUserCert>
 
+  // Web sessions (the proxy, for browsers)
+  /** Sign-in: password and second factor checked as for tsh login; auth keeps the session's private key. */
+  createWebSession(request: WebLoginRequest): Promise<NewWebSession>
+  /** The session for a cookie's id and the page's bearer token, if it is live; marks it active. */
+  authenticateWebSession(request: {id: string; bearerToken: string}): Promise<WebSession>
+  deleteWebSession(request: {id: string}): Promise<void>
+  /** Signs `data` (base64) with the session's key: the ssh-agent the proxy uses as that user. */
+  signWithWebSession(request: {id: string; data: string; flags?: number}): Promise<{signature: string}>
+  /** The caller changes their own password (user `name` must be the caller). */
+  changePassword(name: string, request: {oldPassword: string; newPassword: string; otpCode?: string}): Promise<void>
+
   emitEvent(event: Record<string, unknown>): Promise<void>
   searchEvents(query: EventQuery): Promise<SearchPage>
 
@@ -110,12 +121,32 @@ export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsert
 /** A proxy: routing (nodes, CAs, access state), logins and joins for its web clients, its audit events. */
 export type ProxyAuthApi = Pick<
   AuthApi,
-  'close' | 'ping' | 'getCAKeys' | 'listNodes' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'authenticateUser' | 'register' | 'getUserToken' | 'redeemUserToken'
+  | 'close'
+  | 'ping'
+  | 'getCAKeys'
+  | 'listNodes'
+  | 'emitEvent'
+  | 'getRole'
+  | 'listLocks'
+  | 'getLock'
+  | 'userStatus'
+  | 'authenticateUser'
+  | 'register'
+  | 'getUserToken'
+  | 'redeemUserToken'
+  | 'createWebSession'
+  | 'authenticateWebSession'
+  | 'deleteWebSession'
+  | 'signWithWebSession'
 >
 /** A user through the proxy (`tsh ls`): what the user's roles allow; tsh lists nodes and plays recordings. */
 export type UserAuthApi = Pick<AuthApi, 'close' | 'ping' | 'listNodes' | 'listRecordings' | 'openRecording' | 'listSessionTrackers' | 'getSessionTracker'>
+/** A browser's user, through the proxy's connection signed by auth for the web session: tsh's view, the audit log, the password. */
+export type WebUserAuthApi = UserAuthApi & Pick<AuthApi, 'searchEvents' | 'getUser' | 'getRole' | 'changePassword'>
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
-export type AdminAuthApi = Omit<AuthApi, 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
+export type AdminAuthApi = Omit<
+  AuthApi,
+  'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>

@@ -1,7 +1,8 @@
 import {finished, type Duplex, type Readable} from 'node:stream'
 import ssh2 from 'ssh2'
+import type {BaseAgent} from 'ssh2'
 import {Client as HttpClient} from 'undici'
-import {AccessDeniedError, UserError} from '../lib/errors.js'
+import {AccessDeniedError, isUserError, UserError} from '../lib/errors.js'
 import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
@@ -13,11 +14,14 @@ import {checkAuthServerCert, type ServerTrust} from './server-trust.js'
 // A client of the auth API: one SSH connection (certificate auth both ways) multiplexing
 // HTTP/1.1 over "teleport-api" channels, reopened on the next request after it drops.
 
-export interface ApiCredentials {
-  privateKey: string
-  /** Absent: connect with the plain key, which the server allows only for joining. */
-  certificate?: string
-}
+export type ApiCredentials =
+  | {
+      privateKey: string
+      /** Absent: connect with the plain key, which the server allows only for joining. */
+      certificate?: string
+    }
+  /** An ssh-agent holding a user certificate: a web session's (WebSessionAgent), whose key stays at auth. */
+  | {agent: BaseAgent}
 
 export interface ApiClientOptions {
   host: string
@@ -114,7 +118,8 @@ export class ApiClient implements ApiTransport {
         ssh.end()
         reject(refusal ?? describeConnectError(err, this.address))
       }
-      ssh.once('error', fail)
+      // `on`, not `once`: a refused agent signature is an error, then so is running out of methods.
+      ssh.on('error', fail)
       ssh.once('ready', () => {
         ssh.off('error', fail)
         ssh.on('error', () => {}) // a later drop shows up as a failed request
@@ -131,8 +136,9 @@ export class ApiClient implements ApiTransport {
         port,
         ...(sock ? {sock: sock as never} : {}),
         username: 'teleport',
-        privateKey: credentials.privateKey,
-        ...(credentials.certificate ? {certificate: credentials.certificate} : {}),
+        ...('agent' in credentials
+          ? {agent: credentials.agent, authHandler: ['agent']}
+          : {privateKey: credentials.privateKey, ...(credentials.certificate ? {certificate: credentials.certificate} : {})}),
         readyTimeout: this.options.connectTimeoutMs ?? 15_000,
         algorithms: withHostKeyAlgorithms([...CERT_HOST_KEY_ALGORITHMS]),
         hostVerifier: (key: Buffer) => {
@@ -165,6 +171,8 @@ function channelHttpClient(ssh: ssh2.Client): HttpClient {
 }
 
 function describeConnectError(err: Error & {code?: string; level?: string}, address: string): Error {
+  // The agent could not sign (a web session signed out or expired): its own words say why.
+  if (err.level === 'agent' && isUserError(err)) return err
   if (err.code === 'ECONNREFUSED') return new UserError(`cannot reach the auth server at ${address}: connection refused`, {hint: 'is "teleport start" running there?'})
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UserError(`cannot resolve the auth server address ${address}`)
   if (err.level === 'client-authentication') {

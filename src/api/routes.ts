@@ -131,6 +131,38 @@ export interface AppendResult {
   bytes: number
 }
 
+/** A browser's sign-in, checked by auth for the proxy (rate-limited and locked like tsh login). */
+export interface WebLoginRequest {
+  username: string
+  password: string
+  otpCode?: string
+  clientAddr?: string
+}
+
+/**
+ * A web session as the proxy sees it. Auth made its key pair and signed `certificate` for it;
+ * the private key never leaves auth, which signs with it for the proxy (signWithWebSession).
+ */
+export interface WebSession {
+  /** The cookie's value (`__Host-session`): 32 random bytes, hex. A bearer credential: never logged. */
+  id: string
+  user: string
+  /** The user's roles now (what the UI may offer; auth decides every call again). */
+  roles: string[]
+  /** The session's OpenSSH user certificate (public). */
+  certificate: string
+  created: string
+  /** The certificate's expiry: the session ends then whatever its activity. */
+  expires: string
+  /** A session unused this long is gone (auth_service.web_idle_timeout). */
+  idleTimeoutMs: number
+}
+
+/** What sign-in answers: the session and the bearer token the page sends on every call. */
+export interface NewWebSession extends WebSession {
+  bearerToken: string
+}
+
 /** A resource created only if absent (`tctl create` without -f). */
 type CreateQuery = {query: {create?: 'true'}}
 
@@ -177,6 +209,22 @@ export const AUTH_ROUTES = {
   signUserCert: json('POST', '/v1/certs/user', types<{body: {username: string; publicKey: string; ttlMs?: number}; response: SignedUserCert}>()),
   signHostCert: json('POST', '/v1/certs/host', types<{body: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}; response: {certificate: string; hostCAs: string[]}}>()),
   authenticateUser: json('POST', '/v1/certs/login', types<{body: LoginRequest; response: SignedUserCert}>()),
+
+  // Web sessions (the proxy, for browsers). Session ids and bearer tokens travel in bodies, never
+  // in paths, so no access log can hold them.
+  createWebSession: json('POST', '/v1/websessions', types<{body: WebLoginRequest; response: NewWebSession}>()),
+  /** Checks id + bearer token (constant time), the user (exists, not locked) and marks the session active. */
+  authenticateWebSession: json('POST', '/v1/websessions/authenticate', types<{body: {id: string; bearerToken: string}; response: WebSession}>()),
+  /** Sign-out: the session and its key are gone at once. */
+  deleteWebSession: json('POST', '/v1/websessions/delete', types<{body: {id: string}}>()),
+  /**
+   * The ssh-agent sign operation with the session's private key, for the proxy's SSH connections
+   * as that user (to auth and to nodes). `data` base64; `flags` the agent protocol's
+   * SSH_AGENT_RSA_SHA2_* bits (0 for Ed25519); `signature` base64 of the raw signature blob.
+   */
+  signWithWebSession: json('POST', '/v1/websessions/sign', types<{body: {id: string; data: string; flags?: number}; response: {signature: string}}>()),
+  /** A user changes their own password: the current one and a TOTP code are required. */
+  changePassword: json('PUT', '/v1/users/:name/password', types<{body: {oldPassword: string; newPassword: string; otpCode?: string}}>()),
 
   emitEvent: json('POST', '/v1/events', types<{body: Record<string, unknown>}>()),
   // Newest first with order=desc; a full page's nextKey, sent back as startKey, gives the next one.

@@ -136,6 +136,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       staticTokens: fromKey('auth_service.tokens', where, () => expandStaticTokens(fc.auth_service.tokens)),
       authentication: {type: fc.auth_service.authentication.type, secondFactor: fc.auth_service.authentication.second_factor},
       sessionRecording: fc.auth_service.session_recording,
+      webIdleTimeoutMs: fc.auth_service.web_idle_timeout,
     },
     proxy: {
       enabled: roles.includes('proxy'),

@@ -28,6 +28,7 @@ import {
   parseCommandPeriod,
   parseHostPort,
   parseStaticToken,
+  parseWebIdleTimeout,
   type HostPort,
 } from './values.js'
 
@@ -127,6 +128,9 @@ const authService = object({
   ),
   session_recording: withDefault(oneOf(SESSION_RECORDING_MODES), 'node', {
     doc: `Where sessions are recorded: ${SESSION_RECORDING_MODES.join(', ')}.`,
+  }),
+  web_idle_timeout: withDefault(scalar('a duration like 30m or 1h', parseWebIdleTimeout), '30m', {
+    doc: 'A web UI session unused this long is signed out (at least 1m).',
   }),
 })
 

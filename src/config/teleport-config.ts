@@ -38,6 +38,8 @@ export interface TeleportConfig {
     staticTokens: StaticToken[]
     authentication: {type: 'local'; secondFactor: SecondFactor}
     sessionRecording: SessionRecording
+    /** auth_service.web_idle_timeout in ms (default 30m). */
+    webIdleTimeoutMs: number
   }
   proxy: {
     enabled: boolean

@@ -125,6 +125,15 @@ export function parseCommandPeriod(text: string): number {
   return ms
 }
 
+/** auth_service.web_idle_timeout: at least a minute, or a browser would be signed out between keystrokes. */
+export const MIN_WEB_IDLE_TIMEOUT_MS = 60_000
+
+export function parseWebIdleTimeout(text: string): number {
+  const ms = parseDuration(text)
+  if (ms < MIN_WEB_IDLE_TIMEOUT_MS) throw new BadParameterError(`invalid idle timeout ${JSON.stringify(text)}: must be at least 1m`)
+  return ms
+}
+
 export interface LabelSpec {
   labels: Record<string, string>
   commands: CommandLabel[]

@@ -71,6 +71,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         staticTokens: config.auth.staticTokens.map((t) => `${t.roles.join(',')}:${t.token}`),
         proxyPublicAddr: proxyPublicAddr(config),
         sessionRecording: config.auth.sessionRecording,
+        webIdleTimeoutMs: config.auth.webIdleTimeoutMs,
         log: (line) => authLog.warn(line),
         clock,
       })

@@ -15,7 +15,7 @@ import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
 import {caKeyPair} from '../helpers/cluster-backend.js'
 import {poll} from '../helpers/eventually.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
-import {parseInvitePage} from '../helpers/invite-page.js'
+import {acceptUserToken, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
 import {LOGIN, startSshd, tempDir, writeKeyFiles, type Daemon} from '../interop/helpers.js'
 
@@ -57,22 +57,10 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
     teleport = startTeleport(['-c', config])
     await teleport.waitForLog(/Node service is starting/)
 
-    // The invite link, followed in a "browser": the page shows the TOTP secret; the form sets it all.
+    // The invite link, followed as the web UI's page does: it reads the TOTP secret, then sets it all.
     const added = tctl('users', 'add', 'alice', '--roles=access', `--logins=${LOGIN}`)
     const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
-    const page = await request(url, {dispatcher: insecure})
-    assert.equal(page.statusCode, 200)
-    const form = parseInvitePage(await page.body.text())
-    totpSecret = form.secret!
-    const done = await request(url, {
-      method: 'POST',
-      dispatcher: insecure,
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({csrf_token: form.csrf, password: PASSWORD, password_confirm: PASSWORD, otp_code: generateTotpCode(totpSecret, Date.now())}).toString(),
-    })
-    const donePage = await done.body.text()
-    assert.equal(done.statusCode, 200, donePage)
-    assert.match(donePage, /tsh login --proxy=localhost:\d+ --user=alice/)
+    totpSecret = await acceptUserToken(webCaller(url, insecure), url, PASSWORD)
 
     // tsh login as at a terminal. The next time step's code: the enrolment code may not be replayed.
     const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, '--user=alice', '--insecure'], {...process.env, ...env()})

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {Agent, request} from 'undici'
+import {Agent} from 'undici'
 import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
 import {eventually, poll} from '../helpers/eventually.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
-import {parseInvitePage} from '../helpers/invite-page.js'
+import {acceptUserToken, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
 import {FileKeyStore} from '../../src/client/key-store.js'
@@ -79,14 +79,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
     const added = tctlOk(config, 'users', 'add', 'alice', '--roles=access', `--logins=${LOGIN}`)
     const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
     const insecure = new Agent({connect: {rejectUnauthorized: false}})
-    const form = parseInvitePage(await (await request(url, {dispatcher: insecure})).body.text())
-    const done = await request(url, {
-      method: 'POST',
-      dispatcher: insecure,
-      headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: new URLSearchParams({csrf_token: form.csrf, password: PASSWORD, password_confirm: PASSWORD}).toString(),
-    })
-    assert.equal(done.statusCode, 200, await done.body.text())
+    await acceptUserToken(webCaller(url, insecure), url, PASSWORD, {otp: false})
     const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, '--user=alice', '--insecure'], {...process.env, ...env()})
     await term.waitFor(/[Pp]assword/)
     term.write(PASSWORD + '\r')

@@ -40,6 +40,12 @@ function byteCount(value: string | undefined, field: string, fallback?: number):
   return n
 }
 
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
 function strings(value: unknown, field: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new BadParameterError(`field "${field}" must be a list of strings`)
   return value
@@ -101,7 +107,7 @@ export function authApiRoutes(auth: AuthServer): Router {
 
     // Users
     listUsers: guarded({resource: 'user', verb: 'list'}, async () => (await auth.users.list()).map(toPublic)),
-    getUser: guarded({resource: 'user', verb: 'read'}, async ({params}) => toPublic(await auth.users.get(params.name))),
+    getUser: guarded(({params}) => ({resource: 'user', verb: 'read', name: params.name}), async ({params}) => toPublic(await auth.users.get(params.name))),
     createUser: guarded({resource: 'user', verb: 'create'}, (ctx) => {
       const input = userFromResource({kind: 'user', version: 'v2', metadata: {name: body(ctx).name}, spec: {roles: body(ctx).roles, traits: body(ctx).traits ?? {}}})
       return auth.createUser(input, actor(ctx.identity))
@@ -134,10 +140,15 @@ export function authApiRoutes(auth: AuthServer): Router {
       const b = body(ctx)
       return auth.redeemUserToken({token: ctx.params.token, password: str(b.password, 'password'), otpCode: typeof b.otpCode === 'string' ? b.otpCode : undefined}, actor(ctx.identity))
     }),
+    changePassword: guarded(({params}) => ({resource: 'password', verb: 'update', name: params.name}), (ctx) => {
+      const b = body(ctx)
+      const oldPassword = typeof b.oldPassword === 'string' ? b.oldPassword : ''
+      return auth.changePassword(ctx.params.name, {oldPassword, newPassword: str(b.newPassword, 'newPassword'), otpCode: optionalString(b.otpCode)}, actor(ctx.identity))
+    }),
 
     // Roles
     listRoles: guarded({resource: 'role', verb: 'list'}, () => auth.roles.list()),
-    getRole: guarded({resource: 'role', verb: 'read'}, ({params}) => auth.roles.get(params.name)),
+    getRole: guarded(({params}) => ({resource: 'role', verb: 'read', name: params.name}), ({params}) => auth.roles.get(params.name)),
     upsertRole: guarded((ctx) => ({resource: 'role', verb: createVerb(ctx)}), (ctx) => {
       const name = (ctx.body as {metadata?: {name?: unknown}} | undefined)?.metadata?.name
       if (name !== ctx.params.name) throw new BadParameterError(`role name in the path (${ctx.params.name}) and in metadata.name (${String(name)}) differ`)
@@ -229,6 +240,25 @@ export function authApiRoutes(auth: AuthServer): Router {
         actor(ctx.identity),
       )
     }),
+
+    // Web sessions: the proxy's, for browsers. Ids and tokens are bearer credentials: in bodies only, never logged.
+    createWebSession: guarded({resource: 'web_session', verb: 'create'}, (ctx) => {
+      const b = body(ctx)
+      const password = typeof b.password === 'string' ? b.password : ''
+      return auth.createWebSession({username: str(b.username, 'username'), password, otpCode: optionalString(b.otpCode), clientAddr: optionalString(b.clientAddr)}, actor(ctx.identity))
+    }),
+    authenticateWebSession: guarded({resource: 'web_session', verb: 'read'}, (ctx) => {
+      const b = body(ctx)
+      return auth.authenticateWebSession(typeof b.id === 'string' ? b.id : '', typeof b.bearerToken === 'string' ? b.bearerToken : '')
+    }),
+    signWithWebSession: guarded({resource: 'web_session', verb: 'sign'}, async (ctx) => {
+      const b = body(ctx)
+      const data = str(b.data, 'data')
+      if (!BASE64.test(data)) throw new BadParameterError('field "data" must be base64')
+      const signature = await auth.signWithWebSession(typeof b.id === 'string' ? b.id : '', Buffer.from(data, 'base64'))
+      return {signature: signature.toString('base64')}
+    }),
+    deleteWebSession: guarded({resource: 'web_session', verb: 'delete'}, (ctx) => auth.deleteWebSession(str(body(ctx).id, 'id'))),
 
     // Audit log
     emitEvent: guarded((ctx) => ({resource: 'event', verb: 'create', code: str(body(ctx).code, 'code')}), async (ctx) => {

@@ -4,7 +4,7 @@ import {EventCode, EventName, makeEvent, MAX_SEARCH_LIMIT, pageOf, type AuditEve
 import {normaliseQuery} from '../../events/search-query.js'
 import type {RecordingStore, RecordingStat} from '../../events/recording-store/index.js'
 import type {Clock} from '../../lib/clock.js'
-import {BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
+import {AccessDeniedError, BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
 import {RateLimiter, type RateLimit} from '../../lib/rate-limiter.js'
 import {productVersion} from '../../lib/version.js'
 import {
@@ -22,6 +22,9 @@ import {
   RoleService,
   UserService,
   UserTokenService,
+  WebSessionService,
+  assertPasswordLength,
+  WEB_SESSION_GONE,
   type CAType,
   type Lock,
   type LockSubject,
@@ -32,14 +35,15 @@ import {
   type Traits,
   type User,
   type UserToken,
+  type WebSessionRecord,
 } from '../../services/index.js'
-import {caPin, fingerprint, generateKeyPair, signHostCert, signUserCert} from '../../sshca/index.js'
+import {caPin, fingerprint, generateKeyPair, parseCert, signHostCert, signUserCert} from '../../sshca/index.js'
 import type {HostRole} from '../../api/identity.js'
 import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import type {WhereSession} from '../../services/models/rule-where.js'
 import {sessionParties} from '../../services/session-parties.js'
 import {SessionTrackerService} from '../../services/session-trackers.js'
-import type {RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo} from '../../api/auth-api.js'
+import type {NewWebSession, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession} from '../../api/auth-api.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
 // change audited. Who may call what is decided before this, in authorize.ts.
@@ -73,6 +77,8 @@ export interface AuthServerOptions {
   passwordChecker?: PasswordChecker
   /** Failed password logins allowed per client address; default LOGIN_RATE_LIMIT. */
   loginRateLimit?: RateLimit
+  /** auth_service.web_idle_timeout: a web session unused this long is gone (default 30m). */
+  webIdleTimeoutMs?: number
 }
 
 /**
@@ -99,6 +105,8 @@ export class AuthServer {
   readonly locks: LockService
   /** Live sessions, written by the nodes running them. */
   readonly sessionTrackers: SessionTrackerService
+  /** Browsers' sign-ins, with their keys (which never leave auth). */
+  readonly webSessions: WebSessionService
   readonly clusterName: string
   private readonly loginAttempts: RateLimiter
   private readonly provenSessions = new Set<string>()
@@ -122,6 +130,7 @@ export class AuthServer {
     this.hostIds = new HostIdService(backend, {clock})
     this.locks = new LockService(backend, {clock})
     this.sessionTrackers = new SessionTrackerService(backend, {clock})
+    this.webSessions = new WebSessionService(backend, {clock, ...(options.webIdleTimeoutMs !== undefined ? {idleTimeoutMs: options.webIdleTimeoutMs} : {})})
   }
 
   /** Opens the auth server, generating the cluster's user and host CAs on first start. */
@@ -285,12 +294,20 @@ export class AuthServer {
 
   /** Password (+ second factor) login: audited either way; lockout is the user service's. */
   async login(request: {username: string; password: string; otpCode?: string; publicKey: string; ttlMs?: number; clientAddr?: string}, actor: Actor): Promise<SignedUserCert> {
+    await this.checkLogin(request, actor)
+    return this.issueUserCert(request, {user: request.username, remoteAddr: request.clientAddr})
+  }
+
+  /**
+   * The checks of a password login (tsh login and the web's sign-in alike): rate limit per client
+   * address before bcrypt, password and second factor with the user service's lockout, locks;
+   * user.login audited either way.
+   */
+  private async checkLogin(request: {username: string; password: string; otpCode?: string; clientAddr?: string}, actor: Actor): Promise<void> {
     const fields = {user: request.username, 'addr.remote': request.clientAddr ?? actor.remoteAddr, method: 'local'}
     const source = fields['addr.remote'] ?? ''
     try {
-      const waitMs = this.loginAttempts.take(source)
-      if (waitMs > 0) throw new LimitExceededError(`too many login attempts, try again in ${Math.ceil(waitMs / 1000)} seconds`)
-      await this.users.checkPassword(request.username, request.password, request.otpCode)
+      await this.checkPassword(source, request.username, request.password, request.otpCode)
       // After the password, so a lock never tells a stranger which names exist.
       await this.assertNotLocked({user: request.username, roles: (await this.users.get(request.username)).roles})
     } catch (err) {
@@ -299,7 +316,66 @@ export class AuthServer {
     }
     this.loginAttempts.giveBack(source)
     await this.emit(EventName.UserLogin, EventCode.UserLogin, {...fields, success: true})
-    return this.issueUserCert(request, {user: request.username, remoteAddr: request.clientAddr})
+  }
+
+  /** Password and second factor, rate-limited per `source` before bcrypt runs; the caller gives the token back on success. */
+  private async checkPassword(source: string, username: string, password: string, otpCode?: string): Promise<void> {
+    const waitMs = this.loginAttempts.take(source)
+    if (waitMs > 0) throw new LimitExceededError(`too many login attempts, try again in ${Math.ceil(waitMs / 1000)} seconds`)
+    await this.users.checkPassword(username, password, otpCode)
+  }
+
+  // ---- web sessions --------------------------------------------------------------------------
+
+  /**
+   * A browser's sign-in, for the proxy: checked as a tsh login is (rate limit, lockout, locks,
+   * user.login audited), then a key pair made here and a user certificate signed for it as for
+   * tsh login (TTL: tsh's default capped by the roles). The private key stays in the session.
+   */
+  async createWebSession(request: WebLoginRequest, actor: Actor): Promise<NewWebSession> {
+    await this.checkLogin(request, actor)
+    const keys = generateKeyPair(`web-session@${this.clusterName}`)
+    const signed = await this.issueUserCert({username: request.username, publicKey: keys.publicKey, clientAddr: request.clientAddr}, {user: request.username, remoteAddr: request.clientAddr})
+    const user = await this.users.get(request.username)
+    const validBefore = parseCert(signed.certificate).validBefore
+    const expires = validBefore ?? new Date(this.options.clock.now().getTime() + signed.ttlMs)
+    const {id, bearerToken, session} = await this.webSessions.create({user: user.name, userCreatedAt: user.createdAt, expires, privateKey: keys.privateKey, certificate: signed.certificate})
+    return {...this.webSessionView(id, session, user.roles), bearerToken}
+  }
+
+  /** The live session for a cookie's id and bearer token, its user still there and not locked; marks it active. */
+  async authenticateWebSession(id: string, bearerToken: string): Promise<WebSession> {
+    const session = await this.webSessions.authenticate(id, bearerToken)
+    return this.webSessionView(id, session, await this.webSessionUserRoles(id, session))
+  }
+
+  /** The ssh-agent sign operation with live session `id`'s key (raw signature), for the proxy. */
+  async signWithWebSession(id: string, data: Buffer): Promise<Buffer> {
+    await this.webSessionUserRoles(id, await this.webSessions.get(id))
+    return this.webSessions.sign(id, data)
+  }
+
+  async deleteWebSession(id: string): Promise<void> {
+    await this.webSessions.delete(id)
+  }
+
+  /** The session's user's roles now; refuses (and, for a deleted user, removes) the session when the user is gone or locked. */
+  private async webSessionUserRoles(id: string, session: WebSessionRecord): Promise<string[]> {
+    const user = await this.users.get(session.user).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    })
+    // A user deleted, or deleted and made again under the name, does not keep the old sessions.
+    if (!user || user.createdAt !== session.userCreatedAt) {
+      await this.webSessions.delete(id)
+      throw new AccessDeniedError(WEB_SESSION_GONE)
+    }
+    await this.assertNotLocked({user: user.name, roles: [...new Set([...user.roles, ...parseCert(session.certificate).roles])]})
+    return user.roles
+  }
+
+  private webSessionView(id: string, session: WebSessionRecord, roles: string[]): WebSession {
+    return {id, user: session.user, roles, certificate: session.certificate, created: session.created, expires: session.expires, idleTimeoutMs: session.idleTimeoutMs}
   }
 
   // ---- users ---------------------------------------------------------------------------------
@@ -329,6 +405,7 @@ export class AuthServer {
 
   async deleteUser(name: string, actor: Actor): Promise<void> {
     await this.users.delete(name)
+    await this.webSessions.deleteUser(name)
     await this.emit(EventName.UserDelete, EventCode.UserDelete, {user: actor.user, name})
   }
 
@@ -337,6 +414,19 @@ export class AuthServer {
     const reset = await this.userTokens.createReset(name)
     await this.emit(EventName.ResetPasswordTokenCreate, EventCode.ResetPasswordTokenCreate, {user: actor.user, name, kind: 'reset', expires: reset.expires.toISOString()})
     return this.userTokenInfo(reset)
+  }
+
+  /**
+   * A user changes their own password: the current one and the second factor are checked as at
+   * login (rate limit per user, lockout), the new one must follow the password rules.
+   */
+  async changePassword(name: string, request: {oldPassword: string; newPassword: string; otpCode?: string}, actor: Actor): Promise<void> {
+    assertPasswordLength(request.newPassword) // before anything is counted: the rules are no secret
+    const source = `user:${name}`
+    await this.checkPassword(source, name, request.oldPassword, request.otpCode)
+    this.loginAttempts.giveBack(source)
+    await this.users.setPassword(name, request.newPassword)
+    await this.emit(EventName.UserPasswordChange, EventCode.UserPasswordChange, {user: name, 'addr.remote': actor.remoteAddr})
   }
 
   async redeemUserToken(request: {token: string; password: string; otpCode?: string}, actor: Actor): Promise<{user: string}> {

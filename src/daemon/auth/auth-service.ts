@@ -31,6 +31,8 @@ export interface AuthServiceConfig {
   proxyPublicAddr: string
   /** auth_service.session_recording, which nodes follow (default `node`). */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.web_idle_timeout (default 30m). */
+  webIdleTimeoutMs?: number
   /** Extra principals for the auth server's certificate (its public addresses). */
   publicAddrs?: string[]
   clock?: Clock
@@ -64,6 +66,7 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       staticTokens: config.staticTokens,
       proxyPublicAddr: config.proxyPublicAddr,
       ...(config.sessionRecording ? {sessionRecording: config.sessionRecording} : {}),
+      ...(config.webIdleTimeoutMs !== undefined ? {webIdleTimeoutMs: config.webIdleTimeoutMs} : {}),
       bcryptCost: config.bcryptCost,
     })
     const hostUuid = readOrCreateHostUuid(config.dataDir)

@@ -1,7 +1,7 @@
 import {identityName, type ApiIdentity, type HostRole} from '../../api/identity.js'
 import {EventCode, EventName} from '../../events/index.js'
 import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
-import {checkResourceAccess, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
+import {checkResourceAccess, WEB_SESSION_GONE, type AccessDecision, type Role, type Traits, type User} from '../../services/index.js'
 import type {WhereContext, WhereSession} from '../../services/models/rule-where.js'
 import type {SessionTracker} from '../../services/session-trackers.js'
 import {PARTICIPANT_MODES} from '../../services/models/session-tracker.js'
@@ -15,6 +15,8 @@ import {hostMayReport} from './host-events.js'
 
 export type Action =
   | {resource: 'user' | 'role' | 'token' | 'lock' | 'node' | 'event' | 'cert_authority' | 'session'; verb: 'list' | 'read' | 'create' | 'update' | 'delete'}
+  /** Reading one user or role by name: a user may read their own record and the roles it holds, whatever their rules say. */
+  | {resource: 'user' | 'role'; verb: 'read'; name: string}
   /** Whether a user still exists: what nodes and proxies need to end a deleted user's sessions. */
   | {resource: 'user_status'; verb: 'read'}
   /** Joining with a token. */
@@ -31,6 +33,10 @@ export type Action =
   | {resource: 'recording'; verb: 'upload'; sid: string}
   /** Writing a live session's tracker: only the node running session `sid` (no other host's tracker is there). */
   | {resource: 'session_tracker'; verb: 'update' | 'delete'; sid: string}
+  /** Browsers' web sessions (sign-in, check, signing with the session's key, sign-out): the proxy's alone. */
+  | {resource: 'web_session'; verb: 'create' | 'read' | 'sign' | 'delete'}
+  /** Changing a password: only its user, knowing the current one. */
+  | {resource: 'password'; verb: 'update'; name: string}
 
 /** What nodes and proxies read to refuse locked and deleted users: locks in force, and whether a user exists. */
 const readsAccessState = (action: Action) => (action.resource === 'lock' && (action.verb === 'list' || action.verb === 'read')) || action.resource === 'user_status'
@@ -224,6 +230,9 @@ async function currentUser(auth: AuthServer, identity: Extract<ApiIdentity, {kin
     if (err instanceof AccessDeniedError) return {refusal: {reason: err.message, told: err.message}}
     throw err
   }
+  // A web session's certificate is good only while the session is: signed out is signed out,
+  // even on a connection the proxy opened before.
+  if (identity.cert.line && (await auth.webSessions.hasEnded(identity.cert.line))) return {refusal: {reason: 'the web session of this certificate has ended', told: WEB_SESSION_GONE}}
   return {user}
 }
 
@@ -235,7 +244,7 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
     // An uploader or tracker writer is told why (its own session or not), so the node's log says what went wrong.
     return action.resource === 'recording' || action.resource === 'session_tracker' ? {reason, told: `access denied: ${reason}`} : {reason}
   }
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker') {
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
     return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
   }
   // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
@@ -243,11 +252,19 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
   const current = await currentUser(auth, identity)
   if ('refusal' in current) return current.refusal
   if (action.resource === 'cert_authority' && action.verb === 'read') return undefined // public keys
+  if (action.resource === 'password') return action.name === current.user.name ? undefined : {reason: `user ${JSON.stringify(current.user.name)} may not change the password of ${JSON.stringify(action.name)}`}
+  // Their own record and the roles it holds (what the web UI shows them); anything else by their rules.
+  if ('name' in action && action.resource === 'user' && action.name === current.user.name) return undefined
+  if ('name' in action && action.resource === 'role' && current.user.roles.includes(action.name)) return undefined
   const decision = checkResourceAccess(await rolesOf(auth, current.user), action.resource, action.verb, {user: whereUser(current.user)})
   return decision.allowed ? undefined : {reason: decision.reason}
 }
 
 async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kind: 'host'}>, action: Action): Promise<string | undefined> {
+  // Web sessions are the proxy's (it serves the browsers); not even the Admin identity makes or uses them.
+  if (action.resource === 'web_session') return identity.role === 'Proxy' ? undefined : `a ${identity.role} host may not ${action.verb} web sessions; only the proxy may`
+  // A password is changed by its user (knowing the current one); administrators reset it (tctl users reset).
+  if (action.resource === 'password') return `a ${identity.role} host may not change passwords; only the user may`
   // Recordings come from the node that ran the session, never from an admin or auth identity.
   if (action.resource === 'recording') {
     if (identity.role !== 'Node') return `a ${identity.role} host may not upload session recordings; only the node that ran the session may`

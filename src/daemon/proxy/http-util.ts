@@ -1,8 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {plainIp} from '../../lib/net/ip.js'
 
-// Small pieces of the web server: bodies read with a size limit, JSON and HTML answers with the
-// security headers every response carries, and the client's address.
+// Small pieces of the web server: bodies read with a size limit, JSON and HTML answers (the
+// security headers are set before any handler runs: security-headers.ts), and the client's address.
 
 /** Thrown while reading a request; becomes an HTTP error answer. */
 export class HttpError extends Error {
@@ -16,25 +16,10 @@ export class HttpError extends Error {
 }
 
 export const JSON_BODY_LIMIT = 64 * 1024
-export const FORM_BODY_LIMIT = 16 * 1024
-
-/** Headers on every answer: nothing cached (pages hold secrets), no framing, no sniffing, no referrer. */
-export function securityHeaders(csp: string): Record<string, string> {
-  return {
-    'content-security-policy': csp,
-    'x-frame-options': 'DENY',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
-    pragma: 'no-cache',
-  }
-}
-
-export const API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, {...securityHeaders(API_CSP), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text)})
+  res.writeHead(status, {'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text)})
   res.end(text)
 }
 
@@ -42,13 +27,13 @@ export function sendJsonError(res: ServerResponse, status: number, message: stri
   sendJson(res, status, {error: {message}})
 }
 
-export function sendHtml(res: ServerResponse, status: number, html: string, csp: string): void {
-  res.writeHead(status, {...securityHeaders(csp), 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html)})
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html)})
   res.end(html)
 }
 
 /** The body as text, refused past `limit` bytes or when its media type is not `type`. */
-export async function readBody(req: IncomingMessage, type: 'application/json' | 'application/x-www-form-urlencoded', limit: number): Promise<string> {
+export async function readBody(req: IncomingMessage, type: 'application/json', limit: number): Promise<string> {
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
   if (mediaType !== type) throw new HttpError(415, `expected a ${type} body`)
   const declared = Number(req.headers['content-length'] ?? 0)

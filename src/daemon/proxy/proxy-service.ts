@@ -15,16 +15,20 @@ import {emitNamed, EventCode, EventName} from '../../events/index.js'
 import {systemClock} from '../../lib/clock.js'
 import {AccessCache} from '../common/access-cache.js'
 import {caKeyCache} from './client-auth.js'
-import {FormCsrf} from './form-csrf.js'
 import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
 import {ProxySshServer} from './ssh-server.js'
+import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
+import {webSessionConnector} from './web-session-connector.js'
+import {ProxyWebSessions, type WebSessionConnector} from './web-sessions-proxy.js'
+import {WebSocketGateway} from './web-sockets.js'
 
-// The proxy service (`teleport start --roles=proxy`): the HTTPS web API and invite pages, and the
-// SSH port that routes clients to nodes. It keeps nothing but its identity and its TLS key pair;
-// every decision and every record is the auth server's, so a restart loses nothing.
+// The proxy service (`teleport start --roles=proxy`): the HTTPS web API, the web UI and its
+// WebSockets, and the SSH port that routes clients to nodes. It keeps nothing but its identity,
+// its TLS key pair and, in memory, the connections of live web sessions; every decision and every
+// record is the auth server's, so a restart loses nothing but open terminals.
 
 /** The proxy reaches the cluster with an identity it already has (the one-process cluster). */
 export interface ProxyClusterAccess {
@@ -67,6 +71,10 @@ export interface ProxyServiceOptions {
   clock?: Clock
   /** How nodes are reached (default: TCP to their announced address). */
   nodeDialer?: NodeDialer
+  /** The built web UI (default: dist/web of this package). */
+  webAssetsDir?: string
+  /** How the proxy acts as a web session's user (default: SSH to auth with the session's agent). */
+  webSessionConnector?: WebSessionConnector
 }
 
 export interface RunningProxyService {
@@ -100,12 +108,13 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const audit = await openAuthAudit(access.authApi, {journalFile: dataDirPaths(options.dataDir).auditJournal('proxy'), log, clock})
     closers.push(() => audit.close())
     const emit = emitNamed(audit, clock, log)
+    const caKeys = caKeyCache(access.authApi, {log, clock})
     const sshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
       authAddress: access.authAddress,
-      caKeys: caKeyCache(access.authApi, {log, clock}),
+      caKeys,
       access: accessCache,
       audit: emit,
       log,
@@ -119,9 +128,6 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
 
     let webPort = options.webListen.port
-    /** The address users reach the web proxy by: configured, else the one this request used. */
-    const publicWebAddr = (req: IncomingMessage) =>
-      publicAddrs.length ? formatHostPort(publicAddrs[0]) : (requestHost(req) ?? formatHostPort({host: options.nodeName, port: webPort}))
     const publicHost = (req: IncomingMessage) => {
       if (publicAddrs.length) return publicAddrs[0].host
       try {
@@ -130,10 +136,20 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         return options.nodeName
       }
     }
+    // Browsers must keep to HTTPS only where they can verify the certificate (RFC 6797).
+    const hsts = !isSelfSigned(keyPairs[0].cert)
+    const webSessions = new ProxyWebSessions({
+      authApi: access.authApi,
+      connector: options.webSessionConnector ?? webSessionConnector({authApi: access.authApi, authAddress: access.authAddress, caKeys}),
+      clock,
+      log,
+    })
+    closers.push(() => webSessions.close())
+    const refused = ({user, error, remoteAddr}: {user: string; error: string; remoteAddr: string}) =>
+      emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error})
     const webServer = createWebServer({
       keyPairs,
-      // Browsers must keep to HTTPS only where they can verify the certificate (RFC 6797).
-      hsts: !isSelfSigned(keyPairs[0].cert),
+      hsts,
       ...(options.webTimeouts ? {timeouts: options.webTimeouts} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
       log,
@@ -142,13 +158,17 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         log,
         sshAddresses: (req) => ({listenAddr: formatHostPort(sshAddress), publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port})}),
       },
-      pages: {
-        authApi: access.authApi,
+      ui: {authApi: access.authApi, sessions: webSessions, clusterName, refused},
+      sockets: new WebSocketGateway({
+        sessions: webSessions,
+        clusterName,
+        router: sshServer.router,
+        hostCAs: async () => (await caKeys.get()).value.hostCAs,
+        clock,
         log,
-        csrf: new FormCsrf(),
-        publicWebAddr,
-        refused: ({user, error, remoteAddr}) => emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error}),
-      },
+        hsts,
+      }),
+      staticFiles: new StaticFiles(options.webAssetsDir ?? defaultWebAssetsDir()),
     })
     webPort = (await webServer.listen(options.webListen.host, options.webListen.port)).port
     closers.push(() => webServer.close())

@@ -1,6 +1,5 @@
 import type {Duplex} from 'node:stream'
 import type {ServerChannel} from 'ssh2'
-import {joinHostPort} from '../../lib/net/ip.js'
 import {channelOpen} from '../../ssh/server-internals.js'
 
 // Bytes between the client's subsystem channel and a dialled stream (node-dialer.ts), untouched:

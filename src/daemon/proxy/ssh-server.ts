@@ -1,6 +1,6 @@
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
-import type {ProxyAuthApi, NodeInfo} from '../../api/auth-api.js'
+import type {ProxyAuthApi} from '../../api/auth-api.js'
 import type {HostPort} from '../../config/values.js'
 import {EventCode, EventName, type EmitNamed, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
@@ -15,11 +15,10 @@ import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../s
 import {sendAuthBanner} from '../../ssh/server-internals.js'
 import {handedConnection, injectGuarded, releaseOnLogin} from '../../ssh/startup-guard.js'
 import type {AccessCache} from '../common/access-cache.js'
-import {encodePreamble} from '../common/proxy-preamble.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
-import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type Resolver} from './node-lookup.js'
-import {nodeListCache, type NodeListCache} from './node-list-cache.js'
-import {dialTcp, TcpNodeDialer, type DialTarget, type NodeDialer} from './node-dialer.js'
+import type {Resolver} from './node-lookup.js'
+import {dialTcp, type NodeDialer} from './node-dialer.js'
+import {NodeRouter, type RouteClient} from './node-route.js'
 import {channelClosed, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
 
@@ -29,8 +28,6 @@ import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsys
 // bytes. No shell, no exec, no port forwarding: the proxy holds no session and decrypts nothing.
 // It keeps no state of its own, so a restart loses nothing.
 
-/** Default port of our nodes, dialled when a request names none. */
-export const DEFAULT_NODE_PORT = 3022
 
 export interface ProxySshServerOptions {
   /** The proxy's host identity (a Proxy host certificate): presented to clients, signs preambles. */
@@ -67,16 +64,13 @@ export class ProxySshServer implements ConnectionHandler {
   private listener: TcpListener | undefined
   private readonly startups: StartupLimiter
   private readonly connections = new Set<Connection>()
-  private readonly resolve: Resolver
-  private readonly dialer: NodeDialer
+  /** Finds, dials and audits nodes; the web terminal routes through it too. */
+  readonly router: NodeRouter
   /** Aborts dials in flight when the server closes. */
   private readonly closing = new AbortController()
-  private readonly nodes: NodeListCache
 
   constructor(private readonly options: ProxySshServerOptions) {
-    this.resolve = options.resolve ?? systemResolver
-    this.dialer = options.dialer ?? new TcpNodeDialer({timeoutMs: options.dialTimeoutMs})
-    this.nodes = nodeListCache(options.authApi, {log: options.log, clock: options.clock})
+    this.router = new NodeRouter(options)
     this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client) => {
       const conn = handedConnection(client)
       if (!conn) return client.end()
@@ -185,51 +179,9 @@ export class ProxySshServer implements ConnectionHandler {
     }
 
     const lookup = {host: request.host, ...(request.port !== undefined ? {port: request.port} : {})}
-    let matches: NodeInfo[]
-    try {
-      const listed = await this.nodes.get()
-      matches = await findNodes(listed.value, lookup, this.resolve)
-      // A node that registered a moment ago may not be in a cached list yet.
-      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).value, lookup, this.resolve)
-    } catch (err) {
-      return fail(channel, `error: cannot look up nodes: ${(err as Error).message}`)
-    }
-    if (matches.length > 1) {
-      this.auditSubsystem(client, name, {error: 'ambiguous host', target: request.host})
-      return fail(channel, ambiguousHostMessage(matches))
-    }
-    const node = matches[0]
-    const locked = node && this.options.access.refusal({node: node.name})
-    if (locked) {
-      this.auditSubsystem(client, name, {error: locked, node})
-      return fail(channel, `error: ${locked}`)
-    }
-    let target: DialTarget
-    if (node) {
-      const dialed = dialAddress(node)
-      if (!dialed) {
-        const why = node.tunnel ? 'is connected through a reverse tunnel, which this proxy does not serve' : `has no usable address (${JSON.stringify(node.addr)})`
-        this.auditSubsystem(client, name, {error: `node ${why}`, node})
-        return fail(channel, `error: node "${node.hostname}" ${why}`)
-      }
-      target = {...dialed, node}
-    } else {
-      target = {host: request.host, port: request.port ?? DEFAULT_NODE_PORT}
-    }
-
-    const dst = joinHostPort(target.host, target.port)
-    let stream
-    try {
-      stream = await this.dialer.dial(target, {signal: this.closing.signal})
-    } catch (err) {
-      const message = `failed to connect to ${dst}: ${(err as Error).message}`
-      this.auditSubsystem(client, name, {error: message, dst, ...(node ? {node} : {})})
-      return fail(channel, message)
-    }
-    this.auditSubsystem(client, name, {dst, ...(node ? {node} : {})})
-    // Our nodes learn the real client address from the signed preamble; other servers get plain SSH.
-    const preamble = node ? encodePreamble({src: client.addr, dst}, this.options.identity) : undefined
-    await relay(channel, stream, preamble)
+    const routed = await this.router.route(lookup, routeClient(client), name, {signal: this.closing.signal})
+    if (!routed.ok) return fail(channel, routed.message)
+    await relay(channel, routed.stream)
   }
 
   private async pipeToAuth(channel: ServerChannel, client: ClientInfo): Promise<void> {
@@ -245,23 +197,14 @@ export class ProxySshServer implements ConnectionHandler {
     await relay(channel, socket)
   }
 
-  private auditSubsystem(client: ClientInfo, name: string, result: {dst?: string; error?: string; node?: NodeInfo; target?: string}): void {
-    const user = client.identity.kind === 'user' ? client.identity.username : `${client.identity.role.toLowerCase()}:${client.identity.hostId}`
-    this.audit(EventName.Subsystem, result.error ? EventCode.SubsystemFailure : EventCode.Subsystem, {
-      user,
-      login: client.login,
-      'addr.remote': client.addr,
-      name,
-      ...(result.dst ? {'addr.local': result.dst} : {}),
-      ...(result.node ? {node_id: result.node.name, server_hostname: result.node.hostname} : {}),
-      ...(result.target ? {target: result.target} : {}),
-      ...(result.error ? {exitError: result.error} : {}),
-    })
-  }
-
   private audit(name: EventName, code: EventCode, fields: EventFields): void {
     this.options.audit(name, code, fields)
   }
+}
+
+function routeClient(client: ClientInfo): RouteClient {
+  const user = client.identity.kind === 'user' ? client.identity.username : `${client.identity.role.toLowerCase()}:${client.identity.hostId}`
+  return {user, login: client.login, addr: client.addr}
 }
 
 /** Writes the message to the channel's stderr, exit-status 1, and closes it. */

@@ -7,15 +7,18 @@ import type {ConnectionHandler, Endpoint} from '../../lib/net/connection.js'
 import {plainIp} from '../../lib/net/ip.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
-import {HttpError, sendHtml, sendJsonError} from './http-util.js'
-import {PAGE_CSP, renderMessagePage} from './user-token-html.js'
-import {handleUserTokenPage, type UserTokenPageContext} from './user-token-pages.js'
+import {sendJsonError} from './http-util.js'
+import {setSecurityHeaders} from './security-headers.js'
+import {StaticFiles, WEB_ASSET_PREFIX, WEB_PAGE_PATH} from './static-files.js'
 import {sendAuthError, webApiRoute, type WebApiContext} from './web-api.js'
 import type {WebKeyPair} from './web-certificate.js'
+import type {WebSocketGateway} from './web-sockets.js'
+import {webUiRoutes, type WebUiContext} from './web-ui-api.js'
 
 // The proxy's HTTPS server, on the connections handed to it (listen() hands in those of the web
-// port): the web API under /v1/webapi and the invite/reset pages under /web. Everything else is
-// a JSON 404. Request paths are never logged (they carry tokens).
+// port): the web API under /v1/webapi (tsh's and hosts' routes, and the UI's), the UI's
+// WebSockets, and the browser app under /web. Everything else is a JSON 404. Request paths are
+// never logged (they carry tokens).
 
 export interface WebServerOptions {
   /** The first is the default; with several, the client's SNI name picks the one that names it. */
@@ -26,7 +29,11 @@ export interface WebServerOptions {
   /** Caps on connections that have not sent a request yet; the deadline defaults to handshake + headers. */
   startupLimits?: Partial<StartupLimits>
   api: WebApiContext
-  pages: UserTokenPageContext
+  ui: WebUiContext
+  /** The terminal and player WebSockets. */
+  sockets: WebSocketGateway
+  /** The built browser app (dist/web). */
+  staticFiles: StaticFiles
   log: Logger
 }
 
@@ -62,8 +69,6 @@ export const TLS_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':')
 
-const HSTS = 'max-age=31536000; includeSubDomains'
-
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
 
 export interface WebServer extends ConnectionHandler {
@@ -98,10 +103,14 @@ export function createWebServer(options: WebServerOptions): WebServer {
     },
     (req, res) => {
       startups.authenticated(rawSocket(req))
-      if (options.hsts) res.setHeader('strict-transport-security', HSTS)
+      setSecurityHeaders(res, {hsts: options.hsts})
       void dispatch(options, req, res)
     },
   )
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    startups.authenticated(rawSocket(req))
+    options.sockets.handleUpgrade(req, socket, head)
+  })
   server.headersTimeout = timeouts.headersMs
   server.requestTimeout = timeouts.requestMs
   server.keepAliveTimeout = timeouts.keepAliveMs
@@ -121,6 +130,7 @@ export function createWebServer(options: WebServerOptions): WebServer {
     },
     async close() {
       const closed = listener?.close()
+      options.sockets.close()
       server.close()
       server.closeAllConnections()
       await closed
@@ -133,42 +143,35 @@ function rawSocket(req: IncomingMessage): object {
   return (req.socket as unknown as {_parent?: object})._parent ?? req.socket
 }
 
-const USER_TOKEN_PATH = /^\/web\/(invite|reset)\/([^/]+)$/
-
 async function dispatch(options: WebServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]
   const method = req.method ?? 'GET'
-  let handler: Handler | 'method' | undefined
+  let handler: Handler | undefined
+  let allowed: string[] = []
+  let what = path
   const route = webApiRoute(path)
-  if (route) handler = method === route.method ? (q, s) => route.serve(options.api, q, s) : 'method'
-  else {
-    const page = USER_TOKEN_PATH.exec(path)
-    if (page) {
-      const [, kind, token] = page
-      if (method !== 'GET' && method !== 'POST') handler = 'method'
-      else return servePage(options, req, res, () => handleUserTokenPage(options.pages, kind as 'invite' | 'reset', token, req, res))
-    }
+  if (route) {
+    allowed = [route.method]
+    if (method === route.method) handler = (q, s) => route.serve(options.api, q, s)
+  } else if (path.startsWith('/v1/webapi/')) {
+    const routes = webUiRoutes(path)
+    allowed = routes.map((r) => r.method)
+    const chosen = routes.find((r) => r.method === method)
+    if (chosen) handler = (q, s) => chosen.serve(options.ui, q, s)
+    if (chosen) what = chosen.pattern
+  } else if (path.startsWith(WEB_ASSET_PREFIX) || WEB_PAGE_PATH.test(path)) {
+    allowed = ['GET', 'HEAD']
+    if (method === 'GET' || method === 'HEAD') handler = path.startsWith(WEB_ASSET_PREFIX) ? (q, s) => options.staticFiles.serveAsset(q, s, path) : (q, s) => options.staticFiles.serveIndex(q, s)
   }
-  if (handler === undefined) return sendJsonError(res, 404, 'not found')
-  if (handler === 'method') {
-    res.setHeader('allow', route?.method ?? 'GET, POST')
+  if (allowed.length === 0) return sendJsonError(res, 404, 'not found')
+  if (!handler) {
+    res.setHeader('allow', allowed.join(', '))
     return sendJsonError(res, 405, `method ${method} not allowed`)
   }
   try {
     await handler(req, res)
   } catch (err) {
-    if (!res.headersSent) sendAuthError(res, err, options.log, `${method} ${path}`)
+    if (!res.headersSent) sendAuthError(res, err, options.log, `${method} ${path.startsWith('/web/') ? '/web/...' : what}`)
     else res.destroy()
-  }
-}
-
-async function servePage(options: WebServerOptions, req: IncomingMessage, res: ServerResponse, serve: () => Promise<void>): Promise<void> {
-  try {
-    await serve()
-  } catch (err) {
-    if (res.headersSent) return void res.destroy()
-    if (err instanceof HttpError) return sendHtml(res, err.status, renderMessagePage('Request refused', err.message), PAGE_CSP)
-    options.log.warn(`${req.method} /web/${req.url?.split('/')[2] ?? ''}/...: ${(err as Error).message}`)
-    sendHtml(res, 503, renderMessagePage('Service unavailable', 'The cluster cannot handle this request right now. Please try again in a moment.'), PAGE_CSP)
   }
 }

@@ -12,6 +12,7 @@ import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess} from '../../../src/daemon/auth/local-access.js'
 import {startProxyService, type ProxyServiceOptions, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
+import type {WebCaller} from '../../helpers/invite-page.js'
 import type {SecondFactor} from '../../../src/services/index.js'
 import {parseCert} from '../../../src/sshca/index.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
@@ -20,7 +21,7 @@ import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 // proxy service in the same process with a Proxy host identity issued by that auth server, as
 // the one-process cluster does. Everything over real sockets on 127.0.0.1.
 
-export {parseInvitePage, tokenOf} from '../../helpers/invite-page.js'
+export {acceptUserToken, readUserToken, redeemUserToken, tokenOf, type WebCaller} from '../../helpers/invite-page.js'
 export {memoryLogger}
 export const CLUSTER = 'example.com'
 
@@ -35,7 +36,9 @@ export interface TestCluster {
   logs: string[]
   /** The proxy's self-signed certificate (PEM), to verify HTTPS against. */
   webCertificate(): string
-  web(method: string, urlPath: string, body?: {json?: unknown; form?: Record<string, string>; raw?: {type: string; data: string}}): Promise<WebResponse>
+  web(method: string, urlPath: string, body?: {json?: unknown; form?: Record<string, string>; raw?: {type: string; data: string}; headers?: Record<string, string>}): Promise<WebResponse>
+  /** The same as a WebCaller (JSON bodies). */
+  caller: WebCaller
   restartProxy(overrides?: Partial<ProxyServiceOptions>): Promise<void>
   close(): Promise<void>
 }
@@ -47,7 +50,7 @@ export interface WebResponse {
   json<T = Record<string, unknown>>(): T
 }
 
-export async function startTestCluster(options: {secondFactor?: SecondFactor} = {}): Promise<TestCluster> {
+export async function startTestCluster(options: {secondFactor?: SecondFactor; webAssetsDir?: string} = {}): Promise<TestCluster> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'proxy-test-'))
   const logs: string[] = []
   const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, secondFactor: options.secondFactor ?? 'otp', log: (line) => logs.push(`AUTH ${line}`)})
@@ -63,6 +66,7 @@ export async function startTestCluster(options: {secondFactor?: SecondFactor} = 
     sshListen: {host: '127.0.0.1', port: 0},
     cluster: access,
     log: memoryLogger({component: 'PROXY', lines: logs}),
+    ...(options.webAssetsDir ? {webAssetsDir: options.webAssetsDir} : {}),
   })
   let proxy = await startProxyService(proxyOptions())
   let agent = new Agent({connect: {ca: readFileSync(webCertificatePaths(dataDir).cert, 'utf8')}})
@@ -80,7 +84,7 @@ export async function startTestCluster(options: {secondFactor?: SecondFactor} = 
     webCertificate: () => readFileSync(webCertificatePaths(dataDir).cert, 'utf8'),
     async web(method, urlPath, body) {
       let payload: string | undefined
-      const headers: Record<string, string> = {}
+      const headers: Record<string, string> = {...body?.headers}
       if (body?.json !== undefined) {
         payload = JSON.stringify(body.json)
         headers['content-type'] = 'application/json'
@@ -95,6 +99,7 @@ export async function startTestCluster(options: {secondFactor?: SecondFactor} = 
       const text = await response.body.text()
       return {status: response.statusCode, headers: response.headers, text, json: <T>() => JSON.parse(text) as T}
     },
+    caller: async (method, urlPath, json) => cluster.web(method, urlPath, json === undefined ? undefined : {json}),
     async restartProxy(overrides = {}) {
       await proxy.close()
       await agent.close()

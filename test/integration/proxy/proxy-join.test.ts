@@ -69,8 +69,8 @@ describe('proxy joining the cluster', {timeout: 120_000}, () => {
       assert.equal(ping.proxy.ssh.public_addr, `proxy2.example.com:${proxy.sshAddress.port}`)
 
       const {invite} = await cluster.admin.createUser({name: 'frank', roles: ['access'], traits: {logins: ['frank']}})
-      const page = await get(`/web/invite/${tokenOf(invite.url)}`)
-      assert.equal(page.status, 200)
+      const details = await get(`/v1/webapi/users/password/token/${tokenOf(invite.url)}`)
+      assert.equal(details.status, 200, details.text)
     } finally {
       await agent.close()
     }

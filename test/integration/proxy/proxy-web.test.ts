@@ -6,11 +6,11 @@ import {after, before, describe, test} from 'node:test'
 import {generateTotpCode} from '../../../src/services/index.js'
 import {generateKeyPair, parseCert} from '../../../src/sshca/index.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
-import {CLUSTER, parseInvitePage, startTestCluster, tokenOf, type TestCluster} from './helpers.js'
+import {CLUSTER, acceptUserToken, readUserToken, redeemUserToken, startTestCluster, tokenOf, type TestCluster} from './helpers.js'
 
 // The proxy's HTTPS side against a real auth service: ping, password + TOTP login, host
-// registration, and the invite/reset pages driven as a browser would (form posts), with the TOTP
-// code computed from the secret the page shows.
+// registration, and invite/reset links through the web API as the UI's page follows them, with
+// the TOTP code computed from the secret the API gives.
 
 const PASSWORD = 'correct horse battery'
 
@@ -24,14 +24,10 @@ function wrongCode(secret: string): string {
   for (let n = 123456; ; n++) if (!valid.has(String(n))) return String(n)
 }
 
-/** Creates a user and sets the password (and TOTP) through the invite page; returns the TOTP secret. */
+/** Creates a user and sets the password (and TOTP) through the invite link; returns the TOTP secret. */
 async function inviteAndRedeem(cluster: TestCluster, name: string, logins: string[]): Promise<string> {
   const {invite} = await cluster.admin.createUser({name, roles: ['access'], traits: {logins}})
-  const path = `/web/invite/${tokenOf(invite.url)}`
-  const page = parseInvitePage((await cluster.web('GET', path)).text)
-  const done = await cluster.web('POST', path, {form: {csrf_token: page.csrf, password: PASSWORD, password_confirm: PASSWORD, otp_code: codeAt(page.secret!)}})
-  assert.equal(done.status, 200, done.text)
-  return page.secret!
+  return acceptUserToken(cluster.caller, invite.url, PASSWORD)
 }
 
 describe('proxy web (HTTPS)', {timeout: 120_000}, () => {
@@ -86,59 +82,43 @@ describe('proxy web (HTTPS)', {timeout: 120_000}, () => {
     assert.equal(huge.status, 413)
   })
 
-  test('invite page: user name, QR code and secret, security headers; bad posts re-render and keep the link usable', async () => {
+  test('invite link: user, expiry, TOTP secret, otpauth URL and QR code; refused redemptions keep the link usable', async () => {
     const {invite} = await cluster.admin.createUser({name: 'alice', roles: ['access'], traits: {logins: ['alice', 'root']}})
     const token = tokenOf(invite.url)
-    const path = `/web/invite/${token}`
 
-    const page = await cluster.web('GET', path)
-    assert.equal(page.status, 200)
-    assert.match(String(page.headers['content-type']), /^text\/html/)
-    assert.match(String(page.headers['content-security-policy']), /default-src 'self'/)
-    assert.match(String(page.headers['content-security-policy']), /img-src 'self' data:/)
-    assert.equal(page.headers['x-frame-options'], 'DENY')
-    assert.equal(page.headers['cache-control'], 'no-store')
-    assert.ok(!page.text.includes('<script'), 'no JavaScript')
-    assert.match(page.text, /alice/)
-    const {secret, csrf, qr} = parseInvitePage(page.text)
-    assert.ok(secret && qr, 'the page shows the secret and the QR code')
+    const read = await readUserToken(cluster.caller, token)
+    assert.equal(read.status, 200, read.text)
+    const view = read.view!
+    assert.equal(view.kind, 'invite')
+    assert.equal(view.user, 'alice')
+    assert.ok(Date.parse(view.expires) > Date.now())
+    const secret = view.totp.secret
     assert.equal((await cluster.admin.getUserToken(token)).totp.secret, secret)
-    assert.ok(Buffer.from(qr.split(',')[1], 'base64').subarray(1, 4).equals(Buffer.from('PNG')))
+    assert.match(view.totp.otpauth_url, new RegExp(`^otpauth://totp/.*secret=${secret}`))
+    assert.match(view.totp.qr_svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>\s*$/)
+    assert.ok(!view.totp.qr_svg.includes('<script'), 'a QR code is only shapes')
 
-    const post = (form: Record<string, string>) => cluster.web('POST', path, {form})
-    const good = {csrf_token: csrf, password: PASSWORD, password_confirm: PASSWORD}
-
-    const noCsrf = await post({password: PASSWORD, password_confirm: PASSWORD, otp_code: codeAt(secret)})
-    assert.equal(noCsrf.status, 403)
-    assert.match(noCsrf.text, /form has expired/)
-    const forged = await post({...good, csrf_token: 'A'.repeat(43), otp_code: codeAt(secret)})
-    assert.equal(forged.status, 403)
-
-    const mismatch = await post({...good, password_confirm: 'something else', otp_code: codeAt(secret)})
-    assert.equal(mismatch.status, 400)
-    assert.match(mismatch.text, /passwords do not match/)
-
-    const short = await post({...good, password: 'abc', password_confirm: 'abc', otp_code: codeAt(secret)})
+    const redeem = (body: {password: string; second_factor_token?: string}) => redeemUserToken(cluster.caller, {token, ...body})
+    const short = await redeem({password: 'abc', second_factor_token: codeAt(secret)})
     assert.equal(short.status, 400)
     assert.match(short.text, /between 6 and 128 characters/)
-
-    const badCode = await post({...good, otp_code: wrongCode(secret)})
+    const noCode = await redeem({password: PASSWORD})
+    assert.equal(noCode.status, 400)
+    assert.match(noCode.text, /6-digit code/)
+    const badCode = await redeem({password: PASSWORD, second_factor_token: wrongCode(secret)})
     assert.equal(badCode.status, 403)
-    assert.match(badCode.text, /Invalid one-time password code/)
-    assert.ok(parseInvitePage(badCode.text).secret, 're-rendered with the QR code and secret')
+    assert.match(badCode.text, /invalid one-time password code/i)
+    assert.equal((await readUserToken(cluster.caller, token)).status, 200, 'the link still works after refused attempts')
 
-    assert.equal((await cluster.web('GET', path)).status, 200, 'the link still works after refused posts')
+    const done = await redeem({password: PASSWORD, second_factor_token: codeAt(secret)})
+    assert.equal(done.status, 200, done.text)
+    assert.deepEqual(JSON.parse(done.text), {user: 'alice'})
 
-    const done = await post({...good, otp_code: codeAt(secret)})
-    assert.equal(done.status, 200)
-    assert.match(done.text, /Your account is ready/)
-    assert.ok(done.text.includes(`tsh login --proxy=127.0.0.1:${cluster.proxy.webAddress.port} --user=alice`), done.text)
-
-    const used = await cluster.web('GET', path)
+    const used = await readUserToken(cluster.caller, token)
     assert.equal(used.status, 404)
     assert.match(used.text, /invalid, has expired or was already used/)
-    assert.equal((await post({...good, otp_code: codeAt(secret, 30_000)})).status, 404)
-    assert.equal((await cluster.web('GET', '/web/invite/not-a-token')).status, 404)
+    assert.equal((await redeem({password: PASSWORD, second_factor_token: codeAt(secret, 30_000)})).status, 404)
+    assert.equal((await readUserToken(cluster.caller, 'not-a-token')).status, 404)
 
     for (const line of cluster.logs) {
       assert.ok(!line.includes(token) && !line.includes(PASSWORD) && !line.includes(secret), `secret in log line: ${line}`)
@@ -146,14 +126,11 @@ describe('proxy web (HTTPS)', {timeout: 120_000}, () => {
   })
 
   test('POST /v1/webapi/ssh/certs: password + TOTP give a certificate with the user\'s logins', async () => {
-    const {invite} = await cluster.admin.createUser({name: 'dave', roles: ['access'], traits: {logins: ['dave', 'ubuntu']}})
-    const path = `/web/invite/${tokenOf(invite.url)}`
-    const page = parseInvitePage((await cluster.web('GET', path)).text)
-    assert.equal((await cluster.web('POST', path, {form: {csrf_token: page.csrf, password: PASSWORD, password_confirm: PASSWORD, otp_code: codeAt(page.secret!)}})).status, 200)
+    const secret = await inviteAndRedeem(cluster, 'dave', ['dave', 'ubuntu'])
 
     const key = generateKeyPair()
     const res = await cluster.web('POST', '/v1/webapi/ssh/certs', {
-      json: {user: 'dave', password: PASSWORD, otp_token: codeAt(page.secret!, 30_000), pub_key: key.publicKey, ttl: 3600 * 1e9},
+      json: {user: 'dave', password: PASSWORD, otp_token: codeAt(secret, 30_000), pub_key: key.publicKey, ttl: 3600 * 1e9},
     })
     assert.equal(res.status, 200, res.text)
     const body = res.json<{username: string; cert: string; host_signers: Array<{domain_name: string; checking_keys: string[]}>}>()
@@ -207,19 +184,13 @@ describe('proxy web (HTTPS)', {timeout: 120_000}, () => {
     assert.equal(wrongRole.status, 400)
   })
 
-  test('reset page: /web/reset/<token> sets a new password; the same token is not an invite', async () => {
+  test('reset link: sets a new password and TOTP device', async () => {
     const reset = await cluster.admin.resetUser('alice')
-    const token = tokenOf(reset.url)
-    assert.equal((await cluster.web('GET', `/web/invite/${token}`)).status, 404)
-    const page = await cluster.web('GET', `/web/reset/${token}`)
-    assert.equal(page.status, 200)
-    assert.match(page.text, /Reset your password/)
-    const {csrf, secret} = parseInvitePage(page.text)
+    assert.equal((await readUserToken(cluster.caller, tokenOf(reset.url))).view?.kind, 'reset')
     const newPassword = 'a brand new password'
-    const done = await cluster.web('POST', `/web/reset/${token}`, {form: {csrf_token: csrf, password: newPassword, password_confirm: newPassword, otp_code: codeAt(secret!)}})
-    assert.equal(done.status, 200)
+    const secret = await acceptUserToken(cluster.caller, reset.url, newPassword)
     const key = generateKeyPair()
-    const login = await cluster.web('POST', '/v1/webapi/ssh/certs', {json: {user: 'alice', password: newPassword, otp_token: codeAt(secret!, 30_000), pub_key: key.publicKey}})
+    const login = await cluster.web('POST', '/v1/webapi/ssh/certs', {json: {user: 'alice', password: newPassword, otp_token: codeAt(secret, 30_000), pub_key: key.publicKey}})
     assert.equal(login.status, 200, login.text)
   })
 
@@ -243,14 +214,9 @@ describe('proxy web with second_factor: off', {timeout: 60_000}, () => {
     await cluster?.close()
   })
 
-  test('the invite page has no QR code or code field; password alone sets up the account and logs in', async () => {
+  test('an invite link with password alone sets up the account and logs in', async () => {
     const {invite} = await cluster.admin.createUser({name: 'erin', roles: ['access'], traits: {logins: ['erin']}})
-    const path = `/web/invite/${tokenOf(invite.url)}`
-    const page = await cluster.web('GET', path)
-    assert.equal(page.status, 200)
-    assert.ok(!page.text.includes('otp_code') && !page.text.includes('<img'), 'no TOTP enrolment')
-    const {csrf} = parseInvitePage(page.text)
-    assert.equal((await cluster.web('POST', path, {form: {csrf_token: csrf, password: PASSWORD, password_confirm: PASSWORD}})).status, 200)
+    await acceptUserToken(cluster.caller, invite.url, PASSWORD, {otp: false})
     assert.equal((await cluster.web('GET', '/v1/webapi/ping')).json<{auth: {second_factor: string}}>().auth.second_factor, 'off')
     const key = generateKeyPair()
     const login = await cluster.web('POST', '/v1/webapi/ssh/certs', {json: {user: 'erin', password: PASSWORD, pub_key: Buffer.from(key.publicKey).toString('base64')}})

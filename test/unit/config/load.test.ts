@@ -114,6 +114,7 @@ describe('parseConfig: the REFERENCE.md example', () => {
       ],
       authentication: {type: 'local', second_factor: 'otp'},
       session_recording: 'node',
+      web_idle_timeout: 30 * 60_000,
     })
     assert.deepEqual(fc.proxy_service, {
       enabled: true,
@@ -204,6 +205,7 @@ describe('parseConfig: refusals name the file, the line and the key', () => {
       refusal('auth_service:\n  session_recording: nod\n'),
       'teleport.yaml:2: auth_service.session_recording: invalid value "nod"; expected one of node, node-sync, proxy, proxy-sync, off (did you mean "node"?)',
     )
+    assert.equal(refusal('auth_service:\n  web_idle_timeout: 30s\n'), 'teleport.yaml:2: auth_service.web_idle_timeout: invalid idle timeout "30s": must be at least 1m')
     assert.match(refusal('auth_service:\n  authentication: {type: github}\n'), /^teleport\.yaml:2: auth_service\.authentication\.type: invalid value "github"; expected one of local$/)
     assert.match(refusal('auth_service:\n  authentication:\n    second_factor: u2f\n'), /^teleport\.yaml:3: auth_service\.authentication\.second_factor: invalid value "u2f"; expected one of off, otp, on, optional/)
     assert.match(refusal('teleport:\n  log: {severity: LOUD}\n'), /^teleport\.yaml:2: teleport\.log\.severity: invalid value "LOUD"; expected one of DEBUG, INFO, WARN, ERROR/)

@@ -126,6 +126,7 @@ describe('schemaKeyPaths', () => {
       'auth_service.authentication.type',
       'auth_service.authentication.second_factor',
       'auth_service.session_recording',
+      'auth_service.web_idle_timeout',
       'proxy_service.enabled',
       'proxy_service.listen_addr',
       'proxy_service.web_listen_addr',

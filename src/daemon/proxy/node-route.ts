@@ -1,0 +1,125 @@
+import type {Duplex} from 'node:stream'
+import type {NodeInfo, ProxyAuthApi} from '../../api/auth-api.js'
+import {EventCode, EventName, type EmitNamed} from '../../events/index.js'
+import type {Clock} from '../../lib/clock.js'
+import type {Logger} from '../../lib/log.js'
+import {joinHostPort} from '../../lib/net/ip.js'
+import type {AccessCache} from '../common/access-cache.js'
+import {encodePreamble} from '../common/proxy-preamble.js'
+import {TcpNodeDialer, type DialTarget, type NodeDialer} from './node-dialer.js'
+import {nodeListCache, type NodeListCache} from './node-list-cache.js'
+import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type LookupTarget, type Resolver} from './node-lookup.js'
+
+// From a client's request for a host to a byte stream to that node's SSH server: the lookup
+// (node-lookup.ts), locks on the node, the dial (node-dialer.ts), the audit event and the signed
+// preamble telling our node the real client address. The SSH proxy's `proxy:` subsystem and the
+// web terminal both route through here, so they find, refuse and audit alike.
+
+/** Default port of our nodes, dialled when a request names none. */
+export const DEFAULT_NODE_PORT = 3022
+
+export interface NodeRouterOptions {
+  /** The proxy's host identity: signs preambles. */
+  identity: {privateKey: string; certificate: string}
+  authApi: Pick<ProxyAuthApi, 'listNodes'>
+  access: AccessCache
+  audit: EmitNamed
+  log: Logger
+  resolve?: Resolver
+  dialer?: NodeDialer
+  dialTimeoutMs?: number
+  clock?: Clock
+}
+
+/** Who is asking, for the audit event and the preamble. */
+export interface RouteClient {
+  /** The Teleport user (or `<role>:<host id>` for a host). */
+  user: string
+  login: string
+  /** ip:port as the proxy saw it. */
+  addr: string
+}
+
+export type RouteOutcome =
+  | {ok: true; stream: Duplex; node?: NodeInfo}
+  /** `not-found`: no registered node (only when `registeredOnly`); the message is the client's one line (or table). */
+  | {ok: false; kind: 'not-found' | 'refused' | 'ambiguous' | 'unreachable' | 'lookup'; message: string}
+
+export class NodeRouter {
+  private readonly resolve: Resolver
+  private readonly dialer: NodeDialer
+  private readonly nodes: NodeListCache
+
+  constructor(private readonly options: NodeRouterOptions) {
+    this.resolve = options.resolve ?? systemResolver
+    this.dialer = options.dialer ?? new TcpNodeDialer({timeoutMs: options.dialTimeoutMs})
+    this.nodes = nodeListCache(options.authApi as ProxyAuthApi, {log: options.log, clock: options.clock})
+  }
+
+  /**
+   * Finds the node for `lookup`, refuses a locked one, dials it and audits the outcome as the
+   * subsystem `name`. With `registeredOnly`, a host no node announced is not dialled.
+   */
+  async route(lookup: LookupTarget, client: RouteClient, name: string, options: {signal?: AbortSignal; registeredOnly?: boolean} = {}): Promise<RouteOutcome> {
+    let matches: NodeInfo[]
+    try {
+      const listed = await this.nodes.get()
+      matches = await findNodes(listed.value, lookup, this.resolve)
+      // A node that registered a moment ago may not be in a cached list yet.
+      if (matches.length === 0 && listed.cached) matches = await findNodes((await this.nodes.get({refresh: true})).value, lookup, this.resolve)
+    } catch (err) {
+      return {ok: false, kind: 'lookup', message: `error: cannot look up nodes: ${(err as Error).message}`}
+    }
+    if (matches.length > 1) {
+      this.audit(client, name, {error: 'ambiguous host', target: lookup.host})
+      return {ok: false, kind: 'ambiguous', message: ambiguousHostMessage(matches)}
+    }
+    const node = matches[0]
+    if (!node && options.registeredOnly) return {ok: false, kind: 'not-found', message: `node ${JSON.stringify(lookup.host)} is not found`}
+    const locked = node && this.options.access.refusal({node: node.name})
+    if (locked) {
+      this.audit(client, name, {error: locked, node})
+      return {ok: false, kind: 'refused', message: `error: ${locked}`}
+    }
+    let target: DialTarget
+    if (node) {
+      const dialed = dialAddress(node)
+      if (!dialed) {
+        const why = node.tunnel ? 'is connected through a reverse tunnel, which this proxy does not serve' : `has no usable address (${JSON.stringify(node.addr)})`
+        this.audit(client, name, {error: `node ${why}`, node})
+        return {ok: false, kind: 'unreachable', message: `error: node "${node.hostname}" ${why}`}
+      }
+      target = {...dialed, node}
+    } else {
+      target = {host: lookup.host, port: lookup.port ?? DEFAULT_NODE_PORT}
+    }
+
+    const dst = joinHostPort(target.host, target.port)
+    let stream: Duplex
+    try {
+      stream = await this.dialer.dial(target, options.signal ? {signal: options.signal} : {})
+    } catch (err) {
+      const message = `failed to connect to ${dst}: ${(err as Error).message}`
+      this.audit(client, name, {error: message, dst, ...(node ? {node} : {})})
+      return {ok: false, kind: 'unreachable', message}
+    }
+    this.audit(client, name, {dst, ...(node ? {node} : {})})
+    // Our nodes learn the real client address from the signed preamble; other servers get plain SSH.
+    if (node) stream.write(encodePreamble({src: client.addr, dst}, this.options.identity))
+    return {ok: true, stream, ...(node ? {node} : {})}
+  }
+
+  /** A subsystem event (T3001I, or T3001E with the error). */
+  audit(client: RouteClient, name: string, result: {dst?: string; error?: string; node?: NodeInfo; target?: string}): void {
+    this.options.audit(EventName.Subsystem, result.error ? EventCode.SubsystemFailure : EventCode.Subsystem, {
+      user: client.user,
+      login: client.login,
+      'addr.remote': client.addr,
+      name,
+      ...(result.dst ? {'addr.local': result.dst} : {}),
+      ...(result.node ? {node_id: result.node.name, server_hostname: result.node.hostname} : {}),
+      ...(result.target ? {target: result.target} : {}),
+      ...(result.error ? {exitError: result.error} : {}),
+    })
+  }
+}
