@@ -47,7 +47,12 @@ class WebPlayer {
   private stream?: Readable
   private events?: AsyncIterator<RecordedEvent>
   private pending?: RecordedEvent
-  private durationMs = 0
+  /** Unknown until the scan of the chunk headers (beside the playback) reaches the end. */
+  private durationMs: number | undefined
+  private scan?: Readable
+  private lastTimeSentAt = -Infinity
+  /** The time of the last event played. */
+  private playedMs = 0
   private speed = 1
   private paused = false
   private ended = false
@@ -66,6 +71,7 @@ class WebPlayer {
     this.ws.on('close', () => {
       this.closed = true
       this.stream?.destroy()
+      this.scan?.destroy()
       this.wake?.()
     })
     this.ws.resume() // paused since the auth frame
@@ -79,6 +85,7 @@ class WebPlayer {
   async run(): Promise<void> {
     try {
       await this.sendMeta()
+      void this.measureDuration()
       while (!this.closed) {
         const queued = this.queue.shift()
         if (queued) {
@@ -93,7 +100,8 @@ class WebPlayer {
           const next = await this.events!.next()
           if (next.done) {
             this.ended = true
-            this.sendTime(this.durationMs)
+            this.playMs = this.durationMs ?? this.playedMs
+            this.sendTime(this.playMs)
             sendControl(this.ws, {type: 'end'})
             continue
           }
@@ -108,7 +116,10 @@ class WebPlayer {
           continue
         }
         await this.play(this.pending)
+        this.playedMs = this.pending.elapsedMs
         this.pending = undefined
+        // Dense output plays without waiting: the clock still moves on the page.
+        if (this.now() - this.lastTimeSentAt >= TIME_FRAME_MS) this.sendTime(this.currentMs())
       }
     } catch (err) {
       if (!this.closed) {
@@ -119,6 +130,7 @@ class WebPlayer {
       }
     } finally {
       this.stream?.destroy()
+      this.scan?.destroy()
     }
   }
 
@@ -150,7 +162,7 @@ class WebPlayer {
 
   /** Output up to `ms` at once; backwards means from the start on a clean screen. */
   private async seek(ms: number): Promise<void> {
-    const target = Math.max(0, Math.min(ms, this.durationMs))
+    const target = Math.max(0, Math.min(ms, this.durationMs ?? ms))
     if (target < this.currentMs() || this.ended) {
       sendControl(this.ws, {type: 'reset'})
       await this.openFromStart()
@@ -171,16 +183,33 @@ class WebPlayer {
     this.sendTime(target)
   }
 
-  private async sendMeta(): Promise<void> {
-    // The duration is the last event's time, from the chunk headers (their payloads are not decoded).
-    const scan = await this.options.api.openRecording(this.options.sid)
-    this.stream = scan
-    const source = streamSource(scan)
-    const name = `session ${this.options.sid}`
-    for await (const chunk of scanChunks(source, name, await readFileHeader(source, name), {decode: () => false})) {
-      if (chunk.header.kind === ChunkKind.Events && chunk.header.eventCount > 0) this.durationMs = Math.max(this.durationMs, chunk.header.endMs)
+  /**
+   * The duration is the last event's time, read from the chunk headers (payloads not decoded) on a
+   * second stream beside the playback, so playback starts at once however long the recording is;
+   * the page learns it from a `duration` frame.
+   */
+  private async measureDuration(): Promise<void> {
+    let duration = 0
+    try {
+      const scan = (this.scan = await this.options.api.openRecording(this.options.sid))
+      const source = streamSource(scan)
+      const name = `session ${this.options.sid}`
+      for await (const chunk of scanChunks(source, name, await readFileHeader(source, name), {decode: () => false})) {
+        if (chunk.header.kind === ChunkKind.Events && chunk.header.eventCount > 0) duration = Math.max(duration, chunk.header.endMs)
+      }
+    } catch (err) {
+      // Playback reports a broken recording itself; without a duration the page only lacks a seek bar.
+      if (!this.closed) this.options.log.debug(`measuring session ${this.options.sid}: ${(err as Error).message}`)
+      return
+    } finally {
+      this.scan?.destroy()
     }
-    scan.destroy()
+    if (this.closed) return
+    this.durationMs = duration
+    sendControl(this.ws, {type: 'duration', duration_ms: duration})
+  }
+
+  private async sendMeta(): Promise<void> {
     await this.openFromStart()
     // Kept as the first event to play.
     const first = await this.events!.next()
@@ -192,7 +221,6 @@ class WebPlayer {
     sendControl(this.ws, {
       type: 'meta',
       size: `${size.cols}:${size.rows}`,
-      duration_ms: this.durationMs,
       user: text('user'),
       login: text('login'),
       hostname: text('server_hostname'),
@@ -224,10 +252,11 @@ class WebPlayer {
 
   private currentMs(): number {
     const ms = this.paused || this.ended ? this.playMs : this.playMs + (this.now() - this.wallAt) * this.speed
-    return Math.min(Math.round(ms), this.durationMs)
+    return Math.min(Math.round(ms), this.durationMs ?? Infinity)
   }
 
   private sendTime(ms: number): void {
+    this.lastTimeSentAt = this.now()
     sendControl(this.ws, {type: 'time', ms: Math.round(ms)})
   }
 

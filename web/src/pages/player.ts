@@ -9,7 +9,8 @@ import {newTerminal} from '../xterm.js'
 // plays in little memory. Play/pause, speed, a seek bar and the time.
 
 type Control =
-  | {type: 'meta'; size: string; duration_ms: number; user?: string; login?: string; hostname?: string; created?: string}
+  | {type: 'meta'; size: string; user?: string; login?: string; hostname?: string; created?: string}
+  | {type: 'duration'; duration_ms: number}
   | {type: 'resize'; size: string}
   | {type: 'time'; ms: number}
   | {type: 'reset'}
@@ -131,20 +132,24 @@ export function playerPage(sid: string): Page {
       }
       switch (msg.type) {
         case 'meta': {
-          duration = msg.duration_ms
-          seek.max = String(duration)
           const size = parseSize(msg.size)
           if (size) term.resize(size.cols, size.rows)
           fitToStage()
           info.textContent = [msg.user, msg.login && msg.hostname ? `as ${msg.login}@${msg.hostname}` : msg.hostname, msg.created && localTime(msg.created)].filter(Boolean).join(' · ')
           play.disabled = false
-          seek.disabled = false
           showTime(0)
           send({type: 'speed', speed: Number(speed.value)})
           send({type: 'play'})
           setPlaying(true)
           break
         }
+        case 'duration':
+          // Measured beside playback: the seek bar comes when the length is known.
+          duration = msg.duration_ms
+          seek.max = String(duration)
+          seek.disabled = false
+          showTime(position)
+          break
         case 'resize': {
           const size = parseSize(msg.size)
           if (size) term.resize(size.cols, size.rows)
