@@ -5,12 +5,14 @@
 //   playback  a ~200 MB recording (`head -c 150M /dev/urandom | base64` in a recorded session),
 //             `tsh play -f text --speed 16 <id> > /dev/null`: peak RSS (target < 150 MB) and time
 //             to first byte (target < 1 s); the same recording exported to asciicast and played
-//             by `asciinema cat`, peak RSS, for comparison
+//             by `asciinema cat`, peak RSS, for comparison; and in the browser's player
+//             (bench/web-player.ts): time to first frame (target < 1 s) and the tab's JS heap
 import {statSync} from 'node:fs'
 import path from 'node:path'
 import {eventually} from '../test/helpers/eventually.js'
 import {LOGIN, NODE, must, startBenchCluster, tsh, type BenchCluster} from './cluster.js'
 import {middle, peakAndFirstByte, timeShell} from './timing.js'
+import {measureWebPlayer} from './web-player.js'
 
 const COST_MB = Number(process.env.BENCH_RECORDING_MB ?? 200)
 const PLAYBACK_RANDOM_MB = Number(process.env.BENCH_PLAYBACK_MB ?? 150)
@@ -68,4 +70,8 @@ export async function benchPlayback(dir: string, stops: Array<() => Promise<unkn
   line('asciinema cat <cast>: peak RSS', `${asciinema.peakMiB.toFixed(0)} MiB`)
   line('asciinema cat: first byte', `${asciinema.firstByteMs.toFixed(0)} ms`)
   line('ratio peak RSS tsh play / asciinema cat', (play.peakMiB / asciinema.peakMiB).toFixed(2))
+  const web = await measureWebPlayer(recorded, sid)
+  line('web player: socket to first output frame', `${web.firstFrameMs.toFixed(0)} ms (target < 1000)`)
+  line('web player: page navigation to first text', `${web.firstTextMs.toFixed(0)} ms`)
+  line('web player: JS heap playing at 8x', `${web.heapMB.map((mb) => mb.toFixed(0)).join(', ')} MB`)
 }

@@ -44,11 +44,12 @@ export function start(table: Route[], frame: Shell): void {
   void render()
 }
 
-/** Whether the sign-in page should say the session expired (said once). */
+/**
+ * Whether the sign-in page should say the session expired: until a signed-in page renders again
+ * (several refused calls of one page may each bring the sign-in page back, and each says it).
+ */
 export function takeExpiredNotice(): boolean {
-  const notice = expiredNotice
-  expiredNotice = false
-  return notice
+  return expiredNotice
 }
 
 export function navigate(to: string, options: {replace?: boolean} = {}): void {
@@ -87,6 +88,7 @@ async function render(): Promise<void> {
   const query = new URLSearchParams(location.search)
   const route = routes.find((r) => r.pattern.test(path))
   if (route && !route.anonymous && !signedIn()) return toSignIn()
+  if (route && !route.anonymous) expiredNotice = false
   const match = route ? decoded(route.pattern.exec(path)!.slice(1)) : null
   const page = route && match ? await route.page(match, query) : notFound()
   const el = await shell(page)

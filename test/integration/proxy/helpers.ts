@@ -16,6 +16,7 @@ import type {WebCaller} from '../../helpers/invite-page.js'
 import type {SecondFactor} from '../../../src/services/index.js'
 import {parseCert} from '../../../src/sshca/index.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
+import type {Clock} from '../../../src/lib/clock.js'
 
 // A real cluster for the proxy's tests: the auth service on a temp data dir (port 0), and the
 // proxy service in the same process with a Proxy host identity issued by that auth server, as
@@ -50,10 +51,10 @@ export interface WebResponse {
   json<T = Record<string, unknown>>(): T
 }
 
-export async function startTestCluster(options: {secondFactor?: SecondFactor; webAssetsDir?: string} = {}): Promise<TestCluster> {
+export async function startTestCluster(options: {secondFactor?: SecondFactor; webAssetsDir?: string; authClock?: Clock} = {}): Promise<TestCluster> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'proxy-test-'))
   const logs: string[] = []
-  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, secondFactor: options.secondFactor ?? 'otp', log: (line) => logs.push(`AUTH ${line}`)})
+  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, secondFactor: options.secondFactor ?? 'otp', log: (line) => logs.push(`AUTH ${line}`), ...(options.authClock ? {clock: options.authClock} : {})})
   // As the one-process cluster does: the auth server issues the proxy's identity in-process.
   const access = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxyIdentity = {...access.identity, hostCAs: await auth.auth.caKeys('host')}
