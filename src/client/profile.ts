@@ -1,9 +1,8 @@
-import os from 'node:os'
-import path from 'node:path'
 import {UserError} from '../lib/errors.js'
 import {parseCert, type ParsedCert} from '../sshca/parse.js'
 import {FileKeyStore, type KeyStore} from './key-store.js'
 import type {Profile} from './profile-file.js'
+import {tshHome} from './tsh-home.js'
 import {DEFAULT_WEB_PROXY_PORT, normalizeWebProxyAddr, parseHostPort, proxyHostOf} from './proxy-addr.js'
 
 // The client's view of "who am I logged in as": the current profile and the identity (key,
@@ -30,11 +29,7 @@ export interface ClientIdentity {
   agentOnly?: boolean
 }
 
-/** $TELEPORT_HOME, else ~/.tsh (with ~ from $HOME). */
-export function tshHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TELEPORT_HOME) return path.resolve(env.TELEPORT_HOME)
-  return path.join(env.HOME || os.homedir(), '.tsh')
-}
+export {tshHome} from './tsh-home.js'
 
 export function currentProfileName(home: string = tshHome()): string | undefined {
   return new FileKeyStore(home).currentProfile()
