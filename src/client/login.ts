@@ -35,6 +35,8 @@ export interface LoginOptions {
   now?: () => Date
   /** Tests: trusted CA certificates for the proxy instead of the system's. */
   ca?: string[]
+  /** Headers for the proxy's web API (the config file's extra_headers), by its address. */
+  headersFor?: (webProxyAddr: string) => Record<string, string>
 }
 
 export type LoginOutcome = {kind: 'already-logged-in'; profile: Profile} | {kind: 'logged-in'; profile: Profile; agent: 'added' | 'skipped' | 'failed'}
@@ -108,7 +110,8 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
   // it (as well as the system's CAs) without --insecure, and notice if it changes.
   const pinned = opts.insecure ? undefined : store.readProxyCertificate(proxyHost)
   const ca = opts.ca ?? (pinned ? [...systemTrust(opts.env), pinned] : undefined)
-  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(ca ? {ca} : {})})
+  const headers = opts.headersFor?.(webProxyAddr)
+  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(ca ? {ca} : {}), ...(headers ? {headers} : {})})
   if (opts.insecure) opts.warn(`WARNING: you are using insecure connection to the proxy ${web.baseUrl}: its certificate is not verified`)
   try {
     const ping = await web.ping()

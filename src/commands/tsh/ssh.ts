@@ -54,7 +54,7 @@ export default class Ssh extends BaseCommand {
   }
 
   async run(): Promise<void> {
-    const [{parseSshArgs, versionRequested}, {loadCurrentIdentity}] = await Promise.all([import('../../client/ssh/args.js'), import('../../client/profile.js')])
+    const [{parseSshArgs, versionRequested}, {identityForCommand}] = await Promise.all([import('../../client/ssh/args.js'), import('../../client/login-on-demand.js')])
     if (versionRequested(this.argv)) {
       // OpenSSH prints its version on stderr for -V.
       const {versionInfo, versionLine} = await import('../../lib/version.js')
@@ -62,7 +62,7 @@ export default class Ssh extends BaseCommand {
       return
     }
     const args = parseSshArgs(this.argv, process.env)
-    const identity = loadCurrentIdentity({...(args.proxy ? {proxy: args.proxy} : {}), ...(args.user ? {user: args.user} : {})})
+    const identity = await identityForCommand(args)
     const {runSsh} = await import('../../client/ssh/run-ssh.js')
     const log = args.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
     const status = await runSsh(args, identity, {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env}, log ? {log} : {})

@@ -23,12 +23,14 @@ export default class ProxySsh extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ProxySsh)
-    const [{loadCurrentIdentity}, {parseProxyTarget, runProxyCommand}] = await Promise.all([
-      import('../../../client/profile.js'),
+    const [{identityForCommand}, {controllingTerminalPrompter}, {parseProxyTarget, runProxyCommand}] = await Promise.all([
+      import('../../../client/login-on-demand.js'),
+      import('../../../client/prompts.js'),
       import('../../../client/connect/proxy-command.js'),
     ])
     const target = parseProxyTarget(args.target)
-    const identity = loadCurrentIdentity({...(flags.proxy ? {proxy: flags.proxy} : {}), ...(flags.user ? {user: flags.user} : {})})
+    // stdin and stdout are OpenSSH's stream: a login on demand asks on the controlling terminal.
+    const identity = await identityForCommand(flags, controllingTerminalPrompter())
     const log = flags.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
     const status = await runProxyCommand(identity, target, {...(flags.cluster ? {cluster: flags.cluster} : {}), ...(log ? {log} : {})}, {
       stdin: process.stdin,
@@ -38,3 +40,4 @@ export default class ProxySsh extends BaseCommand {
     if (status !== 0) this.exit(status)
   }
 }
+

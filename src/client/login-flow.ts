@@ -1,0 +1,55 @@
+import {readTshConfig} from './config/index.js'
+import {extraHeadersFor} from './config/extra-headers.js'
+import type {AddKeysMode} from './agent/add-keys-mode.js'
+import type {KeyStore} from './key-store.js'
+import {login, type LoginOutcome, type Prompter} from './login.js'
+import {openKeyStore, type KeyStoreMode} from './open-key-store.js'
+import {tshHome} from './tsh-home.js'
+
+// The one login sequence: `tsh login`, and every command that logs in on demand
+// (login-on-demand.ts). Flags win over the config file (~/.tsh/config/config.yaml over the site's),
+// which wins over the built-in defaults.
+
+export interface LoginFlowOptions {
+  proxy?: string
+  user?: string
+  ttlMinutes?: number
+  insecure?: boolean
+  authType?: string
+  addKeysToAgent?: AddKeysMode
+  keyStore?: KeyStoreMode
+  /** Undefined without a terminal: the login then fails saying so. */
+  prompter?: Prompter
+  warn: (line: string) => void
+  debug: (line: string) => void
+  env?: NodeJS.ProcessEnv
+  /** Default: tshHome(env). */
+  home?: string
+  /** Tests: trusted CA certificates for the proxy. */
+  ca?: string[]
+}
+
+export async function loginWithConfig(opts: LoginFlowOptions): Promise<{store: KeyStore; outcome: LoginOutcome}> {
+  const env = opts.env ?? process.env
+  const config = await readTshConfig(env)
+  // Opened first: a keychain that does not answer fails before anything is asked.
+  const store = openKeyStore({home: opts.home ?? tshHome(env), ...(opts.keyStore ?? config.keyStore ? {mode: opts.keyStore ?? config.keyStore} : {}), warn: opts.warn})
+  const proxy = opts.proxy ?? config.proxy
+  const user = opts.user ?? config.user
+  const outcome = await login({
+    store,
+    ...(proxy ? {proxy} : {}),
+    ...(user ? {user} : {}),
+    ...(opts.ttlMinutes !== undefined ? {ttlMinutes: opts.ttlMinutes} : {}),
+    ...(opts.insecure ? {insecure: true} : {}),
+    ...(opts.authType ? {authType: opts.authType} : {}),
+    addKeysToAgent: opts.addKeysToAgent ?? config.addKeysToAgent ?? 'auto',
+    ...(opts.prompter ? {prompter: opts.prompter} : {}),
+    warn: opts.warn,
+    debug: opts.debug,
+    env,
+    headersFor: (addr) => extraHeadersFor(config, addr),
+    ...(opts.ca ? {ca: opts.ca} : {}),
+  })
+  return {store, outcome}
+}
