@@ -1,9 +1,12 @@
+import {rmSync} from 'node:fs'
 import {readTshConfig} from './config/index.js'
 import {extraHeadersFor} from './config/extra-headers.js'
 import type {AddKeysMode} from './agent/add-keys-mode.js'
+import {tshAgentSocket} from './agent/teleport-keys.js'
 import type {KeyStore} from './key-store.js'
 import {login, type LoginOutcome, type Prompter} from './login.js'
 import {openKeyStore, type KeyStoreMode} from './open-key-store.js'
+import {proxyHostOf} from './proxy-addr.js'
 import {tshHome} from './tsh-home.js'
 
 // The one login sequence: `tsh login`, and every command that logs in on demand
@@ -49,7 +52,25 @@ export async function loginWithConfig(opts: LoginFlowOptions): Promise<{store: K
     debug: opts.debug,
     env,
     headersFor: (addr) => extraHeadersFor(config, addr),
+    startAgent: (profile) => startTshAgent(store.home, proxyHostOf(profile.webProxyAddr), profile.user),
     ...(opts.ca ? {ca: opts.ca} : {}),
   })
   return {store, outcome}
+}
+
+/**
+ * Starts `tsh agent` in the background on ~/.tsh/agent.sock, unless one already answers there
+ * (it follows this login: it re-reads the key store). Returns the socket.
+ */
+async function startTshAgent(home: string, proxy: string, user: string): Promise<string> {
+  const socketPath = tshAgentSocket(home)
+  const [{withAgent}, {spawnAgentDaemon}] = await Promise.all([import('./agent/client.js'), import('./agent/daemonize.js')])
+  try {
+    await withAgent(socketPath, (agent) => agent.list())
+    return socketPath
+  } catch {
+    rmSync(socketPath, {force: true}) // nothing answers: a socket left by an agent that died
+  }
+  await spawnAgentDaemon({socketPath, proxy, user})
+  return socketPath
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
@@ -13,6 +13,7 @@ import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js
 import {parseInvitePage} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
+import {eventually} from '../helpers/eventually.js'
 
 // Logging in on demand, as a user meets it: a one-process cluster (auth, proxy, node), users
 // invited with tctl and enrolled on the invite page, `tsh login` typed into a pty. Then the
@@ -66,7 +67,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
   const tctl = (...args: string[]) => tctlOk(config, ...args)
 
   /** Invited, enrolled on the invite page with the previous period's code, logged in in a pty with the current one. */
-  async function enrolAndLogIn(user: string): Promise<void> {
+  async function enrolAndLogIn(user: string, loginFlags = ['--add-keys-to-agent=no']): Promise<string> {
     const added = tctl('users', 'add', user, '--roles=access', `--logins=${LOGIN}`)
     const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
     const form = parseInvitePage(await (await request(url, {dispatcher: insecure})).body.text())
@@ -78,12 +79,13 @@ describe('tsh logs in on demand when the certificate has expired', () => {
       body: new URLSearchParams({csrf_token: form.csrf, password: PASSWORD, password_confirm: PASSWORD, otp_code: code(form.secret!, -1)}).toString(),
     })
     assert.equal(done.statusCode, 200, await done.body.text())
-    const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, `--user=${user}`, '--insecure', '--add-keys-to-agent=no'], envOf(user))
+    const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, `--user=${user}`, '--insecure', ...loginFlags], envOf(user))
     await term.waitFor(/Enter password for Teleport user/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)
     term.write(`${code(form.secret!, 0)}\r`)
     assert.equal(await term.exit, 0, term.output())
+    return term.output()
   }
 
   /** The user's stored certificate replaced by one for the same key that expired two minutes ago. */
@@ -166,5 +168,31 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     } finally {
       agent.stop()
     }
+  })
+
+  test('add_keys_to_agent: yes with no agent: login starts tsh agent, which follows the login on demand and exits at logout', async () => {
+    mkdirSync(path.join(homeOf('carol'), 'config'), {recursive: true})
+    writeFileSync(path.join(homeOf('carol'), 'config', 'config.yaml'), 'add_keys_to_agent: yes\n')
+    const out = await enrolAndLogIn('carol', [])
+    const socket = path.join(homeOf('carol'), 'agent.sock')
+    assert.match(out, new RegExp(`use it with: export SSH_AUTH_SOCK=${socket.replace(/[.]/g, '\\.')}`))
+    const agentEnv = {...process.env, SSH_AUTH_SOCK: socket}
+    const listed = () => runBin('ssh-add', ['-l'], {env: agentEnv}).stdout
+    const first = /SHA256:\S+ teleport:carol \(ED25519-CERT\)/.exec(listed())?.[0]
+    assert.ok(first, listed())
+
+    await expire('carol')
+    await eventually(() => !/teleport:carol/.test(listed()), 'tsh agent to stop offering the expired certificate')
+    const term = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`, 'true'], envOf('carol'))
+    await term.waitFor(/Enter password for Teleport user carol:/)
+    term.write(`${PASSWORD}\r`)
+    await term.waitFor(/Enter your OTP token:/)
+    term.write(`${code(secrets.get('carol')!, 1)}\r`)
+    assert.equal(await term.exit, 0, term.output())
+    const renewed = await eventually(() => /SHA256:\S+ teleport:carol \(ED25519-CERT\)/.exec(listed())?.[0], 'tsh agent to offer the new certificate')
+    assert.notEqual(renewed, first)
+
+    assert.equal(runBin(TSH, ['logout'], {env: envOf('carol')}).code, 0)
+    await eventually(() => !existsSync(socket), 'tsh agent to exit after logout')
   })
 })

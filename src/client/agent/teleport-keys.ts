@@ -16,6 +16,11 @@ export function agentComment(user: string): string {
   return `${AGENT_COMMENT_PREFIX}${user}`
 }
 
+/** The socket of the tsh agent a login starts (add_keys_to_agent: yes): one per tsh home. */
+export function tshAgentSocket(home: string): string {
+  return path.join(home, 'agent.sock')
+}
+
 /** gpg-agent's ssh support cannot hold OpenSSH certificates; `auto` leaves it alone. */
 export function isGpgAgent(socketPath: string): boolean {
   return /gpg-agent/.test(path.basename(socketPath)) || socketPath.includes('/gnupg/')
