@@ -1,12 +1,11 @@
-import {loginWithConfig} from './login-flow.js'
 import type {Prompter} from './login.js'
 import {LoginRequiredError, loadCurrentIdentity, type ClientIdentity, type IdentityOptions} from './profile.js'
-import {readTshConfig} from './config/index.js'
 
 // Commands that need a login (tsh ssh, scp, ls, join, play, proxy ssh) log in when there is none
 // or the certificate has expired, as `tsh login` would for the profile's proxy and user, then go
 // on. Only with somewhere to ask: without a prompter the LoginRequiredError stands (one line
-// saying to run tsh login).
+// saying to run tsh login). The login code (undici, the config loader) is imported only then:
+// a logged-in `tsh proxy ssh` or `tsh ssh` starts as light as before.
 
 export interface OnDemandOptions extends IdentityOptions {
   /** Undefined when there is no terminal to ask on. */
@@ -25,6 +24,7 @@ export async function identityOrLogin(opts: OnDemandOptions): Promise<ClientIden
   } catch (err) {
     if (!(err instanceof LoginRequiredError) || !opts.prompter) throw err
     // The proxy asked for, else the one the profile or the config file names.
+    const [{loginWithConfig}, {readTshConfig}] = await Promise.all([import('./login-flow.js'), import('./config/index.js')])
     const proxy = opts.proxy ?? err.login.webProxyAddr ?? (await readTshConfig(opts.env)).proxy
     if (!proxy) throw err
     opts.warn(`${err.message}: logging in to ${proxy}`)
