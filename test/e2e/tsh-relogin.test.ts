@@ -158,6 +158,11 @@ describe('tsh logs in on demand when the certificate has expired', () => {
       writeFileSync(sshConfig, `${block.stdout}\nHost *\n  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n`)
       await expire('bob')
 
+      // With no terminal at all (setsid: no controlling terminal), the same one line on stderr.
+      const detached = runBin('setsid', ['-w', TSH, 'proxy', 'ssh', `${LOGIN}@${NODE}.${CLUSTER}:3022`], {env, input: ''})
+      assert.equal(detached.code, 1)
+      assert.match(detached.stderr, /^ERROR: the certificate for bob@localhost expired at .* \(log in again: tsh login --proxy=localhost:\d+ --user=bob\)\n$/)
+
       const term = inPty('ssh', ['-F', sshConfig, `${LOGIN}@${NODE}.${CLUSTER}`, 'echo via-ssh-$((6*7))'], env)
       await term.waitFor(/Enter password for Teleport user bob:/)
       term.write(`${PASSWORD}\r`)
