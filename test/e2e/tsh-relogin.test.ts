@@ -122,7 +122,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     dir.cleanup()
   })
 
-  test('tsh ssh: without a terminal, the one line saying to log in; in a pty, password and OTP, then the command runs', async () => {
+  test('tsh ssh: without a terminal, the one line saying to log in; in a pty, password and OTP, then the shell', async () => {
     await enrolAndLogIn('alice')
     await expire('alice')
 
@@ -130,12 +130,15 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     assert.equal(plain.code, 1)
     assert.match(plain.stderr, /^ERROR: the certificate for alice@localhost expired at .* \(log in again: tsh login --proxy=localhost:\d+ --user=alice\)\n$/)
 
-    const term = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`, 'echo ran-$((6*7))'], envOf('alice'))
+    // An interactive shell: after the prompts the same terminal carries the session.
+    const term = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], envOf('alice'))
     await term.waitFor(/the certificate for alice@localhost expired at .*: logging in to localhost:\d+/)
     await term.waitFor(/Enter password for Teleport user alice:/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)
     term.write(`${code(secrets.get('alice')!, 1)}\r`)
+    await term.waitFor(/\$ $|# $|> $/m)
+    term.write('echo ran-$((6*7)); exit\r')
     assert.equal(await term.exit, 0, term.output())
     assert.match(term.output(), /ran-42/)
     assert.doesNotMatch(term.output(), new RegExp(PASSWORD))
