@@ -23,9 +23,21 @@ export async function expandTshArgv(argv: string[], commandIds: readonly string[
 /** Runs what an alias names with this terminal; its exit status is tsh's (128+n for a signal). */
 async function runProgram(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [{spawn}, {constants}, {UserError}] = await Promise.all([import('node:child_process'), import('node:os'), import('../../lib/errors.js')])
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {stdio: 'inherit', env})
-    child.once('error', (err) => reject(new UserError(`cannot run ${file}: ${err.message}`)))
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)))
-  })
+  // Ctrl-C reaches the program from the terminal; tsh waits for it rather than dying first.
+  const ignore = () => {}
+  const forward = (signal: NodeJS.Signals) => child.kill(signal)
+  const child = spawn(file, args, {stdio: 'inherit', env})
+  process.on('SIGINT', ignore)
+  process.on('SIGTERM', forward)
+  process.on('SIGHUP', forward)
+  try {
+    return await new Promise((resolve, reject) => {
+      child.once('error', (err) => reject(new UserError(`cannot run ${file}: ${err.message}`)))
+      child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)))
+    })
+  } finally {
+    process.off('SIGINT', ignore)
+    process.off('SIGTERM', forward)
+    process.off('SIGHUP', forward)
+  }
 }
