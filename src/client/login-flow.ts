@@ -5,7 +5,10 @@ import type {AddKeysMode} from './agent/add-keys-mode.js'
 import {tshAgentSocket} from './agent/teleport-keys.js'
 import type {KeyStore} from './key-store.js'
 import {login, type LoginOutcome, type Prompter} from './login.js'
+import type {KeychainKeyStore} from './keychain-key-store.js'
 import {openKeyStore, type KeyStoreMode} from './open-key-store.js'
+import type {SecretVault} from './os-keychain.js'
+import type {Profile} from './profile-file.js'
 import {proxyHostOf} from './proxy-addr.js'
 import {tshHome} from './tsh-home.js'
 
@@ -30,13 +33,16 @@ export interface LoginFlowOptions {
   home?: string
   /** Tests: trusted CA certificates for the proxy. */
   ca?: string[]
+  /** Tests: the keychain's twin. */
+  vault?: SecretVault
 }
 
 export async function loginWithConfig(opts: LoginFlowOptions): Promise<{store: KeyStore; outcome: LoginOutcome}> {
   const env = opts.env ?? process.env
   const config = await readTshConfig(env)
   // Opened first: a keychain that does not answer fails before anything is asked.
-  const store = openKeyStore({home: opts.home ?? tshHome(env), ...(opts.keyStore ?? config.keyStore ? {mode: opts.keyStore ?? config.keyStore} : {}), warn: opts.warn})
+  const mode = opts.keyStore ?? config.keyStore
+  const store = openKeyStore({home: opts.home ?? tshHome(env), ...(mode ? {mode} : {}), ...(opts.vault ? {vault: opts.vault} : {}), warn: opts.warn})
   const proxy = opts.proxy ?? config.proxy
   const user = opts.user ?? config.user
   const outcome = await login({
@@ -55,7 +61,18 @@ export async function loginWithConfig(opts: LoginFlowOptions): Promise<{store: K
     startAgent: (profile) => startTshAgent(store.home, proxyHostOf(profile.webProxyAddr), profile.user),
     ...(opts.ca ? {ca: opts.ca} : {}),
   })
+  if (outcome.kind === 'already-logged-in' && mode) moveKey(store, outcome.profile, opts.warn)
   return {store, outcome}
+}
+
+/** A valid login whose key is not where --key-store / key_store now says: moved, no new login. */
+function moveKey(store: KeychainKeyStore, profile: Profile, warn: (line: string) => void): void {
+  if (Boolean(profile.keyInKeychain) === (store.writeTo === 'keychain')) return
+  const proxyHost = proxyHostOf(profile.webProxyAddr)
+  const key = store.readKey(proxyHost, profile.user, profile.cluster)
+  if (key?.privateKey === undefined || key.certificate === undefined) return
+  store.writeKey(proxyHost, profile.user, profile.cluster, {...key, certificate: key.certificate})
+  warn(store.writeTo === 'keychain' ? 'Moved the private key into the OS keychain.' : `Moved the private key out of the OS keychain into ${store.home}.`)
 }
 
 /**

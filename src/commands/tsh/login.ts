@@ -32,7 +32,7 @@ export default class Login extends BaseCommand {
       options: ['auto', 'no', 'yes', 'only'],
     }),
     'key-store': Flags.string({
-      description: 'Where to keep the private key: file (~/.tsh/keys), keychain (the OS keychain; fails if none answers), auto (the keychain when one answers, else file) [default: key_store in the config file, else where the current login keeps it, else file]',
+      description: 'Where to keep the private key: file (~/.tsh/keys), keychain (the OS keychain; fails if none answers), auto (the keychain when one answers, else file) [default: key_store in the config file, else where the current login keeps it, else file]. With a valid login already, its key is moved there.',
       options: ['auto', 'file', 'keychain'],
     }),
     format: dataFormatFlag(),

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, describe, test} from 'node:test'
 import {FileKeyStore} from '../../../src/client/key-store.js'
 import {KeychainKeyStore} from '../../../src/client/keychain-key-store.js'
+import {loginWithConfig} from '../../../src/client/login-flow.js'
 import {logoutAll, logoutUser} from '../../../src/client/logout.js'
 import {openKeyStore} from '../../../src/client/open-key-store.js'
 import {KeychainUnavailableError, MemoryVault} from '../../../src/client/os-keychain.js'
@@ -110,5 +111,24 @@ describe('KeychainKeyStore', () => {
     login(new KeychainKeyStore(new FileKeyStore(dir), vault, 'keychain'))
     vault.available = false
     assert.throws(() => loadCurrentIdentity({store: openKeyStore({home: dir, vault})}), /the OS keychain did not answer/)
+  })
+
+  test('tsh login --key-store with a valid login elsewhere moves the key there, asking nothing', async () => {
+    const dir = home()
+    login(new FileKeyStore(dir))
+    const vault = new MemoryVault()
+    const warnings: string[] = []
+    const base = {home: dir, env: {TELEPORT_HOME: dir, TELEPORT_GLOBAL_TSH_CONFIG: join(dir, 'no-site.yaml')}, vault, warn: (l: string) => warnings.push(l), debug: () => {}}
+    const keyFile = join(dir, 'keys/proxy.example.com/alice')
+
+    assert.equal((await loginWithConfig({...base, keyStore: 'keychain'})).outcome.kind, 'already-logged-in')
+    assert.deepEqual([...vault.entries.values()], [key.privateKey])
+    assert.equal(existsSync(keyFile), false)
+    assert.match(readFileSync(join(dir, 'proxy.example.com.yaml'), 'utf8'), /^private_key_store: keychain$/m)
+
+    await loginWithConfig({...base, keyStore: 'file'})
+    assert.equal(vault.entries.size, 0)
+    assert.equal(readFileSync(keyFile, 'utf8').trim(), key.privateKey.trim())
+    assert.deepEqual(warnings, ['Moved the private key into the OS keychain.', `Moved the private key out of the OS keychain into ${dir}.`])
   })
 })
