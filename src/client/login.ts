@@ -3,7 +3,7 @@ import {UsageError, UserError} from '../lib/errors.js'
 import {parseCert} from '../sshca/parse.js'
 import {generateKeyPair} from '../sshca/private-key.js'
 import {parsePublicKeyLine} from '../sshca/public-key.js'
-import {addToAgent, planAgent, type AddKeysMode} from './agent/teleport-keys.js'
+import {addToAgent, planAgent, tshAgentSocket, type AddKeysMode} from './agent/teleport-keys.js'
 import type {KeyStore} from './key-store.js'
 import {isExpired, saveLogin, type Profile} from './profile.js'
 import {normalizeWebProxyAddr, proxyHostOf} from './proxy-addr.js'
@@ -35,9 +35,16 @@ export interface LoginOptions {
   now?: () => Date
   /** Tests: trusted CA certificates for the proxy instead of the system's. */
   ca?: string[]
+  /**
+   * With --add-keys-to-agent=yes and no agent running ($SSH_AUTH_SOCK unset): starts `tsh agent`
+   * for the new login and returns its socket.
+   */
+  startAgent?: (profile: Profile) => Promise<string>
+  /** Headers for the proxy's web API (the config file's extra_headers), by its address. */
+  headersFor?: (webProxyAddr: string) => Record<string, string>
 }
 
-export type LoginOutcome = {kind: 'already-logged-in'; profile: Profile} | {kind: 'logged-in'; profile: Profile; agent: 'added' | 'skipped' | 'failed'}
+export type LoginOutcome = {kind: 'already-logged-in'; profile: Profile} | {kind: 'logged-in'; profile: Profile; agent: 'added' | 'skipped' | 'failed' | 'started'}
 
 export const DEFAULT_TTL_MINUTES = 12 * 60
 const NANOS_PER_MINUTE = 60_000_000_000
@@ -99,6 +106,9 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
   const authType = opts.authType ?? 'local'
   if (authType !== 'local') throw new UsageError(`--auth=${authType} is not supported`, {hint: 'use --auth=local (password and OTP)'})
   const agentPlan = planAgent(opts.addKeysToAgent, env)
+  if (opts.addKeysToAgent === 'only' && agentPlan.use && agentPlan.socket === tshAgentSocket(store.home)) {
+    throw new UserError('--add-keys-to-agent=only cannot use tsh agent: it serves the key tsh stores, and "only" stores none', {hint: 'use --add-keys-to-agent=yes'})
+  }
   if (opts.addKeysToAgent === 'only' && !agentPlan.use) {
     throw new UserError(`--add-keys-to-agent=only needs a running SSH agent: ${agentPlan.reason}`, {hint: 'start one with eval "$(ssh-agent)", or use --add-keys-to-agent=auto'})
   }
@@ -108,7 +118,8 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
   // it (as well as the system's CAs) without --insecure, and notice if it changes.
   const pinned = opts.insecure ? undefined : store.readProxyCertificate(proxyHost)
   const ca = opts.ca ?? (pinned ? [...systemTrust(opts.env), pinned] : undefined)
-  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(ca ? {ca} : {})})
+  const headers = opts.headersFor?.(webProxyAddr)
+  const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(ca ? {ca} : {}), ...(headers ? {headers} : {})})
   if (opts.insecure) opts.warn(`WARNING: you are using insecure connection to the proxy ${web.baseUrl}: its certificate is not verified`)
   try {
     const ping = await web.ping()
@@ -129,8 +140,13 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
     const {certificate, hostCAs} = checkCertResponse(res.cert, res.host_signers, keys.publicKey)
     const profile = makeProfile(ping, webProxyAddr, user, existing, opts.insecure)
 
-    let agent: 'added' | 'skipped' | 'failed' = 'skipped'
-    if (agentPlan.use) {
+    let agent: 'added' | 'skipped' | 'failed' | 'started' = 'skipped'
+    const startAgent = opts.addKeysToAgent === 'yes' && !env.SSH_AUTH_SOCK ? opts.startAgent : undefined
+    if (agentPlan.use && agentPlan.socket === tshAgentSocket(store.home)) {
+      // tsh's own agent takes no keys: it reads this login from the key store.
+      agent = 'added'
+      opts.debug(`the SSH agent is tsh agent (${agentPlan.socket}); it picks up the new login`)
+    } else if (agentPlan.use) {
       try {
         await addToAgent(agentPlan.socket, {privateKey: keys.privateKey, certificate, user, now: now()})
         agent = 'added'
@@ -141,7 +157,7 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
         if (opts.addKeysToAgent === 'yes') opts.warn(`WARNING: ${line}`)
         else opts.debug(line)
       }
-    } else if (opts.addKeysToAgent === 'yes') {
+    } else if (opts.addKeysToAgent === 'yes' && !startAgent) {
       opts.warn(`WARNING: the key was not added to an SSH agent: ${agentPlan.reason}`)
     } else {
       opts.debug(`not adding the key to an SSH agent: ${agentPlan.reason}`)
@@ -155,6 +171,16 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
       hostCAs,
     })
     if (opts.insecure) await pinProxyCertificate(store, proxyHost, webProxyAddr, opts.debug)
+    if (startAgent) {
+      try {
+        const socket = await startAgent(profile)
+        agent = 'started'
+        opts.warn(`tsh agent holds the key (add_keys_to_agent: yes, no agent was running); use it with: export SSH_AUTH_SOCK=${socket}`)
+      } catch (err) {
+        agent = 'failed'
+        opts.warn(`WARNING: could not start tsh agent: ${(err as Error).message}`)
+      }
+    }
     return {kind: 'logged-in', profile, agent}
   } finally {
     await web.close()

@@ -9,6 +9,7 @@ import {decodeProfileYaml, encodeProfileYaml, type ProfileValue} from './profile
 //   auth_type: local
 //   forward_ports: []
 //   dynamic_forward_ports: []
+//   private_key_store: keychain      only when the private key is in the OS keychain (tsh login --key-store)
 
 export interface Profile {
   /** host:port of the proxy's HTTPS endpoint. */
@@ -22,6 +23,8 @@ export interface Profile {
   dynamicForwardPorts: string[]
   /** Logged in with --insecure (the proxy's HTTPS certificate was not verified). */
   insecure?: boolean
+  /** The profile user's private key is in the OS keychain, not under keys/ (KeychainKeyStore). */
+  keyInKeychain?: boolean
 }
 
 export function profileToYaml(p: Profile): string {
@@ -34,6 +37,7 @@ export function profileToYaml(p: Profile): string {
     ['forward_ports', p.forwardPorts],
     ['dynamic_forward_ports', p.dynamicForwardPorts],
     ['insecure', p.insecure ? true : undefined],
+    ['private_key_store', p.keyInKeychain ? 'keychain' : undefined],
   ])
 }
 
@@ -65,5 +69,8 @@ export function profileFromYaml(text: string): Profile {
     dynamicForwardPorts: list('dynamic_forward_ports'),
   }
   if (raw.insecure === true) profile.insecure = true
+  const keyStore = str('private_key_store', false)
+  if (keyStore === 'keychain') profile.keyInKeychain = true
+  else if (keyStore !== '' && keyStore !== 'file') throw new Error(`"private_key_store" must be keychain or file, not ${JSON.stringify(keyStore)}`)
   return profile
 }

@@ -1,9 +1,9 @@
-import os from 'node:os'
-import path from 'node:path'
 import {UserError} from '../lib/errors.js'
 import {parseCert, type ParsedCert} from '../sshca/parse.js'
 import {FileKeyStore, type KeyStore} from './key-store.js'
 import type {Profile} from './profile-file.js'
+import {openKeyStore} from './open-key-store.js'
+import {tshHome} from './tsh-home.js'
 import {DEFAULT_WEB_PROXY_PORT, normalizeWebProxyAddr, parseHostPort, proxyHostOf} from './proxy-addr.js'
 
 // The client's view of "who am I logged in as": the current profile and the identity (key,
@@ -30,20 +30,29 @@ export interface ClientIdentity {
   agentOnly?: boolean
 }
 
-/** $TELEPORT_HOME, else ~/.tsh (with ~ from $HOME). */
-export function tshHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TELEPORT_HOME) return path.resolve(env.TELEPORT_HOME)
-  return path.join(env.HOME || os.homedir(), '.tsh')
-}
+export {tshHome} from './tsh-home.js'
 
 export function currentProfileName(home: string = tshHome()): string | undefined {
   return new FileKeyStore(home).currentProfile()
 }
 
-export function notLoggedIn(proxy?: string): UserError {
-  return new UserError(proxy ? `Not logged in to ${proxy}.` : 'Not logged in.', {
-    hint: `log in first: tsh login --proxy=${proxy ?? '<proxy host:port>'}`,
-  })
+/**
+ * No usable login: none, none for this proxy or user, or an expired certificate. Commands that
+ * can log in on demand (login-on-demand.ts) catch it; it names the proxy and user when known.
+ */
+export class LoginRequiredError extends UserError {
+  override name = 'LoginRequiredError'
+  constructor(
+    message: string,
+    readonly login: {webProxyAddr?: string; user?: string},
+    hint: string,
+  ) {
+    super(message, {hint})
+  }
+}
+
+export function notLoggedIn(proxy?: string): LoginRequiredError {
+  return new LoginRequiredError(proxy ? `Not logged in to ${proxy}.` : 'Not logged in.', proxy ? {webProxyAddr: proxy} : {}, `log in first: tsh login --proxy=${proxy ?? '<proxy host:port>'}`)
 }
 
 /** The named profile (a proxy host, or host:port), else the current one. */
@@ -94,14 +103,14 @@ export interface IdentityOptions {
  * logged in, or when the certificate has expired (unless allowExpired).
  */
 export function loadCurrentIdentity(opts: IdentityOptions = {}): ClientIdentity {
-  const store = opts.store ?? new FileKeyStore(opts.home ?? tshHome())
+  const store = opts.store ?? openKeyStore({home: opts.home ?? tshHome()})
   const base = profileFromStore(store, opts.proxy)
   const proxyHost = proxyHostOf(base.webProxyAddr)
   const user = opts.user ?? base.user
   const profile: Profile = {...base, user}
   const key = store.readKey(proxyHost, user, profile.cluster)
   if (!key?.certificate) {
-    throw new UserError(`Not logged in as ${user} to ${proxyHost}.`, {hint: `log in first: tsh login --proxy=${profile.webProxyAddr} --user=${user}`})
+    throw new LoginRequiredError(`Not logged in as ${user} to ${proxyHost}.`, {webProxyAddr: profile.webProxyAddr, user}, `log in first: tsh login --proxy=${profile.webProxyAddr} --user=${user}`)
   }
   let cert: ParsedCert
   try {
@@ -110,9 +119,7 @@ export function loadCurrentIdentity(opts: IdentityOptions = {}): ClientIdentity 
     throw new UserError(`the stored certificate for ${user}@${proxyHost} is unreadable: ${(err as Error).message}`, {hint: `log in again: tsh login --proxy=${profile.webProxyAddr}`})
   }
   if (!opts.allowExpired && isExpired(cert, opts.now)) {
-    throw new UserError(`the certificate for ${user}@${proxyHost} expired at ${formatUtc(cert.validBefore!)}`, {
-      hint: `log in again: tsh login --proxy=${profile.webProxyAddr} --user=${user}`,
-    })
+    throw new LoginRequiredError(`the certificate for ${user}@${proxyHost} expired at ${formatUtc(cert.validBefore!)}`, {webProxyAddr: profile.webProxyAddr, user}, `log in again: tsh login --proxy=${profile.webProxyAddr} --user=${user}`)
   }
   const paths = store.paths(proxyHost, user, profile.cluster)
   const identity: ClientIdentity = {

@@ -1,9 +1,11 @@
+import {closeSync, openSync} from 'node:fs'
+import tty from 'node:tty'
 import {UserError} from '../lib/errors.js'
 import type {Prompter} from './login.js'
 
-// The terminal prompts of `tsh login`, on stderr so that stdout stays for data. Only offered
-// when stdin is a terminal; secrets are never read from flags or the environment. The prompt
-// library is loaded on the first question, not before.
+// The terminal prompts of `tsh login` (and of a login on demand), on stderr so that stdout stays
+// for data. Only offered when there is a terminal; secrets are never read from flags or the
+// environment. The prompt library is loaded on the first question, not before.
 
 export function hasTerminal(stdin: NodeJS.ReadStream = process.stdin): boolean {
   return Boolean(stdin.isTTY)
@@ -16,8 +18,7 @@ function cancelled(err: unknown): never {
 
 const OTP_PATTERN = /^\d{6,8}$/
 
-export function terminalPrompter(): Prompter {
-  const context = {input: process.stdin, output: process.stderr}
+export function terminalPrompter(context: {input: NodeJS.ReadableStream; output: NodeJS.WritableStream} = {input: process.stdin, output: process.stderr}): Prompter {
   const theme = {prefix: ''}
   return {
     password: async (message) => {
@@ -33,4 +34,31 @@ export function terminalPrompter(): Prompter {
         .catch(cancelled)
     },
   }
+}
+
+/** One question on /dev/tty, opened for it and let go of after. */
+async function onControllingTerminal(question: (p: Prompter) => Promise<string>): Promise<string> {
+  const inFd = openSync('/dev/tty', 'r')
+  const input = new tty.ReadStream(inFd)
+  let output: tty.WriteStream | undefined
+  try {
+    output = new tty.WriteStream(openSync('/dev/tty', 'w'))
+    return await question(terminalPrompter({input, output}))
+  } finally {
+    input.destroy()
+    output?.destroy()
+  }
+}
+
+/**
+ * Prompts on the controlling terminal (/dev/tty), for `tsh proxy ssh` whose stdin and stdout
+ * carry OpenSSH's stream; undefined when the process has none.
+ */
+export function controllingTerminalPrompter(): Prompter | undefined {
+  try {
+    closeSync(openSync('/dev/tty', 'r+'))
+  } catch {
+    return undefined
+  }
+  return {password: (m) => onControllingTerminal((p) => p.password(m)), otp: (m) => onControllingTerminal((p) => p.otp(m))}
 }

@@ -88,13 +88,17 @@ export interface WebClientOptions {
   timeoutMs?: number
   /** Trusted CA certificates (PEM); default systemTrust(). */
   ca?: string[]
+  /** Sent on every call (the config file's extra_headers for this proxy). */
+  headers?: Record<string, string>
 }
 
 export class WebClient {
   readonly baseUrl: string
   private readonly dispatcher: Agent
+  private readonly extraHeaders: Record<string, string>
 
   constructor(opts: WebClientOptions) {
+    this.extraHeaders = opts.headers ?? {}
     this.baseUrl = `https://${formatHostPort(parseHostPort(opts.proxyAddr, 3080))}`
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.dispatcher = new Agent({
@@ -113,7 +117,7 @@ export class WebClient {
       res = await fetch(url, {
         method,
         dispatcher: this.dispatcher as Dispatcher,
-        headers: {accept: 'application/json', ...(body !== undefined ? {'content-type': 'application/json'} : {})},
+        headers: {...this.extraHeaders, accept: 'application/json', ...(body !== undefined ? {'content-type': 'application/json'} : {})},
         ...(body !== undefined ? {body: JSON.stringify(body)} : {}),
       })
     } catch (err) {

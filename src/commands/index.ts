@@ -1,4 +1,4 @@
-import type {CommandModules} from '../lib/cli/entry.js'
+import type {ArgvHook, CommandModules} from '../lib/cli/entry.js'
 
 // Every command, by its full id ("tsh:proxy:ssh"), loaded only when it runs: the build bundles
 // each into its own chunk, so a tool starts by reading the command it was asked for and no other.
@@ -47,4 +47,9 @@ export const COMMAND_MODULES: CommandModules = {
   'tsh:ssh': () => import('./tsh/ssh.js'),
   'tsh:status': () => import('./tsh/status.js'),
   'tsh:version': () => import('./tsh/version.js'),
+}
+
+/** tsh expands aliases from its config file before oclif parses (a few existsSync without one). */
+export const ARGV_HOOKS: Partial<Record<'tsh', ArgvHook>> = {
+  tsh: async (argv, commandIds) => (await import('../client/config/argv.js')).expandTshArgv(argv, commandIds),
 }

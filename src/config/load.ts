@@ -6,7 +6,7 @@ import {BadParameterError} from '../lib/errors.js'
 import {readTextFile} from '../lib/file-errors.js'
 import {yamlToJs} from '../lib/yaml-aliases.js'
 import {TELEPORT_CONFIG_SCHEMA, type FileConfig} from './schema.js'
-import {formatPath, SpecError, type Path, type Plain, type PlainMap} from './spec.js'
+import {formatPath, SpecError, type Path, type Plain, type PlainMap, type Spec} from './spec.js'
 
 interface Offsets {
   key?: number
@@ -21,6 +21,11 @@ const NULL_WORDS = new Set(['~', 'null', 'Null', 'NULL'])
 
 /** Validates config text; `fileName` is only for messages. */
 export function parseConfig(text: string, fileName: string): FileConfig {
+  return parseWithSpec(text, fileName, TELEPORT_CONFIG_SCHEMA)
+}
+
+/** Any YAML file read through a schema (teleport.yaml, tsh's config.yaml), refusals as "<file>:<line>: ...". */
+export function parseWithSpec<T>(text: string, fileName: string, spec: Spec<T>): T {
   const lines = new LineCounter()
   // The failsafe schema keeps every scalar a string: `nodename: 0123` stays "0123" and
   // `enabled: yes` reaches the boolean parser as written, as Teleport's Go loader sees them.
@@ -35,7 +40,7 @@ export function parseConfig(text: string, fileName: string): FileConfig {
   const offsets: OffsetIndex = new Map()
   try {
     const plain = doc.contents === null ? {} : toPlain(doc.contents as Node, doc, [], offsets)
-    return TELEPORT_CONFIG_SCHEMA.read(plain, [])
+    return spec.read(plain, [])
   } catch (err) {
     if (err instanceof SpecError) {
       throw new BadParameterError(`${fileName}:${lineAt(locate(err, offsets))}: ${err.message}`)

@@ -12,7 +12,8 @@ import {repoRoot, runBin} from '../helpers/cli.js'
 // Commands that need no SSH must not load the SSH stack or daemon-only addons, and the tools run
 // from the build's bundle, not from the compiled tree.
 
-const HEAVY = /\/node_modules\/(ssh2|sshpk|better-sqlite3|bcrypt|node-pty|undici)\//
+// conf and ajv: tsh reads its config file through them only when one exists.
+const HEAVY = /\/node_modules\/(ssh2|sshpk|better-sqlite3|bcrypt|node-pty|undici|conf|ajv)\//
 const UNBUNDLED = /\/dist\/(?!bundle\/)/
 
 // Every file loaded: ES modules as the loader reads them, CommonJS ones from require's cache at exit.

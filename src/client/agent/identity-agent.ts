@@ -5,13 +5,14 @@ import {blobFromKeyObject} from '../../sshca/public-key.js'
 import {signSsh} from '../../sshca/signature.js'
 import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {UserError} from '../../lib/errors.js'
-import {currentProfileName, loadCurrentIdentity, loadProfile, type ClientIdentity} from '../profile.js'
+import {currentProfileName, isExpired, loadCurrentIdentity, loadProfile, type ClientIdentity} from '../profile.js'
 import {serveAgent, type Keyring} from './server.js'
 import {agentComment} from './teleport-keys.js'
 
 // What `tsh agent` runs: an agent socket holding the logged-in identity (the certificate, as
-// `ssh-add -l` shows it), reloaded when a new login replaces the certificate, and shut down
-// when the certificate expires or the user logs out.
+// `ssh-add -l` shows it), reloaded when a new login replaces the certificate (tsh login, or a
+// login on demand). While the certificate has expired it lists nothing and waits for the next
+// login; it shuts down when the user logs out.
 
 export function identityKeyring(identity: Pick<ClientIdentity, 'privateKey' | 'certificate'> & {profile: {user: string}}): Keyring {
   if (!identity.privateKey) throw new UserError('the private key is not on disk (logged in with --add-keys-to-agent=only), so tsh agent cannot serve it')
@@ -30,7 +31,7 @@ export interface IdentityAgent {
   /** Proxy host and user served. */
   profileName: string
   user: string
-  /** Resolves with why the agent stopped ("logged out", "certificate expired", "stopped"). */
+  /** Resolves with why the agent stopped ("logged out", "stopped"). */
   done: Promise<string>
   close(): Promise<void>
 }
@@ -50,12 +51,15 @@ export interface IdentityAgentOptions {
 
 const MAX_TIMER_MS = 2 ** 31 - 1
 
+/** What an agent with an expired certificate serves: nothing, until the next login. */
+const EMPTY_KEYRING: Keyring = {identities: () => [], sign: () => undefined}
+
 export async function startIdentityAgent(opts: IdentityAgentOptions): Promise<IdentityAgent> {
   const profileName = opts.proxy ?? currentProfileName(opts.home)
   const user = opts.user ?? loadProfile(profileName, opts.home).user
   const clock = opts.clock ?? systemClock
-  const load = () => loadCurrentIdentity({home: opts.home, proxy: profileName, user, now: clock.now()})
-  let identity = load()
+  const load = () => loadCurrentIdentity({home: opts.home, proxy: profileName, user, allowExpired: true})
+  let identity = loadCurrentIdentity({home: opts.home, proxy: profileName, user, now: clock.now()})
   let keyring = identityKeyring(identity)
   const server = await serveAgent(opts.socketPath, {identities: () => keyring.identities(), sign: (b, d, f) => keyring.sign(b, d, f)})
 
@@ -84,13 +88,18 @@ export async function startIdentityAgent(opts: IdentityAgentOptions): Promise<Id
     try {
       const next = load()
       if (next.certificate !== identity.certificate || next.privateKey !== identity.privateKey) {
-        identity = next
         keyring = identityKeyring(next)
+        identity = next
         armExpiry()
         opts.log?.('tsh agent: loaded the new certificate')
       }
-    } catch (err) {
-      void stop(/expired/.test((err as Error).message) ? 'certificate expired' : 'logged out')
+    } catch {
+      void stop('logged out')
+      return
+    }
+    if (keyring !== EMPTY_KEYRING && isExpired(identity.cert, clock.now())) {
+      keyring = EMPTY_KEYRING
+      opts.log?.('tsh agent: the certificate expired; waiting for a new login')
     }
   }
   const poller = clock.setRepeating(opts.pollMs ?? 1000, check)

@@ -1,19 +1,24 @@
 import path from 'node:path'
 import {loadPrivateKey} from '../../sshca/private-key.js'
 import {parseCert} from '../../sshca/parse.js'
+import type {AddKeysMode} from './add-keys-mode.js'
 import {withAgent} from './client.js'
 
 // tsh's keys in the user's running SSH agent ($SSH_AUTH_SOCK): added at login with comment
 // "teleport:<user>" and a lifetime equal to the certificate's remaining validity, older
 // "teleport:<user>" entries removed first; `tsh logout` removes them.
 
-export const ADD_KEYS_MODES = ['auto', 'no', 'yes', 'only'] as const
-export type AddKeysMode = (typeof ADD_KEYS_MODES)[number]
+export {ADD_KEYS_MODES, type AddKeysMode} from './add-keys-mode.js'
 
 export const AGENT_COMMENT_PREFIX = 'teleport:'
 
 export function agentComment(user: string): string {
   return `${AGENT_COMMENT_PREFIX}${user}`
+}
+
+/** The socket of the tsh agent a login starts (add_keys_to_agent: yes): one per tsh home. */
+export function tshAgentSocket(home: string): string {
+  return path.join(home, 'agent.sock')
 }
 
 /** gpg-agent's ssh support cannot hold OpenSSH certificates; `auto` leaves it alone. */

@@ -6,7 +6,8 @@ export default class Agent extends BaseCommand {
   static override summary = 'Serve an SSH agent socket holding the current login.'
   static override description =
     'Starts an ssh-agent compatible socket that offers the certificate and key of the current login (`ssh-add -l` lists the certificate with comment "teleport:<user>"), and prints the shell commands that point SSH_AUTH_SOCK at it, like ssh-agent. It signs for clients but never hands out the key, and refuses keys added to it.\n' +
-    'By default it runs in the background; it follows a new `tsh login`, and exits when the certificate expires or after `tsh logout`. With --foreground it stays attached to the terminal instead.'
+    'By default it runs in the background; it follows a new login (`tsh login`, or a command logging in on demand), offers nothing while the certificate has expired, and exits after `tsh logout`. With --foreground it stays attached to the terminal instead.\n' +
+    '`tsh login` starts one by itself on ~/.tsh/agent.sock when add_keys_to_agent is yes (flag or config file) and no agent is running ($SSH_AUTH_SOCK unset). A private key kept in the OS keychain (--key-store=keychain) is served the same way.'
   static override examples = ['eval "$(<%= config.bin %> agent)"', '<%= config.bin %> agent --foreground --socket=/tmp/tsh-agent.sock']
   static override flags = {
     socket: Flags.string({char: 'a', description: 'Socket path to listen on [default: a new 0700 directory under $TMPDIR]'}),

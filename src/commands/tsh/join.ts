@@ -31,9 +31,9 @@ export default class Join extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Join)
-    const [{loadCurrentIdentity}, {joinSession, parseJoinArgs, proxyJoinRoute}] = await Promise.all([import('../../client/profile.js'), import('../../client/join/join.js')])
+    const [{identityForCommand}, {joinSession, parseJoinArgs, proxyJoinRoute}] = await Promise.all([import('../../client/login-on-demand.js'), import('../../client/join/join.js')])
     const joinArgs = parseJoinArgs(args['session-id'], flags.mode, {...(flags.login ? {login: flags.login} : {}), ...(flags.cluster ? {cluster: flags.cluster} : {})})
-    const identity = loadCurrentIdentity({...(flags.proxy ? {proxy: flags.proxy} : {}), ...(flags.user ? {user: flags.user} : {})})
+    const identity = await identityForCommand(flags)
     const log = flags.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
     const route = proxyJoinRoute(identity, {...(joinArgs.cluster ? {cluster: joinArgs.cluster} : {}), ...(log ? {log} : {})})
     const status = await joinSession(joinArgs, {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr}, route, log ? {log} : {})

@@ -30,15 +30,15 @@ export default class Ls extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(Ls)
-    const [{loadCurrentIdentity}, {authApiViaProxy}, {matchesSelector, parseLabelSelector}, render, {openSessionCounts}] = await Promise.all([
-      import('../../client/profile.js'),
+    const [{identityForCommand}, {authApiViaProxy}, {matchesSelector, parseLabelSelector}, render, {openSessionCounts}] = await Promise.all([
+      import('../../client/login-on-demand.js'),
       import('../../client/connect/auth-via-proxy.js'),
       import('../../client/nodes/labels.js'),
       import('../../client/nodes/render.js'),
       import('../../client/sessions/counts.js'),
     ])
     const selector = parseLabelSelector(argv as string[])
-    const identity = loadCurrentIdentity({...(flags.proxy ? {proxy: flags.proxy} : {}), ...(flags.user ? {user: flags.user} : {})})
+    const identity = await identityForCommand(flags)
     const api = authApiViaProxy(identity, flags.cluster ? {cluster: flags.cluster} : {})
     let nodes
     let sessions: Map<string, number> | undefined

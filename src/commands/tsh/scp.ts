@@ -37,9 +37,9 @@ export default class Scp extends BaseCommand {
   }
 
   async run(): Promise<void> {
-    const [{parseScpArgs}, {loadCurrentIdentity}] = await Promise.all([import('../../client/scp/args.js'), import('../../client/profile.js')])
+    const [{parseScpArgs}, {identityForCommand}] = await Promise.all([import('../../client/scp/args.js'), import('../../client/login-on-demand.js')])
     const args = parseScpArgs(this.argv, process.env)
-    const identity = loadCurrentIdentity({...(args.proxy ? {proxy: args.proxy} : {}), ...(args.user ? {user: args.user} : {})})
+    const identity = await identityForCommand(args)
     const {runScp} = await import('../../client/scp/run-scp.js')
     const log = args.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
     const errors = await runScp(args, identity, {stderr: process.stderr}, log ? {log} : {})

@@ -17,6 +17,7 @@ export default class Ssh extends BaseCommand {
     'Options stop at the host, as with OpenSSH, so "tsh ssh node ls -l" runs "ls -l"; more options may follow the host before the command.\n\n' +
     'Exit status: the remote command\'s. 255 when it was killed by a signal, when the connection ended without a status, or after the ~. escape ' +
     '(as OpenSSH); 1 for tsh\'s own errors. With several nodes, 0 if all succeeded, else the first failing node\'s status.\n\n' +
+    'With no login, or an expired certificate, it first asks for the password and OTP code on the terminal, as "tsh login" would for the profile\'s proxy and user, then connects; without a terminal it fails saying to run "tsh login". So do scp, ls, join and play.\n\n' +
     'On an interactive terminal session, at the start of a line: ~. disconnects, ~? lists the escapes, ~~ sends a ~.\n\n' +
     '-o takes OpenSSH options: ForwardAgent, RequestTTY, Port, User and EscapeChar are honoured; options about known_hosts files, ' +
     'keepalives, connection sharing and authentication methods are accepted and ignored (they do not apply); others are ignored with a warning. ' +
@@ -54,7 +55,7 @@ export default class Ssh extends BaseCommand {
   }
 
   async run(): Promise<void> {
-    const [{parseSshArgs, versionRequested}, {loadCurrentIdentity}] = await Promise.all([import('../../client/ssh/args.js'), import('../../client/profile.js')])
+    const [{parseSshArgs, versionRequested}, {identityForCommand}] = await Promise.all([import('../../client/ssh/args.js'), import('../../client/login-on-demand.js')])
     if (versionRequested(this.argv)) {
       // OpenSSH prints its version on stderr for -V.
       const {versionInfo, versionLine} = await import('../../lib/version.js')
@@ -62,7 +63,7 @@ export default class Ssh extends BaseCommand {
       return
     }
     const args = parseSshArgs(this.argv, process.env)
-    const identity = loadCurrentIdentity({...(args.proxy ? {proxy: args.proxy} : {}), ...(args.user ? {user: args.user} : {})})
+    const identity = await identityForCommand(args)
     const {runSsh} = await import('../../client/ssh/run-ssh.js')
     const log = args.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
     const status = await runSsh(args, identity, {stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env}, log ? {log} : {})

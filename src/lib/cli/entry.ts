@@ -60,6 +60,12 @@ class ToolPlugin extends Plugin {
   }
 }
 
+/**
+ * A tool's rewrite of its command line before oclif parses it (tsh's aliases), given the tool's
+ * command ids; {exitCode} when it ran the command itself.
+ */
+export type ArgvHook = (argv: string[], commandIds: readonly string[]) => Promise<{argv: string[]} | {exitCode: number}>
+
 export interface EntryOptions {
   /** Package root holding package.json and oclif.manifest.json. */
   root: string
@@ -68,6 +74,8 @@ export interface EntryOptions {
   argv: string[]
   /** Where each command's class is imported from (the bundle's COMMAND_MODULES). */
   commandModules?: CommandModules
+  /** Per tool; only that tool's runs call it. */
+  argvHooks?: Partial<Record<ToolName, ArgvHook>>
 }
 
 /** Options from which oclif builds the config of one tool (the plugin loaded once, here). */
@@ -132,6 +140,12 @@ export async function main(opts: EntryOptions): Promise<number> {
     // `tsh --version` answers like `tsh version`, in the tool's own voice.
     if (argv[0] === '--version' || argv[0] === '-v') argv = ['version', ...argv.slice(1)]
     const {options, commandIds, passThroughIds} = await toolConfigOptions(opts.root, personality.tool, opts.commandModules)
+    const hook = opts.argvHooks?.[personality.tool]
+    if (hook) {
+      const rewritten = await hook(argv, commandIds)
+      if ('exitCode' in rewritten) return rewritten.exitCode
+      argv = rewritten.argv
+    }
     argv = hoistLeadingFlags(personality.tool, argv, commandIds)
     const words = commandWordCount(argv, commandIds)
     const id = argv.slice(0, words).join(':')

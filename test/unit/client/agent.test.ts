@@ -201,7 +201,7 @@ describe('tsh agent follows the login', {timeout: 4 * TIMEOUT_MS}, () => {
   const saveWith = (certificate: string, k = key) =>
     saveLogin(new FileKeyStore(home), {profile: sampleProfile(), privateKey: k.privateKey, publicKey: k.publicKey, certificate, hostCAs: [HOST_CA.publicKey]})
 
-  test('a new login is served at once; the agent stops when the certificate expires', async () => {
+  test('a new login is served at once; an expired certificate is no longer offered, and the next login is', async () => {
     saveWith(cert)
     const socket = join(dir.path, 'follow.sock')
     const clock = new FakeClock(Date.now())
@@ -216,7 +216,13 @@ describe('tsh agent follows the login', {timeout: 4 * TIMEOUT_MS}, () => {
       clock.advance(50) // the next look at the files
       assert.ok((await blobOf()).equals(parseCert(shortCert).blob))
       clock.advance(3000) // past the certificate's end
-      assert.equal(await served.done, 'certificate expired')
+      assert.deepEqual(await withAgent(socket, (a) => a.list()), [])
+      // A login again (on demand, or tsh login) is picked up by the same agent.
+      const key3 = generateKeyPair()
+      const freshCert = userCert({publicKey: key3.publicKey})
+      saveWith(freshCert, key3)
+      clock.advance(50)
+      assert.ok((await blobOf()).equals(parseCert(freshCert).blob))
     } finally {
       await served.close()
     }
@@ -270,6 +276,37 @@ describe('tsh login --add-keys-to-agent', {timeout: 4 * TIMEOUT_MS}, () => {
     assert.equal(id.agentOnly, true)
     assert.equal(id.privateKey, '')
     assert.equal(store.readKey('127.0.0.1', 'u-only', 'example.com')?.privateKey, undefined)
+  })
+
+  test('yes with no agent running: tsh agent is started for the login, and said where', async () => {
+    const warnings: string[] = []
+    const started: string[] = []
+    const outcome = await login({
+      store: new MemoryKeyStore(),
+      proxy: proxy.addr,
+      user: 'u-start',
+      ca: [tls.cert],
+      addKeysToAgent: 'yes',
+      env: {},
+      prompter: {password: async () => 'pw', otp: async () => ''},
+      warn: (l) => warnings.push(l),
+      debug: () => {},
+      startAgent: async (profile) => (started.push(profile.user), '/run/tsh/agent.sock'),
+    })
+    assert.equal(outcome.kind === 'logged-in' && outcome.agent, 'started')
+    assert.deepEqual(started, ['u-start'])
+    assert.deepEqual(warnings, ['tsh agent holds the key (add_keys_to_agent: yes, no agent was running); use it with: export SSH_AUTH_SOCK=/run/tsh/agent.sock'])
+    // auto never starts one.
+    const auto = await login({...{store: new MemoryKeyStore(), proxy: proxy.addr, user: 'u-auto2', ca: [tls.cert], env: {}, prompter: {password: async () => 'pw', otp: async () => ''}, warn: () => {}, debug: () => {}}, addKeysToAgent: 'auto', startAgent: async () => assert.fail('auto started an agent')})
+    assert.equal(auto.kind === 'logged-in' && auto.agent, 'skipped')
+  })
+
+  test('the SSH agent is tsh agent: nothing is added (it reads the store); only is refused', async () => {
+    const store = new MemoryKeyStore(join(dir.path, 'own-home'))
+    const base = {store, proxy: proxy.addr, ca: [tls.cert], env: {SSH_AUTH_SOCK: join(dir.path, 'own-home', 'agent.sock')}, prompter: {password: async () => 'pw', otp: async () => ''}, warn: () => {}, debug: () => {}}
+    const outcome = await login({...base, user: 'u-own', addKeysToAgent: 'yes'})
+    assert.equal(outcome.kind === 'logged-in' && outcome.agent, 'added')
+    await assert.rejects(login({...base, user: 'u-own2', addKeysToAgent: 'only'}), /--add-keys-to-agent=only cannot use tsh agent/)
   })
 
   test('yes with an agent that is not there: logged in, with a warning', async () => {

@@ -4,6 +4,7 @@
 
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import type http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -71,7 +72,7 @@ export interface CertsRequestBody {
 export interface FakeProxy {
   port: number
   addr: string
-  requests: {method: string; url: string; body?: CertsRequestBody}[]
+  requests: {method: string; url: string; body?: CertsRequestBody; headers: http.IncomingHttpHeaders}[]
   close: () => Promise<void>
 }
 
@@ -92,7 +93,7 @@ export async function startFakeProxy(opts: {tls: {key: string; cert: string}; pa
         res.end(JSON.stringify(body))
       }
       if (req.method === 'GET' && req.url === '/v1/webapi/ping') {
-        requests.push({method: 'GET', url: req.url})
+        requests.push({method: 'GET', url: req.url, headers: req.headers})
         return reply(200, {
           auth: {type: 'local', second_factor: opts.secondFactor ?? 'otp'},
           proxy: {ssh: {listen_addr: `0.0.0.0:${opts.sshPort ?? 3023}`}},
@@ -103,7 +104,7 @@ export async function startFakeProxy(opts: {tls: {key: string; cert: string}; pa
       }
       if (req.method === 'POST' && req.url === '/v1/webapi/ssh/certs') {
         const body = JSON.parse(text) as CertsRequestBody
-        requests.push({method: 'POST', url: req.url, body})
+        requests.push({method: 'POST', url: req.url, body, headers: req.headers})
         if (body.password !== opts.password || (opts.otp !== undefined && body.otp_token !== opts.otp)) {
           return reply(403, {error: {message: 'invalid username, password or second factor'}})
         }

@@ -11,7 +11,8 @@ export default class ProxySsh extends BaseCommand {
     'and pipes that route to stdin and stdout, so that OpenSSH can speak to the node through it. ' +
     'A ".<proxy host>" or ".<cluster>" suffix on the host is removed first (ssh_config matches cluster hosts by suffix). ' +
     'Errors go to stderr and exit 1; the proxy\'s own message (such as the ambiguous-host table) is printed as it is.\n\n' +
-    '"tsh config" writes an ssh_config block that uses it.'
+    'With no login, or an expired certificate, it asks for the password and OTP code on the controlling terminal (/dev/tty: stdin and stdout are OpenSSH\'s), so "ssh node.cluster" logs in again and connects; with no terminal it fails on stderr saying to run "tsh login".\n\n' +
+        '"tsh config" writes an ssh_config block that uses it.'
   static override examples = [
     'ssh -o ProxyCommand="<%= config.bin %> proxy ssh %r@%h:%p" root@node-1',
     '<%= config.bin %> proxy ssh --cluster=example.com --proxy=proxy.example.com:3080 root@node-1.example.com:3022',
@@ -23,12 +24,14 @@ export default class ProxySsh extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(ProxySsh)
-    const [{loadCurrentIdentity}, {parseProxyTarget, runProxyCommand}] = await Promise.all([
-      import('../../../client/profile.js'),
+    const [{identityForCommand}, {controllingTerminalPrompter}, {parseProxyTarget, runProxyCommand}] = await Promise.all([
+      import('../../../client/login-on-demand.js'),
+      import('../../../client/prompts.js'),
       import('../../../client/connect/proxy-command.js'),
     ])
     const target = parseProxyTarget(args.target)
-    const identity = loadCurrentIdentity({...(flags.proxy ? {proxy: flags.proxy} : {}), ...(flags.user ? {user: flags.user} : {})})
+    // stdin and stdout are OpenSSH's stream: a login on demand asks on the controlling terminal.
+    const identity = await identityForCommand(flags, controllingTerminalPrompter())
     const log = flags.debug ? (line: string) => process.stderr.write(`DEBUG [tsh] ${line}\n`) : undefined
     const status = await runProxyCommand(identity, target, {...(flags.cluster ? {cluster: flags.cluster} : {}), ...(log ? {log} : {})}, {
       stdin: process.stdin,
@@ -38,3 +41,4 @@ export default class ProxySsh extends BaseCommand {
     if (status !== 0) this.exit(status)
   }
 }
+
