@@ -75,7 +75,10 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     await page.getByLabel('6-digit code from the app').fill(codes.get(user)!())
     if (shot) await page.screenshot({path: path.join(shots, shot), fullPage: true})
     await page.getByRole('button', {name: 'Create account'}).click()
-    await page.getByRole('heading', {name: 'Your account is ready'}).waitFor()
+    // The account is ready, or the page says in one line why not (which the failure then shows).
+    const ready = page.getByRole('heading', {name: 'Your account is ready'})
+    await ready.or(page.locator('.message.error')).first().waitFor()
+    if (!(await ready.isVisible())) assert.fail(`the invite page refused: ${await page.locator('.message.error').first().textContent()}`)
     return user
   }
   const fillSignIn = async (page: Page, user: string, password: string, code: string) => {
