@@ -148,6 +148,27 @@ export async function site(): Promise<{site: string}> {
 }
 
 /** A WebSocket URL on the proxy for `path` (wss: the page is served over HTTPS). */
-export function socketUrl(path: string): string {
+function socketUrl(path: string): string {
   return `${location.protocol === 'http:' ? 'ws:' : 'wss:'}//${location.host}${path}`
+}
+
+/**
+ * A UI WebSocket (docs/WEB.md): the bearer token goes in the first frame; binary frames are
+ * terminal bytes, text frames JSON control messages (anything unreadable is ignored).
+ */
+export function openUiSocket<Control>(path: string, handlers: {bytes(data: Uint8Array): void; control(msg: Control): void}): WebSocket {
+  const ws = new WebSocket(socketUrl(path))
+  ws.binaryType = 'arraybuffer'
+  ws.addEventListener('open', () => ws.send(JSON.stringify({type: 'auth', token: bearerToken() ?? ''})))
+  ws.addEventListener('message', (event) => {
+    if (typeof event.data !== 'string') return handlers.bytes(new Uint8Array(event.data as ArrayBuffer))
+    let msg: Control
+    try {
+      msg = JSON.parse(event.data) as Control
+    } catch {
+      return
+    }
+    handlers.control(msg)
+  })
+  return ws
 }

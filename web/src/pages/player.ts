@@ -1,4 +1,4 @@
-import {bearerToken, expired, site, socketUrl} from '../api.js'
+import {expired, openUiSocket, site} from '../api.js'
 import {h, replace} from '../dom.js'
 import {clock, localTime} from '../format.js'
 import {BASE, type Page} from '../router.js'
@@ -117,63 +117,56 @@ export function playerPage(sid: string): Page {
   })
 
   const connect = async () => {
-    const ws = new WebSocket(socketUrl(`/v1/webapi/sites/${encodeURIComponent((await site()).site)}/sessionrecording/${encodeURIComponent(sid)}/stream`))
-    ws.binaryType = 'arraybuffer'
-    socket = ws
     let lastError = ''
-    ws.addEventListener('open', () => ws.send(JSON.stringify({type: 'auth', token: bearerToken() ?? ''})))
-    ws.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return term.write(new Uint8Array(event.data as ArrayBuffer))
-      let msg: Control
-      try {
-        msg = JSON.parse(event.data) as Control
-      } catch {
-        return
-      }
-      switch (msg.type) {
-        case 'meta': {
-          const size = parseSize(msg.size)
-          if (size) term.resize(size.cols, size.rows)
-          fitToStage()
-          info.textContent = [msg.user, msg.login && msg.hostname ? `as ${msg.login}@${msg.hostname}` : msg.hostname, msg.created && localTime(msg.created)].filter(Boolean).join(' · ')
-          play.disabled = false
-          showTime(0)
-          send({type: 'speed', speed: Number(speed.value)})
-          send({type: 'play'})
-          setPlaying(true)
-          break
+    const ws = openUiSocket<Control>(`/v1/webapi/sites/${encodeURIComponent((await site()).site)}/sessionrecording/${encodeURIComponent(sid)}/stream`, {
+      bytes: (data) => term.write(data),
+      control: (msg) => {
+        switch (msg.type) {
+          case 'meta': {
+            const size = parseSize(msg.size)
+            if (size) term.resize(size.cols, size.rows)
+            fitToStage()
+            info.textContent = [msg.user, msg.login && msg.hostname ? `as ${msg.login}@${msg.hostname}` : msg.hostname, msg.created && localTime(msg.created)].filter(Boolean).join(' · ')
+            play.disabled = false
+            showTime(0)
+            send({type: 'speed', speed: Number(speed.value)})
+            send({type: 'play'})
+            setPlaying(true)
+            break
+          }
+          case 'duration':
+            // Measured beside playback: the seek bar comes when the length is known.
+            duration = msg.duration_ms
+            seek.max = String(duration)
+            seek.disabled = false
+            showTime(position)
+            break
+          case 'resize': {
+            const size = parseSize(msg.size)
+            if (size) term.resize(size.cols, size.rows)
+            fitToStage()
+            break
+          }
+          case 'time':
+            position = msg.ms
+            showTime(position)
+            break
+          case 'reset':
+            term.reset()
+            break
+          case 'end':
+            atEnd = true
+            showTime(duration)
+            setPlaying(false)
+            break
+          case 'error':
+            lastError = msg.message
+            fail(msg.message)
+            break
         }
-        case 'duration':
-          // Measured beside playback: the seek bar comes when the length is known.
-          duration = msg.duration_ms
-          seek.max = String(duration)
-          seek.disabled = false
-          showTime(position)
-          break
-        case 'resize': {
-          const size = parseSize(msg.size)
-          if (size) term.resize(size.cols, size.rows)
-          fitToStage()
-          break
-        }
-        case 'time':
-          position = msg.ms
-          showTime(position)
-          break
-        case 'reset':
-          term.reset()
-          break
-        case 'end':
-          atEnd = true
-          showTime(duration)
-          setPlaying(false)
-          break
-        case 'error':
-          lastError = msg.message
-          fail(msg.message)
-          break
-      }
+      },
     })
+    socket = ws
     ws.addEventListener('close', (event) => {
       if (socket !== ws) return
       socket = null

@@ -1,4 +1,4 @@
-import {bearerToken, call, expired, site, socketUrl} from '../api.js'
+import {call, expired, openUiSocket, site} from '../api.js'
 import {WEB_UI_ROUTES, type TerminalParams, type WebParticipantMode} from '../../../src/api/web-ui-routes.js'
 import {h, replace} from '../dom.js'
 import type {Page} from '../router.js'
@@ -92,39 +92,32 @@ export function terminalPage(match: string[], query: URLSearchParams): Page {
     if (disposed) return
     if (to.hostname) title.textContent = `${to.login}@${to.hostname}${to.mode ? ` (${to.mode})` : ''}`
     const params: TerminalParams = {server_id: to.server_id, login: to.login, term: {w: term.cols, h: term.rows}, ...(to.sid ? {sid: to.sid, mode: to.mode} : {})}
-    const ws = new WebSocket(socketUrl(`/v1/webapi/sites/${encodeURIComponent((await site()).site)}/connect/ws?params=${encodeURIComponent(JSON.stringify(params))}`))
-    ws.binaryType = 'arraybuffer'
-    socket = ws
     let lastError = ''
-    ws.addEventListener('open', () => ws.send(JSON.stringify({type: 'auth', token: bearerToken() ?? ''})))
-    ws.addEventListener('message', (event) => {
-      if (typeof event.data !== 'string') return term.write(new Uint8Array(event.data as ArrayBuffer))
-      let msg: Control
-      try {
-        msg = JSON.parse(event.data) as Control
-      } catch {
-        return
-      }
-      switch (msg.type) {
-        case 'session':
-          title.textContent = `${msg.session.login}@${msg.session.hostname}${to.mode ? ` (${to.mode})` : ''}`
-          document.title = `${title.textContent} · Teleport`
-          el.dataset.sid = msg.session.sid
-          setStatus('open', 'Connected')
-          sizeChanged()
-          term.focus()
-          break
-        case 'error':
-          lastError = msg.message
-          break
-        case 'close':
-          ended = true
-          setStatus('closed', 'Session ended')
-          showBanner('info', `Session ended${msg.reason ? `: ${msg.reason}` : '.'}`)
-          break
-        // 'event' (join, leave, resize): the node already tells the participants in the terminal.
-      }
+    const ws = openUiSocket<Control>(`/v1/webapi/sites/${encodeURIComponent((await site()).site)}/connect/ws?params=${encodeURIComponent(JSON.stringify(params))}`, {
+      bytes: (data) => term.write(data),
+      control: (msg) => {
+        switch (msg.type) {
+          case 'session':
+            title.textContent = `${msg.session.login}@${msg.session.hostname}${to.mode ? ` (${to.mode})` : ''}`
+            document.title = `${title.textContent} · Teleport`
+            el.dataset.sid = msg.session.sid
+            setStatus('open', 'Connected')
+            sizeChanged()
+            term.focus()
+            break
+          case 'error':
+            lastError = msg.message
+            break
+          case 'close':
+            ended = true
+            setStatus('closed', 'Session ended')
+            showBanner('info', `Session ended${msg.reason ? `: ${msg.reason}` : '.'}`)
+            break
+          // 'event' (join, leave, resize): the node already tells the participants in the terminal.
+        }
+      },
     })
+    socket = ws
     ws.addEventListener('close', (event) => {
       if (socket !== ws || disposed) return
       socket = null
