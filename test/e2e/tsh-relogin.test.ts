@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -12,7 +11,7 @@ import {caKeyPair} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {readUserToken, redeemUserToken, tokenOf, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
-import {LOGIN, tempDir} from '../interop/helpers.js'
+import {LOGIN, startAgent, tempDir} from '../interop/helpers.js'
 import {eventually} from '../helpers/eventually.js'
 
 // Logging in on demand, as a user meets it: a one-process cluster (auth, proxy, node), users
@@ -35,23 +34,6 @@ const PASSWORD = 'correct horse battery'
 const TSH = path.join(repoRoot, 'bin', 'tsh')
 const insecure = new Agent({connect: {rejectUnauthorized: false}})
 const code = (secret: string, periods: number) => generateTotpCode(secret, Date.now() + periods * 30_000)
-
-/** OpenSSH's ssh-agent in the foreground on a socket in `dir`. */
-async function startSshAgent(dir: string): Promise<{socket: string; stop: () => void}> {
-  const socket = path.join(dir, 'ssh-agent.sock')
-  const child: ChildProcess = spawn('ssh-agent', ['-D', '-a', socket], {stdio: ['ignore', 'pipe', 'pipe']})
-  await new Promise<void>((resolve, reject) => {
-    let out = ''
-    const onData = (d: Buffer) => {
-      out += d.toString()
-      if (/SSH_AUTH_SOCK=/.test(out)) resolve()
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (c) => reject(new Error(`ssh-agent exited ${c}: ${out}`)))
-  })
-  return {socket, stop: () => child.kill('SIGTERM')}
-}
 
 describe('tsh logs in on demand when the certificate has expired', () => {
   const dir = tempDir('relogin-e2e-')
@@ -146,7 +128,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
   })
 
   test('stock ssh through tsh config: tsh proxy ssh asks on the terminal (/dev/tty), then ssh runs', async () => {
-    const agent = await startSshAgent(dir.path)
+    const agent = await startAgent(dir.path)
     try {
       // The login on demand loads the new certificate into this agent (add_keys_to_agent auto):
       // ssh read the key files before its ProxyCommand logged in, so it signs with the agent's.
@@ -171,7 +153,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
       assert.equal(await term.exit, 0, term.output())
       assert.match(term.output(), /via-ssh-42/)
     } finally {
-      agent.stop()
+      await agent.stop()
     }
   })
 
