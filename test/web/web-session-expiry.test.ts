@@ -52,7 +52,11 @@ describe('web UI: an expired web session', {timeout: 120_000}, () => {
 
     await page.getByRole('link', {name: 'Recordings'}).click()
     await page.waitForURL(/\/web\/recordings/)
-    await page.waitForLoadState('networkidle')
+    // The URL changes before the page is drawn (history API, not a navigation), so wait until
+    // its frame is in and its list has loaded: a call still in flight when the clock moves
+    // would end the session before the click below.
+    await page.locator('nav a[aria-current="page"]', {hasText: 'Recordings'}).waitFor()
+    await page.getByText('Page 1', {exact: true}).waitFor()
     clock.advance(IDLE_MS + 60_000)
     await page.getByRole('link', {name: 'Nodes'}).click()
     await page.getByText('Your session has expired. Sign in again.').waitFor()
