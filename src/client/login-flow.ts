@@ -4,6 +4,7 @@ import {extraHeadersFor} from './config/extra-headers.js'
 import type {AddKeysMode} from './agent/add-keys-mode.js'
 import {tshAgentSocket} from './agent/teleport-keys.js'
 import type {KeyStore} from './key-store.js'
+import type {ShowWaiting} from '../lib/progress/spinner.js'
 import {login, type LoginOutcome, type Prompter} from './login.js'
 import type {KeychainKeyStore} from './keychain-key-store.js'
 import {openKeyStore, type KeyStoreMode} from './open-key-store.js'
@@ -35,6 +36,8 @@ export interface LoginFlowOptions {
   ca?: string[]
   /** Tests: the keychain's twin. */
   vault?: SecretVault
+  /** Shows the waits on the proxy (tsh login's spinner). */
+  waiting?: ShowWaiting
 }
 
 export async function loginWithConfig(opts: LoginFlowOptions): Promise<{store: KeyStore; outcome: LoginOutcome}> {
@@ -60,6 +63,7 @@ export async function loginWithConfig(opts: LoginFlowOptions): Promise<{store: K
     headersFor: (addr) => extraHeadersFor(config, addr),
     startAgent: (profile) => startTshAgent(store.home, proxyHostOf(profile.webProxyAddr), profile.user),
     ...(opts.ca ? {ca: opts.ca} : {}),
+    ...(opts.waiting ? {waiting: opts.waiting} : {}),
   })
   if (outcome.kind === 'already-logged-in' && mode) moveKey(store, outcome.profile, opts.warn)
   return {store, outcome}

@@ -1,3 +1,4 @@
+import type {ShowWaiting} from '../lib/progress/spinner.js'
 import type {Prompter} from './login.js'
 import {LoginRequiredError, loadCurrentIdentity, type ClientIdentity, type IdentityOptions} from './profile.js'
 
@@ -16,6 +17,7 @@ export interface OnDemandOptions extends IdentityOptions {
   env?: NodeJS.ProcessEnv
   /** Tests: trusted CA certificates for the proxy. */
   ca?: string[]
+  waiting?: ShowWaiting
 }
 
 export async function identityOrLogin(opts: OnDemandOptions): Promise<ClientIdentity> {
@@ -38,6 +40,7 @@ export async function identityOrLogin(opts: OnDemandOptions): Promise<ClientIden
       ...(opts.env ? {env: opts.env} : {}),
       ...(opts.home ? {home: opts.home} : {}),
       ...(opts.ca ? {ca: opts.ca} : {}),
+      ...(opts.waiting ? {waiting: opts.waiting} : {}),
     })
     return loadCurrentIdentity(opts)
   }
@@ -63,6 +66,8 @@ export async function identityForCommand(flags: CommandLoginFlags, prompter?: Pr
     ...(flags.user ? {user: flags.user} : {}),
     ...(flags.insecure ? {insecure: true} : {}),
     ...(ask ? {prompter: ask} : {}),
+    // tsh proxy ssh (its own prompter) shares the terminal with ssh: no spinner there.
+    ...(prompter ? {} : {waiting: async (text, work) => (await import('../lib/progress/spinner.js')).withSpinner(text, () => work())}),
     warn: stderr,
     debug: flags.debug ? (line) => stderr(`DEBUG: ${line}`) : () => {},
   })

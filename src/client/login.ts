@@ -1,5 +1,6 @@
 import os from 'node:os'
 import {UsageError, UserError} from '../lib/errors.js'
+import {quietly, type ShowWaiting} from '../lib/progress/spinner.js'
 import {parseCert} from '../sshca/parse.js'
 import {generateKeyPair} from '../sshca/private-key.js'
 import {parsePublicKeyLine} from '../sshca/public-key.js'
@@ -42,6 +43,8 @@ export interface LoginOptions {
   startAgent?: (profile: Profile) => Promise<string>
   /** Headers for the proxy's web API (the config file's extra_headers), by its address. */
   headersFor?: (webProxyAddr: string) => Record<string, string>
+  /** Shows that tsh waits for the proxy (a spinner on a terminal). Default: nothing shown. */
+  waiting?: ShowWaiting
 }
 
 export type LoginOutcome = {kind: 'already-logged-in'; profile: Profile} | {kind: 'logged-in'; profile: Profile; agent: 'added' | 'skipped' | 'failed' | 'started'}
@@ -122,7 +125,8 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
   const web = new WebClient({proxyAddr: webProxyAddr, insecure: opts.insecure, ...(ca ? {ca} : {}), ...(headers ? {headers} : {})})
   if (opts.insecure) opts.warn(`WARNING: you are using insecure connection to the proxy ${web.baseUrl}: its certificate is not verified`)
   try {
-    const ping = await web.ping()
+    const waiting = opts.waiting ?? quietly
+    const ping = await waiting(`Connecting to the proxy ${web.baseUrl}…`, () => web.ping())
     opts.debug(`proxy ${web.baseUrl}: cluster ${ping.cluster_name}, version ${ping.server_version}, auth ${ping.auth.type}/${ping.auth.second_factor}`)
     if (ping.auth.type !== 'local') throw new UserError(`the cluster uses "${ping.auth.type}" authentication, which this tsh does not support`, {hint: 'only local users (password and OTP) can log in'})
     const otp = otpRequirement(ping.auth.second_factor)
@@ -136,7 +140,7 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
     const password = await opts.prompter.password(`Enter password for Teleport user ${user}:`)
     const otpToken = otp === 'none' ? undefined : await opts.prompter.otp(otp === 'optional' ? 'Enter your OTP token (empty to skip):' : 'Enter your OTP token:')
     const ttlMinutes = opts.ttlMinutes ?? DEFAULT_TTL_MINUTES
-    const res = await web.createSshCert({user, password, ...(otpToken ? {otp_token: otpToken} : {}), pub_key: keys.publicKey, ttl: ttlMinutes * NANOS_PER_MINUTE})
+    const res = await waiting(`Logging in as ${user}…`, () => web.createSshCert({user, password, ...(otpToken ? {otp_token: otpToken} : {}), pub_key: keys.publicKey, ttl: ttlMinutes * NANOS_PER_MINUTE}))
     const {certificate, hostCAs} = checkCertResponse(res.cert, res.host_signers, keys.publicKey)
     const profile = makeProfile(ping, webProxyAddr, user, existing, opts.insecure)
 

@@ -12,6 +12,8 @@ export interface DownloadOptions {
   /** Default: `<sid>.tsrec` in the current directory. */
   output?: string
   force?: boolean
+  /** Called as bytes arrive, with how many have so far (the progress bar). */
+  onBytes?: (received: number) => void
 }
 
 export async function downloadRecording(api: Pick<UserAuthApi, 'openRecording'>, sid: string, options: DownloadOptions = {}): Promise<{file: string; bytes: number}> {
@@ -20,8 +22,13 @@ export async function downloadRecording(api: Pick<UserAuthApi, 'openRecording'>,
   // Asked for only once the target is known to be free and the temp file is made.
   async function* body(): AsyncGenerator<Uint8Array> {
     const stream = await api.openRecording(sid)
+    let received = 0
     try {
-      for await (const chunk of stream) yield chunk as Uint8Array
+      for await (const chunk of stream) {
+        received += (chunk as Uint8Array).length
+        options.onBytes?.(received)
+        yield chunk as Uint8Array
+      }
     } finally {
       stream.destroy()
     }

@@ -2,7 +2,7 @@ import type {Writable} from 'node:stream'
 import type {ConnectIdentity} from '../connect/identity.js'
 import {connectToNode} from '../connect/node.js'
 import type {ScpArgs} from './args.js'
-import {ProgressBar} from './progress.js'
+import {ProgressBar} from '../../lib/progress/bar.js'
 import {download, openSftp, upload, type TransferOptions} from './transfer.js'
 
 // `tsh scp`: one node connection through the proxy, SFTP over it, scp's semantics on top.

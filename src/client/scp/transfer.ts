@@ -17,6 +17,8 @@ type Attrs = ssh2.Stats
 export interface Progress {
   update(transferred: number): void
   done(): void
+  /** The file failed: the display ends here, before the error is printed. */
+  abandon(): void
 }
 
 export interface TransferOptions {
@@ -137,6 +139,7 @@ async function uploadFile(sftp: SFTP, src: string, dest: string, st: Stats, opti
   try {
     await remote.put(sftp, src, dest, {mode: st.mode & 0o777, ...(s ? {step: s} : {})})
   } catch (err) {
+    progress?.abandon()
     throw new TransferError(options.remoteName(dest), sftpReason(err))
   }
   progress?.done()
@@ -219,6 +222,7 @@ async function downloadFile(sftp: SFTP, src: string, dest: string, attrs: Attrs,
   try {
     await remote.get(sftp, src, dest, {mode: attrs.mode & 0o777, ...(s ? {step: s} : {})})
   } catch (err) {
+    progress?.abandon()
     const e = err as {code?: unknown}
     // fastGet reports local failures with errno codes, remote ones with SFTP status numbers.
     throw typeof e.code === 'string' ? new TransferError(dest, sftpReason(err)) : new TransferError(options.remoteName(src), sftpReason(err))

@@ -27,6 +27,8 @@ export interface MultiExecOptions {
   stdout: Writable
   stderr: Writable
   log?: (line: string) => void
+  /** Called as each node finishes, with how many have. */
+  onNodeDone?: (done: number) => void
 }
 
 function lineWriter(prefixer: LinePrefixer): Writable {
@@ -40,6 +42,7 @@ function lineWriter(prefixer: LinePrefixer): Writable {
 
 export async function execOnNodes(identity: ConnectIdentity, nodes: readonly NodeInfo[], options: MultiExecOptions): Promise<number> {
   const proxy = await connectToProxy(identity, {username: options.login, ...(options.log ? {log: options.log} : {})})
+  let finished = 0
   try {
     const statuses = await Promise.all(
       nodes.map(async (node) => {
@@ -79,6 +82,7 @@ export async function execOnNodes(identity: ConnectIdentity, nodes: readonly Nod
           out.flush()
           err.flush()
           close?.()
+          options.onNodeDone?.(++finished)
         }
       }),
     )

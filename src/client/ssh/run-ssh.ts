@@ -2,6 +2,8 @@ import type net from 'node:net'
 import type {Writable} from 'node:stream'
 import type {BaseAgent} from 'ssh2'
 import {UserError} from '../../lib/errors.js'
+import type {ProgressStream} from '../../lib/progress/status-line.js'
+import {withSpinner} from '../../lib/progress/spinner.js'
 import {identityKeyring} from '../agent/identity-agent.js'
 import {KeyringAgent} from '../agent/keyring-agent.js'
 import type {NodeInfo} from '../../api/auth-api.js'
@@ -71,7 +73,10 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
     if (args.command.length > 0 && nodes.length > 1) {
       warn(MULTI_MATCH_WARNING)
       if (hasForwards(args)) warn('WARNING: port forwarding is ignored when running on several nodes')
-      return execOnNodes(identity, nodes, {
+      const total = nodes.length
+      const progress = {stream: io.stderr as ProgressStream, guarded: [io.stderr as ProgressStream, io.stdout as ProgressStream], env: io.env}
+      return withSpinner(`0 of ${total} nodes done`, (spinner) => execOnNodes(identity, nodes, {
+        onNodeDone: (done) => spinner.update(`${done} of ${total} nodes done`),
         login: args.login,
         command: args.command,
         forwardAgent,
@@ -82,7 +87,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
         ...(cluster ? {cluster} : {}),
         ...(agent ? {agent} : {}),
         ...(log ? {log} : {}),
-      })
+      }), progress)
     }
     // Without a command (or with one match): the first node.
     host = nodes[0]!.name

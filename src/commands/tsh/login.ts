@@ -40,10 +40,11 @@ export default class Login extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Login)
-    const [{loginWithConfig}, {hasTerminal, terminalPrompter}, {collectStatus, renderStatus, statusData}] = await Promise.all([
+    const [{loginWithConfig}, {hasTerminal, terminalPrompter}, {collectStatus, renderStatus, statusData}, {withSpinner}] = await Promise.all([
       import('../../client/login-flow.js'),
       import('../../client/prompts.js'),
       import('../../client/status.js'),
+      import('../../lib/progress/spinner.js'),
     ])
     const stderr = (line: string) => process.stderr.write(line + '\n')
     const {store} = await loginWithConfig({
@@ -57,6 +58,7 @@ export default class Login extends BaseCommand {
       ...(hasTerminal() ? {prompter: terminalPrompter()} : {}),
       warn: stderr,
       debug: flags.debug ? (line) => stderr(`DEBUG: ${line}`) : () => {},
+      waiting: (text, work) => withSpinner(text, () => work()),
     })
     const profiles = collectStatus(store)
     this.out(await renderDataLazy(flags.format, statusData(profiles), () => renderStatus(profiles)))

@@ -5,7 +5,6 @@ import path from 'node:path'
 import type ssh2 from 'ssh2'
 import {describe, test} from 'node:test'
 import {parseLocation, parseScpArgs} from '../../../../src/client/scp/args.js'
-import {formatBytes, formatDuration, ProgressBar, renderProgress} from '../../../../src/client/scp/progress.js'
 import {download, normalizeRemotePath} from '../../../../src/client/scp/transfer.js'
 
 const env = {USER: 'osuser'} as NodeJS.ProcessEnv
@@ -56,51 +55,6 @@ describe('parseScpArgs', () => {
     assert.equal(normalizeRemotePath('~'), '.')
     assert.equal(normalizeRemotePath('~/docs/a'), 'docs/a')
     assert.equal(normalizeRemotePath('/etc'), '/etc')
-  })
-})
-
-describe('progress bar', () => {
-  test('units', () => {
-    assert.equal(formatBytes(0), '0B')
-    assert.equal(formatBytes(1023), '1023B')
-    assert.equal(formatBytes(1536), '1.5KB')
-    assert.equal(formatBytes(10 * 1024 * 1024), '10MB')
-    assert.equal(formatBytes(150 * 1024 * 1024), '150MB')
-    assert.equal(formatDuration(65), '01:05')
-    assert.equal(formatDuration(3725), '01:02:05')
-  })
-  test('percentage, bytes, rate, ETA, in the terminal width', () => {
-    const line = renderProgress({name: 'big.iso', transferred: 512 * 1024, total: 1024 * 1024, elapsedMs: 1000, columns: 60})
-    assert.equal(line.length, 59)
-    assert.match(line, /^big\.iso\s+50%\s+512KB\s+512KB\/s\s+00:01 ETA$/)
-  })
-  test('done: elapsed time instead of the ETA', () => {
-    const line = renderProgress({name: 'f', transferred: 2048, total: 2048, elapsedMs: 2000, columns: 50, done: true})
-    assert.match(line, /^f\s+100%\s+2KB\s+1KB\/s\s+00:02\s*$/)
-  })
-  test('empty file is 100%; no rate yet shows --:--', () => {
-    assert.match(renderProgress({name: 'e', transferred: 0, total: 0, elapsedMs: 0, columns: 50}), /100%.*--:-- ETA/)
-  })
-  test('a long name is cut from the left, never wrapping', () => {
-    const line = renderProgress({name: 'x'.repeat(200) + 'END', transferred: 1, total: 2, elapsedMs: 1000, columns: 80})
-    assert.equal(line.length, 79)
-    assert.match(line, /^\.\.\.x+END /)
-  })
-  test('ProgressBar redraws with \\r, throttled, then a final line and newline', () => {
-    let t = 0
-    const out: string[] = []
-    const bar = new ProgressBar('f', 100, {write: (s: string) => out.push(s), columns: 40}, () => t, 100)
-    bar.update(10)
-    t = 50
-    bar.update(20) // within the interval: no redraw
-    t = 150
-    bar.update(30)
-    bar.done()
-    assert.equal(out.length, 4)
-    assert.ok(out.slice(0, 3).every((s) => s.startsWith('\r')))
-    assert.match(out[2]!, /100%/)
-    assert.equal(out[3], '\n')
-    assert.match(out[1]!, /30%/)
   })
 })
 

@@ -1,7 +1,10 @@
-// The scp progress line, redrawn in place on stderr (only when stderr is a terminal and -q is
-// not given), in OpenSSH's shape:
+// The byte progress bar of `tsh scp` and `tsh recordings download`, redrawn in place on stderr
+// (callers show it only when stderr is a terminal), in OpenSSH scp's shape:
 //   notes.txt                                     45%  1.2MB   3.4MB/s   00:02 ETA
-// and, when the file is done, with the elapsed time instead of the ETA, then a newline.
+// and, when done, with the elapsed time instead of the ETA, then a newline. With no known total
+// (a recording's size is not told before it streams) it shows bytes, rate and elapsed time.
+
+import {progressMode, type ProgressStream} from './status-line.js'
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB']
 
@@ -30,7 +33,8 @@ export function formatDuration(seconds: number): string {
 export interface ProgressState {
   name: string
   transferred: number
-  total: number
+  /** Undefined when not known in advance. */
+  total?: number
   elapsedMs: number
   /** Terminal width. */
   columns: number
@@ -40,14 +44,14 @@ export interface ProgressState {
 /** One line, exactly `columns - 1` characters wide (never wraps), for a `\r` redraw. */
 export function renderProgress(state: ProgressState): string {
   const {transferred, total, elapsedMs} = state
-  const percent = total > 0 ? Math.min(100, Math.floor((transferred / total) * 100)) : 100
   const seconds = elapsedMs / 1000
   const rate = seconds > 0 ? transferred / seconds : 0
   let time: string
-  if (state.done) time = `${formatDuration(seconds)}    `
+  if (state.done || total === undefined) time = `${formatDuration(seconds)}    `
   else if (rate > 0) time = `${formatDuration((total - transferred) / rate)} ETA`
   else time = '--:-- ETA'
-  const stats = ` ${String(percent).padStart(3)}% ${formatBytes(transferred).padStart(7)} ${(formatBytes(rate) + '/s').padStart(9)}   ${time}`
+  const percent = total === undefined ? '' : ` ${String(total > 0 ? Math.min(100, Math.floor((transferred / total) * 100)) : 100).padStart(3)}%`
+  const stats = `${percent} ${formatBytes(transferred).padStart(7)} ${(formatBytes(rate) + '/s').padStart(9)}   ${time}`
   const width = Math.max(20, state.columns - 1)
   const nameWidth = Math.max(1, width - stats.length)
   let name = state.name
@@ -68,7 +72,7 @@ export class ProgressBar {
 
   constructor(
     private readonly name: string,
-    private readonly total: number,
+    private readonly total: number | undefined,
     private readonly out: ProgressOutput,
     private readonly now: () => number = Date.now,
     private readonly intervalMs = 100,
@@ -85,15 +89,45 @@ export class ProgressBar {
 
   /** Final redraw with the elapsed time, then a newline. */
   done(): void {
-    this.transferred = this.total
+    if (this.total !== undefined) this.transferred = this.total
     this.draw(true)
+    this.out.write('\n')
+  }
+
+  /** The work failed: the line ends as it stands, so what is printed next starts a line of its own. */
+  abandon(): void {
     this.out.write('\n')
   }
 
   private draw(done: boolean): void {
     const t = this.now()
     this.lastDraw = t
-    const line = renderProgress({name: this.name, transferred: this.transferred, total: this.total, elapsedMs: t - this.started, columns: this.out.columns || 80, done})
+    const line = renderProgress({name: this.name, transferred: this.transferred, ...(this.total !== undefined ? {total: this.total} : {}), elapsedMs: t - this.started, columns: this.out.columns || 80, done})
     this.out.write('\r' + line)
   }
+}
+
+/**
+ * Runs `work` with a byte bar named `name` on stderr when it is a terminal that takes redraws
+ * (progressMode `animated`): `work` reports bytes through `onBytes` (undefined when nothing is
+ * shown). The bar appears with the first bytes, and its line is ended before this settles.
+ */
+export async function withByteProgress<T>(
+  name: string,
+  work: (onBytes: ((received: number) => void) | undefined) => Promise<T>,
+  options: {stream?: ProgressStream; env?: NodeJS.ProcessEnv; total?: number; now?: () => number} = {},
+): Promise<T> {
+  const stream = options.stream ?? process.stderr
+  if (progressMode(stream, options.env) !== 'animated') return work(undefined)
+  let bar: ProgressBar | undefined
+  const onBytes = (received: number) => (bar ??= new ProgressBar(name, options.total, stream, options.now)).update(received)
+  let result: T
+  try {
+    result = await work(onBytes)
+  } catch (err) {
+    bar?.abandon()
+    throw err
+  }
+  bar?.done()
+  return result
 }
