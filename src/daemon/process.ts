@@ -1,9 +1,12 @@
+import {existsSync} from 'node:fs'
 import {systemClock, type Clock} from '../lib/clock.js'
+import {quietly, type ShowWaiting} from '../lib/progress/spinner.js'
 import {UserError} from '../lib/errors.js'
 import {createLogger, type Logger} from '../lib/log.js'
 import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
 import {localAccess} from './auth/local-access.js'
 import {prepareDataDir} from './common/data-dir.js'
+import {dataDirPaths} from '../config/data-dir.js'
 import {formatHostPort, type HostPort, type TeleportConfig} from '../config/index.js'
 import {startNodeService} from './node/node-service.js'
 import {startProxyService} from './proxy/proxy-service.js'
@@ -38,10 +41,16 @@ function refuseUnbuiltRecordingModes(config: TeleportConfig): void {
   throw new UserError(`auth_service.session_recording: "${mode}" (recording on the proxy) is not supported yet; use node, node-sync or off`)
 }
 
-/** `clock`: the one time source of every service in the process (tests pass a FakeClock). */
-export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log), clock: Clock = systemClock): Promise<TeleportProcess> {
+/**
+ * `clock`: the one time source of every service in the process (tests pass a FakeClock).
+ * `waiting`: shows the slow steps, generating keys and joining (teleport start's spinner).
+ */
+export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log), clock: Clock = systemClock, waiting: ShowWaiting = quietly): Promise<TeleportProcess> {
   refuseUnbuiltRecordingModes(config)
   prepareDataDir(config.dataDir)
+  const paths = dataDirPaths(config.dataDir)
+  const joining = `Joining the cluster via ${config.authServers.map(formatHostPort).join(', ')}…`
+  const hostKeys = (role: 'auth' | 'proxy' | 'node', otherwise: string) => (existsSync(paths.hostIdentity(role)) ? otherwise : 'Generating host keys…')
   const services: RunningService[] = []
   const process_: TeleportProcess = {
     services,
@@ -61,7 +70,8 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
     let auth: RunningAuthService | undefined
     if (config.auth.enabled) {
       const authLog = log.child('AUTH')
-      auth = await startAuthService({
+      const firstStart = !existsSync(paths.hostIdentity('auth'))
+      auth = await waiting(firstStart ? "Generating the cluster's certificate authorities and host keys…" : 'Starting the auth service…', () => startAuthService({
         dataDir: config.dataDir,
         storage: config.storage,
         nodeName: config.nodename,
@@ -74,7 +84,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         webIdleTimeoutMs: config.auth.webIdleTimeoutMs,
         log: (line) => authLog.warn(line),
         clock,
-      })
+      }))
       const running = auth
       services.push({name: 'Auth', close: () => running.close()})
       process_.authAddress = auth.address
@@ -82,8 +92,9 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
       authLog.info(`CA pin: ${(await auth.auth.caPins()).join(',')}`)
     }
     if (config.proxy.enabled) {
-      const access = auth ? await localAccess(auth, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Proxy', principals: config.proxy.publicAddrs.map((a) => a.host)}) : undefined
-      const proxy = await closingOnFailure(access, () => startProxyService({
+      const local = auth
+      const access = local ? await waiting(hostKeys('proxy', 'Starting the proxy service…'), () => localAccess(local, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Proxy', principals: config.proxy.publicAddrs.map((a) => a.host)})) : undefined
+      const proxy = await closingOnFailure(access, () => waiting(access ? 'Starting the proxy service…' : joining, () => startProxyService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
         webListen: config.proxy.webListenAddr,
@@ -93,7 +104,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         cluster: access ?? {join},
         log: log.child('PROXY'),
         clock,
-      }))
+      })))
       services.push({name: 'Proxy', close: async () => {
         await proxy.close()
         await access?.close()
@@ -101,8 +112,9 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
       process_.proxyAddresses = {web: proxy.webAddress, ssh: proxy.sshAddress}
     }
     if (config.ssh.enabled) {
-      const access = auth ? await localAccess(auth, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Node'}) : undefined
-      const node = await closingOnFailure(access, () => startNodeService({
+      const local = auth
+      const access = local ? await waiting(hostKeys('node', 'Starting the node service…'), () => localAccess(local, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Node'})) : undefined
+      const node = await closingOnFailure(access, () => waiting(access ? 'Starting the node service…' : joining, () => startNodeService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
         listen: config.ssh.listenAddr,
@@ -111,7 +123,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         cluster: access ? {identity: access.identity, authApi: access.authApi} : {join},
         log: log.child('NODE'),
         clock,
-      }))
+      })))
       services.push({name: 'Node', close: async () => {
         await node.close()
         await access?.close()

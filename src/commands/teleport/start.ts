@@ -29,6 +29,7 @@ export default class Start extends BaseCommand {
     const {loadTeleportConfig} = await import('../../config/index.js')
     const {startProcess, runUntilSignalled} = await import('../../daemon/process.js')
     const {createLogger} = await import('../../lib/log.js')
+    const {withSpinner} = await import('../../lib/progress/spinner.js')
     const config = loadTeleportConfig({
       config: flags.config,
       roles: flags.roles,
@@ -43,7 +44,8 @@ export default class Start extends BaseCommand {
     })
     const log = createLogger(config.log)
     log.info(`Starting Teleport with ${config.configFile ? `config file ${config.configFile}` : 'no config file'}, roles ${config.roles.join(',')}.`)
-    const running = await startProcess(config, log)
+    // On a terminal, the slow steps (keys, joining) show a spinner until their log lines replace it.
+    const running = await startProcess(config, log, undefined, (text, work) => withSpinner(text, () => work()))
     await runUntilSignalled(running, log)
   }
 }
