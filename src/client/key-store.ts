@@ -40,6 +40,8 @@ export interface KeyPaths {
 export interface KeyStore {
   /** The tsh home (~/.tsh or $TELEPORT_HOME). */
   readonly home: string
+  /** Keychain entries the delete* methods could not remove (a keychain that did not answer). */
+  readonly leftInKeychain?: readonly string[]
   paths(proxyHost: string, user: string, cluster: string): KeyPaths
 
   currentProfile(): string | undefined

@@ -1,5 +1,5 @@
 import type {KeyPaths, KeyStore, StoredKey} from './key-store.js'
-import type {SecretVault} from './os-keychain.js'
+import {KeychainUnavailableError, type SecretVault} from './os-keychain.js'
 import type {Profile} from './profile-file.js'
 import {proxyHostOf} from './proxy-addr.js'
 
@@ -12,6 +12,11 @@ import {proxyHostOf} from './proxy-addr.js'
 export class KeychainKeyStore implements KeyStore {
   /** Accounts whose key this store moved into, or out of, the keychain since it was opened. */
   private readonly moved = new Map<string, boolean>()
+  /**
+   * Accounts a delete could not take out of the keychain (locked, or not running): the files
+   * were deleted all the same, and logout tells the user how to remove these.
+   */
+  readonly leftInKeychain: string[] = []
 
   constructor(
     private readonly files: KeyStore,
@@ -96,19 +101,31 @@ export class KeychainKeyStore implements KeyStore {
   }
 
   deleteKey(proxyHost: string, user: string): void {
-    if (this.inKeychain(proxyHost, user)) this.vault.delete(this.account(proxyHost, user))
+    this.deleteFromKeychain(proxyHost, user)
     this.files.deleteKey(proxyHost, user)
     this.moved.delete(this.account(proxyHost, user))
   }
 
   deleteProxyKeys(proxyHost: string): void {
-    for (const user of this.users(proxyHost)) if (this.inKeychain(proxyHost, user)) this.vault.delete(this.account(proxyHost, user))
+    for (const user of this.users(proxyHost)) this.deleteFromKeychain(proxyHost, user)
     this.files.deleteProxyKeys(proxyHost)
   }
 
   deleteAllKeys(): void {
-    for (const name of this.profileNames()) for (const user of this.users(name)) if (this.inKeychain(name, user)) this.vault.delete(this.account(name, user))
+    for (const name of this.profileNames()) for (const user of this.users(name)) this.deleteFromKeychain(name, user)
     this.files.deleteAllKeys()
+  }
+
+  /** A keychain that does not answer leaves its entry (noted in leftInKeychain), not the rest. */
+  private deleteFromKeychain(proxyHost: string, user: string): void {
+    if (!this.inKeychain(proxyHost, user)) return
+    const account = this.account(proxyHost, user)
+    try {
+      this.vault.delete(account)
+    } catch (err) {
+      if (!(err instanceof KeychainUnavailableError)) throw err
+      this.leftInKeychain.push(account)
+    }
   }
 
   readProxyCertificate(proxyHost: string): string | undefined {

@@ -1,5 +1,6 @@
 import {UserError} from '../lib/errors.js'
 import type {KeyStore} from './key-store.js'
+import {keychainRemovalCommand} from './os-keychain.js'
 import {proxyHostOf} from './proxy-addr.js'
 
 // `tsh logout`: forget keys, certificates and profiles, and take tsh's keys out of the SSH
@@ -8,6 +9,16 @@ import {proxyHostOf} from './proxy-addr.js'
 export interface LogoutOptions {
   env?: NodeJS.ProcessEnv
   debug?: (line: string) => void
+  /** One line per private key left in a keychain that did not answer. */
+  warn?: (line: string) => void
+  platform?: NodeJS.Platform
+}
+
+/** Keys a locked or absent keychain kept: the logout went on; the user is told how to finish it. */
+function reportLeftInKeychain(store: KeyStore, opts: LogoutOptions): void {
+  for (const account of store.leftInKeychain ?? []) {
+    opts.warn?.(`WARNING: the OS keychain did not answer (locked or not running), so it still holds the private key "${account}"; once it is unlocked, remove it with: ${keychainRemovalCommand(account, opts.platform)}`)
+  }
 }
 
 async function cleanAgent(opts: LogoutOptions, user?: string): Promise<void> {
@@ -28,6 +39,7 @@ export async function logoutAll(store: KeyStore, opts: LogoutOptions = {}): Prom
   store.setCurrentProfile(undefined)
   store.deleteAllKeys()
   for (const name of names) store.deleteProfile(name)
+  reportLeftInKeychain(store, opts)
   await cleanAgent(opts)
   return names
 }
@@ -43,6 +55,7 @@ export async function logoutUser(store: KeyStore, proxy: string, user: string, o
     store.deleteProfile(proxyHost)
     if (store.currentProfile() === proxyHost) store.setCurrentProfile(undefined)
   }
+  reportLeftInKeychain(store, opts)
   await cleanAgent(opts, user)
   return {proxyHost}
 }

@@ -24,7 +24,7 @@ interface KeyringEntry {
   setPassword(password: string): void
   deletePassword(): boolean
 }
-type EntryClass = new (service: string, account: string) => KeyringEntry
+type EntryClass = new (service: string, account: string, options?: {linux?: {store?: 'secret-service' | 'keyutils'}}) => KeyringEntry
 
 let entryClass: EntryClass | undefined
 function loadEntry(): EntryClass {
@@ -34,12 +34,30 @@ function loadEntry(): EntryClass {
 
 const PROBE_ACCOUNT = 'tsh-keychain-probe'
 
+/** The service name tsh's keychain entries are filed under. */
+export const KEYCHAIN_SERVICE = 'Teleport tsh'
+
+/**
+ * The command that removes one entry by hand, for this OS (what @napi-rs/keyring files it as:
+ * Secret Service attributes service/username, a Keychain generic password, a Windows credential
+ * named `<account>.<service>`).
+ */
+export function keychainRemovalCommand(account: string, platform: NodeJS.Platform = process.platform, service = KEYCHAIN_SERVICE): string {
+  const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`
+  if (platform === 'darwin') return `security delete-generic-password -s ${q(service)} -a ${q(account)}`
+  if (platform === 'win32') return `cmdkey /delete:"${account}.${service}"`
+  return `secret-tool clear service ${q(service)} username ${q(account)}`
+}
+
 export class OsKeychain implements SecretVault {
-  constructor(readonly service = 'Teleport tsh') {}
+  constructor(readonly service = KEYCHAIN_SERVICE) {}
 
   private entry(account: string): KeyringEntry {
     const Entry = loadEntry()
-    return new Entry(this.service, account)
+    // Pinned to the Secret Service: left to itself the library falls back, with no Secret Service
+    // running, to the kernel's keyring, which forgets at reboot and where reads and deletes
+    // answer "no such entry", so a logout would silently leave the real entry behind.
+    return new Entry(this.service, account, {linux: {store: 'secret-service'}})
   }
 
   private call<T>(what: string, work: () => T): T {

@@ -81,6 +81,27 @@ describe('KeychainKeyStore with gnome-keyring', () => {
     assert.equal(new OsKeychain().get(account), undefined)
   })
 
+  test('bin/tsh logout with the keychain gone: profile and certificate removed, one line on removing the entry, which works', () => {
+    const lockedHome = path.join(dir, 'locked-tsh')
+    const store = openKeyStore({home: lockedHome, mode: 'keychain'})
+    saveLogin(store, {profile: sampleProfile(), privateKey: key.privateKey, publicKey: key.publicKey, certificate: userCert({publicKey: key.publicKey}), hostCAs: [HOST_CA.publicKey]})
+    const account = store.account('proxy.example.com', 'alice')
+    const env = {TELEPORT_HOME: lockedHome, HOME: dir, DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(dir, 'no-bus-here')}`, SSH_AUTH_SOCK: ''}
+    const r = runBin(TSH, ['logout'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'Logged out all users from all proxies.\n')
+    const lines = r.stderr.split('\n').filter(Boolean)
+    assert.equal(lines.length, 1, r.stderr)
+    assert.match(lines[0]!, /^WARNING: the OS keychain did not answer \(locked or not running\), so it still holds the private key ".*"; once it is unlocked, remove it with: secret-tool clear service 'Teleport tsh' username '.*'$/)
+    const files = spawnSync('find', [lockedHome, '-type', 'f'], {encoding: 'utf8'}).stdout.trim().split('\n').filter(Boolean)
+    assert.deepEqual(files.filter((f) => /\.yaml$|-cert\.pub$|current-profile/.test(f)), [], files.join('\n'))
+    // The entry is still in the keyring, filed under exactly the attributes the command names.
+    assert.equal(new OsKeychain().get(account), key.privateKey)
+    const found = spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', '--object-path', '/org/freedesktop/secrets', '--method', 'org.freedesktop.Secret.Service.SearchItems', `{'service': 'Teleport tsh', 'username': '${account}'}`], {encoding: 'utf8', env: {...process.env, DBUS_SESSION_BUS_ADDRESS: service.busAddress}})
+    assert.match(found.stdout, /^\(\[objectpath '\/org\/freedesktop\/secrets\/collection\/[^']+'\]/, found.stdout + found.stderr)
+    new OsKeychain().delete(account)
+  })
+
   test('bin/tsh with no keychain answering: keychain fails in one line; auto falls back, said once', () => {
     const env = {TELEPORT_HOME: path.join(dir, 'other-tsh'), HOME: dir, DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(dir, 'no-bus-here')}`, TELEPORT_GLOBAL_TSH_CONFIG: path.join(dir, 'none.yaml')}
     const strict = runBin(TSH, ['login', '--proxy=127.0.0.1:9', '--user=alice', '--key-store=keychain'], {env, input: ''})

@@ -7,7 +7,7 @@ import {KeychainKeyStore} from '../../../src/client/keychain-key-store.js'
 import {loginWithConfig} from '../../../src/client/login-flow.js'
 import {logoutAll, logoutUser} from '../../../src/client/logout.js'
 import {openKeyStore} from '../../../src/client/open-key-store.js'
-import {KeychainUnavailableError, MemoryVault} from '../../../src/client/os-keychain.js'
+import {KeychainUnavailableError, keychainRemovalCommand, MemoryVault} from '../../../src/client/os-keychain.js'
 import {loadCurrentIdentity, saveLogin} from '../../../src/client/profile.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 import {HOST_CA, sampleProfile, tempDir, userCert} from './helpers.js'
@@ -84,6 +84,39 @@ describe('KeychainKeyStore', () => {
     assert.equal(vault.entries.size, 1)
     await logoutAll(openKeyStore({home: dir, vault}), {env: {}})
     assert.equal(vault.entries.size, 0)
+  })
+
+  for (const which of ['one user', 'everyone'] as const) {
+    test(`logout (${which}) with a locked keychain: profile and certificate gone, one line on how to remove the entry`, async () => {
+      const dir = home()
+      const vault = new MemoryVault()
+      login(new KeychainKeyStore(new FileKeyStore(dir), vault, 'keychain'))
+      vault.available = false // locked, or its daemon gone
+      const warnings: string[] = []
+      const store = openKeyStore({home: dir, vault})
+      const opts = {env: {}, warn: (l: string) => warnings.push(l), platform: 'linux' as const}
+      if (which === 'one user') await logoutUser(store, 'proxy.example.com', 'alice', opts)
+      else await logoutAll(store, opts)
+      assert.deepEqual([...filesUnder(dir).keys()].filter((f) => /proxy\.example\.com\.yaml$|-cert\.pub$/.test(f)), [])
+      assert.equal(new FileKeyStore(dir).currentProfile(), undefined)
+      assert.equal(warnings.length, 1, warnings.join('\n'))
+      const account = store.account('proxy.example.com', 'alice')
+      assert.equal(
+        warnings[0],
+        `WARNING: the OS keychain did not answer (locked or not running), so it still holds the private key "${account}"; once it is unlocked, remove it with: secret-tool clear service 'Teleport tsh' username '${account}'`,
+      )
+      assert.deepEqual([...vault.entries.keys()], [account], 'the entry is still there: the warning is true')
+      // Unlocked again, the command's entry is the one to remove; a new logout finds nothing left.
+      vault.available = true
+      await assert.rejects(logoutUser(openKeyStore({home: dir, vault}), 'proxy.example.com', 'alice', opts), /already logged out/)
+    })
+  }
+
+  test('the removal command for each OS, quoted for its shell', () => {
+    const account = "o'brien@proxy (/home/o b/.tsh)"
+    assert.equal(keychainRemovalCommand(account, 'linux'), `secret-tool clear service 'Teleport tsh' username 'o'\\''brien@proxy (/home/o b/.tsh)'`)
+    assert.equal(keychainRemovalCommand(account, 'darwin'), `security delete-generic-password -s 'Teleport tsh' -a 'o'\\''brien@proxy (/home/o b/.tsh)'`)
+    assert.equal(keychainRemovalCommand('a@p (C:\\t)', 'win32'), 'cmdkey /delete:"a@p (C:\\t).Teleport tsh"')
   })
 
   test('a file-store profile never asks the keychain (a machine without one keeps working)', () => {
