@@ -1,4 +1,5 @@
 import type {ShowWaiting} from '../lib/progress/spinner.js'
+import type {AddKeysMode} from './agent/add-keys-mode.js'
 import type {Prompter} from './login.js'
 import {LoginRequiredError, loadCurrentIdentity, type ClientIdentity, type IdentityOptions} from './profile.js'
 
@@ -18,6 +19,8 @@ export interface OnDemandOptions extends IdentityOptions {
   /** Tests: trusted CA certificates for the proxy. */
   ca?: string[]
   waiting?: ShowWaiting
+  /** Default: the config file's add_keys_to_agent. */
+  addKeysToAgent?: AddKeysMode
 }
 
 export async function identityOrLogin(opts: OnDemandOptions): Promise<ClientIdentity> {
@@ -41,6 +44,7 @@ export async function identityOrLogin(opts: OnDemandOptions): Promise<ClientIden
       ...(opts.home ? {home: opts.home} : {}),
       ...(opts.ca ? {ca: opts.ca} : {}),
       ...(opts.waiting ? {waiting: opts.waiting} : {}),
+      ...(opts.addKeysToAgent ? {addKeysToAgent: opts.addKeysToAgent} : {}),
     })
     return loadCurrentIdentity(opts)
   }
@@ -66,7 +70,10 @@ export async function identityForCommand(flags: CommandLoginFlags, prompter?: Pr
     ...(flags.user ? {user: flags.user} : {}),
     ...(flags.insecure ? {insecure: true} : {}),
     ...(ask ? {prompter: ask} : {}),
-    // tsh proxy ssh (its own prompter) shares the terminal with ssh: no spinner there.
+    // tsh proxy ssh (its own prompter) shares the terminal with ssh: no spinner there. And ssh
+    // loaded the old certificate before it ran us: with no agent of the user's, a login there
+    // starts tsh agent, where ssh looks (tsh config's IdentityAgent) once it authenticates.
+    ...(prompter && !process.env.SSH_AUTH_SOCK ? {addKeysToAgent: 'yes' as const} : {}),
     ...(prompter ? {} : {waiting: async (text, work) => (await import('../lib/progress/spinner.js')).withSpinner(text, () => work())}),
     warn: stderr,
     debug: flags.debug ? (line) => stderr(`DEBUG: ${line}`) : () => {},

@@ -179,7 +179,7 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
       try {
         const socket = await startAgent(profile)
         agent = 'started'
-        opts.warn(`tsh agent holds the key (add_keys_to_agent: yes, no agent was running); use it with: export SSH_AUTH_SOCK=${socket}`)
+        opts.warn(`tsh agent holds the key (no agent was running); use it with: export SSH_AUTH_SOCK=${socket}`)
       } catch (err) {
         agent = 'failed'
         opts.warn(`WARNING: could not start tsh agent: ${(err as Error).message}`)

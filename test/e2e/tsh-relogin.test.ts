@@ -157,6 +157,39 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     }
   })
 
+  test('stock ssh through tsh config with no ssh-agent: the login on demand starts tsh agent, where ssh finds the new certificate', async () => {
+    // ssh loads IdentityFile and CertificateFile before its ProxyCommand logs in again, and never
+    // re-reads them: alone it offers the expired certificate ("Permission denied (publickey)").
+    // tsh config's Match block sends ssh with no agent of its own to tsh agent, asked at auth time.
+    const env = envOf('dave')
+    await enrolAndLogIn('dave')
+    const block = runBin(TSH, ['config'], {env})
+    assert.equal(block.code, 0, block.stderr)
+    const sshConfig = path.join(dir.path, 'ssh_config_dave')
+    writeFileSync(sshConfig, `${block.stdout}\nHost *\n  StrictHostKeyChecking yes\n  GlobalKnownHostsFile /dev/null\n`)
+    const socket = path.join(homeOf('dave'), 'agent.sock')
+
+    // A valid certificate and no tsh agent running: the files serve, and the missing socket says nothing.
+    const valid = runBin('ssh', ['-F', sshConfig, `${LOGIN}@${NODE}.${CLUSTER}`, 'echo valid-$((6*7))'], {env, input: ''})
+    assert.equal(valid.code, 0, valid.stderr)
+    assert.equal(valid.stdout, 'valid-42\n')
+    assert.equal(valid.stderr, '')
+    assert.equal(existsSync(socket), false)
+
+    await expire('dave')
+    const term = inPty('ssh', ['-F', sshConfig, `${LOGIN}@${NODE}.${CLUSTER}`, 'echo via-ssh-$((6*7))'], env)
+    await term.waitFor(/Enter password for Teleport user dave:/)
+    term.write(`${PASSWORD}\r`)
+    await term.waitFor(/Enter your OTP token:/)
+    term.write(`${code(secrets.get('dave')!, 1)}\r`)
+    assert.equal(await term.exit, 0, term.output())
+    assert.match(term.output(), /via-ssh-42/)
+    assert.ok(existsSync(socket), 'tsh agent runs for the new login')
+
+    assert.equal(runBin(TSH, ['logout'], {env}).code, 0)
+    await eventually(() => !existsSync(socket), 'tsh agent to exit after logout')
+  })
+
   test('add_keys_to_agent: yes with no agent: login starts tsh agent, which follows the login on demand and exits at logout', async () => {
     mkdirSync(path.join(homeOf('carol'), 'config'), {recursive: true})
     writeFileSync(path.join(homeOf('carol'), 'config', 'config.yaml'), 'add_keys_to_agent: yes\n')

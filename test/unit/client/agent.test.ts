@@ -295,7 +295,7 @@ describe('tsh login --add-keys-to-agent', {timeout: 4 * TIMEOUT_MS}, () => {
     })
     assert.equal(outcome.kind === 'logged-in' && outcome.agent, 'started')
     assert.deepEqual(started, ['u-start'])
-    assert.deepEqual(warnings, ['tsh agent holds the key (add_keys_to_agent: yes, no agent was running); use it with: export SSH_AUTH_SOCK=/run/tsh/agent.sock'])
+    assert.deepEqual(warnings, ['tsh agent holds the key (no agent was running); use it with: export SSH_AUTH_SOCK=/run/tsh/agent.sock'])
     // auto never starts one.
     const auto = await login({...{store: new MemoryKeyStore(), proxy: proxy.addr, user: 'u-auto2', ca: [tls.cert], env: {}, prompter: {password: async () => 'pw', otp: async () => ''}, warn: () => {}, debug: () => {}}, addKeysToAgent: 'auto', startAgent: async () => assert.fail('auto started an agent')})
     assert.equal(auto.kind === 'logged-in' && auto.agent, 'skipped')
