@@ -50,7 +50,8 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
   prepareDataDir(config.dataDir)
   const paths = dataDirPaths(config.dataDir)
   const joining = `Joining the cluster via ${config.authServers.map(formatHostPort).join(', ')}…`
-  const hostKeys = (role: 'auth' | 'proxy' | 'node', otherwise: string) => (existsSync(paths.hostIdentity(role)) ? otherwise : 'Generating host keys…')
+  // Host keys already made load at once: nothing to show.
+  const makingKeys = (role: 'proxy' | 'node'): ShowWaiting => (existsSync(paths.hostIdentity(role)) ? quietly : waiting)
   const services: RunningService[] = []
   const process_: TeleportProcess = {
     services,
@@ -93,7 +94,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
     }
     if (config.proxy.enabled) {
       const local = auth
-      const access = local ? await waiting(hostKeys('proxy', 'Starting the proxy service…'), () => localAccess(local, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Proxy', principals: config.proxy.publicAddrs.map((a) => a.host)})) : undefined
+      const access = local ? await makingKeys('proxy')('Generating host keys…', () => localAccess(local, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Proxy', principals: config.proxy.publicAddrs.map((a) => a.host)})) : undefined
       const proxy = await closingOnFailure(access, () => waiting(access ? 'Starting the proxy service…' : joining, () => startProxyService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
@@ -113,7 +114,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
     }
     if (config.ssh.enabled) {
       const local = auth
-      const access = local ? await waiting(hostKeys('node', 'Starting the node service…'), () => localAccess(local, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Node'})) : undefined
+      const access = local ? await makingKeys('node')('Generating host keys…', () => localAccess(local, {dataDir: config.dataDir, nodeName: config.nodename, role: 'Node'})) : undefined
       const node = await closingOnFailure(access, () => waiting(access ? 'Starting the node service…' : joining, () => startNodeService({
         dataDir: config.dataDir,
         nodeName: config.nodename,
