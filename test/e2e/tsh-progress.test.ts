@@ -148,4 +148,15 @@ describe('tsh login shows a spinner while it waits for the proxy, on a terminal 
     assert.doesNotMatch(stderr, /\x1b\[K/)
     assert.match(piped.output(), /Logged in as:\s+bob/)
   })
+
+  test('Ctrl-C while the spinner shows: the line is erased and tsh ends', async () => {
+    const gate = await startGate(proxy.webAddress.port) // never opened
+    gates.push(gate)
+    const term = inPty(TSH, ['login', `--proxy=127.0.0.1:${gate.port}`, '--insecure', '--user=alice', '--add-keys-to-agent=no'], envFor('carol'), TIMEOUT_MS)
+    await term.waitFor(SPINNER)
+    term.write('\x03')
+    await term.exit
+    const out = term.output()
+    assert.doesNotMatch(out.split('\r\x1b[K').at(-1)!, /Connecting to the proxy/, `the spinner is erased: ${JSON.stringify(out.slice(-160))}`)
+  })
 })
