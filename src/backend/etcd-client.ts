@@ -80,7 +80,9 @@ export function toUserError(error: unknown, peers: readonly string[]): Error {
   if (/too many operations in txn/.test(message)) {
     return new BadParameterError(`etcd refused the transaction: ${message} (raise etcd's --max-txn-ops)`)
   }
-  return new ConnectionProblemError(`etcd at ${peers.join(', ')}: ${message.split('\n')[0]}`, {
+  // gRPC's text is one line plus an empty "Resolution note:" we do not repeat.
+  const reason = message.split('\n')[0]!.replace(/\s*Resolution note:.*$/, '')
+  return new ConnectionProblemError(`etcd at ${peers.join(', ')}: ${reason}`, {
     hint: 'check that etcd is running and reachable, and teleport.storage (peers, TLS files, credentials)',
     cause: error,
   })
