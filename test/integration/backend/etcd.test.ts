@@ -3,13 +3,16 @@
 // two backends sharing one etcd, TLS, a member killed in a 3-member cluster, and etcd down.
 import {after, before, describe, test} from 'node:test'
 import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Etcd3} from 'etcd3'
 import type {EtcdBackendConfig} from '../../../src/backend/index.js'
 import {EtcdBackend} from '../../../src/backend/etcd.js'
 import {FakeClock} from '../../../src/lib/clock.js'
 import {ConnectionProblemError, NotFoundError} from '../../../src/lib/errors.js'
 import {freePort} from '../../helpers/daemon.js'
-import {startEtcd, type EtcdCluster} from '../../helpers/etcd.js'
+import {enablePasswordAuth, startEtcd, type EtcdCluster} from '../../helpers/etcd.js'
 import {eventually} from '../../helpers/eventually.js'
 import {backendConformance} from '../../unit/backend/conformance.js'
 import {WatchReader, describeEvent, withDeadline} from '../../unit/backend/watch-reader.js'
@@ -173,6 +176,55 @@ describe('EtcdBackend over TLS', () => {
     const attempt = EtcdBackend.open(configFor(etcd, {tlsCaFile: etcd.tls!.caFile, callTimeoutMs: 2000}))
     const error = await withDeadline(attempt.then(() => undefined, (e: unknown) => e), 'the open to fail', 15_000)
     assert.ok(error instanceof ConnectionProblemError, `expected ConnectionProblemError, got ${String(error)}`)
+  })
+})
+
+describe('EtcdBackend with etcd password authentication', () => {
+  let etcd: EtcdCluster
+  let dir: string
+  let passwordFile: string
+  const prefix = '/teleport-auth'
+  before(async () => {
+    etcd = await startEtcd()
+    dir = mkdtempSync(join(tmpdir(), 'etcd-auth-'))
+    passwordFile = await enablePasswordAuth(etcd, 'teleport', 'correct-horse', prefix, dir)
+  })
+  after(async () => {
+    await etcd?.close()
+    rmSync(dir, {recursive: true, force: true})
+  })
+
+  test('the user from username and password_file reads, writes, expires and watches under its prefix', async () => {
+    const backend = await EtcdBackend.open({type: 'etcd', peers: etcd.peers, prefix, username: 'teleport', passwordFile})
+    try {
+      const reader = new WatchReader(backend.watch())
+      await backend.put({key: '/a', value: '1', expires: new Date(Date.now() + 60_000)})
+      await backend.create({key: '/b', value: '2'})
+      assert.deepEqual((await backend.getRange('')).map((item) => item.key), ['/a', '/b'])
+      assert.deepEqual((await reader.take(2)).map(describeEvent), ['put /a=1', 'put /b=2'])
+      reader.watcher.close()
+    } finally {
+      await backend.close()
+    }
+  })
+
+  test('a wrong password or a prefix the user may not use is refused with one clear error', async () => {
+    const wrong = join(dir, 'wrong-password')
+    const {writeFileSync} = await import('node:fs')
+    writeFileSync(wrong, 'nope\n', {mode: 0o600})
+    const bad = await EtcdBackend.open({type: 'etcd', peers: etcd.peers, prefix, username: 'teleport', passwordFile: wrong, callTimeoutMs: 3000}).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    assert.ok(bad instanceof ConnectionProblemError, `expected ConnectionProblemError, got ${String(bad)}`)
+    assert.match(bad.message, /authentication failed/i)
+    assert.doesNotMatch(bad.message, /nope/, 'the password is not in the error')
+    const elsewhere = await EtcdBackend.open({type: 'etcd', peers: etcd.peers, prefix: '/other', username: 'teleport', passwordFile, callTimeoutMs: 3000}).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    assert.ok(elsewhere instanceof ConnectionProblemError, `expected ConnectionProblemError, got ${String(elsewhere)}`)
+    assert.match(elsewhere.message, /permission denied/i)
   })
 })
 
