@@ -53,8 +53,8 @@ export async function startEtcd(options: EtcdClusterOptions = {}): Promise<EtcdC
   const tls = options.tls ? makeCertificates(dir) : undefined
   const scheme = tls ? 'https' : 'http'
   const names = Array.from({length: size}, (_, i) => `m${i}`)
-  const ports = []
-  for (const _ of names) ports.push({client: await freePort(), peer: await freePort()})
+  const ports: {client: number; peer: number}[] = []
+  for (let i = 0; i < size; i++) ports.push({client: await freePort(), peer: await freePort()})
   const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${ports[i]!.peer}`).join(',')
   const token = `test-${randomBytes(6).toString('hex')}`
   const processes: ChildProcess[] = []
