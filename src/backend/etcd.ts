@@ -104,23 +104,12 @@ export class EtcdBackend implements Backend {
     assertValidLimit(limit)
     const result: Item[] = []
     if (limit === 0) return result
-    const range = this.keyspace.range(prefix)
-    let start = range.key
-    let revision: string | undefined // every page reads the first page's revision: one snapshot
-    for (;;) {
-      const from = start
-      const response = await this.call(() =>
-        this.client.kv.range({key: from, range_end: range.range_end, limit: RANGE_PAGE_SIZE, revision}),
-      )
-      revision ??= response.header.revision
-      for (const kv of response.kvs) {
-        const item = this.live(kv)
-        if (item) result.push(item)
-        if (limit !== undefined && result.length >= limit) return result
-      }
-      if (!response.more || response.kvs.length === 0) return result
-      start = Buffer.concat([response.kvs[response.kvs.length - 1]!.key, Buffer.from([0])])
+    for await (const kv of this.scan(prefix)) {
+      const item = this.live(kv)
+      if (item) result.push(item)
+      if (limit !== undefined && result.length >= limit) break
     }
+    return result
   }
 
   async deleteRange(prefix: string): Promise<number> {
@@ -172,8 +161,7 @@ export class EtcdBackend implements Backend {
   async revokeExpiredLeases(): Promise<number> {
     const now = this.clock.now().getTime()
     const leases = new Set<string>()
-    const response = await this.call(() => this.client.kv.range(this.keyspace.range('')))
-    for (const kv of response.kvs) {
+    for await (const kv of this.scan('')) {
       const {expiresMs} = this.keyspace.toItem(kv)
       if (expiresMs !== undefined && expiresMs <= now && kv.lease !== '0') leases.add(kv.lease)
     }
@@ -183,6 +171,24 @@ export class EtcdBackend implements Backend {
       })
     }
     return leases.size
+  }
+
+  /**
+   * Every key under `prefix`, in key order, read in pages of RANGE_PAGE_SIZE (so no answer exceeds
+   * gRPC's message size), all pages at the first one's revision: one consistent snapshot.
+   */
+  private async *scan(prefix: string): AsyncGenerator<IKeyValue> {
+    const range = this.keyspace.range(prefix)
+    let start = range.key
+    let revision: string | undefined
+    for (;;) {
+      const from = start
+      const response = await this.call(() => this.client.kv.range({key: from, range_end: range.range_end, limit: RANGE_PAGE_SIZE, revision}))
+      revision ??= response.header.revision
+      yield* response.kvs
+      if (!response.more || response.kvs.length === 0) return
+      start = Buffer.concat([response.kvs[response.kvs.length - 1]!.key, Buffer.from([0])])
+    }
   }
 
   /** One request to etcd: refused after close, bounded by the deadline, errors made ours. */
