@@ -1,12 +1,13 @@
 // `teleport start` (auth, proxy and node from bin/) with its cluster state in a real etcd: a user
 // added with tctl is still there after a restart, and nothing of the state is in the data dir.
+// Then two auth servers with one cluster name on a 3-member etcd share users and CAs.
 import assert from 'node:assert/strict'
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Etcd3} from 'etcd3'
 import {runTool, tctlOk} from '../helpers/cli.js'
-import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {freePort, startTeleport, writeAuthConfig, type TeleportDaemon} from '../helpers/daemon.js'
 import {startEtcd, type EtcdCluster} from '../helpers/etcd.js'
 import {tempDir} from '../interop/helpers.js'
 
@@ -81,5 +82,45 @@ describe('teleport start with storage type etcd', {timeout: 300_000}, () => {
     assert.equal(errors.length, 1, r.stderr)
     assert.match(errors[0]!, /^ERROR: etcd at http:\/\/127\.0\.0\.1:\d+: /)
     assert.doesNotMatch(r.stderr, /\bat \S+:\d+:\d+/, 'no stack trace')
+  })
+})
+
+describe('two auth servers with one cluster name on a 3-member etcd', {timeout: 300_000}, () => {
+  const dirs = [tempDir('etcd-auth-a-'), tempDir('etcd-auth-b-')]
+  let etcd: EtcdCluster
+  const configs: string[] = []
+  const daemons: TeleportDaemon[] = []
+
+  before(async () => {
+    etcd = await startEtcd({size: 3})
+    const storage = ['teleport:', '  storage:', '    type: etcd', `    peers: [${etcd.peers.join(', ')}]`, '    prefix: /shared'].join('\n')
+    for (const dir of dirs) {
+      // An auth-only config with its own data dir and port; storage goes into its teleport: section.
+      const config = writeAuthConfig(dir.path, await freePort())
+      writeFileSync(config, readFileSync(config, 'utf8').replace(/^teleport:\n/, `${storage}\n`))
+      configs.push(config)
+    }
+  })
+  after(async () => {
+    for (const daemon of daemons) await daemon.stop()
+    await etcd?.close()
+    for (const dir of dirs) dir.cleanup()
+  })
+
+  test('what one auth server writes the other serves, with the same CA; an etcd member down changes nothing', async () => {
+    for (const config of configs) {
+      const daemon = startTeleport(['-c', config])
+      daemons.push(daemon)
+      await daemon.waitForLog(/Auth service is starting on/)
+    }
+    const [a, b] = configs as [string, string]
+    tctlOk(a, 'users', 'add', 'erin', '--roles=access', '--logins=erin')
+    assert.match(tctlOk(b, 'users', 'ls'), /^erin\s/m)
+    const pin = (config: string) => /sha256:[0-9a-f]{64}/.exec(tctlOk(config, 'status'))![0]
+    assert.equal(pin(a), pin(b), 'one host CA for both')
+
+    await etcd.members[0]!.kill()
+    tctlOk(b, 'users', 'add', 'frank', '--roles=access', '--logins=frank')
+    assert.match(tctlOk(a, 'users', 'ls'), /^frank\s/m)
   })
 })
