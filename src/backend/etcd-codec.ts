@@ -12,6 +12,8 @@ interface Envelope {
   v: string
   /** Expiry, milliseconds since the epoch. */
   e?: number
+  /** A random id of the write, so a writer can tell its own write from another's (see EtcdBackend). */
+  w?: string
 }
 
 export class EtcdKeyspace {
@@ -39,17 +41,21 @@ export class EtcdKeyspace {
     return key.toString('utf8').slice(this.prefix.length)
   }
 
-  toItem(kv: IKeyValue): {item: Item; expiresMs?: number} {
+  toItem(kv: IKeyValue): {item: Item; expiresMs?: number; writeId?: string} {
     const envelope = decodeValue(kv.value)
     const item: Item = {key: this.unprefix(kv.key), value: envelope.v, revision: Number(kv.mod_revision)}
     if (envelope.e !== undefined) item.expires = new Date(envelope.e)
-    return {item, expiresMs: envelope.e}
+    return {item, expiresMs: envelope.e, writeId: envelope.w}
   }
 }
 
-export function encodeValue(value: string, expiresMs: number | undefined): Buffer {
-  const envelope: Envelope = expiresMs === undefined ? {v: value} : {v: value, e: expiresMs}
+export function encodeValue(value: string, expiresMs: number | undefined, writeId: string): Buffer {
+  const envelope: Envelope = expiresMs === undefined ? {v: value, w: writeId} : {v: value, e: expiresMs, w: writeId}
   return Buffer.from(JSON.stringify(envelope), 'utf8')
+}
+
+export function writeIdOf(raw: Buffer): string | undefined {
+  return decodeValue(raw).w
 }
 
 function decodeValue(raw: Buffer): Envelope {

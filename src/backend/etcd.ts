@@ -5,13 +5,14 @@
 // Conditional writes read the keys they depend on, check them here, and commit in a transaction
 // that holds only if none of those keys changed since (their mod revision), retrying a lost race:
 // that is how "expired counts as missing" holds inside etcd, which knows nothing of our clock.
-import type {Etcd3, IKeyValue, IRequestOp, ITxnResponse} from 'etcd3'
+import {randomBytes} from 'node:crypto'
+import type {Etcd3, IKeyValue, IRequestOp} from 'etcd3'
 import {systemClock, type Clock} from '../lib/clock.js'
 import {AlreadyExistsError, BadParameterError, CompareFailedError} from '../lib/errors.js'
 import type {Backend, Condition, Item, Operation, PutItem, Watcher, WatchOptions} from './backend.js'
 import {assertConditionHolds, assertUnchanged, assertValidAfterRevision, assertValidAtomicWrite, assertValidLimit, expiryMillis, mustExist} from './checks.js'
 import {createEtcdClient, DEFAULT_CALL_TIMEOUT_MS, type EtcdBackendConfig, withEtcd} from './etcd-client.js'
-import {EtcdKeyspace, encodeValue} from './etcd-codec.js'
+import {EtcdKeyspace, encodeValue, writeIdOf} from './etcd-codec.js'
 import {EtcdWatcher} from './etcd-watcher.js'
 
 /** Keys read per request by getRange, so a large range never exceeds gRPC's message size. */
@@ -70,27 +71,27 @@ export class EtcdBackend implements Backend {
   }
 
   async create(item: PutItem): Promise<Item> {
-    const response = await this.readCheckWrite([item.key], async ({live}) => {
+    const revision = await this.readCheckWrite([item.key], async ({live}) => {
       if (live.has(item.key)) throw new AlreadyExistsError(`key ${JSON.stringify(item.key)} already exists`)
       return [await this.putOp(item)]
     })
-    return written(item, response.header.revision)
+    return written(item, revision)
   }
 
   async update(item: PutItem): Promise<Item> {
-    const response = await this.readCheckWrite([item.key], async ({live}) => {
+    const revision = await this.readCheckWrite([item.key], async ({live}) => {
       mustExist(item.key, live.get(item.key))
       return [await this.putOp(item)]
     })
-    return written(item, response.header.revision)
+    return written(item, revision)
   }
 
   async compareAndSwap(expectedValue: string, replacement: PutItem): Promise<Item> {
-    const response = await this.readCheckWrite([replacement.key], async ({live}) => {
+    const revision = await this.readCheckWrite([replacement.key], async ({live}) => {
       assertUnchanged(replacement.key, mustExist(replacement.key, live.get(replacement.key)), expectedValue)
       return [await this.putOp(replacement)]
     })
-    return written(replacement, response.header.revision)
+    return written(replacement, revision)
   }
 
   async delete(key: string): Promise<void> {
@@ -202,8 +203,9 @@ export class EtcdBackend implements Backend {
   /**
    * Reads `keys` in one snapshot, lets `plan` check them (it throws to refuse) and name the
    * operations, then commits those only if none of the keys changed since; on a lost race, again.
+   * Resolves to the revision of the commit.
    */
-  private async readCheckWrite(keys: string[], plan: (snapshot: Snapshot) => IRequestOp[] | Promise<IRequestOp[]>): Promise<ITxnResponse> {
+  private async readCheckWrite(keys: string[], plan: (snapshot: Snapshot) => IRequestOp[] | Promise<IRequestOp[]>): Promise<string> {
     const etcdKeys = keys.map((key) => this.keyspace.key(key))
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const read = await this.call(() => this.client.kv.txn({success: etcdKeys.map((key) => ({request_range: {key}}))}))
@@ -221,10 +223,25 @@ export class EtcdBackend implements Backend {
           success: ops,
         }),
       )
-      if (commit.succeeded) return commit
+      if (commit.succeeded) return commit.header.revision
+      const landed = await this.ownWriteLanded(ops)
+      if (landed !== undefined) return landed
       this.revokeUnused(ops)
     }
     throw new CompareFailedError(`keys ${keys.map((key) => JSON.stringify(key)).join(', ')} kept changing; try again`)
+  }
+
+  /**
+   * When a member dies mid-call, etcd3 sends the request again to another one; if the first copy
+   * had committed, the second fails its compare on our own write. A put carrying this attempt's
+   * write id tells: the mod revision where it landed, or undefined when it did not.
+   */
+  private async ownWriteLanded(ops: IRequestOp[]): Promise<string | undefined> {
+    const put = ops.find((op) => op.request_put)?.request_put
+    if (!put) return undefined
+    const response = await this.call(() => this.client.kv.range({key: put.key}))
+    const kv = response.kvs[0]
+    return kv && writeIdOf(kv.value) === writeIdOf(put.value!) ? kv.mod_revision : undefined
   }
 
   /** The put request for `item`, with a fresh lease when it expires. */
@@ -236,7 +253,7 @@ export class EtcdBackend implements Backend {
       const ttlSeconds = Math.max(1, Math.ceil((expiresMs - this.clock.now().getTime()) / 1000))
       lease = (await this.call(() => this.client.leaseClient.leaseGrant({TTL: ttlSeconds}))).ID
     }
-    return {request_put: {key, value: encodeValue(item.value, expiresMs), lease}}
+    return {request_put: {key, value: encodeValue(item.value, expiresMs, randomBytes(8).toString('hex')), lease}}
   }
 
   /** Leases granted for a transaction that did not commit would only wait out their TTL. */

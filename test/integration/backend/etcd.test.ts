@@ -99,7 +99,7 @@ describe('EtcdBackend on one etcd member', () => {
     try {
       await backend.put({key: '/a', value: '1'})
       await sibling.put({key: '/a', value: 'sibling'})
-      assert.equal(await admin.get(`${config.prefix}/a`).string(), JSON.stringify({v: '1'}))
+      assert.equal(JSON.parse((await admin.get(`${config.prefix}/a`).string())!).v, '1')
       assert.deepEqual((await backend.getRange('')).map((item) => item.value), ['1'])
       assert.equal(await backend.deleteRange('/'), 1)
       assert.equal((await sibling.get('/a')).value, 'sibling')
