@@ -5,6 +5,7 @@ import {existsSync, statSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {resolve} from 'node:path'
+import type {EtcdBackendConfig} from '../backend/index.js'
 import {BadParameterError} from '../lib/errors.js'
 import {checkLabel, checkNodeHostname} from '../services/models/node.js'
 import {dataDirPaths} from './data-dir.js'
@@ -158,11 +159,43 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
 
 /** teleport.storage: SQLite at <data_dir>/backend.db unless told otherwise. */
 function storageOf(storage: FileConfig['teleport']['storage'], dataDir: string): TeleportConfig['storage'] {
+  const etcdKeys = (['peers', 'prefix', 'tls_cert_file', 'tls_key_file', 'tls_ca_file', 'username', 'password_file'] as const).filter((key) => storage[key] !== undefined && storage[key]?.length !== 0)
+  if (storage.type !== 'etcd' && etcdKeys.length > 0) {
+    throw new BadParameterError(`${etcdKeys[0]} is for etcd; remove it or use type etcd`)
+  }
   if (storage.type === 'memory') {
     if (storage.path !== undefined) throw new BadParameterError('a memory store has no path; remove storage.path or use type sqlite')
     return {type: 'memory'}
   }
+  if (storage.type === 'etcd') return etcdStorageOf(storage, dataDir)
   return {type: 'sqlite', path: storage.path === undefined ? dataDirPaths(dataDir).backend : resolve(dataDir, storage.path)}
+}
+
+function etcdStorageOf(storage: FileConfig['teleport']['storage'], dataDir: string): EtcdBackendConfig {
+  if (storage.path !== undefined) throw new BadParameterError('an etcd store has no path; remove storage.path')
+  if (!storage.peers || storage.peers.length === 0) throw new BadParameterError('type etcd needs peers: the client URLs of the etcd members')
+  for (const peer of storage.peers) {
+    if (!/^https?:\/\/[^/]+$/.test(peer)) throw new BadParameterError(`peers: ${JSON.stringify(peer)} is not an etcd client URL like https://10.0.0.1:2379`)
+  }
+  const prefix = storage.prefix ?? '/teleport'
+  if (!prefix.startsWith('/') || prefix.length < 2) throw new BadParameterError(`prefix: ${JSON.stringify(prefix)} must start with "/" and name something, like /teleport`)
+  if (storage.insecure) throw new BadParameterError("insecure: yes is not supported; give tls_ca_file, the CA of etcd's certificates")
+  if (storage.tls_cert_file !== undefined && storage.tls_key_file === undefined) throw new BadParameterError('tls_cert_file needs tls_key_file')
+  if (storage.tls_key_file !== undefined && storage.tls_cert_file === undefined) throw new BadParameterError('tls_key_file needs tls_cert_file')
+  if (storage.tls_cert_file !== undefined && storage.tls_ca_file === undefined) throw new BadParameterError('tls_cert_file needs tls_ca_file, the CA of etcd\'s certificates')
+  if (storage.username !== undefined && storage.password_file === undefined) throw new BadParameterError('username needs password_file')
+  if (storage.password_file !== undefined && storage.username === undefined) throw new BadParameterError('password_file needs username')
+  const file = (path: string | undefined) => (path === undefined ? undefined : resolve(dataDir, path))
+  const config: EtcdBackendConfig = {type: 'etcd', peers: storage.peers, prefix: prefix.replace(/\/+$/, '')}
+  const optionalKeys = {
+    tlsCertFile: file(storage.tls_cert_file),
+    tlsKeyFile: file(storage.tls_key_file),
+    tlsCaFile: file(storage.tls_ca_file),
+    username: storage.username,
+    passwordFile: file(storage.password_file),
+  }
+  for (const [key, value] of Object.entries(optionalKeys)) if (value !== undefined) Object.assign(config, {[key]: value})
+  return config
 }
 
 /** --token, else teleport.auth_token; either may name a file holding the token. */

@@ -40,7 +40,7 @@ export type LogSeverity = (typeof LOG_SEVERITIES)[number]
 export const SECOND_FACTORS = ['off', 'otp', 'on', 'optional'] as const
 export type SecondFactor = (typeof SECOND_FACTORS)[number]
 /** Where the auth service keeps cluster state: SQLite in the data dir (Teleport's `dir`), or memory (gone at exit; for tests). */
-export const STORAGE_TYPES = ['sqlite', 'memory'] as const
+export const STORAGE_TYPES = ['sqlite', 'memory', 'etcd'] as const
 export type StorageType = (typeof STORAGE_TYPES)[number]
 export {SESSION_RECORDING_MODES, type SessionRecordingMode as SessionRecording} from '../services/models/session-recording.js'
 
@@ -88,6 +88,17 @@ const teleportSection = object({
         defaultText: '<data_dir>/backend.db',
         example: '/var/lib/teleport/backend.db',
       }),
+      peers: optional(list(string()), {
+        doc: 'etcd only: client URLs of the etcd members (http:// or https://).',
+        example: ['https://10.0.0.1:2379', 'https://10.0.0.2:2379'],
+      }),
+      prefix: optional(string(), {doc: 'etcd only: every key lives under this prefix.', defaultText: '/teleport', example: '/teleport'}),
+      tls_cert_file: optional(string(), {doc: 'etcd only: client certificate (PEM) presented to etcd.', example: '/var/lib/teleport/etcd-client.crt'}),
+      tls_key_file: optional(string(), {doc: 'etcd only: private key of tls_cert_file.', example: '/var/lib/teleport/etcd-client.key'}),
+      tls_ca_file: optional(string(), {doc: "etcd only: CA (PEM) that signed etcd's server certificates.", example: '/var/lib/teleport/etcd-ca.crt'}),
+      insecure: withDefault(boolean(), 'no', {doc: "etcd only: skip verifying etcd's certificate. Not supported: give tls_ca_file instead."}),
+      username: optional(string(), {doc: 'etcd only: user for etcd password authentication (with password_file).', example: 'teleport'}),
+      password_file: optional(string(), {doc: 'etcd only: file holding the password of username.', example: '/var/lib/teleport/etcd-password'}),
     }),
     {doc: 'Storage of the cluster state (users, roles, tokens, nodes, CAs), as Teleport\'s teleport.storage.'},
   ),

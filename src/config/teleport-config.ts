@@ -1,6 +1,7 @@
 // The resolved configuration a `teleport` process runs with: the file and the flags merged,
 // every default applied, values parsed (addresses as {host, port}, durations in ms). Services
 // read this and nothing else.
+import type {EtcdBackendConfig} from '../backend/index.js'
 import type {LogSeverity, SecondFactor, SessionRecording} from './schema.js'
 import type {CommandLabel, HostPort, ServiceRole, StaticToken} from './values.js'
 
@@ -23,7 +24,7 @@ export interface TeleportConfig {
    */
   authServers: HostPort[]
   /** Where the auth service keeps cluster state (teleport.storage); the SQLite path is absolute. */
-  storage: {type: 'sqlite'; path: string} | {type: 'memory'}
+  storage: {type: 'sqlite'; path: string} | {type: 'memory'} | EtcdBackendConfig
   log: {
     /** "stderr", "stdout", or a file path. */
     output: string

@@ -61,6 +61,11 @@ export class LimitExceededError extends UserError {
   override name = 'LimitExceededError'
 }
 
+/** A service this one depends on (etcd, auth) cannot be reached or did not answer in time. */
+export class ConnectionProblemError extends UserError {
+  override name = 'ConnectionProblemError'
+}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError
 }

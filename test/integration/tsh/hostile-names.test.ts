@@ -32,7 +32,7 @@ describe('hostile node names', {timeout: 6 * TIMEOUT_MS}, () => {
     await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
     home = await cluster.login('alice')
     // A record written before registration checked names: straight into the backend.
-    const backend = openBackend({type: 'sqlite', path: dataDirPaths(cluster.dataDir).backend})
+    const backend = await openBackend({type: 'sqlite', path: dataDirPaths(cluster.dataDir).backend})
     const record = {name: hostileId, hostname: HOSTILE_HOST, addr: '127.0.0.1:2', labels: {env: HOSTILE_LABEL}, cmdLabels: {}, version: '0.1.0'}
     await backend.put({key: `/nodes/${hostileId}`, value: JSON.stringify(record), expires: new Date(Date.now() + 10 * 60_000)})
     await backend.close()

@@ -197,11 +197,11 @@ describe('SqliteBackend', () => {
   test('openBackend builds either implementation', async () => {
     const data = tempDataDir()
     try {
-      const sqlite = openBackend({type: 'sqlite', path: data.path}, new FakeClock())
+      const sqlite = await openBackend({type: 'sqlite', path: data.path}, new FakeClock())
       assert.ok(sqlite instanceof SqliteBackend)
       await sqlite.put({key: '/a', value: '1'})
       await sqlite.close()
-      const memory = openBackend({type: 'memory'})
+      const memory = await openBackend({type: 'memory'})
       await assert.rejects(memory.get('/a'))
       await memory.close()
     } finally {

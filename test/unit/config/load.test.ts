@@ -101,7 +101,18 @@ describe('parseConfig: the REFERENCE.md example', () => {
       auth_token: 'join-me',
       ca_pin: [PIN],
       auth_servers: [{host: '10.0.0.1', port: 3025}],
-      storage: {type: 'sqlite', path: undefined},
+      storage: {
+        type: 'sqlite',
+        path: undefined,
+        peers: undefined,
+        prefix: undefined,
+        tls_cert_file: undefined,
+        tls_key_file: undefined,
+        tls_ca_file: undefined,
+        insecure: false,
+        username: undefined,
+        password_file: undefined,
+      },
       log: {output: 'stderr', severity: 'INFO'},
     })
     assert.deepEqual(fc.auth_service, {

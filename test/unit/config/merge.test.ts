@@ -65,8 +65,49 @@ describe('mergeConfig: teleport.storage', () => {
     assert.deepEqual(merge('teleport:\n  storage: {type: dir, path: /srv/b.db}\n').storage, {type: 'sqlite', path: '/srv/b.db'})
     assert.deepEqual(merge('teleport:\n  storage: {type: memory}\n').storage, {type: 'memory'})
   })
+  test('etcd: peers, prefix (/teleport by default), TLS files and password file under data_dir', () => {
+    assert.deepEqual(merge('teleport:\n  storage: {type: etcd, peers: [http://127.0.0.1:2379]}\n').storage, {type: 'etcd', peers: ['http://127.0.0.1:2379'], prefix: '/teleport'})
+    const full = [
+      'teleport:',
+      '  data_dir: /d',
+      '  storage:',
+      '    type: etcd',
+      '    peers: [https://10.0.0.1:2379, https://10.0.0.2:2379]',
+      '    prefix: /prod/teleport/',
+      '    tls_cert_file: etcd/client.crt',
+      '    tls_key_file: /keys/client.key',
+      '    tls_ca_file: etcd/ca.crt',
+      '    insecure: false',
+      '    username: teleport',
+      '    password_file: etcd/password',
+      '',
+    ].join('\n')
+    assert.deepEqual(merge(full).storage, {
+      type: 'etcd',
+      peers: ['https://10.0.0.1:2379', 'https://10.0.0.2:2379'],
+      prefix: '/prod/teleport',
+      tlsCertFile: '/d/etcd/client.crt',
+      tlsKeyFile: '/keys/client.key',
+      tlsCaFile: '/d/etcd/ca.crt',
+      username: 'teleport',
+      passwordFile: '/d/etcd/password',
+    })
+  })
+  test('etcd: each mistake is one line naming the key', () => {
+    const refused = (storage: string, pattern: RegExp) =>
+      assert.throws(() => merge(`teleport:\n  storage: ${storage}\n`), (err: unknown) => err instanceof BadParameterError && pattern.test(err.message) && !err.message.includes('\n'))
+    refused('{type: etcd}', /teleport\.storage: type etcd needs peers/)
+    refused('{type: etcd, peers: [10.0.0.1:2379]}', /teleport\.storage: peers: "10\.0\.0\.1:2379" is not an etcd client URL/)
+    refused('{type: etcd, peers: [http://a:1], prefix: teleport}', /teleport\.storage: prefix: "teleport" must start with "\/"/)
+    refused('{type: etcd, peers: [http://a:1], insecure: yes}', /teleport\.storage: insecure: yes is not supported/)
+    refused('{type: etcd, peers: [http://a:1], tls_cert_file: c}', /teleport\.storage: tls_cert_file needs tls_key_file/)
+    refused('{type: etcd, peers: [http://a:1], tls_cert_file: c, tls_key_file: k}', /teleport\.storage: tls_cert_file needs tls_ca_file/)
+    refused('{type: etcd, peers: [http://a:1], username: u}', /teleport\.storage: username needs password_file/)
+    refused('{type: etcd, peers: [http://a:1], path: /x}', /teleport\.storage: an etcd store has no path/)
+    refused('{type: sqlite, peers: [http://a:1]}', /teleport\.storage: peers is for etcd/)
+  })
   test('an unknown type, or a path for memory, is refused naming the key', () => {
-    assert.throws(() => merge('teleport:\n  storage: {type: etcd}\n'), (err: unknown) => err instanceof BadParameterError && /teleport\.storage\.type: invalid value "etcd"; expected one of sqlite, memory/.test(err.message))
+    assert.throws(() => merge('teleport:\n  storage: {type: consul}\n'), (err: unknown) => err instanceof BadParameterError && /teleport\.storage\.type: invalid value "consul"; expected one of sqlite, memory, etcd/.test(err.message))
     assert.throws(() => merge('teleport:\n  storage: {type: memory, path: /x}\n'), (err: unknown) => err instanceof BadParameterError && /teleport\.storage: a memory store has no path/.test(err.message))
   })
 })
