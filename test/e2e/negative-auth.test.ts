@@ -88,7 +88,7 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     writeFileSync(config, [
       'teleport:', `  nodename: ${NODE}`, `  data_dir: ${data}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${ports.auth}`, `  cluster_name: ${CLUSTER}`,
-      'proxy_service:', `  listen_addr: 127.0.0.1:${ports.proxySsh}`, `  web_listen_addr: 127.0.0.1:${ports.web}`, `  public_addr: localhost:${ports.web}`,
+      'proxy_service:', `  listen_addr: 127.0.0.1:${ports.proxySsh}`, `  web_listen_addr: 127.0.0.1:${ports.web}`, '  tunnel_listen_addr: 127.0.0.1:0', `  public_addr: localhost:${ports.web}`,
       'ssh_service:', `  listen_addr: 127.0.0.1:${ports.node}`, '  labels: {env: matrix}', '',
     ].join('\n'))
     teleport = startTeleport(['-c', config])

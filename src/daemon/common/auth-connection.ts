@@ -16,20 +16,14 @@ import type {JoinedIdentity} from './joined-identity.js'
 // To the proxy the host logs in with its host certificate as username <host UUID>; it trusts the
 // proxy when the proxy presents a Proxy host certificate from the cluster's host CA.
 
-export function connectToAuth(identity: JoinedIdentity): AuthApi {
+/** `dial`: where the API's stream comes from instead (a node behind a firewall: its reverse tunnel). */
+export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => Promise<Duplex>} = {}): AuthApi {
   const credentials = {privateKey: identity.privateKey, certificate: identity.certificate}
   const trust = {hostCAs: identity.hostCAs}
   const route = identity.authRoute
-  if (route.kind === 'auth') return new AuthApiClient(new ApiClient({host: route.addr.host, port: route.addr.port, credentials, trust}))
-  return new AuthApiClient(
-    new ApiClient({
-      host: route.sshAddr.host,
-      port: route.sshAddr.port,
-      credentials,
-      trust,
-      dial: () => dialAuthThroughProxy(identity),
-    }),
-  )
+  const dial = options.dial ?? (route.kind === 'proxy' ? () => dialAuthThroughProxy(identity) : undefined)
+  const addr = route.kind === 'auth' ? route.addr : route.sshAddr
+  return new AuthApiClient(new ApiClient({host: addr.host, port: addr.port, credentials, trust, ...(dial ? {dial} : {})}))
 }
 
 const CONNECT_TIMEOUT_MS = 15_000

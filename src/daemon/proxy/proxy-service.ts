@@ -118,11 +118,11 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const emit = emitNamed(audit, clock, log)
     const caKeys = caKeyCache(access.authApi, {log, clock})
     // Nodes behind firewalls dial in here; the SSH server reaches them through it, and pipes their auth API channels.
-    const tunnels = options.tunnelListen
-      ? new ReverseTunnelServer({identity: access.identity, clusterName, caKeys, pipeToAuth: (ch, addr) => sshServer.pipeToAuth(ch, addr), audit: emit, log, clock, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+    const tunnels: ReverseTunnelServer | undefined = options.tunnelListen
+      ? new ReverseTunnelServer({identity: access.identity, clusterName, caKeys, pipeToAuth: (ch, addr): Promise<void> => sshServer.pipeToAuth(ch, addr), audit: emit, log, clock, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
       : undefined
     const dialer = options.nodeDialer ?? (tunnels ? new TunnelNodeDialer(tunnels) : undefined)
-    const sshServer = new ProxySshServer({
+    const sshServer: ProxySshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,

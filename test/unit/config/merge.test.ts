@@ -49,7 +49,7 @@ describe('mergeConfig: no file, no flags', () => {
         publicAddrs: [],
         httpsKeyPairs: [],
       },
-      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, labels: {}, commands: []},
+      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, reverseTunnel: 'auto', labels: {}, commands: []},
     })
   })
   test('the real hostname when none is given', async () => {
