@@ -195,7 +195,9 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
     assert.equal(await proxy.stop(), 0)
     proxy = startTeleport(['-c', proxyConfig])
     await proxy.waitForLog(/Reverse tunnel service is starting/)
-    await eventually(() => tunnelsUp() > before, 'the node to reopen its tunnel', {timeoutMs: 90_000})
+    await eventually(() => tunnelsUp() > before, 'the node to reopen its tunnel', {timeoutMs: 90_000}).catch((err: Error) => {
+      throw new Error(`${err.message}\nnode:\n${node.logs()}\nproxy:\n${proxy.logs()}`)
+    })
     assert.match(node.logs(), /Reverse tunnel to proxy \S+ \(\S+\) closed; reconnecting\./)
     const r = await eventually(() => {
       const out = tsh(['ssh', `${LOGIN}@${NODE}`, 'echo back'])
