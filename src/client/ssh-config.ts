@@ -1,10 +1,12 @@
+import {proxySshAddress} from './connect/identity.js'
 import {keyPathsIn} from './key-store.js'
 import type {Profile} from './profile.js'
-import {proxyHostOf} from './proxy-addr.js'
+import {formatHostPort, proxyHostOf} from './proxy-addr.js'
 
 // `tsh config`: an ssh_config block that lets stock OpenSSH reach the cluster's nodes through
 // the proxy with the files tsh keeps (known_hosts with the host CA, key and certificate), and
-// `tsh proxy ssh` as the ProxyCommand.
+// `tsh proxy ssh` as the ProxyCommand; OpenSSH's own ProxyJump to the proxy's SSH port is offered
+// as a commented alternative (the proxy takes direct-tcpip channels with the same certificate).
 
 export function renderSshConfig(opts: {profile: Profile; home: string; tshCommand: string}): string {
   const {profile, home} = opts
@@ -24,6 +26,8 @@ export function renderSshConfig(opts: {profile: Profile; home: string; tshComman
     `Host *.${cluster} !${proxy}`,
     '    Port 3022',
     `    ProxyCommand ${opts.tshCommand} proxy ssh --cluster=${cluster} --proxy=${profile.webProxyAddr} %r@%h:%p`,
+    '    # Or without tsh: OpenSSH\'s ProxyJump through the proxy (comment out the ProxyCommand above)',
+    `    # ProxyJump ${profile.user}@${formatHostPort(proxySshAddress(profile))}`,
     '',
     '# End generated Teleport configuration',
     '',

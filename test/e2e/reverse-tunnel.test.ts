@@ -97,7 +97,7 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
       'auth_service:', '  enabled: no', 'proxy_service:', '  enabled: no',
       'ssh_service:', '  labels: {env: firewalled}', '',
     ].join('\n'))
-    node = startTeleport(['-c', nodeConfig], {}, ['ip', 'netns', 'exec', ns])
+    node = startTeleport(['-c', nodeConfig, '--debug'], {}, ['ip', 'netns', 'exec', ns])
     // The web port is bridged once socat inside listens: the node's join retries are not ours to rely on.
     await eventually(() => tunnelsUp() >= 1 || (node.child.exitCode !== null && Promise.reject(new Error(node.logs()))), 'the reverse tunnel', {timeoutMs: 60_000})
 

@@ -156,8 +156,10 @@ class ProxyTunnel {
 
   private async attempt(): Promise<void> {
     const {options} = this.agent
+    this.log.debug(`reverse tunnel to proxy ${this.where}: asking for its tunnel address`)
     const addr = await options.tunnelAddress(this.webAddr)
     if (this.closed) return
+    this.log.debug(`reverse tunnel to proxy ${this.where}: dialling ${formatHostPort(addr)}`)
     const client = new ssh2.Client()
     this.client = client
     let refusal: Error | undefined
