@@ -196,7 +196,8 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
     proxy = startTeleport(['-c', proxyConfig])
     await proxy.waitForLog(/Reverse tunnel service is starting/)
     await eventually(() => tunnelsUp() > before, 'the node to reopen its tunnel', {timeoutMs: 90_000}).catch((err: Error) => {
-      throw new Error(`${err.message}\nnode:\n${node.logs()}\nproxy:\n${proxy.logs()}`)
+      const ps = spawnSync('ps', ['-o', 'pid,stat,pcpu,etime,cmd', '-p', String(node.child.pid)], {encoding: 'utf8'}).stdout
+      throw new Error(`${err.message}\nexit ${node.child.exitCode} ${node.child.signalCode}\n${ps}\nnode:\n${node.logs()}\nproxy:\n${proxy.logs()}`)
     })
     assert.match(node.logs(), /Reverse tunnel to proxy \S+ \(\S+\) closed; reconnecting\./)
     const r = await eventually(() => {

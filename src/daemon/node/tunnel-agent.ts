@@ -241,7 +241,8 @@ class ProxyTunnel {
   private schedule(): void {
     if (this.closed) return
     this.retry?.cancel()
-    this.retry = this.agent.clock.setTimer(retryDelay(this.failures, this.agent.options.backoff, this.agent.options.random), () => this.connect(), {unref: true})
+    // Not unref'd: with no listener, this timer is what keeps a node between tunnels alive.
+    this.retry = this.agent.clock.setTimer(retryDelay(this.failures, this.agent.options.backoff, this.agent.options.random), () => this.connect())
   }
 }
 
