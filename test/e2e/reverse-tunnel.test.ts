@@ -97,7 +97,7 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
       'auth_service:', '  enabled: no', 'proxy_service:', '  enabled: no',
       'ssh_service:', '  labels: {env: firewalled}', '',
     ].join('\n'))
-    node = startTeleport(['-c', nodeConfig, '--debug'], {}, ['ip', 'netns', 'exec', ns])
+    node = startTeleport(['-c', nodeConfig], {}, ['ip', 'netns', 'exec', ns])
     // The web port is bridged once socat inside listens: the node's join retries are not ours to rely on.
     await eventually(() => tunnelsUp() >= 1 || (node.child.exitCode !== null && Promise.reject(new Error(node.logs()))), 'the reverse tunnel', {timeoutMs: 60_000})
 
@@ -153,10 +153,27 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
     assert.match(r.stdout, new RegExp(`^${NODE}\\s+⟵ Tunnel\\s+env=firewalled`, 'm'))
   })
 
-  test('tsh ssh runs a command on the node through its tunnel', () => {
+  test('tsh ssh runs a command on the node through its tunnel; the session is recorded and uploaded over the tunnel', async () => {
     const r = tsh(['ssh', `${LOGIN}@${NODE}`, 'echo via-$(id -un)'])
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout.trim(), `via-${LOGIN}`)
+    await eventually(() => {
+      const listed = tsh(['recordings', 'ls', '-f', 'json'])
+      return listed.code === 0 && listed.stdout.includes(NODE)
+    }, 'the recording in tsh recordings ls')
+  })
+
+  test('tctl administers the cluster through the proxy web address with an identity from tctl auth sign', () => {
+    tctlOk(authConfig, 'users', 'add', 'admin', '--roles=editor')
+    const identity = path.join(dir.path, 'admin.identity')
+    tctlOk(authConfig, 'auth', 'sign', '--user=admin', '--format=file', `--out=${identity}`, '--ttl=1h')
+    const tctl = (...args: string[]) => runBin(path.join(repoRoot, 'bin', 'tctl'), [`--auth-server=127.0.0.1:${ports.web}`, '-i', identity, ...args], {env: {TELEPORT_CONFIG_FILE: ''}})
+    let r = tctl('users', 'add', 'carol', '--roles=access', `--logins=${LOGIN}`)
+    assert.equal(r.code, 0, r.stderr)
+    r = tctl('users', 'ls')
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^carol\s+access/m)
+    assert.match(tctlOk(authConfig, 'users', 'ls'), /^carol\s+access/m)
   })
 
   test('stock ssh, scp and sftp through tsh config', () => {
