@@ -164,7 +164,7 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
   })
 
   test('tctl administers the cluster through the proxy web address with an identity from tctl auth sign', () => {
-    tctlOk(authConfig, 'users', 'add', 'admin', '--roles=editor')
+    tctlOk(authConfig, 'users', 'add', 'admin', '--roles=editor,access', `--logins=${LOGIN}`)
     const identity = path.join(dir.path, 'admin.identity')
     tctlOk(authConfig, 'auth', 'sign', '--user=admin', '--format=file', `--out=${identity}`, '--ttl=1h')
     const tctl = (...args: string[]) => runBin(path.join(repoRoot, 'bin', 'tctl'), [`--auth-server=127.0.0.1:${ports.web}`, '-i', identity, ...args], {env: {TELEPORT_CONFIG_FILE: ''}})
