@@ -136,7 +136,6 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
       const agent = tunnels
       // Heartbeats, audit and everything else this node asks auth go over the tunnel too.
       authApi = connectToAuth(current, {dial: () => agent.openAuthChannel()})
-      tunnels.start()
     } else {
       authApi = connectToAuth(joined)
     }
@@ -213,6 +212,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
   let address: HostPort | undefined
   try {
+    // Started here so that a failure below closes it (a live tunnel keeps the process running).
+    tunnels?.start()
     await access.start()
     await commandLabels.start()
     if (!tunnels) address = await server.listen(options.listen.host, options.listen.port)
