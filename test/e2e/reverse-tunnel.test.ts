@@ -193,6 +193,23 @@ describe('a node behind a firewall, reached through its reverse tunnel', {skip: 
     assert.deepEqual(readFileSync(path.join(dir.path, 'back.bin')), data)
   })
 
+  test('tsh ssh -L reaches a server only the node can reach, inside its namespace', async () => {
+    const target = await freePort()
+    const server = spawn('ip', ['netns', 'exec', ns, 'socat', `TCP-LISTEN:${target},bind=127.0.0.1,reuseaddr,fork`, 'EXEC:echo behind-the-firewall'], {stdio: 'ignore'})
+    const local = await freePort()
+    const forward = spawn(TSH, ['ssh', '-N', '-L', `${local}:127.0.0.1:${target}`, `${LOGIN}@${NODE}`], {env: {...process.env, ...env()}, stdio: 'ignore'})
+    try {
+      const got = await eventually(() => {
+        const r = spawnSync('socat', ['-', `TCP:127.0.0.1:${local}`], {encoding: 'utf8', input: ''})
+        return r.status === 0 && r.stdout.trim()
+      }, 'the forwarded answer')
+      assert.equal(got, 'behind-the-firewall')
+    } finally {
+      forward.kill()
+      server.kill()
+    }
+  })
+
   test('ssh -J through the proxy reaches the node; a login the role does not allow is refused', () => {
     const jump = `alice@127.0.0.1:${ports.ssh}`
     let r = openssh('ssh', ['-J', jump, `${LOGIN}@${NODE}.${CLUSTER}`, 'echo jumped'])
