@@ -41,7 +41,7 @@ export async function startBenchCluster(dir: string, options: {sessionRecording?
     'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir, 'data')}`,
     'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
     ...(options.sessionRecording ? [`  session_recording: ${options.sessionRecording}`] : []),
-    'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`,
+    'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`, '  tunnel_listen_addr: 127.0.0.1:0',
     'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
   ].join('\n'))
   const teleport = startTeleport(['-c', config])

@@ -31,6 +31,7 @@ if (!existsSync(config)) {
       '  enabled: yes',
       '  listen_addr: 127.0.0.1:3023',
       '  web_listen_addr: 127.0.0.1:3080',
+      '  tunnel_listen_addr: 127.0.0.1:3024',
       '  public_addr: localhost:3080',
       'ssh_service:',
       '  enabled: yes',

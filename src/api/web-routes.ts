@@ -7,7 +7,8 @@ import {json, types} from './route.js'
 
 export interface WebPing {
   auth: {type: string; second_factor: string}
-  proxy: {ssh: {listen_addr: string; public_addr?: string}}
+  /** Teleport's names; the tunnel pair only when the proxy serves reverse tunnels (nodes dial it). */
+  proxy: {ssh: {listen_addr: string; public_addr?: string; tunnel_listen_addr?: string; ssh_tunnel_public_addr?: string}}
   server_version: string
   cluster_name: string
   ca_pins?: string[]

@@ -1,14 +1,17 @@
 import {tshAgentSocket} from './agent/teleport-keys.js'
+import {proxySshAddress} from './connect/identity.js'
 import {keyPathsIn} from './key-store.js'
 import type {Profile} from './profile.js'
-import {proxyHostOf} from './proxy-addr.js'
+import {formatHostPort, proxyHostOf} from './proxy-addr.js'
 
 // `tsh config`: an ssh_config block that lets stock OpenSSH reach the cluster's nodes through
 // the proxy with the files tsh keeps (known_hosts with the host CA, key and certificate), and
-// `tsh proxy ssh` as the ProxyCommand. ssh reads the key files before its ProxyCommand runs, so
-// when that logs in again (an expired certificate) ssh still holds the old certificate; with no
-// ssh-agent of the user's own, the Match block points ssh at tsh agent, which the login on demand
-// starts and which ssh asks only once it authenticates, after the login.
+// `tsh proxy ssh` as the ProxyCommand; OpenSSH's own ProxyJump to the proxy's SSH port is offered
+// as a commented alternative (the proxy takes direct-tcpip channels with the same certificate).
+// ssh reads the key files before its ProxyCommand runs, so when that logs in again (an expired
+// certificate) ssh still holds the old certificate; with no ssh-agent of the user's own, the Match
+// block points ssh at tsh agent, which the login on demand starts and which ssh asks only once it
+// authenticates, after the login.
 
 export function renderSshConfig(opts: {profile: Profile; home: string; tshCommand: string}): string {
   const {profile, home} = opts
@@ -28,6 +31,8 @@ export function renderSshConfig(opts: {profile: Profile; home: string; tshComman
     `Host *.${cluster} !${proxy}`,
     '    Port 3022',
     `    ProxyCommand ${opts.tshCommand} proxy ssh --cluster=${cluster} --proxy=${profile.webProxyAddr} %r@%h:%p`,
+    '    # Or without tsh: OpenSSH\'s ProxyJump through the proxy (comment out the ProxyCommand above)',
+    `    # ProxyJump ${profile.user}@${formatHostPort(proxySshAddress(profile))}`,
     '',
     `# With no ssh-agent of your own: tsh agent, so a login on demand reaches this ssh`,
     `Match host "*.${cluster},!${proxy}" exec "test -z $SSH_AUTH_SOCK"`,

@@ -43,6 +43,8 @@ export interface StartFlags {
   labels?: string
   /** --listen-ip: bind every listener to this IP, keeping each one's port. */
   listenIp?: string
+  /** --no-listen: the node opens no port and is reached through reverse tunnels to the proxy. */
+  noListen?: boolean
   /** --debug: log at DEBUG. */
   debug?: boolean
 }
@@ -149,7 +151,9 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
     },
     ssh: {
       enabled: roles.includes('node'),
-      listenAddr: rebind(fc.ssh_service.listen_addr),
+      listenAddr: rebind(fc.ssh_service.listen_addr ?? {host: '0.0.0.0', port: DEFAULT_PORTS.node}),
+      // No listen_addr: the node decides once it knows how it reaches the cluster (through a proxy: a tunnel).
+      ...(flags.noListen ? {reverseTunnel: 'always' as const} : fc.ssh_service.listen_addr === undefined ? {reverseTunnel: 'auto' as const} : {}),
       // --labels adds to the file's labels; a key given in both takes the flag's value.
       labels: {...withoutKeys(fc.ssh_service.labels, flagLabels?.commands), ...flagLabels?.labels},
       commands: mergeCommands(fileCommands(fc), flagLabels),

@@ -179,8 +179,10 @@ const proxyService = object({
 
 const sshService = object({
   enabled: enabled('node (SSH)'),
-  listen_addr: withDefault(listenAddress(DEFAULT_PORTS.node), `0.0.0.0:${DEFAULT_PORTS.node}`, {
-    doc: 'Address the node SSH server listens on.',
+  listen_addr: optional(listenAddress(DEFAULT_PORTS.node), {
+    doc: "Address the node SSH server listens on. Unset on a node that joins through a proxy's web address: no listener, the node dials a reverse tunnel to the proxy.",
+    defaultText: `0.0.0.0:${DEFAULT_PORTS.node}, or a reverse tunnel when joining through a proxy`,
+    sample: () => `0.0.0.0:${DEFAULT_PORTS.node}`,
   }),
   labels: withDefault(map(string(), checkLabelKey), {}, {
     doc: 'Static labels, key: value; roles select nodes by them.',

@@ -55,6 +55,8 @@ export interface TeleportConfig {
   ssh: {
     enabled: boolean
     listenAddr: HostPort
+    /** No listener, reverse tunnels instead: `always` (--no-listen), `auto` (listen_addr unset: when joining through a proxy). */
+    reverseTunnel?: 'auto' | 'always'
     labels: Record<string, string>
     commands: CommandLabel[]
   }

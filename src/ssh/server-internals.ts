@@ -12,6 +12,7 @@ import type {Connection, ServerChannel} from 'ssh2'
 const require = createRequire(import.meta.url)
 
 interface Protocol {
+  channelOpenFail(recipient: number, reason: number, description: string): void
   _packetRW: {write: {allocStart: number; alloc(size: number): Buffer; finalize(packet: Buffer): Buffer}}
   openssh_authAgent(chan: number, initWindow: number, maxPacket: number): void
   exitStatus(chan: number, status: number): void
@@ -77,6 +78,24 @@ export function disconnectWith(client: Connection, reason: string): void {
     ;(client as unknown as {_sock?: {end(): void}})._sock?.end()
   } catch {
     client.end()
+  }
+}
+
+/**
+ * Refuses a channel the client asked to open with a description, which OpenSSH shows as
+ * "channel 0: open failed: connect failed: <description>" (ssh2's reject() sends none).
+ */
+export function rejectChannelSaying(client: Connection, reject: (() => void) | undefined, description: string): void {
+  const proto = (client as unknown as ClientInternals)._protocol
+  const plain = proto.channelOpenFail
+  proto.channelOpenFail = function (recipient, reason) {
+    proto.channelOpenFail = plain
+    plain.call(this, recipient, reason, description)
+  }
+  try {
+    reject?.()
+  } finally {
+    proto.channelOpenFail = plain
   }
 }
 

@@ -15,7 +15,8 @@ import {chooseConfigFile, loadTctlConfig, type TctlConfig} from './config.js'
 // On the auth host (no --identity): read the daemon's config file (-c, $TELEPORT_CONFIG_FILE, or
 // /etc/teleport.yaml when it exists; built-in defaults otherwise) for the data dir and the auth
 // listen address, and use the admin identity the auth service keeps in <data_dir>/keys/.
-// With --identity: that file's key, certificate and host CAs, dialling --auth-server.
+// With --identity: that file's key, certificate and host CAs, dialling --auth-server: the auth
+// server, or a proxy's web address (then auth is reached through the proxy's SSH port).
 
 export const DEFAULT_AUTH_PORT = 3025
 
@@ -65,12 +66,16 @@ export function resolveAuthTarget(flags: AuthFlags, deps: ResolveDeps = {}): Aut
 export async function withAuth<T>(flags: AuthFlags, fn: (api: AdminAuthApi, target: AuthTarget) => Promise<T>): Promise<T> {
   const target = resolveAuthTarget(flags)
   // ssh2 and undici are loaded only when a command really dials.
-  const [{ApiClient}, {AuthApiClient}] = await Promise.all([import('../api/client.js'), import('../api/auth-api-client.js')])
+  const [{ApiClient}, {AuthApiClient}, {pingProxyWeb, dialAuthPipe}] = await Promise.all([import('../api/client.js'), import('../api/auth-api-client.js'), import('../api/auth-via-proxy-web.js')])
+  const {privateKey, certificate, hostCAs} = target.identity
+  // With an identity, --auth-server may be a proxy's web address: its ping says so, and auth is reached through its SSH port.
+  const proxy = flags.identity ? await pingProxyWeb(target.dial) : undefined
   const client = new ApiClient({
-    host: target.dial.host,
-    port: target.dial.port,
-    credentials: {privateKey: target.identity.privateKey, certificate: target.identity.certificate},
-    trust: {hostCAs: target.identity.hostCAs},
+    host: proxy ? proxy.sshAddr.host : target.dial.host,
+    port: proxy ? proxy.sshAddr.port : target.dial.port,
+    credentials: {privateKey, certificate},
+    trust: {hostCAs},
+    ...(proxy ? {dial: () => dialAuthPipe(proxy.sshAddr, proxy.clusterName, {username: 'tctl', privateKey, certificate, hostCAs})} : {}),
   })
   const api = new AuthApiClient(client)
   try {

@@ -51,7 +51,7 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
     writeFileSync(config, [
       'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir.path, 'data')}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${auth}`, `  cluster_name: ${CLUSTER}`,
-      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, `  public_addr: localhost:${web}`,
+      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, '  tunnel_listen_addr: 127.0.0.1:0', `  public_addr: localhost:${web}`,
       'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '  labels: {env: e2e}', '',
     ].join('\n'))
     teleport = startTeleport(['-c', config])

@@ -73,7 +73,7 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   let teleport: TeleportDaemon
   /** tctl's identity on the auth host: setting up rows through it spares a tctl process each. */
   let admin: AuthApi
-  let ports: {auth: number; proxySsh: number; web: number; node: number}
+  let ports: {auth: number; proxySsh: number; web: number; node: number; tunnel: number}
   let userCA: {privateKey: string; publicKey: string}
   let hostCA: {privateKey: string; publicKey: string}
   let knownHosts: string
@@ -83,12 +83,12 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   const tctl = (...args: string[]) => tctlOk(config, ...args)
 
   before(async () => {
-    ports = {auth: await freePort(), proxySsh: await freePort(), web: await freePort(), node: await freePort()}
+    ports = {auth: await freePort(), proxySsh: await freePort(), web: await freePort(), node: await freePort(), tunnel: await freePort()}
     config = path.join(dir.path, 'teleport.yaml')
     writeFileSync(config, [
       'teleport:', `  nodename: ${NODE}`, `  data_dir: ${data}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${ports.auth}`, `  cluster_name: ${CLUSTER}`,
-      'proxy_service:', `  listen_addr: 127.0.0.1:${ports.proxySsh}`, `  web_listen_addr: 127.0.0.1:${ports.web}`, `  public_addr: localhost:${ports.web}`,
+      'proxy_service:', `  listen_addr: 127.0.0.1:${ports.proxySsh}`, `  web_listen_addr: 127.0.0.1:${ports.web}`, `  tunnel_listen_addr: 127.0.0.1:${ports.tunnel}`, `  public_addr: localhost:${ports.web}`,
       'ssh_service:', `  listen_addr: 127.0.0.1:${ports.node}`, '  labels: {env: matrix}', '',
     ].join('\n'))
     teleport = startTeleport(['-c', config])
@@ -199,6 +199,13 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     ...certificateRows('user certificate signed by the host CA', {keyId: 'neg-hostca-user', cert: () => forgeUser({keyId: 'neg-hostca-user', caPrivateKey: hostCA.privateKey}), reason: untrusted, auth: {reason: untrusted}}),
     // The proxy leaves the login to the node (it logs no one in), so the node refuses and audits;
     // the auth API takes no login.
+    // The reverse tunnel port takes only nodes: a user's valid certificate is refused there.
+    {
+      name: 'user certificate: reverse tunnel port',
+      attempt: () => ssh2CertLogin({port: ports.tunnel, username: LOGIN, privateKey: key.privateKey, certificate: forgeUser({keyId: 'neg-tunnel-user'})}),
+      told: /authentication methods failed/,
+      audit: authFailure('neg-tunnel-user', {user: 'neg-tunnel-user', login: LOGIN, error: /only nodes open reverse tunnels/}),
+    },
     ...certificateRows('wrong principal', {keyId: 'neg-principal', cert: () => forgeUser({keyId: 'neg-principal', principals: ['neg-someone-else']}), reason: /does not allow login as/, proxy: {todo: false}}),
     // A host may call the auth API as a host, and the proxy's auth route as one, but no node.
     ...certificateRows('host certificate as a user certificate', {

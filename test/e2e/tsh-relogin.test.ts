@@ -90,7 +90,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     writeFileSync(config, [
       'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir.path, 'data')}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${auth}`, `  cluster_name: ${CLUSTER}`,
-      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, `  public_addr: localhost:${web}`,
+      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, '  tunnel_listen_addr: 127.0.0.1:0', `  public_addr: localhost:${web}`,
       'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
     ].join('\n'))
     teleport = startTeleport(['-c', config])

@@ -24,8 +24,10 @@ export interface TeleportDaemon {
   stop: () => Promise<number | null>
 }
 
-export function startTeleport(args: string[], env: NodeJS.ProcessEnv = {}): TeleportDaemon {
-  const child = spawn(path.join(repoRoot, 'bin', 'teleport'), ['start', ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1', ...env}})
+/** `wrap`: a command that execs teleport in turn (`ip netns exec <ns>`), keeping its pid. */
+export function startTeleport(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): TeleportDaemon {
+  const command = [...wrap, path.join(repoRoot, 'bin', 'teleport'), 'start', ...args]
+  const child = spawn(command[0]!, command.slice(1), {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1', ...env}})
   let text = ''
   const listeners = new Set<() => void>()
   const append = (d: Buffer) => {

@@ -108,7 +108,7 @@ describe('the web UI in Chromium against real processes', {timeout: 5 * 60_000},
     writeFileSync(config, [
       'teleport:', '  nodename: web-e2e-auth', `  data_dir: ${path.join(dir.path, 'data')}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${auth}`, `  cluster_name: ${CLUSTER}`, `  tokens: ["node:${TOKEN}"]`,
-      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, `  public_addr: localhost:${web}`,
+      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, '  tunnel_listen_addr: 127.0.0.1:0', `  public_addr: localhost:${web}`,
       'ssh_service:', '  enabled: no', '',
     ].join('\n'))
     cluster = startTeleport(['-c', config])

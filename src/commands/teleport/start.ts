@@ -10,6 +10,7 @@ export default class Start extends BaseCommand {
     '<%= config.bin %> start --roles=auth --data-dir=./data',
     '<%= config.bin %> start --config=/etc/teleport.yaml',
     '<%= config.bin %> start --roles=node --token=<token> --ca-pin=sha256:<hex> --auth-server=10.0.0.1:3025 --labels=env=staging',
+    '<%= config.bin %> start --roles=node --token=<token> --ca-pin=sha256:<hex> --auth-server=proxy.example.com:3080 --no-listen',
   ]
   static override flags = {
     config: Flags.string({char: 'c', description: 'Path to a configuration file (default /etc/teleport.yaml when it exists)', env: 'TELEPORT_CONFIG_FILE'}),
@@ -21,6 +22,7 @@ export default class Start extends BaseCommand {
     'auth-server': Flags.string({description: 'Address of the auth server (host:port)', multiple: true}),
     labels: Flags.string({description: 'Node labels: env=staging,team=db'}),
     'listen-ip': Flags.string({description: 'IP address every service listens on (ports unchanged)'}),
+    'no-listen': Flags.boolean({description: "Node: open no port; dial a reverse tunnel to the proxy given as --auth-server (its web address) instead"}),
   }
 
   async run(): Promise<void> {
@@ -40,6 +42,7 @@ export default class Start extends BaseCommand {
       authServer: flags['auth-server'],
       labels: flags.labels,
       listenIp: flags['listen-ip'],
+      noListen: flags['no-listen'],
       debug: flags.debug,
     })
     const log = createLogger(config.log)

@@ -18,6 +18,8 @@ export interface ProxyPingInfo {
   sshAddr: HostPort
   /** The pins the proxy claims (unauthenticated: only good for refusing early). */
   caPins: string[]
+  /** Where a node behind a firewall dials its reverse tunnel; absent when the proxy serves none. */
+  tunnelAddr?: HostPort
 }
 
 const TIMEOUT_MS = 15_000
@@ -49,6 +51,7 @@ export async function webPing(addr: HostPort): Promise<ProxyPingInfo> {
       clusterName: body.cluster_name,
       sshAddr: proxySshAddr(addr, body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr),
       caPins: isStrings(body.ca_pins) ? body.ca_pins : [],
+      ...tunnelAddr(addr, body.proxy?.ssh?.ssh_tunnel_public_addr, body.proxy?.ssh?.tunnel_listen_addr),
     }
   } finally {
     await agent.close().catch(() => {})
@@ -96,16 +99,25 @@ function plainMessage(body: unknown): string | undefined {
 }
 
 function proxySshAddr(webAddr: HostPort, publicAddr: unknown, listenAddr: unknown): HostPort {
-  for (const candidate of [publicAddr, listenAddr]) {
+  return pingAddr(webAddr, [publicAddr, listenAddr], 3023) ?? {host: webAddr.host, port: 3023}
+}
+
+function tunnelAddr(webAddr: HostPort, publicAddr: unknown, listenAddr: unknown): {tunnelAddr?: HostPort} {
+  const addr = pingAddr(webAddr, [publicAddr, listenAddr], 3024)
+  return addr ? {tunnelAddr: addr} : {}
+}
+
+/** The first candidate that is an address; a proxy listening on every interface is reached by the host we reached its web port by. */
+function pingAddr(webAddr: HostPort, candidates: unknown[], defaultPort: number): HostPort | undefined {
+  for (const candidate of candidates) {
     if (typeof candidate !== 'string' || candidate === '') continue
     try {
-      const parsed = parseHostPort(candidate, {defaultPort: 3023})
-      // A proxy listening on every interface is reached by the host we reached its web port by.
+      const parsed = parseHostPort(candidate, {defaultPort})
       if (parsed.host === '0.0.0.0' || parsed.host === '::' || parsed.host === '') return {host: webAddr.host, port: parsed.port}
       return parsed
     } catch {
       // not an address: try the next one
     }
   }
-  return {host: webAddr.host, port: 3023}
+  return undefined
 }

@@ -27,16 +27,34 @@ import {RecordingUploader} from './recording/uploader.js'
 import {sessionTrackerTap} from './session/tracker-tap.js'
 import {SessionTrackerWriter} from './session/tracker-writer.js'
 import {NodeSshServer} from './ssh-server.js'
+import {ReverseTunnelAgent, type TunnelBackoff} from './tunnel-agent.js'
+import {UserError} from '../../lib/errors.js'
+import {webPing} from '../common/proxy-web-join.js'
 
 // The node service (`teleport start --roles=node`): joins the cluster (or reuses its identity, or
 // is handed one by a process that runs auth too), serves SSH on its listen address with its host
-// certificate, announces itself to auth and keeps the announcement alive.
+// certificate (or, behind a firewall, over reverse tunnels it dials to the proxies), announces
+// itself to auth and keeps the announcement alive.
+
+/** Where a proxy's reverse tunnel port is: its web ping says. */
+async function proxyTunnelAddress(webAddr: HostPort): Promise<HostPort> {
+  const ping = await webPing(webAddr)
+  if (!ping.tunnelAddr) throw new UserError(`the proxy at ${formatHostPort(webAddr)} serves no reverse tunnels (proxy_service.tunnel_listen_addr)`)
+  return ping.tunnelAddr
+}
 
 export interface NodeServiceOptions {
   dataDir: string
   nodeName: string
   /** ssh_service.listen_addr (default 0.0.0.0:3022). */
   listen: HostPort
+  /**
+   * A reverse tunnel instead of a listener: `always` (--no-listen), or `auto` (listen_addr unset):
+   * when this node reaches the cluster through a proxy's web address. Absent: listen.
+   */
+  reverseTunnel?: 'auto' | 'always'
+  /** Tests shorten the tunnel's reconnect back-off. */
+  tunnelBackoff?: Partial<TunnelBackoff>
   /** Static labels (ssh_service.labels, --labels). */
   labels?: Record<string, string>
   /** Command labels (ssh_service.commands). */
@@ -60,7 +78,10 @@ export interface NodeServiceOptions {
 }
 
 export interface RunningNodeService {
+  /** The address listened on; port 0 and no host for a node reached through reverse tunnels. */
   address: HostPort
+  /** Reached through reverse tunnels it dials (no listener). */
+  tunnelled: boolean
   hostUuid: string
   /** Hands a connection to the node's SSH server, as its listener does with each TCP connection. */
   handle(conn: HandedConnection): void
@@ -82,14 +103,44 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   let authApi: NodeAuthApi
   let joined: JoinedIdentity | undefined
   const ownsApi = 'join' in options.cluster
+  let server: NodeSshServer | undefined
+  let tunnels: ReverseTunnelAgent | undefined
   if ('join' in options.cluster) {
     hostUuid = readOrCreateHostUuid(options.dataDir)
     joined = await loadOrJoin({...options.cluster.join, dataDir: options.dataDir, role: 'node', nodeName: options.nodeName, hostUuid, log})
     identity = joined
     clusterName = joined.clusterName
     userCAs = joined.userCAs
-    authApi = connectToAuth(joined)
+    const viaProxy = joined.authRoute.kind === 'proxy'
+    if (options.reverseTunnel === 'always' && !viaProxy) {
+      throw new UserError('a node without a listener (--no-listen) is reached through a reverse tunnel to the proxy, but it reaches the cluster through the auth server', {
+        hint: "pass the proxy's web address (port 3080) as --auth-server",
+      })
+    }
+    if (options.reverseTunnel && viaProxy) {
+      const proxies = options.cluster.join.authServers.length ? options.cluster.join.authServers : [(joined.authRoute as {webAddr: HostPort}).webAddr]
+      const current = joined
+      tunnels = new ReverseTunnelAgent({
+        identity: joined,
+        hostUuid,
+        clusterName,
+        hostCAs: () => hostCAs,
+        proxies,
+        tunnelAddress: proxyTunnelAddress,
+        // Channels the proxy opens are the node's connections, as accepted sockets are elsewhere.
+        handler: {handle: (conn) => (server ? server.handle(conn) : conn.stream.destroy())},
+        log,
+        ...(options.clock ? {clock: options.clock} : {}),
+        ...(options.tunnelBackoff ? {backoff: options.tunnelBackoff} : {}),
+      })
+      const agent = tunnels
+      // Heartbeats, audit and everything else this node asks auth go over the tunnel too.
+      authApi = connectToAuth(current, {dial: () => agent.openAuthChannel()})
+    } else {
+      authApi = connectToAuth(joined)
+    }
   } else {
+    if (options.reverseTunnel === 'always') throw new UserError('a node without a listener (--no-listen) must join through a proxy', {hint: "pass the proxy's web address as --auth-server"})
     identity = options.cluster.identity
     authApi = options.cluster.authApi
     const cert = parseCert(identity.certificate)
@@ -121,7 +172,6 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   await uploader.recover()
   const recorder = new SessionRecorder({mode: () => recordingMode, uploader, api: authApi, delivered: () => audit.idle(), log, clock})
   const roles = new RoleCache(authApi, {log, clock})
-  let server: NodeSshServer | undefined
   const access = new AccessCache(authApi, {
     clock,
     log,
@@ -132,7 +182,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   let heartbeat: Heartbeat | undefined
   const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log, clock)
   const staticLabels = {...(options.labels ?? {})}
-  let hostCAs = identity.hostCAs
+  let hostCAs: string[] = identity.hostCAs
   let proxyWebAddr = ''
   // Live sessions' trackers on auth, with the address the node advertises (known once it listens).
   const trackers = new SessionTrackerWriter({api: authApi, log, clock})
@@ -160,12 +210,15 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     log.warn(`Not running as root: sessions can only be started as "${processUser().name}"; other logins are refused.`)
   }
   server = new NodeSshServer({node, hostKey: {privateKey: identity.privateKey, certificate: identity.certificate}, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
-  let address: HostPort
+  let address: HostPort | undefined
   try {
+    // Started here so that a failure below closes it (a live tunnel keeps the process running).
+    tunnels?.start()
     await access.start()
     await commandLabels.start()
-    address = await server.listen(options.listen.host, options.listen.port)
+    if (!tunnels) address = await server.listen(options.listen.host, options.listen.port)
   } catch (err) {
+    await tunnels?.close()
     access.stop()
     commandLabels.stop()
     uploader.close()
@@ -174,17 +227,19 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     if (ownsApi) await authApi.close().catch(() => {})
     throw err
   }
-  log.info(`Node service is starting on ${formatHostPort(address)}.`)
+  if (address) log.info(`Node service is starting on ${formatHostPort(address)}.`)
+  else log.info('Node service is starting without a listener: it is reached through reverse tunnels to the proxy.')
 
   const advertised = options.advertiseAddr ?? address
-  advertisedAddr = formatHostPort(advertised)
+  advertisedAddr = advertised ? formatHostPort(advertised) : ''
   trackers.start()
   heartbeat = new Heartbeat(
     authApi,
     () => ({
       name: hostUuid,
       hostname: options.nodeName,
-      addr: formatHostPort(advertised),
+      addr: advertisedAddr,
+      ...(tunnels ? {tunnel: true} : {}),
       labels: staticLabels,
       cmdLabels: commandLabels.snapshot(),
       version: productVersion(),
@@ -224,7 +279,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
 
   let closing: Promise<void> | undefined
   return {
-    address,
+    address: address ?? {host: '', port: 0},
+    tunnelled: tunnels !== undefined,
     hostUuid,
     handle: (conn) => server.handle(conn),
     flushAudit: () => audit.idle(),
@@ -237,6 +293,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
         commandLabels.stop()
         await heartbeat?.stop()
         await server.close()
+        await tunnels?.close()
         await trackers.close()
         uploader.close()
         openSessions.stopRefreshing()

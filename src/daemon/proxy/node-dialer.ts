@@ -23,11 +23,12 @@ export interface NodeDialer {
   dial(target: DialTarget, options?: {signal?: AbortSignal}): Promise<Duplex>
 }
 
-/** Dials the address over TCP (today's proxy: every node is reachable directly). */
+/** Dials the address over TCP (nodes behind reverse tunnels are tunnel-dialer.ts's). */
 export class TcpNodeDialer implements NodeDialer {
   constructor(private readonly options: {timeoutMs?: number; clock?: Clock} = {}) {}
 
   dial(target: DialTarget, options: {signal?: AbortSignal} = {}): Promise<Duplex> {
+    if (target.node?.tunnel) return Promise.reject(new Error('the node is connected through a reverse tunnel, which this proxy does not serve'))
     return dialTcp(target.host, target.port, {...this.options, ...options})
   }
 }

@@ -83,9 +83,10 @@ export class NodeRouter {
     }
     let target: DialTarget
     if (node) {
-      const dialed = dialAddress(node)
+      // A tunnelled node is reached over its tunnel by name (the dialer knows how); others by address.
+      const dialed = node.tunnel ? {host: node.name, port: 0} : dialAddress(node)
       if (!dialed) {
-        const why = node.tunnel ? 'is connected through a reverse tunnel, which this proxy does not serve' : `has no usable address (${JSON.stringify(node.addr)})`
+        const why = `has no usable address (${JSON.stringify(node.addr)})`
         this.audit(client, name, {error: `node ${why}`, node})
         return {ok: false, kind: 'unreachable', message: `error: node "${node.hostname}" ${why}`}
       }
@@ -94,7 +95,7 @@ export class NodeRouter {
       target = {host: lookup.host, port: lookup.port ?? DEFAULT_NODE_PORT}
     }
 
-    const dst = joinHostPort(target.host, target.port)
+    const dst = node?.tunnel ? `${node.hostname} (reverse tunnel)` : joinHostPort(target.host, target.port)
     let stream: Duplex
     try {
       stream = await this.dialer.dial(target, options.signal ? {signal: options.signal} : {})

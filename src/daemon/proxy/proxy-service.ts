@@ -18,6 +18,8 @@ import {caKeyCache} from './client-auth.js'
 import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
 import {ProxySshServer} from './ssh-server.js'
+import {TunnelNodeDialer} from './tunnel-dialer.js'
+import {ReverseTunnelServer} from './tunnel-server.js'
 import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
@@ -57,6 +59,8 @@ export interface ProxyServiceOptions {
   webListen: HostPort
   /** proxy_service.listen_addr (default 0.0.0.0:3023). */
   sshListen: HostPort
+  /** proxy_service.tunnel_listen_addr (default 0.0.0.0:3024): where nodes behind firewalls dial in; none: no reverse tunnels. */
+  tunnelListen?: HostPort
   /** proxy_service.public_addr: the web addresses users reach; the first goes in links and hints. */
   publicAddrs?: HostPort[]
   /** proxy_service.https_keypairs; none: a self-signed certificate kept in <data_dir>/proxy/. */
@@ -69,7 +73,7 @@ export interface ProxyServiceOptions {
   webTimeouts?: Partial<WebTimeouts>
   /** Ages what the proxy keeps from auth (node list, CA keys, locks) and times its retries; tests move it. */
   clock?: Clock
-  /** How nodes are reached (default: TCP to their announced address). */
+  /** How nodes are reached (default: over their reverse tunnel when they have one, else TCP to their announced address). */
   nodeDialer?: NodeDialer
   /** The built web UI (default: dist/web of this package). */
   webAssetsDir?: string
@@ -80,6 +84,10 @@ export interface ProxyServiceOptions {
 export interface RunningProxyService {
   webAddress: HostPort
   sshAddress: HostPort
+  /** The reverse tunnel server's address, when it serves one. */
+  tunnelAddress?: HostPort
+  /** The reverse tunnel server: a ConnectionHandler a multiplexed port can hand tunnel connections to. */
+  tunnels?: ReverseTunnelServer
   clusterName: string
   /** Delivers queued audit events (tests use it before searching the audit log). */
   flushAudit(): Promise<void>
@@ -109,7 +117,12 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     closers.push(() => audit.close())
     const emit = emitNamed(audit, clock, log)
     const caKeys = caKeyCache(access.authApi, {log, clock})
-    const sshServer = new ProxySshServer({
+    // Nodes behind firewalls dial in here; the SSH server reaches them through it, and pipes their auth API channels.
+    const tunnels: ReverseTunnelServer | undefined = options.tunnelListen
+      ? new ReverseTunnelServer({identity: access.identity, clusterName, caKeys, pipeToAuth: (ch, addr): Promise<void> => sshServer.pipeToAuth(ch, addr), audit: emit, log, clock, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+      : undefined
+    const dialer = options.nodeDialer ?? (tunnels ? new TunnelNodeDialer(tunnels) : undefined)
+    const sshServer: ProxySshServer = new ProxySshServer({
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
@@ -119,13 +132,20 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       audit: emit,
       log,
       clock,
-      ...(options.nodeDialer ? {dialer: options.nodeDialer} : {}),
+      ...(dialer ? {dialer} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())
     const sshAddress = {host: options.sshListen.host, port: sshBound.port}
     log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
+    let tunnelAddress: HostPort | undefined
+    if (tunnels && options.tunnelListen) {
+      tunnelAddress = {host: options.tunnelListen.host, port: (await tunnels.listen(options.tunnelListen.host, options.tunnelListen.port)).port}
+      closers.push(() => tunnels.close())
+      log.info(`Reverse tunnel service is starting on ${formatHostPort(tunnelAddress)}.`)
+    }
+    const tunnelPort = tunnelAddress?.port
 
     let webPort = options.webListen.port
     const publicHost = (req: IncomingMessage) => {
@@ -156,7 +176,11 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       api: {
         authApi: access.authApi,
         log,
-        sshAddresses: (req) => ({listenAddr: formatHostPort(sshAddress), publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port})}),
+        sshAddresses: (req) => ({
+          listenAddr: formatHostPort(sshAddress),
+          publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port}),
+          ...(tunnelAddress && tunnelPort ? {tunnel: {listenAddr: formatHostPort(tunnelAddress), publicAddr: formatHostPort({host: publicHost(req), port: tunnelPort})}} : {}),
+        }),
       },
       ui: {authApi: access.authApi, sessions: webSessions, clusterName, refused},
       sockets: new WebSocketGateway({
@@ -175,7 +199,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const webAddress = {host: options.webListen.host, port: webPort}
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
 
-    return {webAddress, sshAddress, clusterName, flushAudit: () => audit.idle(), close}
+    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), close}
   } catch (err) {
     await close()
     throw err

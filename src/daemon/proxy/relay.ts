@@ -7,11 +7,11 @@ import {channelOpen} from '../../ssh/server-internals.js'
 // pipe() keeps the backpressure of both sides; EOF passes through as a half-close in each direction.
 
 /**
- * Relays until both directions are done or either side fails. `first` (the signed preamble)
- * goes to the target before any client byte. Resolves when the relay is over; sends the client
- * exit-status 0 when the target closed cleanly.
+ * Relays until both directions are done or either side fails. Resolves when the relay is over;
+ * on a session channel (a subsystem) sends the client exit-status 0 when the target closed
+ * cleanly; a direct-tcpip channel (`session: false`) has no exit status.
  */
-export function relay(channel: ServerChannel, stream: Duplex, first?: Buffer): Promise<void> {
+export function relay(channel: ServerChannel, stream: Duplex, options: {session?: boolean} = {}): Promise<void> {
   return new Promise((resolve) => {
     let finished = false
     const finish = () => {
@@ -21,13 +21,12 @@ export function relay(channel: ServerChannel, stream: Duplex, first?: Buffer): P
       resolve()
     }
     if (channelClosed(channel)) return finish() // the client left while we were dialling
-    if (first) stream.write(first)
     channel.pipe(stream) // client EOF → stream.end()
     stream.pipe(channel, {end: false})
     stream.once('end', () => {
       // The target is done sending: tell the client, then end the channel.
       if (!channelClosed(channel)) {
-        channel.exit(0)
+        if (options.session !== false) channel.exit(0)
         channel.end()
       }
     })

@@ -12,7 +12,7 @@ import {joinHostPort, plainIp} from '../../lib/net/ip.js'
 import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.js'
 import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
-import {sendAuthBanner} from '../../ssh/server-internals.js'
+import {rejectChannelSaying, sendAuthBanner} from '../../ssh/server-internals.js'
 import {handedConnection, injectGuarded, releaseOnLogin} from '../../ssh/startup-guard.js'
 import type {AccessCache} from '../common/access-cache.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
@@ -24,8 +24,9 @@ import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsys
 
 // The proxy's SSH server, on the connections handed to it (listen() hands in those of the SSH
 // port). Clients authenticate with cluster certificates and open one session whose only use is
-// the `proxy:` subsystem: the proxy finds the target, dials it (node-dialer.ts) and relays the
-// bytes. No shell, no exec, no port forwarding: the proxy holds no session and decrypts nothing.
+// the `proxy:` subsystem, or direct-tcpip channels (OpenSSH's ProxyJump): the proxy finds the
+// target, dials it (node-dialer.ts) and relays the bytes. No shell, no exec, no other
+// forwarding: the proxy holds no session and decrypts nothing.
 // It keeps no state of its own, so a restart loses nothing.
 
 
@@ -144,6 +145,14 @@ export class ProxySshServer implements ConnectionHandler {
       })()
     })
     client.on('ready', () => {
+      client.on('tcpip', (accept, reject, dest) => {
+        if (!info) return reject?.()
+        const who = info
+        void this.jump(client, accept, reject, dest, who).catch((err) => {
+          this.options.log.warn(`direct-tcpip for ${who.addr}: ${(err as Error).message}`)
+          rejectChannelSaying(client, reject, (err as Error).message)
+        })
+      })
       client.on('session', (accept) => {
         const session = accept()
         // Clients that forward their agent by habit (tsh proxy ssh) are not refused; the agent is never used.
@@ -161,6 +170,22 @@ export class ProxySshServer implements ConnectionHandler {
     })
   }
 
+  /**
+   * ProxyJump (`ssh -J user@proxy:3023 login@node.<cluster>`): OpenSSH opens a direct-tcpip
+   * channel to the node; it is looked up, refused, dialled and audited as the `proxy:` subsystem
+   * does, and the bytes relayed. The node authenticates the user's certificate and login itself.
+   */
+  private async jump(client: Connection, accept: () => ServerChannel, reject: (() => void) | undefined, dest: {destIP: string; destPort: number}, who: ClientInfo): Promise<void> {
+    const refuse = (message: string) => rejectChannelSaying(client, reject, message.replace(/^error: /, '').split('\n')[0]!)
+    if (who.identity.kind !== 'user') return refuse('hosts may not open channels through the proxy')
+    const suffix = `.${this.options.clusterName}`
+    const host = dest.destIP.endsWith(suffix) ? dest.destIP.slice(0, -suffix.length) : dest.destIP
+    const lookup = {host, ...(dest.destPort ? {port: dest.destPort} : {})}
+    const routed = await this.router.route(lookup, routeClient(who), `direct-tcpip:${joinHostPort(dest.destIP, dest.destPort)}`, {signal: this.closing.signal})
+    if (!routed.ok) return refuse(routed.kind === 'ambiguous' ? `ambiguous host "${host}" could match multiple nodes; address the node by its unique id (tsh ls -v)` : routed.message)
+    await relay(accept(), routed.stream, {session: false})
+  }
+
   private async route(channel: ServerChannel, name: string, client: ClientInfo): Promise<void> {
     let request: ProxyRequest
     try {
@@ -171,7 +196,7 @@ export class ProxySshServer implements ConnectionHandler {
     if (request.cluster !== undefined && request.cluster !== this.options.clusterName) {
       return fail(channel, `error: cluster "${request.cluster}" is not found (this proxy serves "${this.options.clusterName}")`)
     }
-    if (request.kind === 'auth') return this.pipeToAuth(channel, client)
+    if (request.kind === 'auth') return this.pipeToAuth(channel, client.addr)
     if (client.identity.kind !== 'user') {
       const error = 'hosts may only open proxy:@<cluster> (the auth API) through the proxy'
       this.audit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user: client.identity.hostId, login: client.login, 'addr.remote': client.addr, success: false, error})
@@ -184,14 +209,15 @@ export class ProxySshServer implements ConnectionHandler {
     await relay(channel, routed.stream)
   }
 
-  private async pipeToAuth(channel: ServerChannel, client: ClientInfo): Promise<void> {
+  /** Pipes the channel to the auth API (`proxy:@<cluster>`); the reverse tunnel server's nodes reach auth this way too. */
+  async pipeToAuth(channel: ServerChannel, clientAddr: string): Promise<void> {
     const {host, port} = this.options.authAddress
     const dialHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
     let socket
     try {
       socket = await dialTcp(dialHost, port, {timeoutMs: this.options.dialTimeoutMs, signal: this.closing.signal})
     } catch (err) {
-      this.options.log.warn(`cannot reach the auth server at ${joinHostPort(dialHost, port)} for ${client.addr}: ${(err as Error).message}`)
+      this.options.log.warn(`cannot reach the auth server at ${joinHostPort(dialHost, port)} for ${clientAddr}: ${(err as Error).message}`)
       return fail(channel, `failed to connect to the auth server: ${(err as Error).message}`)
     }
     await relay(channel, socket)

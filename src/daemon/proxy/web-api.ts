@@ -13,8 +13,8 @@ import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './ht
 export interface WebApiContext {
   authApi: Pick<ProxyAuthApi, 'ping' | 'authenticateUser' | 'register'>
   log: Logger
-  /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host). */
-  sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string}
+  /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host), and the reverse tunnel's pair when served. */
+  sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string; tunnel?: {listenAddr: string; publicAddr: string}}
 }
 
 /**
@@ -45,7 +45,7 @@ export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Prom
   const ssh = ctx.sshAddresses(req)
   return {
     auth: {type: 'local', second_factor: ping.secondFactor},
-    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}},
+    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr, ...(ssh.tunnel ? {tunnel_listen_addr: ssh.tunnel.listenAddr, ssh_tunnel_public_addr: ssh.tunnel.publicAddr} : {})}},
     server_version: ping.serverVersion,
     cluster_name: ping.clusterName,
     ca_pins: ping.caPins,

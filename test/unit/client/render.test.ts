@@ -107,6 +107,8 @@ describe('tsh config', () => {
         'Host *.example.com !proxy.example.com',
         '    Port 3022',
         '    ProxyCommand "/opt/tsh/bin/tsh" proxy ssh --cluster=example.com --proxy=proxy.example.com:3080 %r@%h:%p',
+        "    # Or without tsh: OpenSSH's ProxyJump through the proxy (comment out the ProxyCommand above)",
+        '    # ProxyJump alice@proxy.example.com:3023',
         '',
         '# With no ssh-agent of your own: tsh agent, so a login on demand reaches this ssh',
         'Match host "*.example.com,!proxy.example.com" exec "test -z $SSH_AUTH_SOCK"',

@@ -73,7 +73,8 @@ describe('parseConfig: defaults', () => {
       assert.deepEqual(fc.proxy_service.public_addr, [])
       assert.deepEqual(fc.proxy_service.https_keypairs, [])
       assert.equal(fc.ssh_service.enabled, true)
-      assert.deepEqual(fc.ssh_service.listen_addr, {host: '0.0.0.0', port: 3022})
+      // Unset: 0.0.0.0:3022, or a reverse tunnel for a node joining through a proxy (decided at start).
+      assert.equal(fc.ssh_service.listen_addr, undefined)
       assert.deepEqual(fc.ssh_service.labels, {})
       assert.deepEqual(fc.ssh_service.commands, [])
     }

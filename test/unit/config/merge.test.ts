@@ -49,7 +49,7 @@ describe('mergeConfig: no file, no flags', () => {
         publicAddrs: [],
         httpsKeyPairs: [],
       },
-      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, labels: {}, commands: []},
+      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, reverseTunnel: 'auto', labels: {}, commands: []},
     })
   })
   test('the real hostname when none is given', async () => {
@@ -201,6 +201,11 @@ ssh_service:
     assert.deepEqual(cfg.proxy.tunnelListenAddr, {host: '127.0.0.1', port: 3024})
     assert.deepEqual(cfg.ssh.listenAddr, {host: '127.0.0.1', port: 3022})
     assert.deepEqual(cfg.authServers, [{host: '127.0.0.1', port: 4025}])
+  })
+  test('a node listens where listen_addr says; without one it decides at start; --no-listen always tunnels', () => {
+    assert.equal(merge('ssh_service: {listen_addr: "127.0.0.1:4022"}\n', {}).ssh.reverseTunnel, undefined)
+    assert.equal(merge('', {}).ssh.reverseTunnel, 'auto')
+    assert.equal(merge('ssh_service: {listen_addr: "127.0.0.1:4022"}\n', {noListen: true}).ssh.reverseTunnel, 'always')
   })
   test('bad flag values are named with their flag', () => {
     const cases: Array<[StartFlags, string | RegExp]> = [
