@@ -204,7 +204,8 @@ export class ProxySshServer implements ConnectionHandler {
 
 function routeClient(client: ClientInfo): RouteClient {
   const user = client.identity.kind === 'user' ? client.identity.username : `${client.identity.role.toLowerCase()}:${client.identity.hostId}`
-  return {user, login: client.login, addr: client.addr}
+  const access = client.identity.kind === 'user' ? {access: {roles: client.identity.roles, traits: client.identity.traits}} : {}
+  return {user, login: client.login, addr: client.addr, ...access}
 }
 
 /** Writes the message to the channel's stderr, exit-status 1, and closes it. */
