@@ -73,7 +73,7 @@ export function tokenToResource(t: JoinTokenInfo): Resource<{roles: string[]; st
 export function nodeToResource(n: NodeInfo): Resource {
   return {
     kind: 'node',
-    ...(n.subKind ? {subKind: n.subKind} : {}),
+    ...(n.subKind ? {sub_kind: n.subKind} : {}),
     version: 'v2',
     metadata: {name: n.name, ...(Object.keys(n.labels ?? {}).length ? {labels: n.labels} : {}), ...(n.expires ? {expires: n.expires} : {})},
     spec: {

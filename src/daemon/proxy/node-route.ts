@@ -90,8 +90,10 @@ export class NodeRouter {
     }
     const denied = node?.subKind === OPENSSH_SUB_KIND ? await this.openSSHRefusal(node, client) : undefined
     if (denied) {
+      // The reason (which may name labels of a node the user cannot see) goes to the audit log;
+      // the client hears what our nodes say.
       this.audit(client, name, {error: denied, node})
-      return {ok: false, kind: 'refused', message: `error: access denied to ${client.login} connecting to ${node!.hostname}: ${denied}`}
+      return {ok: false, kind: 'refused', message: `error: access denied to ${client.login} connecting to ${node!.hostname}`}
     }
     let target: DialTarget
     if (node) {

@@ -101,7 +101,7 @@ export function validateNode(node: NodeRecord): NodeRecord {
  */
 export function openSSHNodeFromResource(resource: Resource): {hostname: string; addr: string; labels: Record<string, string>} {
   const name = resource.metadata.name
-  if (resource.subKind !== OPENSSH_SUB_KIND) {
+  if (resource.sub_kind !== OPENSSH_SUB_KIND) {
     throw new BadParameterError(`node ${JSON.stringify(name)}: only OpenSSH servers are registered with tctl create (sub_kind: ${OPENSSH_SUB_KIND}); Teleport nodes join with a token`)
   }
   if (resource.version !== 'v2') throw new BadParameterError(`node: unsupported version ${JSON.stringify(resource.version)}; expected v2`)

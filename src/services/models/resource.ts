@@ -20,8 +20,8 @@ export interface ResourceMetadata {
 
 export interface Resource<Spec = unknown> {
   kind: string
-  /** Teleport's `sub_kind` (a node's `openssh`). */
-  subKind?: string
+  /** A node's `openssh` (Teleport's field name: the resource is written as it is read). */
+  sub_kind?: string
   version: string
   metadata: ResourceMetadata
   spec: Spec
@@ -127,7 +127,7 @@ export function parseEnvelope(value: unknown, kinds: readonly string[] = RESOURC
   }
   if (spec !== undefined && spec !== null && !isPlainObject(spec)) throw new BadParameterError(`${label}spec: expected a mapping`)
   if (subKind !== undefined && (typeof subKind !== 'string' || subKind === '')) throw new BadParameterError(`${label}sub_kind: expected a string`)
-  return {kind, ...(subKind ? {subKind} : {}), version, metadata: out, spec: spec ?? {}}
+  return {kind, ...(subKind ? {sub_kind: subKind} : {}), version, metadata: out, spec: spec ?? {}}
 }
 
 /**

@@ -141,7 +141,7 @@ describe('tctl create', () => {
     await applyCreate(api, moved, await checkCreate(api, moved, 'n.yaml', true), true)
     assert.equal((await api.listNodes())[0]!.addr, '[::1]:2222')
     const [resource] = await fetchResources(api, [{kind: 'node', name: 'sshd-1'}])
-    assert.equal(resource!.subKind, 'openssh')
+    assert.equal(resource!.sub_kind, 'openssh')
     assert.equal(resource!.metadata.expires, undefined)
   })
 
