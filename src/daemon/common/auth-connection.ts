@@ -16,11 +16,18 @@ import type {JoinedIdentity} from './joined-identity.js'
 // To the proxy the host logs in with its host certificate as username <host UUID>; it trusts the
 // proxy when the proxy presents a Proxy host certificate from the cluster's host CA.
 
-export function connectToAuth(identity: JoinedIdentity): AuthApi {
+/**
+ * `authServers`: the configured auth servers; the ones other than the joined route's address are
+ * tried in turn when it cannot be reached (several auth servers sharing one backend).
+ */
+export function connectToAuth(identity: JoinedIdentity, authServers: ReadonlyArray<{host: string; port: number}> = []): AuthApi {
   const credentials = {privateKey: identity.privateKey, certificate: identity.certificate}
   const trust = {hostCAs: identity.hostCAs}
   const route = identity.authRoute
-  if (route.kind === 'auth') return new AuthApiClient(new ApiClient({host: route.addr.host, port: route.addr.port, credentials, trust}))
+  if (route.kind === 'auth') {
+    const fallbacks = authServers.filter((a) => a.host !== route.addr.host || a.port !== route.addr.port)
+    return new AuthApiClient(new ApiClient({host: route.addr.host, port: route.addr.port, fallbacks, credentials, trust}))
+  }
   return new AuthApiClient(
     new ApiClient({
       host: route.sshAddr.host,

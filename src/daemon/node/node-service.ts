@@ -88,7 +88,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     identity = joined
     clusterName = joined.clusterName
     userCAs = joined.userCAs
-    authApi = connectToAuth(joined)
+    authApi = connectToAuth(joined, options.cluster.join.authServers)
   } else {
     identity = options.cluster.identity
     authApi = options.cluster.authApi
