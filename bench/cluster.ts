@@ -28,6 +28,9 @@ export interface BenchCluster {
   webPort: number
   proxySshPort: number
   nodePort: number
+  authPort: number
+  /** The teleport process (auth, proxy and node in one). */
+  pid: number
   /** TELEPORT_HOME of the saved login. */
   env: NodeJS.ProcessEnv
   stop(): Promise<unknown>
@@ -57,5 +60,5 @@ export async function startBenchCluster(dir: string, options: {sessionRecording?
     certificate: readFileSync(path.join(dir, 'bench-cert.pub'), 'utf8'),
     hostCAs,
   })
-  return {dir, config, webPort, proxySshPort, nodePort, env: {TELEPORT_HOME: home}, stop: () => teleport.stop()}
+  return {dir, config, webPort, proxySshPort, nodePort, authPort, pid: teleport.child.pid!, env: {TELEPORT_HOME: home}, stop: () => teleport.stop()}
 }

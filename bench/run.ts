@@ -9,12 +9,14 @@
 //               once a round so that load on the machine falls on all alike; median), against
 //               `node -e 0`
 //   recording   the cost of recording and playback in constant memory (bench/recording.ts)
+//   scale       10,000 simulated nodes heartbeating into one auth server; tsh ls of them (bench/scale.ts)
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {startSshd} from '../test/interop/helpers.js'
 import {CLUSTER, LOGIN, NODE, must, startBenchCluster, tctl, tsh, type BenchCluster} from './cluster.js'
 import {benchPlayback, benchRecordingCost} from './recording.js'
+import {benchScale} from './scale.js'
 import {median, mediansInTurn, RUNS, timeShell} from './timing.js'
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 1024 ** 3)
@@ -94,7 +96,7 @@ async function benchStartup(cluster: BenchCluster): Promise<void> {
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
 const stops: Array<() => Promise<unknown>> = []
 try {
-  // BENCH_ONLY=proxy|startup|recording|playback runs one part.
+  // BENCH_ONLY=proxy|startup|recording|playback|scale runs one part.
   const only = process.env.BENCH_ONLY
   if (!only || only === 'proxy' || only === 'startup') {
     // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
@@ -105,6 +107,7 @@ try {
   }
   if (!only || only === 'recording') await benchRecordingCost(dir, stops)
   if (!only || only === 'recording' || only === 'playback') await benchPlayback(dir, stops)
+  if (!only || only === 'scale') await benchScale(dir, stops)
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => {})
   rmSync(dir, {recursive: true, force: true})

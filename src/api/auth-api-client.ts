@@ -1,7 +1,7 @@
 import type {Readable} from 'node:stream'
 import type {AppendResult, AuthApi, EventQuery, RecordingQuery, SessionTrackerUpdate} from './auth-api.js'
 import {callRoute, type ApiTransport, type CallInput, type ResponseOf, type Route} from './route.js'
-import {AUTH_ROUTES as R} from './routes.js'
+import {AUTH_ROUTES as R, type OpenSSHNodeSpec} from './routes.js'
 
 // AuthApi over a transport (ApiClient: SSH to the auth server; MemoryTransport: in process).
 // Each method is its route from AUTH_ROUTES and nothing more.
@@ -106,6 +106,9 @@ export class AuthApiClient implements AuthApi {
   }
   deleteNode(name: string) {
     return this.call(R.deleteNode, {params: {name}})
+  }
+  registerOpenSSHNode(name: string, spec: OpenSSHNodeSpec, options: {create?: boolean} = {}) {
+    return this.call(R.registerOpenSSHNode, {params: {name}, query: {create: options.create ? 'true' : undefined}, body: spec})
   }
   keepAliveNode(name: string) {
     return this.call(R.keepAliveNode, {params: {name}})

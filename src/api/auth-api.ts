@@ -5,11 +5,11 @@ import type {User} from '../services/users.js'
 import type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 import type {ResponseOf} from './route.js'
 import type {Readable} from 'node:stream'
-import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
+import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 export type {SessionRecordingMode} from '../services/models/session-recording.js'
 export type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
-export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
+export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
 // makes them over the wire; each role sees the narrow view below that it needs.
@@ -69,6 +69,8 @@ export interface AuthApi {
   /** Forgets a host: its presence record and its host id (a new host may then join with that id). */
   deleteNode(name: string): Promise<void>
   keepAliveNode(name: string): Promise<NodeInfo>
+  /** Registers (or with create false, replaces) a plain OpenSSH server; admin only. */
+  registerOpenSSHNode(name: string, spec: OpenSSHNodeSpec, options?: {create?: boolean}): Promise<NodeInfo>
 
   /** `tctl auth sign --user`: admin only. */
   signUserCert(request: {username: string; publicKey: string; ttlMs?: number}): Promise<SignedUserCert>

@@ -3,6 +3,7 @@ import ssh2 from 'ssh2'
 import type {BaseAgent} from 'ssh2'
 import {Client as HttpClient} from 'undici'
 import {AccessDeniedError, isUserError, UserError} from '../lib/errors.js'
+import {joinHostPort} from '../lib/net/ip.js'
 import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
@@ -31,6 +32,12 @@ export interface ApiClientOptions {
   /** Give up connecting after this long (default 15 s). */
   connectTimeoutMs?: number
   /**
+   * Other auth servers of the same cluster (`auth_servers:`), tried in turn when the one in use
+   * cannot be reached; the client stays with whichever answered. A refusal (trust, credentials)
+   * is final: every auth server of a cluster would say the same.
+   */
+  fallbacks?: Array<{host: string; port: number}>
+  /**
    * A stream to run the SSH connection over instead of dialling host:port: how a node that
    * joined through the proxy reaches auth (the proxy's `proxy:@cluster` subsystem).
    */
@@ -49,11 +56,18 @@ export class ApiClient implements ApiTransport {
   serverCert: ParsedCert | undefined
   private live: Promise<Live> | undefined
   private closed = false
+  /** The auth servers to try, the one in use first. */
+  private readonly servers: Array<{host: string; port: number}>
+  private current = 0
 
-  constructor(private readonly options: ApiClientOptions) {}
+  constructor(private readonly options: ApiClientOptions) {
+    this.servers = [{host: options.host, port: options.port}, ...(options.dial ? [] : (options.fallbacks ?? []))]
+  }
 
+  /** host:port of the auth server in use (or tried last). */
   get address(): string {
-    return `${this.options.host}:${this.options.port}`
+    const {host, port} = this.servers[this.current]!
+    return joinHostPort(host, port)
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -108,15 +122,34 @@ export class ApiClient implements ApiTransport {
     return opening
   }
 
+  /** The server in use, then each other in turn while they cannot be reached. */
   private async open(): Promise<Live> {
-    const {host, port, credentials, trust} = this.options
+    let lastError: Error | undefined
+    for (let tried = 0; tried < this.servers.length; tried++) {
+      const index = (this.current + tried) % this.servers.length
+      try {
+        const live = await this.openTo(index)
+        this.current = index
+        return live
+      } catch (err) {
+        if (!(err instanceof UnreachableAuthError)) throw err
+        lastError = err
+      }
+    }
+    throw lastError!
+  }
+
+  private async openTo(index: number): Promise<Live> {
+    const {host, port} = this.servers[index]!
+    const address = joinHostPort(host, port)
+    const {credentials, trust} = this.options
     const sock = this.options.dial ? await this.options.dial() : undefined
     return new Promise<Live>((resolve, reject) => {
       const ssh = new ssh2.Client()
       let refusal: Error | undefined
       const fail = (err: Error) => {
         ssh.end()
-        reject(refusal ?? describeConnectError(err, this.address))
+        reject(refusal ?? describeConnectError(err, address))
       }
       // `on`, not `once`: a refused agent signature is an error, then so is running out of methods.
       ssh.on('error', fail)
@@ -170,14 +203,17 @@ function channelHttpClient(ssh: ssh2.Client): HttpClient {
   })
 }
 
+/** This auth server could not be reached (another of the cluster's may be). */
+class UnreachableAuthError extends UserError {}
+
 function describeConnectError(err: Error & {code?: string; level?: string}, address: string): Error {
   // The agent could not sign (a web session signed out or expired): its own words say why.
   if (err.level === 'agent' && isUserError(err)) return err
-  if (err.code === 'ECONNREFUSED') return new UserError(`cannot reach the auth server at ${address}: connection refused`, {hint: 'is "teleport start" running there?'})
-  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UserError(`cannot resolve the auth server address ${address}`)
+  if (err.code === 'ECONNREFUSED') return new UnreachableAuthError(`cannot reach the auth server at ${address}: connection refused`, {hint: 'is "teleport start" running there?'})
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UnreachableAuthError(`cannot resolve the auth server address ${address}`)
   if (err.level === 'client-authentication') {
     return new AccessDeniedError(`the auth server at ${address} refused our credentials`, {hint: 'the identity may be expired or from another cluster'})
   }
-  if (err.level === 'client-timeout') return new UserError(`timed out connecting to the auth server at ${address}`)
-  return new UserError(`cannot connect to the auth server at ${address}: ${err.message}`)
+  if (err.level === 'client-timeout') return new UnreachableAuthError(`timed out connecting to the auth server at ${address}`)
+  return new UnreachableAuthError(`cannot connect to the auth server at ${address}: ${err.message}`)
 }

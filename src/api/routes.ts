@@ -65,7 +65,18 @@ export interface NodeInfo {
   cmdLabels: Record<string, {command: string[]; period?: string; result: string}>
   version: string
   tunnel?: boolean
-  expires: string
+  /** `openssh`: a plain sshd registered with `tctl create` (no heartbeat, no expiry). */
+  subKind?: 'openssh'
+  /** Absent for registered OpenSSH nodes: they stay until `tctl rm`. */
+  expires?: string
+}
+
+/** What an admin says about a plain sshd when registering it. */
+export interface OpenSSHNodeSpec {
+  hostname: string
+  /** host:port the proxy dials. */
+  addr: string
+  labels: Record<string, string>
 }
 
 export interface SignedUserCert {
@@ -204,6 +215,8 @@ export const AUTH_ROUTES = {
   listNodes: json('GET', '/v1/nodes', types<{response: NodeInfo[]}>()),
   upsertNode: json('PUT', '/v1/nodes/:name', types<{body: Omit<NodeInfo, 'expires'>; response: NodeInfo}>()),
   deleteNode: json('DELETE', '/v1/nodes/:name'),
+  /** `tctl create` of a node with sub_kind openssh: a plain sshd, registered by an admin. */
+  registerOpenSSHNode: json('PUT', '/v1/openssh-nodes/:name', types<CreateQuery & {body: OpenSSHNodeSpec; response: NodeInfo}>()),
   keepAliveNode: json('POST', '/v1/nodes/:name/keepalive', types<{response: NodeInfo}>()),
 
   signUserCert: json('POST', '/v1/certs/user', types<{body: {username: string; publicKey: string; ttlMs?: number}; response: SignedUserCert}>()),

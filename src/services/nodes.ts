@@ -3,9 +3,9 @@
 import type {Backend, Item} from '../backend/backend.js'
 import type {Clock} from '../lib/clock.js'
 import {BackendService} from './backend-service.js'
-import {BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
+import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {assertValidName} from './models/resource.js'
-import {validateNode, type NodeRecord, type ServerNode} from './models/node.js'
+import {OPENSSH_SUB_KIND, validateNode, type NodeRecord, type ServerNode} from './models/node.js'
 
 export * from './models/node.js'
 
@@ -32,6 +32,34 @@ export class NodeService extends BackendService {
     const expires = this.expiry(options.ttlMs)
     await this.backend.put({key: PREFIX + record.name, value: JSON.stringify(record), expires})
     return {...record, expires}
+  }
+
+  /**
+   * Registers a plain OpenSSH server (`tctl create` of a node with sub_kind openssh): no expiry,
+   * since it never heartbeats. With `create`, AlreadyExistsError if the name is taken; an existing
+   * record of one of our nodes is never replaced (it belongs to that node's presence).
+   */
+  async registerOpenSSHNode(node: Omit<NodeRecord, 'subKind' | 'tunnel' | 'cmdLabels' | 'version'>, options: {create?: boolean} = {}): Promise<ServerNode> {
+    const record = validateNode({...node, cmdLabels: {}, version: '', subKind: OPENSSH_SUB_KIND})
+    if (record.addr === '') throw new BadParameterError(`node ${JSON.stringify(record.name)}: spec.addr is required (host:port of the sshd)`)
+    const item = {key: PREFIX + record.name, value: JSON.stringify(record)}
+    if (options.create) {
+      await this.backend.create(item).catch((err: unknown) => {
+        throw err instanceof AlreadyExistsError ? new AlreadyExistsError(`node ${JSON.stringify(record.name)} already exists`, {hint: 'use --force to overwrite it'}) : err
+      })
+      return record
+    }
+    const current = await this.backend.get(item.key).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    })
+    if (current) {
+      if ((JSON.parse(current.value) as NodeRecord).subKind !== OPENSSH_SUB_KIND) throw new AlreadyExistsError(`node ${JSON.stringify(record.name)} is a Teleport node announcing itself; it cannot be replaced by an OpenSSH node`)
+      await this.backend.compareAndSwap(current.value, item)
+    } else {
+      await this.backend.create(item)
+    }
+    return record
   }
 
   /** Pushes a live node's expiry `ttlMs` (default 10m) from now. NotFoundError when it already expired. */
@@ -89,7 +117,7 @@ export class NodeService extends BackendService {
 
 function toNode(item: Item): ServerNode {
   const record = JSON.parse(item.value) as NodeRecord
-  return {...record, expires: item.expires ?? new Date(8_640_000_000_000_000)}
+  return item.expires ? {...record, expires: item.expires} : record
 }
 
 function notFound(name: string): NotFoundError {

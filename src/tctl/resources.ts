@@ -1,4 +1,5 @@
-import type {AdminAuthApi, JoinTokenInfo, NodeInfo} from '../api/auth-api.js'
+import type {AdminAuthApi, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec} from '../api/auth-api.js'
+import {openSSHNodeFromResource} from '../services/models/node.js'
 import {parseJoinRoles} from '../services/models/join-token.js'
 import {lockFromResource, type Lock} from '../services/models/lock.js'
 import {lineOfField, parseResources, type Resource} from '../services/models/resource.js'
@@ -72,8 +73,9 @@ export function tokenToResource(t: JoinTokenInfo): Resource<{roles: string[]; st
 export function nodeToResource(n: NodeInfo): Resource {
   return {
     kind: 'node',
+    ...(n.subKind ? {sub_kind: n.subKind} : {}),
     version: 'v2',
-    metadata: {name: n.name, ...(Object.keys(n.labels ?? {}).length ? {labels: n.labels} : {}), expires: n.expires},
+    metadata: {name: n.name, ...(Object.keys(n.labels ?? {}).length ? {labels: n.labels} : {}), ...(n.expires ? {expires: n.expires} : {})},
     spec: {
       hostname: n.hostname,
       addr: n.addr,
@@ -143,6 +145,7 @@ export type PlannedResource =
   | {kind: 'user'; name: string; user: {name: string; roles: string[]; traits: Record<string, string[]>}}
   | {kind: 'token'; name: string; token: {roles: string[]; expires?: string}}
   | {kind: 'lock'; name: string; lock: Lock}
+  | {kind: 'node'; name: string; node: OpenSSHNodeSpec}
 
 /**
  * Parses and validates every document of a `tctl create` file; nothing touches the cluster.
@@ -188,6 +191,8 @@ function planOne(resource: Resource): PlannedResource {
     }
     case 'lock':
       return {kind: 'lock', name, lock: lockFromResource(resource)}
+    case 'node':
+      return {kind: 'node', name, node: openSSHNodeFromResource(resource)}
     default:
       throw new BadParameterError(`unknown resource kind ${JSON.stringify(resource.kind)}`)
   }
@@ -204,9 +209,10 @@ export async function checkCreate(api: AdminAuthApi, plan: PlannedResource[], so
   const userNames = needs('user') ? new Set((await api.listUsers()).map((u) => u.name)) : new Set<string>()
   const tokens = needs('token') ? new Set((await api.listTokens()).map((t) => t.token)) : new Set<string>()
   const locks = needs('lock') ? new Set((await api.listLocks()).map((l) => l.metadata.name)) : new Set<string>()
+  const nodes = needs('node') ? new Set((await api.listNodes()).map((n) => n.name)) : new Set<string>()
   for (const [i, p] of plan.entries()) {
     const at = plan.length > 1 ? `${source}: document ${i + 1}: ` : `${source}: `
-    const exists = {role: roleNames, user: userNames, token: tokens, lock: locks}[p.kind].has(p.name)
+    const exists = {role: roleNames, user: userNames, token: tokens, lock: locks, node: nodes}[p.kind].has(p.name)
     if (exists) {
       if (!force) throw new AlreadyExistsError(`${p.kind} ${JSON.stringify(p.name)} already exists`, {hint: 'use --force to overwrite it'})
       existing.add(`${p.kind}/${p.name}`)
@@ -230,7 +236,7 @@ export async function checkCreate(api: AdminAuthApi, plan: PlannedResource[], so
 
 /** Applies a checked plan: roles first (users may need them), then users, tokens, locks. */
 export async function applyCreate(api: AdminAuthApi, plan: PlannedResource[], existing: Set<string>, force: boolean, now = () => new Date()): Promise<string[]> {
-  const order: Record<PlannedResource['kind'], number> = {role: 0, user: 1, token: 2, lock: 3}
+  const order: Record<PlannedResource['kind'], number> = {role: 0, user: 1, token: 2, lock: 3, node: 4}
   const messages: string[] = []
   for (const p of [...plan].sort((a, b) => order[a.kind] - order[b.kind])) {
     const updated = existing.has(`${p.kind}/${p.name}`)
@@ -249,6 +255,9 @@ export async function applyCreate(api: AdminAuthApi, plan: PlannedResource[], ex
       }
       case 'lock':
         await api.upsertLock(p.lock)
+        break
+      case 'node':
+        await api.registerOpenSSHNode(p.name, p.node, {create: !force})
         break
     }
     messages.push(`${p.kind} ${JSON.stringify(p.name)} has been ${updated ? 'updated' : 'created'}`)

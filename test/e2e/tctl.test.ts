@@ -283,6 +283,19 @@ spec:
     assert.deepEqual(JSON.parse(ok(tctl(['nodes', 'ls', '--format', 'json']))), [])
   })
 
+  test('create registers an OpenSSH node (sub_kind openssh): get prints it back, nodes ls lists it, rm removes it', () => {
+    const doc = 'kind: node\nsub_kind: openssh\nversion: v2\nmetadata:\n  name: sshd-lab\n  labels: {env: lab}\nspec:\n  addr: 127.0.0.1:2222\n'
+    assert.equal(ok(tctl(['create', '-f', file('sshd-lab.yaml', doc)])), 'node "sshd-lab" has been created\n')
+    fails(tctl(['create', '-f', file('sshd-lab.yaml', doc)]), /node "sshd-lab" already exists/)
+    const got = ok(tctl(['get', 'node/sshd-lab']))
+    assert.match(got, /^kind: node\nsub_kind: openssh\nversion: v2\nmetadata:\n  name: sshd-lab\n  labels:\n    env: lab\nspec:\n  hostname: sshd-lab\n  addr: 127\.0\.0\.1:2222\n/)
+    assert.doesNotMatch(got, /expires/)
+    assert.match(ok(tctl(['nodes', 'ls'])), /^sshd-lab\s+sshd-lab\s+127\.0\.0\.1:2222\s+env=lab\s*$/m)
+    fails(tctl(['create', '-f', file('ours.yaml', doc.replace('sub_kind: openssh\n', ''))]), /only OpenSSH servers are registered with tctl create/)
+    assert.equal(ok(tctl(['rm', 'node/sshd-lab'])), 'node "sshd-lab" has been deleted\n')
+    assert.deepEqual(JSON.parse(ok(tctl(['nodes', 'ls', '--format', 'json']))), [])
+  })
+
   test('auth export: user CA as plain keys, host CA as @cert-authority * lines', () => {
     const user = ok(tctl(['auth', 'export', '--type=user']))
     assert.match(user, /^ssh-ed25519 AAAA[0-9A-Za-z+/=]+\n$/)

@@ -11,17 +11,22 @@ export function nodeAddress(node: Pick<NodeInfo, 'addr' | 'tunnel'>): string {
   return node.tunnel ? TUNNEL_ADDRESS : node.addr
 }
 
+/** `OpenSSH` for a registered plain sshd, `Teleport` for our nodes. */
+export function nodeType(node: Pick<NodeInfo, 'subKind'>): string {
+  return node.subKind === 'openssh' ? 'OpenSSH' : 'Teleport'
+}
+
 /**
- * `Node Name | Address | Labels`; verbose adds the node ID after the name and the sessions open on
+ * `Node Name | Address | Labels`; verbose adds the node ID and type after the name and the sessions open on
  * each node before the labels (`sessions` by host id; left empty when unknown: not allowed to see).
  */
 export function nodesText(nodes: readonly NodeInfo[], options: {verbose?: boolean; sessions?: ReadonlyMap<string, number>} = {}): string {
   const {sessions} = options
   const rows = sortNodes(nodes).map((n) => {
     const labels = formatLabels(nodeLabels(n))
-    return options.verbose ? [n.hostname, n.name, nodeAddress(n), sessions ? String(sessions.get(n.name) ?? 0) : '', labels] : [n.hostname, nodeAddress(n), labels]
+    return options.verbose ? [n.hostname, n.name, nodeType(n), nodeAddress(n), sessions ? String(sessions.get(n.name) ?? 0) : '', labels] : [n.hostname, nodeAddress(n), labels]
   })
-  const headers = options.verbose ? ['Node Name', 'Node ID', 'Address', 'Sessions', 'Labels'] : ['Node Name', 'Address', 'Labels']
+  const headers = options.verbose ? ['Node Name', 'Node ID', 'Type', 'Address', 'Sessions', 'Labels'] : ['Node Name', 'Address', 'Labels']
   return renderTable(headers, rows)
 }
 
@@ -43,10 +48,11 @@ export function nodesData(nodes: readonly NodeInfo[]): object[] {
     hostname: n.hostname,
     addr: n.addr,
     ...(n.tunnel ? {tunnel: true} : {}),
+    ...(n.subKind ? {sub_kind: n.subKind} : {}),
     labels: n.labels ?? {},
     cmd_labels: n.cmdLabels ?? {},
     all_labels: nodeLabels(n),
     version: n.version,
-    expires: n.expires,
+    ...(n.expires ? {expires: n.expires} : {}),
   }))
 }

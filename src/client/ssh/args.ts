@@ -26,7 +26,12 @@ export interface SshArgs extends TshGlobalArgs {
   noCommand: boolean
   /** -n: do not read stdin. */
   noStdin: boolean
-  forwardAgent: boolean
+  /**
+   * Which agent the node gets: `local`, tsh's own key and certificate (-A, -o ForwardAgent=local:
+   * what recording proxy mode needs, and nothing else of the user's); `system`, the agent at
+   * $SSH_AUTH_SOCK with all its keys (-o ForwardAgent=yes, as OpenSSH's); or none.
+   */
+  forwardAgent: 'no' | 'local' | 'system'
   tty: TtyMode
   /** The escape character for `~.`/`~?` (default `~`); undefined with `-e none`. */
   escapeChar?: string
@@ -132,7 +137,7 @@ export function parseSshArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     dynamicForwards: (options.lists.get('dynamic') ?? []).map(parseDynamicSpec),
     noCommand: options.values.has('no-command'),
     noStdin: options.values.has('no-stdin'),
-    forwardAgent: options.values.has('no-forward-agent') ? false : options.values.has('forward-agent') || effects.forwardAgent === true,
+    forwardAgent: agentMode(options.values.has('no-forward-agent'), options.values.has('forward-agent'), effects.forwardAgent),
     tty: ttyMode(options, effects.requestTTY),
     ...tshGlobalArgs(options, env),
     warnings,
@@ -165,4 +170,13 @@ export function wantPty(mode: TtyMode, hasCommand: boolean, stdinIsTTY: boolean)
     case 'auto':
       return !hasCommand && stdinIsTTY
   }
+}
+
+/** -a beats everything; an explicit -o ForwardAgent beats -A; -A alone forwards tsh's own key. */
+function agentMode(noForward: boolean, forward: boolean, option: 'yes' | 'no' | 'local' | undefined): SshArgs['forwardAgent'] {
+  if (noForward) return 'no'
+  if (option === 'yes') return 'system'
+  if (option === 'local') return 'local'
+  if (option === 'no') return 'no'
+  return forward ? 'local' : 'no'
 }

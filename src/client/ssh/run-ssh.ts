@@ -59,7 +59,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   const warn = (line: string) => io.stderr.write(line + '\n')
   for (const line of args.warnings) warn(line)
   const log = options.log
-  const agent = args.forwardAgent ? agentToForward(identity, io.env) : undefined
+  const agent = agentToForward(args.forwardAgent, identity, io.env, warn)
   const forwardAgent = agent !== undefined
   const env = sessionEnv(io.env)
   const cluster = args.cluster
@@ -128,12 +128,15 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
 }
 
 /**
- * -A: the user's SSH agent; without one, tsh's own key and certificate (as Teleport's tsh does),
- * unless the key is not on disk either (a login kept only in an agent).
+ * `local` (-A): tsh's own key and certificate and nothing else, or, for a login whose key lives
+ * only in an agent, that agent (it holds the key). `system` (-o ForwardAgent=yes): the agent at
+ * $SSH_AUTH_SOCK, all its keys, as OpenSSH's -A.
  */
-function agentToForward(identity: ConnectIdentity, env: NodeJS.ProcessEnv): string | BaseAgent | undefined {
+function agentToForward(mode: SshArgs['forwardAgent'], identity: ConnectIdentity, env: NodeJS.ProcessEnv, warn: (line: string) => void): string | BaseAgent | undefined {
+  if (mode === 'no') return undefined
+  if (mode === 'local') return identity.privateKey ? new KeyringAgent(identityKeyring(identity)) : env.SSH_AUTH_SOCK || undefined
   if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK
-  if (identity.privateKey) return new KeyringAgent(identityKeyring(identity))
+  warn('WARNING: ForwardAgent=yes but no SSH agent is running ($SSH_AUTH_SOCK is not set); forwarding none (-A forwards tsh\'s own key)')
   return undefined
 }
 

@@ -6,7 +6,8 @@ import {UsageError} from '../../lib/errors.js'
 // unchanged; the rest are accepted with a warning that they have no effect here.
 
 export interface SshOptionEffects {
-  forwardAgent?: boolean
+  /** `ForwardAgent`: yes (the agent at $SSH_AUTH_SOCK, as OpenSSH), local (tsh's own key, Teleport's value) or no. */
+  forwardAgent?: 'yes' | 'no' | 'local'
   requestTTY?: 'yes' | 'no' | 'force' | 'auto'
   port?: string
   user?: string
@@ -55,11 +56,12 @@ const IGNORED = new Set(
   ].map((k) => k.toLowerCase()),
 )
 
-function yesNo(key: string, value: string): boolean {
+function forwardAgentValue(key: string, value: string): 'yes' | 'no' | 'local' {
   const v = value.toLowerCase()
-  if (v === 'yes' || v === 'true') return true
-  if (v === 'no' || v === 'false') return false
-  throw new UsageError(`-o ${key}=${value}: expected yes or no`)
+  if (v === 'yes' || v === 'true') return 'yes'
+  if (v === 'no' || v === 'false') return 'no'
+  if (v === 'local') return 'local'
+  throw new UsageError(`-o ${key}=${value}: expected yes, no or local`)
 }
 
 /** Splits `Key=Value`, `Key Value` or `Key = Value`. */
@@ -78,7 +80,7 @@ export function parseSshOptions(texts: readonly string[]): ParsedSshOptions {
     // OpenSSH: the first value given for an option wins.
     switch (lower) {
       case 'forwardagent':
-        effects.forwardAgent ??= yesNo(key, value)
+        effects.forwardAgent ??= forwardAgentValue(key, value)
         break
       case 'requesttty': {
         const v = value.toLowerCase()

@@ -43,7 +43,7 @@ export default class Ssh extends BaseCommand {
     'dynamic-forward': Flags.string({char: 'D', description: 'A local SOCKS5 proxy through the node: [bind_address:]port', multiple: true}),
     'no-remote-exec': Flags.boolean({char: 'N', description: 'Run no command or shell (port forwarding only; stops on Ctrl-C)'}),
     'no-stdin': Flags.boolean({char: 'n', description: 'Do not read stdin (the node sees end of file)'}),
-    'forward-agent': Flags.boolean({char: 'A', description: 'Forward the SSH agent ($SSH_AUTH_SOCK) to the node'}),
+    'forward-agent': Flags.boolean({char: 'A', description: "Forward tsh's own key and certificate to the node as an SSH agent (-o ForwardAgent=yes forwards $SSH_AUTH_SOCK instead)"}),
     tty: Flags.boolean({char: 't', description: 'Ask for a terminal even with a command (twice: even when stdin is not a terminal)'}),
     'no-tty': Flags.boolean({char: 'T', description: 'Never ask for a terminal'}),
     option: Flags.string({char: 'o', description: 'OpenSSH option, Key=Value', multiple: true}),

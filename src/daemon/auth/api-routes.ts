@@ -58,7 +58,8 @@ function body<R extends Route>(ctx: RouteContext<R>): {[K in keyof BodyOf<R>]?: 
 }
 
 function nodeInfo(node: ServerNode): NodeInfo & {allLabels: Record<string, string>} {
-  return {...node, labels: node.labels, expires: node.expires.toISOString(), allLabels: nodeLabels(node)}
+  const {expires, ...record} = node
+  return {...record, ...(expires ? {expires: expires.toISOString()} : {}), allLabels: nodeLabels(node)}
 }
 
 /**
@@ -216,6 +217,11 @@ export function authApiRoutes(auth: AuthServer): Router {
     }),
     // tctl rm node/<id>: the record and the host id, which a new host may then join with.
     deleteNode: guarded({resource: 'node', verb: 'delete'}, ({params}) => auth.removeHost(params.name)),
+    registerOpenSSHNode: guarded((ctx) => ({resource: 'node', verb: createVerb(ctx)}), async (ctx) => {
+      const b = body(ctx)
+      const spec = {name: ctx.params.name, hostname: str(b.hostname, 'hostname'), addr: str(b.addr, 'addr'), labels: (b.labels ?? {}) as Record<string, string>}
+      return nodeInfo(await auth.nodes.registerOpenSSHNode(spec, {create: ctx.query.create === 'true'}))
+    }),
     keepAliveNode: guarded(({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async ({params}) => {
       await auth.nodes.keepAlive(params.name)
       return nodeInfo(await auth.nodes.getNode(params.name))

@@ -13,14 +13,19 @@ import type {JoinedIdentity} from './joined-identity.js'
 // To the proxy the host logs in with its host certificate as username <host UUID>; it trusts the
 // proxy when the proxy presents a Proxy host certificate from the cluster's host CA.
 
-/** `dial`: where the API's stream comes from instead (a node behind a firewall: its reverse tunnel). */
-export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => Promise<Duplex>} = {}): AuthApi {
+/**
+ * `dial`: where the API's stream comes from instead (a node behind a firewall: its reverse tunnel).
+ * `authServers`: the configured auth servers; the ones other than the joined route's address are
+ * tried in turn when it cannot be reached (several auth servers sharing one backend).
+ */
+export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => Promise<Duplex>; authServers?: ReadonlyArray<{host: string; port: number}>} = {}): AuthApi {
   const credentials = {privateKey: identity.privateKey, certificate: identity.certificate}
   const trust = {hostCAs: identity.hostCAs}
   const route = identity.authRoute
   const dial = options.dial ?? (route.kind === 'proxy' ? () => dialAuthThroughProxy(identity) : undefined)
   const addr = route.kind === 'auth' ? route.addr : route.sshAddr
-  return new AuthApiClient(new ApiClient({host: addr.host, port: addr.port, credentials, trust, ...(dial ? {dial} : {})}))
+  const fallbacks = route.kind === 'auth' ? (options.authServers ?? []).filter((a) => a.host !== addr.host || a.port !== addr.port) : []
+  return new AuthApiClient(new ApiClient({host: addr.host, port: addr.port, credentials, trust, ...(dial ? {dial} : {fallbacks})}))
 }
 
 /** An SSH channel to the proxy's `proxy:@<cluster>` subsystem; closing it ends the proxy connection. */

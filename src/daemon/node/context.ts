@@ -7,7 +7,7 @@ import type {ParsedCert} from '../../sshca/index.js'
 import type {OpenSessions} from './open-sessions.js'
 import type {OsLogin} from './os-login.js'
 import type {SessionRecorder} from './recording/session-recorder.js'
-import type {RoleCache} from './role-cache.js'
+import type {RoleCache} from '../common/role-cache.js'
 import type {SessionTap} from './session/tap.js'
 import type {TrackedSession} from './session/tracker-tap.js'
 

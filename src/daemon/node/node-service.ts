@@ -21,7 +21,7 @@ import type {NodeContext} from './context.js'
 import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
 import {OpenSessions} from './open-sessions.js'
 import {isRoot, processUser} from './os-login.js'
-import {RoleCache} from './role-cache.js'
+import {RoleCache} from '../common/role-cache.js'
 import {SessionRecorder} from './recording/session-recorder.js'
 import {RecordingUploader} from './recording/uploader.js'
 import {sessionTrackerTap} from './session/tracker-tap.js'
@@ -137,7 +137,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
       // Heartbeats, audit and everything else this node asks auth go over the tunnel too.
       authApi = connectToAuth(current, {dial: () => agent.openAuthChannel()})
     } else {
-      authApi = connectToAuth(joined)
+      authApi = connectToAuth(joined, {authServers: options.cluster.join.authServers})
     }
   } else {
     if (options.reverseTunnel === 'always') throw new UserError('a node without a listener (--no-listen) must join through a proxy', {hint: "pass the proxy's web address as --auth-server"})

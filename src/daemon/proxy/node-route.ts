@@ -6,6 +6,9 @@ import type {Logger} from '../../lib/log.js'
 import {joinHostPort} from '../../lib/net/ip.js'
 import type {AccessCache} from '../common/access-cache.js'
 import {encodePreamble} from '../common/proxy-preamble.js'
+import {RoleCache} from '../common/role-cache.js'
+import {canSeeNode, checkAccessToNode} from '../../services/rbac.js'
+import {formatLabels, nodeLabels, OPENSSH_SUB_KIND} from '../../services/models/node.js'
 import {TcpNodeDialer, type DialTarget, type NodeDialer} from './node-dialer.js'
 import {nodeListCache, type NodeListCache} from './node-list-cache.js'
 import {ambiguousHostMessage, dialAddress, findNodes, systemResolver, type LookupTarget, type Resolver} from './node-lookup.js'
@@ -21,7 +24,7 @@ export const DEFAULT_NODE_PORT = 3022
 export interface NodeRouterOptions {
   /** The proxy's host identity: signs preambles. */
   identity: {privateKey: string; certificate: string}
-  authApi: Pick<ProxyAuthApi, 'listNodes'>
+  authApi: Pick<ProxyAuthApi, 'listNodes' | 'getRole'>
   access: AccessCache
   audit: EmitNamed
   log: Logger
@@ -38,6 +41,10 @@ export interface RouteClient {
   login: string
   /** ip:port as the proxy saw it. */
   addr: string
+  /** The roles and traits of the user's certificate: what the proxy checks for plain OpenSSH nodes, which cannot. */
+  access?: {roles: string[]; traits: Record<string, string[]>}
+  /** ProxyJump: `login` is only the name given to the proxy; the one used at the node is not known here. */
+  loginUnknown?: boolean
 }
 
 export type RouteOutcome =
@@ -49,11 +56,13 @@ export class NodeRouter {
   private readonly resolve: Resolver
   private readonly dialer: NodeDialer
   private readonly nodes: NodeListCache
+  private readonly roles: RoleCache
 
   constructor(private readonly options: NodeRouterOptions) {
     this.resolve = options.resolve ?? systemResolver
     this.dialer = options.dialer ?? new TcpNodeDialer({timeoutMs: options.dialTimeoutMs})
     this.nodes = nodeListCache(options.authApi as ProxyAuthApi, {log: options.log, clock: options.clock})
+    this.roles = new RoleCache(options.authApi, {log: options.log, ...(options.clock ? {clock: options.clock} : {})})
   }
 
   /**
@@ -81,6 +90,13 @@ export class NodeRouter {
       this.audit(client, name, {error: locked, node})
       return {ok: false, kind: 'refused', message: `error: ${locked}`}
     }
+    const denied = node?.subKind === OPENSSH_SUB_KIND ? await this.openSSHRefusal(node, client) : undefined
+    if (denied) {
+      // The reason (which may name labels of a node the user cannot see) goes to the audit log;
+      // the client hears what our nodes say.
+      this.audit(client, name, {error: denied, node})
+      return {ok: false, kind: 'refused', message: `error: access denied to ${client.login} connecting to ${node!.hostname}`}
+    }
     let target: DialTarget
     if (node) {
       // A tunnelled node is reached over its tunnel by name (the dialer knows how); others by address.
@@ -106,8 +122,30 @@ export class NodeRouter {
     }
     this.audit(client, name, {dst, ...(node ? {node} : {})})
     // Our nodes learn the real client address from the signed preamble; other servers get plain SSH.
-    if (node) stream.write(encodePreamble({src: client.addr, dst}, this.options.identity))
+    if (node && node.subKind !== OPENSSH_SUB_KIND) stream.write(encodePreamble({src: client.addr, dst}, this.options.identity))
     return {ok: true, stream, ...(node ? {node} : {})}
+  }
+
+  /**
+   * A plain sshd checks only that the certificate is the cluster's and names the login: the
+   * node's labels are the proxy's to enforce (with the roles as auth defines them now, as our
+   * nodes do), and the login the client says it will use (the subsystem path, the web terminal)
+   * is checked too. That login is the client's word: sshd accepts any login in the certificate,
+   * so per-label login rules bind a registered sshd only once the proxy terminates the session
+   * (recording proxy mode). Undefined: allowed.
+   */
+  private async openSSHRefusal(node: NodeInfo, client: RouteClient): Promise<string | undefined> {
+    if (!client.access || client.access.roles.length === 0) return 'the certificate names no roles'
+    let roles
+    try {
+      roles = await this.roles.getRoles(client.access.roles)
+    } catch (err) {
+      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
+    }
+    if (roles.length === 0) return `none of the user's roles (${client.access.roles.join(', ')}) exist`
+    if (client.loginUnknown) return canSeeNode({roles, traits: client.access.traits, nodeLabels: nodeLabels(node)}) ? undefined : `no role's node_labels match labels ${formatLabels(nodeLabels(node))}`
+    const decision = checkAccessToNode({roles, traits: client.access.traits, login: client.login, nodeLabels: nodeLabels(node)})
+    return decision.allowed ? undefined : decision.reason
   }
 
   /** A subsystem event (T3001I, or T3001E with the error). */

@@ -230,7 +230,7 @@ async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParame
   if (identity.authRoute.kind !== 'auth') {
     throw new UserError('a proxy must reach the auth server directly, not through another proxy', {hint: 'pass the auth server address (port 3025) as --auth-server'})
   }
-  const authApi = connectToAuth(identity)
+  const authApi = connectToAuth(identity, {authServers: params.join.authServers})
   return {identity: {privateKey: identity.privateKey, certificate: identity.certificate}, authApi, authAddress: identity.authRoute.addr, owned: true}
 }
 

@@ -181,7 +181,8 @@ export class ProxySshServer implements ConnectionHandler {
     const suffix = `.${this.options.clusterName}`
     const host = dest.destIP.endsWith(suffix) ? dest.destIP.slice(0, -suffix.length) : dest.destIP
     const lookup = {host, ...(dest.destPort ? {port: dest.destPort} : {})}
-    const routed = await this.router.route(lookup, routeClient(who), `direct-tcpip:${joinHostPort(dest.destIP, dest.destPort)}`, {signal: this.closing.signal})
+    // The login is inside the stream OpenSSH runs through this channel: unknown here.
+    const routed = await this.router.route(lookup, {...routeClient(who), loginUnknown: true}, `direct-tcpip:${joinHostPort(dest.destIP, dest.destPort)}`, {signal: this.closing.signal})
     if (!routed.ok) return refuse(routed.kind === 'ambiguous' ? `ambiguous host "${host}" could match multiple nodes; address the node by its unique id (tsh ls -v)` : routed.message)
     await relay(accept(), routed.stream, {session: false})
   }
@@ -230,7 +231,8 @@ export class ProxySshServer implements ConnectionHandler {
 
 function routeClient(client: ClientInfo): RouteClient {
   const user = client.identity.kind === 'user' ? client.identity.username : `${client.identity.role.toLowerCase()}:${client.identity.hostId}`
-  return {user, login: client.login, addr: client.addr}
+  const access = client.identity.kind === 'user' ? {access: {roles: client.identity.roles, traits: client.identity.traits}} : {}
+  return {user, login: client.login, addr: client.addr, ...access}
 }
 
 /** Writes the message to the channel's stderr, exit-status 1, and closes it. */

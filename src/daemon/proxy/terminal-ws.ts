@@ -8,6 +8,7 @@ import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError, NotFoundError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, PARTICIPANT_MODES, type ParticipantMode} from '../../services/models/session-tracker.js'
+import {parseCert} from '../../sshca/index.js'
 import {agentAuthOptions, hostCertVerifier} from '../../ssh/index.js'
 import type {NodeRouter} from './node-route.js'
 import {closeCodeOf, failSocket, pageMessage, sendControl, sendFrame} from './ws-frames.js'
@@ -78,7 +79,7 @@ export async function runTerminal(options: TerminalSocketOptions): Promise<void>
     const serverId = join ? join.hostId : await visibleNode(options, params.server_id)
     const routed = await options.router.route(
       {host: serverId},
-      {user: options.session.user, login: params.login, addr: options.clientAddr},
+      {user: options.session.user, login: params.login, addr: options.clientAddr, access: certificateAccess(options.session.certificate)},
       `proxy:${serverId}@${options.clusterName}`,
       {signal: options.signal, registeredOnly: true},
     )
@@ -105,6 +106,12 @@ export async function runTerminal(options: TerminalSocketOptions): Promise<void>
   } finally {
     client?.end()
   }
+}
+
+/** The roles and traits the web session's certificate carries (what a plain sshd node is checked against at the proxy). */
+function certificateAccess(certificate: string): {roles: string[]; traits: Record<string, string[]>} {
+  const cert = parseCert(certificate)
+  return {roles: cert.roles, traits: cert.traits}
 }
 
 /** A live session the user may see (auth's RBAC), to join. */

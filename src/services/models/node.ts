@@ -1,8 +1,10 @@
 // The node model: the presence record a node writes, its labels, and what a node may call itself
 // and label itself with. NodeService (../nodes.ts) stores the records.
+import {isIP} from 'node:net'
 import {BadParameterError} from '../../lib/errors.js'
+import {joinHostPort, parseEndpoint, splitHostPort} from '../../lib/net/ip.js'
 import {hasControlChars} from '../../lib/safe-text.js'
-import {assertValidName, isPlainObject} from './resource.js'
+import {assertValidName, isPlainObject, type Resource} from './resource.js'
 
 export interface CommandLabel {
   command: string[]
@@ -23,11 +25,19 @@ export interface NodeRecord {
   version: string
   /** Reached through a reverse tunnel. */
   tunnel?: boolean
+  /**
+   * `openssh`: a plain OpenSSH sshd an admin registered (`tctl create`); it never heartbeats and
+   * does not read our preamble. Absent: one of our nodes, announcing itself.
+   */
+  subKind?: typeof OPENSSH_SUB_KIND
 }
 
+/** Teleport's sub_kind for registered OpenSSH servers. */
+export const OPENSSH_SUB_KIND = 'openssh'
+
 export interface ServerNode extends NodeRecord {
-  /** When the record vanishes unless renewed. */
-  expires: Date
+  /** When the record vanishes unless renewed; absent for registered OpenSSH nodes (they stay until removed). */
+  expires?: Date
 }
 
 /** Static labels merged with command-label results (a command label wins on a clash): what RBAC matches. */
@@ -77,7 +87,45 @@ export function validateNode(node: NodeRecord): NodeRecord {
   }
   const record: NodeRecord = {name: node.name, hostname: node.hostname, addr: node.addr, labels: {...labels}, cmdLabels: cleanCmd, version: node.version}
   if (node.tunnel) record.tunnel = true
+  if (node.subKind !== undefined) {
+    if (node.subKind !== OPENSSH_SUB_KIND) throw new BadParameterError(`${where}: sub_kind must be ${JSON.stringify(OPENSSH_SUB_KIND)} or absent`)
+    if (node.tunnel) throw new BadParameterError(`${where}: an OpenSSH node is dialled at its address, not through a tunnel`)
+    record.subKind = OPENSSH_SUB_KIND
+  }
   return record
+}
+
+/**
+ * A `tctl create` node document: only `sub_kind: openssh` (our nodes announce themselves).
+ * spec.addr is the sshd's host:port (port 22 when none); spec.hostname defaults to the name.
+ */
+export function openSSHNodeFromResource(resource: Resource): {hostname: string; addr: string; labels: Record<string, string>} {
+  const name = resource.metadata.name
+  if (resource.sub_kind !== OPENSSH_SUB_KIND) {
+    throw new BadParameterError(`node ${JSON.stringify(name)}: only OpenSSH servers are registered with tctl create (sub_kind: ${OPENSSH_SUB_KIND}); Teleport nodes join with a token`)
+  }
+  if (resource.version !== 'v2') throw new BadParameterError(`node: unsupported version ${JSON.stringify(resource.version)}; expected v2`)
+  const spec = resource.spec as Record<string, unknown>
+  for (const key of Object.keys(spec)) {
+    if (key !== 'addr' && key !== 'hostname') throw new BadParameterError(`node: spec.${key}: unknown field; expected addr, hostname`)
+  }
+  if (typeof spec.addr !== 'string' || spec.addr.trim() === '') throw new BadParameterError('node: spec.addr: expected the host:port of the sshd, e.g. 10.0.0.5:22')
+  if (spec.hostname !== undefined && typeof spec.hostname !== 'string') throw new BadParameterError('node: spec.hostname: expected a string')
+  const written = spec.addr.trim()
+  const addr = parseEndpoint(hasPort(written) ? written : `${isIP(written) === 6 ? `[${written}]` : written}:22`)
+  if (!addr || addr.host === '' || addr.port === 0) throw new BadParameterError(`node: spec.addr: ${JSON.stringify(spec.addr)} is not host:port`)
+  const hostname = (spec.hostname as string | undefined) || name
+  const labels = resource.metadata.labels ?? {}
+  const record = validateNode({name, hostname, addr: joinHostPort(addr.host, addr.port), labels, cmdLabels: {}, version: '', subKind: OPENSSH_SUB_KIND})
+  return {hostname: record.hostname, addr: record.addr, labels: record.labels}
+}
+
+function hasPort(addr: string): boolean {
+  try {
+    return splitHostPort(addr).port !== undefined
+  } catch {
+    return true // malformed: parseEndpoint refuses it as written
+  }
 }
 
 // What a node may call itself and label itself with. These names reach terminals (tsh ls, tctl

@@ -7,7 +7,7 @@ import {toSafeJSON} from '../../lib/safe-text.js'
 import {toSafeYAML} from '../../lib/yaml-text.js'
 import {yamlToJs} from '../../lib/yaml-aliases.js'
 
-export const RESOURCE_KINDS = ['role', 'user', 'token', 'lock'] as const
+export const RESOURCE_KINDS = ['role', 'user', 'token', 'lock', 'node'] as const
 export type ResourceKind = (typeof RESOURCE_KINDS)[number]
 
 export interface ResourceMetadata {
@@ -20,6 +20,8 @@ export interface ResourceMetadata {
 
 export interface Resource<Spec = unknown> {
   kind: string
+  /** A node's `openssh` (Teleport's field name: the resource is written as it is read). */
+  sub_kind?: string
   version: string
   metadata: ResourceMetadata
   spec: Spec
@@ -95,7 +97,7 @@ export function parseEnvelope(value: unknown, kinds: readonly string[] = RESOURC
   for (const key of Object.keys(value)) {
     if (!ENVELOPE_FIELDS.has(key)) throw new BadParameterError(`${at}unknown field "${key}"; expected kind, version, metadata, spec`)
   }
-  const {kind, version, metadata, spec} = value
+  const {kind, version, metadata, spec, sub_kind: subKind} = value
   if (typeof kind !== 'string' || kind === '') throw new BadParameterError(`${at}missing resource kind; expected one of ${kinds.join(', ')}`)
   if (!kinds.includes(kind)) throw new BadParameterError(`${at}unknown resource kind "${kind}"; expected one of ${kinds.join(', ')}`)
   if (!isPlainObject(metadata)) throw new BadParameterError(`${at}${kind}: missing metadata.name`)
@@ -124,7 +126,8 @@ export function parseEnvelope(value: unknown, kinds: readonly string[] = RESOURC
     out.labels = labels
   }
   if (spec !== undefined && spec !== null && !isPlainObject(spec)) throw new BadParameterError(`${label}spec: expected a mapping`)
-  return {kind, version, metadata: out, spec: spec ?? {}}
+  if (subKind !== undefined && (typeof subKind !== 'string' || subKind === '')) throw new BadParameterError(`${label}sub_kind: expected a string`)
+  return {kind, ...(subKind ? {sub_kind: subKind} : {}), version, metadata: out, spec: spec ?? {}}
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
+import {createServer} from 'node:net'
 import {Readable} from 'node:stream'
 import {after, before, describe, test} from 'node:test'
 import {ApiClient} from '../../../src/api/client.js'
@@ -141,4 +142,55 @@ describe('auth API transport', () => {
       await api.close()
     }
   })
+
+  /** Another auth server of the same cluster, answering GET /v1/which with its name. */
+  const namedServer = async (name: string) => {
+    const refused: string[] = []
+    const other = new ApiServer({
+      hostKey: hostIdentity(hostCA, 'Auth', [AUTH_SERVER_PRINCIPAL]),
+      trust: () => ({userCAs: [userCA.publicKey], hostCAs: [hostCA.publicKey]}),
+      router: new Router().add('GET', '/v1/which', () => ({name})),
+      onAuthFailure: (f) => refused.push(f.error),
+    })
+    return {server: other, port: (await other.listen('127.0.0.1', 0)).port, refused}
+  }
+
+  test('an auth server that cannot be reached gives way to the next configured one; the client stays with it', async () => {
+    const a = await namedServer('a')
+    const b = await namedServer('b')
+    const api = new ApiClient({host: '127.0.0.1', port: await closedPort(), fallbacks: [{host: '127.0.0.1', port: a.port}, {host: '127.0.0.1', port: b.port}], credentials: hostIdentity(hostCA, 'Node', ['n']), trust: {hostCAs: [hostCA.publicKey]}})
+    try {
+      assert.deepEqual(await api.request('GET', '/v1/which'), {name: 'a'}, 'past the one not listening')
+      await a.server.close()
+      await eventually(async () => (await api.request('GET', '/v1/which').catch(() => undefined)) ?? undefined, 'a request after a went away')
+      assert.deepEqual(await api.request('GET', '/v1/which'), {name: 'b'})
+      assert.equal(api.address, `127.0.0.1:${b.port}`)
+    } finally {
+      await api.close()
+      await b.server.close()
+    }
+  })
+
+  test('a refusal is final: the other auth servers are not asked', async () => {
+    const before = failures.length
+    const b = await namedServer('b')
+    const api = new ApiClient({host: '127.0.0.1', port, fallbacks: [{host: '127.0.0.1', port: b.port}], credentials: hostIdentity(otherCA, 'Admin', ['admin']), trust: {hostCAs: [hostCA.publicKey]}})
+    await assert.rejects(api.request('GET', '/v1/whoami'), AccessDeniedError)
+    await api.close()
+    await eventually(() => (failures.length === before + 1 ? true : undefined), 'the refusal reported by the first server')
+    assert.deepEqual(b.refused, [], 'the second server never saw the foreign certificate')
+    await b.server.close()
+    const unreachable = new ApiClient({host: '127.0.0.1', port: await closedPort(), fallbacks: [{host: '127.0.0.1', port: await closedPort()}], credentials: hostIdentity(hostCA, 'Admin', ['admin']), trust: {hostCAs: [hostCA.publicKey]}})
+    await assert.rejects(unreachable.request('GET', '/v1/whoami'), /cannot reach the auth server at 127\.0\.0\.1:\d+: connection refused/)
+    await unreachable.close()
+  })
 })
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}

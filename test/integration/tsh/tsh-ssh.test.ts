@@ -163,7 +163,7 @@ describe('tsh ssh', {timeout: 10 * TIMEOUT_MS}, () => {
     }
   })
 
-  test('-A forwards the agent when the role allows; otherwise a warning and the command still runs', async () => {
+  test('-o ForwardAgent=yes forwards the agent at $SSH_AUTH_SOCK, -A only tsh\'s own key; refused by the role: a warning and the command still runs', async () => {
     const dir = tempDir('agent')
     const socket = path.join(dir, 'agent.sock')
     const agent = spawn('ssh-agent', ['-D', '-a', socket], {stdio: 'ignore'})
@@ -172,9 +172,13 @@ describe('tsh ssh', {timeout: 10 * TIMEOUT_MS}, () => {
       const keyPath = path.join(dir, 'id')
       assert.equal((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'forwarded-key', '-f', keyPath])).code, 0)
       assert.equal((await run('ssh-add', ['-q', keyPath], {env: {SSH_AUTH_SOCK: socket}})).code, 0)
-      const r = await tsh(home, ['ssh', '-A', `${LOGIN}@node-1`, 'ssh-add -l'], {env: {SSH_AUTH_SOCK: socket}})
+      const r = await tsh(home, ['ssh', '-o', 'ForwardAgent=yes', `${LOGIN}@node-1`, 'ssh-add -l'], {env: {SSH_AUTH_SOCK: socket}})
       assert.equal(r.code, 0, r.stderr)
       assert.match(r.stdout, /forwarded-key \(ED25519\)/)
+      const own = await tsh(home, ['ssh', '-A', `${LOGIN}@node-1`, 'ssh-add -l'], {env: {SSH_AUTH_SOCK: socket}})
+      assert.equal(own.code, 0, own.stderr)
+      assert.doesNotMatch(own.stdout, /forwarded-key/, 'an unrelated key of the system agent stays home')
+      assert.match(own.stdout, /teleport:alice \(ED25519-CERT\)/)
       const refused = await tsh(bobHome, ['ssh', '-A', `${LOGIN}@node-1`, 'echo ran; ssh-add -l >/dev/null 2>&1; echo agent=$?'], {env: {SSH_AUTH_SOCK: socket}})
       assert.equal(refused.code, 0, refused.stderr)
       assert.equal(refused.stdout, 'ran\nagent=2\n')

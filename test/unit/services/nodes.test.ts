@@ -17,7 +17,7 @@ describe('NodeService', () => {
   test('upsert, get, list sorted by hostname', async () => {
     const {nodes, clock} = service()
     const b = await nodes.upsertNode(node('uuid-2', 'beta'))
-    assert.equal(b.expires.getTime() - clock.now().getTime(), 10 * MINUTE)
+    assert.equal(b.expires!.getTime() - clock.now().getTime(), 10 * MINUTE)
     await nodes.upsertNode(node('uuid-1', 'alpha', {cmdLabels: {arch: {command: ['uname', '-p'], period: '1h', result: 'x86_64'}}}))
     assert.deepEqual(
       (await nodes.listNodes()).map((n) => n.hostname),
@@ -111,5 +111,21 @@ describe('NodeService', () => {
     const {nodes} = service()
     await nodes.upsertNode(node('uuid-1', 'alpha', {addr: '', tunnel: true}))
     assert.equal((await nodes.getNode('uuid-1')).tunnel, true)
+  })
+
+  test('a registered OpenSSH node never expires, is not created twice, and never replaces one of our nodes', async () => {
+    const {nodes, clock} = service()
+    await nodes.registerOpenSSHNode({name: 'sshd-1', hostname: 'sshd-1', addr: '10.0.0.5:22', labels: {env: 'lab'}}, {create: true})
+    clock.advance(365 * 24 * 60 * MINUTE)
+    const [listed] = await nodes.listNodes()
+    assert.equal(listed!.subKind, 'openssh')
+    assert.equal(listed!.expires, undefined)
+    await assert.rejects(nodes.registerOpenSSHNode({name: 'sshd-1', hostname: 'sshd-1', addr: '10.0.0.6:22', labels: {}}, {create: true}), /node "sshd-1" already exists/)
+    await nodes.registerOpenSSHNode({name: 'sshd-1', hostname: 'sshd-1', addr: '10.0.0.6:22', labels: {}})
+    assert.equal((await nodes.getNode('sshd-1')).addr, '10.0.0.6:22')
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    await assert.rejects(nodes.registerOpenSSHNode({name: 'uuid-1', hostname: 'alpha', addr: '10.0.0.7:22', labels: {}}), /is a Teleport node announcing itself/)
+    assert.equal((await nodes.getNode('uuid-1')).subKind, undefined)
+    await assert.rejects(nodes.upsertNode(node('u', 'n', {subKind: 'other' as 'openssh'})), /sub_kind must be "openssh" or absent/)
   })
 })

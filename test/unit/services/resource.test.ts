@@ -52,14 +52,14 @@ describe('parseResources', () => {
   test('unknown kind lists the accepted kinds', () => {
     assert.throws(() => parseResources('kind: rol\nversion: v5\nmetadata: {name: x}\n'), {
       name: 'BadParameterError',
-      message: 'unknown resource kind "rol"; expected one of role, user, token, lock',
+      message: 'unknown resource kind "rol"; expected one of role, user, token, lock, node',
     })
   })
 
   test('says which document is wrong when there are several', () => {
     assert.throws(
       () => parseResources('kind: role\nversion: v5\nmetadata: {name: a}\n---\nkind: rol\nversion: v5\nmetadata: {name: b}\n', {source: 'f.yaml'}),
-      {message: 'f.yaml: document 2 (line 5): unknown resource kind "rol"; expected one of role, user, token, lock'},
+      {message: 'f.yaml: document 2 (line 5): unknown resource kind "rol"; expected one of role, user, token, lock, node'},
     )
   })
 

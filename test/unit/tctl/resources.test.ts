@@ -5,7 +5,7 @@ import path from 'node:path'
 import {afterEach, describe, test, type TestContext} from 'node:test'
 import {AlreadyExistsError, BadParameterError, UsageError, UserError} from '../../../src/lib/errors.js'
 import {writeFilesTogether} from '../../../src/tctl/files.js'
-import {applyCreate, checkCreate, parseGetRefs, parseRmRef, planCreate, tokenToResource} from '../../../src/tctl/resources.js'
+import {applyCreate, checkCreate, fetchResources, parseGetRefs, parseRmRef, planCreate, tokenToResource} from '../../../src/tctl/resources.js'
 import {memoryAuthApi, type MemoryAuthApi} from '../../helpers/memory-auth-api.js'
 
 const ROLE = `kind: role
@@ -90,7 +90,7 @@ describe('tctl create', () => {
 
   test('malformed YAML, unknown kinds and invalid roles name the file', () => {
     assert.throws(() => planCreate('kind: role\n  bad: [', 'f.yaml'), (err) => err instanceof BadParameterError && /^f\.yaml: malformed YAML at line/.test(err.message))
-    assert.throws(() => planCreate('kind: widget\nversion: v1\nmetadata: {name: x}\n', 'f.yaml'), (err: Error) => err.message === 'f.yaml: unknown resource kind "widget"; expected one of role, user, token, lock')
+    assert.throws(() => planCreate('kind: widget\nversion: v1\nmetadata: {name: x}\n', 'f.yaml'), (err: Error) => err.message === 'f.yaml: unknown resource kind "widget"; expected one of role, user, token, lock, node')
     const badRole = ROLE.replace('env: test', () => "env: '^[a-$'")
     assert.throws(() => planCreate(`${USER}---\n${badRole}`, 'f.yaml'), /: f\.yaml: document 2: line 14: role "dev": spec\.allow\.node_labels\.env: invalid regular expression/)
     assert.throws(() => planCreate(`${ROLE}---\n${ROLE}`, 'f.yaml'), /role "dev" appears more than once/)
@@ -124,6 +124,33 @@ describe('tctl create', () => {
     const messages = await applyCreate(api, plan, existing, true)
     assert.deepEqual(applied(), ['role:dev:upsert', 'user:alice:upsert'])
     assert.deepEqual(messages, ['role "dev" has been updated', 'user "alice" has been created'])
+  })
+
+  test('an OpenSSH node: sub_kind openssh, port 22 when none, hostname from the name; listed with its labels and no expiry', async () => {
+    const doc = 'kind: node\nsub_kind: openssh\nversion: v2\nmetadata:\n  name: sshd-1\n  labels: {env: lab}\nspec:\n  addr: 10.0.0.5\n'
+    const plan = planCreate(doc, 'n.yaml')
+    assert.deepEqual(plan, [{kind: 'node', name: 'sshd-1', node: {hostname: 'sshd-1', addr: '10.0.0.5:22', labels: {env: 'lab'}}}])
+    const {api} = await fakeApi()
+    assert.deepEqual(await applyCreate(api, plan, await checkCreate(api, plan, 'n.yaml', false), false), ['node "sshd-1" has been created'])
+    const [listed] = await api.listNodes()
+    assert.equal(listed!.subKind, 'openssh')
+    assert.equal(listed!.expires, undefined)
+    assert.deepEqual(listed!.labels, {env: 'lab'})
+    await assert.rejects(checkCreate(api, plan, 'n.yaml', false), (err) => err instanceof AlreadyExistsError && err.message === 'node "sshd-1" already exists')
+    const moved = planCreate(doc.replace('10.0.0.5', '"[::1]:2222"'), 'n.yaml')
+    await applyCreate(api, moved, await checkCreate(api, moved, 'n.yaml', true), true)
+    assert.equal((await api.listNodes())[0]!.addr, '[::1]:2222')
+    const [resource] = await fetchResources(api, [{kind: 'node', name: 'sshd-1'}])
+    assert.equal(resource!.sub_kind, 'openssh')
+    assert.equal(resource!.metadata.expires, undefined)
+  })
+
+  test('tctl create refuses our own kind of node and an OpenSSH node without an address, naming the line', () => {
+    assert.throws(() => planCreate('kind: node\nversion: v2\nmetadata: {name: n1}\nspec: {addr: "10.0.0.5:22"}\n', 'n.yaml'), /^BadParameterError: n\.yaml: node "n1": only OpenSSH servers are registered with tctl create \(sub_kind: openssh\); Teleport nodes join with a token$/)
+    assert.throws(() => planCreate('kind: node\nsub_kind: openssh\nversion: v2\nmetadata: {name: n1}\nspec: {}\n', 'n.yaml'), /n\.yaml: node: spec\.addr: expected the host:port of the sshd/)
+    assert.throws(() => planCreate('kind: node\nsub_kind: openssh\nversion: v2\nmetadata: {name: n1}\nspec:\n  addr: "h:22"\n  port: 22\n', 'n.yaml'), /n\.yaml: line 7: node: spec\.port: unknown field; expected addr, hostname/)
+    assert.throws(() => planCreate('kind: node\nsub_kind: openssh\nversion: v2\nmetadata: {name: n1}\nspec: {addr: "h:99999"}\n', 'n.yaml'), /spec\.addr: "h:99999" is not host:port/)
+    assert.throws(() => planCreate('kind: node\nsub_kind: openssh\nversion: v2\nmetadata: {name: n1}\nspec: {addr: "h:22", hostname: "bad name"}\n', 'n.yaml'), /invalid hostname "bad name"/)
   })
 
   test('without --force resources are created with create semantics', async () => {

@@ -55,13 +55,15 @@ describe('tsh ls rendering', () => {
       ].join('\n'),
     )
   })
-  test('-v adds the node ID after the name and the open sessions before the labels, empty when unknown', () => {
+  test('-v adds the node ID and type after the name and the open sessions before the labels, empty when unknown', () => {
     const lines = nodesText(nodes, {verbose: true, sessions: new Map([['uuid-d1', 2]])}).split('\n')
-    assert.match(lines[0]!, /^Node Name Node ID\s+Address\s+Sessions\s+Labels$/)
-    assert.match(lines[2]!, /^db-1\s+uuid-d1\s+10\.0\.0\.9:3022\s+2\s+env=prod,role=db$/)
-    assert.match(lines[4]!, /^web-1\s+uuid-w1\s+10\.0\.0\.1:3022\s+0\s+env=staging,role=web$/)
+    assert.match(lines[0]!, /^Node Name Node ID\s+Type\s+Address\s+Sessions\s+Labels$/)
+    assert.match(lines[2]!, /^db-1\s+uuid-d1\s+Teleport\s+10\.0\.0\.9:3022\s+2\s+env=prod,role=db$/)
+    assert.match(lines[4]!, /^web-1\s+uuid-w1\s+Teleport\s+10\.0\.0\.1:3022\s+0\s+env=staging,role=web$/)
     const unknown = nodesText(nodes, {verbose: true}).split('\n')
-    assert.match(unknown[2]!, /^db-1\s+uuid-d1\s+10\.0\.0\.9:3022\s+env=prod,role=db$/)
+    assert.match(unknown[2]!, /^db-1\s+uuid-d1\s+Teleport\s+10\.0\.0\.9:3022\s+env=prod,role=db$/)
+    const sshd = nodesText([{name: 'bastion', hostname: 'bastion', addr: '10.0.0.7:22', labels: {}, cmdLabels: {}, version: '', subKind: 'openssh'}], {verbose: true}).split('\n')
+    assert.match(sshd[2]!, /^bastion\s+bastion\s+OpenSSH\s+10\.0\.0\.7:22\s*$/)
   })
   test('names: one host name per line, sorted', () => {
     assert.equal(nodesNames(nodes), 'db-1\nedge\nweb-1\nweb-2\n')

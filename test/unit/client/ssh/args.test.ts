@@ -57,7 +57,7 @@ describe('parseSshArgs', () => {
   })
   test('forwards, agent, tty, globals', () => {
     const a = parseSshArgs(['-A', '-t', '-L', '1:h:2', '-L', '127.0.0.1:3:h:4', '-R', '5:h:6', '-D', '1080', '--cluster', 'leaf', '--proxy=p:3080', '--user', 'alice', '--insecure', '-d', 'n'], env)
-    assert.equal(a.forwardAgent, true)
+    assert.equal(a.forwardAgent, 'local')
     assert.equal(a.tty, 'yes')
     assert.equal(a.localForwards.length, 2)
     assert.equal(a.remoteForwards[0]!.destPort, 6)
@@ -75,8 +75,12 @@ describe('parseSshArgs', () => {
   test('-T and -o RequestTTY; -a beats -A', () => {
     assert.equal(parseSshArgs(['-T', 'n'], env).tty, 'no')
     assert.equal(parseSshArgs(['-o', 'RequestTTY=force', 'n'], env).tty, 'force')
-    assert.equal(parseSshArgs(['-A', '-a', 'n'], env).forwardAgent, false)
-    assert.equal(parseSshArgs(['-o', 'ForwardAgent=yes', 'n'], env).forwardAgent, true)
+    assert.equal(parseSshArgs(['-A', '-a', 'n'], env).forwardAgent, 'no')
+    assert.equal(parseSshArgs(['n'], env).forwardAgent, 'no')
+    assert.equal(parseSshArgs(['-o', 'ForwardAgent=yes', 'n'], env).forwardAgent, 'system', 'OpenSSH\'s meaning: the agent at $SSH_AUTH_SOCK')
+    assert.equal(parseSshArgs(['-A', '-o', 'ForwardAgent=yes', 'n'], env).forwardAgent, 'system')
+    assert.equal(parseSshArgs(['-o', 'ForwardAgent=local', 'n'], env).forwardAgent, 'local')
+    assert.equal(parseSshArgs(['-A', '-o', 'ForwardAgent=no', 'n'], env).forwardAgent, 'no')
   })
   test('harmless OpenSSH options are accepted silently; unsupported ones warn', () => {
     const a = parseSshArgs(['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-q', '-4', 'n'], env)
@@ -153,11 +157,11 @@ describe('-o options', () => {
     assert.deepEqual(splitOption('ForwardAgent yes'), {key: 'ForwardAgent', value: 'yes'})
     assert.deepEqual(splitOption('Port = 22'), {key: 'Port', value: '22'})
     const {effects} = parseSshOptions(['forwardagent=no', 'ForwardAgent=yes', 'port=1'])
-    assert.equal(effects.forwardAgent, false)
+    assert.equal(effects.forwardAgent, 'no')
     assert.equal(effects.port, '1')
   })
   test('bad values', () => {
-    assert.throws(() => parseSshOptions(['ForwardAgent=maybe']), /expected yes or no/)
+    assert.throws(() => parseSshOptions(['ForwardAgent=maybe']), /expected yes, no or local/)
     assert.throws(() => splitOption('NoValue'), /expected Key=Value/)
   })
 })

@@ -1,9 +1,9 @@
-import type {NodeAuthApi} from '../../api/auth-api.js'
+import type {AuthApi} from '../../api/auth-api.js'
 import type {Clock} from '../../lib/clock.js'
 import {unlessNotFound} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import type {Role} from '../../services/roles.js'
-import {LastGood} from '../common/last-good.js'
+import {LastGood} from './last-good.js'
 
 // The role definitions behind the role names in users' certificates, fetched from auth and kept
 // briefly so that a burst of connections costs one request, while an edited or deleted role takes
@@ -17,7 +17,7 @@ export class RoleCache {
   private readonly entries = new Map<string, LastGood<Role | undefined>>()
 
   constructor(
-    private readonly api: NodeAuthApi,
+    private readonly api: Pick<AuthApi, 'getRole'>,
     private readonly options: {clock?: Clock; log?: Logger} = {},
   ) {}
 
