@@ -96,7 +96,9 @@ describe('a registered OpenSSH node', {timeout: 5 * TIMEOUT_MS}, () => {
   })
 
   test('ssh -J through the proxy: the node\'s labels are checked (the login is inside the stream)', async () => {
-    const jump = (home: string, user: string) => run('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', '-J', `${user}@127.0.0.1:${cluster.proxy.sshAddress.port}`, `${LOGIN}@sshd-1.${CLUSTER}`, 'echo jumped'], {env: {TELEPORT_HOME: home, SSH_AUTH_SOCK: ''}})
+    const bobConfig = join(dir.path, 'bob_ssh_config')
+    writeFileSync(bobConfig, (await tsh(bob, ['config'])).stdout)
+    const jump = (home: string, user: string) => run('ssh', ['-F', home === bob ? bobConfig : sshConfig, '-o', 'BatchMode=yes', '-J', `${user}@127.0.0.1:${cluster.proxy.sshAddress.port}`, `${LOGIN}@sshd-1.${CLUSTER}`, 'echo jumped'], {env: {TELEPORT_HOME: home, SSH_AUTH_SOCK: ''}})
     const ok = await jump(alice, 'alice')
     assert.equal(ok.code, 0, ok.stderr)
     assert.equal(ok.stdout, 'jumped\n')
