@@ -35,6 +35,8 @@ export interface CAKeys {
   clusterName: string
   user: string[]
   host: string[]
+  /** The TLS user CA certificates (PEM). */
+  tls?: string[]
 }
 
 export interface UserTokenInfo {
@@ -76,6 +78,10 @@ export interface SignedUserCert {
   clusterName: string
   /** The TTL granted, after role caps. */
   ttlMs: number
+  /** The same identity as an X.509 client certificate on the same key (PEM), for the proxy's TLS relay. */
+  tlsCertificate?: string
+  /** The TLS user CA certificates (PEM) that sign it. */
+  tlsCAs?: string[]
 }
 
 export interface RegisterRequest {

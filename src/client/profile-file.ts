@@ -10,6 +10,7 @@ import {decodeProfileYaml, encodeProfileYaml, type ProfileValue} from './profile
 //   forward_ports: []
 //   dynamic_forward_ports: []
 //   private_key_store: keychain      only when the private key is in the OS keychain (tsh login --key-store)
+//   ssh_relay_alpn: teleport-ssh-relay   the proxy serves the TLS relay to nodes (its ping said so at login)
 
 export interface Profile {
   /** host:port of the proxy's HTTPS endpoint. */
@@ -25,6 +26,8 @@ export interface Profile {
   insecure?: boolean
   /** The profile user's private key is in the OS keychain, not under keys/ (KeychainKeyStore). */
   keyInKeychain?: boolean
+  /** The ALPN name of the proxy's TLS relay to nodes, when its ping offered one at login. */
+  sshRelayAlpn?: string
 }
 
 export function profileToYaml(p: Profile): string {
@@ -38,6 +41,7 @@ export function profileToYaml(p: Profile): string {
     ['dynamic_forward_ports', p.dynamicForwardPorts],
     ['insecure', p.insecure ? true : undefined],
     ['private_key_store', p.keyInKeychain ? 'keychain' : undefined],
+    ['ssh_relay_alpn', p.sshRelayAlpn],
   ])
 }
 
@@ -69,6 +73,8 @@ export function profileFromYaml(text: string): Profile {
     dynamicForwardPorts: list('dynamic_forward_ports'),
   }
   if (raw.insecure === true) profile.insecure = true
+  const relayAlpn = str('ssh_relay_alpn', false)
+  if (relayAlpn) profile.sshRelayAlpn = relayAlpn
   const keyStore = str('private_key_store', false)
   if (keyStore === 'keychain') profile.keyInKeychain = true
   else if (keyStore !== '' && keyStore !== 'file') throw new Error(`"private_key_store" must be keychain or file, not ${JSON.stringify(keyStore)}`)

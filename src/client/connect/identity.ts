@@ -27,6 +27,17 @@ export interface ConnectIdentity {
   hostCAs: string[]
   /** Logged in with --add-keys-to-agent=only: authenticate through $SSH_AUTH_SOCK. */
   agentOnly?: boolean
+  /** The proxy's TLS relay (tls-relay.ts), when its ping offered it and login gave an X.509 certificate. */
+  relay?: RelayIdentity
+}
+
+export interface RelayIdentity {
+  /** The X.509 client certificate (PEM) on our key. */
+  x509Certificate: string
+  /** The relay's ALPN name, from the proxy's ping. */
+  alpn: string
+  /** The proxy's HTTPS certificate as pinned at login (PEM), trusted for the relay. */
+  proxyCertificate?: string
 }
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::'])

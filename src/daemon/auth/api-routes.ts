@@ -103,6 +103,7 @@ export function authApiRoutes(auth: AuthServer): Router {
       clusterName: auth.clusterName,
       user: await auth.caKeys('user'),
       host: await auth.caKeys('host'),
+      tls: await auth.caKeys('tls'),
     })),
 
     // Users

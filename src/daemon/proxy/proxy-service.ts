@@ -19,6 +19,7 @@ import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
 import {ProxySshServer} from './ssh-server.js'
 import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
+import {TlsSshRelay} from './tls-relay.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
 import {webSessionConnector} from './web-session-connector.js'
@@ -145,6 +146,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       log,
     })
     closers.push(() => webSessions.close())
+    // The TLS relay to nodes on the web port (ALPN teleport-ssh-relay): routed like the SSH port's subsystem.
+    const sshRelay = new TlsSshRelay({clusterName, caKeys, access: accessCache, router: sshServer.router, audit: emit, log, clock})
+    closers.push(async () => sshRelay.close())
     const refused = ({user, error, remoteAddr}: {user: string; error: string; remoteAddr: string}) =>
       emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error})
     const webServer = createWebServer({
@@ -157,7 +161,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         authApi: access.authApi,
         log,
         sshAddresses: (req) => ({listenAddr: formatHostPort(sshAddress), publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port})}),
+        sshRelayAlpn: sshRelay.alpn,
       },
+      alpnHandlers: {[sshRelay.alpn]: (socket, remote) => sshRelay.handle(socket, remote)},
       ui: {authApi: access.authApi, sessions: webSessions, clusterName, refused},
       sockets: new WebSocketGateway({
         sessions: webSessions,

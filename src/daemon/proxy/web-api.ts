@@ -15,6 +15,8 @@ export interface WebApiContext {
   log: Logger
   /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host). */
   sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string}
+  /** The TLS relay's ALPN name, when the web port serves it (tls-relay.ts). */
+  sshRelayAlpn?: string
 }
 
 /**
@@ -45,7 +47,7 @@ export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Prom
   const ssh = ctx.sshAddresses(req)
   return {
     auth: {type: 'local', second_factor: ping.secondFactor},
-    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}},
+    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}, ...(ctx.sshRelayAlpn ? {ssh_relay_alpn: ctx.sshRelayAlpn} : {})},
     server_version: ping.serverVersion,
     cluster_name: ping.clusterName,
     ca_pins: ping.caPins,
@@ -67,7 +69,8 @@ export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage): 
   return {
     username: signed.username,
     cert: signed.certificate,
-    host_signers: [{domain_name: signed.clusterName, checking_keys: signed.hostCAs}],
+    ...(signed.tlsCertificate ? {tls_cert: signed.tlsCertificate} : {}),
+    host_signers: [{domain_name: signed.clusterName, checking_keys: signed.hostCAs, ...(signed.tlsCAs ? {tls_certs: signed.tlsCAs} : {})}],
   }
 }
 
