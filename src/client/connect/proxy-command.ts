@@ -4,7 +4,6 @@ import {UsageError} from '../../lib/errors.js'
 import {safeLines, safeText} from '../../lib/safe-text.js'
 import {proxyHost, type ConnectIdentity} from './identity.js'
 import {openNodeStream} from './node-stream.js'
-import {connectToProxy} from './proxy.js'
 import {canUseRelay, openTlsRelay, RelayUnavailableError} from './tls-relay.js'
 
 // `tsh proxy ssh [login@]host[:port]`: OpenSSH's ProxyCommand. It carries the SSH connection
@@ -75,6 +74,8 @@ export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTa
       options.log?.(`${err.message}; using the proxy's SSH port`)
     }
   }
+  // Loaded only here: the relay path needs no SSH stack in tsh at all.
+  const {connectToProxy} = await import('./proxy.js')
   const proxy = await connectToProxy(identity, {
     ...(target.login ? {username: target.login} : {}),
     ...(options.log ? {log: options.log} : {}),
