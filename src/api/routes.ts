@@ -21,6 +21,8 @@ export interface PingResponse {
   proxyPublicAddr?: string
   /** The cluster's session recording mode (auth_service.session_recording): nodes follow it. */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_listener_mode: multiplex puts every protocol on the proxy's web port. */
+  proxyListenerMode?: 'separate' | 'multiplex'
 }
 
 export interface ClusterStatus {

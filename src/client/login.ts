@@ -246,5 +246,6 @@ function makeProfile(ping: WebPing, webProxyAddr: string, user: string, existing
   if (insecure) profile.insecure = true
   const relayAlpn = ping.proxy.ssh_relay_alpn
   if (hasX509 && typeof relayAlpn === 'string' && ALPN_NAME.test(relayAlpn)) profile.sshRelayAlpn = relayAlpn
+  if (ping.proxy.tls_routing_enabled === true) profile.tlsRoutingEnabled = true
   return profile
 }

@@ -28,8 +28,10 @@ export interface ClientIdentity {
   knownHostsPath: string
   /** Logged in with --add-keys-to-agent=only: authenticate through $SSH_AUTH_SOCK. */
   agentOnly?: boolean
-  /** The proxy's TLS relay: its ALPN name, our X.509 certificate, the pinned proxy certificate. */
-  relay?: {x509Certificate: string; alpn: string; proxyCertificate?: string}
+  /** The proxy's TLS relay: its ALPN name and our X.509 certificate. */
+  relay?: {x509Certificate: string; alpn: string}
+  /** The proxy's HTTPS certificate as pinned at login (PEM). */
+  proxyCertificate?: string
 }
 
 export {tshHome} from './tsh-home.js'
@@ -136,10 +138,9 @@ export function loadCurrentIdentity(opts: IdentityOptions = {}): ClientIdentity 
     knownHostsPath: paths.knownHostsPath,
   }
   if (key.privateKey === undefined) identity.agentOnly = true
-  if (profile.sshRelayAlpn && key.x509Certificate) {
-    const pinned = store.readProxyCertificate(proxyHost)
-    identity.relay = {x509Certificate: key.x509Certificate, alpn: profile.sshRelayAlpn, ...(pinned ? {proxyCertificate: pinned} : {})}
-  }
+  if (profile.sshRelayAlpn && key.x509Certificate) identity.relay = {x509Certificate: key.x509Certificate, alpn: profile.sshRelayAlpn}
+  const pinned = store.readProxyCertificate(proxyHost)
+  if (pinned) identity.proxyCertificate = pinned
   return identity
 }
 

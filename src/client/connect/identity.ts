@@ -15,6 +15,8 @@ export interface ConnectProfile {
   user: string
   /** The cluster the certificate was issued by. */
   cluster: string
+  /** proxy_listener_mode multiplex: the SSH proxy is on the web port, by ALPN (proxy.ts). */
+  tlsRoutingEnabled?: boolean
 }
 
 export interface ConnectIdentity {
@@ -29,6 +31,8 @@ export interface ConnectIdentity {
   agentOnly?: boolean
   /** The proxy's TLS relay (tls-relay.ts), when its ping offered it and login gave an X.509 certificate. */
   relay?: RelayIdentity
+  /** The proxy's HTTPS certificate as pinned at login (PEM): trusted for TLS to the web port. */
+  proxyCertificate?: string
 }
 
 export interface RelayIdentity {
@@ -36,8 +40,6 @@ export interface RelayIdentity {
   x509Certificate: string
   /** The relay's ALPN name, from the proxy's ping. */
   alpn: string
-  /** The proxy's HTTPS certificate as pinned at login (PEM), trusted for the relay. */
-  proxyCertificate?: string
 }
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::'])

@@ -1,13 +1,12 @@
-import {isIP} from 'node:net'
-import tls from 'node:tls'
+import type tls from 'node:tls'
 import {encodeRelayLine, parseRelayAnswer, readRelayLine} from '../../api/ssh-relay.js'
 import {UserError} from '../../lib/errors.js'
 import {loadPrivateKey} from '../../sshca/index.js'
 import {parseCert} from '../../sshca/parse.js'
 import {x509CertifiesKey} from '../../sshca/x509.js'
-import {DEFAULT_WEB_PROXY_PORT, parseHostPort} from '../proxy-addr.js'
 import {ProxyRouteError} from './errors.js'
 import type {ConnectIdentity} from './identity.js'
+import {dialProxyTls, ProxyTlsError} from './proxy-tls.js'
 
 // The fast way to a node: mutual TLS 1.3 to the proxy's web port with the X.509 certificate of
 // tsh login (ALPN from the proxy's ping), one dial request, then the connection carries the
@@ -47,37 +46,14 @@ export interface RelayTarget {
 export async function openTlsRelay(identity: ConnectIdentity, target: RelayTarget, options: {log?: (line: string) => void; timeoutMs?: number} = {}): Promise<tls.TLSSocket> {
   const relay = identity.relay
   if (!relay) throw new RelayUnavailableError('the proxy does not offer the TLS relay')
-  const {host, port} = parseHostPort(identity.profile.webProxyAddr, DEFAULT_WEB_PROXY_PORT)
   const key = loadPrivateKey(identity.privateKey).export({format: 'pem', type: 'pkcs8'}).toString()
-  options.log?.(`connecting to the proxy's TLS relay at ${host}:${port}`)
-  const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-    const s = tls.connect({
-      host,
-      port,
-      ...(isIP(host) ? {} : {servername: host}),
-      ALPNProtocols: [relay.alpn],
-      minVersion: 'TLSv1.3',
-      ciphers: RELAY_CIPHERS,
-      key,
-      cert: relay.x509Certificate,
-      // The proxy's HTTPS certificate as pinned at login, else the default trust.
-      ...(relay.proxyCertificate ? {ca: [relay.proxyCertificate]} : {}),
-      timeout: options.timeoutMs ?? 20_000,
-    })
-    s.setNoDelay(true)
-    const fail = (err: Error) => {
-      s.destroy()
-      reject(new RelayUnavailableError(`TLS relay: ${err.message}`))
-    }
-    s.once('error', fail)
-    s.once('timeout', () => fail(new Error('timed out')))
-    s.once('secureConnect', () => {
-      s.off('error', fail)
-      s.setTimeout(0)
-      if (s.alpnProtocol !== relay.alpn) return fail(new Error(`the proxy did not agree to ${relay.alpn}`))
-      resolve(s)
-    })
-  })
+  options.log?.(`connecting to the proxy's TLS relay at ${identity.profile.webProxyAddr}`)
+  let socket: tls.TLSSocket
+  try {
+    socket = await dialProxyTls(identity, relay.alpn, {key, cert: relay.x509Certificate, minVersion: 'TLSv1.3', ciphers: RELAY_CIPHERS, ...(options.timeoutMs ? {timeoutMs: options.timeoutMs} : {})})
+  } catch (err) {
+    throw err instanceof ProxyTlsError ? new RelayUnavailableError(err.message) : err
+  }
   socket.on('error', (err) => options.log?.(`TLS relay: ${err.message}`))
   socket.write(encodeRelayLine({host: target.host.replace(/^\[(.*)\]$/, '$1'), cluster: target.cluster, ...(target.port ? {port: target.port} : {}), ...(target.login ? {login: target.login} : {})}))
   let line: string | undefined

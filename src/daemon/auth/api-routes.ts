@@ -97,6 +97,7 @@ export function authApiRoutes(auth: AuthServer): Router {
       secondFactor: auth.secondFactor,
       proxyPublicAddr: auth.proxyPublicAddr,
       sessionRecording: auth.sessionRecording,
+      proxyListenerMode: auth.proxyListenerMode,
     }),
     status: guarded({resource: 'cert_authority', verb: 'list'}, () => auth.status()),
     getCAKeys: guarded({resource: 'cert_authority', verb: 'read'}, async () => ({

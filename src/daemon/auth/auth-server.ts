@@ -73,6 +73,8 @@ export interface AuthServerOptions {
   proxyPublicAddr: string
   /** auth_service.session_recording: what nodes are told (default `node`). */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_listener_mode: what proxies are told (default `separate`). */
+  proxyListenerMode?: 'separate' | 'multiplex'
   bcryptCost?: number
   /** bcrypt by default; tests count the calls. */
   passwordChecker?: PasswordChecker
@@ -153,6 +155,10 @@ export class AuthServer {
 
   get proxyPublicAddr(): string {
     return this.options.proxyPublicAddr
+  }
+
+  get proxyListenerMode(): 'separate' | 'multiplex' {
+    return this.options.proxyListenerMode ?? 'separate'
   }
 
   get sessionRecording(): SessionRecordingMode {

@@ -19,6 +19,7 @@ import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
 import {ProxySshServer} from './ssh-server.js'
 import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
+import {multiplexHandlers} from './multiplex.js'
 import {TlsSshRelay} from './tls-relay.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
@@ -98,7 +99,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
   if (access.owned) closers.push(() => access.authApi.close())
   try {
     checkProxyIdentity(access.identity.certificate)
-    const clusterName = (await access.authApi.ping()).clusterName
+    const ping = await access.authApi.ping()
+    const clusterName = ping.clusterName
+    // auth_service.proxy_listener_mode: multiplex serves everything on the web port (multiplex.ts).
+    const multiplex = ping.proxyListenerMode === 'multiplex'
     const clock = options.clock ?? systemClock
     const keyPairs = await webKeyPairs(options, publicAddrs, log, clock)
 
@@ -123,10 +127,12 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       ...(options.nodeDialer ? {dialer: options.nodeDialer} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
-    const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())
-    const sshAddress = {host: options.sshListen.host, port: sshBound.port}
-    log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
+    let sshAddress = {host: options.webListen.host, port: options.webListen.port}
+    if (!multiplex) {
+      sshAddress = {host: options.sshListen.host, port: (await sshServer.listen(options.sshListen.host, options.sshListen.port)).port}
+      log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
+    }
 
     let webPort = options.webListen.port
     const publicHost = (req: IncomingMessage) => {
@@ -147,6 +153,8 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     })
     closers.push(() => webSessions.close())
     // The TLS relay to nodes on the web port (ALPN teleport-ssh-relay): routed like the SSH port's subsystem.
+    const closing = new AbortController()
+    closers.push(async () => closing.abort())
     const sshRelay = new TlsSshRelay({clusterName, caKeys, access: accessCache, router: sshServer.router, audit: emit, log, clock})
     closers.push(async () => sshRelay.close())
     const refused = ({user, error, remoteAddr}: {user: string; error: string; remoteAddr: string}) =>
@@ -162,8 +170,12 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         log,
         sshAddresses: (req) => ({listenAddr: formatHostPort(sshAddress), publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port})}),
         sshRelayAlpn: sshRelay.alpn,
+        tlsRoutingEnabled: multiplex,
       },
-      alpnHandlers: {[sshRelay.alpn]: (socket, remote) => sshRelay.handle(socket, remote)},
+      alpnHandlers: {
+        [sshRelay.alpn]: (socket, remote) => sshRelay.handle(socket, remote),
+        ...(multiplex ? multiplexHandlers({sshServer, authAddress: access.authAddress, log, signal: closing.signal}) : {}),
+      },
       ui: {authApi: access.authApi, sessions: webSessions, clusterName, refused},
       sockets: new WebSocketGateway({
         sessions: webSessions,
@@ -179,7 +191,8 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     webPort = (await webServer.listen(options.webListen.host, options.webListen.port)).port
     closers.push(() => webServer.close())
     const webAddress = {host: options.webListen.host, port: webPort}
-    log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
+    log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
+    if (multiplex) sshAddress = webAddress
 
     return {webAddress, sshAddress, clusterName, flushAudit: () => audit.idle(), close}
   } catch (err) {

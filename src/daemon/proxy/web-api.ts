@@ -17,6 +17,8 @@ export interface WebApiContext {
   sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string}
   /** The TLS relay's ALPN name, when the web port serves it (tls-relay.ts). */
   sshRelayAlpn?: string
+  /** proxy_listener_mode multiplex: SSH is on the web port too (by ALPN). */
+  tlsRoutingEnabled?: boolean
 }
 
 /**
@@ -47,7 +49,7 @@ export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Prom
   const ssh = ctx.sshAddresses(req)
   return {
     auth: {type: 'local', second_factor: ping.secondFactor},
-    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}, ...(ctx.sshRelayAlpn ? {ssh_relay_alpn: ctx.sshRelayAlpn} : {})},
+    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr}, ...(ctx.sshRelayAlpn ? {ssh_relay_alpn: ctx.sshRelayAlpn} : {}), ...(ctx.tlsRoutingEnabled ? {tls_routing_enabled: true} : {})},
     server_version: ping.serverVersion,
     cluster_name: ping.clusterName,
     ca_pins: ping.caPins,
