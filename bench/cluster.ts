@@ -1,11 +1,20 @@
 // A one-process cluster for the benchmarks: `teleport start` with auth, proxy and node on loopback,
 // a user `bench` (role access, the current login) whose certificate is saved as a tsh login in
-// <dir>/tsh and also kept as OpenSSH files (<dir>/bench, -cert.pub) for the OpenSSH paths.
+// <dir>/tsh (with the X.509 certificate of the same login and the proxy's HTTPS certificate
+// pinned, as `tsh login --insecure` leaves it, so tsh takes the TLS relay) and in <dir>/tsh-ssh
+// without them (tsh takes the proxy's SSH subsystem), and also kept as OpenSSH files
+// (<dir>/bench, -cert.pub) for the OpenSSH paths.
 import {spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {userInfo} from 'node:os'
 import path from 'node:path'
+import {ApiClient} from '../src/api/client.js'
+import {AuthApiClient} from '../src/api/auth-api-client.js'
+import {readIdentityFile} from '../src/api/identity-file.js'
+import {SSH_RELAY_ALPN} from '../src/api/ssh-relay.js'
+import {dataDirPaths} from '../src/config/data-dir.js'
 import {FileKeyStore} from '../src/client/key-store.js'
+import {fetchProxyCertificate} from '../src/client/web-client.js'
 import {saveLogin} from '../src/client/profile.js'
 import {repoRoot} from '../test/helpers/cli.js'
 import {freePort, startTeleport} from '../test/helpers/daemon.js'
@@ -31,8 +40,10 @@ export interface BenchCluster {
   authPort: number
   /** The teleport process (auth, proxy and node in one). */
   pid: number
-  /** TELEPORT_HOME of the saved login. */
+  /** TELEPORT_HOME of the saved login (the TLS relay). */
   env: NodeJS.ProcessEnv
+  /** TELEPORT_HOME of the same login without the X.509 certificate (the SSH subsystem path). */
+  sshEnv: NodeJS.ProcessEnv
   stop(): Promise<unknown>
 }
 
@@ -52,13 +63,23 @@ export async function startBenchCluster(dir: string, options: {sessionRecording?
   must(tctl, ['-c', config, 'users', 'add', 'bench', '--roles=access', `--logins=${LOGIN}`])
   must(tctl, ['-c', config, 'auth', 'sign', '--user=bench', '--ttl=2h', `--out=${path.join(dir, 'bench')}`])
   const hostCAs = must(tctl, ['-c', config, 'auth', 'export', '--type=host']).trim().split('\n').map((l) => l.split(/\s+/).slice(2, 4).join(' '))
-  const home = path.join(dir, 'tsh')
-  saveLogin(new FileKeyStore(home), {
+  // The X.509 certificate of the same key, as tsh login gets it.
+  const admin = readIdentityFile(dataDirPaths(path.join(dir, 'data')).adminIdentity)
+  const api = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: authPort, credentials: admin, trust: {hostCAs: admin.hostCAs}}))
+  const publicKey = readFileSync(path.join(dir, 'bench.pub'), 'utf8')
+  const signed = await api.signUserCert({username: 'bench', publicKey, ttlMs: 2 * 3600_000}).finally(() => api.close())
+  const login = {
     profile: {webProxyAddr: `127.0.0.1:${webPort}`, sshProxyAddr: `127.0.0.1:${proxySshPort}`, user: 'bench', cluster: CLUSTER, authType: 'local', forwardPorts: [], dynamicForwardPorts: []},
     privateKey: readFileSync(path.join(dir, 'bench'), 'utf8'),
-    publicKey: readFileSync(path.join(dir, 'bench.pub'), 'utf8'),
+    publicKey,
     certificate: readFileSync(path.join(dir, 'bench-cert.pub'), 'utf8'),
     hostCAs,
-  })
-  return {dir, config, webPort, proxySshPort, nodePort, authPort, pid: teleport.child.pid!, env: {TELEPORT_HOME: home}, stop: () => teleport.stop()}
+  }
+  const home = path.join(dir, 'tsh')
+  const store = new FileKeyStore(home)
+  saveLogin(store, {...login, profile: {...login.profile, sshRelayAlpn: SSH_RELAY_ALPN}, x509: {certificate: signed.tlsCertificate!, cas: signed.tlsCAs!.join('')}})
+  store.writeProxyCertificate('127.0.0.1', await fetchProxyCertificate(`127.0.0.1:${webPort}`))
+  const sshHome = path.join(dir, 'tsh-ssh')
+  saveLogin(new FileKeyStore(sshHome), login)
+  return {dir, config, webPort, proxySshPort, nodePort, authPort, pid: teleport.child.pid!, env: {TELEPORT_HOME: home}, sshEnv: {TELEPORT_HOME: sshHome}, stop: () => teleport.stop()}
 }

@@ -5,48 +5,30 @@
 //               direct OpenSSH ssh→sshd, OpenSSH ProxyJump through an OpenSSH bastion, and
 //               OpenSSH ssh with ProxyCommand="tsh proxy ssh" through our proxy to our node
 //   latency     connect and run `true` (BENCH_RUNS times, median) for the same three, and tsh ssh
+//   relay       the TLS relay against plain socat relays and ProxyJump (bench/relay.ts)
 //   start-up    whole-process wall time of tsh and tctl commands (BENCH_RUNS rounds, each command
 //               once a round so that load on the machine falls on all alike; median), against
 //               `node -e 0`
 //   recording   the cost of recording and playback in constant memory (bench/recording.ts)
 //   scale       10,000 simulated nodes heartbeating into one auth server; tsh ls of them (bench/scale.ts)
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {startSshd} from '../test/interop/helpers.js'
-import {CLUSTER, LOGIN, NODE, must, startBenchCluster, tctl, tsh, type BenchCluster} from './cluster.js'
+import {CLUSTER, LOGIN, NODE, startBenchCluster, tctl, tsh, type BenchCluster} from './cluster.js'
+import {startOpenSshSide, type OpenSshSide} from './openssh.js'
+import {benchRelay} from './relay.js'
 import {benchPlayback, benchRecordingCost} from './recording.js'
 import {benchScale} from './scale.js'
 import {median, mediansInTurn, RUNS, timeShell} from './timing.js'
 
 const BYTES = Number(process.env.BENCH_BYTES ?? 1024 ** 3)
 
-async function benchProxy(cluster: BenchCluster, stops: Array<() => Promise<unknown>>): Promise<void> {
-  const {dir, config, webPort, nodePort, env} = cluster
-  must(tctl, ['-c', config, 'auth', 'sign', '--host=localhost,127.0.0.1', `--out=${path.join(dir, 'host')}`])
-  const userCA = must(tctl, ['-c', config, 'auth', 'export', '--type=user']).split('\n').filter(Boolean)
-  const hostCALine = must(tctl, ['-c', config, 'auth', 'export', '--type=host']).trim()
-
-  const target = await startSshd({dir, trustedUserCAKeys: userCA, hostKeyPath: path.join(dir, 'host'), hostCertPath: path.join(dir, 'host-cert.pub')})
-  stops.push(() => target.stop())
-  const bastionDir = path.join(dir, 'bastion')
-  mkdirSync(bastionDir)
-  const bastion = await startSshd({dir: bastionDir, trustedUserCAKeys: userCA, hostKeyPath: path.join(dir, 'host'), hostCertPath: path.join(dir, 'host-cert.pub')})
-  stops.push(() => bastion.stop())
-
-  // One ssh_config for all OpenSSH runs, so ProxyJump's inner ssh gets the same settings.
-  const sshConfig = path.join(dir, 'ssh_config')
-  writeFileSync(path.join(dir, 'known_hosts'), hostCALine + '\n')
-  writeFileSync(sshConfig, [
-    'Host *',
-    '  BatchMode yes', '  StrictHostKeyChecking yes', `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`, '  GlobalKnownHostsFile /dev/null',
-    `  IdentityFile ${path.join(dir, 'bench')}`, `  CertificateFile ${path.join(dir, 'bench-cert.pub')}`, '  IdentitiesOnly yes', '  IdentityAgent none',
-    `  User ${LOGIN}`, '  LogLevel ERROR', '',
-  ].join('\n'))
-  const ssh = `ssh -F ${sshConfig}`
+async function benchProxy(cluster: BenchCluster, openssh: OpenSshSide): Promise<void> {
+  const {webPort, nodePort, env} = cluster
+  const {targetPort, bastionPort, ssh} = openssh
   const paths = {
-    'OpenSSH direct': `${ssh} -p ${target.port} 127.0.0.1`,
-    'OpenSSH ProxyJump': `${ssh} -J 127.0.0.1:${bastion.port} -p ${target.port} 127.0.0.1`,
+    'OpenSSH direct': `${ssh} -p ${targetPort} 127.0.0.1`,
+    'OpenSSH ProxyJump': `${ssh} -J 127.0.0.1:${bastionPort} -p ${targetPort} 127.0.0.1`,
     'tsh proxy ssh': `${ssh} -o ProxyCommand="${tsh} proxy ssh --proxy=127.0.0.1:${webPort} --cluster=${CLUSTER} %r@%h:%p" -p ${nodePort} ${NODE}`,
   }
 
@@ -96,14 +78,16 @@ async function benchStartup(cluster: BenchCluster): Promise<void> {
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
 const stops: Array<() => Promise<unknown>> = []
 try {
-  // BENCH_ONLY=proxy|startup|recording|playback|scale runs one part.
+  // BENCH_ONLY=proxy|relay|startup|recording|playback|scale runs one part.
   const only = process.env.BENCH_ONLY
-  if (!only || only === 'proxy' || only === 'startup') {
+  if (!only || only === 'proxy' || only === 'relay' || only === 'startup') {
     // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
     const cluster = await startBenchCluster(dir)
     stops.push(() => cluster.stop())
-    if (only !== 'startup') await benchProxy(cluster, stops)
-    await benchStartup(cluster)
+    const openssh = only === 'startup' ? undefined : await startOpenSshSide(cluster, stops)
+    if (!only || only === 'proxy') await benchProxy(cluster, openssh!)
+    if (!only || only === 'relay') await benchRelay(cluster, openssh!, stops)
+    if (!only || only === 'startup') await benchStartup(cluster)
   }
   if (!only || only === 'recording') await benchRecordingCost(dir, stops)
   if (!only || only === 'recording' || only === 'playback') await benchPlayback(dir, stops)

@@ -21,6 +21,8 @@ export interface PingResponse {
   proxyPublicAddr?: string
   /** The cluster's session recording mode (auth_service.session_recording): nodes follow it. */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_listener_mode: multiplex puts every protocol on the proxy's web port. */
+  proxyListenerMode?: 'separate' | 'multiplex'
 }
 
 export interface ClusterStatus {
@@ -35,6 +37,8 @@ export interface CAKeys {
   clusterName: string
   user: string[]
   host: string[]
+  /** The TLS user CA certificates (PEM). */
+  tls?: string[]
 }
 
 export interface UserTokenInfo {
@@ -87,6 +91,10 @@ export interface SignedUserCert {
   clusterName: string
   /** The TTL granted, after role caps. */
   ttlMs: number
+  /** The same identity as an X.509 client certificate on the same key (PEM), for the proxy's TLS relay. */
+  tlsCertificate?: string
+  /** The TLS user CA certificates (PEM) that sign it. */
+  tlsCAs?: string[]
 }
 
 export interface RegisterRequest {

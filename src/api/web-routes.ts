@@ -7,8 +7,14 @@ import {json, types} from './route.js'
 
 export interface WebPing {
   auth: {type: string; second_factor: string}
-  /** Teleport's names; the tunnel pair only when the proxy serves reverse tunnels (nodes dial it). */
-  proxy: {ssh: {listen_addr: string; public_addr?: string; tunnel_listen_addr?: string; ssh_tunnel_public_addr?: string}}
+  proxy: {
+    /** Teleport's names; the tunnel pair only when the proxy serves reverse tunnels (nodes dial it). */
+    ssh: {listen_addr: string; public_addr?: string; tunnel_listen_addr?: string; ssh_tunnel_public_addr?: string}
+    /** Teleport's: every protocol is on the web port, by ALPN (proxy_listener_mode: multiplex). */
+    tls_routing_enabled?: boolean
+    /** The ALPN name of the TLS relay to nodes on the web port, when the proxy serves it (ours). */
+    ssh_relay_alpn?: string
+  }
   server_version: string
   cluster_name: string
   ca_pins?: string[]
@@ -26,7 +32,10 @@ export interface SshCertsRequest {
 export interface SshCertsResponse {
   username: string
   cert: string
-  host_signers: {domain_name: string; checking_keys: string[]}[]
+  /** The same identity as an X.509 client certificate on the same key (PEM; Teleport's field). */
+  tls_cert?: string
+  /** checking_keys: host CA keys; tls_certs: the TLS user CA that signs tls_cert (PEM). */
+  host_signers: {domain_name: string; checking_keys: string[]; tls_certs?: string[]}[]
 }
 
 /** A host joining with a token. */

@@ -15,6 +15,8 @@ import {proxyHostOf} from './proxy-addr.js'
 //   keys/<proxy-host>/<user>                      private key (OpenSSH PEM)
 //   keys/<proxy-host>/<user>.pub                  its public key
 //   keys/<proxy-host>/<user>-ssh/<cluster>-cert.pub   the user certificate
+//   keys/<proxy-host>/<user>-x509.pem             the same identity as an X.509 client certificate
+//   keys/<proxy-host>/cas/<cluster>.pem           the cluster's TLS user CA (PEM) that signs it
 //
 // FileKeyStore keeps them on disk (dirs 0700, files 0600, every write atomic); MemoryKeyStore
 // is its twin for unit tests. Both compute the same paths.
@@ -24,6 +26,8 @@ export interface StoredKey {
   privateKey?: string
   publicKey: string
   certificate?: string
+  /** The X.509 client certificate (PEM) on the same key, for the proxy's TLS relay. */
+  x509Certificate?: string
 }
 
 export interface KeyPaths {
@@ -33,6 +37,7 @@ export interface KeyPaths {
   publicKeyPath: string
   certDir: string
   certPath: string
+  x509Path: string
   knownHostsPath: string
   profilePath: string
 }
@@ -68,6 +73,10 @@ export interface KeyStore {
   readProxyCertificate(proxyHost: string): string | undefined
   writeProxyCertificate(proxyHost: string, pem: string): void
 
+  /** The cluster's TLS user CA certificates (PEM), as stored at login. */
+  readTlsCAs(proxyHost: string, cluster: string): string | undefined
+  writeTlsCAs(proxyHost: string, cluster: string, pem: string): void
+
   readKnownHosts(): string
   /** Replaces the cluster's @cert-authority lines with these CA keys. */
   trustHostCAs(proxyHost: string, cluster: string, caKeys: string[]): void
@@ -93,9 +102,14 @@ export function keyPathsIn(home: string, proxyHost: string, user: string, cluste
     publicKeyPath: `${keyPath}.pub`,
     certDir,
     certPath: path.join(certDir, `${segment(cluster || proxyHost, 'cluster name')}-cert.pub`),
+    x509Path: `${keyPath}-x509.pem`,
     knownHostsPath: path.join(home, 'known_hosts'),
     profilePath: path.join(home, `${proxyHost}.yaml`),
   }
+}
+
+function tlsCAsPath(home: string, proxyHost: string, cluster: string): string {
+  return path.join(home, 'keys', segment(proxyHost, 'proxy host'), 'cas', `${segment(cluster || proxyHost, 'cluster name')}.pem`)
 }
 
 function readText(file: string): string | undefined {
@@ -192,6 +206,8 @@ export class FileKeyStore implements KeyStore {
     if (privateKey !== undefined) key.privateKey = privateKey
     const certificate = readText(p.certPath)
     if (certificate !== undefined) key.certificate = certificate.trim()
+    const x509 = readText(p.x509Path)
+    if (x509 !== undefined) key.x509Certificate = x509
     return key
   }
 
@@ -202,6 +218,9 @@ export class FileKeyStore implements KeyStore {
     else rmSync(p.keyPath, {force: true})
     this.write(p.publicKeyPath, `${key.publicKey.trim()}\n`)
     this.write(p.certPath, `${key.certificate.trim()}\n`)
+    // A certificate from an earlier key must not stay beside the new one.
+    if (key.x509Certificate !== undefined) this.write(p.x509Path, key.x509Certificate)
+    else rmSync(p.x509Path, {force: true})
   }
 
   deleteKey(proxyHost: string, user: string): void {
@@ -209,6 +228,7 @@ export class FileKeyStore implements KeyStore {
     rmSync(p.keyPath, {force: true})
     rmSync(p.publicKeyPath, {force: true})
     rmSync(p.certDir, {recursive: true, force: true})
+    rmSync(p.x509Path, {force: true})
     try {
       if (readdirSync(p.proxyKeysDir).length === 0) rmSync(p.proxyKeysDir, {recursive: true, force: true})
     } catch {
@@ -232,6 +252,14 @@ export class FileKeyStore implements KeyStore {
     this.write(path.join(this.home, 'keys', segment(proxyHost, 'proxy host'), PROXY_CERT_FILE), pem)
   }
 
+  readTlsCAs(proxyHost: string, cluster: string): string | undefined {
+    return readText(tlsCAsPath(this.home, proxyHost, cluster))
+  }
+
+  writeTlsCAs(proxyHost: string, cluster: string, pem: string): void {
+    this.write(tlsCAsPath(this.home, proxyHost, cluster), pem)
+  }
+
   readKnownHosts(): string {
     return readText(path.join(this.home, 'known_hosts')) ?? ''
   }
@@ -250,7 +278,8 @@ export class MemoryKeyStore implements KeyStore {
   private current: string | undefined
   private readonly profiles = new Map<string, Profile>()
   /** "<proxyHost>/<user>" -> key without certificates; certificates by cluster. */
-  private readonly keys = new Map<string, {privateKey?: string; publicKey: string; certs: Map<string, string>}>()
+  private readonly keys = new Map<string, {privateKey?: string; publicKey: string; certs: Map<string, string>; x509?: string}>()
+  private readonly tlsCAs = new Map<string, string>()
   private knownHosts = ''
   private readonly proxyCerts = new Map<string, string>()
 
@@ -289,6 +318,7 @@ export class MemoryKeyStore implements KeyStore {
     if (entry.privateKey !== undefined) key.privateKey = entry.privateKey
     const cert = entry.certs.get(cluster || proxyHost)
     if (cert !== undefined) key.certificate = cert
+    if (entry.x509 !== undefined) key.x509Certificate = entry.x509
     return key
   }
   writeKey(proxyHost: string, user: string, cluster: string, key: StoredKey & {certificate: string}): void {
@@ -296,17 +326,19 @@ export class MemoryKeyStore implements KeyStore {
     const id = `${proxyHost}/${user}`
     const certs = this.keys.get(id)?.certs ?? new Map<string, string>()
     certs.set(cluster || proxyHost, key.certificate.trim())
-    this.keys.set(id, {...(key.privateKey !== undefined ? {privateKey: key.privateKey} : {}), publicKey: key.publicKey.trim(), certs})
+    this.keys.set(id, {...(key.privateKey !== undefined ? {privateKey: key.privateKey} : {}), publicKey: key.publicKey.trim(), certs, ...(key.x509Certificate !== undefined ? {x509: key.x509Certificate} : {})})
   }
   deleteKey(proxyHost: string, user: string): void {
     this.keys.delete(`${proxyHost}/${user}`)
   }
   deleteProxyKeys(proxyHost: string): void {
     for (const id of [...this.keys.keys()]) if (id.startsWith(`${proxyHost}/`)) this.keys.delete(id)
+    for (const id of [...this.tlsCAs.keys()]) if (id.startsWith(`${proxyHost}/`)) this.tlsCAs.delete(id)
     this.proxyCerts.delete(proxyHost)
   }
   deleteAllKeys(): void {
     this.keys.clear()
+    this.tlsCAs.clear()
     this.proxyCerts.clear()
   }
   readProxyCertificate(proxyHost: string): string | undefined {
@@ -314,6 +346,13 @@ export class MemoryKeyStore implements KeyStore {
   }
   writeProxyCertificate(proxyHost: string, pem: string): void {
     this.proxyCerts.set(proxyHost, pem)
+  }
+  readTlsCAs(proxyHost: string, cluster: string): string | undefined {
+    return this.tlsCAs.get(`${proxyHost}/${cluster}`)
+  }
+  writeTlsCAs(proxyHost: string, cluster: string, pem: string): void {
+    tlsCAsPath(this.home, proxyHost, cluster)
+    this.tlsCAs.set(`${proxyHost}/${cluster}`, pem)
   }
   readKnownHosts(): string {
     return this.knownHosts

@@ -134,6 +134,12 @@ export class KeychainKeyStore implements KeyStore {
   writeProxyCertificate(proxyHost: string, pem: string): void {
     this.files.writeProxyCertificate(proxyHost, pem)
   }
+  readTlsCAs(proxyHost: string, cluster: string): string | undefined {
+    return this.files.readTlsCAs(proxyHost, cluster)
+  }
+  writeTlsCAs(proxyHost: string, cluster: string, pem: string): void {
+    this.files.writeTlsCAs(proxyHost, cluster, pem)
+  }
   readKnownHosts(): string {
     return this.files.readKnownHosts()
   }

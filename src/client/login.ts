@@ -4,6 +4,7 @@ import {quietly, type ShowWaiting} from '../lib/progress/spinner.js'
 import {parseCert} from '../sshca/parse.js'
 import {generateKeyPair} from '../sshca/private-key.js'
 import {parsePublicKeyLine} from '../sshca/public-key.js'
+import {x509CertifiesKey} from '../sshca/x509.js'
 import {addToAgent, planAgent, tshAgentSocket, type AddKeysMode} from './agent/teleport-keys.js'
 import type {KeyStore} from './key-store.js'
 import {isExpired, saveLogin, type Profile} from './profile.js'
@@ -142,7 +143,8 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
     const ttlMinutes = opts.ttlMinutes ?? DEFAULT_TTL_MINUTES
     const res = await waiting(`Logging in as ${user}…`, () => web.createSshCert({user, password, ...(otpToken ? {otp_token: otpToken} : {}), pub_key: keys.publicKey, ttl: ttlMinutes * NANOS_PER_MINUTE}))
     const {certificate, hostCAs} = checkCertResponse(res.cert, res.host_signers, keys.publicKey)
-    const profile = makeProfile(ping, webProxyAddr, user, existing, opts.insecure)
+    const x509 = checkX509Response(res.tls_cert, res.host_signers, keys.publicKey, now())
+    const profile = makeProfile(ping, webProxyAddr, user, existing, opts.insecure, x509 !== undefined)
 
     let agent: 'added' | 'skipped' | 'failed' | 'started' = 'skipped'
     const startAgent = opts.addKeysToAgent === 'yes' && !env.SSH_AUTH_SOCK ? opts.startAgent : undefined
@@ -173,6 +175,7 @@ export async function login(opts: LoginOptions): Promise<LoginOutcome> {
       publicKey: keys.publicKey,
       certificate,
       hostCAs,
+      ...(x509 ? {x509} : {}),
     })
     if (opts.insecure) await pinProxyCertificate(store, proxyHost, webProxyAddr, opts.debug)
     if (startAgent) {
@@ -220,7 +223,21 @@ export function checkCertResponse(cert: string, signers: {domain_name: string; c
   return {certificate: parsed.line, hostCAs}
 }
 
-function makeProfile(ping: WebPing, webProxyAddr: string, user: string, existing: Profile | undefined, insecure?: boolean): Profile {
+/**
+ * The X.509 client certificate beside the SSH one (for the proxy's TLS relay), if the proxy sent
+ * one: it must certify the key we sent and come with the CA that signed it.
+ */
+export function checkX509Response(cert: unknown, signers: {tls_certs?: unknown}[], publicKey: string, now: Date): {certificate: string; cas: string} | undefined {
+  if (cert === undefined || cert === null || cert === '') return undefined
+  if (typeof cert !== 'string' || !x509CertifiesKey(cert, publicKey, now)) throw new UserError('the proxy returned an X.509 certificate that is unreadable, expired or for a different key than the one sent')
+  const cas = signers.flatMap((s) => (Array.isArray(s?.tls_certs) ? s.tls_certs : []))
+  if (cas.length === 0 || !cas.every((c) => typeof c === 'string' && c.includes('-----BEGIN CERTIFICATE-----'))) throw new UserError('the proxy returned an X.509 certificate without the CA that signs it')
+  return {certificate: cert.endsWith('\n') ? cert : `${cert}\n`, cas: (cas as string[]).map((c) => (c.endsWith('\n') ? c : `${c}\n`)).join('')}
+}
+
+const ALPN_NAME = /^[a-z0-9@._-]{1,64}$/
+
+function makeProfile(ping: WebPing, webProxyAddr: string, user: string, existing: Profile | undefined, insecure: boolean | undefined, hasX509: boolean): Profile {
   const profile: Profile = {
     webProxyAddr,
     sshProxyAddr: sshProxyAddrFromPing(ping, webProxyAddr),
@@ -231,5 +248,8 @@ function makeProfile(ping: WebPing, webProxyAddr: string, user: string, existing
     dynamicForwardPorts: existing?.dynamicForwardPorts ?? [],
   }
   if (insecure) profile.insecure = true
+  const relayAlpn = ping.proxy.ssh_relay_alpn
+  if (hasX509 && typeof relayAlpn === 'string' && ALPN_NAME.test(relayAlpn)) profile.sshRelayAlpn = relayAlpn
+  if (ping.proxy.tls_routing_enabled === true) profile.tlsRoutingEnabled = true
   return profile
 }

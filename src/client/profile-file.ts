@@ -10,6 +10,8 @@ import {decodeProfileYaml, encodeProfileYaml, type ProfileValue} from './profile
 //   forward_ports: []
 //   dynamic_forward_ports: []
 //   private_key_store: keychain      only when the private key is in the OS keychain (tsh login --key-store)
+//   ssh_relay_alpn: teleport-ssh-relay   the proxy serves the TLS relay to nodes (its ping said so at login)
+//   tls_routing_enabled: true        the proxy's SSH port is its web port, by ALPN (proxy_listener_mode: multiplex)
 
 export interface Profile {
   /** host:port of the proxy's HTTPS endpoint. */
@@ -25,6 +27,10 @@ export interface Profile {
   insecure?: boolean
   /** The profile user's private key is in the OS keychain, not under keys/ (KeychainKeyStore). */
   keyInKeychain?: boolean
+  /** The ALPN name of the proxy's TLS relay to nodes, when its ping offered one at login. */
+  sshRelayAlpn?: string
+  /** The proxy multiplexes every protocol on its web port (Teleport's profile key). */
+  tlsRoutingEnabled?: boolean
 }
 
 export function profileToYaml(p: Profile): string {
@@ -38,6 +44,8 @@ export function profileToYaml(p: Profile): string {
     ['dynamic_forward_ports', p.dynamicForwardPorts],
     ['insecure', p.insecure ? true : undefined],
     ['private_key_store', p.keyInKeychain ? 'keychain' : undefined],
+    ['ssh_relay_alpn', p.sshRelayAlpn],
+    ['tls_routing_enabled', p.tlsRoutingEnabled ? true : undefined],
   ])
 }
 
@@ -69,6 +77,9 @@ export function profileFromYaml(text: string): Profile {
     dynamicForwardPorts: list('dynamic_forward_ports'),
   }
   if (raw.insecure === true) profile.insecure = true
+  const relayAlpn = str('ssh_relay_alpn', false)
+  if (relayAlpn) profile.sshRelayAlpn = relayAlpn
+  if (raw.tls_routing_enabled === true) profile.tlsRoutingEnabled = true
   const keyStore = str('private_key_store', false)
   if (keyStore === 'keychain') profile.keyInKeychain = true
   else if (keyStore !== '' && keyStore !== 'file') throw new Error(`"private_key_store" must be keychain or file, not ${JSON.stringify(keyStore)}`)

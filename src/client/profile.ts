@@ -28,6 +28,10 @@ export interface ClientIdentity {
   knownHostsPath: string
   /** Logged in with --add-keys-to-agent=only: authenticate through $SSH_AUTH_SOCK. */
   agentOnly?: boolean
+  /** The proxy's TLS relay: its ALPN name and our X.509 certificate. */
+  relay?: {x509Certificate: string; alpn: string}
+  /** The proxy's HTTPS certificate as pinned at login (PEM). */
+  proxyCertificate?: string
 }
 
 export {tshHome} from './tsh-home.js'
@@ -134,6 +138,9 @@ export function loadCurrentIdentity(opts: IdentityOptions = {}): ClientIdentity 
     knownHostsPath: paths.knownHostsPath,
   }
   if (key.privateKey === undefined) identity.agentOnly = true
+  if (profile.sshRelayAlpn && key.x509Certificate) identity.relay = {x509Certificate: key.x509Certificate, alpn: profile.sshRelayAlpn}
+  const pinned = store.readProxyCertificate(proxyHost)
+  if (pinned) identity.proxyCertificate = pinned
   return identity
 }
 
@@ -145,6 +152,8 @@ export interface LoginResult {
   publicKey: string
   certificate: string
   hostCAs: string[]
+  /** The X.509 client certificate on the same key and the TLS user CA (PEM), when the proxy gave them. */
+  x509?: {certificate: string; cas: string}
 }
 
 export function saveLogin(store: KeyStore, login: LoginResult): void {
@@ -154,7 +163,9 @@ export function saveLogin(store: KeyStore, login: LoginResult): void {
     ...(login.privateKey !== undefined ? {privateKey: login.privateKey} : {}),
     publicKey: login.publicKey,
     certificate: login.certificate,
+    ...(login.x509 ? {x509Certificate: login.x509.certificate} : {}),
   })
+  if (login.x509) store.writeTlsCAs(proxyHost, profile.cluster, login.x509.cas)
   store.trustHostCAs(proxyHost, profile.cluster, login.hostCAs)
   store.writeProfile(profile)
   store.setCurrentProfile(proxyHost)

@@ -140,6 +140,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       authentication: {type: fc.auth_service.authentication.type, secondFactor: fc.auth_service.authentication.second_factor},
       sessionRecording: fc.auth_service.session_recording,
       webIdleTimeoutMs: fc.auth_service.web_idle_timeout,
+      proxyListenerMode: fc.auth_service.proxy_listener_mode,
     },
     proxy: {
       enabled: roles.includes('proxy'),

@@ -5,6 +5,10 @@
 // cluster name) are left undefined and settled in merge.ts, after the flags.
 import {hostname} from 'node:os'
 import {SESSION_RECORDING_MODES} from '../services/models/session-recording.js'
+
+/** auth_service.proxy_listener_mode (Teleport's key and words). */
+export const PROXY_LISTENER_MODES = ['separate', 'multiplex'] as const
+export type ProxyListenerMode = (typeof PROXY_LISTENER_MODES)[number]
 import {
   list,
   map,
@@ -142,6 +146,9 @@ const authService = object({
   }),
   web_idle_timeout: withDefault(scalar('a duration like 30m or 1h', parseWebIdleTimeout), '30m', {
     doc: 'A web UI session unused this long is signed out (at least 1m).',
+  }),
+  proxy_listener_mode: withDefault(oneOf(PROXY_LISTENER_MODES), 'separate', {
+    doc: 'separate: the proxy listens on its web, SSH and tunnel ports; multiplex: everything on the web port, routed by TLS ALPN.',
   }),
 })
 

@@ -41,6 +41,8 @@ export interface TeleportConfig {
     sessionRecording: SessionRecording
     /** auth_service.web_idle_timeout in ms (default 30m). */
     webIdleTimeoutMs: number
+    /** auth_service.proxy_listener_mode: proxies learn it from auth's ping. */
+    proxyListenerMode: 'separate' | 'multiplex'
   }
   proxy: {
     enabled: boolean

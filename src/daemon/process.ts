@@ -83,6 +83,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         proxyPublicAddr: proxyPublicAddr(config),
         sessionRecording: config.auth.sessionRecording,
         webIdleTimeoutMs: config.auth.webIdleTimeoutMs,
+        proxyListenerMode: config.auth.proxyListenerMode,
         log: (line) => authLog.warn(line),
         clock,
       }))

@@ -1,12 +1,13 @@
-// The cluster's certificate authorities in the backend: /authorities/<user|host>/<clusterName>.
+// The cluster's certificate authorities in the backend: /authorities/<user|host|tls>/<clusterName>.
+// `tls` is the TLS user CA: its publicKey is its X.509 certificate (PEM), its privateKey PKCS#8.
 // activeKeys sign; additionalTrustedKeys are only trusted (the other CA during a rotation).
 // Key generation is the caller's (src/sshca): this module stores what it is given.
 import type {Backend} from '../backend/backend.js'
 import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {assertValidName} from './models/resource.js'
 
-export type CAType = 'user' | 'host'
-export const CA_TYPES: readonly CAType[] = ['user', 'host']
+export type CAType = 'user' | 'host' | 'tls'
+export const CA_TYPES: readonly CAType[] = ['user', 'host', 'tls']
 
 export interface CAKeyPair {
   /** authorized_keys line, e.g. "ssh-ed25519 AAAA...". */
@@ -149,7 +150,7 @@ export class CAService {
 }
 
 function assertType(type: unknown): asserts type is CAType {
-  if (!CA_TYPES.includes(type as CAType)) throw new BadParameterError(`unknown CA type ${JSON.stringify(type)}; expected user or host`)
+  if (!CA_TYPES.includes(type as CAType)) throw new BadParameterError(`unknown CA type ${JSON.stringify(type)}; expected user, host or tls`)
 }
 
 function validateCA(ca: CertAuthority): CertAuthority {

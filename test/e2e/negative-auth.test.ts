@@ -10,8 +10,9 @@ import {readIdentityFile} from '../../src/api/identity-file.js'
 import {dataDirPaths} from '../../src/config/data-dir.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {generateKeyPair, signHostCert, signUserCert, type UserCertRequest} from '../../src/sshca/index.js'
+import {generateTlsCA, signX509UserCert} from '../../src/sshca/x509.js'
 import {AuditLogReader} from '../helpers/audit-log.js'
-import {authApiAttempt, opensshLogin, proxySubsystemCommand, ssh2Attempt, ssh2CertLogin, type Attempt} from '../helpers/auth-attempts.js'
+import {authApiAttempt, opensshLogin, proxySubsystemCommand, ssh2Attempt, ssh2CertLogin, tlsRelayAttempt, type Attempt} from '../helpers/auth-attempts.js'
 import {adminApi} from '../helpers/auth.js'
 import {authFailure, checkRow, type ExpectedEvent, type MatrixRow as Row} from '../helpers/auth-matrix.js'
 import {runTool, tctlOk} from '../helpers/cli.js'
@@ -190,6 +191,32 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
   }
 
   const foreignCA = generateKeyPair('foreign-ca')
+
+  /** X.509 client certificates for neg-user on the matrix key: another cluster's TLS CA, an expired one, none. */
+  const tlsRelayRows = (): Row[] => {
+    const identity = {username: 'neg-user', roles: ['access'], logins: [LOGIN], cluster: CLUSTER}
+    const relay = (client?: () => Promise<string>) => async () =>
+      tlsRelayAttempt({port: ports.web, target: {host: NODE, cluster: CLUSTER}, ...(client ? {client: {cert: await client(), privateKey: key.privateKey}} : {})})
+    const ours = async () => {
+      const ca = await caKeyPair(data, CLUSTER, 'tls')
+      return {certificate: ca.publicKey, privateKey: ca.privateKey}
+    }
+    return [
+      {name: 'TLS relay: no client certificate', attempt: relay(), told: /no client certificate was presented/, audit: authFailure('no client certificate', {transport: 'tls-relay', success: false})},
+      {
+        name: 'TLS relay: certificate from another cluster\'s TLS CA',
+        attempt: relay(async () => signX509UserCert({ca: await generateTlsCA('foreign.example.com', new Date()), publicKey: key.publicKey, identity, ttlMs: HOUR, now: new Date()})),
+        told: /not signed by this cluster's TLS user CA/,
+        audit: authFailure('not signed by this cluster', {transport: 'tls-relay', success: false}),
+      },
+      {
+        name: 'TLS relay: expired certificate',
+        attempt: relay(async () => signX509UserCert({ca: await ours(), publicKey: key.publicKey, identity, ttlMs: HOUR, now: new Date(Date.now() - 2 * HOUR)})),
+        told: /client certificate expired at/,
+        audit: authFailure('client certificate expired', {transport: 'tls-relay', success: false}),
+      },
+    ]
+  }
   const untrusted = /not signed by a trusted certificate authority/
 
   const rows = (): Row[] => [
@@ -229,6 +256,9 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
     ...certificateRows('tampered roles (access -> editor)', {keyId: 'neg-tamper-roles', cert: () => tamperCert(forgeUser({keyId: 'neg-tamper-roles'}), 'access', 'editor'), reason: /signature is invalid/, ssh2: true, auth: {reason: /signature is invalid/}}),
     ...certificateRows('source-address elsewhere', {keyId: 'neg-source', cert: () => forgeUser({keyId: 'neg-source', sourceAddress: ['10.20.30.40/32']}), reason: /does not allow connections from 127\.0\.0\.1/, auth: {reason: /does not allow connections from 127\.0\.0\.1/}}),
     ...certificateRows('unknown critical option', {keyId: 'neg-critical', cert: () => keygenWithCriticalOption({dir: dir.path, caPrivateKey: userCA.privateKey, ...key, keyId: 'neg-critical', principals: [LOGIN], option: 'neg-unknown@example.com=1'}), reason: /critical option "neg-unknown@example\.com"/, auth: {reason: /critical option/}}),
+
+    // The TLS relay on the web port: refused at its handshake, before any dial request is read.
+    ...tlsRelayRows(),
 
     // A plain key, no certificate. The auth API lets it in only to join.
     {name: 'plain key: node', attempt: () => atNode({keyPath}, 'neg-plainkey'), told: /Permission denied/, audit: authFailure('neg-plainkey', {user: '', login: 'neg-plainkey', error: /plain .* key was offered/})},

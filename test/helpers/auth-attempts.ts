@@ -1,8 +1,11 @@
+import tls from 'node:tls'
 import ssh2 from 'ssh2'
 import {ApiClient, type ApiCredentials} from '../../src/api/client.js'
 import type {AuthApi} from '../../src/api/auth-api.js'
 import {AuthApiClient} from '../../src/api/auth-api-client.js'
+import {encodeRelayLine, readRelayLine, SSH_RELAY_ALPN} from '../../src/api/ssh-relay.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../src/ssh/index.js'
+import {loadPrivateKey} from '../../src/sshca/index.js'
 import {run} from '../interop/helpers.js'
 
 // One authentication attempt each, as an outsider makes it: stock OpenSSH with exactly the key
@@ -153,5 +156,26 @@ export async function authApiAttempt(o: {port: number; credentials: ApiCredentia
     return {refused: true, detail: (err as Error).message}
   } finally {
     await api.close()
+  }
+}
+
+/**
+ * The proxy's TLS relay (ALPN teleport-ssh-relay on the web port) with this X.509 client
+ * certificate and key, or none: refused when the proxy answers an error line.
+ */
+export async function tlsRelayAttempt(o: {port: number; target: {host: string; cluster: string}; client?: {cert: string; privateKey: string}}): Promise<Attempt> {
+  const socket = tls.connect({host: '127.0.0.1', port: o.port, ALPNProtocols: [SSH_RELAY_ALPN], rejectUnauthorized: false, ...(o.client ? {cert: o.client.cert, key: loadPrivateKey(o.client.privateKey).export({format: 'pem', type: 'pkcs8'}).toString()} : {})})
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve)
+      socket.once('error', reject)
+    })
+    socket.write(encodeRelayLine(o.target))
+    const line = (await readRelayLine(socket)) ?? '(closed without an answer)'
+    return {refused: !line.includes('"ok":true'), detail: line}
+  } catch (err) {
+    return {refused: true, detail: (err as Error).message}
+  } finally {
+    socket.destroy()
   }
 }

@@ -15,6 +15,8 @@ export interface ConnectProfile {
   user: string
   /** The cluster the certificate was issued by. */
   cluster: string
+  /** proxy_listener_mode multiplex: the SSH proxy is on the web port, by ALPN (proxy.ts). */
+  tlsRoutingEnabled?: boolean
 }
 
 export interface ConnectIdentity {
@@ -27,6 +29,17 @@ export interface ConnectIdentity {
   hostCAs: string[]
   /** Logged in with --add-keys-to-agent=only: authenticate through $SSH_AUTH_SOCK. */
   agentOnly?: boolean
+  /** The proxy's TLS relay (tls-relay.ts), when its ping offered it and login gave an X.509 certificate. */
+  relay?: RelayIdentity
+  /** The proxy's HTTPS certificate as pinned at login (PEM): trusted for TLS to the web port. */
+  proxyCertificate?: string
+}
+
+export interface RelayIdentity {
+  /** The X.509 client certificate (PEM) on our key. */
+  x509Certificate: string
+  /** The relay's ALPN name, from the proxy's ping. */
+  alpn: string
 }
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::'])

@@ -1,3 +1,4 @@
+import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
 import {hostCertVerifier} from '../../ssh/index.js'
@@ -7,8 +8,10 @@ import {NodeAccessDeniedError} from './errors.js'
 import type {ConnectIdentity} from './identity.js'
 import {openNodeStream, type NodeStream} from './node-stream.js'
 import {connectToProxy} from './proxy.js'
+import {canUseRelay, openTlsRelay, RelayUnavailableError} from './tls-relay.js'
 
-// The second hop: an SSH session with the node itself, run inside the proxy's routing stream.
+// The second hop: an SSH session with the node itself, run inside the proxy's TLS relay when the
+// login allows it (tls-relay.ts), else inside the routing subsystem of an SSH connection to the proxy.
 // Our certificate authenticates us to the node (which checks it and RBAC again: every connection
 // is authenticated twice); the node's host certificate must come from the cluster's host CA and
 // name the host we asked for.
@@ -35,25 +38,41 @@ export interface NodeConnection {
   client: ssh2.Client
   /** The node's verified host certificate. */
   hostCert: ParsedCert | undefined
-  /** The proxy connection under it. */
-  proxy: ssh2.Client
-  stream: NodeStream
+  /** The proxy connection under it (absent over the TLS relay). */
+  proxy?: ssh2.Client
+  /** The routing subsystem stream (absent over the TLS relay). */
+  stream?: NodeStream
+  /** How the bytes reach the node. */
+  transport: 'tls-relay' | 'ssh-subsystem'
   /** Ends the node session, and the proxy connection when it was opened for it. */
   close(): void
 }
 
 export async function connectToNode(identity: ConnectIdentity, host: string, port: number | undefined, login: string, options: NodeConnectOptions = {}): Promise<NodeConnection> {
   const cluster = options.cluster ?? identity.profile.cluster
-  const ownsProxy = !options.proxyConn
-  const proxy = options.proxyConn ?? (await connectToProxy(identity, {username: login, ...(options.log ? {log: options.log} : {})}))
-  let stream: NodeStream
-  try {
-    stream = await openNodeStream(proxy, host, port, cluster)
-  } catch (err) {
-    if (ownsProxy) proxy.end()
-    throw err
+  let sock: Duplex | undefined
+  if (!options.proxyConn && canUseRelay(identity)) {
+    try {
+      sock = await openTlsRelay(identity, {host, ...(port ? {port} : {}), cluster, login}, options.log ? {log: options.log} : {})
+    } catch (err) {
+      if (!(err instanceof RelayUnavailableError)) throw err
+      options.log?.(`${err.message}; using the proxy's SSH port`)
+    }
   }
-  options.log?.(`routing to ${host}${port ? `:${port}` : ''} in ${cluster}`)
+  const ownsProxy = !options.proxyConn
+  let proxy: ssh2.Client | undefined
+  let stream: NodeStream | undefined
+  if (!sock) {
+    proxy = options.proxyConn ?? (await connectToProxy(identity, {username: login, ...(options.log ? {log: options.log} : {})}))
+    try {
+      stream = await openNodeStream(proxy, host, port, cluster)
+    } catch (err) {
+      if (ownsProxy) proxy.end()
+      throw err
+    }
+    sock = stream.channel
+  }
+  options.log?.(`routing to ${host}${port ? `:${port}` : ''} in ${cluster}${stream ? '' : ' through the TLS relay'}`)
   const name = options.displayName ?? host
   const verifier = hostCertVerifier({trustedHostCAs: identity.hostCAs, hostname: options.expectPrincipal ?? host})
   const auth = userAuthOptions(identity, login)
@@ -61,14 +80,15 @@ export async function connectToNode(identity: ConnectIdentity, host: string, por
     const client = new ssh2.Client()
     const close = () => {
       client.end()
-      if (ownsProxy) proxy.end()
+      if (ownsProxy) proxy?.end()
+      if (!stream) sock!.destroy()
     }
     const fail = (err: Error & {level?: string}) => {
       void (async () => {
         const explained = verifier.explain(err)
         // The proxy's own reason (ambiguous host, unreachable node) beats "connection lost"; a
         // refused host certificate or login is the node's answer, with no routing failure to find.
-        const routing = explained !== err || err.level === 'client-authentication' ? undefined : await stream.failure()
+        const routing = explained !== err || err.level === 'client-authentication' || !stream ? undefined : await stream.failure()
         close()
         if (routing) reject(routing)
         else if (explained !== err) {
@@ -84,12 +104,12 @@ export async function connectToNode(identity: ConnectIdentity, host: string, por
     client.once('ready', () => {
       client.off('error', fail)
       client.on('error', (err) => options.log?.(`node connection: ${err.message}`))
-      stream.channel.stderr.on('data', (chunk: Buffer) => options.log?.(`proxy: ${chunk.toString('utf8').trimEnd()}`))
+      stream?.channel.stderr.on('data', (chunk: Buffer) => options.log?.(`proxy: ${chunk.toString('utf8').trimEnd()}`))
       options.log?.(`connected to ${name} as ${login}`)
-      resolve({client, hostCert: verifier.hostCert, proxy, stream, close})
+      resolve({client, hostCert: verifier.hostCert, ...(proxy ? {proxy} : {}), ...(stream ? {stream} : {}), transport: stream ? 'ssh-subsystem' : 'tls-relay', close})
     })
     client.connect({
-      sock: stream.channel as never,
+      sock: sock as never,
       // The agent to forward; an agent-only login's own agent (in auth) takes precedence.
       ...(options.agent ? {agent: options.agent} : {}),
       ...auth,

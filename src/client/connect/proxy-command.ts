@@ -1,14 +1,14 @@
-import type {Readable, Writable} from 'node:stream'
+import type {Duplex, Readable, Writable} from 'node:stream'
 import {StringDecoder} from 'node:string_decoder'
 import {UsageError} from '../../lib/errors.js'
 import {safeLines, safeText} from '../../lib/safe-text.js'
 import {proxyHost, type ConnectIdentity} from './identity.js'
 import {openNodeStream} from './node-stream.js'
-import {connectToProxy} from './proxy.js'
+import {canUseRelay, openTlsRelay, RelayUnavailableError} from './tls-relay.js'
 
 // `tsh proxy ssh [login@]host[:port]`: OpenSSH's ProxyCommand. It carries the SSH connection
-// OpenSSH makes to the node, unchanged, over the proxy's routing subsystem: stdin to the proxy,
-// the proxy to stdout. OpenSSH authenticates to the node itself (with the certificate tsh wrote
+// OpenSSH makes to the node, unchanged, over the proxy's TLS relay when the login allows it
+// (tls-relay.ts), else over the proxy's routing subsystem: stdin to the proxy, the proxy to stdout. OpenSSH authenticates to the node itself (with the certificate tsh wrote
 // for it); we authenticate to the proxy with the same certificate.
 
 export interface ProxyTarget {
@@ -65,6 +65,17 @@ export interface ProxyCommandIO {
 export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTarget, options: {cluster?: string; log?: (line: string) => void}, io: ProxyCommandIO): Promise<number> {
   const cluster = options.cluster ?? identity.profile.cluster
   const host = stripClusterSuffixes(target.host, proxyHost(identity.profile), cluster)
+  if (canUseRelay(identity)) {
+    try {
+      const socket = await openTlsRelay(identity, {host, ...(target.port ? {port: target.port} : {}), cluster, ...(target.login ? {login: target.login} : {})}, options.log ? {log: options.log} : {})
+      return await spliceStdio(socket, io)
+    } catch (err) {
+      if (!(err instanceof RelayUnavailableError)) throw err
+      options.log?.(`${err.message}; using the proxy's SSH port`)
+    }
+  }
+  // Loaded only here: the relay path needs no SSH stack in tsh at all.
+  const {connectToProxy} = await import('./proxy.js')
   const proxy = await connectToProxy(identity, {
     ...(target.login ? {username: target.login} : {}),
     ...(options.log ? {log: options.log} : {}),
@@ -98,4 +109,18 @@ export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTa
   } finally {
     proxy.end()
   }
+}
+
+/** stdin → the relay, the relay → stdout, with back-pressure; done when the relay closes. */
+function spliceStdio(socket: Duplex, io: ProxyCommandIO): Promise<number> {
+  return new Promise((resolve) => {
+    socket.pipe(io.stdout)
+    io.stdin.pipe(socket)
+    io.stdout.on('error', () => socket.destroy())
+    socket.once('close', () => {
+      io.stdin.unpipe(socket)
+      io.stdin.pause()
+      resolve(0)
+    })
+  })
 }

@@ -5,11 +5,15 @@ import {hostCertVerifier} from '../../ssh/index.js'
 import {parseCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
 import {describeProxyError} from './errors.js'
+import {ALPN_PROXY_SSH} from '../../api/alpn.js'
 import {formatAddress, proxySshAddress, type ConnectIdentity} from './identity.js'
+import {dialProxyTls} from './proxy-tls.js'
 
 // The first hop: an SSH connection to the proxy, authenticated by the user's certificate, the
 // proxy authenticated by its host certificate from the cluster's host CA (the name we dial must
-// be one of its principals, as OpenSSH checks against an @cert-authority line).
+// be one of its principals, as OpenSSH checks against an @cert-authority line). In multiplex mode
+// (the profile's tls_routing_enabled) the SSH connection runs inside TLS to the web port, ALPN
+// teleport-proxy-ssh.
 
 export interface ProxyConnectOptions {
   /** The SSH user name presented to the proxy; a principal of the certificate. Default: the first one. */
@@ -28,6 +32,14 @@ export async function connectToProxy(identity: ConnectIdentity, options: ProxyCo
   const username = options.username ?? parseCert(identity.certificate).principals[0] ?? 'teleport'
   const auth = userAuthOptions(identity, username)
   options.log?.(`connecting to the proxy at ${where} as ${username}`)
+  let sock: Awaited<ReturnType<typeof dialProxyTls>> | undefined
+  if (identity.profile.tlsRoutingEnabled && !options.address) {
+    try {
+      sock = await dialProxyTls(identity, ALPN_PROXY_SSH)
+    } catch (err) {
+      throw new UserError(`cannot reach the proxy at ${where}: ${(err as Error).message}`)
+    }
+  }
   return new Promise<ssh2.Client>((resolve, reject) => {
     const client = new ssh2.Client()
     // The proxy's banner says why a valid certificate was turned away (a lock, a deleted user).
@@ -49,8 +61,7 @@ export async function connectToProxy(identity: ConnectIdentity, options: ProxyCo
       resolve(client)
     })
     client.connect({
-      host: address.host,
-      port: address.port,
+      ...(sock ? {sock} : {host: address.host, port: address.port}),
       ...auth,
       ...verifier.connectOptions(),
       readyTimeout: options.readyTimeoutMs ?? 20_000,
@@ -59,6 +70,6 @@ export async function connectToProxy(identity: ConnectIdentity, options: ProxyCo
     // ssh2 writes each SSH packet whole, so Nagle can only hold back the small ones (window
     // adjusts) behind unacknowledged data and stall the stream; Go's Teleport sets TCP_NODELAY on
     // every connection too. (The proxy's side of this connection is the one that matters most.)
-    client.setNoDelay(true)
+    if (!sock) client.setNoDelay(true)
   })
 }

@@ -98,12 +98,14 @@ export function authApiRoutes(auth: AuthServer): Router {
       secondFactor: auth.secondFactor,
       proxyPublicAddr: auth.proxyPublicAddr,
       sessionRecording: auth.sessionRecording,
+      proxyListenerMode: auth.proxyListenerMode,
     }),
     status: guarded({resource: 'cert_authority', verb: 'list'}, () => auth.status()),
     getCAKeys: guarded({resource: 'cert_authority', verb: 'read'}, async () => ({
       clusterName: auth.clusterName,
       user: await auth.caKeys('user'),
       host: await auth.caKeys('host'),
+      tls: await auth.caKeys('tls'),
     })),
 
     // Users

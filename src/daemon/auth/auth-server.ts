@@ -38,6 +38,7 @@ import {
   type WebSessionRecord,
 } from '../../services/index.js'
 import {caPin, fingerprint, generateKeyPair, parseCert, signHostCert, signUserCert} from '../../sshca/index.js'
+import {generateTlsCA, signX509UserCert} from '../../sshca/x509.js'
 import type {HostRole} from '../../api/identity.js'
 import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import type {WhereSession} from '../../services/models/rule-where.js'
@@ -72,6 +73,8 @@ export interface AuthServerOptions {
   proxyPublicAddr: string
   /** auth_service.session_recording: what nodes are told (default `node`). */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_listener_mode: what proxies are told (default `separate`). */
+  proxyListenerMode?: 'separate' | 'multiplex'
   bcryptCost?: number
   /** bcrypt by default; tests count the calls. */
   passwordChecker?: PasswordChecker
@@ -139,6 +142,10 @@ export class AuthServer {
     for (const type of ['user', 'host'] as const) {
       await server.cas.getOrCreate(type, options.clusterName, () => generateKeyPair(`${type}-ca@${options.clusterName}`))
     }
+    await server.cas.getOrCreate('tls', options.clusterName, async () => {
+      const ca = await generateTlsCA(options.clusterName, options.clock.now())
+      return {publicKey: ca.certificate, privateKey: ca.privateKey}
+    })
     return server
   }
 
@@ -148,6 +155,10 @@ export class AuthServer {
 
   get proxyPublicAddr(): string {
     return this.options.proxyPublicAddr
+  }
+
+  get proxyListenerMode(): 'separate' | 'multiplex' {
+    return this.options.proxyListenerMode ?? 'separate'
   }
 
   get sessionRecording(): SessionRecordingMode {
@@ -269,13 +280,14 @@ export class AuthServer {
     await this.assertNotLocked({user: user.name, roles: user.roles})
     const roles = await this.roles.getMany(user.roles)
     const params = computeUserCertParams({user, roles, requestedTtlMs: request.ttlMs, clusterName: this.clusterName, clientAddr: request.clientAddr})
+    const now = this.options.clock.now()
     const certificate = signUserCert({
       caPrivateKey: await this.signingKey('user'),
       publicKey: request.publicKey,
       keyId: params.username,
       principals: params.principals,
       ttlMs: params.ttlMs,
-      now: this.options.clock.now(),
+      now,
       permitAgentForwarding: params.permitAgentForwarding,
       permitPortForwarding: params.permitPortForwarding,
       permitX11Forwarding: params.permitX11Forwarding,
@@ -284,12 +296,20 @@ export class AuthServer {
       routeToCluster: params.routeToCluster,
       ...(params.sourceAddress ? {sourceAddress: [params.sourceAddress]} : {}),
     })
+    // The same identity as X.509 on the same key, for the proxy's TLS relay.
+    const tlsCertificate = await signX509UserCert({
+      ca: {certificate: (await this.caKeys('tls'))[0]!, privateKey: await this.signingKey('tls')},
+      publicKey: request.publicKey,
+      identity: {username: params.username, roles: params.roles, logins: params.principals, cluster: params.routeToCluster},
+      ttlMs: params.ttlMs,
+      now,
+    })
     await this.emit(EventName.CertificateCreate, EventCode.CertificateCreate, {
       user: actor.user,
       cert_type: 'user',
       identity: {user: params.username, logins: params.principals, roles: params.roles, expires: new Date(this.options.clock.now().getTime() + params.ttlMs).toISOString()},
     })
-    return {username: params.username, certificate, hostCAs: await this.caKeys('host'), clusterName: this.clusterName, ttlMs: params.ttlMs}
+    return {username: params.username, certificate, hostCAs: await this.caKeys('host'), clusterName: this.clusterName, ttlMs: params.ttlMs, tlsCertificate, tlsCAs: await this.caKeys('tls')}
   }
 
   /** Password (+ second factor) login: audited either way; lockout is the user service's. */

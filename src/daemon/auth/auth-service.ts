@@ -33,6 +33,8 @@ export interface AuthServiceConfig {
   sessionRecording?: SessionRecordingMode
   /** auth_service.web_idle_timeout (default 30m). */
   webIdleTimeoutMs?: number
+  /** auth_service.proxy_listener_mode (default separate): proxies learn it from the ping. */
+  proxyListenerMode?: 'separate' | 'multiplex'
   /** Extra principals for the auth server's certificate (its public addresses). */
   publicAddrs?: string[]
   clock?: Clock
@@ -66,6 +68,7 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       staticTokens: config.staticTokens,
       proxyPublicAddr: config.proxyPublicAddr,
       ...(config.sessionRecording ? {sessionRecording: config.sessionRecording} : {}),
+      ...(config.proxyListenerMode ? {proxyListenerMode: config.proxyListenerMode} : {}),
       ...(config.webIdleTimeoutMs !== undefined ? {webIdleTimeoutMs: config.webIdleTimeoutMs} : {}),
       bcryptCost: config.bcryptCost,
     })

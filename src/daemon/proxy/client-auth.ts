@@ -31,17 +31,17 @@ export function authenticateProxyClient(ctx: PublicKeyAuthAttempt, trust: Caller
 }
 
 /**
- * The cluster's CA keys, fetched from auth and kept a short while, so a rotation reaches the
+ * The cluster's CA keys (and TLS user CA certificates, for the TLS relay), fetched from auth and kept a short while, so a rotation reaches the
  * proxy within 30 s without a call per connection. While auth is unreachable the last keys known
  * stay in use for a bounded time (last-good.ts).
  */
-export type CaKeyCache = LastGood<CallerTrust>
+export type CaKeyCache = LastGood<CallerTrust & {tlsUserCAs: string[]}>
 
 export function caKeyCache(authApi: ProxyAuthApi, options: {clock?: Clock; log?: Logger} = {}): CaKeyCache {
   return new LastGood(
     async () => {
       const cas = await authApi.getCAKeys()
-      return {userCAs: cas.user, hostCAs: cas.host}
+      return {userCAs: cas.user, hostCAs: cas.host, tlsUserCAs: cas.tls ?? []}
     },
     {what: 'CA keys', freshMs: 30_000, ...options},
   )

@@ -21,6 +21,8 @@ import {ProxySshServer} from './ssh-server.js'
 import {TunnelNodeDialer} from './tunnel-dialer.js'
 import {ReverseTunnelServer} from './tunnel-server.js'
 import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
+import {multiplexHandlers} from './multiplex.js'
+import {TlsSshRelay} from './tls-relay.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
 import {webSessionConnector} from './web-session-connector.js'
@@ -105,7 +107,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
   if (access.owned) closers.push(() => access.authApi.close())
   try {
     checkProxyIdentity(access.identity.certificate)
-    const clusterName = (await access.authApi.ping()).clusterName
+    const ping = await access.authApi.ping()
+    const clusterName = ping.clusterName
+    // auth_service.proxy_listener_mode: multiplex serves everything on the web port (multiplex.ts).
+    const multiplex = ping.proxyListenerMode === 'multiplex'
     const clock = options.clock ?? systemClock
     const keyPairs = await webKeyPairs(options, publicAddrs, log, clock)
 
@@ -135,12 +140,15 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       ...(dialer ? {dialer} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
-    const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())
-    const sshAddress = {host: options.sshListen.host, port: sshBound.port}
-    log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
+    let sshAddress = {host: options.webListen.host, port: options.webListen.port}
+    if (!multiplex) {
+      sshAddress = {host: options.sshListen.host, port: (await sshServer.listen(options.sshListen.host, options.sshListen.port)).port}
+      log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
+    }
+    // Multiplex: tunnels come in by ALPN on the web port (multiplex.ts), no port of their own.
     let tunnelAddress: HostPort | undefined
-    if (tunnels && options.tunnelListen) {
+    if (tunnels && options.tunnelListen && !multiplex) {
       tunnelAddress = {host: options.tunnelListen.host, port: (await tunnels.listen(options.tunnelListen.host, options.tunnelListen.port)).port}
       closers.push(() => tunnels.close())
       log.info(`Reverse tunnel service is starting on ${formatHostPort(tunnelAddress)}.`)
@@ -165,6 +173,11 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       log,
     })
     closers.push(() => webSessions.close())
+    // The TLS relay to nodes on the web port (ALPN teleport-ssh-relay): routed like the SSH port's subsystem.
+    const closing = new AbortController()
+    closers.push(async () => closing.abort())
+    const sshRelay = new TlsSshRelay({clusterName, caKeys, access: accessCache, router: sshServer.router, audit: emit, log, clock})
+    closers.push(async () => sshRelay.close())
     const refused = ({user, error, remoteAddr}: {user: string; error: string; remoteAddr: string}) =>
       emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {user, 'addr.remote': remoteAddr, success: false, error})
     const webServer = createWebServer({
@@ -181,6 +194,12 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
           publicAddr: formatHostPort({host: publicHost(req), port: sshAddress.port}),
           ...(tunnelAddress && tunnelPort ? {tunnel: {listenAddr: formatHostPort(tunnelAddress), publicAddr: formatHostPort({host: publicHost(req), port: tunnelPort})}} : {}),
         }),
+        sshRelayAlpn: sshRelay.alpn,
+        tlsRoutingEnabled: multiplex,
+      },
+      alpnHandlers: {
+        [sshRelay.alpn]: (socket, remote) => sshRelay.handle(socket, remote),
+        ...(multiplex ? multiplexHandlers({sshServer, ...(tunnels ? {tunnelServer: tunnels} : {}), authAddress: access.authAddress, log, signal: closing.signal}) : {}),
       },
       ui: {authApi: access.authApi, sessions: webSessions, clusterName, refused},
       sockets: new WebSocketGateway({
@@ -197,7 +216,8 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     webPort = (await webServer.listen(options.webListen.host, options.webListen.port)).port
     closers.push(() => webServer.close())
     const webAddress = {host: options.webListen.host, port: webPort}
-    log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}.`)
+    log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
+    if (multiplex) sshAddress = webAddress
 
     return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), close}
   } catch (err) {

@@ -15,6 +15,10 @@ export interface WebApiContext {
   log: Logger
   /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host), and the reverse tunnel's pair when served. */
   sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string; tunnel?: {listenAddr: string; publicAddr: string}}
+  /** The TLS relay's ALPN name, when the web port serves it (tls-relay.ts). */
+  sshRelayAlpn?: string
+  /** proxy_listener_mode multiplex: SSH is on the web port too (by ALPN). */
+  tlsRoutingEnabled?: boolean
 }
 
 /**
@@ -45,7 +49,11 @@ export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Prom
   const ssh = ctx.sshAddresses(req)
   return {
     auth: {type: 'local', second_factor: ping.secondFactor},
-    proxy: {ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr, ...(ssh.tunnel ? {tunnel_listen_addr: ssh.tunnel.listenAddr, ssh_tunnel_public_addr: ssh.tunnel.publicAddr} : {})}},
+    proxy: {
+      ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr, ...(ssh.tunnel ? {tunnel_listen_addr: ssh.tunnel.listenAddr, ssh_tunnel_public_addr: ssh.tunnel.publicAddr} : {})},
+      ...(ctx.sshRelayAlpn ? {ssh_relay_alpn: ctx.sshRelayAlpn} : {}),
+      ...(ctx.tlsRoutingEnabled ? {tls_routing_enabled: true} : {}),
+    },
     server_version: ping.serverVersion,
     cluster_name: ping.clusterName,
     ca_pins: ping.caPins,
@@ -67,7 +75,8 @@ export async function handleSshCerts(ctx: WebApiContext, req: IncomingMessage): 
   return {
     username: signed.username,
     cert: signed.certificate,
-    host_signers: [{domain_name: signed.clusterName, checking_keys: signed.hostCAs}],
+    ...(signed.tlsCertificate ? {tls_cert: signed.tlsCertificate} : {}),
+    host_signers: [{domain_name: signed.clusterName, checking_keys: signed.hostCAs, ...(signed.tlsCAs ? {tls_certs: signed.tlsCAs} : {})}],
   }
 }
 

@@ -34,6 +34,11 @@ export interface WebServerOptions {
   sockets: WebSocketGateway
   /** The built browser app (dist/web). */
   staticFiles: StaticFiles
+  /**
+   * Protocols other than HTTP on this port, by ALPN name: each gets the TLS socket once its
+   * handshake is done. With any, clients are asked for a certificate (optional: browsers send none).
+   */
+  alpnHandlers?: Record<string, (socket: tls.TLSSocket, remote: Endpoint) => void>
   log: Logger
 }
 
@@ -83,6 +88,8 @@ export function createWebServer(options: WebServerOptions): WebServer {
   const timeouts = {...DEFAULT_WEB_TIMEOUTS, ...options.timeouts}
   // A connection counts as pending (per source, in total) from accept to its first request.
   const startups = new StartupLimiter('web proxy', options.log, {graceMs: timeouts.handshakeMs + timeouts.headersMs, ...options.startupLimits})
+  const alpnHandlers = options.alpnHandlers ?? {}
+  const alpnNames = Object.keys(alpnHandlers)
   const contexts = others.map((pair) => ({x509: new X509Certificate(pair.cert), context: tls.createSecureContext({key: pair.key, cert: pair.cert})}))
   const server = https.createServer(
     {
@@ -94,6 +101,9 @@ export function createWebServer(options: WebServerOptions): WebServer {
       handshakeTimeout: timeouts.handshakeMs,
       // How often request deadlines are checked: a body trickled in must not outlive requestMs by much.
       connectionsCheckingInterval: 1_000,
+      // HTTP unless the client asks for another protocol we serve; a client certificate is
+      // asked for but not required (the protocol's handler checks it).
+      ...(alpnNames.length ? {ALPNProtocols: ['http/1.1', ...alpnNames], requestCert: true, rejectUnauthorized: false} : {}),
       ...(contexts.length
         ? {
             SNICallback: (name: string, callback: (err: Error | null, ctx?: tls.SecureContext) => void) =>
@@ -111,6 +121,19 @@ export function createWebServer(options: WebServerOptions): WebServer {
     startups.authenticated(rawSocket(req))
     options.sockets.handleUpgrade(req, socket, head)
   })
+  // Other protocols by ALPN take their sockets before the HTTP server sees them.
+  const remotes = new WeakMap<object, Endpoint>()
+  if (alpnNames.length) {
+    const [http] = server.listeners('secureConnection') as Array<(socket: tls.TLSSocket) => void>
+    server.removeAllListeners('secureConnection')
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      const handler = socket.alpnProtocol ? alpnHandlers[socket.alpnProtocol] : undefined
+      if (!handler) return http!.call(server, socket)
+      const raw = rawSocketOf(socket)
+      startups.authenticated(raw)
+      handler(socket, remotes.get(raw) ?? {host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0})
+    })
+  }
   server.headersTimeout = timeouts.headersMs
   server.requestTimeout = timeouts.requestMs
   server.keepAliveTimeout = timeouts.keepAliveMs
@@ -122,7 +145,9 @@ export function createWebServer(options: WebServerOptions): WebServer {
   let listener: TcpListener | undefined
   return {
     handle(conn) {
-      if (startups.admit(conn.stream, plainIp(conn.remote.host))) server.emit('connection', conn.stream)
+      if (!startups.admit(conn.stream, plainIp(conn.remote.host))) return
+      remotes.set(conn.stream, conn.remote)
+      server.emit('connection', conn.stream)
     },
     async listen(host, port) {
       listener = await listenTcp({host, port}, this, (err) => options.log.error(`web proxy listener: ${err.message}`))
@@ -140,7 +165,11 @@ export function createWebServer(options: WebServerOptions): WebServer {
 
 /** The TCP socket under a request's TLS socket (the one 'connection' gave us). */
 function rawSocket(req: IncomingMessage): object {
-  return (req.socket as unknown as {_parent?: object})._parent ?? req.socket
+  return rawSocketOf(req.socket)
+}
+
+function rawSocketOf(socket: object): object {
+  return (socket as {_parent?: object})._parent ?? socket
 }
 
 async function dispatch(options: WebServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import {X509Certificate} from 'node:crypto'
+import {X509Certificate, createPublicKey} from 'node:crypto'
 import {statSync} from 'node:fs'
 import {connect} from 'node:tls'
 import {after, before, describe, test} from 'node:test'
 import {generateTotpCode} from '../../../src/services/index.js'
-import {generateKeyPair, parseCert} from '../../../src/sshca/index.js'
+import {generateKeyPair, loadPrivateKey, parseCert} from '../../../src/sshca/index.js'
 import {webCertificatePaths} from '../../../src/daemon/proxy/web-certificate.js'
 import {CLUSTER, acceptUserToken, readUserToken, redeemUserToken, startTestCluster, tokenOf, type TestCluster} from './helpers.js'
 
@@ -133,14 +133,21 @@ describe('proxy web (HTTPS)', {timeout: 120_000}, () => {
       json: {user: 'dave', password: PASSWORD, otp_token: codeAt(secret, 30_000), pub_key: key.publicKey, ttl: 3600 * 1e9},
     })
     assert.equal(res.status, 200, res.text)
-    const body = res.json<{username: string; cert: string; host_signers: Array<{domain_name: string; checking_keys: string[]}>}>()
+    const body = res.json<{username: string; cert: string; tls_cert: string; host_signers: Array<{domain_name: string; checking_keys: string[]; tls_certs?: string[]}>}>()
     assert.equal(body.username, 'dave')
     const cert = parseCert(body.cert)
     assert.equal(cert.type, 'user')
     assert.equal(cert.keyId, 'dave')
     assert.deepEqual([...cert.principals].sort(), ['dave', 'ubuntu'])
     assert.equal((cert.validBefore!.getTime() - cert.validAfter.getTime()) / 1000, 3600 + 60)
-    assert.deepEqual(body.host_signers, [{domain_name: CLUSTER, checking_keys: (await cluster.admin.getCAKeys()).host}])
+    const cas = await cluster.admin.getCAKeys()
+    assert.deepEqual(body.host_signers, [{domain_name: CLUSTER, checking_keys: cas.host, tls_certs: cas.tls}])
+    // The same identity as X.509 on the same key, signed by the TLS user CA, with the same TTL.
+    const x509 = new X509Certificate(body.tls_cert)
+    assert.ok(x509.verify(new X509Certificate(cas.tls![0]!).publicKey))
+    assert.ok(x509.publicKey.export({format: 'der', type: 'spki'}).equals(createPublicKey(loadPrivateKey(key.privateKey)).export({format: 'der', type: 'spki'})))
+    assert.match(x509.subject, /^CN=dave$/m)
+    assert.equal((new Date(x509.validTo).getTime() - new Date(x509.validFrom).getTime()) / 1000, 3600 + 60)
 
     const logins = (await cluster.admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['user.login']})).events
     assert.ok(logins.some((e) => e.user === 'dave' && e.code === 'T1000I' && e['addr.remote'] === '127.0.0.1'), 'the login is audited with the HTTP client\'s address')

@@ -37,7 +37,7 @@ function startServer(port: number, identity = hostIdentity('Proxy', 'proxy-1')) 
   const server = new ReverseTunnelServer({
     identity,
     clusterName: CLUSTER,
-    caKeys: new LastGood(async () => ({userCAs: [], hostCAs: [hostCA.publicKey]}), {what: 'CA keys', freshMs: 60_000}),
+    caKeys: new LastGood(async () => ({userCAs: [], hostCAs: [hostCA.publicKey], tlsUserCAs: []}), {what: 'CA keys', freshMs: 60_000}),
     pipeToAuth: async (channel) => void channel.end(),
     audit: () => {},
     log,

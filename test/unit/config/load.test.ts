@@ -127,6 +127,7 @@ describe('parseConfig: the REFERENCE.md example', () => {
       authentication: {type: 'local', second_factor: 'otp'},
       session_recording: 'node',
       web_idle_timeout: 30 * 60_000,
+      proxy_listener_mode: 'separate',
     })
     assert.deepEqual(fc.proxy_service, {
       enabled: true,

@@ -40,6 +40,7 @@ describe('mergeConfig: no file, no flags', () => {
         authentication: {type: 'local', secondFactor: 'otp'},
         sessionRecording: 'node',
         webIdleTimeoutMs: 30 * 60_000,
+        proxyListenerMode: 'separate',
       },
       proxy: {
         enabled: true,

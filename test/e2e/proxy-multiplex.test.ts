@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict'
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {connect as tcpConnect} from 'node:net'
+import {tmpdir, userInfo} from 'node:os'
+import path from 'node:path'
+import tls from 'node:tls'
+import {after, before, describe, test} from 'node:test'
+import {ALPN_AUTH, ALPN_PROXY_SSH} from '../../src/api/alpn.js'
+import {ApiClient} from '../../src/api/client.js'
+import type {AuthApi} from '../../src/api/auth-api.js'
+import {AuthApiClient} from '../../src/api/auth-api-client.js'
+import {readIdentityFile} from '../../src/api/identity-file.js'
+import {dataDirPaths} from '../../src/config/data-dir.js'
+import {generateTotpCode} from '../../src/services/totp.js'
+import {repoRoot} from '../helpers/cli.js'
+import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {inPty} from '../helpers/pty.js'
+
+// auth_service.proxy_listener_mode: multiplex, end to end: one `teleport start` whose proxy
+// listens on its web port only; tsh login, tsh ls (SSH to the proxy inside TLS, ALPN
+// teleport-proxy-ssh), tsh ssh (the TLS relay), stock ssh, scp and sftp through `tsh config`, and
+// the auth API (ALPN teleport-auth@) with tctl's admin identity, all through that one port.
+
+const TIMEOUT_MS = 60_000
+const LOGIN = userInfo().username
+const PASSWORD = 'correct horse battery'
+const CLUSTER = 'mux.example.com'
+const NODE = 'muxnode'
+const TSH = path.join(repoRoot, 'bin', 'tsh')
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{code: number | null; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {env, stdio: ['pipe', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
+    child.once('error', reject)
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      resolve({code, stdout, stderr})
+    })
+    child.stdin.end(input)
+  })
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = tcpConnect(port, '127.0.0.1', () => (s.destroy(), resolve(false)))
+    s.once('error', () => resolve(true))
+  })
+}
+
+describe('proxy_listener_mode: multiplex: everything on the proxy\'s web port', {timeout: 10 * TIMEOUT_MS}, () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'tsh-mux-'))
+  const home = path.join(root, 'home')
+  const tshHome = path.join(home, '.tsh')
+  const dataDir = path.join(root, 'data')
+  let teleport: TeleportDaemon
+  let webPort = 0
+  let proxySshPort = 0
+  let nodePort = 0
+  let env: NodeJS.ProcessEnv
+
+  before(async () => {
+    mkdirSync(home, {recursive: true})
+    const [authPort, web, proxySsh, node] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
+    ;[webPort, proxySshPort, nodePort] = [web, proxySsh, node]
+    const config = path.join(root, 'teleport.yaml')
+    writeFileSync(config, [
+      'teleport:', `  nodename: ${NODE}`, `  data_dir: ${dataDir}`,
+      'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`, '  proxy_listener_mode: multiplex',
+      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`,
+      'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
+    ].join('\n'))
+    teleport = startTeleport(['-c', config])
+    await teleport.waitForLog(/Node service is starting/)
+
+    // The user is made through the auth API reached by ALPN on the web port, as tctl would.
+    const admin = adminViaProxy()
+    try {
+      const {invite} = await admin.createUser({name: 'alice', roles: ['access'], traits: {logins: [LOGIN]}})
+      const token = await admin.getUserToken(invite.token)
+      await admin.redeemUserToken({token: invite.token, password: PASSWORD, otpCode: generateTotpCode(token.totp.secret, Date.now())})
+      env = {...process.env, HOME: home, TELEPORT_HOME: tshHome, NO_COLOR: '1', TERM: 'xterm'}
+      for (const name of ['TELEPORT_PROXY', 'TELEPORT_USER', 'TELEPORT_CLUSTER', 'TELEPORT_ADD_KEYS_TO_AGENT', 'SSH_AUTH_SOCK']) delete env[name]
+      const term = inPty(TSH, ['login', `--proxy=127.0.0.1:${webPort}`, '--user=alice', '--insecure', '--add-keys-to-agent=no'], env)
+      await term.waitFor(/Enter password for Teleport user alice:/)
+      term.write(`${PASSWORD}\r`)
+      await term.waitFor(/Enter your OTP token:/)
+      term.write(`${generateTotpCode(token.totp.secret, Date.now() + 30_000)}\r`)
+      assert.equal(await term.exit, 0, term.output())
+    } finally {
+      await admin.close()
+    }
+  })
+
+  after(async () => {
+    await teleport?.stop()
+    rmSync(root, {recursive: true, force: true})
+  })
+
+  /** tctl's admin identity over TLS to the web port, ALPN teleport-auth@. */
+  function adminViaProxy(): AuthApi {
+    const identity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
+    const dial = () =>
+      new Promise<tls.TLSSocket>((resolve, reject) => {
+        const socket = tls.connect({host: '127.0.0.1', port: webPort, ALPNProtocols: [ALPN_AUTH], rejectUnauthorized: false}, () => resolve(socket))
+        socket.once('error', reject)
+      })
+    return new AuthApiClient(new ApiClient({host: '127.0.0.1', port: webPort, credentials: identity, trust: {hostCAs: identity.hostCAs}, dial}))
+  }
+
+  test('the proxy listens on the web port only (no SSH port); ss -ltnp shows it', async () => {
+    assert.equal(await refused(proxySshPort), true, 'nothing on proxy_service.listen_addr')
+    const ss = spawnSync('ss', ['-ltnp'], {encoding: 'utf8'}).stdout
+    const ours = ss.split('\n').filter((l) => l.includes(`pid=${teleport.child.pid},`))
+    assert.ok(ours.some((l) => l.includes(`127.0.0.1:${webPort} `)), ss)
+    assert.ok(!ours.some((l) => l.includes(`:${proxySshPort} `)), ss)
+    assert.match(teleport.logs(), /Web proxy service is starting on .* \(multiplex/)
+  })
+
+  test('the ping says so; the login keeps it in the profile', async () => {
+    const profile = readFileSync(path.join(tshHome, '127.0.0.1.yaml'), 'utf8')
+    assert.match(profile, /tls_routing_enabled: true/)
+    assert.match(profile, new RegExp(`ssh_proxy_addr: 127\\.0\\.0\\.1:${webPort}`))
+  })
+
+  test('tsh ls reaches auth through SSH inside TLS on the web port', async () => {
+    const r = await run(TSH, ['ls'], env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, new RegExp(NODE))
+  })
+
+  test('tsh ssh works (through the TLS relay)', async () => {
+    const r = await run(TSH, ['ssh', `${LOGIN}@${NODE}`, 'echo', 'one-port'], env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'one-port\n')
+  })
+
+  test('stock ssh, scp and sftp with the ssh_config of tsh config', async () => {
+    const cfg = path.join(root, 'ssh_config')
+    const out = await run(TSH, ['config'], env)
+    assert.equal(out.code, 0, out.stderr)
+    writeFileSync(cfg, out.stdout)
+    const target = `${NODE}.${CLUSTER}`
+    // The node listens on its test port; the known_hosts entry names the host without a port.
+    const common = ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `HostKeyAlias=${target}`, '-o', 'IdentityAgent=none']
+    const ssh = await run('ssh', [...common, '-p', String(nodePort), `${LOGIN}@${target}`, 'echo', 'stock-ssh'], env)
+    assert.equal(ssh.code, 0, ssh.stderr)
+    assert.equal(ssh.stdout, 'stock-ssh\n')
+
+    const local = path.join(root, 'payload.txt')
+    writeFileSync(local, 'through one port\n')
+    const remote = path.join(root, 'copied.txt')
+    const scp = await run('scp', [...common, '-P', String(nodePort), local, `${LOGIN}@${target}:${remote}`], env)
+    assert.equal(scp.code, 0, scp.stderr)
+    assert.equal(readFileSync(remote, 'utf8'), 'through one port\n')
+
+    const batch = path.join(root, 'sftp-batch')
+    writeFileSync(batch, `get ${remote} ${path.join(root, 'back.txt')}\n`)
+    const sftp = await run('sftp', [...common, '-P', String(nodePort), '-b', batch, `${LOGIN}@${target}`], env)
+    assert.equal(sftp.code, 0, sftp.stderr)
+    assert.equal(readFileSync(path.join(root, 'back.txt'), 'utf8'), 'through one port\n')
+  })
+
+  test('the auth API through the web port (ALPN teleport-auth@) with the admin identity', async () => {
+    const admin = adminViaProxy()
+    try {
+      assert.equal((await admin.status()).clusterName, CLUSTER)
+    } finally {
+      await admin.close()
+    }
+  })
+
+  test('an SSH client speaking teleport-proxy-ssh gets the proxy\'s SSH server', async () => {
+    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const s = tls.connect({host: '127.0.0.1', port: webPort, ALPNProtocols: [ALPN_PROXY_SSH], rejectUnauthorized: false}, () => resolve(s))
+      s.once('error', reject)
+    })
+    const banner = await new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString())))
+    socket.destroy()
+    assert.match(banner, /^SSH-2\.0-Teleport/)
+  })
+})
