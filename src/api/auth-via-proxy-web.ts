@@ -5,6 +5,7 @@ import {AccessDeniedError, UserError} from '../lib/errors.js'
 import {joinHostPort, splitHostPort} from '../lib/net/ip.js'
 import {verifyCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
+import {ALPN_PROXY_SSH, dialAlpn} from './alpn.js'
 import type {Untrusted} from './route.js'
 import {WEB_ROUTES, type WebPing} from './web-routes.js'
 
@@ -18,6 +19,8 @@ export interface ProxyWebTarget {
   clusterName: string
   /** The proxy's SSH port (public address, else listen address; a wildcard host is the web host). */
   sshAddr: {host: string; port: number}
+  /** proxy_listener_mode multiplex: SSH is on the web port, by ALPN (sshAddr is the web address). */
+  tlsRouting: boolean
 }
 
 const TIMEOUT_MS = 15_000
@@ -29,7 +32,8 @@ export async function pingProxyWeb(addr: {host: string; port: number}): Promise<
     const response = await request(`https://${joinHostPort(addr.host, addr.port)}${WEB_ROUTES.ping.path}`, {method: WEB_ROUTES.ping.method, dispatcher: agent})
     const body = (await response.body.json().catch(() => undefined)) as Untrusted<WebPing> | undefined
     if (response.statusCode !== 200 || typeof body?.cluster_name !== 'string') return undefined
-    return {clusterName: body.cluster_name, sshAddr: sshAddress(addr, [body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr])}
+    const tlsRouting = body.proxy?.tls_routing_enabled === true
+    return {clusterName: body.cluster_name, sshAddr: tlsRouting ? addr : sshAddress(addr, [body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr]), tlsRouting}
   } catch {
     return undefined
   } finally {
@@ -60,9 +64,20 @@ export interface ProxyPipeCredentials {
   hostCAs: string[]
 }
 
-/** An SSH channel to the proxy's `proxy:@<cluster>` subsystem; closing it ends the proxy connection. */
-export function dialAuthPipe(sshAddr: {host: string; port: number}, clusterName: string, credentials: ProxyPipeCredentials): Promise<Duplex> {
+/**
+ * An SSH channel to the proxy's `proxy:@<cluster>` subsystem; closing it ends the proxy connection.
+ * `tlsRouting`: the proxy's SSH server is reached by ALPN on its web port (multiplex mode).
+ */
+export async function dialAuthPipe(sshAddr: {host: string; port: number}, clusterName: string, credentials: ProxyPipeCredentials, options: {tlsRouting?: boolean} = {}): Promise<Duplex> {
   const where = joinHostPort(sshAddr.host, sshAddr.port)
+  let sock: Duplex | undefined
+  if (options.tlsRouting) {
+    try {
+      sock = await dialAlpn(sshAddr, ALPN_PROXY_SSH, TIMEOUT_MS)
+    } catch (err) {
+      throw new UserError(`cannot reach the auth server through the proxy at ${where}: ${(err as Error).message}`)
+    }
+  }
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client()
     let refusal: Error | undefined
@@ -86,6 +101,7 @@ export function dialAuthPipe(sshAddr: {host: string; port: number}, clusterName:
     client.connect({
       host: sshAddr.host,
       port: sshAddr.port,
+      ...(sock ? {sock} : {}),
       username: credentials.username,
       privateKey: credentials.privateKey,
       certificate: credentials.certificate,

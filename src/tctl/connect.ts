@@ -75,7 +75,7 @@ export async function withAuth<T>(flags: AuthFlags, fn: (api: AdminAuthApi, targ
     port: proxy ? proxy.sshAddr.port : target.dial.port,
     credentials: {privateKey, certificate},
     trust: {hostCAs},
-    ...(proxy ? {dial: () => dialAuthPipe(proxy.sshAddr, proxy.clusterName, {username: 'tctl', privateKey, certificate, hostCAs})} : {}),
+    ...(proxy ? {dial: () => dialAuthPipe(proxy.sshAddr, proxy.clusterName, {username: 'tctl', privateKey, certificate, hostCAs}, {tlsRouting: proxy.tlsRouting})} : {}),
   })
   const api = new AuthApiClient(client)
   try {

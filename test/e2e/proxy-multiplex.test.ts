@@ -13,8 +13,9 @@ import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../src/api/identity-file.js'
 import {dataDirPaths} from '../../src/config/data-dir.js'
 import {generateTotpCode} from '../../src/services/totp.js'
-import {repoRoot} from '../helpers/cli.js'
+import {repoRoot, runBin} from '../helpers/cli.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {eventually} from '../helpers/eventually.js'
 import {inPty} from '../helpers/pty.js'
 
 // auth_service.proxy_listener_mode: multiplex, end to end: one `teleport start` whose proxy
@@ -63,12 +64,15 @@ describe('proxy_listener_mode: multiplex: everything on the proxy\'s web port', 
   let proxySshPort = 0
   let nodePort = 0
   let env: NodeJS.ProcessEnv
+  let config: string
+  let tunnelled: TeleportDaemon | undefined
+  const tctl = (...args: string[]) => runBin(path.join(repoRoot, 'bin', 'tctl'), args, {env: {...process.env, TELEPORT_CONFIG_FILE: ''}, encoding: 'utf8'})
 
   before(async () => {
     mkdirSync(home, {recursive: true})
     const [authPort, web, proxySsh, node] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
     ;[webPort, proxySshPort, nodePort] = [web, proxySsh, node]
-    const config = path.join(root, 'teleport.yaml')
+    config = path.join(root, 'teleport.yaml')
     writeFileSync(config, [
       'teleport:', `  nodename: ${NODE}`, `  data_dir: ${dataDir}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`, '  proxy_listener_mode: multiplex',
@@ -98,6 +102,7 @@ describe('proxy_listener_mode: multiplex: everything on the proxy\'s web port', 
   })
 
   after(async () => {
+    await tunnelled?.stop()
     await teleport?.stop()
     rmSync(root, {recursive: true, force: true})
   })
@@ -184,4 +189,33 @@ describe('proxy_listener_mode: multiplex: everything on the proxy\'s web port', 
     socket.destroy()
     assert.match(banner, /^SSH-2\.0-Teleport/)
   })
+
+  test('tctl from another machine and a node behind a firewall, through the same one port', async () => {
+    tctlOk(['-c', config, 'users', 'add', 'admin', '--roles=editor,access', `--logins=${LOGIN}`])
+    const identity = path.join(root, 'admin.identity')
+    tctlOk(['-c', config, 'auth', 'sign', '--user=admin', '--format=file', `--out=${identity}`, '--ttl=1h'])
+    const remote = tctl(`--auth-server=127.0.0.1:${webPort}`, '-i', identity, 'status')
+    assert.equal(remote.code, 0, remote.stderr)
+    assert.match(remote.stdout, new RegExp(`Cluster:\\s+${CLUSTER.replace(/\./g, '\\.')}`))
+
+    // A node that joins through the web address and opens no port: its tunnel goes by ALPN too.
+    const token = JSON.parse(tctlOk(['-c', config, 'tokens', 'add', '--type=node', '--format', 'json'])) as {token: string; ca_pins: string[]}
+    const nodeConfig = path.join(root, 'tunnelled.yaml')
+    writeFileSync(nodeConfig, [
+      'teleport:', '  nodename: tunnelled', `  data_dir: ${path.join(root, 'tunnelled-data')}`, `  auth_token: ${token.token}`, `  ca_pin: ["${token.ca_pins[0]}"]`, `  auth_servers: ["127.0.0.1:${webPort}"]`,
+      'auth_service:', '  enabled: no', 'proxy_service:', '  enabled: no', 'ssh_service:', '  enabled: yes', '',
+    ].join('\n'))
+    tunnelled = startTeleport(['-c', nodeConfig])
+    await tunnelled.waitForLog(/Reverse tunnel to proxy \S+ \(\S+\) is up\./)
+    await eventually(async () => /^tunnelled\s+⟵ Tunnel/m.test((await run(TSH, ['ls'], env)).stdout), 'the tunnelled node in tsh ls, at ⟵ Tunnel')
+    const r = await run(TSH, ['ssh', `${LOGIN}@tunnelled`, 'echo', 'through-the-tunnel'], env)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'through-the-tunnel\n')
+  })
+
+  function tctlOk(args: string[]): string {
+    const r = tctl(...args)
+    assert.equal(r.code, 0, r.stderr)
+    return r.stdout
+  }
 })

@@ -32,5 +32,5 @@ export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => P
 export function dialAuthThroughProxy(identity: JoinedIdentity): Promise<Duplex> {
   const route = identity.authRoute
   if (route.kind !== 'proxy') throw new Error('dialAuthThroughProxy needs a proxy route')
-  return dialAuthPipe(route.sshAddr, identity.clusterName, {username: identity.hostUuid, privateKey: identity.privateKey, certificate: identity.certificate, hostCAs: identity.hostCAs})
+  return dialAuthPipe(route.tlsRouting ? route.webAddr : route.sshAddr, identity.clusterName, {username: identity.hostUuid, privateKey: identity.privateKey, certificate: identity.certificate, hostCAs: identity.hostCAs}, {tlsRouting: route.tlsRouting === true})
 }

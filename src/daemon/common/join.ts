@@ -89,7 +89,7 @@ async function rerouteIfMoved(joined: JoinedIdentity, options: Omit<JoinOptions,
   let authRoute: AuthRoute
   try {
     const ping = await webPing(first)
-    authRoute = {kind: 'proxy', webAddr: first, sshAddr: ping.sshAddr}
+    authRoute = {kind: 'proxy', webAddr: first, sshAddr: ping.sshAddr, ...(ping.tlsRouting ? {tlsRouting: true} : {})}
   } catch (err) {
     if (!isTransportError(err) || isUnreachable(err as Error)) {
       options.log.warn(`the auth server address changed to ${formatHostPort(first)}, which does not answer (${(err as Error).message}); keeping ${formatHostPort(current)}`)
@@ -115,7 +115,7 @@ async function joinVia(addr: HostPort, key: KeyPair, options: JoinOptions): Prom
     const ping = await webPing(addr)
     // The pins a proxy's ping lists prove nothing, but a mismatch there spares sending the token.
     if (options.caPins.length && ping.caPins.length && !ping.caPins.some((pin) => options.caPins.includes(pin))) throw pinMismatch(ping.caPins, options.caPins)
-    return await joinThroughProxy(addr, ping.sshAddr, key, options)
+    return await joinThroughProxy(addr, ping.sshAddr, ping.tlsRouting, key, options)
   } catch (err) {
     if (!isTransportError(err)) throw err
     webError = err as Error
@@ -165,7 +165,7 @@ async function joinThroughAuth(addr: HostPort, key: KeyPair, options: JoinOption
   }
 }
 
-async function joinThroughProxy(webAddr: HostPort, sshAddr: HostPort, key: KeyPair, options: JoinOptions): Promise<JoinedIdentity> {
+async function joinThroughProxy(webAddr: HostPort, sshAddr: HostPort, tlsRouting: boolean, key: KeyPair, options: JoinOptions): Promise<JoinedIdentity> {
   const creds = await requestHostCredentials(webAddr, {
     token: options.token,
     hostID: options.hostUuid,
@@ -180,7 +180,7 @@ async function joinThroughProxy(webAddr: HostPort, sshAddr: HostPort, key: KeyPa
   } else if (!pins.some((pin) => options.caPins.includes(pin))) {
     throw pinMismatch(pins, options.caPins)
   }
-  return accept(creds.cert, creds.host_ca_keys, creds.user_ca_keys, creds.cluster_name, key, {kind: 'proxy', webAddr, sshAddr}, options)
+  return accept(creds.cert, creds.host_ca_keys, creds.user_ca_keys, creds.cluster_name, key, {kind: 'proxy', webAddr, sshAddr, ...(tlsRouting ? {tlsRouting: true} : {})}, options)
 }
 
 function pinMismatch(actual: string[], expected: string[]): AccessDeniedError {

@@ -15,7 +15,7 @@ export type AuthRoute =
   /** Straight to the auth API's SSH port. */
   | {kind: 'auth'; addr: HostPort}
   /** Through a proxy: its SSH port, subsystem `proxy:@<cluster>` piped to auth. */
-  | {kind: 'proxy'; webAddr: HostPort; sshAddr: HostPort}
+  | {kind: 'proxy'; webAddr: HostPort; sshAddr: HostPort; /** multiplex: the SSH server by ALPN on the web port. */ tlsRouting?: boolean}
 
 export interface JoinedIdentity extends Identity {
   cert: ParsedCert

@@ -20,6 +20,8 @@ export interface ProxyPingInfo {
   caPins: string[]
   /** Where a node behind a firewall dials its reverse tunnel; absent when the proxy serves none. */
   tunnelAddr?: HostPort
+  /** proxy_listener_mode multiplex: SSH and tunnels are on the web port, by ALPN. */
+  tlsRouting: boolean
 }
 
 const TIMEOUT_MS = 15_000
@@ -47,11 +49,13 @@ export async function webPing(addr: HostPort): Promise<ProxyPingInfo> {
       throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: ${path} did not answer JSON`)
     }
     if (typeof body.cluster_name !== 'string') throw new UserError(`the server at ${formatHostPort(addr)} is not a Teleport proxy: no cluster_name in ${path}`)
+    const tlsRouting = body.proxy?.tls_routing_enabled === true
     return {
       clusterName: body.cluster_name,
-      sshAddr: proxySshAddr(addr, body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr),
+      sshAddr: tlsRouting ? addr : proxySshAddr(addr, body.proxy?.ssh?.public_addr, body.proxy?.ssh?.listen_addr),
       caPins: isStrings(body.ca_pins) ? body.ca_pins : [],
-      ...tunnelAddr(addr, body.proxy?.ssh?.ssh_tunnel_public_addr, body.proxy?.ssh?.tunnel_listen_addr),
+      ...(tlsRouting ? {tunnelAddr: addr} : tunnelAddr(addr, body.proxy?.ssh?.ssh_tunnel_public_addr, body.proxy?.ssh?.tunnel_listen_addr)),
+      tlsRouting,
     }
   } finally {
     await agent.close().catch(() => {})

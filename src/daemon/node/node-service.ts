@@ -36,11 +36,11 @@ import {webPing} from '../common/proxy-web-join.js'
 // certificate (or, behind a firewall, over reverse tunnels it dials to the proxies), announces
 // itself to auth and keeps the announcement alive.
 
-/** Where a proxy's reverse tunnel port is: its web ping says. */
-async function proxyTunnelAddress(webAddr: HostPort): Promise<HostPort> {
+/** Where a proxy's reverse tunnels are (its tunnel port, or its web port by ALPN): its web ping says. */
+async function proxyTunnelAddress(webAddr: HostPort): Promise<{addr: HostPort; tlsRouting: boolean}> {
   const ping = await webPing(webAddr)
   if (!ping.tunnelAddr) throw new UserError(`the proxy at ${formatHostPort(webAddr)} serves no reverse tunnels (proxy_service.tunnel_listen_addr)`)
-  return ping.tunnelAddr
+  return {addr: ping.tunnelAddr, tlsRouting: ping.tlsRouting}
 }
 
 export interface NodeServiceOptions {

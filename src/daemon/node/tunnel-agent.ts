@@ -1,6 +1,7 @@
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {ClientChannel} from 'ssh2'
+import {ALPN_REVERSE_TUNNEL, dialAlpn} from '../../api/alpn.js'
 import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
@@ -39,7 +40,8 @@ export interface ReverseTunnelAgentOptions {
   /** The proxies' web addresses; each one's ping says where its tunnel port is. */
   proxies: HostPort[]
   /** Where the tunnel address of a proxy is learned (the web ping). */
-  tunnelAddress: (webAddr: HostPort) => Promise<HostPort>
+  /** Where the proxy's tunnels are; `tlsRouting`: by ALPN on its web port (multiplex mode). */
+  tunnelAddress: (webAddr: HostPort) => Promise<{addr: HostPort; tlsRouting: boolean}>
   /** Takes each connection a proxy opens to this node. */
   handler: ConnectionHandler
   log: Logger
@@ -157,8 +159,10 @@ class ProxyTunnel {
   private async attempt(): Promise<void> {
     const {options} = this.agent
     this.log.debug(`reverse tunnel to proxy ${this.where}: asking for its tunnel address`)
-    const addr = await options.tunnelAddress(this.webAddr)
+    const {addr, tlsRouting} = await options.tunnelAddress(this.webAddr)
     if (this.closed) return
+    const sock = tlsRouting ? await dialAlpn(addr, ALPN_REVERSE_TUNNEL, CONNECT_TIMEOUT_MS) : undefined
+    if (this.closed) return void sock?.destroy()
     this.log.debug(`reverse tunnel to proxy ${this.where}: dialling ${formatHostPort(addr)}`)
     const client = new ssh2.Client()
     this.client = client
@@ -206,6 +210,7 @@ class ProxyTunnel {
     client.connect({
       host: addr.host,
       port: addr.port,
+      ...(sock ? {sock} : {}),
       username: options.hostUuid,
       privateKey: options.identity.privateKey,
       certificate: options.identity.certificate,
