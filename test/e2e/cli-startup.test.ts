@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -10,7 +10,8 @@ import {repoRoot, runBin} from '../helpers/cli.js'
 
 // What a start loads, counted in the child (no timing: the benchmark, npm run bench, times it).
 // Commands that need no SSH must not load the SSH stack or daemon-only addons, and the tools run
-// from the build's bundle, not from the compiled tree.
+// from the build's bundle, not from the compiled tree. The bundle's parts are compiled by
+// dist/bundle/load.cjs (which Node loads) from their code caches, not by Node's module loaders.
 
 // conf and ajv: tsh reads its config file through them only when one exists.
 const HEAVY = /\/node_modules\/(ssh2|sshpk|better-sqlite3|bcrypt|node-pty|undici|conf|ajv)\//
@@ -28,6 +29,9 @@ const require = createRequire(import.meta.url)
 process.on('exit', () => appendFileSync(log, [...Object.keys(require.cache), ...process.moduleLoadList].join('\\n') + '\\n'))
 `
 
+// The built-in modules a start loaded, from a CommonJS preload.
+const BUILTINS_RECORDER = `process.on('exit', () => require('node:fs').appendFileSync(process.env.LOADED_FILES_LOG, process.moduleLoadList.join('\\n') + '\\n'))`
+
 describe('start-up loads only what the command needs', () => {
   let dir: string
   let home: string
@@ -35,6 +39,7 @@ describe('start-up loads only what the command needs', () => {
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'cli-startup-'))
     writeFileSync(path.join(dir, 'recorder.mjs'), RECORDER)
+    writeFileSync(path.join(dir, 'builtins.cjs'), BUILTINS_RECORDER)
     home = path.join(dir, 'tsh')
     const ca = generateKeyPair('ca')
     const user = generateKeyPair('alice')
@@ -72,13 +77,29 @@ describe('start-up loads only what the command needs', () => {
     })
   }
 
-  test('tsh status: oclif comes from its code cache, and what oclif loads only for spawning, prompting, colour or WSL waits', () => {
-    const cache = path.join(repoRoot, 'dist', 'bundle', 'oclif.cjs.cache')
-    const before = statSync(cache).mtimeMs
+  test('tsh status: every part comes from its code cache, and what oclif loads only for spawning, prompting, colour or WSL waits', () => {
+    const bundle = path.join(repoRoot, 'dist', 'bundle')
+    const caches = () => new Map(readdirSync(bundle).filter((f) => f.endsWith('.cache')).map((f) => [f, statSync(path.join(bundle, f)).mtimeMs]))
+    loadedBy('tsh', ['status'])
+    const before = caches()
+    assert.ok(before.has('oclif.cjs.cache') && before.has('entry.js.cache'), [...before.keys()].join(' '))
     const {files, builtins} = loadedBy('tsh', ['status'])
-    assert.ok(files.some((f) => f.endsWith('/dist/bundle/oclif-loader.cjs')), files.join('\n'))
-    // A cache V8 rejected would be written again.
-    assert.equal(statSync(cache).mtimeMs, before, 'the code cache was taken as it is')
+    assert.ok(files.some((f) => f.endsWith('/dist/bundle/load.cjs')), files.join('\n'))
+    // A part loaded without its cache, or with one V8 rejected, would have its cache written at exit.
+    assert.deepEqual(caches(), before, 'every code cache was taken as it is')
     assert.deepEqual(builtins.filter((b) => ['child_process', 'readline', 'perf_hooks', 'tty'].includes(b)), [])
+  })
+
+  test('tsh status and tctl --help import no ES module: Node\'s ES module loader never starts', () => {
+    for (const [tool, args] of [['tsh', ['status']], ['tctl', ['--help']]] as const) {
+      const log = path.join(dir, `esm-${tool}.log`)
+      // A CommonJS preload, which unlike --import leaves the ES module loader alone.
+      const r = runBin(process.execPath, ['--require', path.join(dir, 'builtins.cjs'), path.join(repoRoot, 'bin', tool), ...args], {
+        env: {TELEPORT_HOME: home, LOADED_FILES_LOG: log},
+      })
+      assert.equal(r.code, 0, r.stderr)
+      const loaded = readFileSync(log, 'utf8').split('\n')
+      assert.deepEqual(loaded.filter((m) => m.includes('internal/modules/esm/module_job')), [], `${tool} ${args.join(' ')}`)
+    }
   })
 })
