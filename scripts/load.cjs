@@ -71,7 +71,8 @@ function load(name) {
   const hash = source.slice(source.lastIndexOf(HASH_LINE) + HASH_LINE.length).trim()
   const cacheFile = `${file}.cache`
   const cachedData = readCache(cacheFile, hash)
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __import) {${source}\n})`, {filename: file, cachedData})
+  // The part is its code wrapped as CommonJS wraps a module (scripts/bundle.js), plus __import.
+  const script = new vm.Script(source, {filename: file, cachedData})
   if (!cachedData || script.cachedDataRejected) {
     if (uncached.length === 0) process.once('exit', writeCaches)
     uncached.push({cacheFile, hash, script})
