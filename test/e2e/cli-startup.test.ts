@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {FileKeyStore} from '../../src/client/key-store.js'
 import {saveLogin} from '../../src/client/profile.js'
 import {generateKeyPair, signUserCert} from '../../src/sshca/index.js'
-import {repoRoot, runBin} from '../helpers/cli.js'
+import {nobodySkipReason, repoRoot, runBin} from '../helpers/cli.js'
 
 // What a start loads, counted in the child (no timing: the benchmark, npm run bench, times it).
 // Commands that need no SSH must not load the SSH stack or daemon-only addons, and the tools run
@@ -101,5 +101,49 @@ describe('start-up loads only what the command needs', () => {
       const loaded = readFileSync(log, 'utf8').split('\n')
       assert.deepEqual(loaded.filter((m) => m.includes('internal/modules/esm/module_job')), [], `${tool} ${args.join(' ')}`)
     }
+  })
+})
+
+describe('code caches of the bundle\'s parts', () => {
+  // A copy of what an install holds, so that these runs change no cache of the checkout's.
+  let install: string
+  const bundleDir = () => path.join(install, 'dist', 'bundle')
+  const cacheFiles = () => readdirSync(bundleDir()).filter((f) => f.endsWith('.cache'))
+  const tshVersion = (prefix: string[] = []) => {
+    const [cmd, ...args] = [...prefix, process.execPath, path.join(install, 'bin', 'tsh'), 'version']
+    const r = runBin(cmd!, args)
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^Teleport v/)
+  }
+
+  before(() => {
+    install = mkdtempSync(path.join(tmpdir(), 'cli-install-'))
+    chmodSync(install, 0o755)
+    for (const entry of ['bin', 'dist/bundle', 'package.json', 'oclif.manifest.json']) {
+      cpSync(path.join(repoRoot, entry), path.join(install, entry), {recursive: true, verbatimSymlinks: true})
+    }
+    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(install, 'node_modules'))
+  })
+  after(() => rmSync(install, {recursive: true, force: true}))
+
+  test('a cache V8 rejects, or one made from another part, is written again and the run goes on', () => {
+    const cache = path.join(bundleDir(), 'entry.js.cache')
+    const good = readFileSync(cache)
+    const header = good.subarray(0, good.indexOf(10) + 1)
+    for (const bad of [Buffer.concat([header, Buffer.from('not a code cache')]), Buffer.concat([Buffer.from('0123456789abcdef\n'), good.subarray(header.length)])]) {
+      writeFileSync(cache, bad)
+      tshVersion()
+      const rewritten = readFileSync(cache)
+      assert.ok(rewritten.subarray(0, header.length).equals(header) && rewritten.length > 1000, 'written again, for this part')
+      tshVersion()
+      assert.ok(readFileSync(cache).equals(rewritten), 'then taken as it is')
+    }
+  })
+
+  test('an install nobody may write to runs without caches, and writes none', {skip: nobodySkipReason()}, () => {
+    for (const file of cacheFiles()) rmSync(path.join(bundleDir(), file))
+    tshVersion(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'])
+    assert.deepEqual(cacheFiles(), [])
+    assert.deepEqual(readdirSync(bundleDir()).filter((f) => f.endsWith('.tmp')), [])
   })
 })
