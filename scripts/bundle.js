@@ -1,16 +1,22 @@
-// The bundle bin/run.js loads: the entrypoint, oclif and our code in a few files instead of some
-// three hundred, so start-up reads little and resolves almost nothing. Each command is its own
-// chunk (COMMAND_MODULES imports them lazily), so a tool evaluates only the command it runs.
-// Packages we depend on stay outside (native addons, ssh2 whose internals src/ssh requires by
-// path, and code only some commands load), except the pure-JS ones nearly every run loads.
+// The bundle bin/run.js loads (scripts/load.cjs): the entrypoint, oclif and our code in a few
+// dozen files instead of some three hundred modules, each command's own part evaluated only when
+// it runs (COMMAND_MODULES imports them), so a tool reads and evaluates little more than the command
+// it runs. Every part is CommonJS, compiled from V8's code cache by load.cjs, so that a start
+// neither resolves nor links a module (Node's ES module loader stays out) nor compiles what it ran
+// before. Packages we depend on stay outside (native addons, ssh2 whose internals src/ssh requires
+// by path, and code only some commands load), except the pure-JS ones nearly every run loads and
+// the ES-only ones our code imports statically.
 import {execFileSync} from 'node:child_process'
-import {copyFileSync, readFileSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {builtinModules} from 'node:module'
 import path from 'node:path'
-import {build} from 'esbuild'
+import {build, transform} from 'esbuild'
 
-// chalk and yaml are imported by lib/output.ts (every tctl command). @oclif/core runs every
-// command: it is bundled on its own, as CommonJS, and loaded with V8's code cache (oclif-loader.cjs).
-const INLINED = new Set(['chalk', 'yaml'])
+// chalk and yaml are imported by lib/output.ts (every tctl command); conf (tsh's config files) and
+// otpauth (TOTP) are ES modules only, which require() cannot load before Node 20.19. @oclif/core
+// runs every command: it is bundled on its own (oclif.cjs).
+const INLINED = new Set(['chalk', 'yaml', 'conf', 'otpauth'])
 
 // What oclif requires at load but never calls for us: semver (its engines check, compiled out
 // below), tinyglobby (finding commands by file pattern; ours are listed), minimatch (plugin name
@@ -30,17 +36,31 @@ const leaveOut = {
   },
 }
 
-// oclif's module loader import()s our help class and hooks. Code run through vm.Script has no
-// import() of its own on Node 20, so those calls go to the loader's (the __import parameter of
-// the function oclif-loader.cjs wraps oclif.cjs in).
+// oclif import()s help classes, hooks and commands that are ES modules (ours are not: it requires
+// them), tsx when run from TypeScript sources, and config files (lilconfig). Code run through
+// vm.Script has no import() of its own on Node 20, so those calls (by a computed name; esbuild
+// resolves the literal ones) go to the loader's (the __import parameter of the function load.cjs
+// wraps each part in).
 const importThroughLoader = {
   name: 'import-through-loader',
   setup(build) {
-    build.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]module-loader\.js$/}, (args) => {
+    build.onLoad({filter: /[\\/]node_modules[\\/].*\.[cm]?js$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
-      const calls = source.split('await import(').length - 1
-      if (calls !== 3) throw new Error(`expected 3 import() calls in ${args.path}, found ${calls}: update scripts/bundle.js`)
-      return {contents: source.replaceAll('await import(', 'await __import('), loader: 'js'}
+      return source.includes('import(') ? {contents: source.replaceAll(/\bimport\((?!['"])/g, '__import('), loader: 'js'} : undefined
+    })
+  },
+}
+
+// oclif sorts a plugin's commands by localeCompare, whose first call loads the ICU collator (some
+// milliseconds of every start); the order only has to be stable (help sorts by code unit again).
+const plainCommandOrder = {
+  name: 'plain-command-order',
+  setup(build) {
+    build.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const sort = '.sort((a, b) => a.id.localeCompare(b.id))'
+      if (source.split(sort).length !== 2) throw new Error(`expected one ${sort} in ${args.path}: update scripts/bundle.js`)
+      return {contents: source.replace(sort, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'), loader: 'js'}
     })
   },
 }
@@ -109,30 +129,85 @@ export const powerShellPath = async () => (await import('wsl-utils')).powerShell
   },
 }
 
-// Our code's imports of @oclif/core all reach the one copy the loader makes.
-const oclifThroughLoader = {
-  name: 'oclif-through-loader',
+// Our code's imports of @oclif/core all reach the one copy in oclif.cjs.
+const oclifPart = {
+  name: 'oclif-part',
   setup(build) {
-    build.onResolve({filter: /^@oclif\/core$/}, () => ({path: '@oclif/core', namespace: 'oclif-loader'}))
-    build.onLoad({filter: /.*/, namespace: 'oclif-loader'}, () => ({contents: "module.exports = require('./oclif-loader.cjs')", loader: 'js'}))
-    build.onResolve({filter: /^\.\/oclif-loader\.cjs$/}, (args) => (args.namespace === 'oclif-loader' ? {path: args.path, external: true} : undefined))
+    build.onResolve({filter: /^@oclif\/core$/}, () => ({path: '@oclif/core', namespace: 'oclif-part'}))
+    build.onLoad({filter: /.*/, namespace: 'oclif-part'}, () => ({contents: "module.exports = require('./oclif.cjs')", loader: 'js'}))
+    build.onResolve({filter: /^\.\/oclif\.cjs$/}, (args) => (args.namespace === 'oclif-part' ? {path: args.path, external: true} : undefined))
   },
+}
+
+// An import() of a package we do not bundle, or of a built-in, is marked here and becomes a call
+// of __import in the part (below): vm.Script has no import() of its own on Node 20.
+const IMPORT_MARK = 'load-cjs-import:'
+const markDynamicImports = {
+  name: 'mark-dynamic-imports',
+  setup(build) {
+    build.onResolve({filter: /^[^.]/}, (args) => {
+      if (args.kind !== 'dynamic-import' || args.path.startsWith(IMPORT_MARK) || !isExternal(build, args.path)) return undefined
+      return {path: IMPORT_MARK + args.path, external: true}
+    })
+  },
+}
+
+function isExternal(build, specifier) {
+  if (specifier.startsWith('node:')) return true
+  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]
+  return build.initialOptions.external.includes(name) || builtinModules.includes(name)
+}
+
+// What load.cjs runs: a CommonJS module's code in the function CommonJS wraps it in (plus
+// __import), so that no copy of it is made at each start to wrap it; in plain ASCII (V8 keeps it one
+// byte a character, half of what reading and hashing cost otherwise); ending in the line naming its
+// content (load.cjs keeps a code cache only for the part it was made from: V8 itself compares the
+// length alone).
+function finishPart(code) {
+  const ascii = code.replaceAll(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __import) {${ascii}\n})\n`
+  return `${wrapped}//# bundle-hash=${createHash('sha256').update(wrapped).digest('hex').slice(0, 32)}\n`
+}
+
+// An ES module chunk as a CommonJS part: esbuild rewrites imports to require() (keeping live
+// bindings: each use reads the exporting part's exports), import() of a chunk or a marked package
+// becomes __import (load.cjs serves both), import.meta.url the part's own file.
+async function toPart(esm, name) {
+  const {code} = await transform(esm, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: {'import.meta.url': '__bundleUrl'},
+    // ES modules are strict; load.cjs passes the part's own path as __filename.
+    banner: `'use strict';${esm.includes('import.meta.url') ? "var __bundleUrl=require('node:url').pathToFileURL(__filename).href;" : ''}`,
+    // As an ES module of Node's (.mjs): a default import of a CommonJS package is its module.exports.
+    sourcefile: name.replace(/\.js$/, '.mjs'),
+  })
+  const part = code.replaceAll(new RegExp(`\\bimport\\(\\s*(["'])(\\./|${IMPORT_MARK})`, 'g'), (_, quote, prefix) => `__import(${quote}${prefix === './' ? './' : ''}`)
+  const left = /\bimport\(/.exec(part)
+  if (left) throw new Error(`${name}: an import() load.cjs cannot serve is left (update scripts/bundle.js): ${part.slice(left.index - 80, left.index + 80)}`)
+  return finishPart(part)
 }
 
 export async function bundle(root) {
   const pjson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))
-  rmSync(path.join(root, 'dist', 'bundle'), {recursive: true, force: true})
-  await build({
+  const out = path.join(root, 'dist', 'bundle')
+  rmSync(out, {recursive: true, force: true})
+  const result = await build({
     absWorkingDir: root,
     entryPoints: {
-      // entry.ts names help.js and not-found-hook.js as its siblings, for oclif to import.
       entry: 'src/lib/cli/entry.ts',
-      help: 'src/lib/cli/help.ts',
-      'not-found-hook': 'src/lib/cli/not-found-hook.ts',
       commands: 'src/commands/index.ts',
+      // oclif requires these by file: entry.ts names help.js and not-found-hook.js as its
+      // siblings, which hand over these parts (below).
+      'help-part': 'src/lib/cli/help.ts',
+      'not-found-hook-part': 'src/lib/cli/not-found-hook.ts',
     },
     // dist/bundle sits as deep as dist/lib, so package.json is found at the same relative path.
     outdir: 'dist/bundle',
+    write: false,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -140,15 +215,16 @@ export async function bundle(root) {
     target: 'node20',
     // typescript: oclif reads a tsconfig only when run from TypeScript sources, never from here.
     external: [...Object.keys(pjson.dependencies).filter((name) => !INLINED.has(name)), 'typescript'],
-    // oclif is CommonJS: its require() of node built-ins needs a real require in an ES module.
-    banner: {js: "import {createRequire as __bundleRequire} from 'node:module'; const require = __bundleRequire(import.meta.url);"},
-    plugins: [oclifThroughLoader],
+    plugins: [oclifPart, markDynamicImports],
     logLevel: 'warning',
   })
-  await build({
+  mkdirSync(out, {recursive: true})
+  for (const file of result.outputFiles) writeFileSync(file.path, await toPart(file.text, path.basename(file.path)))
+  const oclif = await build({
     absWorkingDir: root,
     entryPoints: ['node_modules/@oclif/core/lib/index.js'],
     outfile: 'dist/bundle/oclif.cjs',
+    write: false,
     bundle: true,
     // Less to read and hash at each start; names stay, so stack traces still read.
     minifyWhitespace: true,
@@ -160,10 +236,19 @@ export async function bundle(root) {
     // oclif checks that node satisfies its own engines range by loading all of semver (some fifty
     // modules) on every start; npm checks ours, against package.json's "engines", at install.
     define: {'process.env.OCLIF_DISABLE_ENGINE_WARNING': '"true"'},
-    plugins: [leaveOut, importThroughLoader, lazyModules, quietDebug, cheapWslCheck],
+    plugins: [leaveOut, plainCommandOrder, importThroughLoader, lazyModules, quietDebug, cheapWslCheck],
     logLevel: 'warning',
   })
-  copyFileSync(path.join(root, 'scripts', 'oclif-loader.cjs'), path.join(root, 'dist', 'bundle', 'oclif-loader.cjs'))
-  // The first load writes the code cache, so that the first real command finds it.
-  execFileSync(process.execPath, [path.join(root, 'dist', 'bundle', 'oclif-loader.cjs')], {stdio: 'inherit'})
+  writeFileSync(oclif.outputFiles[0].path, finishPart(oclif.outputFiles[0].text))
+  // What oclif requires by name: CommonJS files (this package.json) handing over the parts.
+  writeFileSync(path.join(out, 'package.json'), '{"type": "commonjs"}\n')
+  for (const name of ['help', 'not-found-hook']) {
+    writeFileSync(path.join(out, `${name}.js`), `'use strict'\nmodule.exports = require('./load.cjs').load('${name}-part.js')\n`)
+  }
+  copyFileSync(path.join(root, 'scripts', 'load.cjs'), path.join(out, 'load.cjs'))
+  // A run writes the code caches of the parts it loaded that had none, so that the first real
+  // command finds most of them.
+  for (const args of [['tsh', '--help'], ['tctl', '--help'], ['teleport', '--help']]) {
+    execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {stdio: 'ignore'})
+  }
 }

@@ -6,6 +6,7 @@ import {BackendService} from './backend-service.js'
 import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {assertValidName} from './models/resource.js'
 import {OPENSSH_SUB_KIND, validateNode, type NodeRecord, type ServerNode} from './models/node.js'
+import {compareCodeUnits} from '../lib/compare.js'
 
 export * from './models/node.js'
 
@@ -87,7 +88,7 @@ export class NodeService extends BackendService {
     return (await this.backend.getRange(PREFIX))
       .filter((item) => !item.expires || item.expires.getTime() > now)
       .map(toNode)
-      .sort((a, b) => compare(a.hostname, b.hostname) || compare(a.name, b.name))
+      .sort((a, b) => compareCodeUnits(a.hostname, b.hostname) || compareCodeUnits(a.name, b.name))
   }
 
   async deleteNode(name: string): Promise<void> {
@@ -122,8 +123,4 @@ function toNode(item: Item): ServerNode {
 
 function notFound(name: string): NotFoundError {
   return new NotFoundError(`node ${JSON.stringify(name)} is not found (offline nodes disappear ${NODE_TTL_MS / 60_000} minutes after their last heartbeat)`)
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -7,6 +7,7 @@ import {AccessDeniedError, AlreadyExistsError, CompareFailedError, LimitExceeded
 import {BackendService} from './backend-service.js'
 import type {Clock} from '../lib/clock.js'
 import {validateSessionTrackerUpdate, type SessionTracker, type SessionTrackerUpdate} from './models/session-tracker.js'
+import {compareCodeUnits} from '../lib/compare.js'
 
 export * from './models/session-tracker.js'
 
@@ -84,7 +85,7 @@ export class SessionTrackerService extends BackendService {
   async list(): Promise<SessionTracker[]> {
     return (await this.backend.getRange(PREFIX))
       .map(toTracker)
-      .sort((a, b) => compare(a.created, b.created) || compare(a.sessionId, b.sessionId))
+      .sort((a, b) => compareCodeUnits(a.created, b.created) || compareCodeUnits(a.sessionId, b.sessionId))
   }
 }
 
@@ -95,8 +96,4 @@ function assertOwner(tracker: SessionTracker, hostId: string): void {
 function toTracker(item: Item): SessionTracker {
   const stored = JSON.parse(item.value) as Stored
   return {...stored, expires: (item.expires ?? new Date(8_640_000_000_000_000)).toISOString()}
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

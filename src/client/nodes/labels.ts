@@ -1,6 +1,7 @@
 import {matchesSelector as matchesLabels, type LabelSelector} from '../../services/models/label-selector.js'
 import {nodeLabels} from '../../services/models/node.js'
 import type {NodeInfo} from '../../api/auth-api.js'
+import {compareCodeUnits} from '../../lib/compare.js'
 
 // Node labels as tsh shows and matches them: static labels plus the current value of each
 // command label, and `k=v,...` selectors (`tsh ls env=prod`, `tsh ssh root@env=prod uptime`).
@@ -13,12 +14,7 @@ export function matchesSelector(node: Pick<NodeInfo, 'labels' | 'cmdLabels'>, se
   return matchesLabels(nodeLabels(node), selector)
 }
 
-
 /** By host name, then node ID (host names need not be unique). */
 export function sortNodes<T extends Pick<NodeInfo, 'hostname' | 'name'>>(nodes: readonly T[]): T[] {
-  return [...nodes].sort((a, b) => cmp(a.hostname, b.hostname) || cmp(a.name, b.name))
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
+  return [...nodes].sort((a, b) => compareCodeUnits(a.hostname, b.hostname) || compareCodeUnits(a.name, b.name))
 }

@@ -1,12 +1,13 @@
 import type {SessionTracker} from '../../api/auth-api.js'
 import {renderTable} from '../../lib/output.js'
 import {formatUtc} from '../profile.js'
+import {compareCodeUnits} from '../../lib/compare.js'
 
 // What `tsh sessions ls` prints, as pure functions of the trackers auth returned.
 
 /** Oldest first, then by id. */
 function sorted(trackers: readonly SessionTracker[]): SessionTracker[] {
-  return [...trackers].sort((a, b) => cmp(a.created, b.created) || cmp(a.sessionId, b.sessionId))
+  return [...trackers].sort((a, b) => compareCodeUnits(a.created, b.created) || compareCodeUnits(a.sessionId, b.sessionId))
 }
 
 /** Who is in a session now, each once, in the order they joined. */
@@ -38,8 +39,4 @@ export function sessionsData(trackers: readonly SessionTracker[]): object[] {
     ...(t.reason ? {reason: t.reason} : {}),
     ...(t.invited?.length ? {invited: t.invited} : {}),
   }))
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Command, Config, Interfaces, Plugin, run} from '@oclif/core'
+import {compareCodeUnits} from '../compare.js'
 import {UsageError} from '../errors.js'
 import {commandWordCount, helpBelongsToRemote, hoistLeadingFlags} from './global-flags.js'
 import {debugRequested, reportError} from './handle-error.js'
@@ -56,7 +57,7 @@ class ToolPlugin extends Plugin {
     this.commandIDs = Object.keys(commands)
     this.commands = Object.values(commands)
       .map((c) => ({...c, load: async () => this.loadCommand(c.id), pluginAlias: this.alias, pluginType: this.type}))
-      .sort((a, b) => a.id.localeCompare(b.id))
+      .sort((a, b) => compareCodeUnits(a.id, b.id))
   }
 }
 

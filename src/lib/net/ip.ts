@@ -35,7 +35,8 @@ export function splitHostPort(text: string): {host: string; port?: string} {
     if (rest !== '' && !rest.startsWith(':')) throw new BadParameterError('expected ":" and a port after "]"')
     return rest === '' ? {host: text.slice(1, end)} : {host: text.slice(1, end), port: rest.slice(1)}
   }
-  if (isIP(text) === 6) return {host: text}
+  // One colon is host:port. (Node's IPv6 pattern takes milliseconds to compile on first use.)
+  if (text.indexOf(':') !== text.lastIndexOf(':') && isIP(text) === 6) return {host: text}
   const colon = text.lastIndexOf(':')
   return colon < 0 ? {host: text} : {host: text.slice(0, colon), port: text.slice(colon + 1)}
 }
