@@ -26,6 +26,8 @@ export interface CARotation {
   gracePeriodMs?: number
   /** ISO 8601. */
   lastRotated?: string
+  /** Auto mode: when each next phase begins (ISO 8601), the grace period split evenly. */
+  schedule?: {updateClients: string; updateServers: string; standby: string}
 }
 
 export interface CertAuthority {
@@ -36,7 +38,9 @@ export interface CertAuthority {
   rotation?: CARotation
 }
 
-const PREFIX = '/authorities/'
+/** Where the CAs live in the backend (watched by hosts following a rotation). */
+export const CA_PREFIX = '/authorities/'
+const PREFIX = CA_PREFIX
 
 function key(type: CAType, clusterName: string): string {
   return `${PREFIX}${type}/${clusterName}`

@@ -17,8 +17,20 @@ import type {JoinedIdentity} from './joined-identity.js'
 // proxy when the proxy presents a Proxy host certificate from the cluster's host CA.
 
 export function connectToAuth(identity: JoinedIdentity): AuthApi {
-  const credentials = {privateKey: identity.privateKey, certificate: identity.certificate}
-  const trust = {hostCAs: identity.hostCAs}
+  // Read at each connection: a CA rotation renews the certificate and the trusted keys in place.
+  const credentials = {
+    get privateKey() {
+      return identity.privateKey
+    },
+    get certificate() {
+      return identity.certificate
+    },
+  }
+  const trust = {
+    get hostCAs() {
+      return identity.hostCAs
+    },
+  }
   const route = identity.authRoute
   if (route.kind === 'auth') return new AuthApiClient(new ApiClient({host: route.addr.host, port: route.addr.port, credentials, trust}))
   return new AuthApiClient(

@@ -14,6 +14,8 @@ import {formatHostPort, parseHostPort, type HostPort} from '../../config/index.j
 import {emitNamed, EventCode, EventName} from '../../events/index.js'
 import {systemClock} from '../../lib/clock.js'
 import {AccessCache} from '../common/access-cache.js'
+import {CAFollower} from '../common/ca-follower.js'
+import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
 import {caKeyCache} from './client-auth.js'
 import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
@@ -89,7 +91,7 @@ export interface RunningProxyService {
 export async function startProxyService(options: ProxyServiceOptions): Promise<RunningProxyService> {
   const {log} = options
   const publicAddrs = options.publicAddrs ?? []
-  const access = 'join' in options.cluster ? await joinAsProxy(options, options.cluster) : {...options.cluster, owned: false}
+  const access: ProxyClusterAccess & {owned: boolean; joined?: JoinedIdentity} = 'join' in options.cluster ? await joinAsProxy(options, options.cluster) : {...options.cluster, owned: false}
   const closers: Array<() => Promise<void>> = []
   const close = async () => {
     for (const step of closers.splice(0).reverse()) await step().catch((err: Error) => log.warn(`while stopping the proxy: ${err.message}`))
@@ -122,6 +124,25 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       ...(options.nodeDialer ? {dialer: options.nodeDialer} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
+    // The CAs as auth says them, watched: a change refreshes the trust the proxy checks with at
+    // once, and once a host CA rotation has servers switch, the proxy presents a new certificate.
+    const caFollower = new CAFollower({
+      api: access.authApi,
+      certificate: () => access.identity.certificate,
+      onCAs: () => void caKeys.get({refresh: true}).catch(() => {}),
+      onCertificate: (certificate, hostCAs) => {
+        Object.assign(access.identity, {certificate, hostCAs})
+        if (access.joined) {
+          Object.assign(access.joined, {cert: parseCert(certificate)})
+          saveJoinedIdentity(options.dataDir, 'proxy', access.joined)
+        }
+        sshServer.reloadHostKey()
+      },
+      clock,
+      log,
+    })
+    await caFollower.start()
+    closers.push(async () => caFollower.stop())
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())
     const sshAddress = {host: options.sshListen.host, port: sshBound.port}
@@ -190,7 +211,7 @@ async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[]
   return [made]
 }
 
-async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParameters): Promise<ProxyClusterAccess & {owned: boolean}> {
+async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParameters): Promise<ProxyClusterAccess & {owned: boolean; joined?: JoinedIdentity}> {
   const hostUuid = readOrCreateHostUuid(options.dataDir)
   const identity = await loadOrJoin({
     authServers: params.join.authServers,
@@ -207,7 +228,8 @@ async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParame
     throw new UserError('a proxy must reach the auth server directly, not through another proxy', {hint: 'pass the auth server address (port 3025) as --auth-server'})
   }
   const authApi = connectToAuth(identity)
-  return {identity: {privateKey: identity.privateKey, certificate: identity.certificate}, authApi, authAddress: identity.authRoute.addr, owned: true}
+  // The joined identity itself: a renewed certificate reaches the auth client, the SSH server and preambles alike.
+  return {identity, joined: identity, authApi, authAddress: identity.authRoute.addr, owned: true}
 }
 
 function checkProxyIdentity(certificate: string): void {
