@@ -28,6 +28,8 @@ export interface ClientIdentity {
   knownHostsPath: string
   /** Logged in with --add-keys-to-agent=only: authenticate through $SSH_AUTH_SOCK. */
   agentOnly?: boolean
+  /** The host CA keys as the proxy says them now, kept in known_hosts (a host CA rotation). */
+  refreshHostCAs?: () => Promise<string[]>
 }
 
 export {tshHome} from './tsh-home.js'
@@ -132,6 +134,15 @@ export function loadCurrentIdentity(opts: IdentityOptions = {}): ClientIdentity 
     keyPath: paths.keyPath,
     certPath: paths.certPath,
     knownHostsPath: paths.knownHostsPath,
+    refreshHostCAs: async () => {
+      // Only over the HTTPS the login trusted: the pinned certificate (or none, for --insecure logins).
+      const {WebClient, systemTrust} = await import('./web-client.js')
+      const pinned = store.readProxyCertificate(proxyHost)
+      const web = new WebClient({proxyAddr: profile.webProxyAddr, ...(profile.insecure ? {insecure: true} : pinned ? {ca: [...systemTrust(), pinned]} : {})})
+      const keys = await web.hostCAs()
+      store.trustHostCAs(proxyHost, profile.cluster, keys)
+      return keys
+    },
   }
   if (key.privateKey === undefined) identity.agentOnly = true
   return identity

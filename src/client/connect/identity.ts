@@ -27,6 +27,12 @@ export interface ConnectIdentity {
   hostCAs: string[]
   /** Logged in with --add-keys-to-agent=only: authenticate through $SSH_AUTH_SOCK. */
   agentOnly?: boolean
+  /**
+   * Asks the proxy (over its pinned HTTPS) for the host CA keys now, keeps them in known_hosts and
+   * returns them: how tsh follows a host CA rotation when the proxy presents a certificate from a
+   * key it does not know yet.
+   */
+  refreshHostCAs?: () => Promise<string[]>
 }
 
 const WILDCARDS = new Set(['', '0.0.0.0', '::'])
