@@ -304,7 +304,7 @@ export class AuthServer {
       const ca = await this.cas.get(type, this.clusterName, {withSecrets: true})
       const phase = dueAutoPhase(ca, this.options.clock.now())
       if (!phase) continue
-      const next = rotate(ca, {phase, mode: 'auto', gracePeriodMs: ca.rotation?.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS, now: this.options.clock.now(), newKey: () => generateKeyPair()})
+      const next = rotate(ca, {phase, mode: 'auto', gracePeriodMs: ca.rotation?.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS, now: this.options.clock.now(), newKey: () => generateKeyPair(`${type}-ca@${this.clusterName}`)})
       try {
         await this.writeRotation(ca, next, {user: 'system'})
       } catch (err) {

@@ -1,3 +1,4 @@
+import {createInterface} from 'node:readline'
 import {ApiServer} from '../../api/server.js'
 import {AUTH_SERVER_PRINCIPAL} from '../../api/server-trust.js'
 import {openBackend, type Backend, type BackendConfig} from '../../backend/index.js'
@@ -114,16 +115,10 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
     await scheduler.start()
     const caWatch = auth.watchCAState()
     void (async () => {
-      let buffered = ''
-      for await (const chunk of caWatch) {
-        buffered += String(chunk)
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-          const cas = JSON.parse(buffered.slice(0, nl)) as CAKeys
-          buffered = buffered.slice(nl + 1)
-          const next = await ensureIdentities(cas).catch((err: Error) => (config.log(`auth: renewing identities after a CA change: ${err.message}`), own))
-          if (next.certificate !== own.certificate) server.setHostKey({privateKey: next.privateKey, certificate: next.certificate})
-          own = next
-        }
+      for await (const line of createInterface({input: caWatch, crlfDelay: Infinity})) {
+        const next = await ensureIdentities(JSON.parse(line) as CAKeys).catch((err: Error) => (config.log(`auth: renewing identities after a CA change: ${err.message}`), own))
+        if (next.certificate !== own.certificate) server.setHostKey({privateKey: next.privateKey, certificate: next.certificate})
+        own = next
       }
     })().catch((err: Error) => config.log(`auth: watching the CAs: ${err.message}`))
     return {

@@ -1,3 +1,4 @@
+import {createInterface} from 'node:readline'
 import type {Readable} from 'node:stream'
 import type {CAKeys, NodeAuthApi} from '../../api/auth-api.js'
 import {Backoff} from '../../lib/backoff.js'
@@ -29,17 +30,14 @@ export class CAFollower {
   private stopped = false
   private stream: Readable | undefined
   private applying: Promise<void> = Promise.resolve()
-  private firstLine: (() => void) | undefined
 
   constructor(private readonly options: CAFollowerOptions) {
     this.backoff = new Backoff(options.clock, 1_000, 30_000)
   }
 
-  /** Opens the watch; resolves once the CAs were applied once (or the first attempt failed: it goes on trying). */
-  start(): Promise<void> {
-    const first = new Promise<void>((resolve) => (this.firstLine = resolve))
+  /** Opens the watch in the background (auth may be away: it keeps trying). */
+  start(): void {
     void this.watch()
-    return first
   }
 
   stop(): void {
@@ -58,31 +56,19 @@ export class CAFollower {
     try {
       const stream = await this.options.api.watchCAs()
       this.stream = stream
-      let buffered = ''
-      for await (const chunk of stream) {
-        buffered += chunk.toString()
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-          const line = buffered.slice(0, nl)
-          buffered = buffered.slice(nl + 1)
-          if (line.trim()) this.enqueue(JSON.parse(line) as CAKeys)
-          this.backoff.succeeded()
-        }
+      for await (const line of createInterface({input: stream, crlfDelay: Infinity})) {
+        if (!line.trim()) continue
+        this.enqueue(JSON.parse(line) as CAKeys)
+        this.backoff.succeeded()
       }
     } catch (err) {
       if (!this.stopped && this.backoff.fresh) this.options.log.warn(`watching the cluster's CAs: ${(err as Error).message}; retrying`)
     }
-    this.release()
     if (!this.stopped) this.backoff.schedule(() => void this.watch())
   }
 
   private enqueue(cas: CAKeys): void {
     this.applying = this.applying.then(() => this.apply(cas)).catch((err: Error) => this.options.log.warn(`following a CA rotation: ${err.message}`))
-    void this.applying.then(() => this.release())
-  }
-
-  private release(): void {
-    this.firstLine?.()
-    this.firstLine = undefined
   }
 
   private async apply(cas: CAKeys): Promise<void> {

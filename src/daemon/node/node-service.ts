@@ -231,7 +231,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     }, () => {})
   await refreshFromPing()
   await heartbeat.start()
-  await caFollower.start()
+  caFollower.start()
   const pingTimer = clock.setRepeating(60_000, () => void refreshFromPing(), {unref: true})
 
   let closing: Promise<void> | undefined

@@ -141,7 +141,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       clock,
       log,
     })
-    await caFollower.start()
+    caFollower.start()
     closers.push(async () => caFollower.stop())
     const sshBound = await sshServer.listen(options.sshListen.host, options.sshListen.port)
     closers.push(() => sshServer.close())
