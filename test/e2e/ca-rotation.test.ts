@@ -179,4 +179,16 @@ describe('CA rotation with tsh ssh and stock ssh working in every phase', () => 
     const events = tctl('events', 'ls', '--format', 'json', '--type', 'cert.rotation').trim().split('\n').map((line) => JSON.parse(line) as {cert_type: string; phase: string; code: string})
     assert.deepEqual(events.map((e) => `${e.code} ${e.cert_type} ${e.phase}`).sort(), [...PHASES.map((p) => `TC100I host ${p}`), ...PHASES.map((p) => `TC100I user ${p}`)].sort())
   })
+
+  test('an automatic rotation moves through the phases by itself over a short grace period', async () => {
+    const before = ca('user').pins![0]
+    assert.equal(tctl('auth', 'rotate', '--type=user', '--grace-period=6s').trim(), `Updated rotation phase to "init". To check status use 'tctl status'`)
+    assert.match(tctl('status'), /^User CA rotation: +in progress \(auto\), current phase: "init", started \S+, grace period 6s, next phase at \S+$/m)
+    await eventually(() => ca('user').rotation_phase === 'standby', 'the automatic rotation to finish', {timeoutMs: 60_000, intervalMs: 500})
+    assert.notEqual(ca('user').pins![0], before)
+    const events = tctl('events', 'ls', '--format', 'json', '--type', 'cert.rotation').trim().split('\n').map((line) => JSON.parse(line) as {cert_type: string; phase: string; mode: string; user: string})
+    const auto = events.filter((e) => e.cert_type === 'user' && e.mode === 'auto')
+    assert.deepEqual(auto.filter((e) => e.user === 'system').map((e) => e.phase).sort(), ['standby', 'update_clients', 'update_servers'], 'the scheduler took the steps after init')
+    assert.deepEqual(auto.filter((e) => e.user !== 'system').map((e) => e.phase), ['init'])
+  })
 })

@@ -200,9 +200,11 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     api: authApi,
     certificate: () => identity.certificate,
     onCAs: (cas) => {
-      if (cas.user.length) userCAs = cas.user
-      if (cas.host.length) hostCAs = identity.hostCAs = cas.host
-      if (joined && (cas.user.join('\n') !== joined.userCAs.join('\n') || cas.host.join('\n') !== joined.hostCAs.join('\n'))) {
+      if (!cas.user.length || !cas.host.length) return
+      const changed = cas.user.join('\n') !== userCAs.join('\n') || cas.host.join('\n') !== hostCAs.join('\n')
+      userCAs = cas.user
+      hostCAs = identity.hostCAs = cas.host
+      if (joined && changed) {
         Object.assign(joined, {userCAs: cas.user, hostCAs: cas.host})
         saveJoinedIdentity(options.dataDir, 'node', joined)
       }

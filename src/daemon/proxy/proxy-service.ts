@@ -34,8 +34,12 @@ import {WebSocketGateway} from './web-sockets.js'
 
 /** The proxy reaches the cluster with an identity it already has (the one-process cluster). */
 export interface ProxyClusterAccess {
-  /** The proxy's host identity: a host certificate with role Proxy, and its key. */
-  identity: {privateKey: string; certificate: string}
+  /**
+   * The proxy's host identity: a host certificate with role Proxy, and its key, with the host CA
+   * keys its auth client trusts. Updated in place through a CA rotation (the client reads it at
+   * each connection).
+   */
+  identity: {privateKey: string; certificate: string; hostCAs?: string[]}
   /** An auth API client authenticated with that identity; the caller owns (and closes) it. */
   authApi: ProxyAuthApi
   /** The auth API address `proxy:@<cluster>` pipes to (0.0.0.0 is read as 127.0.0.1). */
@@ -129,7 +133,13 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const caFollower = new CAFollower({
       api: access.authApi,
       certificate: () => access.identity.certificate,
-      onCAs: () => void caKeys.get({refresh: true}).catch(() => {}),
+      onCAs: (cas) => {
+        void caKeys.get({refresh: true}).catch(() => {})
+        // The keys the proxy trusts auth by when it reconnects (auth presents a new certificate in update_servers).
+        if (!cas.host.length || cas.host.join('\n') === (access.identity.hostCAs ?? []).join('\n')) return
+        access.identity.hostCAs = cas.host
+        if (access.joined) saveJoinedIdentity(options.dataDir, 'proxy', access.joined)
+      },
       onCertificate: (certificate, hostCAs) => {
         Object.assign(access.identity, {certificate, hostCAs})
         if (access.joined) {
