@@ -1,5 +1,5 @@
 import type {Readable} from 'node:stream'
-import type {AppendResult, AuthApi, EventQuery, RecordingQuery, SessionTrackerUpdate} from './auth-api.js'
+import type {AppendResult, AuthApi, EventQuery, RecordingQuery, RotateRequest, SessionTrackerUpdate} from './auth-api.js'
 import {callRoute, type ApiTransport, type CallInput, type ResponseOf, type Route} from './route.js'
 import {AUTH_ROUTES as R, type OpenSSHNodeSpec} from './routes.js'
 
@@ -25,6 +25,15 @@ export class AuthApiClient implements AuthApi {
   }
   getCAKeys() {
     return this.call(R.getCAKeys, {})
+  }
+  watchCAs() {
+    return this.call(R.watchCAs, {})
+  }
+  rotateCA(request: RotateRequest) {
+    return this.call(R.rotateCA, {body: request})
+  }
+  renewHostCert() {
+    return this.call(R.renewHostCert, {})
   }
 
   listUsers() {

@@ -5,11 +5,11 @@ import type {User} from '../services/users.js'
 import type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 import type {ResponseOf} from './route.js'
 import type {Readable} from 'node:stream'
-import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
+import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, RotateRequest, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 export type {SessionRecordingMode} from '../services/models/session-recording.js'
 export type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
-export type {AppendResult, CAKeys, ClusterStatus, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
+export type {AppendResult, CAKeys, CARotationView, RotateRequest, ClusterStatus, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
 // makes them over the wire; each role sees the narrow view below that it needs.
@@ -26,6 +26,12 @@ export interface AuthApi {
   ping(): Promise<PingResponse>
   status(): Promise<ClusterStatus>
   getCAKeys(): Promise<CAKeys>
+  /** The CAs now and after every change, as a stream of JSON lines (CAKeys each). */
+  watchCAs(): Promise<Readable>
+  /** One rotation step (tctl auth rotate). */
+  rotateCA(request: RotateRequest): Promise<{type: 'user' | 'host'; phase: string}[]>
+  /** The calling host's certificate signed again by the key that signs now. */
+  renewHostCert(): Promise<{certificate: string; hostCAs: string[]}>
 
   listUsers(): Promise<User[]>
   getUser(name: string): Promise<User>
@@ -119,13 +125,15 @@ export interface AuthApi {
 // Views by caller, as authorize.ts allows them (a view may hold less than the role may do).
 
 /** A node: its presence, its audit events, and what it reads to decide access (CAs, roles, locks, users). */
-export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
+export type NodeAuthApi = Pick<AuthApi, 'close' | 'ping' | 'getCAKeys' | 'watchCAs' | 'renewHostCert' | 'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'getRole' | 'listLocks' | 'getLock' | 'userStatus' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 /** A proxy: routing (nodes, CAs, access state), logins and joins for its web clients, its audit events. */
 export type ProxyAuthApi = Pick<
   AuthApi,
   | 'close'
   | 'ping'
   | 'getCAKeys'
+  | 'watchCAs'
+  | 'renewHostCert'
   | 'listNodes'
   | 'emitEvent'
   | 'getRole'
@@ -148,7 +156,7 @@ export type WebUserAuthApi = UserAuthApi & Pick<AuthApi, 'searchEvents' | 'getUs
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
 export type AdminAuthApi = Omit<
   AuthApi,
-  'upsertNode' | 'keepAliveNode' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
+  'upsertNode' | 'keepAliveNode' | 'renewHostCert' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>

@@ -29,16 +29,38 @@ export interface ClusterStatus {
   clusterName: string
   serverVersion: string
   caPins: string[]
-  authorities: {type: 'user' | 'host'; fingerprints: string[]; rotationPhase: string}[]
+  authorities: {
+    type: 'user' | 'host'
+    fingerprints: string[]
+    rotationPhase: string
+    /** sha256 pins of every trusted key (both during a rotation), the signing key's first. */
+    pins?: string[]
+    rotation?: {state: 'standby' | 'in_progress'; mode: string; started?: string; gracePeriodMs?: number; lastRotated?: string; schedule?: {updateClients: string; updateServers: string; standby: string}}
+  }[]
   counts: {users: number; roles: number; nodes: number; tokens: number}
 }
 
 export interface CAKeys {
   clusterName: string
+  /** Every trusted key of each CA (both during a rotation's grace period). */
   user: string[]
   host: string[]
   /** The TLS user CA certificates (PEM). */
   tls?: string[]
+  /** Each CA's rotation phase and the key that signs now: hosts renew their certificates by it. */
+  rotation?: {user: CARotationView; host: CARotationView}
+}
+
+export interface CARotationView {
+  phase: 'standby' | 'init' | 'update_clients' | 'update_servers' | 'rollback'
+  signingKey: string
+}
+
+export interface RotateRequest {
+  type?: 'user' | 'host'
+  phase?: CARotationView['phase']
+  manual?: boolean
+  gracePeriodMs?: number
 }
 
 export interface UserTokenInfo {
@@ -191,6 +213,11 @@ export const AUTH_ROUTES = {
   ping: json('GET', '/v1/ping', types<{response: PingResponse}>()),
   status: json('GET', '/v1/status', types<{response: ClusterStatus}>()),
   getCAKeys: json('GET', '/v1/authorities', types<{response: CAKeys}>()),
+  /** CAKeys as one JSON line now and one after every change of a CA: how hosts follow a rotation. */
+  watchCAs: stream('GET', '/v1/authorities/watch'),
+  rotateCA: json('POST', '/v1/authorities/rotate', types<{body: RotateRequest; response: {type: 'user' | 'host'; phase: string}[]}>()),
+  /** A host's own certificate again, from the key that signs now, for the key and names it has (rotation's update_servers). */
+  renewHostCert: json('POST', '/v1/certs/host/renew', types<{response: {certificate: string; hostCAs: string[]}}>()),
 
   listUsers: json('GET', '/v1/users', types<{response: User[]}>()),
   getUser: json('GET', '/v1/users/:name', types<{response: User}>()),

@@ -37,7 +37,7 @@ export interface ApiServerOptions {
 type ChannelSocket = Duplex & {remoteAddress?: string}
 
 export class ApiServer implements ConnectionHandler {
-  private readonly ssh: ssh2.Server
+  private ssh: ssh2.Server
   private listener: TcpListener | undefined
   private readonly startups: StartupLimiter
   private readonly http: http.Server
@@ -56,16 +56,26 @@ export class ApiServer implements ConnectionHandler {
       }
       void options.router.serve(req, res, identity, options.onInternalError ?? (() => {}))
     })
-    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)]}, (client) => {
-      const conn = handedConnection(client)
-      if (!conn) return client.end()
-      this.onConnection(client, conn.remote.host, conn.remote.port)
-    })
+    this.ssh = this.sshServer(options.hostKey)
     this.startups = new StartupLimiter('auth API', options.log ?? {warn: () => {}, debug: () => {}}, options.startupLimits)
   }
 
   handle(conn: HandedConnection): void {
     injectGuarded(this.ssh, this.startups, conn)
+  }
+
+  /** Presents `hostKey` to connections from now on (a CA rotation's new certificate); open ones keep theirs. */
+  setHostKey(hostKey: CertifiedHostKeyInput): void {
+    this.ssh = this.sshServer(hostKey)
+  }
+
+  // An ssh2 Server fixes its host keys when made: a new key means a new Server for new connections.
+  private sshServer(hostKey: CertifiedHostKeyInput): ssh2.Server {
+    return new ssh2.Server({hostKeys: [certifiedHostKey(hostKey)]}, (client) => {
+      const conn = handedConnection(client)
+      if (!conn) return client.end()
+      this.onConnection(client, conn.remote.host, conn.remote.port)
+    })
   }
 
   /** Accepts connections on host:port and hands them in; port 0 picks a free port. */

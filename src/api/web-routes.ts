@@ -55,8 +55,15 @@ export interface HostCredentials {
   cluster_name: string
 }
 
+/** The cluster's host CA keys (public, like Teleport's /webapi/auth/export): tsh follows a host CA rotation by them. */
+export interface WebHostCAs {
+  cluster_name: string
+  host_ca_keys: string[]
+}
+
 export const WEB_ROUTES = {
   ping: json('GET', '/v1/webapi/ping', types<{response: WebPing}>()),
+  hostCAs: json('GET', '/v1/webapi/auth/export', types<{response: WebHostCAs}>()),
   sshCerts: json('POST', '/v1/webapi/ssh/certs', types<{body: SshCertsRequest; response: SshCertsResponse}>()),
   hostCredentials: json('POST', '/v1/webapi/host/credentials', types<{body: HostCredentialsRequest; response: HostCredentials}>()),
 } as const

@@ -32,6 +32,8 @@ export interface ClientIdentity {
   relay?: {x509Certificate: string; alpn: string}
   /** The proxy's HTTPS certificate as pinned at login (PEM). */
   proxyCertificate?: string
+  /** The host CA keys as the proxy says them now, kept in known_hosts (a host CA rotation). */
+  refreshHostCAs?: () => Promise<string[]>
 }
 
 export {tshHome} from './tsh-home.js'
@@ -136,6 +138,15 @@ export function loadCurrentIdentity(opts: IdentityOptions = {}): ClientIdentity 
     keyPath: paths.keyPath,
     certPath: paths.certPath,
     knownHostsPath: paths.knownHostsPath,
+    refreshHostCAs: async () => {
+      // Only over the HTTPS the login trusted: the pinned certificate (or none, for --insecure logins).
+      const {WebClient, systemTrust} = await import('./web-client.js')
+      const pinned = store.readProxyCertificate(proxyHost)
+      const web = new WebClient({proxyAddr: profile.webProxyAddr, ...(profile.insecure ? {insecure: true} : pinned ? {ca: [...systemTrust(), pinned]} : {})})
+      const keys = await web.hostCAs()
+      store.trustHostCAs(proxyHost, profile.cluster, keys)
+      return keys
+    },
   }
   if (key.privateKey === undefined) identity.agentOnly = true
   if (profile.sshRelayAlpn && key.x509Certificate) identity.relay = {x509Certificate: key.x509Certificate, alpn: profile.sshRelayAlpn}

@@ -141,6 +141,16 @@ export class WebClient {
     return parsed as ResponseOf<R> | undefined
   }
 
+  /** The cluster's host CA keys as the proxy says them now (both during a host CA rotation). */
+  async hostCAs(): Promise<string[]> {
+    const answer = await this.call(WEB_ROUTES.hostCAs)
+    const keys = answer?.host_ca_keys
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string' && /^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(k))) {
+      throw new UserError(`the proxy at ${this.baseUrl} answered ${WEB_ROUTES.hostCAs.path} without host CA keys`)
+    }
+    return keys
+  }
+
   async ping(): Promise<WebPing> {
     return checkPing(await this.call(WEB_ROUTES.ping), this.baseUrl)
   }

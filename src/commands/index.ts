@@ -6,6 +6,7 @@ import type {ArgvHook, CommandModules} from '../lib/cli/entry.js'
 
 export const COMMAND_MODULES: CommandModules = {
   'tctl:auth:export': () => import('./tctl/auth/export.js'),
+  'tctl:auth:rotate': () => import('./tctl/auth/rotate.js'),
   'tctl:auth:sign': () => import('./tctl/auth/sign.js'),
   'tctl:completion': () => import('./tctl/completion.js'),
   'tctl:create': () => import('./tctl/create.js'),

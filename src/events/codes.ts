@@ -31,6 +31,8 @@ export const EventName = {
   AuthAttempt: 'auth',
 
   CertificateCreate: 'cert.create',
+  /** A CA rotation phase change (ours: Teleport audits none). */
+  CertificateRotation: 'cert.rotation',
 
   RoleCreated: 'role.created',
   RoleUpdated: 'role.updated',
@@ -79,6 +81,7 @@ export const EventCode = {
   AuthAttemptFailure: 'T3007W',
 
   CertificateCreate: 'TC000I',
+  CertificateRotation: 'TC100I',
 
   RoleCreated: 'T9000I',
   RoleDeleted: 'T9001I',
@@ -125,6 +128,7 @@ export const EVENT_NAME_OF_CODE: Readonly<Record<EventCode, EventName>> = {
   T3007W: EventName.AuthAttempt,
 
   TC000I: EventName.CertificateCreate,
+  TC100I: EventName.CertificateRotation,
 
   T9000I: EventName.RoleCreated,
   T9001I: EventName.RoleDeleted,

@@ -8,6 +8,9 @@ import {assertValidName} from './models/resource.js'
 
 export type CAType = 'user' | 'host' | 'tls'
 export const CA_TYPES: readonly CAType[] = ['user', 'host', 'tls']
+/** The SSH CAs: what `tctl auth rotate` rotates (the TLS user CA is not rotated yet). */
+export type SshCAType = 'user' | 'host'
+export const SSH_CA_TYPES: readonly SshCAType[] = ['user', 'host']
 
 export interface CAKeyPair {
   /** authorized_keys line, e.g. "ssh-ed25519 AAAA...". */
@@ -27,6 +30,8 @@ export interface CARotation {
   gracePeriodMs?: number
   /** ISO 8601. */
   lastRotated?: string
+  /** Auto mode: when each next phase begins (ISO 8601), the grace period split evenly. */
+  schedule?: {updateClients: string; updateServers: string; standby: string}
 }
 
 export interface CertAuthority {
@@ -37,7 +42,9 @@ export interface CertAuthority {
   rotation?: CARotation
 }
 
-const PREFIX = '/authorities/'
+/** Where the CAs live in the backend (watched by hosts following a rotation). */
+export const CA_PREFIX = '/authorities/'
+const PREFIX = CA_PREFIX
 
 function key(type: CAType, clusterName: string): string {
   return `${PREFIX}${type}/${clusterName}`

@@ -4,6 +4,7 @@ import {formatLabels, nodeLabels} from '../services/models/node.js'
 import type {User} from '../services/models/user.js'
 import {renderTable} from '../lib/output.js'
 import {safeText} from '../lib/safe-text.js'
+import {formatDuration} from '../services/duration.js'
 
 // The text tctl prints, as pure functions of the data (unit-tested without a cluster).
 
@@ -157,7 +158,24 @@ export function statusData(s: ClusterStatus): Record<string, unknown> {
     cluster_name: s.clusterName,
     server_version: s.serverVersion,
     ca_pins: s.caPins,
-    authorities: s.authorities.map((a) => ({type: a.type, fingerprints: a.fingerprints, rotation_phase: a.rotationPhase})),
+    authorities: s.authorities.map((a) => ({
+      type: a.type,
+      fingerprints: a.fingerprints,
+      rotation_phase: a.rotationPhase,
+      ...(a.pins ? {pins: a.pins} : {}),
+      ...(a.rotation
+        ? {
+            rotation: {
+              state: a.rotation.state,
+              mode: a.rotation.mode,
+              ...(a.rotation.started ? {started: a.rotation.started} : {}),
+              ...(a.rotation.gracePeriodMs ? {grace_period: formatDuration(a.rotation.gracePeriodMs)} : {}),
+              ...(a.rotation.lastRotated ? {last_rotated: a.rotation.lastRotated} : {}),
+              ...(a.rotation.schedule ? {schedule: {update_clients: a.rotation.schedule.updateClients, update_servers: a.rotation.schedule.updateServers, standby: a.rotation.schedule.standby}} : {}),
+            },
+          }
+        : {}),
+    })),
     counts: s.counts,
   }
 }
@@ -173,9 +191,27 @@ export function statusText(s: ClusterStatus): string {
     if (!ca) continue
     const label = `${type === 'user' ? 'User' : 'Host'} CA`
     pairs.push([label, `${ca.fingerprints.join(', ')} (rotation: ${ca.rotationPhase})`])
+    // While rotating: how far (Teleport's words), and the pin of each key trusted, the signing one first.
+    if (ca.rotation?.state === 'in_progress') {
+      const grace = ca.rotation.gracePeriodMs ? `, grace period ${formatDuration(ca.rotation.gracePeriodMs)}` : ''
+      const next = ca.rotation.schedule ? `, next phase at ${nextScheduled(ca.rotationPhase, ca.rotation.schedule)}` : ''
+      pairs.push([`${label} rotation`, `in progress (${ca.rotation.mode}), current phase: "${ca.rotationPhase}", started ${ca.rotation.started ?? '?'}${grace}${next}`])
+      if (ca.pins) pairs.push([`${label} pins`, ca.pins.join(', ')])
+    }
   }
   pairs.push(['Users', String(s.counts.users)], ['Roles', String(s.counts.roles)], ['Nodes', String(s.counts.nodes)], ['Tokens', String(s.counts.tokens)])
   return renderPairs(pairs)
+}
+
+function nextScheduled(phase: string, schedule: {updateClients: string; updateServers: string; standby: string}): string {
+  return phase === 'init' ? schedule.updateClients : phase === 'update_clients' ? schedule.updateServers : schedule.standby
+}
+
+/** What `tctl auth rotate` prints for each CA moved (Teleport's line). */
+export function rotatedMessage(done: {type: string; phase: string}[]): string {
+  const phases = [...new Set(done.map((d) => d.phase))]
+  const to = phases.length === 1 ? `"${phases[0]}"` : done.map((d) => `"${d.phase}" (${d.type} CA)`).join(', ')
+  return `Updated rotation phase to ${to}. To check status use 'tctl status'`
 }
 
 /** "ssh-ed25519 AAAA..." without any comment. */

@@ -270,6 +270,24 @@ describe('negative-authentication matrix', {timeout: 600_000}, () => {
       audit: authFailure('create user', {user: 'anonymous', action: 'create user', error: /callers without a certificate may only join/}),
     },
 
+    // Renewing a host certificate (a CA rotation's update_servers): hosts only, with the key they joined with.
+    {
+      name: 'host certificate renewal by a user: auth API',
+      attempt: () => atAuth(withCert(forgeUser({keyId: 'neg-renew-user'})), (api) => api.renewHostCert()),
+      told: /access denied to perform action "renew" on "host_cert"/,
+      audit: authFailure('neg-renew-user', {user: 'neg-renew-user', action: 'renew host_cert', error: /users may not renew host_cert/}),
+    },
+    {
+      name: 'host certificate renewal for a node id with another key than it joined with: auth API',
+      attempt: () => {
+        const hostId = readFileSync(dataDirPaths(data).hostUuid, 'utf8').trim()
+        const cert = signHostCert({caPrivateKey: hostCA.privateKey, publicKey: key.publicKey, keyId: hostId, principals: [hostId], role: 'Node', authority: CLUSTER, ttlMs: HOUR})
+        return atAuth(withCert(cert), (api) => api.renewHostCert())
+      },
+      told: /access denied to perform action "renew" on "host_cert"/,
+      audit: authFailure('renew host_cert', {action: 'renew host_cert', user: /^node:/, error: /is not the one host .* joined with/}),
+    },
+
     // Passwords and `none`: no server here takes them.
     ...(['password', 'none'] as const).flatMap((method): Row[] => [
       {name: `${method}: node`, attempt: () => ssh2Attempt({port: ports.node, username: `neg-${method}`, method}), told: /authentication methods failed/, audit: authFailure(`neg-${method}`, {login: `neg-${method}`, error: new RegExp(method)}), todo: TODO.passwordNone},

@@ -33,6 +33,12 @@ export interface ConnectIdentity {
   relay?: RelayIdentity
   /** The proxy's HTTPS certificate as pinned at login (PEM): trusted for TLS to the web port. */
   proxyCertificate?: string
+  /**
+   * Asks the proxy (over its pinned HTTPS) for the host CA keys now, keeps them in known_hosts and
+   * returns them: how tsh follows a host CA rotation when the proxy presents a certificate from a
+   * key it does not know yet.
+   */
+  refreshHostCAs?: () => Promise<string[]>
 }
 
 export interface RelayIdentity {

@@ -4,6 +4,7 @@ import {UserError} from '../../lib/errors.js'
 import {hostCertVerifier} from '../../ssh/index.js'
 import type {ParsedCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
+import {withHostCARefresh} from './host-ca-refresh.js'
 import {NodeAccessDeniedError} from './errors.js'
 import type {ConnectIdentity} from './identity.js'
 import {openNodeStream, type NodeStream} from './node-stream.js'
@@ -48,7 +49,11 @@ export interface NodeConnection {
   close(): void
 }
 
-export async function connectToNode(identity: ConnectIdentity, host: string, port: number | undefined, login: string, options: NodeConnectOptions = {}): Promise<NodeConnection> {
+export function connectToNode(identity: ConnectIdentity, host: string, port: number | undefined, login: string, options: NodeConnectOptions = {}): Promise<NodeConnection> {
+  return withHostCARefresh(identity, () => connectToNodeOnce(identity, host, port, login, options), options.log)
+}
+
+async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: number | undefined, login: string, options: NodeConnectOptions): Promise<NodeConnection> {
   const cluster = options.cluster ?? identity.profile.cluster
   let sock: Duplex | undefined
   if (!options.proxyConn && canUseRelay(identity)) {

@@ -4,6 +4,7 @@ import {safeText} from '../../lib/safe-text.js'
 import {hostCertVerifier} from '../../ssh/index.js'
 import {parseCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
+import {withHostCARefresh} from './host-ca-refresh.js'
 import {describeProxyError} from './errors.js'
 import {ALPN_PROXY_SSH} from '../../api/alpn.js'
 import {formatAddress, proxySshAddress, type ConnectIdentity} from './identity.js'
@@ -25,7 +26,11 @@ export interface ProxyConnectOptions {
   readyTimeoutMs?: number
 }
 
-export async function connectToProxy(identity: ConnectIdentity, options: ProxyConnectOptions = {}): Promise<ssh2.Client> {
+export function connectToProxy(identity: ConnectIdentity, options: ProxyConnectOptions = {}): Promise<ssh2.Client> {
+  return withHostCARefresh(identity, () => connectOnce(identity, options), options.log)
+}
+
+async function connectOnce(identity: ConnectIdentity, options: ProxyConnectOptions): Promise<ssh2.Client> {
   const address = options.address ?? proxySshAddress(identity.profile)
   const where = formatAddress(address)
   const verifier = hostCertVerifier({trustedHostCAs: identity.hostCAs, hostname: address.host})

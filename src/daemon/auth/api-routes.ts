@@ -7,7 +7,7 @@ import {checkSessionId} from '../../events/recording-store/index.js'
 import {BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
-import {canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
+import {ROTATION_PHASES, type RotationPhase, canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
 import {sessionParties} from '../../services/session-parties.js'
 import {validateSessionTrackerUpdate} from '../../services/session-trackers.js'
 import type {AuthServer, Actor} from './auth-server.js'
@@ -101,12 +101,20 @@ export function authApiRoutes(auth: AuthServer): Router {
       proxyListenerMode: auth.proxyListenerMode,
     }),
     status: guarded({resource: 'cert_authority', verb: 'list'}, () => auth.status()),
-    getCAKeys: guarded({resource: 'cert_authority', verb: 'read'}, async () => ({
-      clusterName: auth.clusterName,
-      user: await auth.caKeys('user'),
-      host: await auth.caKeys('host'),
-      tls: await auth.caKeys('tls'),
-    })),
+    getCAKeys: guarded({resource: 'cert_authority', verb: 'read'}, () => auth.caState()),
+    watchCAs: guarded({resource: 'cert_authority', verb: 'read'}, () => auth.watchCAState()),
+    rotateCA: guarded({resource: 'cert_authority', verb: 'update'}, (ctx) => {
+      const b = body(ctx)
+      const type = b.type === undefined ? undefined : str(b.type, 'type')
+      if (type !== undefined && type !== 'user' && type !== 'host') throw new BadParameterError(`unknown CA type ${JSON.stringify(type)}; expected user or host`)
+      const phase = b.phase === undefined ? undefined : str(b.phase, 'phase')
+      if (phase !== undefined && !ROTATION_PHASES.includes(phase as RotationPhase)) throw new BadParameterError(`unknown rotation phase ${JSON.stringify(phase)}; expected one of ${ROTATION_PHASES.join(', ')}`)
+      return auth.rotateCA({...(type ? {type} : {}), ...(phase ? {phase: phase as RotationPhase} : {}), manual: b.manual === true, gracePeriodMs: optionalNumber(b.gracePeriodMs, 'gracePeriodMs')}, actor(ctx.identity))
+    }),
+    renewHostCert: guarded({resource: 'host_cert', verb: 'renew'}, async ({identity}) => {
+      if (identity.kind !== 'host') throw new BadParameterError('only hosts renew host certificates')
+      return {certificate: await auth.renewHostCert(identity.cert), hostCAs: await auth.caKeys('host')}
+    }),
 
     // Users
     listUsers: guarded({resource: 'user', verb: 'list'}, async () => (await auth.users.list()).map(toPublic)),

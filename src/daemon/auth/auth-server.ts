@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto'
+import {Readable} from 'node:stream'
 import type {Backend} from '../../backend/index.js'
 import {EventCode, EventName, makeEvent, MAX_SEARCH_LIMIT, pageOf, type AuditEvent, type AuditLog, type EventFields, type SearchPage, type SearchQuery} from '../../events/index.js'
 import {normaliseQuery} from '../../events/search-query.js'
@@ -16,6 +17,17 @@ import {
   hostIdCandidates,
   computeUserCertParams,
   assertNotLocked,
+  CA_PREFIX,
+  SSH_CA_TYPES,
+  type SshCAType,
+  currentPhase,
+  DEFAULT_GRACE_PERIOD_MS,
+  dueAutoPhase,
+  nextAutoStepAt,
+  rotate,
+  signingPublicKey,
+  type CertAuthority,
+  type RotationPhase,
   JoinTokenService,
   LockService,
   NodeService,
@@ -37,13 +49,14 @@ import {
   type UserToken,
   type WebSessionRecord,
 } from '../../services/index.js'
-import {caPin, fingerprint, generateKeyPair, parseCert, signHostCert, signUserCert} from '../../sshca/index.js'
+import {caPin, fingerprint, generateKeyPair, parseCert, signHostCert, signUserCert, type ParsedCert} from '../../sshca/index.js'
 import {generateTlsCA, signX509UserCert} from '../../sshca/x509.js'
 import type {HostRole} from '../../api/identity.js'
 import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import type {WhereSession} from '../../services/models/rule-where.js'
 import {sessionParties} from '../../services/session-parties.js'
 import {SessionTrackerService} from '../../services/session-trackers.js'
+import type {CAKeys} from '../../api/routes.js'
 import type {NewWebSession, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession} from '../../api/auth-api.js'
 
 // The auth service's logic: the cluster's CAs, users, roles, tokens and presence, every
@@ -229,6 +242,120 @@ export class AuthServer {
 
   async caPins(): Promise<string[]> {
     return (await this.caKeys('host')).map((key) => caPin(key))
+  }
+
+  /** Both CAs' trusted keys with what signs now and the rotation phase: what hosts follow (getCAKeys, watchCAs). */
+  async caState(): Promise<CAKeys> {
+    const [user, host, tls] = await Promise.all([this.cas.get('user', this.clusterName), this.cas.get('host', this.clusterName), this.cas.get('tls', this.clusterName)])
+    const view = (ca: CertAuthority) => ({phase: currentPhase(ca), signingKey: signingPublicKey(ca)})
+    return {clusterName: this.clusterName, user: caPublicKeys(user), host: caPublicKeys(host), tls: caPublicKeys(tls), rotation: {user: view(user), host: view(host)}}
+  }
+
+  /** caState() now and after every change of a CA, one JSON line each, until the reader goes away. */
+  watchCAState(): Readable {
+    const watcher = this.options.backend.watch({prefixes: [CA_PREFIX]})
+    const lines = async function* (auth: AuthServer) {
+      let last = JSON.stringify(await auth.caState())
+      yield `${last}\n`
+      for await (const _change of watcher) {
+        const now = JSON.stringify(await auth.caState())
+        if (now !== last) yield `${now}\n`
+        last = now
+      }
+    }
+    const stream = Readable.from(lines(this))
+    stream.once('close', () => watcher.close())
+    return stream
+  }
+
+  /** A host's certificate again, for its key, id, role and names, from the key that signs now (rotation). */
+  async renewHostCert(cert: ParsedCert): Promise<string> {
+    if (cert.type !== 'host' || !cert.hostRole) throw new BadParameterError('only a host certificate can be renewed')
+    return signHostCert({
+      caPrivateKey: await this.signingKey('host'),
+      publicKey: cert.publicKey,
+      keyId: cert.keyId,
+      principals: cert.principals,
+      role: cert.hostRole as HostRole,
+      authority: this.clusterName,
+      now: this.options.clock.now(),
+    })
+  }
+
+  /**
+   * `tctl auth rotate`: one step of each CA named (both when `type` is absent), each written with
+   * compareAndSwap so that two auth servers cannot both take it; every phase change audited.
+   */
+  async rotateCA(request: {type?: SshCAType; phase?: RotationPhase; manual: boolean; gracePeriodMs?: number}, actor: Actor): Promise<{type: SshCAType; phase: RotationPhase}[]> {
+    if (request.manual && request.phase === undefined) throw new BadParameterError('--manual needs --phase', {hint: 'name the phase to go to, e.g. --manual --phase=init'})
+    if (!request.manual && request.phase !== undefined) throw new BadParameterError('--phase needs --manual', {hint: 'without --manual the phases advance by themselves over the grace period'})
+    const types: SshCAType[] = request.type ? [request.type] : [...SSH_CA_TYPES]
+    const cas = await Promise.all(types.map((type) => this.cas.get(type, this.clusterName, {withSecrets: true})))
+    // Every step is checked before any is written, so a refused one leaves both CAs as they were.
+    const next = cas.map((ca) =>
+      rotate(ca, {
+        ...(request.phase ? {phase: request.phase} : {}),
+        mode: request.manual ? 'manual' : 'auto',
+        gracePeriodMs: request.gracePeriodMs ?? ca.rotation?.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+        now: this.options.clock.now(),
+        newKey: () => generateKeyPair(`${ca.type}-ca@${this.clusterName}`),
+      }),
+    )
+    const done: {type: SshCAType; phase: RotationPhase}[] = []
+    for (const [i, ca] of cas.entries()) {
+      await this.writeRotation(ca, next[i]!, actor)
+      done.push({type: types[i]!, phase: currentPhase(next[i]!)})
+    }
+    this.rotationChanged()
+    return done
+  }
+
+  /** Takes the steps of automatic rotations that are due; another auth server having taken one first is fine. */
+  async advanceAutoRotations(): Promise<void> {
+    for (const type of SSH_CA_TYPES) {
+      const ca = await this.cas.get(type, this.clusterName, {withSecrets: true})
+      const phase = dueAutoPhase(ca, this.options.clock.now())
+      if (!phase) continue
+      const next = rotate(ca, {phase, mode: 'auto', gracePeriodMs: ca.rotation?.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS, now: this.options.clock.now(), newKey: () => generateKeyPair(`${type}-ca@${this.clusterName}`)})
+      try {
+        await this.writeRotation(ca, next, {user: 'system'})
+      } catch (err) {
+        if (!(err instanceof CompareFailedError)) throw err
+      }
+    }
+  }
+
+  /** When the next automatic rotation step is due (ms since the epoch), if any. */
+  async nextAutoRotationAt(): Promise<number | undefined> {
+    const times = (await this.cas.list(undefined, {withSecrets: false})).filter((ca) => ca.clusterName === this.clusterName).map(nextAutoStepAt)
+    const due = times.filter((t): t is number => t !== undefined)
+    return due.length ? Math.min(...due) : undefined
+  }
+
+  private readonly rotationListeners = new Set<() => void>()
+
+  /** Called after this server changed a CA's rotation (the scheduler re-arms). */
+  onRotation(listener: () => void): () => void {
+    this.rotationListeners.add(listener)
+    return () => this.rotationListeners.delete(listener)
+  }
+
+  private rotationChanged(): void {
+    for (const listener of this.rotationListeners) listener()
+  }
+
+  private async writeRotation(ca: CertAuthority, next: CertAuthority, actor: Actor): Promise<void> {
+    await this.cas.compareAndSwap(ca, next)
+    const rotation = next.rotation!
+    await this.emit(EventName.CertificateRotation, EventCode.CertificateRotation, {
+      user: actor.user,
+      ...(actor.remoteAddr ? {'addr.remote': actor.remoteAddr} : {}),
+      cert_type: ca.type,
+      phase: rotation.phase,
+      previous_phase: currentPhase(ca),
+      mode: rotation.mode ?? 'manual',
+      ...(rotation.gracePeriodMs ? {grace_period: `${rotation.gracePeriodMs / 1000}s`} : {}),
+    })
   }
 
   private async signingKey(type: CAType): Promise<string> {
@@ -570,7 +697,14 @@ export class AuthServer {
     const authorities = await Promise.all(
       (['user', 'host'] as const).map(async (type) => {
         const ca = await this.cas.get(type, this.clusterName)
-        return {type, fingerprints: caPublicKeys(ca).map((k) => fingerprint(k)), rotationPhase: ca.rotation?.phase ?? 'standby'}
+        return {
+          type,
+          fingerprints: caPublicKeys(ca).map((k) => fingerprint(k)),
+          rotationPhase: currentPhase(ca),
+          // Every trusted key's pin while rotating, the signing one first.
+          pins: caPublicKeys(ca).map((k) => caPin(k)),
+          rotation: {state: currentPhase(ca) === 'standby' ? ('standby' as const) : ('in_progress' as const), mode: ca.rotation?.mode ?? 'manual', ...(ca.rotation?.started ? {started: ca.rotation.started} : {}), ...(ca.rotation?.gracePeriodMs ? {gracePeriodMs: ca.rotation.gracePeriodMs} : {}), ...(ca.rotation?.lastRotated ? {lastRotated: ca.rotation.lastRotated} : {}), ...(ca.rotation?.schedule && currentPhase(ca) !== 'standby' ? {schedule: ca.rotation.schedule} : {})},
+        }
       }),
     )
     const [users, roles, nodes, tokens] = await Promise.all([this.users.list(), this.roles.list(), this.nodes.listNodes(), this.joinTokens.list()])

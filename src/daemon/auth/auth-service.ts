@@ -1,3 +1,4 @@
+import {createInterface} from 'node:readline'
 import {ApiServer} from '../../api/server.js'
 import {AUTH_SERVER_PRINCIPAL} from '../../api/server-trust.js'
 import {openBackend, type Backend, type BackendConfig} from '../../backend/index.js'
@@ -13,6 +14,10 @@ import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {authApiRoutes} from './api-routes.js'
 import type {SessionRecordingMode} from '../../services/models/session-recording.js'
 import {AuthServer} from './auth-server.js'
+import {RotationScheduler} from './rotation-scheduler.js'
+import type {CAKeys} from '../../api/routes.js'
+import {hostCertOutdated} from '../../services/rotation.js'
+import type {ParsedCert} from '../../sshca/index.js'
 
 // The auth service: opens the store teleport.storage names (SQLite in the data dir by default)
 // and the audit log in the data dir, makes the CAs and identities on first start, and serves the
@@ -73,22 +78,28 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       bcryptCost: config.bcryptCost,
     })
     const hostUuid = readOrCreateHostUuid(config.dataDir)
-    const hostCAs = await auth.caKeys('host')
-    const own = await ensureHostIdentity(paths.hostIdentity('auth'), {
-      hostCAs,
-      now: clock.now(),
-      fits: (cert) => cert.hostRole === 'Auth' && cert.principals.includes(AUTH_SERVER_PRINCIPAL),
-      issue: (publicKey) => auth.issueHostCert({hostId: hostUuid, nodeName: config.nodeName, role: 'Auth', publicKey, principals: [AUTH_SERVER_PRINCIPAL, ...(config.publicAddrs ?? [])]}),
-    })
+    // Auth's own identity and tctl's (an Admin host certificate, readable by root only), each kept
+    // while the host CA's current keys vouch for it and, once a rotation has servers switch, while
+    // the key that signs now made it.
+    const ensureIdentities = async (cas: CAKeys) => {
+      const current = (cert: ParsedCert) => !cas.rotation || !hostCertOutdated(cas.rotation.host.phase, cas.rotation.host.signingKey, cert.signatureKey)
+      const own = await ensureHostIdentity(paths.hostIdentity('auth'), {
+        hostCAs: cas.host,
+        now: clock.now(),
+        fits: (cert) => cert.hostRole === 'Auth' && cert.principals.includes(AUTH_SERVER_PRINCIPAL) && current(cert),
+        issue: (publicKey) => auth.issueHostCert({hostId: hostUuid, nodeName: config.nodeName, role: 'Auth', publicKey, principals: [AUTH_SERVER_PRINCIPAL, ...(config.publicAddrs ?? [])]}),
+      })
+      await ensureHostIdentity(paths.adminIdentity, {
+        hostCAs: cas.host,
+        now: clock.now(),
+        fits: (cert) => cert.hostRole === 'Admin' && current(cert),
+        issue: (publicKey) => auth.issueHostCert({hostId: `admin.${hostUuid}`, nodeName: 'admin', role: 'Admin', publicKey}),
+      })
+      return own
+    }
+    let own = await ensureIdentities(await auth.caState())
     // Kept from an earlier start, it may predate host id bindings: no joiner may take this id.
     await auth.hostIds.bind(hostUuid, 'Auth', own.certificate)
-    // tctl's identity on this host: an Admin host certificate, readable by root only.
-    await ensureHostIdentity(paths.adminIdentity, {
-      hostCAs,
-      now: clock.now(),
-      fits: (cert) => cert.hostRole === 'Admin',
-      issue: (publicKey) => auth.issueHostCert({hostId: `admin.${hostUuid}`, nodeName: 'admin', role: 'Admin', publicKey}),
-    })
 
     const server = new ApiServer({
       hostKey: {privateKey: own.privateKey, certificate: own.certificate},
@@ -101,11 +112,25 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       ...(config.startupLimits ? {startupLimits: config.startupLimits} : {}),
     })
     const address = await server.listen(config.listen.host, config.listen.port)
+    // Rotations: automatic ones move on by the clock; every change of the CAs (this server's or
+    // another's, through the backend's watch) renews the identities above as needed.
+    const scheduler = new RotationScheduler(auth, {clock, log: config.log})
+    await scheduler.start()
+    const caWatch = auth.watchCAState()
+    void (async () => {
+      for await (const line of createInterface({input: caWatch, crlfDelay: Infinity})) {
+        const next = await ensureIdentities(JSON.parse(line) as CAKeys).catch((err: Error) => (config.log(`auth: renewing identities after a CA change: ${err.message}`), own))
+        if (next.certificate !== own.certificate) server.setHostKey({privateKey: next.privateKey, certificate: next.certificate})
+        own = next
+      }
+    })().catch((err: Error) => config.log(`auth: watching the CAs: ${err.message}`))
     return {
       auth,
       hostUuid,
       address: {host: config.listen.host, port: address.port},
       async close() {
+        scheduler.stop()
+        caWatch.destroy()
         await server.close()
         await audit?.close()
         await backend.close()

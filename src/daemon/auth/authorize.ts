@@ -25,6 +25,8 @@ export type Action =
   | {resource: 'web_login' | 'user_token'; verb: 'create' | 'read'}
   /** Certificates signed on demand (tctl auth sign). */
   | {resource: 'cert'; verb: 'create'}
+  /** A host's own certificate signed again (CA rotation): its key and names, the key that signs now. */
+  | {resource: 'host_cert'; verb: 'renew'}
   /** A host keeping its own presence record: `subject` is the node name it writes. */
   | {resource: 'presence'; verb: 'update'; subject: string}
   /** Reporting an audit event: hosts may report only the codes their role emits. */
@@ -47,6 +49,7 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
   // A node writes only its own record (the key it joined with is checked in hostRefusal()).
   Node: (action, identity) =>
     (action.resource === 'presence' && action.subject === identity.hostId) ||
+    action.resource === 'host_cert' ||
     (action.resource === 'event' && 'code' in action && hostMayReport('Node', action.code)) ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
     readsAccessState(action) ||
@@ -56,6 +59,7 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
   // No presence: a proxy sharing a node's host id (one process) must not write the node's record.
   Proxy: (action) =>
     (action.resource === 'node' && (action.verb === 'list' || action.verb === 'read')) ||
+    action.resource === 'host_cert' ||
     (action.resource === 'event' && 'code' in action && hostMayReport('Proxy', action.code)) ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
     (action.resource === 'role' && action.verb === 'read') ||
@@ -244,7 +248,7 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
     // An uploader or tracker writer is told why (its own session or not), so the node's log says what went wrong.
     return action.resource === 'recording' || action.resource === 'session_tracker' ? {reason, told: `access denied: ${reason}`} : {reason}
   }
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'host_cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
     return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
   }
   // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
@@ -282,7 +286,7 @@ async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kin
     return `a ${identity.role} host may not ${action.verb} ${action.resource}${'code' in action ? ` with code ${JSON.stringify(action.code)}` : ''}`
   }
   // A certificate auth issued for this id to another key (tctl auth sign --host) is not the host.
-  if (action.resource === 'presence' && identity.role === 'Node' && !(await auth.hostIds.isBoundTo(identity.hostId, identity.role, identity.cert.publicKey))) {
+  if (((action.resource === 'presence' && identity.role === 'Node') || action.resource === 'host_cert') && !(await auth.hostIds.isBoundTo(identity.hostId, identity.role, identity.cert.publicKey))) {
     return `the key of this certificate is not the one host ${identity.hostId} joined with`
   }
   return undefined

@@ -27,6 +27,12 @@ export async function localAccess(auth: RunningAuthService, options: {dataDir: s
   })
   const host = ['0.0.0.0', '::', ''].includes(auth.address.host) ? '127.0.0.1' : auth.address.host
   const authAddress = {host, port: auth.address.port}
-  const authApi = new AuthApiClient(new ApiClient({host, port: authAddress.port, credentials: identity, trust: {hostCAs}}))
+  // The identity object is the service's: a CA rotation renews its certificate and trusted keys in place.
+  const trust = {
+    get hostCAs() {
+      return identity.hostCAs
+    },
+  }
+  const authApi = new AuthApiClient(new ApiClient({host, port: authAddress.port, credentials: identity, trust}))
   return {identity, authApi, authAddress, close: () => authApi.close()}
 }

@@ -19,8 +19,20 @@ import type {JoinedIdentity} from './joined-identity.js'
  * tried in turn when it cannot be reached (several auth servers sharing one backend).
  */
 export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => Promise<Duplex>; authServers?: ReadonlyArray<{host: string; port: number}>} = {}): AuthApi {
-  const credentials = {privateKey: identity.privateKey, certificate: identity.certificate}
-  const trust = {hostCAs: identity.hostCAs}
+  // Read at each connection: a CA rotation renews the certificate and the trusted keys in place.
+  const credentials = {
+    get privateKey() {
+      return identity.privateKey
+    },
+    get certificate() {
+      return identity.certificate
+    },
+  }
+  const trust = {
+    get hostCAs() {
+      return identity.hostCAs
+    },
+  }
   const route = identity.authRoute
   const dial = options.dial ?? (route.kind === 'proxy' ? () => dialAuthThroughProxy(identity) : undefined)
   const addr = route.kind === 'auth' ? route.addr : route.sshAddr

@@ -10,6 +10,7 @@ import {productVersion} from '../../lib/version.js'
 import {nodeLabels} from '../../services/nodes.js'
 import {parseCert} from '../../sshca/index.js'
 import {AccessCache} from '../common/access-cache.js'
+import {CAFollower} from '../common/ca-follower.js'
 import {connectToAuth} from '../common/auth-connection.js'
 import {readOrCreateHostUuid} from '../common/host-uuid.js'
 import {loadOrJoin} from '../common/join.js'
@@ -248,20 +249,33 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     {...DEFAULT_HEARTBEAT_TIMING, ...options.heartbeat},
     clock,
   )
-  // After each successful announcement, refresh the CAs (rotation) from auth.
-  const refreshCAs = async () => {
-    try {
-      const cas = await authApi.getCAKeys()
-      if (cas.user.length) userCAs = cas.user
-      if (cas.host.length) hostCAs = cas.host
-      if (joined && (cas.user.join('\n') !== joined.userCAs.join('\n') || cas.host.join('\n') !== joined.hostCAs.join('\n'))) {
-        joined = {...joined, userCAs: cas.user, hostCAs: cas.host}
+  // The CAs as auth says them, watched: trust both keys during a rotation's grace period, and
+  // present a new host certificate once servers switch. Kept on disk so a restart trusts them too.
+  const caFollower = new CAFollower({
+    api: authApi,
+    certificate: () => identity.certificate,
+    onCAs: (cas) => {
+      if (!cas.user.length || !cas.host.length) return
+      const changed = cas.user.join('\n') !== userCAs.join('\n') || cas.host.join('\n') !== hostCAs.join('\n')
+      userCAs = cas.user
+      hostCAs = identity.hostCAs = cas.host
+      if (joined && changed) {
+        Object.assign(joined, {userCAs: cas.user, hostCAs: cas.host})
         saveJoinedIdentity(options.dataDir, 'node', joined)
       }
-    } catch {
-      // auth unreachable: the CAs on hand stay in force
-    }
-  }
+    },
+    onCertificate: (certificate, renewedHostCAs) => {
+      Object.assign(identity, {certificate, hostCAs: renewedHostCAs})
+      hostCAs = renewedHostCAs
+      if (joined) {
+        Object.assign(joined, {certificate, cert: parseCert(certificate), hostCAs: renewedHostCAs})
+        saveJoinedIdentity(options.dataDir, 'node', joined)
+      }
+      server.setHostKey({privateKey: identity.privateKey, certificate})
+    },
+    clock,
+    log,
+  })
   // What auth says about the cluster: the proxy's web address (which sessions are told) and the
   // recording mode (best effort: auth may be away; what it said last stays).
   const refreshFromPing = () =>
@@ -274,8 +288,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     }, () => {})
   await refreshFromPing()
   await heartbeat.start()
-  void refreshCAs()
-  const caTimer = clock.setRepeating(60_000, () => void refreshCAs().then(refreshFromPing), {unref: true})
+  caFollower.start()
+  const pingTimer = clock.setRepeating(60_000, () => void refreshFromPing(), {unref: true})
 
   let closing: Promise<void> | undefined
   return {
@@ -288,7 +302,8 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     refreshAccess: () => access.refresh(),
     close() {
       closing ??= (async () => {
-        caTimer.cancel()
+        pingTimer.cancel()
+        caFollower.stop()
         access.stop()
         commandLabels.stop()
         await heartbeat?.stop()

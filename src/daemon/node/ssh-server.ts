@@ -31,7 +31,7 @@ export interface NodeSshServerOptions {
 
 export class NodeSshServer implements ConnectionHandler {
   private listener: TcpListener | undefined
-  private readonly ssh: ssh2.Server
+  private ssh: ssh2.Server
   private readonly startups: StartupLimiter
   private readonly streams = new Set<Duplex>()
   private readonly endpoints = new WeakMap<object, Endpoints>()
@@ -41,14 +41,26 @@ export class NodeSshServer implements ConnectionHandler {
   constructor(private readonly options: NodeSshServerOptions) {
     const {node} = options
     this.startups = new StartupLimiter('SSH node', node.log, options.startupLimits, node.clock)
-    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.hostKey)], ident: 'Teleport'}, (client) => {
+    this.ssh = this.sshServer(options.hostKey)
+  }
+
+  /** Presents `hostKey` to connections from now on (a CA rotation's new host certificate); running ones keep theirs. */
+  setHostKey(hostKey: {privateKey: string; certificate: string}): void {
+    this.ssh = this.sshServer(hostKey)
+  }
+
+  // An ssh2 Server fixes its host keys when made: a new key means a new Server for new connections.
+  private sshServer(hostKey: {privateKey: string; certificate: string}): ssh2.Server {
+    const {node} = this.options
+    const ssh = new ssh2.Server({hostKeys: [certifiedHostKey(hostKey)], ident: 'Teleport'}, (client) => {
       const socket = connectionSocket(client)
       const endpoints = this.endpoints.get(socket)
       if (!endpoints) return client.end()
       releaseOnLogin(client, this.startups)
       handleConnection(node, client, endpoints, this.sessions, this.connections)
     })
-    this.ssh.on('error', (err: Error) => node.log.warn(`SSH server: ${err.message}`))
+    ssh.on('error', (err: Error) => node.log.warn(`SSH server: ${err.message}`))
+    return ssh
   }
 
   handle(conn: HandedConnection): void {

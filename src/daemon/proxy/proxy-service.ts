@@ -14,6 +14,8 @@ import {formatHostPort, parseHostPort, type HostPort} from '../../config/index.j
 import {emitNamed, EventCode, EventName} from '../../events/index.js'
 import {systemClock} from '../../lib/clock.js'
 import {AccessCache} from '../common/access-cache.js'
+import {CAFollower} from '../common/ca-follower.js'
+import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
 import {caKeyCache} from './client-auth.js'
 import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
@@ -36,8 +38,12 @@ import {WebSocketGateway} from './web-sockets.js'
 
 /** The proxy reaches the cluster with an identity it already has (the one-process cluster). */
 export interface ProxyClusterAccess {
-  /** The proxy's host identity: a host certificate with role Proxy, and its key. */
-  identity: {privateKey: string; certificate: string}
+  /**
+   * The proxy's host identity: a host certificate with role Proxy, and its key, with the host CA
+   * keys its auth client trusts. Updated in place through a CA rotation (the client reads it at
+   * each connection).
+   */
+  identity: {privateKey: string; certificate: string; hostCAs?: string[]}
   /** An auth API client authenticated with that identity; the caller owns (and closes) it. */
   authApi: ProxyAuthApi
   /** The auth API address `proxy:@<cluster>` pipes to (0.0.0.0 is read as 127.0.0.1). */
@@ -99,7 +105,7 @@ export interface RunningProxyService {
 export async function startProxyService(options: ProxyServiceOptions): Promise<RunningProxyService> {
   const {log} = options
   const publicAddrs = options.publicAddrs ?? []
-  const access = 'join' in options.cluster ? await joinAsProxy(options, options.cluster) : {...options.cluster, owned: false}
+  const access: ProxyClusterAccess & {owned: boolean; joined?: JoinedIdentity} = 'join' in options.cluster ? await joinAsProxy(options, options.cluster) : {...options.cluster, owned: false}
   const closers: Array<() => Promise<void>> = []
   const close = async () => {
     for (const step of closers.splice(0).reverse()) await step().catch((err: Error) => log.warn(`while stopping the proxy: ${err.message}`))
@@ -140,6 +146,31 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       ...(dialer ? {dialer} : {}),
       ...(options.startupLimits ? {startupLimits: options.startupLimits} : {}),
     })
+    // The CAs as auth says them, watched: a change refreshes the trust the proxy checks with at
+    // once, and once a host CA rotation has servers switch, the proxy presents a new certificate.
+    const caFollower = new CAFollower({
+      api: access.authApi,
+      certificate: () => access.identity.certificate,
+      onCAs: (cas) => {
+        void caKeys.get({refresh: true}).catch(() => {})
+        // The keys the proxy trusts auth by when it reconnects (auth presents a new certificate in update_servers).
+        if (!cas.host.length || cas.host.join('\n') === (access.identity.hostCAs ?? []).join('\n')) return
+        access.identity.hostCAs = cas.host
+        if (access.joined) saveJoinedIdentity(options.dataDir, 'proxy', access.joined)
+      },
+      onCertificate: (certificate, hostCAs) => {
+        Object.assign(access.identity, {certificate, hostCAs})
+        if (access.joined) {
+          Object.assign(access.joined, {cert: parseCert(certificate)})
+          saveJoinedIdentity(options.dataDir, 'proxy', access.joined)
+        }
+        sshServer.reloadHostKey()
+      },
+      clock,
+      log,
+    })
+    caFollower.start()
+    closers.push(async () => caFollower.stop())
     closers.push(() => sshServer.close())
     let sshAddress = {host: options.webListen.host, port: options.webListen.port}
     if (!multiplex) {
@@ -234,7 +265,7 @@ async function webKeyPairs(options: ProxyServiceOptions, publicAddrs: HostPort[]
   return [made]
 }
 
-async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParameters): Promise<ProxyClusterAccess & {owned: boolean}> {
+async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParameters): Promise<ProxyClusterAccess & {owned: boolean; joined?: JoinedIdentity}> {
   const hostUuid = readOrCreateHostUuid(options.dataDir)
   const identity = await loadOrJoin({
     authServers: params.join.authServers,
@@ -251,7 +282,8 @@ async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParame
     throw new UserError('a proxy must reach the auth server directly, not through another proxy', {hint: 'pass the auth server address (port 3025) as --auth-server'})
   }
   const authApi = connectToAuth(identity, {authServers: params.join.authServers})
-  return {identity: {privateKey: identity.privateKey, certificate: identity.certificate}, authApi, authAddress: identity.authRoute.addr, owned: true}
+  // The joined identity itself: a renewed certificate reaches the auth client, the SSH server and preambles alike.
+  return {identity, joined: identity, authApi, authAddress: identity.authRoute.addr, owned: true}
 }
 
 function checkProxyIdentity(certificate: string): void {

@@ -61,7 +61,7 @@ interface ClientInfo {
 }
 
 export class ProxySshServer implements ConnectionHandler {
-  private readonly ssh: ssh2.Server
+  private ssh: ssh2.Server
   private listener: TcpListener | undefined
   private readonly startups: StartupLimiter
   private readonly connections = new Set<Connection>()
@@ -72,16 +72,29 @@ export class ProxySshServer implements ConnectionHandler {
 
   constructor(private readonly options: ProxySshServerOptions) {
     this.router = new NodeRouter(options)
-    this.ssh = new ssh2.Server({hostKeys: [certifiedHostKey(options.identity)], ident: 'Teleport'}, (client) => {
-      const conn = handedConnection(client)
-      if (!conn) return client.end()
-      this.onConnection(client, plainIp(conn.remote.host), conn.remote.port)
-    })
+    this.ssh = this.sshServer()
     this.startups = new StartupLimiter('SSH proxy', options.log, options.startupLimits, options.clock)
   }
 
   handle(conn: HandedConnection): void {
     injectGuarded(this.ssh, this.startups, conn)
+  }
+
+  /**
+   * Presents the identity's certificate as it is now to connections from now on (a CA rotation
+   * renewed it); running connections keep theirs. Preambles read the identity at each dial.
+   */
+  reloadHostKey(): void {
+    this.ssh = this.sshServer()
+  }
+
+  // An ssh2 Server fixes its host keys when made: a new certificate means a new Server.
+  private sshServer(): ssh2.Server {
+    return new ssh2.Server({hostKeys: [certifiedHostKey(this.options.identity)], ident: 'Teleport'}, (client) => {
+      const conn = handedConnection(client)
+      if (!conn) return client.end()
+      this.onConnection(client, plainIp(conn.remote.host), conn.remote.port)
+    })
   }
 
   /** Accepts connections on host:port and hands them in; port 0 picks a free port. */

@@ -11,7 +11,7 @@ import {HttpError, clientIp, readJsonObject, sendJson, sendJsonError} from './ht
 // auth server's one-line refusal back. Passwords, codes and tokens are never logged.
 
 export interface WebApiContext {
-  authApi: Pick<ProxyAuthApi, 'ping' | 'authenticateUser' | 'register'>
+  authApi: Pick<ProxyAuthApi, 'ping' | 'getCAKeys' | 'authenticateUser' | 'register'>
   log: Logger
   /** `proxy.ssh.listen_addr` and `public_addr` for this request (the latter may follow its Host), and the reverse tunnel's pair when served. */
   sshAddresses(req: IncomingMessage): {listenAddr: string; publicAddr: string; tunnel?: {listenAddr: string; publicAddr: string}}
@@ -108,6 +108,10 @@ type WebApiHandler<R> = (ctx: WebApiContext, req: IncomingMessage) => Promise<Re
 /** One handler per route of WEB_ROUTES. */
 const HANDLERS: {[K in keyof WebRoutes]: WebApiHandler<WebRoutes[K]>} = {
   ping: handlePing,
+  hostCAs: async (ctx) => {
+    const cas = await ctx.authApi.getCAKeys()
+    return {cluster_name: cas.clusterName, host_ca_keys: cas.host}
+  },
   sshCerts: handleSshCerts,
   hostCredentials: handleHostCredentials,
 }

@@ -13,6 +13,7 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB5Dz3pRdKsN8dvw0HDjQD0GRPvYZmX
 /** Auth says yes to everything: what is fuzzed is the proxy's reading of the bodies. */
 const authApi: WebApiContext['authApi'] = {
   ping: async () => ({clusterName: 'example.com', serverVersion: '0.1.0', caPins: [], secondFactor: 'off'}),
+  getCAKeys: async () => ({clusterName: 'example.com', user: [KEY], host: [KEY]}),
   authenticateUser: async () => ({username: 'alice', certificate: 'cert', clusterName: 'example.com', hostCAs: [KEY], ttlMs: 3600_000}),
   register: async () => ({hostId: 'host-1', certificate: 'cert', hostCAs: [KEY], userCAs: [KEY], clusterName: 'example.com'}),
 }
