@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {connect as tcpConnect} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
@@ -13,7 +13,7 @@ import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../src/api/identity-file.js'
 import {dataDirPaths} from '../../src/config/data-dir.js'
 import {generateTotpCode} from '../../src/services/totp.js'
-import {repoRoot, runBin} from '../helpers/cli.js'
+import {repoRoot, run as runProgram, type RunResult, runBin} from '../helpers/cli.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {eventually} from '../helpers/eventually.js'
 import {inPty} from '../helpers/pty.js'
@@ -30,21 +30,9 @@ const CLUSTER = 'mux.example.com'
 const NODE = 'muxnode'
 const TSH = path.join(repoRoot, 'bin', 'tsh')
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {env, stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
-    child.once('error', reject)
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({code, stdout, stderr})
-    })
-    child.stdin.end(input)
-  })
+/** A program to completion, without blocking the event loop. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<RunResult> {
+  return runProgram(cmd, args, {env, input, timeoutMs: TIMEOUT_MS})
 }
 
 function refused(port: number): Promise<boolean> {

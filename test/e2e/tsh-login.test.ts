@@ -14,7 +14,7 @@ import {dataDirPaths} from '../../src/config/data-dir.js'
 import {createLogger} from '../../src/lib/log.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {parseCert} from '../../src/sshca/index.js'
-import {repoRoot} from '../helpers/cli.js'
+import {repoRoot, run, type RunResult} from '../helpers/cli.js'
 import {eventually} from '../helpers/eventually.js'
 import {inPty} from '../helpers/pty.js'
 
@@ -55,21 +55,8 @@ async function startSshAgent(dir: string): Promise<{socket: string; stop: () => 
 }
 
 /** bin/tsh without a terminal (stdin empty), to completion. */
-function runTsh(args: string[], env: NodeJS.ProcessEnv): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSH, args, {env, stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
-    child.once('error', reject)
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({code, stdout, stderr})
-    })
-    child.stdin.end()
-  })
+function runTsh(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return run(TSH, args, {env, timeoutMs: TIMEOUT_MS})
 }
 
 /** ssh-add and friends: stdout and stderr together (ssh-add -l exits 1 on an empty agent). */

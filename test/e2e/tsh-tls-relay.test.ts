@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {X509Certificate} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir, userInfo} from 'node:os'
@@ -15,7 +14,7 @@ import {dataDirPaths} from '../../src/config/data-dir.js'
 import {generateTotpCode} from '../../src/services/totp.js'
 import {generateKeyPair, loadPrivateKey} from '../../src/sshca/index.js'
 import {generateTlsCA, signX509UserCert} from '../../src/sshca/x509.js'
-import {repoRoot} from '../helpers/cli.js'
+import {repoRoot, run as runProgram, type RunResult} from '../helpers/cli.js'
 import {caKeyPair} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {eventually} from '../helpers/eventually.js'
@@ -33,21 +32,9 @@ const CLUSTER = 'relay.example.com'
 const NODE = 'relaynode'
 const TSH = path.join(repoRoot, 'bin', 'tsh')
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{code: number | null; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {env, stdio: ['pipe', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS)
-    child.once('error', reject)
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({code, stdout, stderr})
-    })
-    child.stdin.end(input)
-  })
+/** A program to completion, without blocking the event loop. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<RunResult> {
+  return runProgram(cmd, args, {env, input, timeoutMs: TIMEOUT_MS})
 }
 
 describe('the TLS relay: tsh login gets an X.509 certificate; tsh ssh and tsh proxy ssh use it', {timeout: 10 * TIMEOUT_MS}, () => {

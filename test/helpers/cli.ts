@@ -1,4 +1,4 @@
-import {spawnSync, type SpawnSyncOptions} from 'node:child_process'
+import {spawn, spawnSync, type SpawnSyncOptions} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -38,4 +38,50 @@ export function tctlOk(config: string, ...args: string[]): string {
   const r = runTool('tctl', ['-c', config, ...args])
   if (r.code !== 0) throw new Error(`tctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
   return r.stdout
+}
+
+/** How long run() lets a program take before killing it. */
+const RUN_TIMEOUT_MS = 60_000
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stdoutBytes: Buffer
+  stderr: string
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  input?: string | Buffer
+  cwd?: string
+  timeoutMs?: number
+}
+
+/** Runs a program to its end without blocking this process's event loop. */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: {...process.env, NO_COLOR: '1', ...options.env},
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.cwd ? {cwd: options.cwd} : {}),
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout!.on('data', (d: Buffer) => out.push(d))
+    child.stderr!.on('data', (d: Buffer) => err.push(d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? RUN_TIMEOUT_MS)
+    child.once('error', (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      const stdoutBytes = Buffer.concat(out)
+      resolve({code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8')})
+    })
+    child.stdin!.on('error', () => {})
+    if (options.input !== undefined) child.stdin!.end(options.input)
+    else child.stdin!.end()
+  })
 }

@@ -23,7 +23,9 @@ import {startProxyService, type RunningProxyService} from '../../../src/daemon/p
 import {eventually as eventuallyWithin, type PollCheck} from '../../helpers/eventually.js'
 import {memoryLogger} from '../../helpers/memory-logger.js'
 import {generateKeyPair, parseCert, signUserCert} from '../../../src/sshca/index.js'
-import {repoRoot} from '../../helpers/cli.js'
+import {repoRoot, run, type RunOptions, type RunResult} from '../../helpers/cli.js'
+
+export {run, type RunOptions, type RunResult}
 
 export const CLUSTER = 'example.com'
 export const TSH = path.join(repoRoot, 'bin', 'tsh')
@@ -178,49 +180,6 @@ export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster
     },
   }
   return cluster
-}
-
-export interface RunResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stdoutBytes: Buffer
-  stderr: string
-}
-
-export interface RunOptions {
-  env?: NodeJS.ProcessEnv
-  input?: string | Buffer
-  cwd?: string
-  timeoutMs?: number
-}
-
-/** Runs a program to its end without blocking this process's event loop. */
-export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      env: {...process.env, NO_COLOR: '1', ...options.env},
-      stdio: ['pipe', 'pipe', 'pipe'],
-      ...(options.cwd ? {cwd: options.cwd} : {}),
-    })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout!.on('data', (d: Buffer) => out.push(d))
-    child.stderr!.on('data', (d: Buffer) => err.push(d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? TIMEOUT_MS)
-    child.once('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      const stdoutBytes = Buffer.concat(out)
-      resolve({code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8')})
-    })
-    child.stdin!.on('error', () => {})
-    if (options.input !== undefined) child.stdin!.end(options.input)
-    else child.stdin!.end()
-  })
 }
 
 /** `tsh` with TELEPORT_HOME set. */
