@@ -1,4 +1,4 @@
-import {createReadStream, existsSync} from 'node:fs'
+import {createReadStream, readFileSync} from 'node:fs'
 import {open, stat} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import path from 'node:path'
@@ -35,15 +35,27 @@ const CONTENT_TYPES: Record<string, string> = {
 /** `name-<hash>.ext` as bundlers write them (8+ hex or base64url characters before the extension). */
 const HASHED_NAME = /[.-][A-Za-z0-9_]{8,}\.[a-z0-9]+$/
 
-/** dist/web of the package this file belongs to (src/ or dist/ or the bundle: the first ancestor with package.json). */
+/**
+ * dist/web of the package this file belongs to (from src/, dist/ or a bundle part): the first
+ * ancestor whose package.json names a package (dist/bundle and bin hold nameless ones that only
+ * set the module type).
+ */
 export function defaultWebAssetsDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(path.join(dir, 'package.json'))) {
+  while (!namesPackage(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir)
     if (parent === dir) break
     dir = parent
   }
   return path.join(dir, 'dist', 'web')
+}
+
+function namesPackage(file: string): boolean {
+  try {
+    return typeof (JSON.parse(readFileSync(file, 'utf8')) as {name?: unknown}).name === 'string'
+  } catch {
+    return false
+  }
 }
 
 export class StaticFiles {

@@ -122,7 +122,7 @@ describe('tsh proxy ssh and tsh ls', {timeout: 10 * TIMEOUT_MS}, () => {
     const names = await tsh(home, ['ls', '--format=names', 'env=prod'])
     assert.equal(names.stdout, 'node-2\n')
     const verbose = await tsh(home, ['ls', '-v', 'role=web'])
-    assert.match(verbose.stdout, new RegExp(`^node-1\\s+${cluster.nodes[0]!.hostUuid}\\s+127\\.0\\.0\\.1:\\d+\\s+env=test,role=web$`, 'm'))
+    assert.match(verbose.stdout, new RegExp(`^node-1\\s+${cluster.nodes[0]!.hostUuid}\\s+Teleport\\s+127\\.0\\.0\\.1:\\d+\\s+env=test,role=web$`, 'm'))
     const yaml = await tsh(home, ['ls', '-f', 'yaml', 'env=prod'])
     assert.match(yaml.stdout, /hostname: node-2/)
   })
