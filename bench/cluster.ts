@@ -26,8 +26,9 @@ export const tsh = path.join(repoRoot, 'bin', 'tsh')
 export const tctl = path.join(repoRoot, 'bin', 'tctl')
 
 export function must(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', env: {...process.env, ...env}})
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`)
+  // Room for `tsh ls -f json` of 10,000 nodes (spawnSync's default is 1 MiB).
+  const r = spawnSync(cmd, args, {encoding: 'utf8', maxBuffer: 256 * 1024 ** 2, env: {...process.env, ...env}})
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`)
   return r.stdout
 }
 
