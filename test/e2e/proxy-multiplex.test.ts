@@ -12,11 +12,10 @@ import type {AuthApi} from '../../src/api/auth-api.js'
 import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../src/api/identity-file.js'
 import {dataDirPaths} from '../../src/config/data-dir.js'
-import {generateTotpCode} from '../../src/services/totp.js'
 import {repoRoot, run as runProgram, type RunResult, runBin} from '../helpers/cli.js'
+import {inviteAndLogIn} from '../helpers/tsh-pty-login.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {eventually} from '../helpers/eventually.js'
-import {inPty} from '../helpers/pty.js'
 
 // auth_service.proxy_listener_mode: multiplex, end to end: one `teleport start` whose proxy
 // listens on its web port only; tsh login, tsh ls (SSH to the proxy inside TLS, ALPN
@@ -73,17 +72,7 @@ describe('proxy_listener_mode: multiplex: everything on the proxy\'s web port', 
     // The user is made through the auth API reached by ALPN on the web port, as tctl would.
     const admin = adminViaProxy()
     try {
-      const {invite} = await admin.createUser({name: 'alice', roles: ['access'], traits: {logins: [LOGIN]}})
-      const token = await admin.getUserToken(invite.token)
-      await admin.redeemUserToken({token: invite.token, password: PASSWORD, otpCode: generateTotpCode(token.totp.secret, Date.now())})
-      env = {...process.env, HOME: home, TELEPORT_HOME: tshHome, NO_COLOR: '1', TERM: 'xterm'}
-      for (const name of ['TELEPORT_PROXY', 'TELEPORT_USER', 'TELEPORT_CLUSTER', 'TELEPORT_ADD_KEYS_TO_AGENT', 'SSH_AUTH_SOCK']) delete env[name]
-      const term = inPty(TSH, ['login', `--proxy=127.0.0.1:${webPort}`, '--user=alice', '--insecure', '--add-keys-to-agent=no'], env)
-      await term.waitFor(/Enter password for Teleport user alice:/)
-      term.write(`${PASSWORD}\r`)
-      await term.waitFor(/Enter your OTP token:/)
-      term.write(`${generateTotpCode(token.totp.secret, Date.now() + 30_000)}\r`)
-      assert.equal(await term.exit, 0, term.output())
+      env = await inviteAndLogIn(admin, {user: 'alice', login: LOGIN, password: PASSWORD, webPort, home})
     } finally {
       await admin.close()
     }

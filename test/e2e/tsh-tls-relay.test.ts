@@ -11,14 +11,13 @@ import {AuthApiClient} from '../../src/api/auth-api-client.js'
 import {readIdentityFile} from '../../src/api/identity-file.js'
 import {encodeRelayLine, readRelayLine, SSH_RELAY_ALPN} from '../../src/api/ssh-relay.js'
 import {dataDirPaths} from '../../src/config/data-dir.js'
-import {generateTotpCode} from '../../src/services/totp.js'
 import {generateKeyPair, loadPrivateKey} from '../../src/sshca/index.js'
 import {generateTlsCA, signX509UserCert} from '../../src/sshca/x509.js'
 import {repoRoot, run as runProgram, type RunResult} from '../helpers/cli.js'
+import {inviteAndLogIn} from '../helpers/tsh-pty-login.js'
 import {caKeyPair} from '../helpers/cluster-backend.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {eventually} from '../helpers/eventually.js'
-import {inPty} from '../helpers/pty.js'
 
 // The proxy's TLS relay to nodes, end to end: one `teleport start` (auth, proxy, node), a user
 // logged in with the real bin/tsh in a pty (which now also stores an X.509 client certificate),
@@ -65,17 +64,7 @@ describe('the TLS relay: tsh login gets an X.509 certificate; tsh ssh and tsh pr
     await teleport.waitForLog(/Node service is starting/)
     const identity = readIdentityFile(dataDirPaths(dataDir).adminIdentity)
     admin = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: authPort, credentials: identity, trust: {hostCAs: identity.hostCAs}}))
-    const {invite} = await admin.createUser({name: 'alice', roles: ['access'], traits: {logins: [LOGIN]}})
-    const token = await admin.getUserToken(invite.token)
-    await admin.redeemUserToken({token: invite.token, password: PASSWORD, otpCode: generateTotpCode(token.totp.secret, Date.now())})
-    env = {...process.env, HOME: home, TELEPORT_HOME: tshHome, NO_COLOR: '1', TERM: 'xterm'}
-    for (const name of ['TELEPORT_PROXY', 'TELEPORT_USER', 'TELEPORT_CLUSTER', 'TELEPORT_ADD_KEYS_TO_AGENT', 'SSH_AUTH_SOCK']) delete env[name]
-    const term = inPty(TSH, ['login', `--proxy=127.0.0.1:${webPort}`, '--user=alice', '--insecure', '--add-keys-to-agent=no'], env)
-    await term.waitFor(/Enter password for Teleport user alice:/)
-    term.write(`${PASSWORD}\r`)
-    await term.waitFor(/Enter your OTP token:/)
-    term.write(`${generateTotpCode(token.totp.secret, Date.now() + 30_000)}\r`)
-    assert.equal(await term.exit, 0, term.output())
+    env = await inviteAndLogIn(admin, {user: 'alice', login: LOGIN, password: PASSWORD, webPort, home})
   })
 
   after(async () => {
