@@ -1,22 +1,28 @@
 import {mkdirSync} from 'node:fs'
 import path from 'node:path'
-import {chromium, type Browser, type BrowserContext, type Page} from 'playwright-core'
+import {chromium, firefox, type Browser, type BrowserContext, type Page} from 'playwright-core'
 import {repoRoot} from './cli.js'
 
-// Debian's Chromium driven by playwright-core for the web UI's tests (never `playwright
-// install`): one headless browser per test file, a fresh context (cookies, storage) per user.
+// Debian's Chromium and Firefox ESR driven by playwright-core for the web UI's tests (never
+// `playwright install`): Chromium over CDP, Firefox over WebDriver BiDi, which stock Firefox
+// speaks (playwright-core's `moz-firefox` channel). One headless browser per test file, a fresh
+// context (cookies, storage) per user.
+
+export type BrowserEngine = 'chromium' | 'firefox'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr'
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({executablePath: CHROMIUM, args: ARGS, headless: true})
+export function launchBrowser(engine: BrowserEngine = 'chromium'): Promise<Browser> {
+  if (engine === 'firefox') return firefox.launch({channel: 'moz-firefox', executablePath: FIREFOX, headless: true})
+  return chromium.launch({executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true})
 }
 
-/** A user's browser: 1280×720, the proxy's self-signed certificate accepted, its clipboard usable. */
+/** A user's browser: 1280×720, the proxy's self-signed certificate accepted, its clipboard usable (Chromium). */
 export async function newUser(browser: Browser, baseURL: string): Promise<BrowserContext> {
   const context = await browser.newContext({baseURL, ignoreHTTPSErrors: true, viewport: {width: 1280, height: 720}})
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: baseURL})
+  if (browser.browserType().name() === 'chromium') await context.grantPermissions(['clipboard-read', 'clipboard-write'], {origin: baseURL})
   return context
 }
 
