@@ -245,7 +245,7 @@ export async function bundle(root) {
   for (const name of ['help', 'not-found-hook']) {
     writeFileSync(path.join(out, `${name}.js`), `'use strict'\nmodule.exports = require('./load.cjs').load('${name}-part.js')\n`)
   }
-  copyFileSync(path.join(root, 'scripts', 'load.cjs'), path.join(out, 'load.cjs'))
+  for (const name of ['load.cjs', 'package-code-cache.cjs']) copyFileSync(path.join(root, 'scripts', name), path.join(out, name))
   // A run writes the code caches of the parts it loaded that had none, so that the first real
   // command finds most of them.
   for (const args of [['tsh', '--help'], ['tctl', '--help'], ['teleport', '--help']]) {

@@ -13,6 +13,9 @@ const Module = require('node:module')
 const path = require('node:path')
 const vm = require('node:vm')
 
+// The packages outside the bundle, compiled from their code caches too.
+require('./package-code-cache.cjs').install(path.join(__dirname, 'packages.cache'))
+
 const HASH_LINE = '//# bundle-hash='
 const nodeRequire = Module.createRequire(__filename)
 /** Each part loaded, by its file name: CommonJS's module object. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
@@ -140,6 +140,39 @@ describe('code caches of the bundle\'s parts', () => {
       assert.ok(rewritten.subarray(0, header.length).equals(header) && rewritten.length > 1000, 'written again, for this part')
       tshVersion()
       assert.ok(readFileSync(cache).equals(rewritten), 'then taken as it is')
+    }
+  })
+
+  test('a package\'s code cache is taken only for the content it was made from', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cli-packages-'))
+    try {
+      const module = path.join(dir, 'node_modules', 'answer', 'index.js')
+      mkdirSync(path.dirname(module), {recursive: true})
+      writeFileSync(module, 'module.exports = {answer: 41 + 1, main: require.main === module}\n')
+      const cacheFile = path.join(dir, 'packages.cache')
+      const loader = path.join(bundleDir(), 'package-code-cache.cjs')
+      const run = () => {
+        const script = `require(${JSON.stringify(loader)}).install(${JSON.stringify(cacheFile)}); process.stdout.write(JSON.stringify(require(${JSON.stringify(module)})))`
+        const r = runBin(process.execPath, ['-e', script])
+        assert.equal(r.code, 0, r.stderr)
+        return JSON.parse(r.stdout) as {answer: number}
+      }
+      const mtime = () => statSync(cacheFile).mtimeMs
+      assert.equal(run().answer, 42)
+      const written = readFileSync(cacheFile)
+      assert.ok(written.includes(module) && written.length > 100, 'an entry for the file')
+      const first = mtime()
+      assert.equal(run().answer, 42)
+      assert.equal(mtime(), first, 'taken as it is')
+      // The same length (all V8 checks), other content: compiled afresh, never the old code.
+      writeFileSync(module, 'module.exports = {answer: 40 + 3, main: require.main === module}\n')
+      assert.equal(run().answer, 43)
+      assert.ok(!readFileSync(cacheFile).equals(written), 'written again')
+      writeFileSync(cacheFile, 'not a cache')
+      assert.equal(run().answer, 43, 'a damaged cache file is no error')
+      assert.ok(readFileSync(cacheFile).includes(module), 'and is made again')
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
     }
   })
 
