@@ -4,7 +4,7 @@
 // makes): logins may fail for a moment, none once 5 s have passed. (b) The auth server the proxy
 // and the node use is killed (SIGKILL): tsh login, tsh ssh and the node's heartbeats go on through
 // the other, and tctl given both finds the one up; the killed one restarts and serves what was
-// written while it was down.
+// written while it was down, audit events included (the auth servers share the audit directory).
 import assert from 'node:assert/strict'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
@@ -75,6 +75,9 @@ describe('HA faults: etcd leader and auth server killed', {timeout: 240_000}, ()
           '    type: etcd',
           `    peers: [${etcd.peers.join(', ')}]`,
           '    prefix: /ha-faults',
+          // The audit log and recordings in directories both auth servers share.
+          `    audit_events_uri: [file://${at('shared', 'events')}]`,
+          `    audit_sessions_uri: file://${at('shared', 'records')}`,
           'auth_service:',
           `  listen_addr: 127.0.0.1:${port}`,
           `  cluster_name: ${CLUSTER}`,
@@ -223,6 +226,11 @@ describe('HA faults: etcd leader and auth server killed', {timeout: 240_000}, ()
     assert.match(tctlOk(authConfigs[0]!, `--auth-server=127.0.0.1:${authPorts[0]}`, 'users', 'ls'), /^carol\s/m)
     const nodes = tctlOk(authConfigs[0]!, `--auth-server=127.0.0.1:${authPorts[0]}`, 'nodes', 'ls')
     assert.match(nodes, new RegExp(`\\b${NODE}\\b`))
+    const logins = tctlOk(authConfigs[0]!, `--auth-server=127.0.0.1:${authPorts[0]}`, 'events', 'ls', '--type=user.login', '--user=alice', '-f', 'json')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {time: string; success?: boolean})
+    assert.ok(logins.some((e) => Date.parse(e.time) > killedAt && e.success !== false), 'the login written by the other auth server while this one was down')
   })
 })
 
