@@ -8,6 +8,7 @@ import type {ParsedCert} from '../sshca/index.js'
 import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
 import {pacedSocket} from './paced-socket.js'
+import {AuthServers} from './auth-servers.js'
 import type {ApiTransport} from './route.js'
 import {API_SUBSYSTEM} from './server.js'
 import {checkAuthServerCert, type ServerTrust} from './server-trust.js'
@@ -24,19 +25,26 @@ export type ApiCredentials =
   /** An ssh-agent holding a user certificate: a web session's (WebSessionAgent), whose key stays at auth. */
   | {agent: BaseAgent}
 
-export interface ApiClientOptions {
-  host: string
-  port: number
+/** Where the auth API is: one address with others to fall back on, or a list shared with other connections. */
+export type ApiClientTarget =
+  | {
+      host: string
+      port: number
+      /**
+       * Other auth servers of the same cluster (`auth_servers:`), tried in turn when the one in use
+       * cannot be reached; the client stays with whichever answered. A refusal (trust, credentials)
+       * is final: every auth server of a cluster would say the same.
+       */
+      fallbacks?: Array<{host: string; port: number}>
+    }
+  /** The process's list (auth-servers.ts): its other connections to auth follow the same server. */
+  | {servers: AuthServers}
+
+export type ApiClientOptions = ApiClientTarget & {
   credentials: ApiCredentials
   trust: ServerTrust
   /** Give up connecting after this long (default 15 s). */
   connectTimeoutMs?: number
-  /**
-   * Other auth servers of the same cluster (`auth_servers:`), tried in turn when the one in use
-   * cannot be reached; the client stays with whichever answered. A refusal (trust, credentials)
-   * is final: every auth server of a cluster would say the same.
-   */
-  fallbacks?: Array<{host: string; port: number}>
   /**
    * A stream to run the SSH connection over instead of dialling host:port: how a node that
    * joined through the proxy reaches auth (the proxy's `proxy:@cluster` subsystem).
@@ -56,17 +64,16 @@ export class ApiClient implements ApiTransport {
   serverCert: ParsedCert | undefined
   private live: Promise<Live> | undefined
   private closed = false
-  /** The auth servers to try, the one in use first. */
-  private readonly servers: Array<{host: string; port: number}>
-  private current = 0
+  /** The auth servers to try, the one in use first; over `dial`, only the first names the server. */
+  private readonly servers: AuthServers
 
   constructor(private readonly options: ApiClientOptions) {
-    this.servers = [{host: options.host, port: options.port}, ...(options.dial ? [] : (options.fallbacks ?? []))]
+    this.servers = 'servers' in options ? options.servers : new AuthServers([{host: options.host, port: options.port}, ...(options.dial ? [] : (options.fallbacks ?? []))])
   }
 
   /** host:port of the auth server in use (or tried last). */
   get address(): string {
-    const {host, port} = this.servers[this.current]!
+    const {host, port} = this.servers.inUse
     return joinHostPort(host, port)
   }
 
@@ -123,24 +130,12 @@ export class ApiClient implements ApiTransport {
   }
 
   /** The server in use, then each other in turn while they cannot be reached. */
-  private async open(): Promise<Live> {
-    let lastError: Error | undefined
-    for (let tried = 0; tried < this.servers.length; tried++) {
-      const index = (this.current + tried) % this.servers.length
-      try {
-        const live = await this.openTo(index)
-        this.current = index
-        return live
-      } catch (err) {
-        if (!(err instanceof UnreachableAuthError)) throw err
-        lastError = err
-      }
-    }
-    throw lastError!
+  private open(): Promise<Live> {
+    if (this.options.dial) return this.openTo(this.servers.inUse)
+    return this.servers.inTurn((address) => this.openTo(address), (err) => err instanceof UnreachableAuthError)
   }
 
-  private async openTo(index: number): Promise<Live> {
-    const {host, port} = this.servers[index]!
+  private async openTo({host, port}: {host: string; port: number}): Promise<Live> {
     const address = joinHostPort(host, port)
     const {credentials, trust} = this.options
     const sock = this.options.dial ? await this.options.dial() : undefined

@@ -5,6 +5,7 @@ import {existsSync, statSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {hostname} from 'node:os'
 import {resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import type {EtcdBackendConfig} from '../backend/index.js'
 import {BadParameterError} from '../lib/errors.js'
 import {checkLabel, checkNodeHostname} from '../services/models/node.js'
@@ -141,6 +142,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       sessionRecording: fc.auth_service.session_recording,
       webIdleTimeoutMs: fc.auth_service.web_idle_timeout,
       proxyListenerMode: fc.auth_service.proxy_listener_mode,
+      ...fromKey('teleport.storage', where, () => auditStorageOf(fc.teleport.storage)),
     },
     proxy: {
       enabled: roles.includes('proxy'),
@@ -160,6 +162,30 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       commands: mergeCommands(fileCommands(fc), flagLabels),
     },
   }
+}
+
+/** teleport.storage's audit_events_uri and audit_sessions_uri: directories given as file:// URIs. */
+function auditStorageOf(storage: FileConfig['teleport']['storage']): {auditEventsDir?: string; auditSessionsDir?: string} {
+  if (storage.audit_events_uri.length > 1) throw new BadParameterError('audit_events_uri: give one file:// URI; several audit destinations are not supported')
+  const events = storage.audit_events_uri[0]
+  return {
+    ...(events === undefined ? {} : {auditEventsDir: fileUriDir('audit_events_uri', events)}),
+    ...(storage.audit_sessions_uri === undefined ? {} : {auditSessionsDir: fileUriDir('audit_sessions_uri', storage.audit_sessions_uri)}),
+  }
+}
+
+/** file:///mnt/teleport/events → /mnt/teleport/events; any other form is refused naming the key. */
+function fileUriDir(key: string, text: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    // not a URI: refused below
+  }
+  if (url?.protocol !== 'file:' || (url.host !== '' && url.host !== 'localhost') || url.search || url.hash || url.pathname === '/') {
+    throw new BadParameterError(`${key}: ${JSON.stringify(text)} is not a file:// URI of a directory; only file:// is supported here, e.g. file:///mnt/teleport/${key === 'audit_events_uri' ? 'events' : 'records'}`)
+  }
+  return fileURLToPath(url).replace(/\/+$/, '')
 }
 
 /** teleport.storage: SQLite at <data_dir>/backend.db unless told otherwise. */

@@ -103,6 +103,16 @@ const teleportSection = object({
       insecure: withDefault(boolean(), 'no', {doc: "etcd only: skip verifying etcd's certificate. Not supported: give tls_ca_file instead."}),
       username: optional(string(), {doc: 'etcd only: user for etcd password authentication (with password_file).', example: 'teleport'}),
       password_file: optional(string(), {doc: 'etcd only: file holding the password of username.', example: '/var/lib/teleport/etcd-password'}),
+      audit_events_uri: withDefault(oneOrMany(string()), [], {
+        doc: 'Where the auth service writes audit events: a file:// directory every auth server of the cluster mounts (each appends to its own files, each searches all).',
+        defaultText: '<data_dir>/log',
+        example: ['file:///mnt/teleport/events'],
+      }),
+      audit_sessions_uri: optional(string(), {
+        doc: 'Where the auth service keeps session recordings: a file:// directory every auth server of the cluster mounts.',
+        defaultText: '<data_dir>/log/records',
+        example: 'file:///mnt/teleport/records',
+      }),
     }),
     {doc: 'Storage of the cluster state (users, roles, tokens, nodes, CAs), as Teleport\'s teleport.storage.'},
   ),

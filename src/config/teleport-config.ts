@@ -43,6 +43,10 @@ export interface TeleportConfig {
     webIdleTimeoutMs: number
     /** auth_service.proxy_listener_mode: proxies learn it from auth's ping. */
     proxyListenerMode: 'separate' | 'multiplex'
+    /** teleport.storage.audit_events_uri as a directory several auth servers share; absent: <data_dir>/log. */
+    auditEventsDir?: string
+    /** teleport.storage.audit_sessions_uri as a directory; absent: <data_dir>/log/records. */
+    auditSessionsDir?: string
   }
   proxy: {
     enabled: boolean

@@ -84,6 +84,8 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         sessionRecording: config.auth.sessionRecording,
         webIdleTimeoutMs: config.auth.webIdleTimeoutMs,
         proxyListenerMode: config.auth.proxyListenerMode,
+        ...(config.auth.auditEventsDir !== undefined ? {auditEventsDir: config.auth.auditEventsDir} : {}),
+        ...(config.auth.auditSessionsDir !== undefined ? {auditSessionsDir: config.auth.auditSessionsDir} : {}),
         log: (line) => authLog.warn(line),
         clock,
       }))

@@ -17,13 +17,20 @@ import {join} from 'node:path'
 import {escapeEncoded} from '../lib/safe-text.js'
 import {prepareForStorage, type AuditLog, type SearchQuery} from './emitter.js'
 import type {AuditEvent} from './event.js'
-import {dayFileName, dayFilesInRange, utcDay} from './day-files.js'
+import {checkWriterName, dayFileName, dayFilesInRange, utcDay} from './day-files.js'
 import {readEventLines} from './line-reader.js'
 import {ResultCollector, matchesQuery, normaliseQuery} from './search-query.js'
 
 export interface FileAuditLogOptions {
-  /** The data dir; events go to `<dataDir>/log/`. */
+  /** The data dir; events go to `<dataDir>/log/` unless `dir` says otherwise. */
   dataDir: string
+  /** The directory of the day files instead (one several auth servers share: audit_events_uri). */
+  dir?: string
+  /**
+   * This process's name among several writing `dir` (its host UUID): it appends only to its own
+   * `<day>.<writer>.log`, and a search reads every writer's.
+   */
+  writer?: string
   /** fdatasync each batch before its emits resolve. Default true. */
   sync?: boolean
   /** Hears non-fatal problems (corrupt lines skipped, secret fields stripped). Default: process warning. */
@@ -41,8 +48,9 @@ interface PendingLine {
 }
 
 export class FileAuditLog implements AuditLog {
-  /** `<dataDir>/log`: where the day files live. */
+  /** `<dataDir>/log` or the shared directory: where the day files live. */
   readonly dir: string
+  private readonly writer: string | undefined
   private readonly sync: boolean
   private readonly warn: (message: string) => void
   private queue: PendingLine[] = []
@@ -54,13 +62,15 @@ export class FileAuditLog implements AuditLog {
   private closed = false
 
   private constructor(options: FileAuditLogOptions) {
-    this.dir = join(options.dataDir, 'log')
+    this.dir = options.dir ?? join(options.dataDir, 'log')
+    this.writer = options.writer
     this.sync = options.sync ?? true
     this.warn = options.onWarning ?? ((message) => process.emitWarning(message, {code: 'TELEPORT_AUDIT_LOG'}))
   }
 
-  /** Creates `<dataDir>/log` (mode 0700) if needed and returns a log writing there. */
+  /** Creates the directory (mode 0700) if needed and returns a log writing there. */
   static async open(options: FileAuditLogOptions): Promise<FileAuditLog> {
+    if (options.writer !== undefined) checkWriterName(options.writer)
     const log = new FileAuditLog(options)
     await mkdir(log.dir, {recursive: true, mode: DIR_MODE})
     // mkdir's mode applies only to a directory it creates (and through the umask): set it outright.
@@ -78,7 +88,7 @@ export class FileAuditLog implements AuditLog {
     const clean = prepareForStorage(event, (paths) =>
       this.warn(`audit event ${event.event}: dropped secret-like field(s) ${paths.join(', ')}`),
     )
-    const path = join(this.dir, dayFileName(clean.time.slice(0, 10)))
+    const path = join(this.dir, dayFileName(clean.time.slice(0, 10), this.writer))
     // Escaped beyond JSON's own rules, so that `cat`/`tail -f` of the file cannot drive a terminal.
     const line = `${escapeEncoded(JSON.stringify(clean))}\n`
     const stored = new Promise<void>((resolve, reject) => this.queue.push({path, line, resolve, reject}))
@@ -93,7 +103,7 @@ export class FileAuditLog implements AuditLog {
     if (normalised.order === 'desc') files.reverse()
     const collector = new ResultCollector(normalised)
     let seq = 0
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       const summary = await readEventLines(file.path, (event, timeMs) => {
         if (matchesQuery(event, timeMs, normalised)) collector.offer(event, timeMs, seq)
         seq++
@@ -102,8 +112,9 @@ export class FileAuditLog implements AuditLog {
         this.corruptSkipped += summary.corrupt
         this.warn(`audit log ${file.path}: skipped ${summary.corrupt} corrupt line(s), first at line ${summary.firstCorruptLine}`)
       }
-      // Days do not overlap in time, so once full, files further away cannot improve the result.
-      if (collector.full) break
+      // Days do not overlap in time, so once full, files of days further away cannot improve the
+      // result (another writer's file of the same day still can).
+      if (collector.full && files[index + 1]?.day !== file.day) break
     }
     return collector.results()
   }

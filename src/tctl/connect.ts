@@ -2,27 +2,30 @@ import {readFileSync, statSync} from 'node:fs'
 import {networkInterfaces} from 'node:os'
 import {isIP} from 'node:net'
 import type {AdminAuthApi} from '../api/auth-api.js'
+import {AuthServers, dialHost} from '../api/auth-servers.js'
 import {parseIdentity, readIdentityFile, type Identity} from '../api/identity-file.js'
 import {formatHostPort, parseHostPort, type HostPort} from '../config/values.js'
 import {dataDirPaths} from '../config/data-dir.js'
 import {UsageError, UserError} from '../lib/errors.js'
 import {fileError, fileProblem} from '../lib/file-errors.js'
-import type {AuthFlags} from './flags.js'
+import {splitList, type AuthFlags} from './flags.js'
 import {chooseConfigFile, loadTctlConfig, type TctlConfig} from './config.js'
 
 // How tctl reaches the auth service.
 //
 // On the auth host (no --identity): read the daemon's config file (-c, $TELEPORT_CONFIG_FILE, or
 // /etc/teleport.yaml when it exists; built-in defaults otherwise) for the data dir and the auth
-// listen address, and use the admin identity the auth service keeps in <data_dir>/keys/.
-// With --identity: that file's key, certificate and host CAs, dialling --auth-server: the auth
-// server, or a proxy's web address (then auth is reached through the proxy's SSH port).
+// servers (teleport.auth_servers, else the auth listen address), and use the admin identity the
+// auth service keeps in <data_dir>/keys/.
+// With --identity: that file's key, certificate and host CAs, dialling --auth-server: auth
+// servers, or a proxy's web address (then auth is reached through the proxy's SSH port).
+// Several auth servers are tried in turn while one cannot be reached (AuthServers, as hosts do).
 
 export const DEFAULT_AUTH_PORT = 3025
 
 export interface AuthTarget {
-  /** What tctl dials. */
-  dial: HostPort
+  /** What tctl dials: the auth servers of one cluster in the order to try them, or (with --identity) a proxy's web address. */
+  dial: HostPort[]
   /** Where new hosts should point --auth-server: the public form of the auth address. */
   advertise: string
   identityFile: string
@@ -40,19 +43,20 @@ export interface ResolveDeps {
 
 /** Decides what to dial and with which identity, reading the identity file. */
 export function resolveAuthTarget(flags: AuthFlags, deps: ResolveDeps = {}): AuthTarget {
-  const explicitAuth = flags['auth-server'] ? parseAuthServer(flags['auth-server']) : undefined
+  const explicitAuth = parseAuthServers(flags['auth-server'])
   if (flags.identity) {
-    if (!explicitAuth) {
+    if (!explicitAuth.length) {
       throw new UsageError('--auth-server is required with --identity', {hint: 'e.g. --auth-server=auth.example.com:3025'})
     }
     const identity = readIdentity(flags.identity, 'identity')
-    return {dial: explicitAuth, advertise: formatHostPort(explicitAuth), identityFile: flags.identity, identity}
+    return {dial: explicitAuth, advertise: formatHostPort(explicitAuth[0]!), identityFile: flags.identity, identity}
   }
   const configFile = chooseConfigFile(flags.config, deps.env ?? process.env)
   const config = (deps.loadConfig ?? loadTctlConfig)(configFile)
-  const dial = explicitAuth ?? {host: dialHost(config.authListen.host), port: config.authListen.port}
-  const advertise = explicitAuth
-    ? formatHostPort(explicitAuth)
+  const named = explicitAuth.length ? explicitAuth : config.authServers
+  const dial = named.length ? named : [{host: dialHost(config.authListen.host), port: config.authListen.port}]
+  const advertise = named.length
+    ? formatHostPort(named[0]!)
     : formatHostPort({host: publicHost(config.authListen.host, deps.hostAddresses ?? hostAddresses), port: config.authListen.port})
   const identityFile = dataDirPaths(config.dataDir).adminIdentity
   const identity = readIdentity(identityFile, 'admin', config.dataDir, configFile)
@@ -68,15 +72,19 @@ export async function withAuth<T>(flags: AuthFlags, fn: (api: AdminAuthApi, targ
   // ssh2 and undici are loaded only when a command really dials.
   const [{ApiClient}, {AuthApiClient}, {pingProxyWeb, dialAuthPipe}] = await Promise.all([import('../api/client.js'), import('../api/auth-api-client.js'), import('../api/auth-via-proxy-web.js')])
   const {privateKey, certificate, hostCAs} = target.identity
-  // With an identity, --auth-server may be a proxy's web address: its ping says so, and auth is reached through its SSH port.
-  const proxy = flags.identity ? await pingProxyWeb(target.dial) : undefined
-  const client = new ApiClient({
-    host: proxy ? proxy.sshAddr.host : target.dial.host,
-    port: proxy ? proxy.sshAddr.port : target.dial.port,
-    credentials: {privateKey, certificate},
-    trust: {hostCAs},
-    ...(proxy ? {dial: () => dialAuthPipe(proxy.sshAddr, proxy.clusterName, {username: 'tctl', privateKey, certificate, hostCAs}, {tlsRouting: proxy.tlsRouting})} : {}),
-  })
+  // With an identity, --auth-server may be a proxy's web address: its ping says so, and auth is
+  // reached through its SSH port (the proxy fails over between auth servers itself).
+  const proxy = flags.identity && target.dial.length === 1 ? await pingProxyWeb(target.dial[0]!) : undefined
+  const credentials = {privateKey, certificate}
+  const client = proxy
+    ? new ApiClient({
+        host: proxy.sshAddr.host,
+        port: proxy.sshAddr.port,
+        credentials,
+        trust: {hostCAs},
+        dial: () => dialAuthPipe(proxy.sshAddr, proxy.clusterName, {username: 'tctl', privateKey, certificate, hostCAs}, {tlsRouting: proxy.tlsRouting}),
+      })
+    : new ApiClient({servers: new AuthServers(target.dial), credentials, trust: {hostCAs}})
   const api = new AuthApiClient(client)
   try {
     return await fn(api, target)
@@ -85,19 +93,16 @@ export async function withAuth<T>(flags: AuthFlags, fn: (api: AdminAuthApi, targ
   }
 }
 
-export function parseAuthServer(text: string): HostPort {
-  try {
-    return parseHostPort(text.replace(/^https?:\/\//, ''), {defaultPort: DEFAULT_AUTH_PORT})
-  } catch (err) {
-    throw new UsageError(`--auth-server: ${(err as Error).message}`)
-  }
-}
-
-/** A wildcard listen address is dialled on loopback. */
-export function dialHost(listenHost: string): string {
-  if (listenHost === '' || listenHost === '0.0.0.0') return '127.0.0.1'
-  if (listenHost === '::' || listenHost === '[::]') return '::1'
-  return listenHost
+/** --auth-server, repeated and/or comma lists, in order without repeats; [] when not given. */
+export function parseAuthServers(values: string | string[] | undefined): HostPort[] {
+  const texts = splitList((Array.isArray(values) ? values : values === undefined ? [] : [values]).join(','))
+  return texts.map((text) => {
+    try {
+      return parseHostPort(text.replace(/^https?:\/\//, ''), {defaultPort: DEFAULT_AUTH_PORT})
+    } catch (err) {
+      throw new UsageError(`--auth-server: ${(err as Error).message}`)
+    }
+  })
 }
 
 /** The address other hosts would reach a listener on: for a wildcard, this host's first non-loopback address. */

@@ -14,7 +14,11 @@ export const authFlags = {
   }),
   'auth-server': Flags.string({
     env: 'TELEPORT_AUTH_SERVER',
-    description: 'Address (host:port) of the auth server to dial [default: from the config file, or 127.0.0.1:3025]; required with --identity',
+    description:
+      'Address (host:port) of the auth server to dial; repeat it or give a comma list for several auth servers of one cluster, tried in turn while one cannot be reached [default: teleport.auth_servers of the config file, else its auth listen address, else 127.0.0.1:3025]; required with --identity',
+    multiple: true,
+    // One value per flag: the words after it are the command's (tctl --auth-server=a users rm bob).
+    multipleNonGreedy: true,
     helpGroup: 'GLOBAL',
   }),
   identity: Flags.string({
@@ -28,7 +32,8 @@ export const authFlags = {
 /** What connect.ts reads from the parsed flags. */
 export interface AuthFlags {
   config?: string
-  'auth-server'?: string
+  /** Repeatable; each may be a comma list. */
+  'auth-server'?: string | string[]
   identity?: string
 }
 

@@ -380,6 +380,11 @@ spec:
   test('connection problems are one line each', async () => {
     const closed = await freePort()
     fails(tctl(['status', '--auth-server', `127.0.0.1:${closed}`]), new RegExp(`cannot reach the auth server at 127\\.0\\.0\\.1:${closed}`))
+    // Several auth servers: past the one not listening to the next, as a comma list or repeated.
+    assert.match(ok(tctl(['status', `--auth-server=127.0.0.1:${closed},127.0.0.1:${port}`])), new RegExp(CLUSTER))
+    assert.match(ok(tctl(['--auth-server', `127.0.0.1:${closed}`, '--auth-server', `127.0.0.1:${port}`, 'users', 'ls'])), /^User\b/m)
+    const closedToo = await freePort()
+    fails(tctl(['status', `--auth-server=127.0.0.1:${closed},127.0.0.1:${closedToo}`]), new RegExp(`cannot reach the auth server at 127\\.0\\.0\\.1:${closedToo}`))
     const missing = file('missing-data.yaml', `teleport:\n  data_dir: ${path.join(dir, 'no-such-dir')}\n`)
     fails(runTool('tctl', ['status', '-c', missing], {env: {TELEPORT_CONFIG_FILE: ''}}), /data dir .*no-such-dir does not exist.*auth service running on this host/)
     fails(runTool('tctl', ['status', '-c', path.join(dir, 'nope.yaml')], {env: {TELEPORT_CONFIG_FILE: ''}}), /config file .*nope\.yaml does not exist/)

@@ -20,9 +20,10 @@ import {hostCertOutdated} from '../../services/rotation.js'
 import type {ParsedCert} from '../../sshca/index.js'
 
 // The auth service: opens the store teleport.storage names (SQLite in the data dir by default)
-// and the audit log in the data dir, makes the CAs and identities on first start, and serves the
-// auth API on the auth port. Session recordings go to <data_dir>/log/records/ (in memory when the
-// store is), uploaded by the nodes through the auth API.
+// and the audit log in the data dir (or the directory audit_events_uri names, shared by the
+// cluster's auth servers), makes the CAs and identities on first start, and serves the auth API on
+// the auth port. Session recordings go to <data_dir>/log/records/ (in memory when the store is;
+// audit_sessions_uri's directory when given), uploaded by the nodes through the auth API.
 
 export interface AuthServiceConfig {
   dataDir: string
@@ -38,6 +39,13 @@ export interface AuthServiceConfig {
   sessionRecording?: SessionRecordingMode
   /** auth_service.web_idle_timeout (default 30m). */
   webIdleTimeoutMs?: number
+  /**
+   * teleport.storage.audit_events_uri: a directory the cluster's auth servers share, where this
+   * one appends to files named by its host UUID and searches everyone's (default <data_dir>/log).
+   */
+  auditEventsDir?: string
+  /** teleport.storage.audit_sessions_uri: the shared recordings directory (default <data_dir>/log/records). */
+  auditSessionsDir?: string
   /** auth_service.proxy_listener_mode (default separate): proxies learn it from the ping. */
   proxyListenerMode?: 'separate' | 'multiplex'
   /** Extra principals for the auth server's certificate (its public addresses). */
@@ -62,11 +70,14 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
   const backend: Backend = await openBackend(config.storage ?? {type: 'sqlite', path: paths.backend}, clock)
   let audit: AuditLog | undefined
   try {
-    audit = await FileAuditLog.open({dataDir: config.dataDir, onWarning: (message) => config.log(`audit log: ${message}`)})
+    const hostUuid = readOrCreateHostUuid(config.dataDir)
+    const shared = config.auditEventsDir === undefined ? {} : {dir: config.auditEventsDir, writer: hostUuid}
+    audit = await FileAuditLog.open({dataDir: config.dataDir, ...shared, onWarning: (message) => config.log(`audit log: ${message}`)})
+    const recordings = config.auditSessionsDir !== undefined ? new FileRecordingStore(config.auditSessionsDir) : config.storage?.type === 'memory' ? new MemoryRecordingStore() : new FileRecordingStore(recordingsDir(config.dataDir))
     const auth = await AuthServer.init({
       backend,
       audit,
-      recordings: config.storage?.type === 'memory' ? new MemoryRecordingStore() : new FileRecordingStore(recordingsDir(config.dataDir)),
+      recordings,
       clock,
       clusterName: config.clusterName,
       secondFactor: config.secondFactor,
@@ -77,7 +88,6 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       ...(config.webIdleTimeoutMs !== undefined ? {webIdleTimeoutMs: config.webIdleTimeoutMs} : {}),
       bcryptCost: config.bcryptCost,
     })
-    const hostUuid = readOrCreateHostUuid(config.dataDir)
     // Auth's own identity and tctl's (an Admin host certificate, readable by root only), each kept
     // while the host CA's current keys vouch for it and, once a rotation has servers switch, while
     // the key that signs now made it.

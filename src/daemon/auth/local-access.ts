@@ -1,3 +1,4 @@
+import {AuthServers} from '../../api/auth-servers.js'
 import {ApiClient} from '../../api/client.js'
 import type {AuthApi} from '../../api/auth-api.js'
 import {AuthApiClient} from '../../api/auth-api-client.js'
@@ -12,7 +13,8 @@ import type {RunningAuthService} from './auth-service.js'
 export interface LocalAccess {
   identity: {privateKey: string; certificate: string; hostCAs: string[]}
   authApi: AuthApi
-  authAddress: {host: string; port: number}
+  /** Only this process's auth server. */
+  authServers: AuthServers
   /** Closes the auth API client made here. */
   close(): Promise<void>
 }
@@ -25,14 +27,13 @@ export async function localAccess(auth: RunningAuthService, options: {dataDir: s
     fits: (cert) => cert.hostRole === options.role && cert.keyId === auth.hostUuid && [options.nodeName, ...principals].every((p) => cert.principals.includes(p)),
     issue: (publicKey) => auth.auth.issueHostCert({hostId: auth.hostUuid, nodeName: options.nodeName, role: options.role, publicKey, principals}),
   })
-  const host = ['0.0.0.0', '::', ''].includes(auth.address.host) ? '127.0.0.1' : auth.address.host
-  const authAddress = {host, port: auth.address.port}
+  const authServers = new AuthServers([auth.address])
   // The identity object is the service's: a CA rotation renews its certificate and trusted keys in place.
   const trust = {
     get hostCAs() {
       return identity.hostCAs
     },
   }
-  const authApi = new AuthApiClient(new ApiClient({host, port: authAddress.port, credentials: identity, trust}))
-  return {identity, authApi, authAddress, close: () => authApi.close()}
+  const authApi = new AuthApiClient(new ApiClient({servers: authServers, credentials: identity, trust}))
+  return {identity, authApi, authServers, close: () => authApi.close()}
 }

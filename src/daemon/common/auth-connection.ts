@@ -1,4 +1,5 @@
 import type {Duplex} from 'node:stream'
+import {AuthServers} from '../../api/auth-servers.js'
 import {ApiClient} from '../../api/client.js'
 import {dialAuthPipe} from '../../api/auth-via-proxy-web.js'
 import type {AuthApi} from '../../api/auth-api.js'
@@ -15,10 +16,11 @@ import type {JoinedIdentity} from './joined-identity.js'
 
 /**
  * `dial`: where the API's stream comes from instead (a node behind a firewall: its reverse tunnel).
- * `authServers`: the configured auth servers; the ones other than the joined route's address are
- * tried in turn when it cannot be reached (several auth servers sharing one backend).
+ * `authServers`: the configured auth servers (after the joined route's address, tried in turn when it
+ * cannot be reached: several auth servers sharing one backend), or a list the caller's other
+ * connections to auth share.
  */
-export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => Promise<Duplex>; authServers?: ReadonlyArray<{host: string; port: number}>} = {}): AuthApi {
+export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => Promise<Duplex>; authServers?: AuthServers | ReadonlyArray<{host: string; port: number}>} = {}): AuthApi {
   // Read at each connection: a CA rotation renews the certificate and the trusted keys in place.
   const credentials = {
     get privateKey() {
@@ -36,8 +38,9 @@ export function connectToAuth(identity: JoinedIdentity, options: {dial?: () => P
   const route = identity.authRoute
   const dial = options.dial ?? (route.kind === 'proxy' ? () => dialAuthThroughProxy(identity) : undefined)
   const addr = route.kind === 'auth' ? route.addr : route.sshAddr
-  const fallbacks = route.kind === 'auth' ? (options.authServers ?? []).filter((a) => a.host !== addr.host || a.port !== addr.port) : []
-  return new AuthApiClient(new ApiClient({host: addr.host, port: addr.port, credentials, trust, ...(dial ? {dial} : {fallbacks})}))
+  if (dial) return new AuthApiClient(new ApiClient({host: addr.host, port: addr.port, credentials, trust, dial}))
+  const servers = options.authServers instanceof AuthServers ? options.authServers : new AuthServers([addr, ...(options.authServers ?? [])])
+  return new AuthApiClient(new ApiClient({servers, credentials, trust}))
 }
 
 /** An SSH channel to the proxy's `proxy:@<cluster>` subsystem; closing it ends the proxy connection. */

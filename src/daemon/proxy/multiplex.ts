@@ -1,11 +1,11 @@
 import type {TLSSocket} from 'node:tls'
 import {ALPN_AUTH, ALPN_PROXY_SSH, ALPN_REVERSE_TUNNEL} from '../../api/alpn.js'
 import {splice} from '../../api/ssh-relay.js'
-import type {HostPort} from '../../config/values.js'
+import type {AuthServers} from '../../api/auth-servers.js'
 import type {Logger} from '../../lib/log.js'
 import type {ConnectionHandler, Endpoint} from '../../lib/net/connection.js'
 import {joinHostPort, plainIp} from '../../lib/net/ip.js'
-import {dialTcp} from './node-dialer.js'
+import {dialAuthServer} from './auth-dialer.js'
 
 // `auth_service.proxy_listener_mode: multiplex`: every protocol of the proxy on its web port,
 // routed by the ALPN name the client asks for in its TLS handshake (Teleport's names). The web
@@ -20,7 +20,7 @@ import {dialTcp} from './node-dialer.js'
 
 type AlpnHandler = (socket: TLSSocket, remote: Endpoint) => void
 
-export function multiplexHandlers(options: {sshServer: ConnectionHandler; tunnelServer?: ConnectionHandler; authAddress: HostPort; log: Logger; signal: AbortSignal}): Record<string, AlpnHandler> {
+export function multiplexHandlers(options: {sshServer: ConnectionHandler; tunnelServer?: ConnectionHandler; authServers: AuthServers; log: Logger; signal: AbortSignal}): Record<string, AlpnHandler> {
   const {log} = options
   const handOver = (server: ConnectionHandler): AlpnHandler => (socket, remote) =>
     server.handle({stream: socket, local: {host: socket.localAddress ?? '', port: socket.localPort ?? 0}, remote})
@@ -33,13 +33,11 @@ export function multiplexHandlers(options: {sshServer: ConnectionHandler; tunnel
           socket.destroy()
         },
     [ALPN_AUTH]: (socket, remote) => {
-      const {host, port} = options.authAddress
-      const dialHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
       socket.on('error', () => socket.destroy())
-      dialTcp(dialHost, port, {signal: options.signal}).then(
+      dialAuthServer(options.authServers, {signal: options.signal}).then(
         (auth) => void splice(socket, auth),
         (err: Error) => {
-          log.warn(`cannot reach the auth server at ${joinHostPort(dialHost, port)} for ${joinHostPort(plainIp(remote.host), remote.port)}: ${err.message}`)
+          log.warn(`cannot reach ${options.authServers.describe()} for ${joinHostPort(plainIp(remote.host), remote.port)}: ${err.message}`)
           socket.destroy()
         },
       )

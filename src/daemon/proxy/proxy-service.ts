@@ -1,5 +1,6 @@
 import type {IncomingMessage} from 'node:http'
 import type {ProxyAuthApi} from '../../api/auth-api.js'
+import {AuthServers} from '../../api/auth-servers.js'
 import type {Clock} from '../../lib/clock.js'
 import {dataDirPaths} from '../../config/data-dir.js'
 import {UserError} from '../../lib/errors.js'
@@ -46,8 +47,8 @@ export interface ProxyClusterAccess {
   identity: {privateKey: string; certificate: string; hostCAs?: string[]}
   /** An auth API client authenticated with that identity; the caller owns (and closes) it. */
   authApi: ProxyAuthApi
-  /** The auth API address `proxy:@<cluster>` pipes to (0.0.0.0 is read as 127.0.0.1). */
-  authAddress: HostPort
+  /** The auth servers the client uses, which `proxy:@<cluster>` and web sessions' connections follow. */
+  authServers: AuthServers
 }
 
 /** The proxy joins the cluster with a token (or reuses the identity it joined with before). */
@@ -137,7 +138,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       identity: access.identity,
       clusterName,
       authApi: access.authApi,
-      authAddress: access.authAddress,
+      authServers: access.authServers,
       caKeys,
       access: accessCache,
       audit: emit,
@@ -199,7 +200,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const hsts = !isSelfSigned(keyPairs[0].cert)
     const webSessions = new ProxyWebSessions({
       authApi: access.authApi,
-      connector: options.webSessionConnector ?? webSessionConnector({authApi: access.authApi, authAddress: access.authAddress, caKeys}),
+      connector: options.webSessionConnector ?? webSessionConnector({authApi: access.authApi, authServers: access.authServers, caKeys}),
       clock,
       log,
     })
@@ -230,7 +231,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
       },
       alpnHandlers: {
         [sshRelay.alpn]: (socket, remote) => sshRelay.handle(socket, remote),
-        ...(multiplex ? multiplexHandlers({sshServer, ...(tunnels ? {tunnelServer: tunnels} : {}), authAddress: access.authAddress, log, signal: closing.signal}) : {}),
+        ...(multiplex ? multiplexHandlers({sshServer, ...(tunnels ? {tunnelServer: tunnels} : {}), authServers: access.authServers, log, signal: closing.signal}) : {}),
       },
       ui: {authApi: access.authApi, sessions: webSessions, clusterName, refused},
       sockets: new WebSocketGateway({
@@ -281,9 +282,12 @@ async function joinAsProxy(options: ProxyServiceOptions, params: ProxyJoinParame
   if (identity.authRoute.kind !== 'auth') {
     throw new UserError('a proxy must reach the auth server directly, not through another proxy', {hint: 'pass the auth server address (port 3025) as --auth-server'})
   }
-  const authApi = connectToAuth(identity, {authServers: params.join.authServers})
+  // The joined address first, then the others configured; the API client, `proxy:@<cluster>` pipes
+  // and web sessions' connections share the list, so they fail over together.
+  const authServers = new AuthServers([identity.authRoute.addr, ...params.join.authServers])
+  const authApi = connectToAuth(identity, {authServers})
   // The joined identity itself: a renewed certificate reaches the auth client, the SSH server and preambles alike.
-  return {identity, joined: identity, authApi, authAddress: identity.authRoute.addr, owned: true}
+  return {identity, joined: identity, authApi, authServers, owned: true}
 }
 
 function checkProxyIdentity(certificate: string): void {

@@ -1,7 +1,7 @@
 import ssh2 from 'ssh2'
 import type {Connection, ServerChannel} from 'ssh2'
 import type {ProxyAuthApi} from '../../api/auth-api.js'
-import type {HostPort} from '../../config/values.js'
+import type {AuthServers} from '../../api/auth-servers.js'
 import {EventCode, EventName, type EmitNamed, type EventFields} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError} from '../../lib/errors.js'
@@ -17,7 +17,8 @@ import {handedConnection, injectGuarded, releaseOnLogin} from '../../ssh/startup
 import type {AccessCache} from '../common/access-cache.js'
 import {authenticateProxyClient, type CaKeyCache, type ProxyClient} from './client-auth.js'
 import type {Resolver} from './node-lookup.js'
-import {dialTcp, type NodeDialer} from './node-dialer.js'
+import {dialAuthServer} from './auth-dialer.js'
+import type {NodeDialer} from './node-dialer.js'
 import {NodeRouter, type RouteClient} from './node-route.js'
 import {channelClosed, relay} from './relay.js'
 import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsystem-request.js'
@@ -35,8 +36,8 @@ export interface ProxySshServerOptions {
   identity: {privateKey: string; certificate: string}
   clusterName: string
   authApi: ProxyAuthApi
-  /** Where `proxy:@<cluster>` pipes to: the auth API this proxy uses. */
-  authAddress: HostPort
+  /** Where `proxy:@<cluster>` pipes to: the auth servers this proxy uses, the one in use first. */
+  authServers: AuthServers
   caKeys: CaKeyCache
   /** Locks and deleted users: refused here before any node is dialled. */
   access: AccessCache
@@ -225,13 +226,11 @@ export class ProxySshServer implements ConnectionHandler {
 
   /** Pipes the channel to the auth API (`proxy:@<cluster>`); the reverse tunnel server's nodes reach auth this way too. */
   async pipeToAuth(channel: ServerChannel, clientAddr: string): Promise<void> {
-    const {host, port} = this.options.authAddress
-    const dialHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
     let socket
     try {
-      socket = await dialTcp(dialHost, port, {timeoutMs: this.options.dialTimeoutMs, signal: this.closing.signal})
+      socket = await dialAuthServer(this.options.authServers, {timeoutMs: this.options.dialTimeoutMs, signal: this.closing.signal})
     } catch (err) {
-      this.options.log.warn(`cannot reach the auth server at ${joinHostPort(dialHost, port)} for ${clientAddr}: ${(err as Error).message}`)
+      this.options.log.warn(`cannot reach ${this.options.authServers.describe()} for ${clientAddr}: ${(err as Error).message}`)
       return fail(channel, `failed to connect to the auth server: ${(err as Error).message}`)
     }
     await relay(channel, socket)

@@ -113,6 +113,8 @@ describe('parseConfig: the REFERENCE.md example', () => {
         insecure: false,
         username: undefined,
         password_file: undefined,
+        audit_events_uri: [],
+        audit_sessions_uri: undefined,
       },
       log: {output: 'stderr', severity: 'INFO'},
     })

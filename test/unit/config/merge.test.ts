@@ -66,6 +66,17 @@ describe('mergeConfig: teleport.storage', () => {
     assert.deepEqual(merge('teleport:\n  storage: {type: dir, path: /srv/b.db}\n').storage, {type: 'sqlite', path: '/srv/b.db'})
     assert.deepEqual(merge('teleport:\n  storage: {type: memory}\n').storage, {type: 'memory'})
   })
+  test('audit_events_uri and audit_sessions_uri: file:// directories the auth servers share; other forms refused naming the key', () => {
+    const auth = merge('teleport:\n  storage:\n    audit_events_uri: [file:///mnt/teleport/events/]\n    audit_sessions_uri: file://localhost/mnt/teleport/records\n').auth
+    assert.equal(auth.auditEventsDir, '/mnt/teleport/events')
+    assert.equal(auth.auditSessionsDir, '/mnt/teleport/records')
+    assert.equal(merge('teleport:\n  storage: {audit_events_uri: file:///e}\n').auth.auditEventsDir, '/e', 'one URI without a list')
+    const none = merge('teleport:\n  data_dir: /d\n').auth
+    assert.ok(!('auditEventsDir' in none) && !('auditSessionsDir' in none), 'the data dir by default')
+    assert.throws(() => merge('teleport:\n  storage: {audit_events_uri: [dynamodb://events]}\n'), /teleport\.storage: audit_events_uri: "dynamodb:\/\/events" is not a file:\/\/ URI of a directory; only file:\/\/ is supported/)
+    assert.throws(() => merge('teleport:\n  storage: {audit_sessions_uri: /mnt/records}\n'), /audit_sessions_uri: "\/mnt\/records" is not a file:\/\/ URI/)
+    assert.throws(() => merge('teleport:\n  storage: {audit_events_uri: [file:///a, file:///b]}\n'), /audit_events_uri: give one file:\/\/ URI/)
+  })
   test('etcd: peers, prefix (/teleport by default), TLS files and password file under data_dir', () => {
     assert.deepEqual(merge('teleport:\n  storage: {type: etcd, peers: [http://127.0.0.1:2379]}\n').storage, {type: 'etcd', peers: ['http://127.0.0.1:2379'], prefix: '/teleport'})
     const full = [

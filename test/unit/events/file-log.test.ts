@@ -292,4 +292,38 @@ describe('FileAuditLog', () => {
       // ...and the log keeps working for other days.
       await log.emit(login(new FakeClock(Date.parse('2026-11-22T10:00:00.000Z'))))
     }))
+
+  test('several auth servers on one shared directory: each appends to its own <day>.<writer>.log, each search reads them all, merged by time', async () => {
+    const temp = await tempDataDir()
+    const shared = join(temp.dataDir, 'shared-audit')
+    const open = (writer: string) => FileAuditLog.open({dataDir: join(temp.dataDir, writer), dir: shared, writer, onWarning: () => {}})
+    const [a, b] = [await open('host-a'), await open('host-b')]
+    try {
+      const clock = new FakeClock(Date.parse('2026-11-21T08:00:00.000Z'))
+      const written: AuditEvent[] = []
+      for (const [i, log] of [a, b, b, a, b].entries()) {
+        clock.advance(60_000)
+        const event = login(clock, `user${i}`)
+        written.push(event)
+        await log.emit(event)
+      }
+      clock.advance(24 * HOUR)
+      const nextDay = login(clock, 'later')
+      await a.emit(nextDay)
+      assert.deepEqual((await readdir(shared)).sort(), ['2026-11-21.host-a.log', '2026-11-21.host-b.log', '2026-11-22.host-a.log'])
+      assert.equal((await linesOf(join(shared, '2026-11-21.host-a.log'))).length, 2)
+      const range = {from: new Date('2026-11-21T00:00:00.000Z'), to: new Date('2026-11-23T00:00:00.000Z')}
+      for (const log of [a, b]) {
+        assert.deepEqual(uids(await log.search(range)), uids([...written, nextDay]), 'every writer\'s events, oldest first')
+        // The first day's files hold enough for the limit only together: the search must read both.
+        assert.deepEqual(uids(await log.search({...range, limit: 3})), uids(written.slice(0, 3)))
+        assert.deepEqual(uids(await log.search({...range, order: 'desc', limit: 3})), uids([nextDay, written[4]!, written[3]!]))
+      }
+      await assert.rejects(FileAuditLog.open({dataDir: temp.dataDir, dir: shared, writer: '../x'}), /writer is named with letters/)
+    } finally {
+      await a.close()
+      await b.close()
+      await temp.remove()
+    }
+  })
 })
