@@ -8,7 +8,7 @@ import {assertValidName} from './models/resource.js'
 
 export type CAType = 'user' | 'host' | 'tls'
 export const CA_TYPES: readonly CAType[] = ['user', 'host', 'tls']
-/** The SSH CAs: what `tctl auth rotate` rotates (the TLS user CA is not rotated yet). */
+/** The SSH CAs: what `tctl auth rotate` names (the TLS user CA rotates with the user CA). */
 export type SshCAType = 'user' | 'host'
 export const SSH_CA_TYPES: readonly SshCAType[] = ['user', 'host']
 

@@ -100,6 +100,17 @@ export function rotate(ca: CertAuthority, step: RotationStep): CertAuthority {
   }
 }
 
+/**
+ * The next step for a CA that rotates with another (the TLS user CA with the user CA) to reach the
+ * phase `target`: the target itself when it may follow, else the next phase forward (a pair left
+ * out of step, say by a crash between the two writes, catches up); undefined once there.
+ */
+export function stepToward(ca: CertAuthority, target: RotationPhase): RotationPhase | undefined {
+  const from = currentPhase(ca)
+  if (from === target) return undefined
+  return allowedPhases(from).includes(target) ? target : nextPhase(from)
+}
+
 /** An automatic rotation's next step when it is due at `now`, else undefined. */
 export function dueAutoPhase(ca: CertAuthority, now: Date): RotationPhase | undefined {
   const at = nextAutoStepAt(ca)

@@ -23,8 +23,10 @@ import {
   currentPhase,
   DEFAULT_GRACE_PERIOD_MS,
   dueAutoPhase,
+  ROTATION_PHASES,
   nextAutoStepAt,
   rotate,
+  stepToward,
   signingPublicKey,
   type CertAuthority,
   type RotationPhase,
@@ -306,8 +308,37 @@ export class AuthServer {
       await this.writeRotation(ca, next[i]!, actor)
       done.push({type: types[i]!, phase: currentPhase(next[i]!)})
     }
+    if (types.includes('user')) await this.rotateTlsWithUser(actor)
     this.rotationChanged()
     return done
+  }
+
+  /**
+   * The TLS user CA (the relay's client certificates) rotates with the user CA, as Teleport keeps
+   * both in one CA: it is taken step by step to the user CA's phase, so old X.509 certificates are
+   * refused when old SSH certificates are. Another auth server taking a step first is fine.
+   */
+  private async rotateTlsWithUser(actor: Actor): Promise<void> {
+    const user = await this.cas.get('user', this.clusterName, {withSecrets: false})
+    const target = currentPhase(user)
+    for (let steps = 0; steps < ROTATION_PHASES.length; steps++) {
+      const tls = await this.cas.get('tls', this.clusterName, {withSecrets: true})
+      const phase = stepToward(tls, target)
+      if (!phase) return
+      const fresh = phase === 'init' ? await generateTlsCA(this.clusterName, this.options.clock.now()) : undefined
+      const next = rotate(tls, {
+        phase,
+        mode: 'manual',
+        gracePeriodMs: user.rotation?.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+        now: this.options.clock.now(),
+        newKey: () => ({publicKey: fresh!.certificate, privateKey: fresh!.privateKey}),
+      })
+      try {
+        await this.writeRotation(tls, next, actor)
+      } catch (err) {
+        if (!(err instanceof CompareFailedError)) throw err
+      }
+    }
   }
 
   /** Takes the steps of automatic rotations that are due; another auth server having taken one first is fine. */
@@ -323,6 +354,7 @@ export class AuthServer {
         if (!(err instanceof CompareFailedError)) throw err
       }
     }
+    await this.rotateTlsWithUser({user: 'system'})
   }
 
   /** When the next automatic rotation step is due (ms since the epoch), if any. */

@@ -1,3 +1,4 @@
+import {X509Certificate} from 'node:crypto'
 import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {AuthApiClient} from '../../../../src/api/auth-api-client.js'
@@ -11,6 +12,7 @@ import {MemoryAuditLog} from '../../../../src/events/index.js'
 import {MemoryRecordingStore} from '../../../../src/events/recording-store/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
 import {generateKeyPair, parseCert, verifyCert} from '../../../../src/sshca/index.js'
+import {verifyX509UserCert} from '../../../../src/sshca/x509.js'
 import {memoryAuthApi} from '../../../helpers/memory-auth-api.js'
 
 const admin = {user: 'admin'}
@@ -55,12 +57,46 @@ describe('CA rotation at auth', () => {
       const host = (await m.api.status()).authorities.find((a) => a.type === 'host')!
       assert.equal(host.rotationPhase, 'standby', 'the host CA was not touched')
       const events = m.audit.all().filter((e) => e.event === 'cert.rotation')
+      // The TLS user CA takes each step right after the user CA.
       assert.deepEqual(events.map((e) => [e.code, e.cert_type, e.previous_phase, e.phase, e.mode, e.user]), [
         ['TC100I', 'user', 'standby', 'init', 'manual', 'admin:admin-host'],
+        ['TC100I', 'tls', 'standby', 'init', 'manual', 'admin:admin-host'],
         ['TC100I', 'user', 'init', 'update_clients', 'manual', 'admin:admin-host'],
+        ['TC100I', 'tls', 'init', 'update_clients', 'manual', 'admin:admin-host'],
         ['TC100I', 'user', 'update_clients', 'update_servers', 'manual', 'admin:admin-host'],
+        ['TC100I', 'tls', 'update_clients', 'update_servers', 'manual', 'admin:admin-host'],
         ['TC100I', 'user', 'update_servers', 'standby', 'manual', 'admin:admin-host'],
+        ['TC100I', 'tls', 'update_servers', 'standby', 'manual', 'admin:admin-host'],
       ])
+    } finally {
+      await m.close()
+    }
+  })
+
+  test('the TLS user CA rotates with the user CA: the relay\'s X.509 certificate from before is trusted until the final standby, then refused', async () => {
+    const m = await memoryAuthApi()
+    try {
+      await m.auth.upsertUser({name: 'alice', roles: ['access'], traits: {logins: ['alice']}}, false, admin)
+      const x509 = async () => new X509Certificate((await m.auth.issueUserCert({username: 'alice', publicKey: generateKeyPair().publicKey}, admin)).tlsCertificate!)
+      const trusted = async (cert: X509Certificate) => verifyX509UserCert(cert.raw, (await m.api.getCAKeys()).tls, m.clock.now()).then(() => true, () => false)
+      const before = await x509()
+      const oldCA = new X509Certificate((await m.api.getCAKeys()).tls[0]!)
+      for (const phase of ['init', 'update_clients', 'update_servers'] as const) {
+        await m.api.rotateCA({type: 'user', manual: true, phase})
+        assert.equal((await m.api.getCAKeys()).tls.length, 2, `both TLS CAs in ${phase}`)
+        assert.ok(await trusted(before), `trusted in ${phase}`)
+        const fresh = await x509()
+        assert.equal(fresh.verify(oldCA.publicKey), phase === 'init', `signed by the ${phase === 'init' ? 'old' : 'new'} TLS CA in ${phase}`)
+        assert.ok(await trusted(fresh))
+      }
+      await m.api.rotateCA({type: 'user', manual: true, phase: 'standby'})
+      assert.equal((await m.api.getCAKeys()).tls.length, 1)
+      assert.equal(await trusted(before), false, 'refused after the final standby')
+      assert.ok(await trusted(await x509()))
+      // A host CA rotation leaves it alone.
+      const tls = (await m.api.getCAKeys()).tls
+      await m.api.rotateCA({type: 'host', manual: true, phase: 'init'})
+      assert.deepEqual((await m.api.getCAKeys()).tls, tls)
     } finally {
       await m.close()
     }
