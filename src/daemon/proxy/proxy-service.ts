@@ -25,6 +25,7 @@ import {ReverseTunnelServer} from './tunnel-server.js'
 import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
 import {multiplexHandlers} from './multiplex.js'
 import {TlsSshRelay} from './tls-relay.js'
+import {RecordingProxy} from './recording-proxy/recording-proxy.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
 import {webSessionConnector} from './web-session-connector.js'
@@ -99,6 +100,8 @@ export interface RunningProxyService {
   clusterName: string
   /** Delivers queued audit events (tests use it before searching the audit log). */
   flushAudit(): Promise<void>
+  /** Resolves once the recordings made here (recording proxy mode) are uploaded (tests). */
+  flushRecordings(): Promise<void>
   close(): Promise<void>
 }
 
@@ -172,6 +175,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     caFollower.start()
     closers.push(async () => caFollower.stop())
     closers.push(() => sshServer.close())
+    // auth_service.session_recording: proxy / proxy-sync: sessions to nodes are terminated and recorded here.
+    const recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log})
+    closers.push(async () => recordingProxy.close())
+    sshServer.router.interceptor = recordingProxy
     let sshAddress = {host: options.webListen.host, port: options.webListen.port}
     if (!multiplex) {
       sshAddress = {host: options.sshListen.host, port: (await sshServer.listen(options.sshListen.host, options.sshListen.port)).port}
@@ -250,7 +257,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
     if (multiplex) sshAddress = webAddress
 
-    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), close}
+    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), flushRecordings: () => recordingProxy.uploaded(), close}
   } catch (err) {
     await close()
     throw err
