@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {dataDirPaths} from '../../../src/config/data-dir.js'
+import {inPty} from '../../helpers/pty.js'
+import {keygen, startSshd, tempDir as interopTempDir, type Daemon} from '../../interop/helpers.js'
+import {CLUSTER, eventually, LOGIN, run, startTshCluster, TIMEOUT_MS, TSH, tsh, type TshCluster} from './helpers.js'
+
+// Recording proxy mode (auth_service.session_recording: proxy) with real parts: the proxy
+// terminates the user's SSH connection, connects on to a stock OpenSSH sshd (registered with
+// tctl create, configured only from tctl auth sign --host and the user CA) and to one of our nodes
+// with the certificate the user's forwarded agent offers, records the session and uploads it to
+// auth. tsh ssh -A, tsh play and tsh recordings ls; stock ssh/scp/sftp -A through tsh config's
+// ProxyCommand; the refusals: no agent, a role without forward_agent, an sshd without a host
+// certificate.
+
+const AGENT_REQUIRED = (node: string) => `failed connecting to node ${node}. agent forwarding required in proxy recording mode`
+
+describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
+  let cluster: TshCluster
+  let alice: string
+  let bob: string
+  let sshd: Daemon
+  let plainSshd: Daemon
+  let sshConfig: string
+  let agent: ChildProcess
+  let agentSocket: string
+  const dir = interopTempDir('tsh-recording-proxy')
+
+  before(async () => {
+    cluster = await startTshCluster([{name: 'node-1'}], {auth: {sessionRecording: 'proxy'}})
+    const sessions = {resources: ['session'], verbs: ['list', 'read']}
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {options: {forward_agent: true, port_forwarding: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, rules: [sessions]}}}, {create: true})
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'no-agent'}, spec: {options: {forward_agent: false}, allow: {logins: [LOGIN], node_labels: {'*': '*'}}}}, {create: true})
+    await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
+    await cluster.admin.createUser({name: 'bob', roles: ['no-agent'], traits: {}})
+    alice = await cluster.login('alice')
+    bob = await cluster.login('bob')
+    const cas = await cluster.admin.getCAKeys()
+
+    const certified = join(dir.path, 'certified')
+    mkdirSync(certified)
+    const hostKey = await keygen(join(certified, 'host_key'))
+    const hostCert = await cluster.admin.signHostCert({hostId: 'sshd-1', principals: ['sshd-1', `sshd-1.${CLUSTER}`], publicKey: hostKey.publicKey})
+    writeFileSync(join(certified, 'host_key-cert.pub'), hostCert.certificate.trim() + '\n')
+    sshd = await startSshd({dir: certified, trustedUserCAKeys: cas.user, hostKeyPath: hostKey.path, hostCertPath: join(certified, 'host_key-cert.pub')})
+    await cluster.admin.registerOpenSSHNode('sshd-1', {hostname: 'sshd-1', addr: `127.0.0.1:${sshd.port}`, labels: {env: 'lab'}}, {create: true})
+
+    const plain = join(dir.path, 'plain')
+    mkdirSync(plain)
+    const plainKey = await keygen(join(plain, 'host_key'))
+    plainSshd = await startSshd({dir: plain, trustedUserCAKeys: cas.user, hostKeyPath: plainKey.path})
+    await cluster.admin.registerOpenSSHNode('sshd-plain', {hostname: 'sshd-plain', addr: `127.0.0.1:${plainSshd.port}`, labels: {env: 'lab'}}, {create: true})
+
+    // Stock ssh forwards the agent at $SSH_AUTH_SOCK: one holding alice's Teleport key and certificate.
+    agentSocket = join(dir.path, 'agent.sock')
+    agent = spawn('ssh-agent', ['-D', '-a', agentSocket], {stdio: 'ignore'})
+    await eventually(async () => existsSync(agentSocket), 'the agent socket')
+    await cluster.login('alice', {agentOnly: agentSocket})
+    const config = await tsh(alice, ['config'])
+    assert.equal(config.code, 0, config.stderr)
+    sshConfig = join(dir.path, 'ssh_config')
+    writeFileSync(sshConfig, config.stdout)
+  })
+  after(async () => {
+    agent?.kill()
+    await sshd?.stop()
+    await plainSshd?.stop()
+    await cluster?.close()
+    dir.cleanup()
+  })
+
+  const nodeSid = async (from: Date, hostname: string, command: string): Promise<string> => {
+    await cluster.proxy.flushAudit()
+    const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['session.start']})
+    // The proxy's session (our node audits its own too, under its host id).
+    const nodeIds = new Set(cluster.nodes.map((n) => n.hostUuid))
+    const start = page.events.find((e) => e.server_hostname === hostname && !nodeIds.has(String(e.server_id)) && (command === '' ? e.command === undefined : e.command === command))
+    assert.ok(start, `a session.start on ${hostname} for ${JSON.stringify(command)} in ${JSON.stringify(page.events)}`)
+    return String(start.sid)
+  }
+
+  for (const host of ['sshd-1', 'node-1']) {
+    test(`tsh ssh -A runs a command on ${host}, recorded at the proxy: tsh recordings ls lists it, tsh play shows it`, async () => {
+      const from = new Date(Date.now() - 1000)
+      const r = await tsh(alice, ['ssh', '-A', `${LOGIN}@${host}`, `echo recorded-on-${host}`])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout, `recorded-on-${host}\n`)
+      const status = await tsh(alice, ['ssh', '-A', `${LOGIN}@${host}`, 'exit 7'])
+      assert.equal(status.code, 7, 'the exit status comes back through the proxy')
+      const sid = await nodeSid(from, host, `echo recorded-on-${host}`)
+      await cluster.proxy.flushRecordings()
+      const ls = await tsh(alice, ['recordings', 'ls', '-f', 'json'])
+      assert.equal(ls.code, 0, ls.stderr)
+      assert.ok((JSON.parse(ls.stdout) as {sid: string}[]).some((e) => e.sid === sid), `${sid} listed`)
+      const played = await tsh(alice, ['play', '-f', 'text', sid])
+      assert.equal(played.code, 0, played.stderr)
+      // The recording has stderr too: the test sshd's DEBUG1 log lines of the session, before the output.
+      assert.match(played.stdout, new RegExp(`(^|\\n)recorded-on-${host}\\n$`))
+    })
+
+    test(`a shell in a pty on ${host}: what was typed plays back`, async () => {
+      const from = new Date(Date.now() - 1000)
+      const term = inPty(TSH, ['ssh', '-A', `${LOGIN}@${host}`], {...process.env, TELEPORT_HOME: alice, NO_COLOR: '1'})
+      term.write('echo typed-$((6*7))\r')
+      await term.waitFor(/typed-42/)
+      term.write('exit\r')
+      assert.equal(await term.exit, 0, term.output())
+      const sid = await nodeSid(from, host, '')
+      await cluster.proxy.flushRecordings()
+      const played = await tsh(alice, ['play', '-f', 'text', sid])
+      assert.equal(played.code, 0, played.stderr)
+      assert.match(played.stdout, /echo typed-\$\(\(6\*7\)\)/)
+      assert.match(played.stdout, /typed-42/)
+    })
+
+    test(`without -A on ${host}: Teleport's refusal, non-zero exit`, async () => {
+      const r = await tsh(alice, ['ssh', `${LOGIN}@${host}`, 'echo never'])
+      assert.notEqual(r.code, 0)
+      assert.equal(r.stdout, '')
+      assert.equal(r.stderr.trimEnd(), AGENT_REQUIRED(host))
+    })
+  }
+
+  test('our node records no second copy: only the proxy uploaded recordings', async () => {
+    await cluster.proxy.flushRecordings()
+    await cluster.proxy.flushAudit()
+    for (const node of cluster.nodes) await node.service.flushAudit()
+    const page = await cluster.admin.searchEvents({from: new Date(0), to: new Date(Date.now() + 60_000), types: ['session.start']})
+    const byNode = page.events.filter((e) => e.server_id === cluster.nodes[0]!.hostUuid)
+    assert.ok(byNode.length > 0, 'the node audits the sessions it ran')
+    const stored = new Set(readdirSync(join(dataDirPaths(cluster.dataDir).log, 'records')).map((f) => f.replace(/\.rec$/, '')))
+    for (const event of byNode) assert.ok(!stored.has(String(event.sid)), `no recording of the node's own session ${String(event.sid)}`)
+    assert.deepEqual(readdirSync(dataDirPaths(cluster.nodes[0]!.dataDir).recordingsToUpload), [])
+  })
+
+  test('a role without forward_agent: the agent is not forwarded, so the proxy cannot go on', async () => {
+    const r = await tsh(bob, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo never'])
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, new RegExp(AGENT_REQUIRED('sshd-1').replace(/\./g, '\\.')))
+  })
+
+  test('an sshd with a plain host key is refused by the proxy', async () => {
+    const r = await tsh(alice, ['ssh', '-A', `${LOGIN}@sshd-plain`, 'echo never'])
+    assert.notEqual(r.code, 0)
+    assert.equal(r.stderr.trimEnd(), 'failed connecting to node sshd-plain: remote host presented a public key, expected a host certificate')
+    assert.doesNotMatch(plainSshd.logs(), /Accepted publickey/)
+  })
+
+  test('stock ssh -A, scp -A and sftp -A through tsh config, byte-exact', async () => {
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    for (const host of ['sshd-1', 'node-1']) {
+      const r = await run('ssh', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', `${LOGIN}@${host}.${CLUSTER}`, 'echo via-stock-ssh'], {env})
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout, 'via-stock-ssh\n')
+    }
+    const payload = Buffer.alloc(2 * 1024 * 1024 + 3)
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) & 0xff
+    const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+    writeFileSync(join(dir.path, 'up.bin'), payload)
+    const scp = await run('scp', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', join(dir.path, 'up.bin'), `${LOGIN}@sshd-1.${CLUSTER}:${dir.path}/scp.bin`], {env})
+    assert.equal(scp.code, 0, scp.stderr)
+    assert.equal(digest(readFileSync(join(dir.path, 'scp.bin'))), digest(payload))
+    const legacy = await run('scp', ['-O', '-F', sshConfig, '-A', '-o', 'BatchMode=yes', `${LOGIN}@sshd-1.${CLUSTER}:${dir.path}/scp.bin`, join(dir.path, 'legacy.bin')], {env})
+    assert.equal(legacy.code, 0, legacy.stderr)
+    assert.equal(digest(readFileSync(join(dir.path, 'legacy.bin'))), digest(payload))
+    const sftp = await run('sftp', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', '-b', '-', `${LOGIN}@sshd-1.${CLUSTER}`], {env, input: `get ${dir.path}/scp.bin ${dir.path}/sftp.bin\n`})
+    assert.equal(sftp.code, 0, sftp.stderr)
+    assert.equal(digest(readFileSync(join(dir.path, 'sftp.bin'))), digest(payload))
+  })
+})
