@@ -5,6 +5,8 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'n
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {dataDirPaths} from '../../../src/config/data-dir.js'
+import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import {testAuthConfig} from '../../helpers/auth.js'
 import {inPty} from '../../helpers/pty.js'
 import {keygen, startSshd, tempDir as interopTempDir, type Daemon} from '../../interop/helpers.js'
 import {CLUSTER, eventually, LOGIN, run, startTshCluster, TIMEOUT_MS, TSH, tsh, type TshCluster} from './helpers.js'
@@ -65,7 +67,9 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     sshConfig = join(dir.path, 'ssh_config')
     writeFileSync(sshConfig, config.stdout)
   })
+  let restartedAuth: RunningAuthService | undefined
   after(async () => {
+    await restartedAuth?.close()
     agent?.kill()
     await sshd?.stop()
     await plainSshd?.stop()
@@ -170,5 +174,26 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     const sftp = await run('sftp', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', '-b', '-', `${LOGIN}@sshd-1.${CLUSTER}`], {env, input: `get ${dir.path}/scp.bin ${dir.path}/sftp.bin\n`})
     assert.equal(sftp.code, 0, sftp.stderr)
     assert.equal(digest(readFileSync(join(dir.path, 'sftp.bin'))), digest(payload))
+  })
+
+  test('through an auth outage the session runs and its recording waits at the proxy, then is uploaded', async () => {
+    const pending = dataDirPaths(cluster.dataDir).proxyRecordingsToUpload
+    await cluster.proxy.flushRecordings()
+    assert.deepEqual(readdirSync(pending), [])
+    const port = cluster.auth.address.port
+    await cluster.auth.close()
+    const r = await tsh(alice, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo during-the-outage'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'during-the-outage\n')
+    const waiting = await eventually(async () => {
+      const files = readdirSync(pending)
+      return files.length === 1 ? files[0] : undefined
+    }, 'the recording to wait at the proxy')
+    const sid = waiting.replace(/\.tsrec$/, '')
+    restartedAuth = await startAuthService(testAuthConfig(cluster.dataDir, {clusterName: CLUSTER, listen: {host: '127.0.0.1', port}, sessionRecording: 'proxy'}))
+    await eventually(async () => readdirSync(pending).length === 0, 'the upload once auth is back')
+    const played = await tsh(alice, ['play', '-f', 'text', sid])
+    assert.equal(played.code, 0, played.stderr)
+    assert.match(played.stdout, /during-the-outage\n$/)
   })
 })
