@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {connect} from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {dataDirPaths} from '../../../src/config/data-dir.js'
 import {startAuthService, type RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {testAuthConfig} from '../../helpers/auth.js'
 import {inPty} from '../../helpers/pty.js'
-import {keygen, startSshd, tempDir as interopTempDir, type Daemon} from '../../interop/helpers.js'
+import {freePort, keygen, startSshd, tempDir as interopTempDir, type Daemon} from '../../interop/helpers.js'
 import {CLUSTER, eventually, LOGIN, run, startTshCluster, TIMEOUT_MS, TSH, tsh, type TshCluster} from './helpers.js'
 
 // Recording proxy mode (auth_service.session_recording: proxy) with real parts: the proxy
@@ -96,6 +97,8 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
       const status = await tsh(alice, ['ssh', '-A', `${LOGIN}@${host}`, 'exit 7'])
       assert.equal(status.code, 7, 'the exit status comes back through the proxy')
       const sid = await nodeSid(from, host, `echo recorded-on-${host}`)
+      const audited = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), sid})
+      assert.deepEqual(audited.events.map((e) => e.event).filter((e) => ['session.start', 'exec', 'session.end'].includes(e)), ['session.start', 'exec', 'session.end'], 'audited as a node audits it')
       await cluster.proxy.flushRecordings()
       const ls = await tsh(alice, ['recordings', 'ls', '-f', 'json'])
       assert.equal(ls.code, 0, ls.stderr)
@@ -111,6 +114,10 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
       const term = inPty(TSH, ['ssh', '-A', `${LOGIN}@${host}`], {...process.env, TELEPORT_HOME: alice, NO_COLOR: '1'})
       term.write('echo typed-$((6*7))\r')
       await term.waitFor(/typed-42/)
+      // A window change reaches the node's pty through the proxy.
+      term.resize(111, 33)
+      term.write('echo size=$(stty size)\r')
+      await term.waitFor(/size=33 111/)
       term.write('exit\r')
       assert.equal(await term.exit, 0, term.output())
       const sid = await nodeSid(from, host, '')
@@ -176,10 +183,36 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.equal(digest(readFileSync(join(dir.path, 'sftp.bin'))), digest(payload))
   })
 
+  test('stock ssh -A -L: port forwarding through the proxy\'s connection to the node', async () => {
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    const port = await freePort()
+    const ssh = spawn('ssh', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-L', `127.0.0.1:${port}:127.0.0.1:${sshd.port}`, `${LOGIN}@sshd-1.${CLUSTER}`, 'echo ready; sleep 60'], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    try {
+      let out = ''
+      ssh.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      await eventually(async () => out.includes('ready'), 'the session (and its forwarded agent) to run')
+      const banner = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1')
+        socket.once('data', (d: Buffer) => {
+          resolve(d.toString())
+          socket.destroy()
+        })
+        socket.once('error', reject)
+      })
+      assert.match(banner, /^SSH-2\.0-OpenSSH/, 'the forwarded port reaches the destination')
+    } finally {
+      ssh.kill()
+      await new Promise((resolve) => (ssh.exitCode !== null ? resolve(null) : ssh.once('exit', resolve)))
+    }
+  })
+
   test('through an auth outage the session runs and its recording waits at the proxy, then is uploaded', async () => {
     const pending = dataDirPaths(cluster.dataDir).proxyRecordingsToUpload
-    await cluster.proxy.flushRecordings()
-    assert.deepEqual(readdirSync(pending), [])
+    // Sessions of the tests before (a killed ssh's) end and upload first.
+    await eventually(async () => {
+      await cluster.proxy.flushRecordings()
+      return readdirSync(pending).length === 0
+    }, 'earlier recordings to be uploaded')
     const port = cluster.auth.address.port
     await cluster.auth.close()
     const r = await tsh(alice, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo during-the-outage'])
@@ -195,5 +228,39 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     const played = await tsh(alice, ['play', '-f', 'text', sid])
     assert.equal(played.code, 0, played.stderr)
     assert.match(played.stdout, /during-the-outage\n$/)
+  })
+})
+
+describe('recording proxy mode, proxy-sync', {timeout: 3 * TIMEOUT_MS}, () => {
+  let cluster: TshCluster
+  let alice: string
+
+  before(async () => {
+    cluster = await startTshCluster([{name: 'node-1'}], {auth: {sessionRecording: 'proxy-sync'}})
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {options: {forward_agent: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, rules: [{resources: ['session'], verbs: ['list', 'read']}]}}}, {create: true})
+    await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
+    alice = await cluster.login('alice')
+  })
+  after(async () => {
+    await cluster?.close()
+  })
+
+  test('the recording reaches auth while the session runs, and plays once it ends', async () => {
+    const records = join(dataDirPaths(cluster.dataDir).log, 'records')
+    const pending = dataDirPaths(cluster.dataDir).proxyRecordingsToUpload
+    const term = inPty(TSH, ['ssh', '-A', `${LOGIN}@node-1`], {...process.env, TELEPORT_HOME: alice, NO_COLOR: '1'})
+    term.write('echo live-$((6*7))\r')
+    await term.waitFor(/live-42/)
+    const file = await eventually(async () => readdirSync(pending).find((f) => f.endsWith('.tsrec')), 'the recording at the proxy')
+    const sid = file.replace(/\.tsrec$/, '')
+    // Streamed as it runs: auth holds part of it before the end.
+    await eventually(async () => existsSync(join(records, `${sid}.part`)) && statSync(join(records, `${sid}.part`)).size > 0, 'auth to hold the live recording')
+    assert.equal(existsSync(join(records, `${sid}.rec`)), false, 'not complete while the session runs')
+    term.write('exit\r')
+    assert.equal(await term.exit, 0, term.output())
+    await eventually(async () => existsSync(join(records, `${sid}.rec`)), 'the completed recording')
+    const played = await tsh(alice, ['play', '-f', 'text', sid])
+    assert.equal(played.code, 0, played.stderr)
+    assert.match(played.stdout, /live-42/)
   })
 })
