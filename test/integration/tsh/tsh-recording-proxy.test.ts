@@ -148,6 +148,19 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.deepEqual(readdirSync(dataDirPaths(cluster.nodes[0]!.dataDir).recordingsToUpload), [])
   })
 
+  test('the proxy decides access as the node would: a login the roles do not allow is refused there, audited', async () => {
+    const from = new Date(Date.now() - 1000)
+    const r = await tsh(alice, ['ssh', '-A', 'nobody@node-1', 'echo never'])
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr, 'ERROR: access denied to nobody connecting to node-1\n')
+    await cluster.proxy.flushAudit()
+    const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['auth']})
+    const refusal = page.events.find((e) => e.login === 'nobody' && e.server_hostname === 'node-1')
+    assert.ok(refusal, `a refused auth attempt audited: ${JSON.stringify(page.events)}`)
+    assert.equal(refusal.code, 'T3007W')
+    assert.equal(refusal.user, 'alice')
+  })
+
   test('a role without forward_agent: the agent is not forwarded, so the proxy cannot go on', async () => {
     const r = await tsh(bob, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo never'])
     assert.notEqual(r.code, 0)
