@@ -176,7 +176,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     closers.push(async () => caFollower.stop())
     closers.push(() => sshServer.close())
     // auth_service.session_recording: proxy / proxy-sync: sessions to nodes are terminated and recorded here.
-    const recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log})
+    const recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
     closers.push(async () => recordingProxy.close())
     sshServer.router.interceptor = recordingProxy
     let sshAddress = {host: options.webListen.host, port: options.webListen.port}

@@ -1,4 +1,3 @@
-import type {Socket} from 'node:net'
 import type {Duplex} from 'node:stream'
 import type ssh2 from 'ssh2'
 import type {NodeInfo, ProxyAuthApi, SessionRecordingMode} from '../../../api/auth-api.js'
@@ -7,7 +6,9 @@ import {EventCode, EventName, makeEvent, type BufferedEmitter, type EmitNamed} f
 import type {Clock} from '../../../lib/clock.js'
 import {duplexPair} from '../../../lib/net/duplex-pair.js'
 import type {Logger} from '../../../lib/log.js'
-import {connectionSocket} from '../../../ssh/startup-guard.js'
+import {splitHostPort} from '../../../lib/net/ip.js'
+import {StartupLimiter, type StartupLimits} from '../../../lib/net/startup-limiter.js'
+import {connectionSocket, injectGuarded, releaseOnLogin} from '../../../ssh/startup-guard.js'
 import type {AccessCache} from '../../common/access-cache.js'
 import {RoleCache} from '../../common/role-cache.js'
 import {OpenSessions} from '../../node/open-sessions.js'
@@ -50,6 +51,8 @@ export interface RecordingProxyOptions {
   caKeys: CaKeyCache
   clock: Clock
   log: Logger
+  /** Login deadline and caps on connections not logged in yet (the proxy's SSH port's). */
+  startupLimits?: Partial<StartupLimits>
 }
 
 export class RecordingProxy {
@@ -60,6 +63,7 @@ export class RecordingProxy {
   private readonly uploader: RecordingUploader
   private readonly ctx: RecordingProxyContext
   private readonly openSessions: OpenSessions
+  private readonly startups: StartupLimiter
   private pingTimer: {cancel(): void} | undefined
 
   private constructor(private readonly options: RecordingProxyOptions) {
@@ -80,6 +84,7 @@ export class RecordingProxy {
       nodeHostCAs: async () => (this.checksHostKeys ? (await options.caKeys.get()).value.hostCAs : undefined),
     }
     this.servers = new NodeHostServers(authApi, clock, (client) => this.onConnection(client))
+    this.startups = new StartupLimiter('recording proxy', log, options.startupLimits, clock)
   }
 
   /** Closes what a crash left (session markers, recordings), queues the uploads, and follows auth's mode. */
@@ -107,9 +112,11 @@ export class RecordingProxy {
     const server = await this.servers.server(node.name)
     const [clientSide, serverSide] = duplexPair()
     this.targets.set(serverSide, {node, nodeStream, clientAddr})
-    serverSide.on('error', () => {})
     nodeStream.on('error', () => {})
-    server.injectSocket(serverSide as Socket)
+    // Counted and given a login deadline as on any SSH port: the node's connection waits on it.
+    const {host, port} = splitHostPort(clientAddr)
+    injectGuarded(server, this.startups, {stream: serverSide, remote: {host, port: Number(port ?? 0)}, local: {host: '', port: 0}})
+    serverSide.once('close', () => nodeStream.destroy())
     return clientSide
   }
 
@@ -120,6 +127,7 @@ export class RecordingProxy {
 
   close(): void {
     this.pingTimer?.cancel()
+    this.startups.closeAll()
     this.uploader.close()
     this.openSessions.stopRefreshing()
   }
@@ -127,6 +135,7 @@ export class RecordingProxy {
   private onConnection(client: ssh2.Connection): void {
     const target = this.targets.get(connectionSocket(client))
     if (!target) return void client.end()
+    releaseOnLogin(client, this.startups)
     handleTerminatedConnection(this.ctx, client, target)
   }
 
