@@ -123,7 +123,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const clock = options.clock ?? systemClock
     const keyPairs = await webKeyPairs(options, publicAddrs, log, clock)
 
-    const accessCache = new AccessCache(access.authApi, {clock, log})
+    // Users of sessions the proxy runs itself (recording proxy mode) are polled too: a deletion ends them.
+    let recordingProxy: RecordingProxy | undefined
+    const accessCache = new AccessCache(access.authApi, {clock, log, activeUsers: () => recordingProxy?.activeUsers() ?? []})
     await accessCache.start()
     closers.push(async () => accessCache.stop())
     // The proxy's audit events wait on disk while auth is away, like a node's.
@@ -176,9 +178,10 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     closers.push(async () => caFollower.stop())
     closers.push(() => sshServer.close())
     // auth_service.session_recording: proxy / proxy-sync: sessions to nodes are terminated and recorded here.
-    const recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
-    closers.push(async () => recordingProxy.close())
-    sshServer.router.interceptor = recordingProxy
+    recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+    const started = recordingProxy
+    closers.push(async () => started.close())
+    sshServer.router.interceptor = started
     let sshAddress = {host: options.webListen.host, port: options.webListen.port}
     if (!multiplex) {
       sshAddress = {host: options.sshListen.host, port: (await sshServer.listen(options.sshListen.host, options.sshListen.port)).port}
@@ -257,7 +260,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
     if (multiplex) sshAddress = webAddress
 
-    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), flushRecordings: () => recordingProxy.uploaded(), close}
+    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), flushRecordings: () => started.uploaded(), close}
   } catch (err) {
     await close()
     throw err

@@ -219,6 +219,20 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     }
   })
 
+  test('a lock ends a running session on a plain sshd: the proxy ends it as our nodes end theirs', async () => {
+    await cluster.admin.createUser({name: 'carol', roles: ['ops'], traits: {}})
+    const carol = await cluster.login('carol')
+    const term = inPty(TSH, ['ssh', '-A', `${LOGIN}@sshd-1`], {...process.env, TELEPORT_HOME: carol, NO_COLOR: '1'})
+    term.write('echo carol-$((2*21))\r')
+    await term.waitFor(/carol-42/)
+    await cluster.admin.createLock({target: {user: 'carol'}, message: 'incident 7'})
+    await term.waitFor(/Teleport > lock targeting User:"carol" is in force: incident 7/)
+    assert.notEqual(await term.exit, 0)
+    const again = await tsh(carol, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo never'])
+    assert.notEqual(again.code, 0)
+    assert.match(again.stderr, /lock targeting User:"carol" is in force: incident 7/)
+  })
+
   test('through an auth outage the session runs and its recording waits at the proxy, then is uploaded', async () => {
     const pending = dataDirPaths(cluster.dataDir).proxyRecordingsToUpload
     // Sessions of the tests before (a killed ssh's) end and upload first.

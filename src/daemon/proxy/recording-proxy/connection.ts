@@ -5,10 +5,10 @@ import {plainIp, splitHostPort} from '../../../lib/net/ip.js'
 import {nodeLabels} from '../../../services/models/node.js'
 import {CertificateError, type ParsedCert} from '../../../sshca/index.js'
 import {AuthAttempts, verifyUserCertAuth, type PublicKeyAuthAttempt} from '../../../ssh/index.js'
-import {sendAuthBanner} from '../../../ssh/server-internals.js'
+import {disconnectWith, sendAuthBanner} from '../../../ssh/server-internals.js'
 import {nodeLoginRefusal} from '../../common/node-access.js'
 import {ForwardedChannelAgent} from './channel-agent.js'
-import type {RecordingProxyContext, TerminatedConnection, TerminatedTarget} from './context.js'
+import type {LiveTerminatedConnection, RecordingProxyContext, TerminatedConnection, TerminatedTarget} from './context.js'
 import {forwardDirectTcpip} from './port-forwarding.js'
 import {ProxySessionChannel} from './session-channel.js'
 import {connectUpstream} from './upstream.js'
@@ -18,9 +18,12 @@ import {connectUpstream} from './upstream.js'
 // now, RBAC against the node's labels), refusals audited and told as our nodes tell them. Then the
 // user's channels: sessions (session-channel.ts) and direct-tcpip, each carried over the proxy's
 // own connection to the node, opened with the user's forwarded agent at the first channel.
+// A lock or a deletion that comes into force ends the connection as the node ends its own.
 
 /** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
 const MAX_AUTH_TRIES = 6
+/** How long a locked-out connection's sessions get to take the message before the connection closes. */
+const END_MESSAGE_GRACE_MS = 5_000
 
 export function agentRequiredMessage(nodeName: string): string {
   return `failed connecting to node ${nodeName}. agent forwarding required in proxy recording mode`
@@ -112,15 +115,34 @@ export function handleTerminatedConnection(ctx: RecordingProxyContext, client: C
     ctx.log.debug(`recording proxy: "${conn.user}" logged in as "${login}" to ${node.hostname} from ${clientAddr}.`)
     const sessions = new Set<ProxySessionChannel>()
     client.on('session', (accept) => sessions.add(new ProxySessionChannel(conn, accept())))
+    let endReason = 'client disconnected'
+    const live: LiveTerminatedConnection = {
+      user: cert.keyId,
+      roles: cert.roles,
+      node: node.name,
+      async end(message) {
+        if (!ctx.live.delete(live)) return
+        endReason = message
+        ctx.log.info(`recording proxy: ending the connection of "${conn.user}" to ${node.hostname}: ${message}`)
+        // A client that stops reading must not keep its connection open: the message gets a moment, no more.
+        let timer: NodeJS.Timeout | undefined
+        const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_MESSAGE_GRACE_MS)))
+        await Promise.race([Promise.all([...sessions].map((session) => session.endWith(`Teleport > ${message}`))), grace])
+        clearTimeout(timer)
+        disconnectWith(client, `Teleport > ${message}`)
+      },
+    }
+    ctx.live.add(live)
     client.on('tcpip', (accept, rejectChannel, info) => forwardDirectTcpip(conn, accept, rejectChannel, info))
     // Remote forwarding (ssh -R) through a recording proxy is not offered.
     client.on('request', (_accept, rejectRequest) => rejectRequest?.())
     client.on('openssh.streamlocal', (_accept, rejectChannel) => rejectChannel())
     client.once('close', () => {
+      ctx.live.delete(live)
       for (const session of sessions) session.hangUp()
       void upstream?.then((c) => c.end(), () => {})
       closeNode()
-      ctx.emit(EventName.ClientDisconnect, EventCode.ClientDisconnect, {...conn.eventFields(), reason: 'client disconnected'})
+      ctx.emit(EventName.ClientDisconnect, EventCode.ClientDisconnect, {...conn.eventFields(), reason: endReason})
     })
   })
 }

@@ -24,6 +24,18 @@ export interface RecordingProxyContext extends NodeAccessDeps {
   userCAs(): Promise<string[]>
   /** Host CA keys a node must present a certificate from; undefined when proxy_checks_host_keys is off. */
   nodeHostCAs(): Promise<string[] | undefined>
+  /** The logged-in connections, which a lock or a deletion ends. */
+  live: Set<LiveTerminatedConnection>
+}
+
+/** A logged-in connection as a lock ends it (the node's LiveConnection, for the node it stands in for). */
+export interface LiveTerminatedConnection {
+  user: string
+  roles: readonly string[]
+  /** The node's name: locks on the node apply. */
+  node: string
+  /** Writes the message to each session's stderr, then closes the connection. */
+  end(message: string): Promise<void>
 }
 
 /** A connection the router handed over: who dialled, and the stream to the node. */

@@ -82,7 +82,9 @@ export class RecordingProxy {
       roles: new RoleCache(authApi, {log, clock}),
       userCAs: async () => (await options.caKeys.get()).value.userCAs,
       nodeHostCAs: async () => (this.checksHostKeys ? (await options.caKeys.get()).value.hostCAs : undefined),
+      live: new Set(),
     }
+    options.access.onChange(() => this.enforceAccess())
     this.servers = new NodeHostServers(authApi, clock, (client) => this.onConnection(client))
     this.startups = new StartupLimiter('recording proxy', log, options.startupLimits, clock)
   }
@@ -118,6 +120,19 @@ export class RecordingProxy {
     injectGuarded(server, this.startups, {stream: serverSide, remote: {host, port: Number(port ?? 0)}, local: {host: '', port: 0}})
     serverSide.once('close', () => nodeStream.destroy())
     return clientSide
+  }
+
+  /** The users of the connections logged in here (their existence is polled with the locks). */
+  activeUsers(): string[] {
+    return [...this.ctx.live].map((c) => c.user)
+  }
+
+  /** Ends the connections a lock or a user's deletion now refuses. */
+  enforceAccess(): void {
+    for (const connection of this.ctx.live) {
+      const refusal = this.options.access.refusal({user: connection.user, roles: connection.roles, node: connection.node})
+      if (refusal) void connection.end(refusal)
+    }
   }
 
   /** Resolves once no recording waits for upload (tests). */

@@ -32,6 +32,7 @@ export class ProxySessionChannel {
   private pty: PseudoTtyInfo | undefined
   private agent = false
   private session: Session | undefined
+  private channel: ServerChannel | undefined
   private party: Party | undefined
   private ended = false
 
@@ -82,6 +83,7 @@ export class ProxySessionChannel {
 
   private async start(channel: ServerChannel | undefined, request: Request): Promise<void> {
     if (!channel || this.ended) return
+    this.channel = channel
     const {conn} = this
     const {ctx} = conn
     const fields = () => ({...conn.eventFields(), sid: this.sid})
@@ -96,7 +98,7 @@ export class ProxySessionChannel {
     let recording: SessionRecording | undefined
     if (!sftp) {
       try {
-        recording = await ctx.recorder.open(this.sid, conn.eventFields(), (message) => void this.endWith(channel, message))
+        recording = await ctx.recorder.open(this.sid, conn.eventFields(), (message) => void this.endWith(message))
       } catch (err) {
         const message = err instanceof RecordingRequiredError ? err.message : `cannot start the session's recording: ${(err as Error).message}`
         return this.refuse(channel, message)
@@ -138,9 +140,10 @@ export class ProxySessionChannel {
     })
   }
 
-  /** Ends a running session with a message on its stderr (proxy-sync lost auth). */
-  private async endWith(channel: ServerChannel, message: string): Promise<void> {
-    if (channelOpen(channel)) {
+  /** Ends the session with a message on its stderr (a lock came into force, proxy-sync lost auth). */
+  async endWith(message: string): Promise<void> {
+    const {channel} = this
+    if (channel && channelOpen(channel)) {
       channel.stderr.write(`${message}\r\n`)
       await flush(channel.stderr, channel)
     }
