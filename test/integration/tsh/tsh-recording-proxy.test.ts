@@ -196,6 +196,16 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.equal(digest(readFileSync(join(dir.path, 'sftp.bin'))), digest(payload))
   })
 
+  test('exit signals and environment pass through the proxy', async () => {
+    const killed = await tsh(alice, ['--debug', 'ssh', '-A', `${LOGIN}@sshd-1`, 'kill -TERM $$'])
+    assert.equal(killed.code, 255)
+    assert.match(killed.stderr, /remote command terminated by signal SIGTERM/)
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    const r = await run('ssh', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', '-o', 'SetEnv=LC_PROXYREC=passed', `${LOGIN}@node-1.${CLUSTER}`, 'echo "env=$LC_PROXYREC"'], {env})
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'env=passed\n')
+  })
+
   test('stock ssh -A -L: port forwarding through the proxy\'s connection to the node', async () => {
     const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
     const port = await freePort()
