@@ -1,4 +1,5 @@
 import type {Duplex} from 'node:stream'
+import type {BaseAgent} from 'ssh2'
 import type {NodeInfo, ProxyAuthApi} from '../../api/auth-api.js'
 import {EventCode, EventName, type EmitNamed} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
@@ -51,7 +52,7 @@ export interface RouteClient {
  * Takes over the dialled stream to a node (recording proxy mode: the proxy terminates the
  * session) and returns what the client is relayed to instead; undefined leaves the route as it is.
  */
-export type StreamInterceptor = (node: NodeInfo, stream: Duplex, clientAddr: string) => Promise<Duplex | undefined>
+export type StreamInterceptor = (node: NodeInfo, stream: Duplex, clientAddr: string, options: {agent?: BaseAgent}) => Promise<Duplex | undefined>
 
 export type RouteOutcome =
   | {ok: true; stream: Duplex; node?: NodeInfo}
@@ -75,9 +76,11 @@ export class NodeRouter {
 
   /**
    * Finds the node for `lookup`, refuses a locked one, dials it and audits the outcome as the
-   * subsystem `name`. With `registeredOnly`, a host no node announced is not dialled.
+   * subsystem `name`. With `registeredOnly`, a host no node announced is not dialled. `agent`: the
+   * user's agent the proxy itself holds (a web session's), which a recording proxy may use to
+   * reach the node in place of a forwarded one.
    */
-  async route(lookup: LookupTarget, client: RouteClient, name: string, options: {signal?: AbortSignal; registeredOnly?: boolean} = {}): Promise<RouteOutcome> {
+  async route(lookup: LookupTarget, client: RouteClient, name: string, options: {signal?: AbortSignal; registeredOnly?: boolean; agent?: BaseAgent} = {}): Promise<RouteOutcome> {
     let matches: NodeInfo[]
     try {
       const listed = await this.nodes.get()
@@ -138,7 +141,7 @@ export class NodeRouter {
     if (node && node.subKind !== OPENSSH_SUB_KIND) stream.write(encodePreamble({src: client.addr, dst}, this.options.identity))
     if (node && this.interceptor) {
       try {
-        const taken = await this.interceptor.intercept(node, stream, client.addr)
+        const taken = await this.interceptor.intercept(node, stream, client.addr, options.agent ? {agent: options.agent} : {})
         if (taken) return {ok: true, stream: taken, node}
       } catch (err) {
         stream.destroy()

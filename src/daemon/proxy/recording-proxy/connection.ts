@@ -101,10 +101,12 @@ export function handleTerminatedConnection(ctx: RecordingProxyContext, client: C
       agentForwarded: false,
       eventFields: (): EventFields => ({...baseFields, user: cert.keyId, login, 'addr.local': node.addr}),
       upstream() {
-        if (!conn.agentForwarded) return Promise.reject(new Error(agentRequiredMessage(node.hostname)))
+        // The web terminal's connection comes with the web session's agent, which the proxy holds.
+        const agent = target.agent ?? (conn.agentForwarded ? new ForwardedChannelAgent(client) : undefined)
+        if (!agent) return Promise.reject(new Error(agentRequiredMessage(node.hostname)))
         upstream ??= (async () => {
           try {
-            return await connectUpstream(target.nodeStream, {node, login, agent: new ForwardedChannelAgent(client), hostCAs: await ctx.nodeHostCAs()})
+            return await connectUpstream(target.nodeStream, {node, login, agent, hostCAs: await ctx.nodeHostCAs()})
           } catch (err) {
             throw new Error(`failed connecting to node ${node.hostname}: ${(err as Error).message}`)
           }

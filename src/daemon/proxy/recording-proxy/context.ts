@@ -45,6 +45,8 @@ export interface TerminatedTarget {
   nodeStream: Duplex
   /** The client's ip:port as the proxy saw it. */
   clientAddr: string
+  /** The user's agent the proxy holds itself (a web session's): used when none is forwarded. */
+  agent?: ssh2.BaseAgent
 }
 
 /** An authenticated user on a terminated connection. */

@@ -109,11 +109,11 @@ export class RecordingProxy {
    * In a proxy recording mode, takes the dialled stream to `node` and returns the stream the
    * caller relays the client to instead (the proxy's SSH server for that node); otherwise undefined.
    */
-  async intercept(node: NodeInfo, nodeStream: Duplex, clientAddr: string): Promise<Duplex | undefined> {
+  async intercept(node: NodeInfo, nodeStream: Duplex, clientAddr: string, options: {agent?: ssh2.BaseAgent} = {}): Promise<Duplex | undefined> {
     if (!this.active) return undefined
     const server = await this.servers.server(node.name)
     const [clientSide, serverSide] = duplexPair()
-    this.targets.set(serverSide, {node, nodeStream, clientAddr})
+    this.targets.set(serverSide, {node, nodeStream, clientAddr, ...(options.agent ? {agent: options.agent} : {})})
     nodeStream.on('error', () => {})
     // Counted and given a login deadline as on any SSH port: the node's connection waits on it.
     const {host, port} = splitHostPort(clientAddr)
