@@ -136,16 +136,17 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     })
   }
 
-  test('our node records no second copy: only the proxy uploaded recordings', async () => {
+  test('our node records and audits no second copy: each session is listed once, by the proxy', async () => {
     await cluster.proxy.flushRecordings()
     await cluster.proxy.flushAudit()
     for (const node of cluster.nodes) await node.service.flushAudit()
-    const page = await cluster.admin.searchEvents({from: new Date(0), to: new Date(Date.now() + 60_000), types: ['session.start']})
-    const byNode = page.events.filter((e) => e.server_id === cluster.nodes[0]!.hostUuid)
-    assert.ok(byNode.length > 0, 'the node audits the sessions it ran')
-    const stored = new Set(readdirSync(join(dataDirPaths(cluster.dataDir).log, 'records')).map((f) => f.replace(/\.rec$/, '')))
-    for (const event of byNode) assert.ok(!stored.has(String(event.sid)), `no recording of the node's own session ${String(event.sid)}`)
+    const page = await cluster.admin.searchEvents({from: new Date(0), to: new Date(Date.now() + 60_000), types: ['session.start', 'session.end', 'exec']})
+    assert.ok(page.events.some((e) => e.server_hostname === 'node-1'), 'sessions on node-1 were audited')
+    assert.deepEqual(page.events.filter((e) => e.server_id === cluster.nodes[0]!.hostUuid), [], 'none by the node itself')
     assert.deepEqual(readdirSync(dataDirPaths(cluster.nodes[0]!.dataDir).recordingsToUpload), [])
+    const ls = JSON.parse((await tsh(alice, ['recordings', 'ls', '-f', 'json'])).stdout) as {sid: string}[]
+    const stored = new Set(readdirSync(join(dataDirPaths(cluster.dataDir).log, 'records')).map((f) => f.replace(/\.rec$/, '')))
+    for (const listed of ls) assert.ok(stored.has(listed.sid), `every listed session has its recording (${listed.sid})`)
   })
 
   test('the proxy decides access as the node would: a login the roles do not allow is refused there, audited', async () => {
