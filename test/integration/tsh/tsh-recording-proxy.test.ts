@@ -168,6 +168,16 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.match(r.stderr, new RegExp(AGENT_REQUIRED('sshd-1').replace(/\./g, '\\.')))
   })
 
+  test('a moderated session cannot be held on a plain sshd: refused there with the reason', async () => {
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'moderated'}, spec: {options: {forward_agent: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, require_session_join: [{name: 'an auditor', filter: 'contains(user.spec.roles, "auditor")', kinds: ['ssh'], modes: ['moderator'], count: 1}]}}}, {create: true})
+    await cluster.admin.createUser({name: 'mona', roles: ['moderated'], traits: {}})
+    const mona = await cluster.login('mona')
+    const r = await tsh(mona, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo never'])
+    assert.notEqual(r.code, 0)
+    assert.equal(r.stdout, '')
+    assert.equal(r.stderr.trimEnd(), 'your roles require moderators to join your sessions (require_session_join), which an OpenSSH node (sshd-1) cannot enforce')
+  })
+
   test('an sshd with a plain host key is refused by the proxy', async () => {
     const r = await tsh(alice, ['ssh', '-A', `${LOGIN}@sshd-plain`, 'echo never'])
     assert.notEqual(r.code, 0)

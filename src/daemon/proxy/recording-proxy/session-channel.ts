@@ -6,7 +6,9 @@ import {EventCode, EventName} from '../../../events/index.js'
 import {channelOpen} from '../../../ssh/server-internals.js'
 import {certAllows} from '../../node/context.js'
 import {RecordingRequiredError, type SessionRecording} from '../../node/recording/session-recorder.js'
+import {OPENSSH_SUB_KIND} from '../../../services/models/node.js'
 import {sessionAuditTap} from '../../node/session/audit-tap.js'
+import {moderationGate} from '../../node/session/moderation.js'
 import type {Party} from '../../node/session/party.js'
 import {Session} from '../../node/session/session.js'
 import {flush, sshChannelOutput} from '../../node/session/ssh-channel-output.js'
@@ -95,6 +97,11 @@ export class ProxySessionChannel {
       return this.refuse(channel, (err as Error).message)
     }
     const sftp = request.kind === 'subsystem'
+    const unmoderatable = await this.moderationRefusal()
+    if (unmoderatable) {
+      ctx.emit(EventName.SessionRejected, EventCode.SessionRejected, {...fields(), reason: unmoderatable})
+      return this.refuse(channel, unmoderatable)
+    }
     let recording: SessionRecording | undefined
     if (!sftp) {
       try {
@@ -126,6 +133,21 @@ export class ProxySessionChannel {
     const terminal = !sftp && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     const command = request.kind === 'exec' ? {command: request.command!} : {}
     session.start({...command, ...(terminal ? {terminal} : {})}, () => remoteProgram(remote, terminal !== undefined))
+  }
+
+  /**
+   * Moderated sessions (the owner's require_session_join) are the node's to hold until the
+   * moderators join: our nodes do, behind the proxy; a plain sshd cannot, so there it is refused.
+   */
+  private async moderationRefusal(): Promise<string | undefined> {
+    const {conn} = this
+    if (conn.target.node.subKind !== OPENSSH_SUB_KIND) return undefined
+    try {
+      if (!moderationGate(conn.user, await conn.ctx.roles.getRoles(conn.cert.roles))) return undefined
+    } catch (err) {
+      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
+    }
+    return `your roles require moderators to join your sessions (require_session_join), which an OpenSSH node (${conn.target.node.hostname}) cannot enforce`
   }
 
   /** The same session on the node: its pty, its environment, the agent when the user forwarded one. */
