@@ -138,6 +138,8 @@ export type ProxyAuthApi = Pick<
   | 'renewHostCert'
   | 'listNodes'
   | 'signNodeHostCertForProxy'
+  | 'upsertSessionTracker'
+  | 'removeSessionTracker'
   | 'recordingUploaded'
   | 'appendRecording'
   | 'completeRecording'

@@ -280,9 +280,9 @@ async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kin
     if (!(await auth.hostRanSession(identity.hostId, action.sid))) return `host ${identity.hostId} did not run session ${action.sid}: no session.start from it in the audit log`
     return undefined
   }
-  // A session's tracker is written by the node running it, and by no other host.
+  // A session's tracker is written by the node running it (a recording proxy for a plain sshd), and by no other host.
   if (action.resource === 'session_tracker') {
-    if (identity.role !== 'Node') return `a ${identity.role} host may not write session trackers; only the node running the session may`
+    if (identity.role !== 'Node' && identity.role !== 'Proxy') return `a ${identity.role} host may not write session trackers; only the node (or recording proxy) running the session may`
     const tracker = await auth.sessionTrackers.get(action.sid)
     if (tracker && tracker.hostId !== identity.hostId) return `session ${action.sid} runs on another host, not on ${identity.hostId}`
     return undefined

@@ -178,9 +178,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     closers.push(async () => caFollower.stop())
     closers.push(() => sshServer.close())
     // auth_service.session_recording: proxy / proxy-sync: sessions to nodes are terminated and recorded here.
-    recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+    recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, clusterName, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
     const started = recordingProxy
-    closers.push(async () => started.close())
+    closers.push(() => started.close())
     sshServer.router.interceptor = started
     let sshAddress = {host: options.webListen.host, port: options.webListen.port}
     if (!multiplex) {

@@ -114,6 +114,11 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
       const term = inPty(TSH, ['ssh', '-A', `${LOGIN}@${host}`], {...process.env, TELEPORT_HOME: alice, NO_COLOR: '1'})
       term.write('echo typed-$((6*7))\r')
       await term.waitFor(/typed-42/)
+      // Live: tsh sessions ls shows it (a plain sshd's tracker is the proxy's; our node keeps its own).
+      await eventually(async () => {
+        const ls = await tsh(alice, ['sessions', 'ls', '-f', 'json'])
+        return (JSON.parse(ls.stdout) as {hostname: string; user: string}[]).some((t) => t.hostname === host && t.user === 'alice')
+      }, `the live session on ${host} in tsh sessions ls`)
       // A window change reaches the node's pty through the proxy.
       term.resize(111, 33)
       term.write('echo size=$(stty size)\r')

@@ -14,6 +14,8 @@ import {RoleCache} from '../../common/role-cache.js'
 import {OpenSessions} from '../../node/open-sessions.js'
 import {SessionRecorder} from '../../node/recording/session-recorder.js'
 import {RecordingUploader} from '../../node/recording/uploader.js'
+import {sessionTrackerTap} from '../../node/session/tracker-tap.js'
+import {SessionTrackerWriter} from '../../node/session/tracker-writer.js'
 import type {CaKeyCache} from '../client-auth.js'
 import {handleTerminatedConnection} from './connection.js'
 import type {RecordingProxyContext, TerminatedTarget} from './context.js'
@@ -44,7 +46,8 @@ export function recordsAtProxy(mode: SessionRecordingMode | undefined): boolean 
 
 export interface RecordingProxyOptions {
   dataDir: string
-  authApi: Pick<ProxyAuthApi, 'ping' | 'getRole' | 'signNodeHostCertForProxy' | 'recordingUploaded' | 'appendRecording' | 'completeRecording'>
+  authApi: Pick<ProxyAuthApi, 'ping' | 'getRole' | 'signNodeHostCertForProxy' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
+  clusterName: string
   audit: BufferedEmitter
   emit: EmitNamed
   access: AccessCache
@@ -64,6 +67,7 @@ export class RecordingProxy {
   private readonly ctx: RecordingProxyContext
   private readonly openSessions: OpenSessions
   private readonly startups: StartupLimiter
+  private readonly trackers: SessionTrackerWriter
   private pingTimer: {cancel(): void} | undefined
 
   private constructor(private readonly options: RecordingProxyOptions) {
@@ -71,6 +75,7 @@ export class RecordingProxy {
     const paths = dataDirPaths(options.dataDir)
     this.openSessions = new OpenSessions(paths.proxyOpenSessions, () => audit.persisted(), log, clock)
     this.uploader = new RecordingUploader({dir: paths.proxyRecordingsToUpload, corruptedDir: paths.corruptedRecordings, api: authApi, delivered: () => audit.idle(), log, clock})
+    this.trackers = new SessionTrackerWriter({api: authApi, log, clock})
     const recorder = new SessionRecorder({mode: () => RECORDER_MODE[this.mode] ?? 'off', uploader: this.uploader, api: authApi, delivered: () => audit.idle(), log, clock})
     this.ctx = {
       emit: options.emit,
@@ -83,6 +88,7 @@ export class RecordingProxy {
       userCAs: async () => (await options.caKeys.get()).value.userCAs,
       nodeHostCAs: async () => (this.checksHostKeys ? (await options.caKeys.get()).value.hostCAs : undefined),
       live: new Set(),
+      trackSession: (node, session) => sessionTrackerTap(this.trackers, {hostname: node.hostname, address: () => node.addr, clusterName: options.clusterName}, session),
     }
     options.access.onChange(() => this.enforceAccess())
     this.servers = new NodeHostServers(authApi, clock, (client) => this.onConnection(client))
@@ -96,6 +102,7 @@ export class RecordingProxy {
     proxy.openSessions.startRefreshing()
     await proxy.uploader.recover()
     await proxy.refreshMode()
+    proxy.trackers.start()
     proxy.pingTimer = options.clock.setRepeating(PING_INTERVAL_MS, () => void proxy.refreshMode(), {unref: true})
     return proxy
   }
@@ -140,9 +147,11 @@ export class RecordingProxy {
     return this.uploader.idle()
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.pingTimer?.cancel()
     this.startups.closeAll()
+    for (const connection of [...this.ctx.live]) void connection.end('the proxy is stopping')
+    await this.trackers.close()
     this.uploader.close()
     this.openSessions.stopRefreshing()
   }

@@ -128,6 +128,8 @@ export class ProxySessionChannel {
     if (sftp) ctx.emit(EventName.Subsystem, EventCode.Subsystem, {...fields(), name: request.command})
     else session.addTap(sessionAuditTap({node: ctx, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
+    // Our nodes keep the trackers of the sessions they run (and can be joined through the proxy); a plain sshd cannot.
+    if (!sftp && conn.target.node.subKind === OPENSSH_SUB_KIND) session.addTap(ctx.trackSession(conn.target.node, {sid: this.sid, user: conn.user, login: conn.login}))
     this.party = session.join({user: conn.user, mode: 'peer', roles: conn.cert.roles, output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
     const terminal = !sftp && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
