@@ -188,6 +188,12 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.notEqual(r.code, 0)
     assert.equal(r.stderr.trimEnd(), 'failed connecting to node sshd-plain: remote host presented a public key, expected a host certificate')
     assert.doesNotMatch(plainSshd.logs(), /Accepted publickey/)
+    // A certificate from the cluster, but for other names than the node's.
+    await cluster.admin.registerOpenSSHNode('sshd-other', {hostname: 'sshd-other', addr: `localhost:${sshd.port}`, labels: {env: 'lab'}}, {create: true})
+    const other = await tsh(alice, ['ssh', '-A', `${LOGIN}@sshd-other`, 'echo never'])
+    assert.notEqual(other.code, 0)
+    assert.match(other.stderr, /^failed connecting to node sshd-other: the node's host certificate is not valid: /)
+    await cluster.admin.deleteNode('sshd-other')
   })
 
   test('stock ssh -A, scp -A and sftp -A through tsh config, byte-exact', async () => {
@@ -284,18 +290,31 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
   })
 })
 
-describe('recording proxy mode, proxy-sync', {timeout: 3 * TIMEOUT_MS}, () => {
+describe('recording proxy mode, proxy-sync, proxy_checks_host_keys: no', {timeout: 3 * TIMEOUT_MS}, () => {
   let cluster: TshCluster
   let alice: string
+  let plainSshd: Daemon
+  const dir = interopTempDir('tsh-recording-proxy-sync')
 
   before(async () => {
-    cluster = await startTshCluster([{name: 'node-1'}], {auth: {sessionRecording: 'proxy-sync'}})
+    cluster = await startTshCluster([{name: 'node-1'}], {auth: {sessionRecording: 'proxy-sync', proxyChecksHostKeys: false}})
     await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {options: {forward_agent: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, rules: [{resources: ['session'], verbs: ['list', 'read']}]}}}, {create: true})
     await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
     alice = await cluster.login('alice')
+    const plainKey = await keygen(join(dir.path, 'host_key'))
+    plainSshd = await startSshd({dir: dir.path, trustedUserCAKeys: (await cluster.admin.getCAKeys()).user, hostKeyPath: plainKey.path})
+    await cluster.admin.registerOpenSSHNode('sshd-plain', {hostname: 'sshd-plain', addr: `127.0.0.1:${plainSshd.port}`, labels: {}}, {create: true})
   })
   after(async () => {
+    await plainSshd?.stop()
     await cluster?.close()
+    dir.cleanup()
+  })
+
+  test('proxy_checks_host_keys: no lets the proxy reach an sshd without a host certificate', async () => {
+    const r = await tsh(alice, ['ssh', '-A', `${LOGIN}@sshd-plain`, 'echo unchecked'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'unchecked\n')
   })
 
   test('the recording reaches auth while the session runs, and plays once it ends', async () => {
