@@ -251,6 +251,27 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     }
   })
 
+  test('ssh -N -L forwards no agent (no session asks for it): the forwarded connection is refused with the reason', async () => {
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    const port = await freePort()
+    const ssh = spawn('ssh', ['-F', sshConfig, '-A', '-N', '-o', 'BatchMode=yes', '-L', `127.0.0.1:${port}:127.0.0.1:${sshd.port}`, `${LOGIN}@sshd-1.${CLUSTER}`], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    try {
+      let err = ''
+      ssh.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      await eventually(async () => {
+        await new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1')
+          socket.once('close', () => resolve())
+          socket.once('error', () => resolve())
+        })
+        return err.includes(AGENT_REQUIRED('sshd-1'))
+      }, 'the refusal of the forwarded connection, with its reason')
+    } finally {
+      ssh.kill()
+      await new Promise((resolve) => (ssh.exitCode !== null ? resolve(null) : ssh.once('exit', resolve)))
+    }
+  })
+
   test('a lock ends a running session on a plain sshd: the proxy ends it as our nodes end theirs', async () => {
     await cluster.admin.createUser({name: 'carol', roles: ['ops'], traits: {}})
     const carol = await cluster.login('carol')

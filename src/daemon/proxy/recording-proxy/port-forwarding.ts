@@ -1,6 +1,7 @@
 import type {AcceptConnection, RejectConnection, ServerChannel, TcpipRequestInfo} from 'ssh2'
 import {EventCode, EventName} from '../../../events/index.js'
 import {joinHostPort} from '../../../lib/net/ip.js'
+import {rejectChannelSaying} from '../../../ssh/server-internals.js'
 import {certAllows} from '../../node/context.js'
 import type {TerminatedConnection} from './context.js'
 
@@ -36,7 +37,8 @@ export function forwardDirectTcpip(conn: TerminatedConnection, accept: AcceptCon
       }),
     (err: Error) => {
       audit(err.message)
-      reject()
+      // OpenSSH prints the description ("channel N: open failed: ...: <why>").
+      rejectChannelSaying(conn.client, reject, err.message)
     },
   )
 }
