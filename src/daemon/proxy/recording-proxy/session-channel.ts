@@ -96,14 +96,14 @@ export class ProxySessionChannel {
       ctx.log.info(`recording proxy: session of ${conn.user} on ${conn.target.node.hostname} refused: ${(err as Error).message}`)
       return this.refuse(channel, (err as Error).message)
     }
-    const sftp = request.kind === 'subsystem'
+    const subsystem = request.kind === 'subsystem'
     const unmoderatable = await this.moderationRefusal()
     if (unmoderatable) {
       ctx.emit(EventName.SessionRejected, EventCode.SessionRejected, {...fields(), reason: unmoderatable})
       return this.refuse(channel, unmoderatable)
     }
     let recording: SessionRecording | undefined
-    if (!sftp) {
+    if (!subsystem) {
       try {
         recording = await ctx.recorder.open(this.sid, conn.eventFields(), (message) => void this.endWith(message))
       } catch (err) {
@@ -116,7 +116,7 @@ export class ProxySessionChannel {
       remote = await this.openRemote(upstream, request)
     } catch (err) {
       await recording?.abandon()
-      if (sftp) ctx.emit(EventName.Subsystem, EventCode.SubsystemFailure, {...fields(), name: request.command, error: (err as Error).message})
+      if (subsystem) ctx.emit(EventName.Subsystem, EventCode.SubsystemFailure, {...fields(), name: request.command, error: (err as Error).message})
       return this.refuse(channel, `failed to start the session on ${conn.target.node.hostname}: ${(err as Error).message}`)
     }
     if (this.ended || !channelOpen(channel)) {
@@ -125,14 +125,14 @@ export class ProxySessionChannel {
     }
     const session = new Session({sid: this.sid, clock: ctx.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}})
     this.session = session
-    if (sftp) ctx.emit(EventName.Subsystem, EventCode.Subsystem, {...fields(), name: request.command})
+    if (subsystem) ctx.emit(EventName.Subsystem, EventCode.Subsystem, {...fields(), name: request.command})
     else session.addTap(sessionAuditTap({node: ctx, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
-    // Our nodes keep the trackers of the sessions they run (and can be joined through the proxy); a plain sshd cannot.
-    if (!sftp && conn.target.node.subKind === OPENSSH_SUB_KIND) session.addTap(ctx.trackSession(conn.target.node, {sid: this.sid, user: conn.user, login: conn.login}))
+    // Our nodes keep the trackers of the sessions they run; for a plain sshd the proxy keeps them.
+    if (!subsystem && conn.target.node.subKind === OPENSSH_SUB_KIND) session.addTap(ctx.trackSession(conn.target.node, {sid: this.sid, user: conn.user, login: conn.login}))
     this.party = session.join({user: conn.user, mode: 'peer', roles: conn.cert.roles, output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
-    const terminal = !sftp && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
+    const terminal = !subsystem && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     const command = request.kind === 'exec' ? {command: request.command!} : {}
     session.start({...command, ...(terminal ? {terminal} : {})}, () => remoteProgram(remote, terminal !== undefined))
   }
