@@ -1,7 +1,6 @@
 import {existsSync} from 'node:fs'
 import {systemClock, type Clock} from '../lib/clock.js'
 import {quietly, type ShowWaiting} from '../lib/progress/spinner.js'
-import {UserError} from '../lib/errors.js'
 import {createLogger, type Logger} from '../lib/log.js'
 import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
 import {localAccess} from './auth/local-access.js'
