@@ -122,6 +122,9 @@ export class AuthApiClient implements AuthApi {
   keepAliveNode(name: string) {
     return this.call(R.keepAliveNode, {params: {name}})
   }
+  signNodeHostCertForProxy(name: string, publicKey: string) {
+    return this.call(R.signNodeHostCertForProxy, {params: {name}, body: {publicKey}})
+  }
 
   signUserCert(request: Parameters<AuthApi['signUserCert']>[0]) {
     return this.call(R.signUserCert, {body: request})

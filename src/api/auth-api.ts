@@ -75,6 +75,8 @@ export interface AuthApi {
   /** Forgets a host: its presence record and its host id (a new host may then join with that id). */
   deleteNode(name: string): Promise<void>
   keepAliveNode(name: string): Promise<NodeInfo>
+  /** Recording proxy mode: a host certificate for node `name` on the proxy's key (the proxy's alone). */
+  signNodeHostCertForProxy(name: string, publicKey: string): Promise<{certificate: string}>
   /** Registers (or with create false, replaces) a plain OpenSSH server; admin only. */
   registerOpenSSHNode(name: string, spec: OpenSSHNodeSpec, options?: {create?: boolean}): Promise<NodeInfo>
 
@@ -135,6 +137,12 @@ export type ProxyAuthApi = Pick<
   | 'watchCAs'
   | 'renewHostCert'
   | 'listNodes'
+  | 'signNodeHostCertForProxy'
+  | 'upsertSessionTracker'
+  | 'removeSessionTracker'
+  | 'recordingUploaded'
+  | 'appendRecording'
+  | 'completeRecording'
   | 'emitEvent'
   | 'getRole'
   | 'listLocks'
@@ -156,7 +164,7 @@ export type WebUserAuthApi = UserAuthApi & Pick<AuthApi, 'searchEvents' | 'getUs
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
 export type AdminAuthApi = Omit<
   AuthApi,
-  'upsertNode' | 'keepAliveNode' | 'renewHostCert' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
+  'signNodeHostCertForProxy' | 'upsertNode' | 'keepAliveNode' | 'renewHostCert' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>

@@ -21,6 +21,8 @@ export interface PingResponse {
   proxyPublicAddr?: string
   /** The cluster's session recording mode (auth_service.session_recording): nodes follow it. */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_checks_host_keys: in recording proxy mode, the proxy refuses nodes without a host certificate. */
+  proxyChecksHostKeys?: boolean
   /** auth_service.proxy_listener_mode: multiplex puts every protocol on the proxy's web port. */
   proxyListenerMode?: 'separate' | 'multiplex'
 }
@@ -253,6 +255,8 @@ export const AUTH_ROUTES = {
   /** `tctl create` of a node with sub_kind openssh: a plain sshd, registered by an admin. */
   registerOpenSSHNode: json('PUT', '/v1/openssh-nodes/:name', types<CreateQuery & {body: OpenSSHNodeSpec; response: NodeInfo}>()),
   keepAliveNode: json('POST', '/v1/nodes/:name/keepalive', types<{response: NodeInfo}>()),
+  /** Recording proxy mode: a host certificate naming node `name`, for the key the proxy made, which the proxy presents to that node's users. */
+  signNodeHostCertForProxy: json('POST', '/v1/nodes/:name/proxy-host-cert', types<{body: {publicKey: string}; response: {certificate: string}}>()),
 
   signUserCert: json('POST', '/v1/certs/user', types<{body: {username: string; publicKey: string; ttlMs?: number}; response: SignedUserCert}>()),
   signHostCert: json('POST', '/v1/certs/host', types<{body: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}; response: {certificate: string; hostCAs: string[]}}>()),

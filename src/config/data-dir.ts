@@ -18,6 +18,10 @@ export function dataDirPaths(dataDir: string) {
     openSessions: path.join(dataDir, 'log', 'upload', 'sessions'),
     /** A node's session recordings: written here as sessions run, deleted once auth has them. */
     recordingsToUpload: path.join(dataDir, 'log', 'upload', 'recordings'),
+    /** A recording proxy's markers of the sessions it runs (as a node's, kept apart: one process may be both). */
+    proxyOpenSessions: path.join(dataDir, 'log', 'upload', 'proxy', 'sessions'),
+    /** A recording proxy's session recordings waiting for upload. */
+    proxyRecordingsToUpload: path.join(dataDir, 'log', 'upload', 'proxy', 'recordings'),
     /** Local recordings the uploader could not read, moved aside (never deleted). */
     corruptedRecordings: path.join(dataDir, 'log', 'upload', 'corrupted'),
     /** This host's UUID, made on first start. */

@@ -140,6 +140,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       staticTokens: fromKey('auth_service.tokens', where, () => expandStaticTokens(fc.auth_service.tokens)),
       authentication: {type: fc.auth_service.authentication.type, secondFactor: fc.auth_service.authentication.second_factor},
       sessionRecording: fc.auth_service.session_recording,
+      proxyChecksHostKeys: fc.auth_service.proxy_checks_host_keys,
       webIdleTimeoutMs: fc.auth_service.web_idle_timeout,
       proxyListenerMode: fc.auth_service.proxy_listener_mode,
       ...fromKey('teleport.storage', where, () => auditStorageOf(fc.teleport.storage)),

@@ -154,6 +154,9 @@ const authService = object({
   session_recording: withDefault(oneOf(SESSION_RECORDING_MODES), 'node', {
     doc: `Where sessions are recorded: ${SESSION_RECORDING_MODES.join(', ')}.`,
   }),
+  proxy_checks_host_keys: withDefault(boolean(), 'yes', {
+    doc: 'Recording proxy mode: the proxy refuses a node whose host key is not certified by the cluster host CA.',
+  }),
   web_idle_timeout: withDefault(scalar('a duration like 30m or 1h', parseWebIdleTimeout), '30m', {
     doc: 'A web UI session unused this long is signed out (at least 1m).',
   }),

@@ -39,6 +39,8 @@ export interface TeleportConfig {
     staticTokens: StaticToken[]
     authentication: {type: 'local'; secondFactor: SecondFactor}
     sessionRecording: SessionRecording
+    /** auth_service.proxy_checks_host_keys: proxies learn it from auth's ping. */
+    proxyChecksHostKeys: boolean
     /** auth_service.web_idle_timeout in ms (default 30m). */
     webIdleTimeoutMs: number
     /** auth_service.proxy_listener_mode: proxies learn it from auth's ping. */

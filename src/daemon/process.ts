@@ -1,7 +1,6 @@
 import {existsSync} from 'node:fs'
 import {systemClock, type Clock} from '../lib/clock.js'
 import {quietly, type ShowWaiting} from '../lib/progress/spinner.js'
-import {UserError} from '../lib/errors.js'
 import {createLogger, type Logger} from '../lib/log.js'
 import {startAuthService, type RunningAuthService} from './auth/auth-service.js'
 import {localAccess} from './auth/local-access.js'
@@ -34,19 +33,11 @@ function proxyPublicAddr(config: TeleportConfig): string {
   return `${config.nodename}:${config.proxy.webListenAddr.port}`
 }
 
-/** Recording on the proxy is not built yet: a cluster configured for it must not run unrecorded. */
-function refuseUnbuiltRecordingModes(config: TeleportConfig): void {
-  const mode = config.auth.sessionRecording
-  if (!config.auth.enabled || (mode !== 'proxy' && mode !== 'proxy-sync')) return
-  throw new UserError(`auth_service.session_recording: "${mode}" (recording on the proxy) is not supported yet; use node, node-sync or off`)
-}
-
 /**
  * `clock`: the one time source of every service in the process (tests pass a FakeClock).
  * `waiting`: shows the slow steps, generating keys and joining (teleport start's spinner).
  */
 export async function startProcess(config: TeleportConfig, log: Logger = createLogger(config.log), clock: Clock = systemClock, waiting: ShowWaiting = quietly): Promise<TeleportProcess> {
-  refuseUnbuiltRecordingModes(config)
   prepareDataDir(config.dataDir)
   const paths = dataDirPaths(config.dataDir)
   const joining = `Joining the cluster via ${config.authServers.map(formatHostPort).join(', ')}…`
@@ -82,6 +73,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         staticTokens: config.auth.staticTokens.map((t) => `${t.roles.join(',')}:${t.token}`),
         proxyPublicAddr: proxyPublicAddr(config),
         sessionRecording: config.auth.sessionRecording,
+        proxyChecksHostKeys: config.auth.proxyChecksHostKeys,
         webIdleTimeoutMs: config.auth.webIdleTimeoutMs,
         proxyListenerMode: config.auth.proxyListenerMode,
         ...(config.auth.auditEventsDir !== undefined ? {auditEventsDir: config.auth.auditEventsDir} : {}),

@@ -35,13 +35,13 @@ describe('teleport start', () => {
     assert.equal(existsSync(path.join(dir.path, 'typo-data')), false)
   })
 
-  test('recording on the proxy (not built yet) is refused at start with one line; nothing is created', () => {
+  test('auth_service.proxy_checks_host_keys takes yes or no: anything else is one line naming the key; nothing is created', () => {
     const proxyMode = path.join(dir.path, 'proxy-mode.yaml')
-    writeFileSync(proxyMode, `teleport:\n  data_dir: ${path.join(dir.path, 'proxy-mode-data')}\nauth_service:\n  session_recording: proxy\n`)
+    writeFileSync(proxyMode, `teleport:\n  data_dir: ${path.join(dir.path, 'proxy-mode-data')}\nauth_service:\n  session_recording: proxy\n  proxy_checks_host_keys: maybe\n`)
     const r = runTool('teleport', ['start', '-c', proxyMode])
     assert.equal(r.code, 1)
-    // The start is logged, then the refusal is the one error line.
-    assert.deepEqual(r.stderr.trim().split('\n').filter((l) => !/ INFO /.test(l)), ['ERROR: auth_service.session_recording: "proxy" (recording on the proxy) is not supported yet; use node, node-sync or off'])
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    assert.match(r.stderr, /proxy-mode\.yaml:5: auth_service\.proxy_checks_host_keys: /)
     assert.equal(existsSync(path.join(dir.path, 'proxy-mode-data')), false)
   })
 

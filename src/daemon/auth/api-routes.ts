@@ -98,6 +98,7 @@ export function authApiRoutes(auth: AuthServer): Router {
       secondFactor: auth.secondFactor,
       proxyPublicAddr: auth.proxyPublicAddr,
       sessionRecording: auth.sessionRecording,
+      proxyChecksHostKeys: auth.proxyChecksHostKeys,
       proxyListenerMode: auth.proxyListenerMode,
     }),
     status: guarded({resource: 'cert_authority', verb: 'list'}, () => auth.status()),
@@ -231,6 +232,9 @@ export function authApiRoutes(auth: AuthServer): Router {
       const b = body(ctx)
       const spec = {name: ctx.params.name, hostname: str(b.hostname, 'hostname'), addr: str(b.addr, 'addr'), labels: (b.labels ?? {}) as Record<string, string>}
       return nodeInfo(await auth.nodes.registerOpenSSHNode(spec, {create: ctx.query.create === 'true'}))
+    }),
+    signNodeHostCertForProxy: guarded({resource: 'node_host_cert', verb: 'create'}, async (ctx) => {
+      return {certificate: await auth.issueNodeHostCertForProxy(ctx.params.name, str(body(ctx).publicKey, 'publicKey'))}
     }),
     keepAliveNode: guarded(({params}) => ({resource: 'presence', verb: 'update', subject: params.name}), async ({params}) => {
       await auth.nodes.keepAlive(params.name)

@@ -1,3 +1,4 @@
+import {splitHostPort} from '../../lib/net/ip.js'
 import {randomUUID} from 'node:crypto'
 import {Readable} from 'node:stream'
 import type {Backend} from '../../backend/index.js'
@@ -74,6 +75,8 @@ const REPORTED_TIME_BEHIND_MS = 24 * 3600_000
 
 /** Host/session pairs remembered as proven uploaders; past this many the memory starts over. */
 const MAX_PROVEN_SESSIONS = 10_000
+/** A node's certificate for a recording proxy: short, the proxy renews it well before. */
+const NODE_CERT_FOR_PROXY_TTL_MS = 3600_000
 
 export interface AuthServerOptions {
   backend: Backend
@@ -88,6 +91,8 @@ export interface AuthServerOptions {
   proxyPublicAddr: string
   /** auth_service.session_recording: what nodes are told (default `node`). */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_checks_host_keys (default true). */
+  proxyChecksHostKeys?: boolean
   /** auth_service.proxy_listener_mode: what proxies are told (default `separate`). */
   proxyListenerMode?: 'separate' | 'multiplex'
   bcryptCost?: number
@@ -174,6 +179,11 @@ export class AuthServer {
 
   get proxyListenerMode(): 'separate' | 'multiplex' {
     return this.options.proxyListenerMode ?? 'separate'
+  }
+
+  /** auth_service.proxy_checks_host_keys: a recording proxy refuses nodes without a host certificate. */
+  get proxyChecksHostKeys(): boolean {
+    return this.options.proxyChecksHostKeys ?? true
   }
 
   get sessionRecording(): SessionRecordingMode {
@@ -412,6 +422,33 @@ export class AuthServer {
       keyId: request.hostId,
       principals,
       role: request.role,
+      authority: this.clusterName,
+      now: this.options.clock.now(),
+    })
+  }
+
+  /**
+   * Recording proxy mode: the proxy terminates users' connections to node `name` and presents this
+   * certificate (on a key it made) as the node's. Its names are the node's own as registered (name,
+   * hostname, each also under the cluster, and the address's host), so a client checks it as it
+   * would the node's; it lives an hour (the proxy asks again well before).
+   */
+  async issueNodeHostCertForProxy(name: string, publicKey: string): Promise<string> {
+    const node = await this.nodes.getNode(name)
+    let addrHost = ''
+    try {
+      addrHost = node.addr ? splitHostPort(node.addr).host : ''
+    } catch {
+      // a tunnelled node's address may be no host:port at all
+    }
+    const principals = [...new Set([node.name, node.hostname, `${node.name}.${this.clusterName}`, `${node.hostname}.${this.clusterName}`, addrHost].filter((p) => p && p !== '0.0.0.0' && p !== '::'))]
+    return signHostCert({
+      ttlMs: NODE_CERT_FOR_PROXY_TTL_MS,
+      caPrivateKey: await this.signingKey('host'),
+      publicKey,
+      keyId: node.name,
+      principals,
+      role: 'Node',
       authority: this.clusterName,
       now: this.options.clock.now(),
     })

@@ -37,6 +37,8 @@ export interface AuthServiceConfig {
   proxyPublicAddr: string
   /** auth_service.session_recording, which nodes follow (default `node`). */
   sessionRecording?: SessionRecordingMode
+  /** auth_service.proxy_checks_host_keys (default true): what recording proxies are told. */
+  proxyChecksHostKeys?: boolean
   /** auth_service.web_idle_timeout (default 30m). */
   webIdleTimeoutMs?: number
   /**
@@ -85,6 +87,7 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       proxyPublicAddr: config.proxyPublicAddr,
       ...(config.sessionRecording ? {sessionRecording: config.sessionRecording} : {}),
       ...(config.proxyListenerMode ? {proxyListenerMode: config.proxyListenerMode} : {}),
+      ...(config.proxyChecksHostKeys !== undefined ? {proxyChecksHostKeys: config.proxyChecksHostKeys} : {}),
       ...(config.webIdleTimeoutMs !== undefined ? {webIdleTimeoutMs: config.webIdleTimeoutMs} : {}),
       bcryptCost: config.bcryptCost,
     })

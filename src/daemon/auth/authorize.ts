@@ -27,6 +27,8 @@ export type Action =
   | {resource: 'cert'; verb: 'create'}
   /** A host's own certificate signed again (CA rotation): its key and names, the key that signs now. */
   | {resource: 'host_cert'; verb: 'renew'}
+  /** Recording proxy mode: a host certificate for a node's name, on the proxy's key (the proxy's alone). */
+  | {resource: 'node_host_cert'; verb: 'create'}
   /** A host keeping its own presence record: `subject` is the node name it writes. */
   | {resource: 'presence'; verb: 'update'; subject: string}
   /** Reporting an audit event: hosts may report only the codes their role emits. */
@@ -66,6 +68,8 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
     readsAccessState(action) ||
     action.resource === 'web_login' ||
     action.resource === 'user_token' ||
+    // Recording proxy mode: the proxy presents nodes' names (and uploads what it recorded, above).
+    action.resource === 'node_host_cert' ||
     action.resource === 'register',
 }
 
@@ -248,7 +252,7 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
     // An uploader or tracker writer is told why (its own session or not), so the node's log says what went wrong.
     return action.resource === 'recording' || action.resource === 'session_tracker' ? {reason, told: `access denied: ${reason}`} : {reason}
   }
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'host_cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'host_cert' || action.resource === 'node_host_cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
     return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
   }
   // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
@@ -269,15 +273,16 @@ async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kin
   if (action.resource === 'web_session') return identity.role === 'Proxy' ? undefined : `a ${identity.role} host may not ${action.verb} web sessions; only the proxy may`
   // A password is changed by its user (knowing the current one); administrators reset it (tctl users reset).
   if (action.resource === 'password') return `a ${identity.role} host may not change passwords; only the user may`
-  // Recordings come from the node that ran the session, never from an admin or auth identity.
+  // Recordings come from the node that ran the session (or the proxy that recorded it, in
+  // recording proxy mode), never from an admin or auth identity.
   if (action.resource === 'recording') {
-    if (identity.role !== 'Node') return `a ${identity.role} host may not upload session recordings; only the node that ran the session may`
+    if (identity.role !== 'Node' && identity.role !== 'Proxy') return `a ${identity.role} host may not upload session recordings; only the node or proxy that ran the session may`
     if (!(await auth.hostRanSession(identity.hostId, action.sid))) return `host ${identity.hostId} did not run session ${action.sid}: no session.start from it in the audit log`
     return undefined
   }
-  // A session's tracker is written by the node running it, and by no other host.
+  // A session's tracker is written by the node running it (a recording proxy for a plain sshd), and by no other host.
   if (action.resource === 'session_tracker') {
-    if (identity.role !== 'Node') return `a ${identity.role} host may not write session trackers; only the node running the session may`
+    if (identity.role !== 'Node' && identity.role !== 'Proxy') return `a ${identity.role} host may not write session trackers; only the node (or recording proxy) running the session may`
     const tracker = await auth.sessionTrackers.get(action.sid)
     if (tracker && tracker.hostId !== identity.hostId) return `session ${action.sid} runs on another host, not on ${identity.hostId}`
     return undefined

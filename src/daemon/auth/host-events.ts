@@ -25,7 +25,8 @@ const NODE_EVENT_CODES: readonly EventCode[] = [
   EventCode.AuthAttemptFailure,
 ]
 
-const PROXY_EVENT_CODES: readonly EventCode[] = [EventCode.Subsystem, EventCode.SubsystemFailure, EventCode.AuthAttemptFailure]
+// A proxy in recording proxy mode runs the sessions' audit as a node does.
+const PROXY_EVENT_CODES: readonly EventCode[] = NODE_EVENT_CODES
 
 const ALLOWED: Partial<Record<HostRole, ReadonlySet<string>>> = {
   Node: new Set(NODE_EVENT_CODES),

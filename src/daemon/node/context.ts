@@ -55,6 +55,8 @@ export interface Endpoints {
   remotePort: number
   localIp: string
   localPort: number
+  /** The connection came through a proxy of the cluster (its signed preamble said so). */
+  viaProxy?: boolean
 }
 
 export interface ConnectionContext {

@@ -114,6 +114,7 @@ export class NodeSshServer implements ConnectionHandler {
         if (!src) throw new Error(`the proxy preamble names an unreadable client address "${vouched.src}"`)
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
+        endpoints.viaProxy = true
         if (!this.startups.moveTo(stream, endpoints.remoteIp)) return
       }
     } catch (err) {

@@ -1,4 +1,5 @@
 import type {Duplex} from 'node:stream'
+import type {BaseAgent} from 'ssh2'
 import type {NodeInfo, ProxyAuthApi} from '../../api/auth-api.js'
 import {EventCode, EventName, type EmitNamed} from '../../events/index.js'
 import type {Clock} from '../../lib/clock.js'
@@ -47,6 +48,12 @@ export interface RouteClient {
   loginUnknown?: boolean
 }
 
+/**
+ * Takes over the dialled stream to a node (recording proxy mode: the proxy terminates the
+ * session) and returns what the client is relayed to instead; undefined leaves the route as it is.
+ */
+export type StreamInterceptor = (node: NodeInfo, stream: Duplex, clientAddr: string, options: {agent?: BaseAgent}) => Promise<Duplex | undefined>
+
 export type RouteOutcome =
   | {ok: true; stream: Duplex; node?: NodeInfo}
   /** `not-found`: no registered node (only when `registeredOnly`); the message is the client's one line (or table). */
@@ -57,6 +64,8 @@ export class NodeRouter {
   private readonly dialer: NodeDialer
   private readonly nodes: NodeListCache
   private readonly roles: RoleCache
+  /** Set when the proxy records sessions itself (recording-proxy/). */
+  interceptor: {intercept: StreamInterceptor; readonly active: boolean} | undefined
 
   constructor(private readonly options: NodeRouterOptions) {
     this.resolve = options.resolve ?? systemResolver
@@ -67,9 +76,11 @@ export class NodeRouter {
 
   /**
    * Finds the node for `lookup`, refuses a locked one, dials it and audits the outcome as the
-   * subsystem `name`. With `registeredOnly`, a host no node announced is not dialled.
+   * subsystem `name`. With `registeredOnly`, a host no node announced is not dialled. `agent`: the
+   * user's agent the proxy itself holds (a web session's), which a recording proxy may use to
+   * reach the node in place of a forwarded one.
    */
-  async route(lookup: LookupTarget, client: RouteClient, name: string, options: {signal?: AbortSignal; registeredOnly?: boolean} = {}): Promise<RouteOutcome> {
+  async route(lookup: LookupTarget, client: RouteClient, name: string, options: {signal?: AbortSignal; registeredOnly?: boolean; agent?: BaseAgent} = {}): Promise<RouteOutcome> {
     let matches: NodeInfo[]
     try {
       const listed = await this.nodes.get()
@@ -85,6 +96,11 @@ export class NodeRouter {
     }
     const node = matches[0]
     if (!node && options.registeredOnly) return {ok: false, kind: 'not-found', message: `node ${JSON.stringify(lookup.host)} is not found`}
+    // A server no node announced would be reached unrecorded: in recording proxy mode only nodes are.
+    if (!node && this.interceptor?.active) {
+      this.audit(client, name, {error: 'not a registered node (recording proxy mode)', target: lookup.host})
+      return {ok: false, kind: 'not-found', message: `error: node ${JSON.stringify(lookup.host)} is not found; in proxy recording mode only registered nodes can be reached`}
+    }
     const locked = node && this.options.access.refusal({node: node.name})
     if (locked) {
       this.audit(client, name, {error: locked, node})
@@ -123,6 +139,17 @@ export class NodeRouter {
     this.audit(client, name, {dst, ...(node ? {node} : {})})
     // Our nodes learn the real client address from the signed preamble; other servers get plain SSH.
     if (node && node.subKind !== OPENSSH_SUB_KIND) stream.write(encodePreamble({src: client.addr, dst}, this.options.identity))
+    if (node && this.interceptor) {
+      try {
+        const taken = await this.interceptor.intercept(node, stream, client.addr, options.agent ? {agent: options.agent} : {})
+        if (taken) return {ok: true, stream: taken, node}
+      } catch (err) {
+        stream.destroy()
+        const message = `failed connecting to node ${node.hostname}: ${(err as Error).message}`
+        this.options.log.warn(message)
+        return {ok: false, kind: 'unreachable', message: `error: ${message}`}
+      }
+    }
     return {ok: true, stream, ...(node ? {node} : {})}
   }
 

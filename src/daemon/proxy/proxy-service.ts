@@ -26,6 +26,7 @@ import {ReverseTunnelServer} from './tunnel-server.js'
 import {defaultWebAssetsDir, StaticFiles} from './static-files.js'
 import {multiplexHandlers} from './multiplex.js'
 import {TlsSshRelay} from './tls-relay.js'
+import {RecordingProxy} from './recording-proxy/recording-proxy.js'
 import {isSelfSigned, loadOrCreateWebCertificate, readConfiguredKeyPairs, webCertificateNames, type WebKeyPair} from './web-certificate.js'
 import {createWebServer, type WebTimeouts} from './web-server.js'
 import {webSessionConnector} from './web-session-connector.js'
@@ -100,6 +101,8 @@ export interface RunningProxyService {
   clusterName: string
   /** Delivers queued audit events (tests use it before searching the audit log). */
   flushAudit(): Promise<void>
+  /** Resolves once the recordings made here (recording proxy mode) are uploaded (tests). */
+  flushRecordings(): Promise<void>
   close(): Promise<void>
 }
 
@@ -121,7 +124,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const clock = options.clock ?? systemClock
     const keyPairs = await webKeyPairs(options, publicAddrs, log, clock)
 
-    const accessCache = new AccessCache(access.authApi, {clock, log})
+    // Users of sessions the proxy runs itself (recording proxy mode) are polled too: a deletion ends them.
+    let recordingProxy: RecordingProxy | undefined
+    const accessCache = new AccessCache(access.authApi, {clock, log, activeUsers: () => recordingProxy?.activeUsers() ?? []})
     await accessCache.start()
     closers.push(async () => accessCache.stop())
     // The proxy's audit events wait on disk while auth is away, like a node's.
@@ -173,6 +178,11 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     caFollower.start()
     closers.push(async () => caFollower.stop())
     closers.push(() => sshServer.close())
+    // auth_service.session_recording: proxy / proxy-sync: sessions to nodes are terminated and recorded here.
+    recordingProxy = await RecordingProxy.start({dataDir: options.dataDir, clusterName, authApi: access.authApi, audit, emit, access: accessCache, caKeys, clock, log, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+    const started = recordingProxy
+    closers.push(() => started.close())
+    sshServer.router.interceptor = started
     let sshAddress = {host: options.webListen.host, port: options.webListen.port}
     if (!multiplex) {
       sshAddress = {host: options.sshListen.host, port: (await sshServer.listen(options.sshListen.host, options.sshListen.port)).port}
@@ -251,7 +261,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
     if (multiplex) sshAddress = webAddress
 
-    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), close}
+    return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), flushRecordings: () => started.uploaded(), close}
   } catch (err) {
     await close()
     throw err

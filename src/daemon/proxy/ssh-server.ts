@@ -27,7 +27,9 @@ import {isProxySubsystem, parseProxySubsystem, type ProxyRequest} from './subsys
 // port). Clients authenticate with cluster certificates and open one session whose only use is
 // the `proxy:` subsystem, or direct-tcpip channels (OpenSSH's ProxyJump): the proxy finds the
 // target, dials it (node-dialer.ts) and relays the bytes. No shell, no exec, no other
-// forwarding: the proxy holds no session and decrypts nothing.
+// forwarding: the proxy holds no session and decrypts nothing, except in recording proxy mode,
+// where the router hands the relayed stream to the proxy's own SSH server for that node
+// (recording-proxy/).
 // It keeps no state of its own, so a restart loses nothing.
 
 

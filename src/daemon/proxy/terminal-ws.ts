@@ -81,7 +81,8 @@ export async function runTerminal(options: TerminalSocketOptions): Promise<void>
       {host: serverId},
       {user: options.session.user, login: params.login, addr: options.clientAddr, access: certificateAccess(options.session.certificate)},
       `proxy:${serverId}@${options.clusterName}`,
-      {signal: options.signal, registeredOnly: true},
+      // Recording proxy mode: the proxy reaches the node with the web session's agent itself.
+      {signal: options.signal, registeredOnly: true, agent: options.agent},
     )
     if (!routed.ok) {
       const message = routed.message.replace(/^error: /, '')

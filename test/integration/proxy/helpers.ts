@@ -1,3 +1,4 @@
+import type {SessionRecordingMode} from '../../../src/api/auth-api.js'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -51,10 +52,10 @@ export interface WebResponse {
   json<T = Record<string, unknown>>(): T
 }
 
-export async function startTestCluster(options: {secondFactor?: SecondFactor; webAssetsDir?: string; authClock?: Clock} = {}): Promise<TestCluster> {
+export async function startTestCluster(options: {secondFactor?: SecondFactor; webAssetsDir?: string; authClock?: Clock; sessionRecording?: SessionRecordingMode} = {}): Promise<TestCluster> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'proxy-test-'))
   const logs: string[] = []
-  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, secondFactor: options.secondFactor ?? 'otp', log: (line) => logs.push(`AUTH ${line}`), ...(options.authClock ? {clock: options.authClock} : {})})
+  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, secondFactor: options.secondFactor ?? 'otp', log: (line) => logs.push(`AUTH ${line}`), ...(options.authClock ? {clock: options.authClock} : {}), ...(options.sessionRecording ? {sessionRecording: options.sessionRecording} : {})})
   // As the one-process cluster does: the auth server issues the proxy's identity in-process.
   const access = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxyIdentity = {...access.identity, hostCAs: await auth.auth.caKeys('host')}

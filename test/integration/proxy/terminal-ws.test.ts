@@ -12,6 +12,7 @@ import {eventually} from '../../helpers/eventually.js'
 import {memoryLogger} from '../../helpers/memory-logger.js'
 import {tempDir} from '../node/helpers.js'
 import {startTestCluster, type TestCluster} from './helpers.js'
+import {openWebTerminal, webSignIn, type SignedIn} from './web-terminal.js'
 
 // The terminal WebSocket end to end: a browser's user signed in at the proxy, a real node service
 // in this process, shells opened through the proxy as that user (certificate and agent of the
@@ -23,11 +24,6 @@ const PASSWORD = 'correct horse battery'
 const role = (name: string, allow: Record<string, unknown>) => ({kind: 'role', version: 'v5', metadata: {name}, spec: {allow}})
 // Like the access role, users list the sessions they take part in (how the page learns a new shell's id).
 const ANY_NODE = {logins: ['root'], node_labels: {'*': '*'}, rules: [{resources: ['session'], verbs: ['list', 'read'], where: 'contains(session.participants, user.metadata.name)'}]}
-
-interface SignedIn {
-  cookie: string
-  token: string
-}
 
 describe('terminal WebSocket', {timeout: 180_000}, () => {
   let cluster: TestCluster
@@ -62,44 +58,13 @@ describe('terminal WebSocket', {timeout: 180_000}, () => {
     if (nodeData) rmSync(nodeData, {recursive: true, force: true})
   })
 
-  async function signIn(user: string): Promise<SignedIn> {
-    const res = await cluster.web('POST', '/v1/webapi/sessions/web', {json: {user, pass: PASSWORD}})
-    assert.equal(res.status, 200, res.text)
-    return {cookie: /^(__Host-session=[0-9a-f]+);/.exec(String(res.headers['set-cookie']))![1]!, token: res.json<{token: string}>().token}
-  }
+  const signIn = (user: string): Promise<SignedIn> => webSignIn(cluster, user, PASSWORD)
 
   /** A terminal socket as the page opens it: cookie on the upgrade, then the auth frame. */
   function terminal(who: SignedIn, params: Partial<TerminalParams>, options: {origin?: string; token?: string | null} = {}) {
-    const port = cluster.proxy.webAddress.port
-    const full = {server_id: HOST_ID, login: 'root', term: {w: 80, h: 24}, ...params}
-    const url = `wss://127.0.0.1:${port}/v1/webapi/sites/example.com/connect/ws?params=${encodeURIComponent(JSON.stringify(full))}`
-    const ws = new WebSocket(url, {ca: cluster.webCertificate(), origin: options.origin ?? `https://127.0.0.1:${port}`, headers: {cookie: who.cookie}})
-    sockets.push(ws)
-    let output = ''
-    const texts: Record<string, unknown>[] = []
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) output += (data as Buffer).toString()
-      else texts.push(JSON.parse(data.toString()))
-    })
-    const opened = new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve())
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)))
-      ws.once('error', reject)
-    })
-    const closed = new Promise<{code: number; reason: string}>((resolve) => ws.once('close', (code, reason) => resolve({code, reason: reason.toString()})))
-    if (options.token !== null) void opened.then(() => ws.send(JSON.stringify({type: 'auth', token: options.token ?? who.token})), () => {})
-    return {
-      ws,
-      opened,
-      closed,
-      texts,
-      get output() {
-        return output
-      },
-      type: (text: string) => ws.send(Buffer.from(text)),
-      waitFor: (re: RegExp) => eventually(() => re.test(output) || undefined, `${re} in the terminal`),
-      frame: (type: string) => eventually(() => texts.find((t) => t.type === type), `a ${type} frame (got ${JSON.stringify(texts)})`),
-    }
+    const term = openWebTerminal(cluster, who, {server_id: HOST_ID, ...params}, options)
+    sockets.push(term.ws)
+    return term
   }
 
   test('a shell: typed commands run, the session is named, resize reaches stty, exit closes with the status', async () => {

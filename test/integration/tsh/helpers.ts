@@ -16,7 +16,7 @@ import type {AuthApi} from '../../../src/api/auth-api.js'
 import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {FileKeyStore} from '../../../src/client/key-store.js'
 import {saveLogin} from '../../../src/client/profile.js'
-import type {RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
+import type {AuthServiceConfig, RunningAuthService} from '../../../src/daemon/auth/auth-service.js'
 import {localAccess, type LocalAccess} from '../../../src/daemon/auth/local-access.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {startProxyService, type RunningProxyService} from '../../../src/daemon/proxy/proxy-service.js'
@@ -72,10 +72,11 @@ export interface TshCluster {
   close(): Promise<void>
 }
 
-export async function startTshCluster(nodeSpecs: NodeSpec[]): Promise<TshCluster> {
+/** `auth`: auth_service settings the cluster runs with (session_recording, proxy_checks_host_keys). */
+export async function startTshCluster(nodeSpecs: NodeSpec[], options: {auth?: Pick<AuthServiceConfig, 'sessionRecording' | 'proxyChecksHostKeys'>} = {}): Promise<TshCluster> {
   const dataDir = tempDir('auth')
   const log = memoryLogger({component: 'TEST'})
-  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, proxyPublicAddr: '127.0.0.1:3080', log: (line) => log.debug(line)})
+  const {auth, admin} = await startTestAuth(dataDir, {clusterName: CLUSTER, proxyPublicAddr: '127.0.0.1:3080', log: (line) => log.debug(line), ...options.auth})
   const access: LocalAccess = await localAccess(auth, {role: 'Proxy', dataDir, nodeName: 'proxy-1'})
   const proxy = await startProxyService({
     dataDir,

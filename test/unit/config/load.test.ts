@@ -128,6 +128,7 @@ describe('parseConfig: the REFERENCE.md example', () => {
       ],
       authentication: {type: 'local', second_factor: 'otp'},
       session_recording: 'node',
+      proxy_checks_host_keys: true,
       web_idle_timeout: 30 * 60_000,
       proxy_listener_mode: 'separate',
     })

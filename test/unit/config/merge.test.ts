@@ -39,6 +39,7 @@ describe('mergeConfig: no file, no flags', () => {
         staticTokens: [],
         authentication: {type: 'local', secondFactor: 'otp'},
         sessionRecording: 'node',
+        proxyChecksHostKeys: true,
         webIdleTimeoutMs: 30 * 60_000,
         proxyListenerMode: 'separate',
       },
@@ -271,6 +272,7 @@ describe('mergeConfig: derived defaults', () => {
   tokens: ["node,proxy:abc"]
   authentication: {second_factor: "off"}
   session_recording: proxy-sync
+  proxy_checks_host_keys: no
   web_idle_timeout: 1h
 proxy_service:
   public_addr: proxy.example.com
@@ -281,6 +283,7 @@ teleport:
     assert.deepEqual(cfg.auth.staticTokens, [{roles: ['node', 'proxy'], token: 'abc'}])
     assert.equal(cfg.auth.authentication.secondFactor, 'off')
     assert.equal(cfg.auth.sessionRecording, 'proxy-sync')
+    assert.equal(cfg.auth.proxyChecksHostKeys, false)
     assert.equal(cfg.auth.webIdleTimeoutMs, 3_600_000)
     assert.deepEqual(cfg.proxy.publicAddrs, [{host: 'proxy.example.com', port: 3080}])
     assert.deepEqual(cfg.proxy.httpsKeyPairs, [{keyFile: '/k.pem', certFile: '/c.pem'}])

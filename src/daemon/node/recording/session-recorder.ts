@@ -15,7 +15,8 @@ import type {RecordingUploader} from './uploader.js'
 //   node-sync  the same file, also streamed to auth every second; a session is refused when auth
 //              cannot be reached, and ended when auth is lost during it
 //   off        nothing recorded (session.start and session.end are still audited)
-//   proxy*     the proxy records (its own issue); the node records nothing
+//   proxy*     the proxy records (recording proxy mode, src/daemon/proxy/recording-proxy/); the node
+//              records nothing, and audits nothing of the sessions the proxy ran through it
 // Recording never fails a session in `node` mode: a recording that cannot be written is logged.
 
 /** node-sync, and auth cannot be reached: the session must not run unrecorded. */
@@ -49,6 +50,15 @@ export class SessionRecorder {
 
   constructor(private readonly options: SessionRecorderOptions) {
     this.clock = options.clock ?? systemClock
+  }
+
+  /**
+   * The cluster records at the proxy (proxy, proxy-sync): a session that came through the proxy is
+   * audited and recorded there, so the node adds neither.
+   */
+  recordsAtProxy(): boolean {
+    const mode = this.options.mode()
+    return mode === 'proxy' || mode === 'proxy-sync'
   }
 
   /**

@@ -167,7 +167,10 @@ export class SessionChannel {
     }
     const session = new Session({sid: this.sid, clock: conn.node.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}, ...(gate ? {gate} : {})})
     this.session = session
-    if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
+    // Recording proxy mode: the proxy that ran this session through us audits it (and records it); one copy.
+    const auditedByProxy = conn.endpoints.viaProxy === true && conn.node.recorder.recordsAtProxy()
+    if (auditedByProxy) conn.node.log.debug(`session ${this.sid} of ${conn.user} is audited and recorded by the proxy`)
+    else if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
     else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
     if (request.kind !== 'sftp') session.addTap(conn.node.trackSession({sid: this.sid, user: conn.user, login: conn.login}))

@@ -29,8 +29,8 @@ function userIdentity(username: string, roles: string[]): Extract<ApiIdentity, {
   return {kind: 'user', username, roles, traits: {}, remoteAddr: '192.0.2.7', cert: {} as ParsedCert}
 }
 
-function hostIdentity(role: 'Node' | 'Proxy' | 'Admin'): ApiIdentity {
-  return {kind: 'host', hostId: 'host-1', role, remoteAddr: '192.0.2.8', cert: {} as ParsedCert}
+function hostIdentity(role: 'Node' | 'Proxy' | 'Admin', hostId = 'host-1'): ApiIdentity {
+  return {kind: 'host', hostId, role, remoteAddr: '192.0.2.8', cert: {} as ParsedCert}
 }
 
 const createUser = {resource: 'user', verb: 'create'} as const
@@ -104,18 +104,21 @@ describe('auth API authorization: the current record, not the certificate', () =
     await assert.rejects(authorize(auth, userIdentity('eve', ['editor']), {resource: 'user_status', verb: 'read'}), AccessDeniedError)
   })
 
-  test('only the node whose session.start is in the log may upload a recording; users and proxies never', async () => {
+  test('only the node (or recording proxy) whose session.start is in the log may upload a recording; other hosts and users never', async () => {
     const {auth, audit, admin} = await cluster()
     const sid = '0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b'
     const upload = {resource: 'recording', verb: 'upload', sid} as const
     await assert.rejects(authorize(auth, hostIdentity('Node'), upload), /host host-1 did not run session/)
     await auth.emit(EventName.SessionStart, EventCode.SessionStart, {sid, server_id: 'host-1'})
     await authorize(auth, hostIdentity('Node'), upload)
-    await assert.rejects(authorize(auth, hostIdentity('Proxy'), upload), AccessDeniedError)
+    // Recording proxy mode: the proxy that reported the session.start records it.
+    await authorize(auth, hostIdentity('Proxy'), upload)
+    await assert.rejects(authorize(auth, hostIdentity('Proxy', 'proxy-2'), upload), /host proxy-2 did not run session/)
+    await assert.rejects(authorize(auth, hostIdentity('Admin'), upload), /a Admin host may not upload session recordings/)
     await auth.upsertUser({name: 'eve', roles: ['editor', 'auditor'], traits: {}}, false, admin)
     await assert.rejects(authorize(auth, userIdentity('eve', ['editor', 'auditor']), upload), AccessDeniedError)
     await authorize(auth, userIdentity('eve', ['editor', 'auditor']), {resource: 'session', verb: 'read'})
-    assert.equal(refusals(audit).length, 3)
+    assert.equal(refusals(audit).length, 4)
   })
 })
 

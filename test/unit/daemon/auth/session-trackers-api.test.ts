@@ -65,13 +65,17 @@ describe('session tracker routes', () => {
     assert.deepEqual(listed, written)
   })
 
-  test('another node may neither overwrite nor remove it; proxies and users write none; all audited', async () => {
+  test('another node or a proxy may neither overwrite nor remove it; users write none; all audited', async () => {
     const {as, refusals} = await cluster()
     await as(host(NODE_1, 'Node')).upsertSessionTracker(ALICES, tracker('alice'))
     const intruder = as(host(NODE_2, 'Node'))
     await assert.rejects(intruder.upsertSessionTracker(ALICES, tracker('mallory')), {name: 'AccessDeniedError', message: `access denied: session ${ALICES} runs on another host, not on ${NODE_2}`})
     await assert.rejects(intruder.removeSessionTracker(ALICES), {name: 'AccessDeniedError'})
-    await assert.rejects(as(host('proxy-1', 'Proxy')).upsertSessionTracker(BOBS, tracker('bob')), {name: 'AccessDeniedError'})
+    const proxy = as(host('proxy-1', 'Proxy'))
+    await assert.rejects(proxy.upsertSessionTracker(ALICES, tracker('bob')), {name: 'AccessDeniedError', message: `access denied: session ${ALICES} runs on another host, not on proxy-1`})
+    // A recording proxy keeps the trackers of the sessions it runs on plain sshd nodes.
+    await proxy.upsertSessionTracker(BOBS, tracker('bob'))
+    await proxy.removeSessionTracker(BOBS)
     await assert.rejects((as(user('alice')) as unknown as AuthApiClient).upsertSessionTracker(BOBS, tracker('alice')), {name: 'AccessDeniedError'})
     const [kept] = await as(host('admin-host', 'Admin')).listSessionTrackers()
     assert.equal(kept?.user, 'alice')

@@ -1,0 +1,187 @@
+import {randomUUID} from 'node:crypto'
+import {constants} from 'node:os'
+import type {ClientChannel, PseudoTtyInfo, ServerChannel, Session as SshSession} from 'ssh2'
+import type ssh2 from 'ssh2'
+import {EventCode, EventName} from '../../../events/index.js'
+import {channelOpen} from '../../../ssh/server-internals.js'
+import {certAllows} from '../../node/context.js'
+import {RecordingRequiredError, type SessionRecording} from '../../node/recording/session-recorder.js'
+import {OPENSSH_SUB_KIND} from '../../../services/models/node.js'
+import {sessionAuditTap} from '../../node/session/audit-tap.js'
+import {moderationGate} from '../../node/session/moderation.js'
+import type {Party} from '../../node/session/party.js'
+import {Session} from '../../node/session/session.js'
+import {flush, sshChannelOutput} from '../../node/session/ssh-channel-output.js'
+import type {TerminatedConnection} from './context.js'
+import {remoteProgram} from './remote-program.js'
+
+// One session channel of a connection the recording proxy terminates: the requests before the
+// program (pty-req, env, auth-agent-req) are kept; at shell, exec or subsystem the same requests
+// are made on a channel of the proxy's connection to the node, and the session runs in the
+// node's session core (Session: the user's channel is its peer, the node's channel its program)
+// with the node's taps: the audit events and the recording, exactly as on a node in `node` mode.
+// window-change and signal while it runs go to the node; its exit status or signal comes back.
+
+interface Request {
+  kind: 'shell' | 'exec' | 'subsystem'
+  /** The command of an exec, the name of a subsystem. */
+  command?: string
+}
+
+export class ProxySessionChannel {
+  readonly sid = randomUUID()
+  private readonly env: Record<string, string> = {}
+  private pty: PseudoTtyInfo | undefined
+  private agent = false
+  private session: Session | undefined
+  private channel: ServerChannel | undefined
+  private party: Party | undefined
+  private ended = false
+
+  constructor(
+    private readonly conn: TerminatedConnection,
+    ssh: SshSession,
+  ) {
+    ssh.on('pty', (accept, reject, info) => {
+      if (!certAllows(conn.cert, 'permit-pty') || this.session) return reject?.()
+      this.pty = info
+      accept?.()
+    })
+    ssh.on('window-change', (accept, _reject, info) => {
+      if (this.pty) Object.assign(this.pty, {cols: info.cols, rows: info.rows, width: info.width, height: info.height})
+      this.session?.resize({cols: info.cols, rows: info.rows})
+      accept?.()
+    })
+    ssh.on('env', (accept, _reject, info) => {
+      // The node decides which it takes, as it would from the user directly.
+      this.env[info.key] = info.val
+      accept?.()
+    })
+    ssh.on('auth-agent', (accept, reject) => {
+      // The role's forward_agent, as the certificate says it: without it no agent is used, here or at the node.
+      if (!certAllows(conn.cert, 'permit-agent-forwarding')) return reject?.()
+      this.agent = true
+      conn.agentForwarded = true
+      accept?.()
+    })
+    ssh.on('x11', (_accept, reject) => reject?.())
+    ssh.on('signal', (accept, reject, info) => {
+      const name = `SIG${String(info.name).replace(/^SIG/, '')}`
+      if (!Object.hasOwn(constants.signals, name) || !this.session?.signal(name)) return reject?.()
+      accept?.()
+    })
+    // Accepted at once (a client may send EOF right after), started once the node's channel is open.
+    ssh.on('shell', (accept) => void this.start(accept(), {kind: 'shell'}))
+    ssh.on('exec', (accept, _reject, info) => void this.start(accept(), {kind: 'exec', command: info.command}))
+    ssh.on('subsystem', (accept, _reject, info) => void this.start(accept(), {kind: 'subsystem', command: info.name}))
+    ssh.on('close', () => this.hangUp())
+  }
+
+  /** The user's channel closed or the connection dropped: the user leaves the session. */
+  hangUp(): void {
+    if (this.party) this.party.leave()
+    this.ended = true
+  }
+
+  private async start(channel: ServerChannel | undefined, request: Request): Promise<void> {
+    if (!channel || this.ended) return
+    this.channel = channel
+    const {conn} = this
+    const {ctx} = conn
+    const fields = () => ({...conn.eventFields(), sid: this.sid})
+    let upstream: ssh2.Client
+    try {
+      upstream = await conn.upstream()
+    } catch (err) {
+      ctx.log.info(`recording proxy: session of ${conn.user} on ${conn.target.node.hostname} refused: ${(err as Error).message}`)
+      return this.refuse(channel, (err as Error).message)
+    }
+    const subsystem = request.kind === 'subsystem'
+    const unmoderatable = await this.moderationRefusal()
+    if (unmoderatable) {
+      ctx.emit(EventName.SessionRejected, EventCode.SessionRejected, {...fields(), reason: unmoderatable})
+      return this.refuse(channel, unmoderatable)
+    }
+    let recording: SessionRecording | undefined
+    if (!subsystem) {
+      try {
+        recording = await ctx.recorder.open(this.sid, conn.eventFields(), (message) => void this.endWith(message))
+      } catch (err) {
+        const message = err instanceof RecordingRequiredError ? err.message : `cannot start the session's recording: ${(err as Error).message}`
+        return this.refuse(channel, message)
+      }
+    }
+    let remote: ClientChannel
+    try {
+      remote = await this.openRemote(upstream, request)
+    } catch (err) {
+      await recording?.abandon()
+      if (subsystem) ctx.emit(EventName.Subsystem, EventCode.SubsystemFailure, {...fields(), name: request.command, error: (err as Error).message})
+      return this.refuse(channel, `failed to start the session on ${conn.target.node.hostname}: ${(err as Error).message}`)
+    }
+    if (this.ended || !channelOpen(channel)) {
+      remote.close()
+      return void recording?.abandon()
+    }
+    const session = new Session({sid: this.sid, clock: ctx.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}})
+    this.session = session
+    if (subsystem) ctx.emit(EventName.Subsystem, EventCode.Subsystem, {...fields(), name: request.command})
+    else session.addTap(sessionAuditTap({node: ctx, sid: this.sid, eventFields: () => conn.eventFields()}))
+    if (recording) session.addTap(recording.tap)
+    // Our nodes keep the trackers of the sessions they run; for a plain sshd the proxy keeps them.
+    if (!subsystem && conn.target.node.subKind === OPENSSH_SUB_KIND) session.addTap(ctx.trackSession(conn.target.node, {sid: this.sid, user: conn.user, login: conn.login}))
+    this.party = session.join({user: conn.user, mode: 'peer', roles: conn.cert.roles, output: sshChannelOutput(channel), input: channel})
+    channel.once('close', () => this.hangUp())
+    const terminal = !subsystem && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
+    const command = request.kind === 'exec' ? {command: request.command!} : {}
+    session.start({...command, ...(terminal ? {terminal} : {})}, () => remoteProgram(remote, terminal !== undefined))
+  }
+
+  /**
+   * Moderated sessions (the owner's require_session_join) are the node's to hold until the
+   * moderators join: our nodes do, behind the proxy; a plain sshd cannot, so there it is refused.
+   */
+  private async moderationRefusal(): Promise<string | undefined> {
+    const {conn} = this
+    if (conn.target.node.subKind !== OPENSSH_SUB_KIND) return undefined
+    try {
+      if (!moderationGate(conn.user, await conn.ctx.roles.getRoles(conn.cert.roles))) return undefined
+    } catch (err) {
+      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
+    }
+    return `your roles require moderators to join your sessions (require_session_join), which an OpenSSH node (${conn.target.node.hostname}) cannot enforce`
+  }
+
+  /** The same session on the node: its pty, its environment, the agent when the user forwarded one. */
+  private openRemote(upstream: ssh2.Client, request: Request): Promise<ClientChannel> {
+    const pty = this.pty ? {rows: this.pty.rows, cols: this.pty.cols, width: this.pty.width, height: this.pty.height, term: this.pty.term, modes: this.pty.modes} : undefined
+    const options = {env: this.env, ...(this.agent ? {agentForward: true} : {})}
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | undefined, channel: ClientChannel) => (err ? reject(err) : resolve(channel))
+      if (request.kind === 'subsystem') upstream.subsys(request.command!, done)
+      else if (request.kind === 'exec') upstream.exec(request.command!, {...options, ...(pty ? {pty} : {})}, done)
+      else upstream.shell(pty ?? false, options, done)
+    })
+  }
+
+  /** Ends the session with a message on its stderr (a lock came into force, proxy-sync lost auth). */
+  async endWith(message: string): Promise<void> {
+    const {channel} = this
+    if (channel && channelOpen(channel)) {
+      channel.stderr.write(`${message}\r\n`)
+      await flush(channel.stderr, channel)
+    }
+    this.session?.terminate()
+  }
+
+  /** The session may not run: the reason on stderr, exit status 255, as our nodes refuse one. */
+  private async refuse(channel: ServerChannel, message: string): Promise<void> {
+    if (channelOpen(channel)) {
+      channel.stderr.write(`${message}${this.pty ? '\r\n' : '\n'}`)
+      await flush(channel.stderr, channel)
+      channel.exit(255)
+      channel.end()
+    }
+    this.ended = true
+  }
+}

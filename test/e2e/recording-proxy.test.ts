@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict'
+import {readdirSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {after, before, describe, test} from 'node:test'
+import {Agent} from 'undici'
+import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
+import {eventually} from '../helpers/eventually.js'
+import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {acceptUserToken, webCaller} from '../helpers/invite-page.js'
+import {inPty} from '../helpers/pty.js'
+import {LOGIN, tempDir} from '../interop/helpers.js'
+
+// Recording proxy mode with the real programs: one `teleport start` process (auth, proxy and
+// node) with `session_recording: proxy`, alice invited with tctl and logged in with `tsh login` in
+// a pty. `tsh ssh -A` runs through the proxy, which records the session; `tsh recordings ls` lists
+// it once and `tsh play` plays it; the node keeps no recording; without -A, Teleport's refusal.
+
+const CLUSTER = 'recproxy.e2e'
+const NODE = 'recproxy-e2e'
+const PASSWORD = 'correct horse battery'
+const TSH = path.join(repoRoot, 'bin', 'tsh')
+
+describe('recording proxy mode against real processes', {timeout: 4 * 60_000}, () => {
+  const dir = tempDir('recproxy-e2e')
+  let teleport: TeleportDaemon
+  const env = () => ({TELEPORT_HOME: path.join(dir.path, 'tsh'), SSH_AUTH_SOCK: '', HOME: dir.path})
+  const tsh = (args: string[]) => runBin(TSH, args, {env: env()})
+
+  before(async () => {
+    const [auth, proxySsh, web, nodePort] = [await freePort(), await freePort(), await freePort(), await freePort()]
+    const config = path.join(dir.path, 'teleport.yaml')
+    writeFileSync(config, [
+      'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir.path, 'data')}`,
+      'auth_service:', `  listen_addr: 127.0.0.1:${auth}`, `  cluster_name: ${CLUSTER}`, '  authentication: {second_factor: "off"}', '  session_recording: proxy',
+      'proxy_service:', `  listen_addr: 127.0.0.1:${proxySsh}`, `  web_listen_addr: 127.0.0.1:${web}`, '  tunnel_listen_addr: 127.0.0.1:0', `  public_addr: localhost:${web}`,
+      'ssh_service:', `  listen_addr: 127.0.0.1:${nodePort}`, '',
+    ].join('\n'))
+    teleport = startTeleport(['-c', config])
+    await teleport.waitForLog(/Sessions are recorded at this proxy \(auth_service\.session_recording: proxy\)/)
+    await teleport.waitForLog(/Node service is starting/)
+    const added = tctlOk(config, 'users', 'add', 'alice', '--roles=access', `--logins=${LOGIN}`)
+    const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
+    await acceptUserToken(webCaller(url, new Agent({connect: {rejectUnauthorized: false}})), url, PASSWORD, {otp: false})
+    const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, '--user=alice', '--insecure'], {...process.env, ...env()})
+    await term.waitFor(/[Pp]assword/)
+    term.write(PASSWORD + '\r')
+    assert.equal(await term.exit, 0, term.output())
+    await eventually(() => tsh(['ls']).stdout.includes(NODE), 'the node in tsh ls')
+  })
+
+  after(async () => {
+    await teleport?.stop()
+    dir.cleanup()
+  })
+
+  test('tsh ssh -A is recorded at the proxy, listed once and played; the node keeps no copy; without -A it is refused', async () => {
+    const r = tsh(['ssh', '-A', `${LOGIN}@${NODE}`, 'echo recorded-e2e-$((6*7))'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, 'recorded-e2e-42\n')
+    const [listed] = await eventually(() => {
+      const ls = tsh(['recordings', 'ls', '-f', 'json'])
+      const found = JSON.parse(ls.stdout || '[]') as {sid: string}[]
+      return found.length > 0 && found
+    }, 'the session in tsh recordings ls')
+    assert.equal(tsh(['recordings', 'ls', '-f', 'json']).stdout.split('"session.end"').length - 1, 1, 'listed once')
+    const played = await eventually(() => {
+      const p = tsh(['play', '-f', 'text', listed!.sid])
+      return p.code === 0 && p
+    }, 'the uploaded recording to play')
+    assert.equal(played.stdout, 'recorded-e2e-42\n')
+    assert.deepEqual(readdirSync(path.join(dir.path, 'data', 'log', 'upload', 'recordings')), [], 'the node wrote no recording')
+
+    const refused = tsh(['ssh', `${LOGIN}@${NODE}`, 'echo never'])
+    assert.notEqual(refused.code, 0)
+    assert.equal(refused.stderr.trimEnd(), `failed connecting to node ${NODE}. agent forwarding required in proxy recording mode`)
+  })
+})
