@@ -48,12 +48,19 @@ export interface BenchCluster {
   stop(): Promise<unknown>
 }
 
-export async function startBenchCluster(dir: string, options: {sessionRecording?: string} = {}): Promise<BenchCluster> {
+export interface BenchClusterOptions {
+  sessionRecording?: string
+  /** Lines of `teleport.storage` (indented under it); default the SQLite backend in data_dir. */
+  storage?: string[]
+}
+
+export async function startBenchCluster(dir: string, options: BenchClusterOptions = {}): Promise<BenchCluster> {
   mkdirSync(dir, {recursive: true})
   const [authPort, webPort, proxySshPort, nodePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
   const config = path.join(dir, 'teleport.yaml')
   writeFileSync(config, [
     'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir, 'data')}`,
+    ...(options.storage ? ['  storage:', ...options.storage.map((l) => `    ${l}`)] : []),
     'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
     ...(options.sessionRecording ? [`  session_recording: ${options.sessionRecording}`] : []),
     'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`, '  tunnel_listen_addr: 127.0.0.1:0',
