@@ -19,7 +19,12 @@ import {saveLogin} from '../src/client/profile.js'
 import {repoRoot} from '../test/helpers/cli.js'
 import {freePort, startTeleport} from '../test/helpers/daemon.js'
 
-export const LOGIN = userInfo().username
+/**
+ * The OS login of every session (default the current user). Each session starts that user's shell,
+ * so pick one whose start-up is cheap and has no lock: root's ~/.bashrc here runs `pyenv init`,
+ * whose rehash lock makes concurrent shells wait on one another.
+ */
+export const LOGIN = process.env.BENCH_LOGIN || userInfo().username
 export const CLUSTER = 'bench.local'
 export const NODE = 'benchnode'
 export const tsh = path.join(repoRoot, 'bin', 'tsh')

@@ -58,7 +58,8 @@ export async function benchConcurrency(cluster: BenchCluster, openssh: OpenSshSi
   process.stdout.write(
     `\nConcurrent sessions: ${SESSIONS} at once, each connect + run true + exit status, from ${PROCS} load processes\n` +
       `  tsh: tsh ssh's code path (saved login, TLS relay through one proxy), many sessions per process, not one tsh process each\n` +
-      `  OpenSSH: one ssh -J process per session through one OpenSSH bastion; both sshds at MaxStartups ${SSHD_MAX_STARTUPS} (default 10:30:100 would drop them)\n`,
+      `  OpenSSH: one ssh -J process per session through one OpenSSH bastion; both sshds at MaxStartups ${SSHD_MAX_STARTUPS} (default 10:30:100 would drop them)\n` +
+      `  OS login ${LOGIN} (BENCH_LOGIN): its shell runs true on both sides\n`,
   )
   const sides = {
     'tsh ssh (TLS relay)': () => burst({mode: 'tsh', host: NODE, login: LOGIN}, cluster.env),
