@@ -1,6 +1,7 @@
 // One load process of the concurrent bench (bench/concurrency.ts runs a few). It loads what it
 // needs, says "ready", waits for "go" on stdin, then starts all its sessions at once and prints
-// one JSON line: {latencies: [ms...], errors: [message...]}.
+// one JSON line: {latencies: [ms...], errors: [message...]}. A session unfinished after
+// BENCH_SESSION_TIMEOUT_S (120) counts as an error.
 //
 //   tsh      `tsh ssh <login>@<node> true` as tsh runs it, COUNT times at once in this process:
 //            the saved login of TELEPORT_HOME and tsh bench's request (src/client/bench), which
@@ -18,6 +19,8 @@ import {loadCurrentIdentity} from '../src/client/profile.js'
 type Options = {mode: 'tsh'; count: number; host: string; login: string} | {mode: 'openssh'; count: number; argv: string[]}
 
 const options = JSON.parse(process.argv[2]!) as Options
+/** A session not finished by then counts as an error (one that hangs must not hang the bench). */
+const SESSION_TIMEOUT_MS = Number(process.env.BENCH_SESSION_TIMEOUT_S ?? 120) * 1000
 
 function runOpenSsh(argv: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -41,11 +44,15 @@ await new Promise((resolve) => createInterface({input: process.stdin}).once('lin
 await Promise.all(
   Array.from({length: options.count}, async () => {
     const started = performance.now()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not finished after ${SESSION_TIMEOUT_MS / 1000} s`)), SESSION_TIMEOUT_MS)))
     try {
-      await request()
+      await Promise.race([request(), deadline])
       latencies.push(performance.now() - started)
     } catch (err) {
       errors.push((err as Error).message)
+    } finally {
+      clearTimeout(timer)
     }
   }),
 )

@@ -18,6 +18,8 @@ export interface OpenSshSide {
   ssh: string
   /** The same as an argument vector. */
   sshArgv: string[]
+  /** What the target and the bastion sshd logged. */
+  logs(): string
 }
 
 export async function startOpenSshSide(cluster: BenchCluster, stops: Array<() => Promise<unknown>>): Promise<OpenSshSide> {
@@ -42,5 +44,5 @@ export async function startOpenSshSide(cluster: BenchCluster, stops: Array<() =>
     `  IdentityFile ${path.join(dir, 'bench')}`, `  CertificateFile ${path.join(dir, 'bench-cert.pub')}`, '  IdentitiesOnly yes', '  IdentityAgent none',
     `  User ${LOGIN}`, '  LogLevel ERROR', '',
   ].join('\n'))
-  return {targetPort: target.port, bastionPort: bastion.port, ssh: `ssh -F ${sshConfig}`, sshArgv: ['ssh', '-F', sshConfig]}
+  return {targetPort: target.port, bastionPort: bastion.port, ssh: `ssh -F ${sshConfig}`, sshArgv: ['ssh', '-F', sshConfig], logs: () => `target:\n${target.logs()}\nbastion:\n${bastion.logs()}`}
 }
