@@ -19,7 +19,12 @@ import {saveLogin} from '../src/client/profile.js'
 import {repoRoot} from '../test/helpers/cli.js'
 import {freePort, startTeleport} from '../test/helpers/daemon.js'
 
-export const LOGIN = userInfo().username
+/**
+ * The OS login of every session (default the current user). Each session starts that user's shell,
+ * so pick one whose start-up is cheap and has no lock: root's ~/.bashrc here runs `pyenv init`,
+ * whose rehash lock makes concurrent shells wait on one another.
+ */
+export const LOGIN = process.env.BENCH_LOGIN || userInfo().username
 export const CLUSTER = 'bench.local'
 export const NODE = 'benchnode'
 export const tsh = path.join(repoRoot, 'bin', 'tsh')
@@ -48,12 +53,19 @@ export interface BenchCluster {
   stop(): Promise<unknown>
 }
 
-export async function startBenchCluster(dir: string, options: {sessionRecording?: string} = {}): Promise<BenchCluster> {
+export interface BenchClusterOptions {
+  sessionRecording?: string
+  /** Lines of `teleport.storage` (indented under it); default the SQLite backend in data_dir. */
+  storage?: string[]
+}
+
+export async function startBenchCluster(dir: string, options: BenchClusterOptions = {}): Promise<BenchCluster> {
   mkdirSync(dir, {recursive: true})
   const [authPort, webPort, proxySshPort, nodePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
   const config = path.join(dir, 'teleport.yaml')
   writeFileSync(config, [
     'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir, 'data')}`,
+    ...(options.storage ? ['  storage:', ...options.storage.map((l) => `    ${l}`)] : []),
     'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
     ...(options.sessionRecording ? [`  session_recording: ${options.sessionRecording}`] : []),
     'proxy_service:', `  listen_addr: 127.0.0.1:${proxySshPort}`, `  web_listen_addr: 127.0.0.1:${webPort}`, '  tunnel_listen_addr: 127.0.0.1:0',

@@ -10,12 +10,15 @@
 //               once a round so that load on the machine falls on all alike; median), against
 //               `node -e 0`
 //   recording   the cost of recording and playback in constant memory (bench/recording.ts)
+//   concurrent  500 (BENCH_CONCURRENT) tsh ssh node true at once through one proxy, against as many
+//               OpenSSH ProxyJump connections (bench/concurrency.ts)
 //   scale       10,000 simulated nodes heartbeating into one auth server; tsh ls of them (bench/scale.ts)
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {CLUSTER, LOGIN, NODE, startBenchCluster, tctl, tsh, type BenchCluster} from './cluster.js'
 import {startOpenSshSide, type OpenSshSide} from './openssh.js'
+import {benchConcurrency} from './concurrency.js'
 import {benchRelay} from './relay.js'
 import {benchPlayback, benchRecordingCost} from './recording.js'
 import {benchScale} from './scale.js'
@@ -78,9 +81,9 @@ async function benchStartup(cluster: BenchCluster): Promise<void> {
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-'))
 const stops: Array<() => Promise<unknown>> = []
 try {
-  // BENCH_ONLY=proxy|relay|startup|recording|playback|scale runs one part.
+  // BENCH_ONLY=proxy|relay|startup|concurrent|recording|playback|scale runs one part.
   const only = process.env.BENCH_ONLY
-  if (!only || only === 'proxy' || only === 'relay' || only === 'startup') {
+  if (!only || only === 'proxy' || only === 'relay' || only === 'startup' || only === 'concurrent') {
     // One identity for every path: a user certificate from our CA, trusted by our node and by sshd.
     const cluster = await startBenchCluster(dir)
     stops.push(() => cluster.stop())
@@ -88,6 +91,7 @@ try {
     if (!only || only === 'proxy') await benchProxy(cluster, openssh!)
     if (!only || only === 'relay') await benchRelay(cluster, openssh!, stops)
     if (!only || only === 'startup') await benchStartup(cluster)
+    if (!only || only === 'concurrent') await benchConcurrency(cluster, openssh!)
   }
   if (!only || only === 'recording') await benchRecordingCost(dir, stops)
   if (!only || only === 'recording' || only === 'playback') await benchPlayback(dir, stops)

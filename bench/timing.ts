@@ -26,6 +26,11 @@ export async function median(command: string, env: NodeJS.ProcessEnv, runs = RUN
   return middle(times)
 }
 
+/** The value at percentile p of ascending values (NaN when there are none). */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+}
+
 /** The median of each command, the commands taking turns within each round. */
 export async function mediansInTurn(commands: Record<string, string>, env: NodeJS.ProcessEnv, runs = RUNS): Promise<Record<string, number>> {
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]))

@@ -7,7 +7,7 @@
 import type {Backend, Item} from '../backend/backend.js'
 import type {Clock} from '../lib/clock.js'
 import {BackendService} from './backend-service.js'
-import {AccessDeniedError, AlreadyExistsError, BadParameterError, NotFoundError} from '../lib/errors.js'
+import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import type {HostIdClaim} from './host-ids.js'
 import {formatDuration} from './duration.js'
 import {constantTimeEqual, randomToken, tokenHash} from './secrets.js'
@@ -139,8 +139,10 @@ export class JoinTokenService extends BackendService {
 
   /**
    * Lets a host join with `token` as `role`, writing `claim` (its host id) in the same atomic write
-   * that takes one use of a dynamic token when the host is new: of two racing joins on a
-   * single-use token one gets CompareFailedError (validate again: the token is used up).
+   * that takes one use of a dynamic token when the host is new. Racing joins on one token: a join
+   * that lost the race for the token's record reads it again and takes one of the uses left (so
+   * N hosts joining at once with an N-use token all join, on etcd as on SQLite); with none left,
+   * "already been used". A lost race for the host id itself is CompareFailedError.
    */
   async admit(token: string, role: JoinRole | string, claim: HostIdClaim): Promise<JoinToken> {
     const found = await this.validate(token, role)
@@ -148,17 +150,24 @@ export class JoinTokenService extends BackendService {
       await this.backend.atomicWrite(claim.operations, claim.conditions)
       return found
     }
-    const current = await this.getDynamic(token)
-    if (!current || usesLeft(current.stored) <= 0) {
-      throw new AccessDeniedError('join token has already been used', {hint: `create a new one on the auth server: tctl tokens add --type=${parseJoinRole(role)} (add --uses=N for a token that several hosts join with)`})
+    for (;;) {
+      const current = await this.getDynamic(token)
+      if (!current || usesLeft(current.stored) <= 0) {
+        throw new AccessDeniedError('join token has already been used', {hint: `create a new one on the auth server: tctl tokens add --type=${parseJoinRole(role)} (add --uses=N for a token that several hosts join with)`})
+      }
+      const {item, stored} = current
+      const spent: StoredJoinToken = {...stored, usesLeft: usesLeft(stored) - 1}
+      try {
+        await this.backend.atomicWrite(
+          [...claim.operations, {op: 'put', item: {key: item.key, value: JSON.stringify(spent), ...(item.expires ? {expires: item.expires} : {})}}],
+          [...claim.conditions, {key: item.key, kind: 'value-equals', value: item.value}],
+        )
+        return {...found, usesLeft: spent.usesLeft}
+      } catch (err) {
+        // Only a token record changed meanwhile (another host took a use) is worth another try.
+        if (!(err instanceof CompareFailedError) || (await this.getDynamic(token))?.item.value === item.value) throw err
+      }
     }
-    const {item, stored} = current
-    const spent: StoredJoinToken = {...stored, usesLeft: usesLeft(stored) - 1}
-    await this.backend.atomicWrite(
-      [...claim.operations, {op: 'put', item: {key: item.key, value: JSON.stringify(spent), ...(item.expires ? {expires: item.expires} : {})}}],
-      [...claim.conditions, {key: item.key, kind: 'value-equals', value: item.value}],
-    )
-    return {...found, usesLeft: spent.usesLeft}
   }
 
   /** Compares against every static token (no early exit) in constant time. */

@@ -26,6 +26,8 @@ export interface EtcdTls {
 export interface EtcdMember {
   name: string
   clientUrl: string
+  /** The etcd process (for its CPU and memory in the benchmarks). */
+  pid: number | undefined
   /** Kills the process (SIGKILL), as a crash would; the others keep the cluster going. */
   kill(): Promise<void>
   readonly running: boolean
@@ -88,6 +90,7 @@ export async function startEtcd(options: EtcdClusterOptions = {}): Promise<EtcdC
     return {
       name,
       clientUrl,
+      pid: child.pid,
       get running() {
         return child.exitCode === null && child.signalCode === null
       },

@@ -174,7 +174,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, what: string, outpu
  * OpenSSH sshd on 127.0.0.1 with a temp config: certificate auth only (TrustedUserCAKeys),
  * no authorized_keys, the login must be among the certificate's principals.
  */
-export async function startSshd(opts: {dir: string; trustedUserCAKeys: string[]; hostKeyPath: string; hostCertPath?: string}): Promise<Daemon> {
+export async function startSshd(opts: {dir: string; trustedUserCAKeys: string[]; hostKeyPath: string; hostCertPath?: string; logLevel?: string; extraConfig?: string[]}): Promise<Daemon> {
   // sshd's privilege separation directory; present on Debian once sshd ran, created if not.
   if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', {mode: 0o755})
   const port = await freePort()
@@ -194,8 +194,9 @@ export async function startSshd(opts: {dir: string; trustedUserCAKeys: string[];
     'KbdInteractiveAuthentication no',
     'AuthorizedKeysFile none',
     `TrustedUserCAKeys ${caFile}`,
-    'LogLevel DEBUG1',
+    `LogLevel ${opts.logLevel ?? 'DEBUG1'}`,
     'Subsystem sftp internal-sftp',
+    ...(opts.extraConfig ?? []),
   ].join('\n')
   const configPath = join(opts.dir, 'sshd_config')
   writeFileSync(configPath, config + '\n')

@@ -88,7 +88,12 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
       if (ownsProxy) proxy?.end()
       if (!stream) sock!.destroy()
     }
+    let failed = false
     const fail = (err: Error & {level?: string}) => {
+      // ssh2 may report one failure twice (a reset, then "Connection lost before handshake"):
+      // the first decides, the rest must not become an unhandled 'error' that ends the process.
+      if (failed) return
+      failed = true
       void (async () => {
         const explained = verifier.explain(err)
         // The proxy's own reason (ambiguous host, unreachable node) beats "connection lost"; a
@@ -105,7 +110,7 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
         else reject(new UserError(`cannot connect to ${name}: ${err.message}`, {cause: err}))
       })()
     }
-    client.once('error', fail)
+    client.on('error', fail)
     client.once('ready', () => {
       client.off('error', fail)
       client.on('error', (err) => options.log?.(`node connection: ${err.message}`))

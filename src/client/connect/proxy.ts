@@ -50,14 +50,18 @@ async function connectOnce(identity: ConnectIdentity, options: ProxyConnectOptio
     // The proxy's banner says why a valid certificate was turned away (a lock, a deleted user).
     let banner = ''
     client.on('banner', (text: string) => (banner += text))
+    let failed = false
     const fail = (err: Error) => {
+      // ssh2 may report one failure twice (a reset, then "Connection lost before handshake").
+      if (failed) return
+      failed = true
       client.end()
       if (banner.trim() && (err as {level?: string}).level === 'client-authentication') return reject(new AccessDeniedError(safeText(banner.trim())))
       const explained = verifier.explain(err)
       const hint = (explained as {hint?: string}).hint
       reject(explained === err ? describeProxyError(err, where) : new UserError(`the proxy at ${where} is not trusted: ${explained.message}`, {cause: explained, ...(hint ? {hint} : {})}))
     }
-    client.once('error', fail)
+    client.on('error', fail)
     client.once('ready', () => {
       client.off('error', fail)
       // Later errors surface as failed channels; keep an unhandled 'error' from killing the process.

@@ -19,8 +19,9 @@ import {SessionRegistry} from './session/registry.js'
 // Each connection first gets a look for the proxy's signed preamble (the real client address
 // when the proxy relays); then ssh2 takes the stream. ssh2 presents the node's host certificate
 // (and the plain key to clients that do not ask for certificates).
-// From hand-in to login a connection is counted and has a deadline (startup-limiter.ts), under
-// the client's address: the proxy's vouched one once the preamble is verified.
+// From hand-in to login a connection is counted and has a deadline (startup-limiter.ts); once
+// the preamble is verified it is no longer counted (the proxy relays only clients it authenticated
+// and limited them while they were anonymous), the deadline kept.
 
 export interface NodeSshServerOptions {
   node: NodeContext
@@ -115,7 +116,7 @@ export class NodeSshServer implements ConnectionHandler {
         endpoints.remoteIp = plainIp(src.host)
         endpoints.remotePort = src.port
         endpoints.viaProxy = true
-        if (!this.startups.moveTo(stream, endpoints.remoteIp)) return
+        this.startups.vouched(stream)
       }
     } catch (err) {
       node.log.warn(`Closing a connection from ${conn.remote.host}: bad proxy preamble: ${(err as Error).message}`)

@@ -4,7 +4,8 @@ import type {Logger} from '../log.js'
 // Connections that have not authenticated yet, on an SSH listener: each must finish its login
 // within a deadline (OpenSSH's LoginGraceTime), and only so many may be pending per source
 // address and in total (OpenSSH's MaxStartups / PerSourceMaxStartups). Excess connections are
-// closed at once. Authenticated connections are not counted.
+// closed at once. Authenticated connections are not counted, nor are those a proxy of ours relays
+// for a client it has authenticated (vouched): the proxy counted them while they were anonymous.
 
 export interface StartupLimits {
   /** From accept to authentication. */
@@ -31,12 +32,15 @@ interface Pending {
   socket: PendingSocket
   source: string
   timer: Timer
+  /** Still counted against its source and the total (false once vouched for). */
+  counted: boolean
 }
 
 export class StartupLimiter {
   readonly limits: StartupLimits
   private readonly pending = new Map<object, Pending>()
   private readonly perSource = new Map<string, number>()
+  private counted = 0
   private refusedSinceLog = 0
   private lastLogAt = -Infinity
 
@@ -49,9 +53,9 @@ export class StartupLimiter {
     this.limits = {...DEFAULT_STARTUP_LIMITS, ...limits}
   }
 
-  /** Pending connections now (all sources). */
+  /** Connections counted now (all sources). */
   get size(): number {
-    return this.pending.size
+    return this.counted
   }
 
   /** Counts a new connection from `source`, or closes it when a limit is reached. */
@@ -61,27 +65,22 @@ export class StartupLimiter {
       this.log.debug(`${this.listener}: closing a connection from ${source} that did not authenticate within ${this.limits.graceMs / 1000} s`)
       socket.destroy()
     }, {unref: true})
-    this.pending.set(socket, {socket, source, timer})
+    this.pending.set(socket, {socket, source, timer, counted: true})
     this.add(source, 1)
     socket.once('close', () => this.authenticated(socket))
     return true
   }
 
   /**
-   * Counts a pending connection under another source (the client a proxy vouched for); closes it
-   * when that source has no room.
+   * A connection a proxy of ours relays for a client it authenticated (the node checked the
+   * proxy's signed preamble): no longer counted, so a burst of users' sessions through the proxy
+   * is not refused here; its deadline stays until the user logs in to this server too.
    */
-  moveTo(socket: PendingSocket, source: string): boolean {
+  vouched(socket: object): void {
     const entry = this.pending.get(socket)
-    if (!entry || entry.source === source) return entry !== undefined
+    if (!entry?.counted) return
+    entry.counted = false
     this.add(entry.source, -1)
-    if ((this.perSource.get(source) ?? 0) >= this.limits.maxPerSource) {
-      this.add(entry.source, 1) // released again by close
-      return this.refuse(socket, source)
-    }
-    entry.source = source
-    this.add(source, 1)
-    return true
   }
 
   /** The connection logged in (or closed): no longer counted, no deadline. */
@@ -90,7 +89,7 @@ export class StartupLimiter {
     if (!entry) return
     entry.timer.cancel()
     this.pending.delete(socket)
-    this.add(entry.source, -1)
+    if (entry.counted) this.add(entry.source, -1)
   }
 
   /** Closes every pending connection (the listener is stopping). */
@@ -99,10 +98,11 @@ export class StartupLimiter {
   }
 
   private hasRoom(source: string): boolean {
-    return this.pending.size < this.limits.maxTotal && (this.perSource.get(source) ?? 0) < this.limits.maxPerSource
+    return this.counted < this.limits.maxTotal && (this.perSource.get(source) ?? 0) < this.limits.maxPerSource
   }
 
   private add(source: string, delta: number): void {
+    this.counted += delta
     const count = (this.perSource.get(source) ?? 0) + delta
     if (count > 0) this.perSource.set(source, count)
     else this.perSource.delete(source)
@@ -116,7 +116,7 @@ export class StartupLimiter {
       const fromSource = this.perSource.get(source) ?? 0
       this.log.warn(
         `${this.listener}: refused ${this.refusedSinceLog} connection(s) over the limit of unauthenticated connections ` +
-          `(latest from ${source}, which has ${fromSource} of ${this.limits.maxPerSource}; ${this.pending.size} of ${this.limits.maxTotal} in all)`,
+          `(latest from ${source}, which has ${fromSource} of ${this.limits.maxPerSource}; ${this.counted} of ${this.limits.maxTotal} in all)`,
       )
       this.lastLogAt = now
       this.refusedSinceLog = 0

@@ -185,8 +185,18 @@ describe('token uses', () => {
     const claims = await Promise.all([newHost(hostIds, 1), newHost(hostIds, 2)])
     const results = await Promise.allSettled(claims.map((c) => tokens.admit(t.token, 'node', c)))
     assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
-    assert.ok(results.some((r) => r.status === 'rejected' && r.reason instanceof CompareFailedError))
+    assert.ok(results.some((r) => r.status === 'rejected' && r.reason instanceof AccessDeniedError && r.reason.message === 'join token has already been used'))
     assert.equal((await Promise.all([hostIds.get(ID(1)), hostIds.get(ID(2))])).filter(Boolean).length, 1)
+  })
+
+  test('N racing joins on an N-use token: all are admitted, and one more is refused', async () => {
+    const {tokens, hostIds} = withIds()
+    const t = await tokens.add({type: 'node', uses: 5})
+    const claims = await Promise.all([1, 2, 3, 4, 5].map((n) => newHost(hostIds, n)))
+    const results = await Promise.allSettled(claims.map((c) => tokens.admit(t.token, 'node', c)))
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'])
+    assert.deepEqual(results.map((r) => (r as PromiseFulfilledResult<{usesLeft?: number}>).value.usesLeft).sort(), [0, 1, 2, 3, 4])
+    await assert.rejects(tokens.admit(t.token, 'node', await newHost(hostIds, 6)), /already been used/)
   })
 
   test('static tokens stay as configured: any number of hosts', async () => {

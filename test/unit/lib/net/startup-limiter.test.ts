@@ -68,17 +68,20 @@ describe('StartupLimiter', () => {
     assert.match(log.lines.at(-1)!, /^DEBUG test: closing a connection from x that did not authenticate within 5 s$/)
   })
 
-  test('moveTo counts a connection under the address a proxy vouched for', () => {
-    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 2, maxTotal: 100})
-    const relayed = Array.from({length: 4}, () => new FakeSocket())
-    for (const [i, socket] of relayed.entries()) {
-      assert.ok(limiter.admit(socket, 'proxy'))
-      assert.ok(limiter.moveTo(socket, `client-${i}`), 'the proxy address does not fill up')
+  test('a connection a proxy vouched for is no longer counted, and keeps its deadline', () => {
+    const clock = new FakeClock()
+    const limiter = new StartupLimiter('test', logger(), {maxPerSource: 2, maxTotal: 3, graceMs: 5_000}, clock)
+    const relayed = Array.from({length: 10}, () => new FakeSocket())
+    for (const socket of relayed) {
+      assert.ok(limiter.admit(socket, 'proxy'), 'neither the proxy address nor the total fills up')
+      limiter.vouched(socket)
     }
-    const third = [new FakeSocket(), new FakeSocket()]
-    for (const s of third) assert.ok(limiter.admit(s, 'proxy') && limiter.moveTo(s, 'client-0') !== undefined)
-    assert.deepEqual(third.map((s) => s.destroyed), [false, true], 'client-0 has room for one more only')
-    assert.equal(limiter.size, 5)
+    assert.equal(limiter.size, 0)
+    const direct = [new FakeSocket(), new FakeSocket(), new FakeSocket()]
+    assert.deepEqual(direct.map((s) => limiter.admit(s, 'proxy')), [true, true, false], 'unvouched ones still count')
+    clock.advance(5_000)
+    assert.deepEqual(relayed.map((s) => s.destroyed), relayed.map(() => true), 'closed at the deadline all the same')
+    assert.equal(limiter.size, 0)
   })
 
   test('refusals are logged again after the interval, with the count in between', () => {
