@@ -185,11 +185,12 @@ describe('joining: host ids, names, token uses, presence and reported events', (
     assert.notEqual(found.find((e) => e.sid === 'last-week')?.reported_time, 'forged')
     assert.ok(!readdirSync(path.join(dataDir, 'log')).some((f) => f.startsWith('1969')), 'no day file from 1969')
 
-    // A proxy reports only its own kinds of events.
+    // A proxy reports what a node does (in recording proxy mode it runs the sessions' audit), and nothing else.
     const proxyKey = generateKeyPair()
     const proxyJoin = await register({token: (await admin.addToken({roles: ['proxy']})).token, role: 'proxy'}, proxyKey)
     const proxy = client(proxyKey, proxyJoin.certificate)
     await proxy.emitEvent({event: 'subsystem', code: 'T3001E', name: 'proxy:x', error: 'no such node'})
-    await assert.rejects(proxy.emitEvent({event: 'session.start', code: 'T2000I', sid: 'from-proxy'}), AccessDeniedError)
+    await proxy.emitEvent({event: 'session.start', code: 'T2000I', sid: 'from-proxy'})
+    await assert.rejects(proxy.emitEvent({event: 'user.login', code: 'T1000I', user: 'admin', success: true}), AccessDeniedError)
   })
 })
