@@ -11,6 +11,12 @@ export interface Pty {
   exit: Promise<number>
 }
 
+/** The end of what a program printed, which says most about why it stopped (reports cut long messages). */
+function outputTail(out: string): string {
+  const TAIL = 1500
+  return out.length <= TAIL ? `output:\n${out}` : `last ${TAIL} of ${out.length} characters of output:\n${out.slice(-TAIL)}`
+}
+
 /** A program in a real pseudo-terminal, as a user at a terminal runs it. */
 export function inPty(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Pty {
   const term = pty.spawn(file, args, {name: 'xterm', cols: 160, rows: 40, cwd: repoRoot, env: env as Record<string, string>})
@@ -21,7 +27,11 @@ export function inPty(file: string, args: string[], env: NodeJS.ProcessEnv, time
     for (const w of [...waiters]) w()
   })
   const exit = new Promise<number>((resolve) => term.onExit(({exitCode}) => resolve(exitCode)))
-  const timer = setTimeout(() => term.kill(), timeoutMs)
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    term.kill()
+  }, timeoutMs)
   void exit.then(() => clearTimeout(timer))
   return {
     output: () => out,
@@ -36,8 +46,8 @@ export function inPty(file: string, args: string[], env: NodeJS.ProcessEnv, time
           resolve()
         }
         waiters.add(check)
-        void exit.then(() => {
-          if (waiters.delete(check)) reject(new Error(`${path.basename(file)} exited before printing ${pattern}; output:\n${out}`))
+        void exit.then((code) => {
+          if (waiters.delete(check)) reject(new Error(`${path.basename(file)} ${timedOut ? `was killed after ${timeoutMs} ms` : `exited (code ${code})`} before printing ${pattern}; ${outputTail(out)}`))
         })
         check()
       }),

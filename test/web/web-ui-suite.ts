@@ -29,12 +29,21 @@ const TOKEN = 'node-join-token-web-0123456789abcdef'
 const PASSWORD = 'correct horse battery'
 
 /**
- * TOTP codes for one user: for the previous, current and next time step (auth accepts one step
- * either side and refuses a replay), then the next step again. A user here uses at most three.
+ * TOTP codes for one user, as an authenticator app shows them. Auth accepts a code one 30 s step
+ * either side of its own clock and never a step at or below the last one it took, so each code is
+ * for the step after the last one given, and at least the current step (still valid 30 s or more
+ * later, however slow the browser is to submit it); a code two steps ahead waits for the clock.
  */
-function totpCodes(secret: string): () => string {
-  let step = -1
-  return () => generateTotpCode(secret, Date.now() + Math.min(1, step++) * 30_000)
+function totpCodes(secret: string): () => Promise<string> {
+  const STEP_MS = 30_000
+  let last = -Infinity
+  return async () => {
+    const step = Math.max(last + 1, Math.floor(Date.now() / STEP_MS))
+    const acceptedFrom = (step - 1) * STEP_MS
+    if (Date.now() < acceptedFrom) await new Promise((resolve) => setTimeout(resolve, acceptedFrom - Date.now()))
+    last = step
+    return generateTotpCode(secret, step * STEP_MS)
+  }
 }
 
 export function webUiSuite(engine: BrowserEngine): void {
@@ -48,7 +57,7 @@ export function webUiSuite(engine: BrowserEngine): void {
     let browser: Browser
     const contexts: BrowserContext[] = []
     const problems: string[][] = []
-    const codes = new Map<string, () => string>()
+    const codes = new Map<string, () => Promise<string>>()
 
     /** A fresh browser for a user; what its pages log as errors is checked at the end. */
     const browse = async (): Promise<Page> => {
@@ -75,7 +84,7 @@ export function webUiSuite(engine: BrowserEngine): void {
       codes.set(user, totpCodes(secret!))
       await page.getByLabel('New password').fill(PASSWORD)
       await page.getByLabel('Confirm password').fill(PASSWORD)
-      await page.getByLabel('6-digit code from the app').fill(codes.get(user)!())
+      await page.getByLabel('6-digit code from the app').fill(await codes.get(user)!())
       if (shot) await page.screenshot({path: path.join(shots, shot), fullPage: true})
       await page.getByRole('button', {name: 'Create account'}).click()
       // The account is ready, or the page says in one line why not (which the failure then shows).
@@ -92,7 +101,7 @@ export function webUiSuite(engine: BrowserEngine): void {
     }
     const signIn = async (page: Page, user: string) => {
       if (!page.url().includes('/web/login')) await page.goto('/web/login')
-      await fillSignIn(page, user, PASSWORD, codes.get(user)!())
+      await fillSignIn(page, user, PASSWORD, await codes.get(user)!())
       await page.waitForURL((url) => !url.pathname.startsWith('/web/login'))
     }
     /** The one-line message the sign-in form shows after a refused attempt. */
@@ -269,7 +278,7 @@ export function webUiSuite(engine: BrowserEngine): void {
         await bob.getByLabel('Current password').fill(current)
         await bob.getByLabel('New password', {exact: true}).fill(`${PASSWORD} 2`)
         await bob.getByLabel('Confirm new password').fill(`${PASSWORD} 2`)
-        await bob.getByLabel('Authenticator code').fill(codes.get('bob')!())
+        await bob.getByLabel('Authenticator code').fill(await codes.get('bob')!())
         await bob.getByRole('button', {name: 'Change password'}).click()
         const said = bob.locator('form .message:not([hidden])')
         await said.waitFor()
@@ -333,11 +342,11 @@ export function webUiSuite(engine: BrowserEngine): void {
       const carol = await browse()
       await signUp(carol, invite('carol', 'access'))
       const code = codes.get('carol')!
-      assert.match(await refusal(carol, 'carol', 'not the password', code()), /^invalid username, password or second factor$/)
+      assert.match(await refusal(carol, 'carol', 'not the password', await code()), /^invalid username, password or second factor$/)
       await carol.screenshot({path: path.join(shots, 'login-refused.png')})
       assert.match(await refusal(carol, 'carol', PASSWORD, '000000'), /^invalid username, password or second factor$/)
       tctlOk(config, 'lock', '--user=carol', '--message=Suspicious activity')
-      const locked = await refusal(carol, 'carol', PASSWORD, code())
+      const locked = await refusal(carol, 'carol', PASSWORD, await code())
       assert.match(locked, /lock/i)
       assert.match(locked, /Suspicious activity/)
       assert.doesNotMatch(locked, /\n/)

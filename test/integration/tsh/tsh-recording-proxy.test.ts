@@ -111,20 +111,30 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
 
     test(`a shell in a pty on ${host}: what was typed plays back`, async () => {
       const from = new Date(Date.now() - 1000)
+      // When each step was reached, for a failure to say where the time went.
+      const steps: string[] = []
+      const step = (what: string) => steps.push(`${what} +${Date.now() - from.getTime() - 1000} ms`)
       const term = inPty(TSH, ['ssh', '-A', `${LOGIN}@${host}`], {...process.env, TELEPORT_HOME: alice, NO_COLOR: '1'})
-      term.write('echo typed-$((6*7))\r')
-      await term.waitFor(/typed-42/)
-      // Live: tsh sessions ls shows it (a plain sshd's tracker is the proxy's; our node keeps its own).
-      await eventually(async () => {
-        const ls = await tsh(alice, ['sessions', 'ls', '-f', 'json'])
-        return (JSON.parse(ls.stdout) as {hostname: string; user: string}[]).some((t) => t.hostname === host && t.user === 'alice')
-      }, `the live session on ${host} in tsh sessions ls`)
-      // A window change reaches the node's pty through the proxy.
-      term.resize(111, 33)
-      term.write('echo size=$(stty size)\r')
-      await term.waitFor(/size=33 111/)
-      term.write('exit\r')
-      assert.equal(await term.exit, 0, term.output())
+      try {
+        term.write('echo typed-$((6*7))\r')
+        await term.waitFor(/typed-42/)
+        step('typed-42')
+        // Live: tsh sessions ls shows it (a plain sshd's tracker is the proxy's; our node keeps its own).
+        await eventually(async () => {
+          const ls = await tsh(alice, ['sessions', 'ls', '-f', 'json'])
+          step(`tsh sessions ls exit ${ls.code}`)
+          return (JSON.parse(ls.stdout) as {hostname: string; user: string}[]).some((t) => t.hostname === host && t.user === 'alice')
+        }, `the live session on ${host} in tsh sessions ls`)
+        // A window change reaches the node's pty through the proxy.
+        term.resize(111, 33)
+        term.write('echo size=$(stty size)\r')
+        await term.waitFor(/size=33 111/)
+        step('size')
+        term.write('exit\r')
+        assert.equal(await term.exit, 0, term.output())
+      } catch (err) {
+        throw Object.assign(err as Error, {message: `${(err as Error).message}\nsteps: ${steps.join(', ')}`})
+      }
       const sid = await nodeSid(from, host, '')
       await cluster.proxy.flushRecordings()
       const played = await tsh(alice, ['play', '-f', 'text', sid])
