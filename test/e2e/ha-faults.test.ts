@@ -19,6 +19,7 @@ import {startEtcd, type EtcdCluster} from '../helpers/etcd.js'
 import {eventually} from '../helpers/eventually.js'
 import {redeemUserToken, tokenOf, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
+import {tshEnv} from '../helpers/tsh-pty-login.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
 
 const CLUSTER = 'ha-faults.test'
@@ -45,12 +46,7 @@ describe('HA faults: etcd leader and auth server killed', {timeout: 240_000}, ()
   const web = new Agent({connect: {rejectUnauthorized: false}})
   const authList = () => authPorts.map((port) => `127.0.0.1:${port}`).join(', ')
   const home = at('home')
-  const tshEnv = (): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = {...process.env, HOME: home, TELEPORT_HOME: path.join(home, '.tsh'), NO_COLOR: '1', TERM: 'xterm', TELEPORT_CONFIG_FILE: ''}
-    for (const name of ['TELEPORT_PROXY', 'TELEPORT_USER', 'TELEPORT_CLUSTER', 'TELEPORT_ADD_KEYS_TO_AGENT', 'SSH_AUTH_SOCK']) delete env[name]
-    return env
-  }
-  const tsh = (...args: string[]) => run(path.join(repoRoot, 'bin', 'tsh'), args, {env: tshEnv()})
+  const tsh = (...args: string[]) => run(path.join(repoRoot, 'bin', 'tsh'), args, {env: tshEnv(home)})
 
   function startAuth(index: number): TeleportDaemon {
     const daemon = startTeleport(['-c', authConfigs[index]!])
@@ -195,7 +191,7 @@ describe('HA faults: etcd leader and auth server killed', {timeout: 240_000}, ()
     const killedAt = Date.now()
     auths[0] = undefined
 
-    const term = inPty(path.join(repoRoot, 'bin', 'tsh'), ['login', `--proxy=127.0.0.1:${webPort}`, '--user=alice', '--insecure', '--add-keys-to-agent=no'], tshEnv())
+    const term = inPty(path.join(repoRoot, 'bin', 'tsh'), ['login', `--proxy=127.0.0.1:${webPort}`, '--user=alice', '--insecure', '--add-keys-to-agent=no'], tshEnv(home))
     await term.waitFor(/Enter password for Teleport user alice:/)
     term.write(`${PASSWORD}\r`)
     assert.equal(await term.exit, 0, term.output())

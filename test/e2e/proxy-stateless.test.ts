@@ -15,6 +15,7 @@ import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js
 import {makeCertificates} from '../helpers/etcd.js'
 import {redeemUserToken, tokenOf, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
+import {tshEnv} from '../helpers/tsh-pty-login.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
 
 const CLUSTER = 'stateless.test'
@@ -55,11 +56,7 @@ describe('two proxies in front of one auth server: stateless', {timeout: 120_000
   let balancer: Awaited<ReturnType<typeof startBalancer>>
   const web = new Agent({connect: {rejectUnauthorized: false}})
   const home = at('home')
-  const env = (): NodeJS.ProcessEnv => {
-    const e: NodeJS.ProcessEnv = {...process.env, HOME: home, TELEPORT_HOME: path.join(home, '.tsh'), NO_COLOR: '1', TERM: 'xterm', TELEPORT_CONFIG_FILE: ''}
-    for (const name of ['TELEPORT_PROXY', 'TELEPORT_USER', 'TELEPORT_CLUSTER', 'TELEPORT_ADD_KEYS_TO_AGENT', 'SSH_AUTH_SOCK']) delete e[name]
-    return e
-  }
+  const env = () => tshEnv(home)
   const tsh = (...args: string[]) => run(path.join(repoRoot, 'bin', 'tsh'), args, {env: env()})
   const balancerUrl = () => `https://127.0.0.1:${balancer.port}`
 

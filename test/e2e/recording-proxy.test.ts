@@ -2,12 +2,10 @@ import assert from 'node:assert/strict'
 import {readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {Agent} from 'undici'
-import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
+import {repoRoot, runBin} from '../helpers/cli.js'
 import {eventually} from '../helpers/eventually.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
-import {acceptUserToken, webCaller} from '../helpers/invite-page.js'
-import {inPty} from '../helpers/pty.js'
+import {tctlInviteAndLogIn} from '../helpers/tsh-pty-login.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
 
 // Recording proxy mode with the real programs: one `teleport start` process (auth, proxy and
@@ -38,13 +36,7 @@ describe('recording proxy mode against real processes', {timeout: 4 * 60_000}, (
     teleport = startTeleport(['-c', config])
     await teleport.waitForLog(/Sessions are recorded at this proxy \(auth_service\.session_recording: proxy\)/)
     await teleport.waitForLog(/Node service is starting/)
-    const added = tctlOk(config, 'users', 'add', 'alice', '--roles=access', `--logins=${LOGIN}`)
-    const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
-    await acceptUserToken(webCaller(url, new Agent({connect: {rejectUnauthorized: false}})), url, PASSWORD, {otp: false})
-    const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, '--user=alice', '--insecure'], {...process.env, ...env()})
-    await term.waitFor(/[Pp]assword/)
-    term.write(PASSWORD + '\r')
-    assert.equal(await term.exit, 0, term.output())
+    await tctlInviteAndLogIn(config, {user: 'alice', login: LOGIN, password: PASSWORD, webPort: web, env: {...process.env, ...env()}})
     await eventually(() => tsh(['ls']).stdout.includes(NODE), 'the node in tsh ls')
   })
 

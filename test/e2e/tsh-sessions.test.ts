@@ -2,12 +2,11 @@ import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import {Agent} from 'undici'
 import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
 import {eventually, poll} from '../helpers/eventually.js'
 import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
-import {acceptUserToken, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
+import {tctlInviteAndLogIn} from '../helpers/tsh-pty-login.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
 import {FileKeyStore} from '../../src/client/key-store.js'
 import {saveLogin} from '../../src/client/profile.js'
@@ -76,14 +75,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
     await node.waitForLog(/Node service is starting/)
 
     // alice, invited with tctl; her password set on the invite page (no second factor here).
-    const added = tctlOk(config, 'users', 'add', 'alice', '--roles=access', `--logins=${LOGIN}`)
-    const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
-    const insecure = new Agent({connect: {rejectUnauthorized: false}})
-    await acceptUserToken(webCaller(url, insecure), url, PASSWORD, {otp: false})
-    const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, '--user=alice', '--insecure'], {...process.env, ...env()})
-    await term.waitFor(/[Pp]assword/)
-    term.write(PASSWORD + '\r')
-    assert.equal(await term.exit, 0, term.output())
+    await tctlInviteAndLogIn(config, {user: 'alice', login: LOGIN, password: PASSWORD, webPort: web, env: {...process.env, ...env()}})
     await eventually(() => tsh(['ls']).stdout.includes(NODE), 'the node in tsh ls')
   })
 

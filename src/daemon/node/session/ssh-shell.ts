@@ -1,5 +1,4 @@
 import {randomUUID} from 'node:crypto'
-import {constants} from 'node:os'
 import type {PseudoTtyInfo, ServerChannel, Session as SshSession} from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../../events/index.js'
 import {channelOpen, sendExitStatus} from '../../../ssh/server-internals.js'
@@ -9,6 +8,7 @@ import {isAcceptedEnv, JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, sessionEnv, type 
 import {spawnOnPty, spawnPiped} from '../spawn-as-login.js'
 import {RecordingRequiredError, type SessionRecording} from '../recording/session-recorder.js'
 import {sessionAuditTap} from './audit-tap.js'
+import {answerTerminalRequests} from './channel-requests.js'
 import {joinSession} from './join-session.js'
 import {moderationGate} from './moderation.js'
 import {pipedProgram, ptyProgram, type Program} from './program.js'
@@ -37,7 +37,7 @@ interface Request {
 export class SessionChannel {
   readonly sid = randomUUID()
   private readonly env: Record<string, string> = {}
-  private pty: PseudoTtyInfo | undefined
+  private readonly requestedPty: () => PseudoTtyInfo | undefined
   private agent: ForwardedAgent | undefined
   private channel: ServerChannel | undefined
   private session: Session | undefined
@@ -48,21 +48,17 @@ export class SessionChannel {
   private preparing: Promise<unknown> = Promise.resolve()
   private ended = false
 
+  /** The pty the client asked for, at its latest size. */
+  private get pty(): PseudoTtyInfo | undefined {
+    return this.requestedPty()
+  }
+
   constructor(
     private readonly conn: ConnectionContext,
     ssh: SshSession,
     private readonly registry: SessionRegistry,
   ) {
-    ssh.on('pty', (accept, reject, info) => {
-      if (!certAllows(conn.cert, 'permit-pty') || this.channel) return reject?.()
-      this.pty = info
-      accept?.()
-    })
-    ssh.on('window-change', (accept, _reject, info) => {
-      if (this.pty) Object.assign(this.pty, {cols: info.cols, rows: info.rows, width: info.width, height: info.height})
-      this.session?.resize({cols: info.cols, rows: info.rows})
-      accept?.()
-    })
+    this.requestedPty = answerTerminalRequests(ssh, conn.cert, {started: () => this.channel !== undefined, session: () => this.session})
     ssh.on('env', (accept, reject, info) => {
       if (this.channel || !isAcceptedEnv(info.key)) return reject?.()
       this.env[info.key] = info.val
@@ -81,12 +77,6 @@ export class SessionChannel {
           reject?.()
         },
       )
-    })
-    ssh.on('x11', (_accept, reject) => reject?.())
-    ssh.on('signal', (accept, reject, info) => {
-      const name = `SIG${String(info.name).replace(/^SIG/, '')}`
-      if (!Object.hasOwn(constants.signals, name) || !this.session?.signal(name)) return reject?.()
-      accept?.()
     })
     // A certificate's force-command replaces whatever the client asked to run.
     const forced = conn.cert.criticalOptions['force-command']

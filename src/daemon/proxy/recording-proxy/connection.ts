@@ -1,11 +1,10 @@
-import type {AuthContext, Connection} from 'ssh2'
+import type {Connection} from 'ssh2'
 import type ssh2 from 'ssh2'
 import {EventCode, EventName, type EventFields} from '../../../events/index.js'
 import {plainIp, splitHostPort} from '../../../lib/net/ip.js'
 import {nodeLabels} from '../../../services/models/node.js'
-import {CertificateError, type ParsedCert} from '../../../sshca/index.js'
-import {AuthAttempts, verifyUserCertAuth, type PublicKeyAuthAttempt} from '../../../ssh/index.js'
-import {disconnectWith, sendAuthBanner} from '../../../ssh/server-internals.js'
+import {acceptCertLogins} from '../../../ssh/cert-login.js'
+import {endConnectionWith} from '../../common/end-connection.js'
 import {nodeLoginRefusal} from '../../common/node-access.js'
 import {ForwardedChannelAgent} from './channel-agent.js'
 import type {LiveTerminatedConnection, RecordingProxyContext, TerminatedConnection, TerminatedTarget} from './context.js'
@@ -20,11 +19,6 @@ import {connectUpstream} from './upstream.js'
 // own connection to the node, opened with the user's forwarded agent at the first channel.
 // A lock or a deletion that comes into force ends the connection as the node ends its own.
 
-/** A client gets this many refused attempts before it is disconnected (sshd's MaxAuthTries). */
-const MAX_AUTH_TRIES = 6
-/** How long a locked-out connection's sessions get to take the message before the connection closes. */
-const END_MESSAGE_GRACE_MS = 5_000
-
 export function agentRequiredMessage(nodeName: string): string {
   return `failed connecting to node ${nodeName}. agent forwarding required in proxy recording mode`
 }
@@ -32,64 +26,31 @@ export function agentRequiredMessage(nodeName: string): string {
 export function handleTerminatedConnection(ctx: RecordingProxyContext, client: Connection, target: TerminatedTarget): void {
   const {node, clientAddr} = target
   const clientIp = plainIp(splitHostPort(clientAddr).host)
-  let failures = 0
-  let bannerSent = false
-  let authenticated: {cert: ParsedCert; login: string} | undefined
   const baseFields = {server_id: node.name, server_hostname: node.hostname, 'addr.remote': clientAddr}
-  const attempts = new AuthAttempts((refusal) =>
-    ctx.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {...baseFields, user: refusal.user, login: refusal.login, success: false, error: refusal.error}),
-  )
-  const reject = (auth: AuthContext) => {
-    auth.reject(['publickey'])
-    if (++failures >= MAX_AUTH_TRIES) client.end()
-  }
-  const refuse = (auth: AuthContext, login: string, reason: string, cert?: ParsedCert) => {
-    const refusal = {user: cert?.keyId ?? '', login, error: reason, cert: cert !== undefined}
-    if (!(auth as unknown as PublicKeyAuthAttempt).signature) {
-      attempts.queryRefused(refusal)
-      return reject(auth)
-    }
-    attempts.signedRefused(refusal)
-    ctx.log.info(`recording proxy: refused ${cert ? `user "${cert.keyId}"` : 'a client'} as "${login}" on ${node.hostname} from ${clientAddr}: ${reason}`)
-    if (!bannerSent) {
-      bannerSent = true
-      sendAuthBanner(client, `access denied to ${login} connecting to ${node.hostname}`)
-    }
-    reject(auth)
-  }
+  const authenticated = acceptCertLogins(client, {
+    hostName: node.hostname,
+    remote: clientAddr,
+    clientIp,
+    trustedUserCAs: () => ctx.userCAs(),
+    decide: async (cert, login) => {
+      const refused = await nodeLoginRefusal(ctx, cert, login, {id: node.name, labels: nodeLabels(node)})
+      return refused ? {allowed: false, reason: refused} : {allowed: true, grant: undefined}
+    },
+    audit: (refusal) => ctx.emit(EventName.AuthAttempt, EventCode.AuthAttemptFailure, {...baseFields, user: refusal.user, login: refusal.login, success: false, error: refusal.error}),
+    log: ctx.log,
+    logPrefix: 'recording proxy: ',
+  })
 
   const closeNode = () => target.nodeStream.destroy()
   client.on('error', (err) => ctx.log.debug(`recording proxy: connection from ${clientAddr}: ${err.message}`))
   client.once('close', () => {
-    attempts.closed()
-    if (!authenticated) closeNode()
-  })
-  client.on('authentication', (auth) => {
-    if (auth.method !== 'publickey') {
-      attempts.otherMethodRefused(auth.method, auth.username)
-      if (auth.method === 'none') return auth.reject(['publickey'])
-      return reject(auth)
-    }
-    void (async () => {
-      let result
-      try {
-        result = verifyUserCertAuth(auth as unknown as PublicKeyAuthAttempt, {trustedUserCAs: await ctx.userCAs(), clientAddress: clientIp})
-      } catch (err) {
-        return refuse(auth, auth.username, (err as Error).message, (err as CertificateError).cert)
-      }
-      if (!result.proven) return auth.accept()
-      const {cert} = result
-      const refused = await nodeLoginRefusal(ctx, cert, auth.username, {id: node.name, labels: nodeLabels(node)})
-      if (refused) return refuse(auth, auth.username, refused, cert)
-      authenticated = {cert, login: auth.username}
-      attempts.succeeded()
-      auth.accept()
-    })().catch((err: Error) => refuse(auth, auth.username, `internal error: ${err.message}`))
+    if (!authenticated()) closeNode()
   })
 
   client.once('ready', () => {
-    if (!authenticated) return client.end()
-    const {cert, login} = authenticated
+    const loggedIn = authenticated()
+    if (!loggedIn) return client.end()
+    const {cert, login} = loggedIn
     let upstream: Promise<ssh2.Client> | undefined
     const conn: TerminatedConnection = {
       ctx,
@@ -126,12 +87,7 @@ export function handleTerminatedConnection(ctx: RecordingProxyContext, client: C
         if (!ctx.live.delete(live)) return
         endReason = message
         ctx.log.info(`recording proxy: ending the connection of "${conn.user}" to ${node.hostname}: ${message}`)
-        // A client that stops reading must not keep its connection open: the message gets a moment, no more.
-        let timer: NodeJS.Timeout | undefined
-        const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_MESSAGE_GRACE_MS)))
-        await Promise.race([Promise.all([...sessions].map((session) => session.endWith(`Teleport > ${message}`))), grace])
-        clearTimeout(timer)
-        disconnectWith(client, `Teleport > ${message}`)
+        await endConnectionWith(client, sessions, message)
       },
     }
     ctx.live.add(live)

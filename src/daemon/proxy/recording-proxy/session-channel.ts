@@ -1,5 +1,4 @@
 import {randomUUID} from 'node:crypto'
-import {constants} from 'node:os'
 import type {ClientChannel, PseudoTtyInfo, ServerChannel, Session as SshSession} from 'ssh2'
 import type ssh2 from 'ssh2'
 import {EventCode, EventName} from '../../../events/index.js'
@@ -12,6 +11,7 @@ import {moderationGate} from '../../node/session/moderation.js'
 import type {Party} from '../../node/session/party.js'
 import {Session} from '../../node/session/session.js'
 import {flush, sshChannelOutput} from '../../node/session/ssh-channel-output.js'
+import {answerTerminalRequests} from '../../node/session/channel-requests.js'
 import type {TerminatedConnection} from './context.js'
 import {remoteProgram} from './remote-program.js'
 
@@ -31,27 +31,23 @@ interface Request {
 export class ProxySessionChannel {
   readonly sid = randomUUID()
   private readonly env: Record<string, string> = {}
-  private pty: PseudoTtyInfo | undefined
+  private readonly requestedPty: () => PseudoTtyInfo | undefined
   private agent = false
   private session: Session | undefined
   private channel: ServerChannel | undefined
   private party: Party | undefined
   private ended = false
 
+  /** The pty the client asked for, at its latest size. */
+  private get pty(): PseudoTtyInfo | undefined {
+    return this.requestedPty()
+  }
+
   constructor(
     private readonly conn: TerminatedConnection,
     ssh: SshSession,
   ) {
-    ssh.on('pty', (accept, reject, info) => {
-      if (!certAllows(conn.cert, 'permit-pty') || this.session) return reject?.()
-      this.pty = info
-      accept?.()
-    })
-    ssh.on('window-change', (accept, _reject, info) => {
-      if (this.pty) Object.assign(this.pty, {cols: info.cols, rows: info.rows, width: info.width, height: info.height})
-      this.session?.resize({cols: info.cols, rows: info.rows})
-      accept?.()
-    })
+    this.requestedPty = answerTerminalRequests(ssh, conn.cert, {started: () => this.session !== undefined, session: () => this.session})
     ssh.on('env', (accept, _reject, info) => {
       // The node decides which it takes, as it would from the user directly.
       this.env[info.key] = info.val
@@ -62,12 +58,6 @@ export class ProxySessionChannel {
       if (!certAllows(conn.cert, 'permit-agent-forwarding')) return reject?.()
       this.agent = true
       conn.agentForwarded = true
-      accept?.()
-    })
-    ssh.on('x11', (_accept, reject) => reject?.())
-    ssh.on('signal', (accept, reject, info) => {
-      const name = `SIG${String(info.name).replace(/^SIG/, '')}`
-      if (!Object.hasOwn(constants.signals, name) || !this.session?.signal(name)) return reject?.()
       accept?.()
     })
     // Accepted at once (a client may send EOF right after), started once the node's channel is open.
