@@ -323,9 +323,7 @@ describe('a one-process cluster, used with tsh and stock OpenSSH', () => {
       const term = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], {...process.env, ...env()})
       term.write('echo SID=$SSH_SESSION_ID; echo typed-$((6*7))\r')
       await term.waitFor(/typed-42/)
-      term.resize(100, 30)
-      term.write('stty size\r')
-      await term.waitFor(/30 100/)
+      await term.resizeRemote(100, 30)
       term.write('exit\r')
       assert.equal(await term.exit, 0, term.output())
       sid = /SID=([0-9a-f-]{36})/.exec(term.output())![1]!

@@ -121,10 +121,10 @@ describe('tsh login shows a spinner while it waits for the proxy, on a terminal 
     gates.push(pipedGate, ttyGate)
     const stderrFile = path.join(root, 'bob.stderr')
     const login = (port: number, user: string) => `${TSH} login --proxy=127.0.0.1:${port} --insecure --user=${user} --add-keys-to-agent=no`
-    const piped = inPty('/bin/sh', ['-c', `exec ${login(pipedGate.port, 'bob')} 2>${stderrFile}`], envFor('bob'), TIMEOUT_MS)
+    const piped = inPty('/bin/sh', ['-c', `exec ${login(pipedGate.port, 'bob')} 2>${stderrFile}`], envFor('bob'), {timeoutMs: TIMEOUT_MS})
     await pipedGate.connected
 
-    const term = inPty(TSH, login(ttyGate.port, 'alice').split(' ').slice(1), envFor('alice'), TIMEOUT_MS)
+    const term = inPty(TSH, login(ttyGate.port, 'alice').split(' ').slice(1), envFor('alice'), {timeoutMs: TIMEOUT_MS})
     await term.waitFor(SPINNER)
     await term.waitFor(/[-\\|/] Connecting to the proxy[^\r]*\r\x1b\[K[-\\|/] Connecting/) // redrawn in place
     ttyGate.open()
@@ -152,7 +152,7 @@ describe('tsh login shows a spinner while it waits for the proxy, on a terminal 
   test('Ctrl-C while the spinner shows: the line is erased and tsh ends', async () => {
     const gate = await startGate(proxy.webAddress.port) // never opened
     gates.push(gate)
-    const term = inPty(TSH, ['login', `--proxy=127.0.0.1:${gate.port}`, '--insecure', '--user=alice', '--add-keys-to-agent=no'], envFor('carol'), TIMEOUT_MS)
+    const term = inPty(TSH, ['login', `--proxy=127.0.0.1:${gate.port}`, '--insecure', '--user=alice', '--add-keys-to-agent=no'], envFor('carol'), {timeoutMs: TIMEOUT_MS})
     await term.waitFor(SPINNER)
     term.write('\x03')
     await term.exit

@@ -49,7 +49,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
     assert.equal(r.code, 0, r.stderr)
     return JSON.parse(r.stdout) as ListedSession[]
   }
-  const shell = () => inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], {...process.env, ...env(), PS1: 'prompt$ '}, 4 * 60_000)
+  const shell = () => inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], {...process.env, ...env(), PS1: 'prompt$ '}, {timeoutMs: 4 * 60_000})
 
   before(async () => {
     const [auth, proxySsh, nodePort] = [await freePort(), await freePort(), await freePort()]
@@ -129,7 +129,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
       })
       return {...process.env, ...env(), TELEPORT_HOME: home, PS1: 'prompt$ '}
     }
-    const join = (who: NodeJS.ProcessEnv, sid: string, mode: string) => inPty(TSH, ['join', '-m', mode, sid], who, 60_000)
+    const join = (who: NodeJS.ProcessEnv, sid: string, mode: string) => inPty(TSH, ['join', '-m', mode, sid], who)
     /** The live sessions an auditor sees. */
     const allSessions = (): ListedSession[] => {
       const r = runBin(TSH, ['sessions', 'ls', '-f', 'json'], {env: ann})
@@ -215,7 +215,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
     })
 
     test('a moderated session waits for an auditor; it runs once one joins as moderator, and ends when the moderator presses t or leaves', async () => {
-      const held = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], mia, 2 * 60_000)
+      const held = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], mia, {timeoutMs: 2 * 60_000})
       await held.waitFor(/Teleport > Waiting for required participants\.\.\./)
       const tracked = await sessionOf('mia')
       assert.equal(tracked.state, 'PENDING')
@@ -234,7 +234,7 @@ describe('tsh sessions ls against real processes', {timeout: 5 * 60_000}, () => 
       await eventually(() => !allSessions().some((s) => s.session_id === tracked.session_id), 'the session off the list')
 
       // on_leave: terminate: the moderator leaving (Ctrl-C) ends the session too.
-      const again = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], mia, 2 * 60_000)
+      const again = inPty(TSH, ['ssh', `${LOGIN}@${NODE}`], mia, {timeoutMs: 2 * 60_000})
       await again.waitFor(/Waiting for required participants/)
       const second = await sessionOf('mia')
       const leaving = join(ann, second.session_id, 'moderator')

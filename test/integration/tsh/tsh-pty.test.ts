@@ -3,48 +3,14 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
-import pty from 'node-pty'
+import {inPty, type Pty} from '../../helpers/pty.js'
 import {LOGIN, startTshCluster, tempDir, TIMEOUT_MS, TSH, type TshCluster} from './helpers.js'
 
 // Interactive sessions in a real pseudo-terminal (node-pty runs bin/tsh as a terminal would):
 // the remote shell gets a pty of our size, resizes follow, and the ~ escapes work at line start.
 
-interface Term {
-  write(text: string): void
-  resize(cols: number, rows: number): void
-  /** Resolves once the output so far matches. */
-  waitFor(pattern: RegExp): Promise<string>
-  exit: Promise<number>
-  output(): string
-}
-
-function startTerm(home: string, args: string[]): Term {
-  const p = pty.spawn(TSH, args, {cols: 100, rows: 30, env: {...process.env, TELEPORT_HOME: home, TERM: 'xterm-256color'} as Record<string, string>})
-  let out = ''
-  const waiters: Array<{pattern: RegExp; resolve: (s: string) => void}> = []
-  p.onData((d) => {
-    out += d
-    for (const w of [...waiters]) {
-      if (w.pattern.test(out)) {
-        waiters.splice(waiters.indexOf(w), 1)
-        w.resolve(out)
-      }
-    }
-  })
-  const exit = new Promise<number>((resolve) => p.onExit(({exitCode}) => resolve(exitCode)))
-  return {
-    write: (t) => p.write(t),
-    resize: (c, r) => p.resize(c, r),
-    output: () => out,
-    exit,
-    waitFor(pattern) {
-      if (pattern.test(out)) return Promise.resolve(out)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in ${JSON.stringify(out)}`)), TIMEOUT_MS)
-        waiters.push({pattern, resolve: (s) => (clearTimeout(timer), resolve(s))})
-      })
-    },
-  }
+function startTerm(home: string, args: string[]): Pty {
+  return inPty(TSH, args, {...process.env, TELEPORT_HOME: home}, {cols: 100, rows: 30, term: 'xterm-256color'})
 }
 
 describe('tsh ssh on a terminal', {timeout: 5 * TIMEOUT_MS}, () => {
@@ -66,9 +32,7 @@ describe('tsh ssh on a terminal', {timeout: 5 * TIMEOUT_MS}, () => {
     try {
       term.write('echo "MARK$((40+2)) $(stty size) $TERM"\r')
       await term.waitFor(/MARK42 30 100 xterm-256color/)
-      term.resize(120, 40)
-      term.write('echo "SIZE $(stty size)"\r')
-      await term.waitFor(/SIZE 40 120/)
+      await term.resizeRemote(120, 40)
       // A ~ inside a line is typed through at once.
       term.write('echo in~line\r')
       await term.waitFor(/\rin~line\r\n/)

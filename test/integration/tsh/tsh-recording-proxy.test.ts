@@ -126,9 +126,7 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
           return (JSON.parse(ls.stdout) as {hostname: string; user: string}[]).some((t) => t.hostname === host && t.user === 'alice')
         }, `the live session on ${host} in tsh sessions ls`)
         // A window change reaches the node's pty through the proxy.
-        term.resize(111, 33)
-        term.write('echo size=$(stty size)\r')
-        await term.waitFor(/size=33 111/)
+        await term.resizeRemote(111, 33)
         step('size')
         term.write('exit\r')
         assert.equal(await term.exit, 0, term.output())

@@ -29,7 +29,7 @@ describe('tsh ssh on a label selector shows how many nodes are done', {timeout: 
     const command = `port=\${SSH_CONNECTION##* }; until [ -e ${gates}/$port ]; do sleep 0.05; done; echo finished-$port`
     const env: NodeJS.ProcessEnv = {...process.env, TELEPORT_HOME: home, TERM: 'xterm'}
     delete env.NO_COLOR
-    const term = inPty(TSH, ['ssh', `${LOGIN}@env=test`, command], env, TIMEOUT_MS)
+    const term = inPty(TSH, ['ssh', `${LOGIN}@env=test`, command], env, {timeoutMs: TIMEOUT_MS})
     const [first, second] = cluster.nodes.map((n) => n.service.address.port)
     await term.waitFor(/[-\\|/] 0 of 2 nodes done/)
     writeFileSync(path.join(gates, String(first)), '')
