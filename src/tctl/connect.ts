@@ -95,7 +95,9 @@ export async function withAuth<T>(flags: AuthFlags, fn: (api: AdminAuthApi, targ
 
 /** --auth-server, repeated and/or comma lists, in order without repeats; [] when not given. */
 export function parseAuthServers(values: string | string[] | undefined): HostPort[] {
-  const texts = splitList((Array.isArray(values) ? values : values === undefined ? [] : [values]).join(','))
+  const given = Array.isArray(values) ? values : values === undefined ? [] : [values]
+  const texts = splitList(given.join(','))
+  if (given.length > 0 && texts.length === 0) throw new UsageError('--auth-server: no address given', {hint: 'e.g. --auth-server=auth.example.com:3025'})
   return texts.map((text) => {
     try {
       return parseHostPort(text.replace(/^https?:\/\//, ''), {defaultPort: DEFAULT_AUTH_PORT})

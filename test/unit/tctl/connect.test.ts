@@ -63,6 +63,9 @@ describe('tctl: reaching the auth service', () => {
     assert.deepEqual(repeated.dial, [{host: 'a.example.com', port: 3025}, {host: 'b.example.com', port: 4025}, {host: 'c.example.com', port: 3025}], 'flags over the file, repeats dropped')
     assert.deepEqual(resolveAuthTarget({'auth-server': 'x:1, y:2'}, {loadConfig: () => configured}).dial, [{host: 'x', port: 1}, {host: 'y', port: 2}])
     assert.throws(() => resolveAuthTarget({'auth-server': ['a:1', 'b:99999']}, {loadConfig: () => configured}), (err) => err instanceof UsageError && /^--auth-server: invalid address/.test(err.message))
+    for (const empty of ['', ' , ']) {
+      assert.throws(() => resolveAuthTarget({'auth-server': empty}, {loadConfig: () => configured}), (err) => err instanceof UsageError && err.message === '--auth-server: no address given', JSON.stringify(empty))
+    }
   })
 
   test('the config file is read with the daemon\'s loader', (t) => {
