@@ -14,6 +14,11 @@ export interface WebPing {
     tls_routing_enabled?: boolean
     /** The ALPN name of the TLS relay to nodes on the web port, when the proxy serves it (ours). */
     ssh_relay_alpn?: string
+    /**
+     * Sessions are recorded at the proxy (auth_service.session_recording: proxy or proxy-sync), which
+     * then needs the client's agent: `tsh config` sets ForwardAgent for it.
+     */
+    recording_proxy?: boolean
   }
   server_version: string
   cluster_name: string

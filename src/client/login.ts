@@ -251,5 +251,6 @@ function makeProfile(ping: WebPing, webProxyAddr: string, user: string, existing
   const relayAlpn = ping.proxy.ssh_relay_alpn
   if (hasX509 && typeof relayAlpn === 'string' && ALPN_NAME.test(relayAlpn)) profile.sshRelayAlpn = relayAlpn
   if (ping.proxy.tls_routing_enabled === true) profile.tlsRoutingEnabled = true
+  if (ping.proxy.recording_proxy === true) profile.recordingProxy = true
   return profile
 }

@@ -12,6 +12,7 @@ import {decodeProfileYaml, encodeProfileYaml, type ProfileValue} from './profile
 //   private_key_store: keychain      only when the private key is in the OS keychain (tsh login --key-store)
 //   ssh_relay_alpn: teleport-ssh-relay   the proxy serves the TLS relay to nodes (its ping said so at login)
 //   tls_routing_enabled: true        the proxy's SSH port is its web port, by ALPN (proxy_listener_mode: multiplex)
+//   recording_proxy: true            sessions are recorded at the proxy, which needs the user's agent (its ping said so at login)
 
 export interface Profile {
   /** host:port of the proxy's HTTPS endpoint. */
@@ -31,6 +32,8 @@ export interface Profile {
   sshRelayAlpn?: string
   /** The proxy multiplexes every protocol on its web port (Teleport's profile key). */
   tlsRoutingEnabled?: boolean
+  /** Sessions are recorded at the proxy (recording proxy mode): connections to nodes need the agent forwarded. */
+  recordingProxy?: boolean
 }
 
 export function profileToYaml(p: Profile): string {
@@ -46,6 +49,7 @@ export function profileToYaml(p: Profile): string {
     ['private_key_store', p.keyInKeychain ? 'keychain' : undefined],
     ['ssh_relay_alpn', p.sshRelayAlpn],
     ['tls_routing_enabled', p.tlsRoutingEnabled ? true : undefined],
+    ['recording_proxy', p.recordingProxy ? true : undefined],
   ])
 }
 
@@ -80,6 +84,7 @@ export function profileFromYaml(text: string): Profile {
   const relayAlpn = str('ssh_relay_alpn', false)
   if (relayAlpn) profile.sshRelayAlpn = relayAlpn
   if (raw.tls_routing_enabled === true) profile.tlsRoutingEnabled = true
+  if (raw.recording_proxy === true) profile.recordingProxy = true
   const keyStore = str('private_key_store', false)
   if (keyStore === 'keychain') profile.keyInKeychain = true
   else if (keyStore !== '' && keyStore !== 'file') throw new Error(`"private_key_store" must be keychain or file, not ${JSON.stringify(keyStore)}`)

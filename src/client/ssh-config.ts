@@ -11,7 +11,9 @@ import {formatHostPort, proxyHostOf} from './proxy-addr.js'
 // ssh reads the key files before its ProxyCommand runs, so when that logs in again (an expired
 // certificate) ssh still holds the old certificate; with no ssh-agent of the user's own, the Match
 // block points ssh at tsh agent, which the login on demand starts and which ssh asks only once it
-// authenticates, after the login.
+// authenticates, after the login. In recording proxy mode the proxy connects on to the node with
+// the certificate the forwarded agent offers, so the block forwards the agent (the login's ping said
+// the cluster records at the proxy).
 
 export function renderSshConfig(opts: {profile: Profile; home: string; tshCommand: string}): string {
   const {profile, home} = opts
@@ -37,7 +39,12 @@ export function renderSshConfig(opts: {profile: Profile; home: string; tshComman
     `# With no ssh-agent of your own: tsh agent, so a login on demand reaches this ssh`,
     `Match host "*.${cluster},!${proxy}" exec "test -z $SSH_AUTH_SOCK"`,
     `    IdentityAgent "${tshAgentSocket(home)}"`,
+    ...(profile.recordingProxy ? [`    ForwardAgent "${tshAgentSocket(home)}"`] : []),
     '',
+    // ssh takes the first value it reads: the Match block's socket, else your own agent.
+    ...(profile.recordingProxy
+      ? ['# Sessions are recorded at the proxy, which logs in to the node with your forwarded agent', `Host *.${cluster} !${proxy}`, '    ForwardAgent yes', '']
+      : []),
     '# End generated Teleport configuration',
     '',
   ].join('\n')

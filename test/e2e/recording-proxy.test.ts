@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {readdirSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {repoRoot, runBin} from '../helpers/cli.js'
@@ -21,12 +22,15 @@ const TSH = path.join(repoRoot, 'bin', 'tsh')
 describe('recording proxy mode against real processes', {timeout: 4 * 60_000}, () => {
   const dir = tempDir('recproxy-e2e')
   let teleport: TeleportDaemon
+  let config: string
+  let web: number
   const env = () => ({TELEPORT_HOME: path.join(dir.path, 'tsh'), SSH_AUTH_SOCK: '', HOME: dir.path})
   const tsh = (args: string[]) => runBin(TSH, args, {env: env()})
 
   before(async () => {
-    const [auth, proxySsh, web, nodePort] = [await freePort(), await freePort(), await freePort(), await freePort()]
-    const config = path.join(dir.path, 'teleport.yaml')
+    const [auth, proxySsh, nodePort] = [await freePort(), await freePort(), await freePort()]
+    web = await freePort()
+    config = path.join(dir.path, 'teleport.yaml')
     writeFileSync(config, [
       'teleport:', `  nodename: ${NODE}`, `  data_dir: ${path.join(dir.path, 'data')}`,
       'auth_service:', `  listen_addr: 127.0.0.1:${auth}`, `  cluster_name: ${CLUSTER}`, '  authentication: {second_factor: "off"}', '  session_recording: proxy',
@@ -65,5 +69,30 @@ describe('recording proxy mode against real processes', {timeout: 4 * 60_000}, (
     const refused = tsh(['ssh', `${LOGIN}@${NODE}`, 'echo never'])
     assert.notEqual(refused.code, 0)
     assert.equal(refused.stderr.trimEnd(), `failed connecting to node ${NODE}. agent forwarding required in proxy recording mode`)
+  })
+
+  test('stock ssh through tsh config forwards the agent without -A: the login learned the mode from the proxy', async () => {
+    // bob at a desktop with an ssh-agent: tsh login puts his key and certificate in it.
+    const agentSocket = path.join(dir.path, 'bob-agent.sock')
+    const agent = spawn('ssh-agent', ['-D', '-a', agentSocket], {stdio: 'ignore'})
+    try {
+      await eventually(() => existsSync(agentSocket), 'the ssh-agent socket')
+      const bob = {...process.env, TELEPORT_HOME: path.join(dir.path, 'bob-tsh'), HOME: dir.path, SSH_AUTH_SOCK: agentSocket}
+      await tctlInviteAndLogIn(config, {user: 'bob', login: LOGIN, password: PASSWORD, webPort: web, env: bob})
+      const sshConfig = path.join(dir.path, 'bob_ssh_config')
+      const generated = runBin(TSH, ['config'], {env: bob})
+      assert.equal(generated.code, 0, generated.stderr)
+      writeFileSync(sshConfig, generated.stdout)
+      const host = `${NODE}.${CLUSTER}`
+      const r = runBin('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', `${LOGIN}@${host}`, 'echo stock-$((6*7))'], {env: bob})
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout, 'stock-42\n')
+      // Without an agent of his own, ssh would forward tsh agent's socket (the first value it reads).
+      const resolved = runBin('ssh', ['-G', '-F', sshConfig, `${LOGIN}@${host}`], {env: {...bob, SSH_AUTH_SOCK: ''}})
+      assert.match(resolved.stdout, new RegExp(`^forwardagent ${path.join(dir.path, 'bob-tsh', 'agent.sock')}$`, 'm'))
+      assert.match(runBin('ssh', ['-G', '-F', sshConfig, `${LOGIN}@${host}`], {env: bob}).stdout, /^forwardagent yes$/m)
+    } finally {
+      agent.kill()
+    }
   })
 })

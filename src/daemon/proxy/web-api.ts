@@ -53,6 +53,7 @@ export async function handlePing(ctx: WebApiContext, req: IncomingMessage): Prom
       ssh: {listen_addr: ssh.listenAddr, public_addr: ssh.publicAddr, ...(ssh.tunnel ? {tunnel_listen_addr: ssh.tunnel.listenAddr, ssh_tunnel_public_addr: ssh.tunnel.publicAddr} : {})},
       ...(ctx.sshRelayAlpn ? {ssh_relay_alpn: ctx.sshRelayAlpn} : {}),
       ...(ctx.tlsRoutingEnabled ? {tls_routing_enabled: true} : {}),
+      ...(ping.sessionRecording === 'proxy' || ping.sessionRecording === 'proxy-sync' ? {recording_proxy: true} : {}),
     },
     server_version: ping.serverVersion,
     cluster_name: ping.clusterName,

@@ -191,7 +191,7 @@ describe('profile file', () => {
     assert.deepEqual(profileFromYaml(profileToYaml(p)), p)
   })
   test('round trip, and Teleport-written profiles with extra keys, comments and block lists', () => {
-    const p = sampleProfile({forwardPorts: ['8080:localhost:80'], dynamicForwardPorts: ['1080'], insecure: true})
+    const p = sampleProfile({forwardPorts: ['8080:localhost:80'], dynamicForwardPorts: ['1080'], insecure: true, recordingProxy: true, tlsRoutingEnabled: true})
     assert.deepEqual(profileFromYaml(profileToYaml(p)), p)
     const teleport = [
       '# written by tsh',

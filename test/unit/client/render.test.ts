@@ -120,6 +120,28 @@ describe('tsh config', () => {
     )
   })
 
+  test('recording proxy mode: the agent is forwarded, tsh agent\'s when there is no agent of your own (ssh takes the first value)', () => {
+    const out = renderSshConfig({profile: sampleProfile({recordingProxy: true}), home: '/home/alice/.tsh', tshCommand: 'tsh'})
+    const tail = out.slice(out.indexOf('# With no ssh-agent'))
+    assert.equal(
+      tail,
+      [
+        '# With no ssh-agent of your own: tsh agent, so a login on demand reaches this ssh',
+        'Match host "*.example.com,!proxy.example.com" exec "test -z $SSH_AUTH_SOCK"',
+        '    IdentityAgent "/home/alice/.tsh/agent.sock"',
+        '    ForwardAgent "/home/alice/.tsh/agent.sock"',
+        '',
+        '# Sessions are recorded at the proxy, which logs in to the node with your forwarded agent',
+        'Host *.example.com !proxy.example.com',
+        '    ForwardAgent yes',
+        '',
+        '# End generated Teleport configuration',
+        '',
+      ].join('\n'),
+    )
+    assert.doesNotMatch(renderSshConfig({profile: sampleProfile(), home: '/h', tshCommand: 'tsh'}), /ForwardAgent/, 'not forwarded where the nodes record')
+  })
+
   test('the tsh path: the link as run, made absolute; bin/run.js needs "tsh" after it', () => {
     assert.deepEqual(tshInvocation('/opt/x/bin/tsh'), {script: '/opt/x/bin/tsh', prefixArgs: []})
     assert.equal(tshCommandForSshConfig(tshInvocation('/opt/x/bin/run.js')), '"/opt/x/bin/run.js" tsh')
