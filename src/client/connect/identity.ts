@@ -17,6 +17,8 @@ export interface ConnectProfile {
   cluster: string
   /** proxy_listener_mode multiplex: the SSH proxy is on the web port, by ALPN (proxy.ts). */
   tlsRoutingEnabled?: boolean
+  /** Sessions are recorded at the proxy, which needs the user's agent forwarded (tsh scp forwards tsh's own key). */
+  recordingProxy?: boolean
 }
 
 export interface ConnectIdentity {

@@ -1,5 +1,6 @@
 import type {Writable} from 'node:stream'
 import type {ConnectIdentity} from '../connect/identity.js'
+import {ownKeysAgent} from '../agent/own-keys-agent.js'
 import {connectToNode} from '../connect/node.js'
 import type {ScpArgs} from './args.js'
 import {ProgressBar} from '../../lib/progress/bar.js'
@@ -9,17 +10,21 @@ import {download, openSftp, upload, type TransferOptions} from './transfer.js'
 
 export interface ScpIO {
   stderr: Writable & {isTTY?: boolean; columns?: number}
+  env?: NodeJS.ProcessEnv
 }
 
 /** Runs the copy; resolves with the error lines (empty when everything was copied). */
 export async function runScp(args: ScpArgs, identity: ConnectIdentity, io: ScpIO, options: {log?: (line: string) => void} = {}): Promise<string[]> {
   for (const line of args.warnings) io.stderr.write(line + '\n')
+  // A recording proxy logs in to the node with the agent the client forwards: tsh's own key here.
+  const agent = identity.profile.recordingProxy ? ownKeysAgent(identity, io.env ?? process.env) : undefined
   const conn = await connectToNode(identity, args.host, args.port, args.login, {
     ...(args.cluster ? {cluster: args.cluster} : {}),
     ...(options.log ? {log: options.log} : {}),
+    ...(agent ? {agent} : {}),
   })
   try {
-    const sftp = await openSftp(conn.client)
+    const sftp = await openSftp(conn.client, {agentForward: agent !== undefined})
     const showProgress = io.stderr.isTTY === true && !args.quiet
     const transfer: TransferOptions = {
       recursive: args.recursive,

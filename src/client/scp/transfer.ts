@@ -1,6 +1,7 @@
 import {promises as fsp, type Stats} from 'node:fs'
 import path from 'node:path'
 import type ssh2 from 'ssh2'
+import {UserError} from '../../lib/errors.js'
 
 // scp's copy semantics over SFTP (ssh2's client `sftp()`), byte for byte:
 //   - one source into an existing directory lands inside it (dir/basename); otherwise it becomes
@@ -279,7 +280,15 @@ export function localEntryPath(dest: string, name: string, remoteDir: string): s
   return path.join(dest, name)
 }
 
-/** Opens the SFTP subsystem on a node connection. */
-export function openSftp(client: ssh2.Client): Promise<SFTP> {
-  return call<SFTP>((cb) => client.sftp(cb))
+/** Opens the SFTP subsystem on a node connection; with agentForward, the connection's agent is forwarded on its channel. */
+export async function openSftp(client: ssh2.Client, options: {agentForward?: boolean} = {}): Promise<SFTP> {
+  // ssh2's sftp(env, cb), which its types leave out; patched to take agentForward as exec does.
+  const withOptions = client.sftp as unknown as (env: {agentForward: true}, cb: (err: Error | undefined, sftp: SFTP) => void) => void
+  try {
+    return await call<SFTP>((cb) => (options.agentForward ? withOptions.call(client, {agentForward: true}, cb) : client.sftp(cb)))
+  } catch (err) {
+    // The node (or a recording proxy) ended the channel with an exit status: its stderr says why.
+    if (typeof (err as {code?: unknown}).code === 'number') throw new UserError((err as Error).message)
+    throw err
+  }
 }

@@ -4,8 +4,7 @@ import type {BaseAgent} from 'ssh2'
 import {UserError} from '../../lib/errors.js'
 import type {ProgressStream} from '../../lib/progress/status-line.js'
 import {withSpinner} from '../../lib/progress/spinner.js'
-import {identityKeyring} from '../agent/identity-agent.js'
-import {KeyringAgent} from '../agent/keyring-agent.js'
+import {ownKeysAgent} from '../agent/own-keys-agent.js'
 import type {NodeInfo} from '../../api/auth-api.js'
 import {authApiViaProxy} from '../connect/auth-via-proxy.js'
 import type {ConnectIdentity} from '../connect/identity.js'
@@ -134,7 +133,7 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
  */
 function agentToForward(mode: SshArgs['forwardAgent'], identity: ConnectIdentity, env: NodeJS.ProcessEnv, warn: (line: string) => void): string | BaseAgent | undefined {
   if (mode === 'no') return undefined
-  if (mode === 'local') return identity.privateKey ? new KeyringAgent(identityKeyring(identity)) : env.SSH_AUTH_SOCK || undefined
+  if (mode === 'local') return ownKeysAgent(identity, env)
   if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK
   warn('WARNING: ForwardAgent=yes but no SSH agent is running ($SSH_AUTH_SOCK is not set); forwarding none (-A forwards tsh\'s own key)')
   return undefined

@@ -112,6 +112,7 @@ export async function startTshCluster(nodeSpecs: NodeSpec[], options: {auth?: Pi
   }, 'the nodes to register')
 
   const homes: string[] = []
+  const recordingProxy = options.auth?.sessionRecording === 'proxy' || options.auth?.sessionRecording === 'proxy-sync'
   const cluster: TshCluster = {
     dataDir,
     auth,
@@ -158,6 +159,8 @@ export async function startTshCluster(nodeSpecs: NodeSpec[], options: {auth?: Pi
           authType: 'local',
           forwardPorts: [],
           dynamicForwardPorts: [],
+          // As tsh login keeps it from the proxy's ping.
+          ...(recordingProxy ? {recordingProxy: true} : {}),
         },
         ...(options.agentOnly ? {} : {privateKey: key.privateKey}),
         publicKey: key.publicKey,

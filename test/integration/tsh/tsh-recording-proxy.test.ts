@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
@@ -87,6 +87,8 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.ok(start, `a session.start on ${hostname} for ${JSON.stringify(command)} in ${JSON.stringify(page.events)}`)
     return String(start.sid)
   }
+
+  const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
 
   for (const host of ['sshd-1', 'node-1']) {
     test(`tsh ssh -A runs a command on ${host}, recorded at the proxy: tsh recordings ls lists it, tsh play shows it`, async () => {
@@ -204,6 +206,22 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     await cluster.admin.deleteNode('sshd-other')
   })
 
+  test('tsh scp to and from sshd-1 forwards tsh\'s own key for the proxy, byte-exact; a role without forward_agent is refused', async () => {
+    const payload = randomBytes(3 * 1024 * 1024 + 17)
+    writeFileSync(join(dir.path, 'tsh-up.bin'), payload)
+    // No agent of alice's own: what the proxy logs in with is tsh's key.
+    const env = {SSH_AUTH_SOCK: ''}
+    const up = await tsh(alice, ['scp', join(dir.path, 'tsh-up.bin'), `${LOGIN}@sshd-1:${dir.path}/tsh-remote.bin`], {env})
+    assert.equal(up.code, 0, up.stderr)
+    const down = await tsh(alice, ['scp', `${LOGIN}@sshd-1:${dir.path}/tsh-remote.bin`, join(dir.path, 'tsh-down.bin')], {env})
+    assert.equal(down.code, 0, down.stderr)
+    assert.equal(digest(readFileSync(join(dir.path, 'tsh-down.bin'))), digest(payload))
+    const refused = await tsh(bob, ['scp', join(dir.path, 'tsh-up.bin'), `${LOGIN}@sshd-1:${dir.path}/never.bin`], {env})
+    assert.notEqual(refused.code, 0)
+    assert.equal(refused.stderr, 'ERROR: failed connecting to node sshd-1. agent forwarding required in proxy recording mode\n')
+    assert.equal(existsSync(join(dir.path, 'never.bin')), false)
+  })
+
   test('stock ssh -A, scp -A and sftp -A through tsh config, byte-exact', async () => {
     const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
     for (const host of ['sshd-1', 'node-1']) {
@@ -213,7 +231,6 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     }
     const payload = Buffer.alloc(2 * 1024 * 1024 + 3)
     for (let i = 0; i < payload.length; i++) payload[i] = (i * 7919) & 0xff
-    const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
     writeFileSync(join(dir.path, 'up.bin'), payload)
     const scp = await run('scp', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', join(dir.path, 'up.bin'), `${LOGIN}@sshd-1.${CLUSTER}:${dir.path}/scp.bin`], {env})
     assert.equal(scp.code, 0, scp.stderr)
