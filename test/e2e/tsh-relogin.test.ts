@@ -4,7 +4,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent} from 'undici'
 import {FileKeyStore} from '../../src/client/key-store.js'
-import {generateTotpCode} from '../../src/services/totp.js'
+import {totpCodes} from '../helpers/totp.js'
 import {signUserCert} from '../../src/sshca/index.js'
 import {repoRoot, runBin, tctlOk} from '../helpers/cli.js'
 import {caKeyPair} from '../helpers/cluster-backend.js'
@@ -25,22 +25,22 @@ import {eventually} from '../helpers/eventually.js'
 // auth) and written into the profile through the KeyStore: expired now, nothing waits.
 //
 // TOTP: a code is accepted once and only if newer than the last one used, within ±1 period of
-// now. Each user's three codes (enrolment, first login, login on demand) are the previous,
-// current and next period's codes, taken at the moment each is typed, so they only ever increase.
+// now. Each user's codes (enrolment, first login, login on demand) come from totpCodes: each for a
+// later step than the last and valid 30 s or more after it is typed.
 
 const CLUSTER = 'relogin.local'
 const NODE = 'relogin-node'
 const PASSWORD = 'correct horse battery'
 const TSH = path.join(repoRoot, 'bin', 'tsh')
 const insecure = new Agent({connect: {rejectUnauthorized: false}})
-const code = (secret: string, periods: number) => generateTotpCode(secret, Date.now() + periods * 30_000)
 
 describe('tsh logs in on demand when the certificate has expired', () => {
   const dir = tempDir('relogin-e2e-')
   let config: string
   let teleport: TeleportDaemon
   let web: number
-  const secrets = new Map<string, string>()
+  /** Each user's authenticator: codes in the order they are used. */
+  const codes = new Map<string, () => Promise<string>>()
   const homeOf = (user: string) => path.join(dir.path, `${user}-tsh`)
   const envOf = (user: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
     ...process.env, TELEPORT_HOME: homeOf(user), HOME: dir.path, SSH_AUTH_SOCK: '', NO_COLOR: '1', TERM: 'xterm',
@@ -48,21 +48,21 @@ describe('tsh logs in on demand when the certificate has expired', () => {
   })
   const tctl = (...args: string[]) => tctlOk(config, ...args)
 
-  /** Invited, enrolled on the invite page with the previous period's code, logged in in a pty with the current one. */
+  /** Invited, enrolled on the invite page with one code, logged in in a pty with the next. */
   async function enrolAndLogIn(user: string, loginFlags = ['--add-keys-to-agent=no']): Promise<string> {
     const added = tctl('users', 'add', user, '--roles=access', `--logins=${LOGIN}`)
     const url = /https:\/\/\S+\/web\/invite\/[0-9a-f]{32}/.exec(added)![0]
     const caller = webCaller(url, insecure)
     const token = tokenOf(url)
     const secret = (await readUserToken(caller, token)).view!.totp.secret
-    secrets.set(user, secret)
-    const done = await redeemUserToken(caller, {token, password: PASSWORD, second_factor_token: code(secret, -1)})
+    codes.set(user, totpCodes(secret))
+    const done = await redeemUserToken(caller, {token, password: PASSWORD, second_factor_token: await codes.get(user)!()})
     assert.equal(done.status, 200, done.text)
     const term = inPty(TSH, ['login', `--proxy=localhost:${web}`, `--user=${user}`, '--insecure', ...loginFlags], envOf(user))
     await term.waitFor(/Enter password for Teleport user/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)
-    term.write(`${code(secret, 0)}\r`)
+    term.write(`${await codes.get(user)!()}\r`)
     assert.equal(await term.exit, 0, term.output())
     return term.output()
   }
@@ -115,7 +115,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     await term.waitFor(/Enter password for Teleport user alice:/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)
-    term.write(`${code(secrets.get('alice')!, 1)}\r`)
+    term.write(`${await codes.get('alice')!()}\r`)
     await term.waitFor(/\$ $|# $|> $/m)
     term.write('echo ran-$((6*7)); exit\r')
     assert.equal(await term.exit, 0, term.output())
@@ -149,7 +149,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
       await term.waitFor(/Enter password for Teleport user bob:/)
       term.write(`${PASSWORD}\r`)
       await term.waitFor(/Enter your OTP token:/)
-      term.write(`${code(secrets.get('bob')!, 1)}\r`)
+      term.write(`${await codes.get('bob')!()}\r`)
       assert.equal(await term.exit, 0, term.output())
       assert.match(term.output(), /via-ssh-42/)
     } finally {
@@ -181,7 +181,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     await term.waitFor(/Enter password for Teleport user dave:/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)
-    term.write(`${code(secrets.get('dave')!, 1)}\r`)
+    term.write(`${await codes.get('dave')!()}\r`)
     assert.equal(await term.exit, 0, term.output())
     assert.match(term.output(), /via-ssh-42/)
     assert.ok(existsSync(socket), 'tsh agent runs for the new login')
@@ -207,7 +207,7 @@ describe('tsh logs in on demand when the certificate has expired', () => {
     await term.waitFor(/Enter password for Teleport user carol:/)
     term.write(`${PASSWORD}\r`)
     await term.waitFor(/Enter your OTP token:/)
-    term.write(`${code(secrets.get('carol')!, 1)}\r`)
+    term.write(`${await codes.get('carol')!()}\r`)
     assert.equal(await term.exit, 0, term.output())
     const renewed = await eventually(() => /SHA256:\S+ teleport:carol \(ED25519-CERT\)/.exec(listed())?.[0], 'tsh agent to offer the new certificate')
     assert.notEqual(renewed, first)

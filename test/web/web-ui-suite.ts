@@ -8,7 +8,7 @@ import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js
 import {eventually} from '../helpers/eventually.js'
 import {launchBrowser, newUser, pageProblems, screenshotDir, waitForScreen, type BrowserEngine} from '../helpers/browser.js'
 import {LOGIN, tempDir} from '../interop/helpers.js'
-import {generateTotpCode} from '../../src/services/totp.js'
+import {totpCodes} from '../helpers/totp.js'
 
 // The web UI in a real browser (Debian's Chromium or Firefox ESR through playwright-core; each has
 // its test file calling webUiSuite) against real
@@ -27,24 +27,6 @@ const CLUSTER = 'web.e2e'
 const NODE = 'web-e2e-node'
 const TOKEN = 'node-join-token-web-0123456789abcdef'
 const PASSWORD = 'correct horse battery'
-
-/**
- * TOTP codes for one user, as an authenticator app shows them. Auth accepts a code one 30 s step
- * either side of its own clock and never a step at or below the last one it took, so each code is
- * for the step after the last one given, and at least the current step (still valid 30 s or more
- * later, however slow the browser is to submit it); a code two steps ahead waits for the clock.
- */
-function totpCodes(secret: string): () => Promise<string> {
-  const STEP_MS = 30_000
-  let last = -Infinity
-  return async () => {
-    const step = Math.max(last + 1, Math.floor(Date.now() / STEP_MS))
-    const acceptedFrom = (step - 1) * STEP_MS
-    if (Date.now() < acceptedFrom) await new Promise((resolve) => setTimeout(resolve, acceptedFrom - Date.now()))
-    last = step
-    return generateTotpCode(secret, step * STEP_MS)
-  }
-}
 
 export function webUiSuite(engine: BrowserEngine): void {
   describe(`the web UI in ${engine === 'chromium' ? 'Chromium' : 'Firefox'} against real processes`, {timeout: 5 * 60_000}, () => {

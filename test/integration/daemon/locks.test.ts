@@ -5,7 +5,7 @@ import type {AuthApi} from '../../../src/api/auth-api.js'
 import {AuthApiClient} from '../../../src/api/auth-api-client.js'
 import {WebClient} from '../../../src/client/web-client.js'
 import {AccessDeniedError} from '../../../src/lib/errors.js'
-import {generateTotpCode} from '../../../src/services/index.js'
+import {totpCodes} from '../../helpers/totp.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 import ssh2 from 'ssh2'
@@ -84,12 +84,11 @@ describe('authorization against the current user, and locks', {timeout: 10 * TIM
     await cluster.admin.createUser({name: 'lena', roles: ['ops'], traits: {}})
     const {token} = await cluster.admin.resetUser('lena')
     const {totp} = await cluster.admin.getUserToken(token)
-    await cluster.admin.redeemUserToken({token, password: 'correct horse', otpCode: generateTotpCode(totp.secret, Date.now() - 30_000)})
+    const code = totpCodes(totp.secret)
+    await cluster.admin.redeemUserToken({token, password: 'correct horse', otpCode: await code()})
     const web = new WebClient({proxyAddr: `127.0.0.1:${cluster.proxy.webAddress.port}`, insecure: true})
-    // Each code must be from a later time step than the last one used (replay protection), and
-    // within one step of now: the invite took the previous step, the two logins take now and the next.
-    let step = -1
-    const login = () => web.createSshCert({user: 'lena', password: 'correct horse', otp_token: generateTotpCode(totp.secret, Date.now() + ++step * 30_000), pub_key: generateKeyPair().publicKey, ttl: 3600e9})
+    // Each code must be from a later time step than the last one used (replay protection).
+    const login = async () => web.createSshCert({user: 'lena', password: 'correct horse', otp_token: await code(), pub_key: generateKeyPair().publicKey, ttl: 3600e9})
     try {
       const lock = await cluster.admin.createLock({target: {user: 'lena'}, message: 'on leave'})
       await assert.rejects(login(), {name: 'AccessDeniedError', message: 'lock targeting User:"lena" is in force: on leave'})

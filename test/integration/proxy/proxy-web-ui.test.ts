@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {generateTotpCode} from '../../../src/services/index.js'
+import {totpCodes} from '../../helpers/totp.js'
 import {acceptUserToken, readUserToken, redeemUserToken, startTestCluster, tokenOf, type TestCluster, type WebResponse} from './helpers.js'
 
 // The web UI's side of the proxy over real HTTPS against a real auth service: the built app
@@ -147,15 +148,16 @@ describe('proxy web UI (HTTPS)', {timeout: 120_000}, () => {
   })
 
   test('change password as the user (current password and a code); the audit log is auth\'s to show or refuse', async () => {
-    // Enrolled with the previous step's code, signed in with this one: the next one is left for the change.
+    // Enrolled, signed in and the password changed with three codes, each for a later step.
     const {invite} = await cluster.admin.createUser({name: 'pwuser', roles: ['access'], traits: {logins: ['pwuser']}})
     const token = tokenOf(invite.url)
     const secret = (await readUserToken(cluster.caller, token)).view!.totp.secret
-    assert.equal((await redeemUserToken(cluster.caller, {token, password: PASSWORD, second_factor_token: generateTotpCode(secret, Date.now() - 30_000)})).status, 200)
-    const signedIn = await cluster.web('POST', '/v1/webapi/sessions/web', {json: {user: 'pwuser', pass: PASSWORD, second_factor_token: generateTotpCode(secret, Date.now())}})
+    const code = totpCodes(secret)
+    assert.equal((await redeemUserToken(cluster.caller, {token, password: PASSWORD, second_factor_token: await code()})).status, 200)
+    const signedIn = await cluster.web('POST', '/v1/webapi/sessions/web', {json: {user: 'pwuser', pass: PASSWORD, second_factor_token: await code()}})
     assert.equal(signedIn.status, 200, signedIn.text)
     const headers = {cookie: /^(__Host-session=[0-9a-f]+);/.exec(String(signedIn.headers['set-cookie']))![1]!, authorization: `Bearer ${signedIn.json<{token: string}>().token}`}
-    const done = await cluster.web('PUT', '/v1/webapi/users/password', {headers, json: {old_password: PASSWORD, new_password: 'a new long password', second_factor_token: generateTotpCode(secret, Date.now() + 30_000)}})
+    const done = await cluster.web('PUT', '/v1/webapi/users/password', {headers, json: {old_password: PASSWORD, new_password: 'a new long password', second_factor_token: await code()}})
     assert.equal(done.status, 200, done.text)
     const changes = (await cluster.admin.searchEvents({from: new Date(Date.now() - 600_000), to: new Date(Date.now() + 60_000), types: ['user.password_change']})).events
     assert.ok(changes.some((e) => e.user === 'pwuser'), JSON.stringify(changes))
