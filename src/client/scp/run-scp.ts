@@ -10,14 +10,13 @@ import {download, openSftp, upload, type TransferOptions} from './transfer.js'
 
 export interface ScpIO {
   stderr: Writable & {isTTY?: boolean; columns?: number}
-  env?: NodeJS.ProcessEnv
 }
 
 /** Runs the copy; resolves with the error lines (empty when everything was copied). */
 export async function runScp(args: ScpArgs, identity: ConnectIdentity, io: ScpIO, options: {log?: (line: string) => void} = {}): Promise<string[]> {
   for (const line of args.warnings) io.stderr.write(line + '\n')
   // A recording proxy logs in to the node with the agent the client forwards: tsh's own key here.
-  const agent = identity.profile.recordingProxy ? ownKeysAgent(identity, io.env ?? process.env) : undefined
+  const agent = identity.profile.recordingProxy ? ownKeysAgent(identity, process.env) : undefined
   const conn = await connectToNode(identity, args.host, args.port, args.login, {
     ...(args.cluster ? {cluster: args.cluster} : {}),
     ...(options.log ? {log: options.log} : {}),
