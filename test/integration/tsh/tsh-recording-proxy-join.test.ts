@@ -17,6 +17,7 @@ interface Listed {
   session_id: string
   hostname: string
   user: string
+  state: string
   participants: {user: string; mode: string}[]
 }
 
@@ -24,6 +25,8 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
   let cluster: TshCluster
   let alice: string
   let bob: string
+  let mona: string
+  let ann: string
   let sshd: Daemon
   const dir = interopTempDir('tsh-recording-proxy-join')
   const env = (home: string) => ({...process.env, TELEPORT_HOME: home, NO_COLOR: '1'})
@@ -43,8 +46,16 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
     await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'pair'}, spec: {options: {forward_agent: false}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, join_sessions: [joinOps]}}}, {create: true})
     await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
     await cluster.admin.createUser({name: 'bob', roles: ['pair'], traits: {}})
+    // mona's sessions need a moderator (the built-in auditor role); ann is one.
+    const oneAuditor = {name: 'an auditor', filter: 'contains(user.spec.roles, "auditor")', kinds: ['ssh'], modes: ['moderator'], count: 1, on_leave: 'terminate'}
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'moderated'}, spec: {options: {forward_agent: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, rules: [sessions], require_session_join: [oneAuditor]}}}, {create: true})
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'moderate'}, spec: {allow: {logins: [LOGIN], node_labels: {'*': '*'}, join_sessions: [{name: 'moderate', roles: ['moderated'], kinds: ['ssh'], modes: ['moderator']}]}}}, {create: true})
+    await cluster.admin.createUser({name: 'mona', roles: ['moderated'], traits: {}})
+    await cluster.admin.createUser({name: 'ann', roles: ['auditor', 'moderate'], traits: {}})
     alice = await cluster.login('alice')
     bob = await cluster.login('bob')
+    mona = await cluster.login('mona')
+    ann = await cluster.login('ann')
     const cas = await cluster.admin.getCAKeys()
     const sshdDir = join(dir.path, 'sshd')
     mkdirSync(sshdDir)
@@ -119,6 +130,26 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
       assert.deepEqual(recorded.filter((e) => e.event === 'session.join').map((e) => [e.user, e.participant_mode]), [['bob', 'observer'], ['bob', 'peer']])
       const text = await tsh(alice, ['play', '-f', 'text', sid])
       assert.match(text.stdout, /from-bob-42/, 'the peer\'s command is in the recording')
+    })
+
+    test(`a moderated session on ${host} is held at the proxy until a moderator joins there; a moderator's t ends it`, async () => {
+      const held = pty(mona, ['ssh', '-A', `${LOGIN}@${host}`])
+      await held.waitFor(/Teleport > Waiting for required participants\.\.\./)
+      const tracked = await eventually(async () => (await listed(ann)).find((t) => t.hostname === host && t.user === 'mona'), `mona's session on ${host} listed`)
+      assert.equal(tracked.state, 'PENDING')
+      held.write('echo typed-while-waiting\r')
+      const moderator = pty(ann, ['join', '-m', 'moderator', tracked.session_id])
+      await moderator.waitFor(/participant mode: moderator/)
+      await eventually(async () => (await listed(ann)).find((t) => t.session_id === tracked.session_id)?.state === 'RUNNING', 'the session to run')
+      held.write('echo now-running-$((6*7))\r')
+      await held.waitFor(/now-running-42/)
+      await moderator.waitFor(/now-running-42/)
+      assert.doesNotMatch(held.output(), /typed-while-waiting\r?\n[^]*typed-while-waiting/, 'input while waiting did not run')
+      moderator.write('t')
+      await held.waitFor(/Teleport > Session terminated by a moderator\./)
+      await held.exit
+      await moderator.waitFor(/Session terminated by a moderator/)
+      await moderator.exit
     })
   }
 })
