@@ -10,7 +10,8 @@ import {CLUSTER, eventually, LOGIN, startTshCluster, TIMEOUT_MS, TSH, tsh, type 
 // alice's `tsh ssh -A` shell in a pty on a stock OpenSSH sshd and on our own node, both held by
 // the proxy. `tsh sessions ls` lists each once, under the id the proxy records it by; bob joins
 // with `tsh join` (no agent: joining opens nothing to the node), as observer (sees the screen and
-// live output, cannot type, Ctrl-C leaves) and as peer (his command runs); the joins are in the
+// live output, cannot type, Ctrl-C leaves) and as peer (his command runs), carl who may only see
+// it is refused by the proxy as a node refuses him; the joins are in the
 // audit log and in the recording `tsh play` plays under that same id.
 
 interface Listed {
@@ -25,6 +26,7 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
   let cluster: TshCluster
   let alice: string
   let bob: string
+  let carl: string
   let mona: string
   let ann: string
   let sshd: Daemon
@@ -46,6 +48,9 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
     await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'pair'}, spec: {options: {forward_agent: false}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, join_sessions: [joinOps]}}}, {create: true})
     await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
     await cluster.admin.createUser({name: 'bob', roles: ['pair'], traits: {}})
+    // carl sees every session (a session rule) but may join none.
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'viewer'}, spec: {allow: {logins: [LOGIN], node_labels: {'*': '*'}, rules: [sessions]}}}, {create: true})
+    await cluster.admin.createUser({name: 'carl', roles: ['viewer'], traits: {}})
     // mona's sessions need a moderator (the built-in auditor role); ann is one.
     const oneAuditor = {name: 'an auditor', filter: 'contains(user.spec.roles, "auditor")', kinds: ['ssh'], modes: ['moderator'], count: 1, on_leave: 'terminate'}
     await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'moderated'}, spec: {options: {forward_agent: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, rules: [sessions], require_session_join: [oneAuditor]}}}, {create: true})
@@ -54,6 +59,7 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
     await cluster.admin.createUser({name: 'ann', roles: ['auditor', 'moderate'], traits: {}})
     alice = await cluster.login('alice')
     bob = await cluster.login('bob')
+    carl = await cluster.login('carl')
     mona = await cluster.login('mona')
     ann = await cluster.login('ann')
     const cas = await cluster.admin.getCAKeys()
@@ -108,6 +114,11 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
       assert.equal(await watcher.exit, 0, watcher.output())
       await owner.waitFor(/Teleport > User bob left the session\./)
 
+      // The proxy decides as a node does: carl may see the session, not join it; one line, audited.
+      const refused = await tsh(carl, ['join', sid])
+      assert.notEqual(refused.code, 0)
+      assert.equal(refused.stderr.trimEnd(), 'access denied: your roles do not allow joining sessions of "alice" as observer')
+
       const peer = pty(bob, ['join', '-m', 'peer', sid])
       await peer.waitFor(/participant mode: peer/)
       peer.write('echo from-bob-$((2*21))\r')
@@ -123,6 +134,7 @@ describe('recording proxy mode: tsh join and tsh sessions ls', {timeout: 4 * TIM
       const joins = audited.filter((e) => e.event === 'session.join').map((e) => [e.user, e.participant_mode, e.server_hostname])
       assert.deepEqual(joins, [['bob', 'observer', host], ['bob', 'peer', host]])
       assert.ok(audited.some((e) => e.event === 'session.start' && e.user === 'alice'), 'the session the list named is the one audited')
+      assert.deepEqual(audited.filter((e) => e.event === 'session.rejected').map((e) => [e.user, e.participant_mode]), [['carl', 'observer']])
       await cluster.proxy.flushRecordings()
       const played = await tsh(alice, ['play', '-f', 'json', sid])
       assert.equal(played.code, 0, played.stderr)
