@@ -9,10 +9,11 @@ import {CLUSTER, eventually, LOGIN, startTshCluster, TIMEOUT_MS, TSH, tsh, type 
 // Live sessions in recording proxy mode (auth_service.session_recording: proxy), with real parts:
 // alice's `tsh ssh -A` shell in a pty on a stock OpenSSH sshd and on our own node, both held by
 // the proxy. `tsh sessions ls` lists each once, under the id the proxy records it by; bob joins
-// with `tsh join` (no agent: joining opens nothing to the node), as observer (sees the screen and
-// live output, cannot type, Ctrl-C leaves) and as peer (his command runs), carl who may only see
-// it is refused by the proxy as a node refuses him; the joins are in the
-// audit log and in the recording `tsh play` plays under that same id.
+// with `tsh join` (without an agent: the proxy needs no SSH connection to the node for it), as
+// observer (sees the screen and live output, cannot type, Ctrl-C leaves) and as peer (his command
+// runs); carl, who may see it but not join, is refused by the proxy as a node refuses him; the
+// joins are in the audit log and in the recording `tsh play` plays under that same id. A moderated
+// session waits at the proxy until a moderator joins there.
 
 interface Listed {
   session_id: string
