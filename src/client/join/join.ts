@@ -2,7 +2,7 @@ import type {Writable} from 'node:stream'
 import type ssh2 from 'ssh2'
 import type {SessionTracker} from '../../api/auth-api.js'
 import {NotFoundError, UsageError, UserError} from '../../lib/errors.js'
-import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, PARTICIPANT_MODES, type ParticipantMode} from '../../services/models/session-tracker.js'
+import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, PARTICIPANT_MODES, trackerNodeId, type ParticipantMode} from '../../services/models/session-tracker.js'
 import {authApiViaProxy} from '../connect/auth-via-proxy.js'
 import type {ConnectIdentity} from '../connect/identity.js'
 import {connectToNode} from '../connect/node.js'
@@ -96,9 +96,10 @@ export function proxyJoinRoute(identity: ConnectIdentity, options: {cluster?: st
       }
     },
     connect: (tracker, login) =>
-      // Dialled by host id, which the node's host certificate carries.
-      connectToNode(identity, tracker.hostId, undefined, login, {
-        expectPrincipal: tracker.hostId,
+      // Dialled by host id, which the node's host certificate carries (in recording proxy mode the
+      // proxy holds the session and answers for the node, with a certificate for its names).
+      connectToNode(identity, trackerNodeId(tracker), undefined, login, {
+        expectPrincipal: trackerNodeId(tracker),
         displayName: tracker.hostname,
         ...(cluster ? {cluster} : {}),
         ...(log ? {log} : {}),

@@ -1,5 +1,6 @@
 import type {UserAuthApi} from '../../api/auth-api.js'
 import {AccessDeniedError, NotFoundError} from '../../lib/errors.js'
+import {trackerNodeId} from '../../services/models/session-tracker.js'
 
 // How many sessions each node has open (`tsh ls -v`), from the trackers the user may see.
 
@@ -16,6 +17,6 @@ export async function openSessionCounts(api: Pick<UserAuthApi, 'listSessionTrack
     throw err
   }
   const counts = new Map<string, number>()
-  for (const t of trackers) counts.set(t.hostId, (counts.get(t.hostId) ?? 0) + 1)
+  for (const t of trackers) counts.set(trackerNodeId(t), (counts.get(trackerNodeId(t)) ?? 0) + 1)
   return counts
 }

@@ -30,6 +30,7 @@ export function sessionsData(trackers: readonly SessionTracker[]): object[] {
     created: t.created,
     expires: t.expires,
     host_id: t.hostId,
+    ...(t.serverId ? {server_id: t.serverId} : {}),
     hostname: t.hostname,
     address: t.address,
     cluster_name: t.clusterName,

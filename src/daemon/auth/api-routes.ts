@@ -4,7 +4,7 @@ import {Router, serveRoutes, type RouteContext, type RouteHandler} from '../../a
 import {AUTH_ROUTES, type AuthRoutes, type NodeInfo} from '../../api/routes.js'
 import {Readable} from 'node:stream'
 import {checkSessionId} from '../../events/recording-store/index.js'
-import {BadParameterError, NotFoundError} from '../../lib/errors.js'
+import {AccessDeniedError, BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
 import {ROTATION_PHASES, type RotationPhase, canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
@@ -304,6 +304,8 @@ export function authApiRoutes(auth: AuthServer): Router {
     upsertSessionTracker: guarded(trackerWrite('update'), (ctx) => {
       const hostId = ctx.identity.kind === 'host' ? ctx.identity.hostId : ''
       const update = validateSessionTrackerUpdate(ctx.body)
+      // Only a recording proxy holds sessions of other nodes; a node's trackers are its own.
+      if (update.serverId !== undefined && !(ctx.identity.kind === 'host' && ctx.identity.role === 'Proxy')) throw new AccessDeniedError('only a recording proxy may write the tracker of a session on another node (serverId)')
       return auth.sessionTrackers.upsert(ctx.params.sid, hostId, {...update, clusterName: auth.clusterName, address: announcedAddr(update.address, ctx.identity.remoteAddr)})
     }),
     removeSessionTracker: guarded(trackerWrite('delete'), ({params, identity}) => auth.sessionTrackers.remove(params.sid, identity.kind === 'host' ? identity.hostId : '')),

@@ -7,7 +7,7 @@ import type {TerminalParams} from '../../api/web-ui-routes.js'
 import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError, NotFoundError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
-import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, PARTICIPANT_MODES, type ParticipantMode} from '../../services/models/session-tracker.js'
+import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, PARTICIPANT_MODES, trackerNodeId, type ParticipantMode} from '../../services/models/session-tracker.js'
 import {parseCert} from '../../sshca/index.js'
 import {agentAuthOptions, hostCertVerifier} from '../../ssh/index.js'
 import type {NodeRouter} from './node-route.js'
@@ -76,7 +76,7 @@ export async function runTerminal(options: TerminalSocketOptions): Promise<void>
   ws.once('close', () => client?.end())
   try {
     const join = params.sid ? await liveSession(options, params.sid) : undefined
-    const serverId = join ? join.hostId : await visibleNode(options, params.server_id)
+    const serverId = join ? trackerNodeId(join) : await visibleNode(options, params.server_id)
     const routed = await options.router.route(
       {host: serverId},
       {user: options.session.user, login: params.login, addr: options.clientAddr, access: certificateAccess(options.session.certificate)},
@@ -171,7 +171,7 @@ function openShell(client: ssh2.Client, params: TerminalParams, join?: {sid: str
 /** The user's sessions on that node before the shell: the new one is the one that appears. */
 async function ownSessionIds(options: TerminalSocketOptions, serverId: string): Promise<Set<string>> {
   const trackers = await options.api.listSessionTrackers().catch(() => [])
-  return new Set(trackers.filter((t) => t.hostId === serverId).map((t) => t.sessionId))
+  return new Set(trackers.filter((t) => trackerNodeId(t) === serverId).map((t) => t.sessionId))
 }
 
 /**
@@ -185,7 +185,7 @@ async function findNewSession(options: TerminalSocketOptions, serverId: string, 
     if (options.ws.readyState !== options.ws.OPEN) throw new Error('the terminal closed')
     const trackers = await options.api.listSessionTrackers()
     const found = trackers
-      .filter((t) => t.hostId === serverId && t.user === options.session.user && t.login === options.params.login && !before.has(t.sessionId) && !options.claimed.has(t.sessionId))
+      .filter((t) => trackerNodeId(t) === serverId && t.user === options.session.user && t.login === options.params.login && !before.has(t.sessionId) && !options.claimed.has(t.sessionId))
       .sort((a, b) => a.created.localeCompare(b.created))[0]
     if (found) {
       options.claimed.add(found.sessionId)

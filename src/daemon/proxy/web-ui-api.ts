@@ -15,7 +15,7 @@ import type {AuditEvent} from '../../events/index.js'
 import {NotFoundError} from '../../lib/errors.js'
 import {productVersion} from '../../lib/version.js'
 import {nodeLabels} from '../../services/models/node.js'
-import {PARTICIPANT_MODES} from '../../services/models/session-tracker.js'
+import {PARTICIPANT_MODES, trackerNodeId} from '../../services/models/session-tracker.js'
 import type {Role} from '../../services/roles.js'
 import {checkAccessToNode} from '../../services/rbac.js'
 import {checkJoinSession} from '../../services/session-policy.js'
@@ -220,7 +220,7 @@ function webActiveSession(tracker: SessionTracker, joinModes: WebParticipantMode
     state: tracker.state,
     user: tracker.user,
     login: tracker.login,
-    server_id: tracker.hostId,
+    server_id: trackerNodeId(tracker),
     hostname: tracker.hostname,
     addr: tracker.address,
     created: tracker.created,

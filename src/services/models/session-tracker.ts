@@ -33,8 +33,13 @@ export interface SessionTracker {
   /** ISO 8601 times. */
   created: string
   expires: string
-  /** The node running the session: its host id (server_id), hostname and address. */
+  /** The host that writes the tracker: the node running the session (or the recording proxy holding it). */
   hostId: string
+  /**
+   * Recording proxy mode: the node the session runs on (its name, the session events' server_id)
+   * when the proxy holds the session and writes its tracker. Absent: the node is `hostId`.
+   */
+  serverId?: string
   hostname: string
   address: string
   clusterName: string
@@ -45,6 +50,11 @@ export interface SessionTracker {
   /** Why the session is PENDING or TERMINATED, when there is a reason to tell. */
   reason?: string
   invited?: string[]
+}
+
+/** The node a session runs on: what `tsh join` and the web terminal dial (the proxy holding it stands in for it). */
+export function trackerNodeId(tracker: Pick<SessionTracker, 'hostId' | 'serverId'>): string {
+  return tracker.serverId ?? tracker.hostId
 }
 
 /** What a node writes; auth fills in hostId (the caller) and expires (from ttlMs). */
@@ -92,6 +102,14 @@ export function validateSessionTrackerUpdate(raw: unknown): SessionTrackerUpdate
     return {user: userName(p.user, `${at}.user`, fail), mode: p.mode as ParticipantMode, lastActive: instant(p.lastActive, `${at}.lastActive`, fail)}
   })
   const update: SessionTrackerUpdate = {kind: 'ssh', state: state as SessionState, created, hostname: raw.hostname, address, clusterName, user, login, participants}
+  if (raw.serverId !== undefined) {
+    try {
+      assertValidName('node', raw.serverId)
+    } catch (err) {
+      fail('serverId', `is not a node name: ${(err as Error).message}`)
+    }
+    update.serverId = raw.serverId as string
+  }
   if (raw.reason !== undefined) update.reason = printable(raw.reason, 'reason', MAX_REASON, fail)
   if (raw.invited !== undefined) {
     if (!Array.isArray(raw.invited) || raw.invited.length > MAX_INVITED) fail('invited', `must be a list of at most ${MAX_INVITED} user names`)

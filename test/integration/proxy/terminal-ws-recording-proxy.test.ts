@@ -16,7 +16,9 @@ import {openWebTerminal, webSignIn} from './web-terminal.js'
 
 // The web terminal in recording proxy mode: the proxy terminates the shell's connection itself and
 // reaches the node with the web session's agent (it holds it: no agent is forwarded), so the
-// browser's shell is recorded at the proxy as tsh's is; the node records no copy.
+// browser's shell is recorded at the proxy as tsh's is; the node records no copy. The page is told
+// the proxy's session id (the recording's), and the Active sessions join attaches to the session
+// the proxy holds.
 
 const HOST_ID = '7a1b2c3d-0000-4000-8000-0000000000e2'
 const PASSWORD = 'correct horse battery'
@@ -55,7 +57,18 @@ describe('terminal WebSocket in recording proxy mode', {timeout: 120_000}, () =>
     await term.opened
     term.type('echo web-rec-$((6*7))\r')
     await term.waitFor(/web-rec-42/)
+    // The page is told the id of the session the proxy holds and records (its links play and join it).
+    const told = (await term.frame('session')) as {session: {sid: string; server_id: string}}
+    assert.equal(told.session.server_id, HOST_ID)
+    const trackers = await cluster.admin.listSessionTrackers()
+    assert.deepEqual(trackers.map((t) => [t.sessionId, t.serverId]), [[told.session.sid, HOST_ID]], 'one tracker, the proxy\'s, naming the node')
+    // The Active sessions page's join: a second terminal joins the session held at the proxy.
+    const joined = openWebTerminal(cluster, alice, {sid: told.session.sid, mode: 'peer'})
+    await joined.waitFor(/participant mode: peer/)
+    joined.type('echo joined-$((6*7))\r')
+    await term.waitFor(/joined-42/)
     term.type('exit 3\r')
+    assert.equal((await joined.closed).code, 1000, 'the joiner\'s terminal ends with the session')
     assert.equal((await term.closed).code, 1000)
     assert.deepEqual(term.texts.at(-1), {type: 'close', reason: 'exit status 3'})
     const records = path.join(dataDirPaths(cluster.dataDir).log, 'records')
@@ -63,6 +76,9 @@ describe('terminal WebSocket in recording proxy mode', {timeout: 120_000}, () =>
     const starts = (await cluster.admin.searchEvents({from: new Date(0), to: new Date(Date.now() + 60_000), types: ['session.start']})).events
     const atProxy = starts.find((e) => e.server_id !== HOST_ID && e.user === 'alice')
     assert.ok(atProxy, `the proxy audited the session: ${JSON.stringify(starts)}`)
+    assert.equal(atProxy.sid, told.session.sid, 'the page was told the recording\'s id')
+    const joins = (await cluster.admin.searchEvents({from: new Date(0), to: new Date(Date.now() + 60_000), sid: told.session.sid, types: ['session.join']})).events
+    assert.deepEqual(joins.map((e) => [e.user, e.participant_mode]), [['alice', 'peer']], 'the join is audited under the recording\'s id')
     await eventually(async () => readdirSync(records).includes(`${String(atProxy.sid)}.rec`), 'the proxy\'s recording uploaded')
     assert.deepEqual(readdirSync(dataDirPaths(nodeData).recordingsToUpload), [], 'the node recorded nothing')
     assert.equal(readdirSync(records).length, 1)

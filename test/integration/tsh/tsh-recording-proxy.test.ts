@@ -121,7 +121,7 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
         term.write('echo typed-$((6*7))\r')
         await term.waitFor(/typed-42/)
         step('typed-42')
-        // Live: tsh sessions ls shows it (a plain sshd's tracker is the proxy's; our node keeps its own).
+        // Live: tsh sessions ls shows it (the proxy holds it and keeps its tracker).
         await eventually(async () => {
           const ls = await tsh(alice, ['sessions', 'ls', '-f', 'json'])
           step(`tsh sessions ls exit ${ls.code}`)
@@ -183,14 +183,14 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.match(r.stderr, new RegExp(AGENT_REQUIRED('sshd-1').replace(/\./g, '\\.')))
   })
 
-  test('a moderated session cannot be held on a plain sshd: refused there with the reason', async () => {
+  test('a moderated session without a terminal cannot be joined, so the proxy refuses it, as a node does', async () => {
     await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'moderated'}, spec: {options: {forward_agent: true}, allow: {logins: [LOGIN], node_labels: {'*': '*'}, require_session_join: [{name: 'an auditor', filter: 'contains(user.spec.roles, "auditor")', kinds: ['ssh'], modes: ['moderator'], count: 1}]}}}, {create: true})
     await cluster.admin.createUser({name: 'mona', roles: ['moderated'], traits: {}})
     const mona = await cluster.login('mona')
     const r = await tsh(mona, ['ssh', '-A', `${LOGIN}@sshd-1`, 'echo never'])
     assert.notEqual(r.code, 0)
     assert.equal(r.stdout, '')
-    assert.equal(r.stderr.trimEnd(), 'your roles require moderators to join your sessions (require_session_join), which an OpenSSH node (sshd-1) cannot enforce')
+    assert.equal(r.stderr.trimEnd(), 'your roles require moderators to join your sessions (require_session_join): only interactive sessions (with a terminal) can be moderated')
   })
 
   test('an sshd with a plain host key is refused by the proxy', async () => {

@@ -1,8 +1,8 @@
-import {EventCode, EventName} from '../../../events/index.js'
+import {EventCode, EventName, type EmitNamed, type EventFields} from '../../../events/index.js'
 import {PARTICIPANT_MODES, type ParticipantMode} from '../../../services/models/session-tracker.js'
 import type {Role} from '../../../services/roles.js'
 import {checkJoinSession} from '../../../services/session-policy.js'
-import type {ConnectionContext} from '../context.js'
+import type {RoleCache} from '../../common/role-cache.js'
 import type {Party, PartyOutput} from './party.js'
 import type {SessionRegistry} from './registry.js'
 
@@ -11,6 +11,16 @@ import type {SessionRegistry} from './registry.js'
 // owner's roles as auth has them now (join_sessions, session-policy.ts), not by the login the
 // joiner connected as: that login only got them onto the node. Joins, leaves and refusals are
 // audited by the node (session.join T2001I, session.leave T2003I, session.rejected T1006W).
+// The recording proxy joins the sessions it holds the same way, standing in for the node.
+
+/** Who joins: a connection to the node, or one the recording proxy terminated for it. */
+export interface Joiner {
+  user: string
+  cert: {roles: readonly string[]}
+  eventFields(): EventFields
+  /** Where the join is audited, and the roles as auth has them now. */
+  node: {emit: EmitNamed; roles: Pick<RoleCache, 'getRoles'>}
+}
 
 export type JoinOutcome = {joined: Party} | {refused: string}
 
@@ -22,7 +32,7 @@ export interface JoinRequest {
   input: NodeJS.ReadableStream
 }
 
-export async function joinSession(conn: ConnectionContext, registry: SessionRegistry, request: JoinRequest): Promise<JoinOutcome> {
+export async function joinSession(conn: Joiner, registry: SessionRegistry, request: JoinRequest): Promise<JoinOutcome> {
   const {node} = conn
   const modeText = request.mode ?? 'observer'
   const fields = {...conn.eventFields(), sid: request.sid, participant_mode: modeText}

@@ -10,11 +10,11 @@ import {RecordingRequiredError, type SessionRecording} from '../recording/sessio
 import {sessionAuditTap} from './audit-tap.js'
 import {answerTerminalRequests} from './channel-requests.js'
 import {joinSession} from './join-session.js'
-import {moderationGate} from './moderation.js'
+import {sessionGate} from './moderation.js'
 import {pipedProgram, ptyProgram, type Program} from './program.js'
 import type {Party} from './party.js'
 import type {SessionRegistry} from './registry.js'
-import {Session, type SessionGate} from './session.js'
+import {Session} from './session.js'
 import {flush, sshChannelOutput} from './ssh-channel-output.js'
 
 // The SSH shell of a session: one SSH session channel. The requests before the program (pty-req,
@@ -137,7 +137,11 @@ export class SessionChannel {
     const {conn} = this
     const joining = this.env[JOIN_SESSION_ENV]
     if (request.kind === 'shell' && joining !== undefined) return this.join(channel, joining)
-    const gate = await this.moderation(request)
+    // Recording proxy mode: the proxy that ran this session through us audits it, records it and
+    // keeps its tracker, under its own id (one copy); it holds a moderated one until the moderators
+    // joined there, and only then opens this channel.
+    const viaRecordingProxy = conn.endpoints.viaProxy === true && conn.node.recorder.recordsAtProxy()
+    const gate = viaRecordingProxy ? undefined : await sessionGate({user: conn.user, roles: conn.cert.roles}, conn.node.roles, request.kind !== 'sftp' && this.pty !== undefined)
     if (typeof gate === 'string') {
       conn.node.emit(EventName.SessionRejected, EventCode.SessionRejected, {...this.fields(), reason: gate})
       return this.refuse(channel, gate)
@@ -157,13 +161,11 @@ export class SessionChannel {
     }
     const session = new Session({sid: this.sid, clock: conn.node.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}, ...(gate ? {gate} : {})})
     this.session = session
-    // Recording proxy mode: the proxy that ran this session through us audits it (and records it); one copy.
-    const auditedByProxy = conn.endpoints.viaProxy === true && conn.node.recorder.recordsAtProxy()
-    if (auditedByProxy) conn.node.log.debug(`session ${this.sid} of ${conn.user} is audited and recorded by the proxy`)
+    if (viaRecordingProxy) conn.node.log.debug(`session ${this.sid} of ${conn.user} is audited, recorded and tracked by the proxy`)
     else if (request.kind === 'sftp') conn.node.emit(EventName.Subsystem, EventCode.Subsystem, {...this.fields(), name: 'sftp'})
     else session.addTap(sessionAuditTap({node: conn.node, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
-    if (request.kind !== 'sftp') session.addTap(conn.node.trackSession({sid: this.sid, user: conn.user, login: conn.login}))
+    if (request.kind !== 'sftp' && !viaRecordingProxy) session.addTap(conn.node.trackSession({sid: this.sid, user: conn.user, login: conn.login}))
     this.party = session.join({user: conn.user, mode: 'peer', roles: conn.cert.roles, output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
     this.registry.add(session)
@@ -173,19 +175,6 @@ export class SessionChannel {
     })
     const terminal = request.kind !== 'sftp' && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     session.start({...(request.command !== undefined ? {command: request.command} : {}), ...(terminal ? {terminal} : {})}, () => this.spawn(request))
-  }
-
-  /** The owner's require_session_join as a gate (undefined: not moderated), or why the session may not run. */
-  private async moderation(request: Request): Promise<SessionGate | undefined | string> {
-    let gate: SessionGate | undefined
-    try {
-      gate = moderationGate(this.conn.user, await this.conn.node.roles.getRoles(this.conn.cert.roles))
-    } catch (err) {
-      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
-    }
-    // Only a session on a terminal can be joined, so only such a session can be moderated.
-    if (gate && (request.kind === 'sftp' || !this.pty)) return 'your roles require moderators to join your sessions (require_session_join): only interactive sessions (with a terminal) can be moderated'
-    return gate
   }
 
   /** Joins the running session `sid` as one more party, or refuses (stderr, exit status 255). */

@@ -13,6 +13,8 @@ export interface TrackedNode {
   /** The node's advertised address (known once it listens). */
   address(): string
   clusterName: string
+  /** Recording proxy mode: the node the proxy stands in for (the tracker's writer is the proxy). */
+  serverId?: string
 }
 
 /** The session as its shell knows it: id, the cluster user who started it and the OS login. */
@@ -38,6 +40,7 @@ export function sessionTrackerTap(writer: SessionTrackerWriter, node: TrackedNod
       hostname: node.hostname,
       address: node.address(),
       clusterName: node.clusterName,
+      ...(node.serverId ? {serverId: node.serverId} : {}),
       user: session.user,
       login: session.login,
       participants: [...participants.values()],

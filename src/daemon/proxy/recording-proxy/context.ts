@@ -7,6 +7,7 @@ import type {ParsedCert} from '../../../sshca/index.js'
 import type {NodeAccessDeps} from '../../common/node-access.js'
 import type {OpenSessions} from '../../node/open-sessions.js'
 import type {SessionRecorder} from '../../node/recording/session-recorder.js'
+import type {SessionRegistry} from '../../node/session/registry.js'
 import type {SessionTap} from '../../node/session/tap.js'
 import type {TrackedSession} from '../../node/session/tracker-tap.js'
 import type ssh2 from 'ssh2'
@@ -26,8 +27,10 @@ export interface RecordingProxyContext extends NodeAccessDeps {
   userCAs(): Promise<string[]>
   /** Host CA keys a node must present a certificate from; undefined when proxy_checks_host_keys is off. */
   nodeHostCAs(): Promise<string[] | undefined>
-  /** The tap keeping the tracker of a session on a plain sshd (our nodes keep their own) on auth. */
+  /** The tap keeping the tracker of a session the proxy holds on auth (for any node: ours write none in this mode). */
   trackSession(node: NodeInfo, session: TrackedSession): SessionTap
+  /** The sessions held here, by their (recording) id: what `tsh join` and the web terminal join. */
+  sessions: SessionRegistry
   /** The logged-in connections, which a lock or a deletion ends. */
   live: Set<LiveTerminatedConnection>
 }

@@ -14,6 +14,7 @@ import {RoleCache} from '../../common/role-cache.js'
 import {OpenSessions} from '../../node/open-sessions.js'
 import {SessionRecorder} from '../../node/recording/session-recorder.js'
 import {RecordingUploader} from '../../node/recording/uploader.js'
+import {SessionRegistry} from '../../node/session/registry.js'
 import {sessionTrackerTap} from '../../node/session/tracker-tap.js'
 import {SessionTrackerWriter} from '../../node/session/tracker-writer.js'
 import type {CaKeyCache} from '../client-auth.js'
@@ -88,7 +89,8 @@ export class RecordingProxy {
       userCAs: async () => (await options.caKeys.get()).value.userCAs,
       nodeHostCAs: async () => (this.checksHostKeys ? (await options.caKeys.get()).value.hostCAs : undefined),
       live: new Set(),
-      trackSession: (node, session) => sessionTrackerTap(this.trackers, {hostname: node.hostname, address: () => node.addr, clusterName: options.clusterName}, session),
+      trackSession: (node, session) => sessionTrackerTap(this.trackers, {hostname: node.hostname, address: () => node.addr, clusterName: options.clusterName, serverId: node.name}, session),
+      sessions: new SessionRegistry(),
     }
     options.access.onChange(() => this.enforceAccess())
     this.servers = new NodeHostServers(authApi, clock, (client) => this.onConnection(client))

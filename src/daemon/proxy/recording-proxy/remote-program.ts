@@ -38,3 +38,49 @@ export function remoteProgram(channel: ClientChannel, terminal: boolean): Progra
     hangUp: () => void channel.close(),
   }
 }
+
+/**
+ * The program of a moderated session: the node's channel is asked for only once the session's
+ * gate opens (the session core spawns then), so nothing runs on the node before the moderators
+ * joined. Until the channel is open, calls wait for it in order; a node that refuses ends the
+ * session with exit status 255 and its reason.
+ */
+export function remoteProgramOnceOpen(opening: Promise<ClientChannel>, terminal: boolean): Program {
+  let program: Program | undefined
+  let failure: SessionExit | undefined
+  const waiting: ((program: Program) => void)[] = []
+  const exitListeners: ((exit: SessionExit) => void)[] = []
+  const later = (call: (program: Program) => void) => (program ? call(program) : void waiting.push(call))
+  opening.then(
+    (channel) => {
+      program = remoteProgram(channel, terminal)
+      for (const call of waiting.splice(0)) call(program)
+    },
+    (err: Error) => {
+      failure = {code: 255, startError: err.message}
+      for (const listener of exitListeners) listener(failure)
+    },
+  )
+  return {
+    terminal,
+    onOutput: (listener) => later((p) => p.onOutput(listener)),
+    onExit(listener) {
+      if (failure) return listener(failure)
+      exitListeners.push(listener)
+      later((p) => p.onExit(listener))
+    },
+    write(bytes) {
+      if (program) return program.write(bytes)
+      later((p) => void p.write(bytes))
+      return false
+    },
+    // Bytes written before the channel opened go first, in order: then the writer may go on.
+    onceWritable: (callback) => (program ? program.onceWritable(callback) : later(() => callback())),
+    endInput: () => later((p) => p.endInput()),
+    resize: (size) => later((p) => p.resize(size)),
+    kill: (signal) => later((p) => p.kill(signal)),
+    pause: () => later((p) => p.pause()),
+    resume: () => later((p) => p.resume()),
+    hangUp: () => later((p) => p.hangUp()),
+  }
+}

@@ -2,18 +2,19 @@ import {randomUUID} from 'node:crypto'
 import type {ClientChannel, PseudoTtyInfo, ServerChannel, Session as SshSession} from 'ssh2'
 import type ssh2 from 'ssh2'
 import {EventCode, EventName} from '../../../events/index.js'
-import {channelOpen} from '../../../ssh/server-internals.js'
+import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV} from '../../../services/models/session-tracker.js'
+import {channelOpen, sendExitStatus} from '../../../ssh/server-internals.js'
 import {certAllows} from '../../node/context.js'
 import {RecordingRequiredError, type SessionRecording} from '../../node/recording/session-recorder.js'
-import {OPENSSH_SUB_KIND} from '../../../services/models/node.js'
 import {sessionAuditTap} from '../../node/session/audit-tap.js'
-import {moderationGate} from '../../node/session/moderation.js'
+import {joinSession} from '../../node/session/join-session.js'
+import {sessionGate} from '../../node/session/moderation.js'
 import type {Party} from '../../node/session/party.js'
 import {Session} from '../../node/session/session.js'
 import {flush, sshChannelOutput} from '../../node/session/ssh-channel-output.js'
 import {answerTerminalRequests} from '../../node/session/channel-requests.js'
 import type {TerminatedConnection} from './context.js'
-import {remoteProgram} from './remote-program.js'
+import {remoteProgram, remoteProgramOnceOpen} from './remote-program.js'
 
 // One session channel of a connection the recording proxy terminates: the requests before the
 // program (pty-req, env, auth-agent-req) are kept; at shell, exec or subsystem the same requests
@@ -21,6 +22,9 @@ import {remoteProgram} from './remote-program.js'
 // node's session core (Session: the user's channel is its peer, the node's channel its program)
 // with the node's taps: the audit events and the recording, exactly as on a node in `node` mode.
 // window-change and signal while it runs go to the node; its exit status or signal comes back.
+// The session is held here (ctx.sessions, its tracker written by the proxy under this id, the
+// recording's): a shell request carrying TELEPORT_SESSION (`tsh join`, the web terminal's join)
+// joins it as the node's join-session.ts joins a node's session, with no connection to the node.
 
 interface Request {
   kind: 'shell' | 'exec' | 'subsystem'
@@ -36,6 +40,8 @@ export class ProxySessionChannel {
   private session: Session | undefined
   private channel: ServerChannel | undefined
   private party: Party | undefined
+  /** This channel joined a session held here. */
+  private joined = false
   private ended = false
 
   /** The pty the client asked for, at its latest size. */
@@ -78,6 +84,8 @@ export class ProxySessionChannel {
     this.channel = channel
     const {conn} = this
     const {ctx} = conn
+    const joining = this.env[JOIN_SESSION_ENV]
+    if (request.kind === 'shell' && joining !== undefined) return this.join(channel, joining)
     const fields = () => ({...conn.eventFields(), sid: this.sid})
     let upstream: ssh2.Client
     try {
@@ -87,10 +95,11 @@ export class ProxySessionChannel {
       return this.refuse(channel, (err as Error).message)
     }
     const subsystem = request.kind === 'subsystem'
-    const unmoderatable = await this.moderationRefusal()
-    if (unmoderatable) {
-      ctx.emit(EventName.SessionRejected, EventCode.SessionRejected, {...fields(), reason: unmoderatable})
-      return this.refuse(channel, unmoderatable)
+    // The owner's require_session_join: held here until the moderators joined (the node's channel opens only then).
+    const gate = await sessionGate({user: conn.user, roles: conn.cert.roles}, ctx.roles, !subsystem && this.pty !== undefined)
+    if (typeof gate === 'string') {
+      ctx.emit(EventName.SessionRejected, EventCode.SessionRejected, {...fields(), reason: gate})
+      return this.refuse(channel, gate)
     }
     let recording: SessionRecording | undefined
     if (!subsystem) {
@@ -101,45 +110,37 @@ export class ProxySessionChannel {
         return this.refuse(channel, message)
       }
     }
-    let remote: ClientChannel
-    try {
-      remote = await this.openRemote(upstream, request)
-    } catch (err) {
-      await recording?.abandon()
-      if (subsystem) ctx.emit(EventName.Subsystem, EventCode.SubsystemFailure, {...fields(), name: request.command, error: (err as Error).message})
-      return this.refuse(channel, `failed to start the session on ${conn.target.node.hostname}: ${(err as Error).message}`)
+    let remote: ClientChannel | undefined
+    if (!gate) {
+      try {
+        remote = await this.openRemote(upstream, request)
+      } catch (err) {
+        await recording?.abandon()
+        if (subsystem) ctx.emit(EventName.Subsystem, EventCode.SubsystemFailure, {...fields(), name: request.command, error: (err as Error).message})
+        return this.refuse(channel, `failed to start the session on ${conn.target.node.hostname}: ${(err as Error).message}`)
+      }
     }
     if (this.ended || !channelOpen(channel)) {
-      remote.close()
+      remote?.close()
       return void recording?.abandon()
     }
-    const session = new Session({sid: this.sid, clock: ctx.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}})
+    const session = new Session({sid: this.sid, clock: ctx.clock, owner: {user: conn.user, roles: conn.cert.roles, login: conn.login}, ...(gate ? {gate} : {})})
     this.session = session
     if (subsystem) ctx.emit(EventName.Subsystem, EventCode.Subsystem, {...fields(), name: request.command})
     else session.addTap(sessionAuditTap({node: ctx, sid: this.sid, eventFields: () => conn.eventFields()}))
     if (recording) session.addTap(recording.tap)
-    // Our nodes keep the trackers of the sessions they run; for a plain sshd the proxy keeps them.
-    if (!subsystem && conn.target.node.subKind === OPENSSH_SUB_KIND) session.addTap(ctx.trackSession(conn.target.node, {sid: this.sid, user: conn.user, login: conn.login}))
+    // One tracker per session, under the id it is recorded by: the proxy's (our nodes write none in this mode).
+    if (!subsystem) session.addTap(ctx.trackSession(conn.target.node, {sid: this.sid, user: conn.user, login: conn.login}))
     this.party = session.join({user: conn.user, mode: 'peer', roles: conn.cert.roles, output: sshChannelOutput(channel), input: channel})
     channel.once('close', () => this.hangUp())
+    if (!subsystem) ctx.sessions.add(session)
     const terminal = !subsystem && this.pty ? {cols: this.pty.cols, rows: this.pty.rows} : undefined
     const command = request.kind === 'exec' ? {command: request.command!} : {}
-    session.start({...command, ...(terminal ? {terminal} : {})}, () => remoteProgram(remote, terminal !== undefined))
-  }
-
-  /**
-   * Moderated sessions (the owner's require_session_join) are the node's to hold until the
-   * moderators join: our nodes do, behind the proxy; a plain sshd cannot, so there it is refused.
-   */
-  private async moderationRefusal(): Promise<string | undefined> {
-    const {conn} = this
-    if (conn.target.node.subKind !== OPENSSH_SUB_KIND) return undefined
-    try {
-      if (!moderationGate(conn.user, await conn.ctx.roles.getRoles(conn.cert.roles))) return undefined
-    } catch (err) {
-      return `cannot read the user's roles from the auth server: ${(err as Error).message}`
-    }
-    return `your roles require moderators to join your sessions (require_session_join), which an OpenSSH node (${conn.target.node.hostname}) cannot enforce`
+    const opened = remote
+    const program = opened
+      ? () => remoteProgram(opened, terminal !== undefined)
+      : () => remoteProgramOnceOpen(this.openRemote(upstream, request), terminal !== undefined)
+    session.start({...command, ...(terminal ? {terminal} : {})}, program)
   }
 
   /** The same session on the node: its pty, its environment, the agent when the user forwarded one. */
@@ -154,14 +155,42 @@ export class ProxySessionChannel {
     })
   }
 
-  /** Ends the session with a message on its stderr (a lock came into force, proxy-sync lost auth). */
+  /** Joins the session `sid` held here as one more party, or refuses (stderr, exit status 255). */
+  private async join(channel: ServerChannel, sid: string): Promise<void> {
+    const {conn} = this
+    const joiner = {user: conn.user, cert: conn.cert, eventFields: () => conn.eventFields(), node: conn.ctx}
+    const outcome = await joinSession(joiner, conn.ctx.sessions, {sid, mode: this.env[PARTICIPANT_MODE_ENV], output: sshChannelOutput(channel), input: channel})
+    if ('refused' in outcome) {
+      conn.ctx.log.info(`recording proxy: ${conn.user} may not join session ${sid}: ${outcome.refused}`)
+      return this.refuse(channel, outcome.refused)
+    }
+    this.joined = true
+    this.party = outcome.joined
+    if (this.ended || !channelOpen(channel)) return this.leaveJoined()
+    channel.once('close', () => this.hangUp())
+  }
+
+  /** A joined party leaves and its channel is closed (the session goes on). */
+  private leaveJoined(): void {
+    this.party?.leave()
+    const {channel} = this
+    if (channel && channelOpen(channel)) {
+      channel.eof()
+      sendExitStatus(channel, 255)
+      channel.close()
+    }
+    this.ended = true
+  }
+
+  /** Ends the session with a message on its stderr (a lock came into force, proxy-sync lost auth); a joiner only leaves. */
   async endWith(message: string): Promise<void> {
     const {channel} = this
     if (channel && channelOpen(channel)) {
       channel.stderr.write(`${message}\r\n`)
       await flush(channel.stderr, channel)
     }
-    this.session?.terminate()
+    if (this.joined) this.leaveJoined()
+    else this.session?.terminate()
   }
 
   /** The session may not run: the reason on stderr, exit status 255, as our nodes refuse one. */

@@ -90,6 +90,15 @@ describe('session tracker routes', () => {
     assert.deepEqual(await as(host('admin-host', 'Admin')).listSessionTrackers(), [])
   })
 
+  test('only a recording proxy names the node it holds a session for (serverId); a node may not', async () => {
+    const {as} = await cluster()
+    const written = await as(host('proxy-1', 'Proxy')).upsertSessionTracker(BOBS, tracker('bob', {serverId: NODE_2}))
+    assert.deepEqual([written.hostId, written.serverId], ['proxy-1', NODE_2])
+    await assert.rejects(as(host(NODE_1, 'Node')).upsertSessionTracker(ALICES, tracker('alice', {serverId: NODE_2})), {name: 'AccessDeniedError', message: /only a recording proxy may write the tracker of a session on another node/})
+    await assert.rejects(as(host('proxy-1', 'Proxy')).upsertSessionTracker(ALICES, tracker('alice', {serverId: 'a b'})), {name: 'BadParameterError', message: /session tracker: serverId is not a node name/})
+    assert.deepEqual((await as(host('admin-host', 'Admin')).listSessionTrackers()).map((t) => t.sessionId), [BOBS])
+  })
+
   test('a bad tracker is refused with the field named; a bad sid before anything is read', async () => {
     const {as} = await cluster()
     const node = as(host(NODE_1, 'Node'))
