@@ -7,6 +7,7 @@ import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError
 import {assertValidName} from './models/resource.js'
 import {OPENSSH_SUB_KIND, validateNode, type NodeRecord, type ServerNode} from './models/node.js'
 import {compareCodeUnits} from '../lib/compare.js'
+import {WatchedItems} from './watched-items.js'
 
 export * from './models/node.js'
 
@@ -17,21 +18,32 @@ const CAS_RETRIES = 20
 export interface NodeServiceOptions {
   clock?: Clock
   ttlMs?: number
+  /** The watch feeding the node list failed (the list is read again at the next call). */
+  onWatchError?: (err: Error) => void
 }
 
 export class NodeService extends BackendService {
   private readonly ttlMs: number
+  /** Every record, kept current by the backend's watch: listing costs no storage read. */
+  private readonly records: WatchedItems<ServerNode>
+  private sorted: {version: number; nodes: ServerNode[]} | undefined
 
   constructor(backend: Backend, options: NodeServiceOptions = {}) {
     super(backend, options)
     this.ttlMs = options.ttlMs ?? NODE_TTL_MS
+    this.records = new WatchedItems(backend, PREFIX, toNode, options.onWatchError)
+  }
+
+  /** Stops following the backend (the auth server is stopping). */
+  close(): void {
+    this.records.close()
   }
 
   /** Creates or replaces a node's record, expiring `ttlMs` (default 10m) from now. */
   async upsertNode(node: NodeRecord, options: {ttlMs?: number} = {}): Promise<ServerNode> {
     const record = validateNode(node)
     const expires = this.expiry(options.ttlMs)
-    await this.backend.put({key: PREFIX + record.name, value: JSON.stringify(record), expires})
+    this.records.wrote(await this.backend.put({key: PREFIX + record.name, value: JSON.stringify(record), expires}))
     return {...record, expires}
   }
 
@@ -45,9 +57,10 @@ export class NodeService extends BackendService {
     if (record.addr === '') throw new BadParameterError(`node ${JSON.stringify(record.name)}: spec.addr is required (host:port of the sshd)`)
     const item = {key: PREFIX + record.name, value: JSON.stringify(record)}
     if (options.create) {
-      await this.backend.create(item).catch((err: unknown) => {
+      const created = await this.backend.create(item).catch((err: unknown) => {
         throw err instanceof AlreadyExistsError ? new AlreadyExistsError(`node ${JSON.stringify(record.name)} already exists`, {hint: 'use --force to overwrite it'}) : err
       })
+      this.records.wrote(created)
       return record
     }
     const current = await this.backend.get(item.key).catch((err: unknown) => {
@@ -56,9 +69,9 @@ export class NodeService extends BackendService {
     })
     if (current) {
       if ((JSON.parse(current.value) as NodeRecord).subKind !== OPENSSH_SUB_KIND) throw new AlreadyExistsError(`node ${JSON.stringify(record.name)} is a Teleport node announcing itself; it cannot be replaced by an OpenSSH node`)
-      await this.backend.compareAndSwap(current.value, item)
+      this.records.wrote(await this.backend.compareAndSwap(current.value, item))
     } else {
-      await this.backend.create(item)
+      this.records.wrote(await this.backend.create(item))
     }
     return record
   }
@@ -69,7 +82,7 @@ export class NodeService extends BackendService {
       const item = await this.getItem(name)
       const expires = this.expiry(options.ttlMs)
       try {
-        await this.backend.compareAndSwap(item.value, {key: item.key, value: item.value, expires})
+        this.records.wrote(await this.backend.compareAndSwap(item.value, {key: item.key, value: item.value, expires}))
         return expires
       } catch (err) {
         if (err instanceof NotFoundError) throw notFound(name)
@@ -84,16 +97,21 @@ export class NodeService extends BackendService {
 
   /** Live nodes sorted by hostname, then host UUID. */
   async listNodes(): Promise<ServerNode[]> {
-    const now = this.clock.now().getTime()
-    return (await this.backend.getRange(PREFIX))
-      .filter((item) => !item.expires || item.expires.getTime() > now)
-      .map(toNode)
-      .sort((a, b) => compareCodeUnits(a.hostname, b.hostname) || compareCodeUnits(a.name, b.name))
+    const now = this.clock.now()
+    const nodes = await this.records.values(now)
+    // Sorted again only when a record changed (heartbeats change them all the time at scale, but a
+    // burst of listings between two changes sorts once).
+    if (this.sorted?.version !== this.records.version) {
+      this.sorted = {version: this.records.version, nodes: nodes.sort((a, b) => compareCodeUnits(a.hostname, b.hostname) || compareCodeUnits(a.name, b.name))}
+      return [...nodes]
+    }
+    return this.sorted.nodes.filter((n) => !n.expires || n.expires > now)
   }
 
   async deleteNode(name: string): Promise<void> {
     assertValidName('node', name)
     await this.deleteOr(PREFIX + name, () => notFound(name))
+    this.records.deleted(PREFIX + name)
   }
 
   private async getItem(name: string): Promise<Item> {

@@ -102,6 +102,8 @@ export interface AuthServerOptions {
   loginRateLimit?: RateLimit
   /** auth_service.web_idle_timeout: a web session unused this long is gone (default 30m). */
   webIdleTimeoutMs?: number
+  /** Something worth an operator's attention that the server recovers from by itself. */
+  onWarning?: (message: string) => void
 }
 
 /**
@@ -148,7 +150,7 @@ export class AuthServer {
     this.loginAttempts = new RateLimiter(options.loginRateLimit ?? LOGIN_RATE_LIMIT, clock)
     this.userTokens = new UserTokenService(backend, {clock, bcryptCost: options.bcryptCost, issuer: options.clusterName})
     this.joinTokens = new JoinTokenService(backend, {clock, staticTokens: options.staticTokens})
-    this.nodes = new NodeService(backend, {clock})
+    this.nodes = new NodeService(backend, {clock, onWatchError: (err) => options.onWarning?.(`the node list's watch on the backend failed (${err.message}); it is read again at the next listing`)})
     this.cas = new CAService(backend)
     this.hostIds = new HostIdService(backend, {clock})
     this.locks = new LockService(backend, {clock})

@@ -89,6 +89,7 @@ export async function startAuthService(config: AuthServiceConfig): Promise<Runni
       ...(config.proxyListenerMode ? {proxyListenerMode: config.proxyListenerMode} : {}),
       ...(config.proxyChecksHostKeys !== undefined ? {proxyChecksHostKeys: config.proxyChecksHostKeys} : {}),
       ...(config.webIdleTimeoutMs !== undefined ? {webIdleTimeoutMs: config.webIdleTimeoutMs} : {}),
+      onWarning: (message) => config.log(message),
       bcryptCost: config.bcryptCost,
     })
     // Auth's own identity and tctl's (an Admin host certificate, readable by root only), each kept

@@ -2,7 +2,10 @@ import {describe, test} from 'node:test'
 import assert from 'node:assert/strict'
 import {BadParameterError, NotFoundError} from '../../../src/lib/errors.js'
 import {nodeLabels, NodeService, type NodeRecord} from '../../../src/services/nodes.js'
+import {MemoryBackend} from '../../../src/backend/index.js'
+import {FakeClock} from '../../../src/lib/clock.js'
 import {MINUTE, setup} from './helpers.js'
+import {eventually} from '../../helpers/eventually.js'
 
 function node(name: string, hostname: string, extra: Partial<NodeRecord> = {}): NodeRecord {
   return {name, hostname, addr: `${hostname}:3022`, labels: {env: 'test'}, cmdLabels: {}, version: '0.1.0', ...extra}
@@ -127,5 +130,75 @@ describe('NodeService', () => {
     await assert.rejects(nodes.registerOpenSSHNode({name: 'uuid-1', hostname: 'alpha', addr: '10.0.0.7:22', labels: {}}), /is a Teleport node announcing itself/)
     assert.equal((await nodes.getNode('uuid-1')).subKind, undefined)
     await assert.rejects(nodes.upsertNode(node('u', 'n', {subKind: 'other' as 'openssh'})), /sub_kind must be "openssh" or absent/)
+  })
+})
+
+describe('NodeService: the node list follows the backend', () => {
+  const hostnames = async (nodes: NodeService) => (await nodes.listNodes()).map((n) => n.hostname)
+  /** Until `nodes` lists exactly these hostnames (the watch delivers asynchronously). */
+  const listsSoon = (nodes: NodeService, expected: string[]) =>
+    eventually(async () => JSON.stringify(await hostnames(nodes)) === JSON.stringify(expected), `the list to be ${expected.join(', ')}`)
+
+  test('another auth server on the same backend: its writes and deletes show up without a restart', async () => {
+    const {backend, clock} = setup()
+    const mine = new NodeService(backend, {clock})
+    const theirs = new NodeService(backend, {clock})
+    await mine.upsertNode(node('uuid-1', 'alpha'))
+    assert.deepEqual(await hostnames(mine), ['alpha'])
+    await theirs.upsertNode(node('uuid-2', 'beta'))
+    await listsSoon(mine, ['alpha', 'beta'])
+    await theirs.upsertNode(node('uuid-2', 'beta', {labels: {env: 'prod'}}))
+    await eventually(async () => (await mine.listNodes())[1]!.labels.env === 'prod', 'the new labels')
+    await theirs.deleteNode('uuid-1')
+    await listsSoon(mine, ['beta'])
+    mine.close()
+    theirs.close()
+  })
+
+  test('its own writes and deletes are listed at once, and a node re-created after a delete comes back', async () => {
+    const {nodes} = service()
+    assert.deepEqual(await hostnames(nodes), [])
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    assert.deepEqual(await hostnames(nodes), ['alpha'])
+    await nodes.deleteNode('uuid-1')
+    assert.deepEqual(await hostnames(nodes), [])
+    await nodes.upsertNode(node('uuid-1', 'alpha-again'))
+    assert.deepEqual(await hostnames(nodes), ['alpha-again'])
+    nodes.close()
+  })
+
+  test('a node stops being listed when its heartbeats stop, and is listed again when they resume', async () => {
+    const {nodes, clock} = service()
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    await nodes.upsertNode(node('uuid-2', 'beta'))
+    assert.deepEqual(await hostnames(nodes), ['alpha', 'beta'])
+    clock.advance(6 * MINUTE)
+    await nodes.keepAlive('uuid-2')
+    clock.advance(5 * MINUTE)
+    assert.deepEqual(await hostnames(nodes), ['beta'])
+    await nodes.upsertNode(node('uuid-1', 'alpha'))
+    assert.deepEqual(await hostnames(nodes), ['alpha', 'beta'])
+    nodes.close()
+  })
+
+  test('a watch whose history was compacted away: the list is read again and misses nothing', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1))
+    // A change log of two entries: five writes at once overrun it before the watch reads them.
+    const backend = new MemoryBackend(clock, {changeLogMaxEvents: 2, sweepIntervalMs: 3_600_000})
+    const warnings: string[] = []
+    const mine = new NodeService(backend, {clock, onWatchError: (err) => warnings.push(err.message)})
+    const theirs = new NodeService(backend, {clock})
+    try {
+      await mine.upsertNode(node('uuid-0', 'alpha'))
+      assert.deepEqual(await hostnames(mine), ['alpha'])
+      await Promise.all([1, 2, 3, 4, 5].map((i) => theirs.upsertNode(node(`uuid-${i}`, `host-${i}`))))
+      await eventually(() => warnings.length === 1, 'the watch to fail')
+      assert.match(warnings[0]!, /no longer kept/)
+      assert.deepEqual(await hostnames(mine), ['alpha', 'host-1', 'host-2', 'host-3', 'host-4', 'host-5'])
+    } finally {
+      mine.close()
+      theirs.close()
+      await backend.close()
+    }
   })
 })
