@@ -1,6 +1,10 @@
 import type {Readable} from 'node:stream'
 import type {Dispatcher} from 'undici'
+import {promisify} from 'node:util'
+import {gunzip} from 'node:zlib'
 import {fromWireError, parseJsonBody} from './wire-errors.js'
+
+const gunzipped = promisify(gunzip)
 
 // One request of the API on an undici dispatcher (the client's HTTP over its SSH channels):
 // a JSON call, or a call whose bodies are streams. Errors come back as the server's class.
@@ -9,10 +13,12 @@ export async function jsonCall<T>(http: Dispatcher, method: string, path: string
   const response = await http.request({
     method: method as Dispatcher.HttpMethod,
     path,
-    headers: body === undefined ? {} : {'content-type': 'application/json'},
+    // Large answers come gzipped (router.ts).
+    headers: body === undefined ? {'accept-encoding': 'gzip'} : {'content-type': 'application/json', 'accept-encoding': 'gzip'},
     body: body === undefined ? undefined : JSON.stringify(body),
   })
-  const parsed = parseJsonBody(await response.body.text())
+  const text = response.headers['content-encoding'] === 'gzip' ? (await gunzipped(Buffer.from(await response.body.arrayBuffer()))).toString('utf8') : await response.body.text()
+  const parsed = parseJsonBody(text)
   if (response.statusCode >= 400) throw fromWireError(response.statusCode, parsed)
   return parsed as T
 }

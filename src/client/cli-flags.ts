@@ -48,8 +48,8 @@ export function dataFormatFlag(options: readonly string[] = ['text', 'json', 'ya
 }
 
 /** JSON or YAML rendering, loading the YAML library only when asked for it. */
-export async function renderDataLazy(format: string, data: unknown, text: () => string): Promise<string> {
-  if (format === 'json') return toSafeJSON(data)
-  if (format === 'yaml') return (await import('../lib/yaml-text.js')).toSafeYAML(data)
+export async function renderDataLazy(format: string, data: () => unknown, text: () => string): Promise<string> {
+  if (format === 'json') return toSafeJSON(data())
+  if (format === 'yaml') return (await import('../lib/yaml-text.js')).toSafeYAML(data())
   return text()
 }

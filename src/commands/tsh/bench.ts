@@ -66,7 +66,7 @@ export default class Bench extends BaseCommand {
       const {exportDistribution} = await import('../../client/bench/export.js')
       process.stderr.write(`Latency distribution written to ${exportDistribution(flags.path, result.histogram)}\n`)
     }
-    this.out(await renderDataLazy(flags.format, render.benchJson(result), () => render.renderBenchText(result)))
+    this.out(await renderDataLazy(flags.format, () => render.benchJson(result), () => render.renderBenchText(result)))
     if (result.failed > 0) this.exit(1)
   }
 }

@@ -17,11 +17,11 @@ export default class Env extends BaseCommand {
     const {flags} = await this.parse(Env)
     const {envVariables, renderEnvExports, renderEnvUnset} = await import('../../client/shell-env.js')
     if (flags.unset) {
-      this.out(await renderDataLazy(flags.format, ['TELEPORT_PROXY', 'TELEPORT_CLUSTER'], () => renderEnvUnset()))
+      this.out(await renderDataLazy(flags.format, () => ['TELEPORT_PROXY', 'TELEPORT_CLUSTER'], () => renderEnvUnset()))
       return
     }
     const {loadProfile} = await import('../../client/profile.js')
     const vars = envVariables(loadProfile(flags.proxy))
-    this.out(await renderDataLazy(flags.format, vars, () => renderEnvExports(vars)))
+    this.out(await renderDataLazy(flags.format, () => vars, () => renderEnvExports(vars)))
   }
 }

@@ -61,6 +61,6 @@ export default class Login extends BaseCommand {
       waiting: (text, work) => withSpinner(text, () => work()),
     })
     const profiles = collectStatus(store)
-    this.out(await renderDataLazy(flags.format, statusData(profiles), () => renderStatus(profiles)))
+    this.out(await renderDataLazy(flags.format, () => statusData(profiles), () => renderStatus(profiles)))
   }
 }

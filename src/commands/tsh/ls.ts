@@ -49,6 +49,6 @@ export default class Ls extends BaseCommand {
       await api.close().catch(() => {})
     }
     if (flags.format === 'names') return this.out(render.nodesNames(nodes))
-    this.out(await renderDataLazy(flags.format, render.nodesData(nodes), () => render.nodesText(nodes, {verbose: flags.verbose, sessions})))
+    this.out(await renderDataLazy(flags.format, () => render.nodesData(nodes), () => render.nodesText(nodes, {verbose: flags.verbose, sessions})))
   }
 }

@@ -20,6 +20,6 @@ export default class Status extends BaseCommand {
     ])
     const profiles = collectStatus(new FileKeyStore(tshHome()))
     if (profiles.length === 0) throw notLoggedIn()
-    this.out(await renderDataLazy(flags.format, statusData(profiles), () => renderStatus(profiles)))
+    this.out(await renderDataLazy(flags.format, () => statusData(profiles), () => renderStatus(profiles)))
   }
 }

@@ -57,9 +57,9 @@ function body<R extends Route>(ctx: RouteContext<R>): {[K in keyof BodyOf<R>]?: 
   return ctx.body as {[K in keyof BodyOf<R>]?: unknown}
 }
 
-function nodeInfo(node: ServerNode): NodeInfo & {allLabels: Record<string, string>} {
+function nodeInfo(node: ServerNode): NodeInfo {
   const {expires, ...record} = node
-  return {...record, ...(expires ? {expires: expires.toISOString()} : {}), allLabels: nodeLabels(node)}
+  return expires ? {...record, expires: expires.toISOString()} : record
 }
 
 /**

@@ -33,6 +33,9 @@ async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
+/** A list large enough to be sent gzipped (router.ts), varied enough to catch a garbled one. */
+const manyRecords = Array.from({length: 5000}, (_, i) => ({name: `node-${i}`, addr: `10.0.${i >> 8}.${i & 255}:3022`, labels: {env: i % 3 ? 'prod' : 'dev', note: 'é ⟵'}}))
+
 describe('auth API transport', () => {
   let server: ApiServer
   let port: number
@@ -51,6 +54,7 @@ describe('auth API transport', () => {
         return Readable.from([hash.digest('hex')])
       })
       .addStream('GET', '/v1/bytes/:count', ({params}) => Readable.from(bytes(Number(params.count))))
+      .add('GET', '/v1/many', () => manyRecords)
     server = new ApiServer({
       hostKey: hostIdentity(hostCA, 'Auth', [AUTH_SERVER_PRINCIPAL]),
       trust: () => ({userCAs: [userCA.publicKey], hostCAs: [hostCA.publicKey]}),
@@ -70,6 +74,15 @@ describe('auth API transport', () => {
       assert.deepEqual(await api.request('GET', '/v1/whoami'), {kind: 'host', name: 'Admin'})
       assert.deepEqual(await api.request('POST', '/v1/echo/hello', {a: 1}), {word: 'hello', body: {a: 1}})
       assert.equal(api.serverCert?.hostRole, 'Auth')
+    } finally {
+      await api.close()
+    }
+  })
+
+  test('a large JSON answer (sent gzipped) arrives whole', async () => {
+    const api = client(hostIdentity(hostCA, 'Admin', ['admin']))
+    try {
+      assert.deepEqual(await api.request('GET', '/v1/many'), manyRecords)
     } finally {
       await api.close()
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import net, {type AddressInfo} from 'node:net'
 import {after, before, describe, test} from 'node:test'
+import {gunzipSync} from 'node:zlib'
 import type {ApiIdentity} from '../../../src/api/identity.js'
 import {Router} from '../../../src/api/router.js'
 
@@ -11,7 +12,10 @@ describe('Router: request paths', () => {
   const internal: unknown[] = []
   const identity: ApiIdentity = {kind: 'anonymous', remoteAddr: '127.0.0.1', publicKey: 'ssh-ed25519 AAAA'}
   // POST /v1/events keeps the body it is given, as the event store does.
-  const router = new Router().add('GET', '/v1/users/:name', ({params}) => ({name: params.name})).add('POST', '/v1/events', ({body}) => ({stored: JSON.stringify(body).length}))
+  const router = new Router()
+    .add('GET', '/v1/users/:name', ({params}) => ({name: params.name}))
+    .add('POST', '/v1/events', ({body}) => ({stored: JSON.stringify(body).length}))
+    .add('GET', '/v1/nodes', () => Array.from({length: 2000}, (_, i) => ({name: `node-${i}`, labels: {env: 'prod'}})))
   const server = http.createServer((req, res) => void router.serve(req, res, identity, (err) => internal.push(err)))
   let base = ''
   before(async () => {
@@ -19,6 +23,23 @@ describe('Router: request paths', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   })
   after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  test('a large answer comes gzipped to a client that accepts it, plain to one that does not; a small one always plain', async () => {
+    const get = (path: string, headers: Record<string, string>) =>
+      new Promise<{headers: http.IncomingHttpHeaders; body: Buffer}>((resolve, reject) => {
+        http.get(`${base}${path}`, {headers}, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({headers: res.headers, body: Buffer.concat(chunks)})).on('error', reject)
+        }).on('error', reject)
+      })
+    const packed = await get('/v1/nodes', {'accept-encoding': 'gzip, deflate'})
+    assert.equal(packed.headers['content-encoding'], 'gzip')
+    const plain = await get('/v1/nodes', {})
+    assert.equal(plain.headers['content-encoding'], undefined)
+    assert.deepEqual(JSON.parse(gunzipSync(packed.body).toString('utf8')), JSON.parse(plain.body.toString('utf8')))
+    assert.ok(packed.body.length * 5 < plain.body.length, `gzipped ${packed.body.length} bytes of ${plain.body.length}`)
+    assert.equal((await get('/v1/users/alice', {'accept-encoding': 'gzip'})).headers['content-encoding'], undefined)
+  })
 
   test('percent-escapes in a parameter are decoded', async () => {
     const res = await fetch(`${base}/v1/users/al%20ice`)

@@ -46,7 +46,7 @@ export default class RecordingsLs extends BaseCommand {
     } finally {
       await api.close().catch(() => {})
     }
-    this.out(await renderDataLazy(flags.format, found.events, () => recordingsTable(found.events)))
+    this.out(await renderDataLazy(flags.format, () => found.events, () => recordingsTable(found.events)))
     if (found.more) process.stderr.write(`More recordings match than --limit ${flags.limit} shows: raise --limit or narrow --from-utc/--to-utc/--last.\n`)
   }
 }

@@ -38,6 +38,6 @@ export default class SessionsLs extends BaseCommand {
     } finally {
       await api.close().catch(() => {})
     }
-    this.out(await renderDataLazy(flags.format, render.sessionsData(trackers), () => render.sessionsText(trackers)))
+    this.out(await renderDataLazy(flags.format, () => render.sessionsData(trackers), () => render.sessionsText(trackers)))
   }
 }
