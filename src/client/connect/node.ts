@@ -1,7 +1,7 @@
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
-import {hostCertVerifier} from '../../ssh/index.js'
+import {failOnCloseBeforeReady, hostCertVerifier} from '../../ssh/index.js'
 import type {ParsedCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
 import {withHostCARefresh} from './host-ca-refresh.js'
@@ -111,6 +111,7 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
       })()
     }
     client.on('error', fail)
+    failOnCloseBeforeReady(client, fail)
     client.once('ready', () => {
       client.off('error', fail)
       client.on('error', (err) => options.log?.(`node connection: ${err.message}`))

@@ -1,7 +1,7 @@
 import ssh2 from 'ssh2'
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
 import {safeText} from '../../lib/safe-text.js'
-import {hostCertVerifier} from '../../ssh/index.js'
+import {failOnCloseBeforeReady, hostCertVerifier} from '../../ssh/index.js'
 import {parseCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
 import {withHostCARefresh} from './host-ca-refresh.js'
@@ -62,6 +62,7 @@ async function connectOnce(identity: ConnectIdentity, options: ProxyConnectOptio
       reject(explained === err ? describeProxyError(err, where) : new UserError(`the proxy at ${where} is not trusted: ${explained.message}`, {cause: explained, ...(hint ? {hint} : {})}))
     }
     client.on('error', fail)
+    failOnCloseBeforeReady(client, fail)
     client.once('ready', () => {
       client.off('error', fail)
       // Later errors surface as failed channels; keep an unhandled 'error' from killing the process.
