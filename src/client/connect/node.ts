@@ -8,6 +8,7 @@ import {withHostCARefresh} from './host-ca-refresh.js'
 import {NodeAccessDeniedError} from './errors.js'
 import type {ConnectIdentity} from './identity.js'
 import {openNodeStream, type NodeStream} from './node-stream.js'
+import {HANDSHAKE_TIMEOUT_MS} from './timeouts.js'
 import {connectToProxy} from './proxy.js'
 import {canUseRelay, openTlsRelay, RelayUnavailableError} from './tls-relay.js'
 
@@ -125,7 +126,7 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
       ...(options.agent ? {agent: options.agent} : {}),
       ...auth,
       ...verifier.connectOptions(),
-      readyTimeout: options.readyTimeoutMs ?? 30_000,
+      readyTimeout: options.readyTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
     })
   })
 }

@@ -9,6 +9,7 @@ import {describeProxyError} from './errors.js'
 import {ALPN_PROXY_SSH} from '../../api/alpn.js'
 import {formatAddress, proxySshAddress, type ConnectIdentity} from './identity.js'
 import {dialProxyTls} from './proxy-tls.js'
+import {HANDSHAKE_TIMEOUT_MS} from './timeouts.js'
 
 // The first hop: an SSH connection to the proxy, authenticated by the user's certificate, the
 // proxy authenticated by its host certificate from the cluster's host CA (the name we dial must
@@ -74,7 +75,7 @@ async function connectOnce(identity: ConnectIdentity, options: ProxyConnectOptio
       ...(sock ? {sock} : {host: address.host, port: address.port}),
       ...auth,
       ...verifier.connectOptions(),
-      readyTimeout: options.readyTimeoutMs ?? 20_000,
+      readyTimeout: options.readyTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
       keepaliveInterval: 0,
     })
     // ssh2 writes each SSH packet whole, so Nagle can only hold back the small ones (window
