@@ -51,7 +51,8 @@ await Promise.all(
       await Promise.race([request((line) => (step = line.replace(/\d+/g, 'N'))), deadline])
       latencies.push(performance.now() - started)
     } catch (err) {
-      errors.push((err as Error).message)
+      // When it failed tells a deadline's work (tens of seconds) from a refusal (at once).
+      errors.push(`${(err as Error).message} (after ~${Math.round((performance.now() - started) / 10_000) * 10} s)`)
     } finally {
       clearTimeout(timer)
     }

@@ -79,6 +79,10 @@ export async function benchConcurrency(cluster: BenchCluster, openssh: OpenSshSi
     const said = openssh.logs().split('\n').filter((l) => /error|fatal|drop|refus|exceed|fail|closed/i.test(l))
     process.stdout.write(`  sshd said (${said.length} lines like these):\n${said.slice(0, 5).map((l) => `    ${l}`).join('\n')}\n`)
   }
+  if (results['tsh ssh (TLS relay)']!.errors.length > 0) {
+    const said = cluster.logs().split('\n').filter((l) => /WARN|ERROR/.test(l))
+    process.stdout.write(`  teleport said (${said.length} warnings and errors like these):\n${said.slice(0, 5).map((l) => `    ${l}`).join('\n')}\n`)
+  }
   const [ours, theirs] = [results['tsh ssh (TLS relay)']!, results['OpenSSH ProxyJump']!]
   line('ratio tsh / ProxyJump, p50', (percentile(ours.latencies, 50) / percentile(theirs.latencies, 50)).toFixed(2))
   line('ratio tsh / ProxyJump, p99', (percentile(ours.latencies, 99) / percentile(theirs.latencies, 99)).toFixed(2))
