@@ -60,10 +60,12 @@ export async function openTlsRelay(identity: ConnectIdentity, target: RelayTarge
   // The proxy answers once it dialled the node (its own dial deadline is shorter); a proxy that
   // never answers must not hold tsh for ever.
   let silent = false
-  socket.setTimeout(HANDSHAKE_TIMEOUT_MS, () => {
+  const onSilent = () => {
     silent = true
     socket.destroy()
-  })
+  }
+  socket.setTimeout(HANDSHAKE_TIMEOUT_MS)
+  socket.once('timeout', onSilent)
   let line: string | undefined
   try {
     line = await readRelayLine(socket)
@@ -72,6 +74,7 @@ export async function openTlsRelay(identity: ConnectIdentity, target: RelayTarge
     throw new UserError(`the proxy's TLS relay answered badly: ${(err as Error).message}`)
   }
   socket.setTimeout(0)
+  socket.off('timeout', onSilent)
   if (silent) throw new UserError(`the proxy's TLS relay did not answer within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)
   if (line === undefined) {
     socket.destroy()
