@@ -13,12 +13,16 @@ import type {StartupLimiter} from '../lib/net/startup-limiter.js'
 
 const handed = new WeakMap<object, HandedConnection>()
 
-/** Counts a handed connection under its client's address, then gives it to `ssh` when the limiter lets it start (it may close it instead). */
-export function injectGuarded(ssh: ssh2.Server, limiter: StartupLimiter, conn: HandedConnection): void {
+/**
+ * Counts a handed connection under its client's address, then gives it to `ssh` when the limiter
+ * lets it start (it may close it instead). A server whose host certificate can be renewed passes
+ * a getter: a connection that waited starts on the server as it is then.
+ */
+export function injectGuarded(ssh: ssh2.Server | (() => ssh2.Server), limiter: StartupLimiter, conn: HandedConnection): void {
   conn.stream.on('error', () => {}) // a client vanishing mid-handshake is not our error
   handed.set(conn.stream, conn)
   // typed for a Socket, ssh2 uses only the Duplex calls (setNoDelay if present)
-  limiter.admit(conn.stream, plainIp(conn.remote.host), () => ssh.injectSocket(conn.stream as Socket))
+  limiter.admit(conn.stream, plainIp(conn.remote.host), () => (typeof ssh === 'function' ? ssh() : ssh).injectSocket(conn.stream as Socket))
 }
 
 /** The connection an ssh2 client arrived on (ssh2's own address info only knows TCP sockets). */
