@@ -46,6 +46,8 @@ export interface BenchCluster {
   authPort: number
   /** The teleport process (auth, proxy and node in one). */
   pid: number
+  /** What it logged so far. */
+  logs(): string
   /** TELEPORT_HOME of the saved login (the TLS relay). */
   env: NodeJS.ProcessEnv
   /** TELEPORT_HOME of the same login without the X.509 certificate (the SSH subsystem path). */
@@ -94,5 +96,5 @@ export async function startBenchCluster(dir: string, options: BenchClusterOption
   store.writeProxyCertificate('127.0.0.1', await fetchProxyCertificate(`127.0.0.1:${webPort}`))
   const sshHome = path.join(dir, 'tsh-ssh')
   saveLogin(new FileKeyStore(sshHome), login)
-  return {dir, config, webPort, proxySshPort, nodePort, authPort, pid: teleport.child.pid!, env: {TELEPORT_HOME: home}, sshEnv: {TELEPORT_HOME: sshHome}, stop: () => teleport.stop()}
+  return {dir, config, webPort, proxySshPort, nodePort, authPort, pid: teleport.child.pid!, logs: () => teleport.logs(), env: {TELEPORT_HOME: home}, sshEnv: {TELEPORT_HOME: sshHome}, stop: () => teleport.stop()}
 }

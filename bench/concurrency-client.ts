@@ -1,7 +1,7 @@
 // One load process of the concurrent bench (bench/concurrency.ts runs a few). It loads what it
 // needs, says "ready", waits for "go" on stdin, then starts all its sessions at once and prints
 // one JSON line: {latencies: [ms...], errors: [message...]}. A session unfinished after
-// BENCH_SESSION_TIMEOUT_S (120) counts as an error.
+// BENCH_SESSION_TIMEOUT_S (120) counts as an error, which says the last step it reached (tsh).
 //
 //   tsh      `tsh ssh <login>@<node> true` as tsh runs it, COUNT times at once in this process:
 //            the saved login of TELEPORT_HOME and tsh bench's request (src/client/bench), which
@@ -32,7 +32,7 @@ function runOpenSsh(argv: string[]): Promise<void> {
   })
 }
 
-const request =
+const request: (log: (line: string) => void) => Promise<void> =
   options.mode === 'tsh'
     ? sshBenchRequest(loadCurrentIdentity(), {host: options.host, login: options.login, command: 'true', interactive: false})
     : () => runOpenSsh(options.argv)
@@ -44,13 +44,17 @@ await new Promise((resolve) => createInterface({input: process.stdin}).once('lin
 await Promise.all(
   Array.from({length: options.count}, async () => {
     const started = performance.now()
+    let step = 'connecting'
     let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not finished after ${SESSION_TIMEOUT_MS / 1000} s`)), SESSION_TIMEOUT_MS)))
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not finished after ${SESSION_TIMEOUT_MS / 1000} s${options.mode === 'tsh' ? ` (last step: ${step})` : ''}`)), SESSION_TIMEOUT_MS)))
     try {
-      await Promise.race([request(), deadline])
+      await Promise.race([request((line) => (step = line.replace(/\d+/g, 'N'))), deadline])
       latencies.push(performance.now() - started)
     } catch (err) {
-      errors.push((err as Error).message)
+      // When it failed tells a deadline's work (tens of seconds) from a refusal (at once); the
+      // bench's own deadline says its time already.
+      const message = (err as Error).message
+      errors.push(message.startsWith('not finished after') ? message : `${message} (after ~${Math.round((performance.now() - started) / 10_000) * 10} s)`)
     } finally {
       clearTimeout(timer)
     }

@@ -73,11 +73,15 @@ export async function benchConcurrency(cluster: BenchCluster, openssh: OpenSshSi
     line(`${name}: latency p50 / p99 / max`, `${percentile(latencies, 50).toFixed(0)} ms / ${percentile(latencies, 99).toFixed(0)} ms / ${(latencies.at(-1) ?? NaN).toFixed(0)} ms`)
     const reasons = new Map<string, number>()
     for (const message of errors) reasons.set(message, (reasons.get(message) ?? 0) + 1)
-    for (const [message, count] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3)) line(`  ${count} ×`, message)
+    for (const [message, count] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 6)) line(`  ${count} ×`, message)
   }
   if (results['OpenSSH ProxyJump']!.errors.length > 0) {
     const said = openssh.logs().split('\n').filter((l) => /error|fatal|drop|refus|exceed|fail|closed/i.test(l))
     process.stdout.write(`  sshd said (${said.length} lines like these):\n${said.slice(0, 5).map((l) => `    ${l}`).join('\n')}\n`)
+  }
+  if (results['tsh ssh (TLS relay)']!.errors.length > 0) {
+    const said = cluster.logs().split('\n').filter((l) => /WARN|ERROR/.test(l))
+    process.stdout.write(`  teleport said (${said.length} warnings and errors like these):\n${said.slice(0, 5).map((l) => `    ${l}`).join('\n')}\n`)
   }
   const [ours, theirs] = [results['tsh ssh (TLS relay)']!, results['OpenSSH ProxyJump']!]
   line('ratio tsh / ProxyJump, p50', (percentile(ours.latencies, 50) / percentile(theirs.latencies, 50)).toFixed(2))

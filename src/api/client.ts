@@ -5,7 +5,7 @@ import {Client as HttpClient} from 'undici'
 import {AccessDeniedError, isUserError, UserError} from '../lib/errors.js'
 import {joinHostPort} from '../lib/net/ip.js'
 import type {ParsedCert} from '../sshca/index.js'
-import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../ssh/index.js'
+import {CERT_HOST_KEY_ALGORITHMS, failOnCloseBeforeReady, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
 import {pacedSocket} from './paced-socket.js'
 import {AuthServers} from './auth-servers.js'
@@ -148,6 +148,7 @@ export class ApiClient implements ApiTransport {
       }
       // `on`, not `once`: a refused agent signature is an error, then so is running out of methods.
       ssh.on('error', fail)
+      failOnCloseBeforeReady(ssh, fail)
       ssh.once('ready', () => {
         ssh.off('error', fail)
         ssh.on('error', () => {}) // a later drop shows up as a failed request

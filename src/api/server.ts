@@ -61,7 +61,7 @@ export class ApiServer implements ConnectionHandler {
   }
 
   handle(conn: HandedConnection): void {
-    injectGuarded(this.ssh, this.startups, conn)
+    injectGuarded(() => this.ssh, this.startups, conn)
   }
 
   /** Presents `hostKey` to connections from now on (a CA rotation's new certificate); open ones keep theirs. */

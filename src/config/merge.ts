@@ -8,6 +8,7 @@ import {resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import type {EtcdBackendConfig} from '../backend/index.js'
 import {BadParameterError} from '../lib/errors.js'
+import type {StartupLimits} from '../lib/net/startup-limiter.js'
 import {checkLabel, checkNodeHostname} from '../services/models/node.js'
 import {dataDirPaths} from './data-dir.js'
 import {loadConfigFile} from './load.js'
@@ -144,6 +145,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       webIdleTimeoutMs: fc.auth_service.web_idle_timeout,
       proxyListenerMode: fc.auth_service.proxy_listener_mode,
       ...fromKey('teleport.storage', where, () => auditStorageOf(fc.teleport.storage)),
+      connectionLimits: connectionLimitsOf(fc.auth_service.connection_limits),
     },
     proxy: {
       enabled: roles.includes('proxy'),
@@ -152,6 +154,7 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       tunnelListenAddr: rebind(fc.proxy_service.tunnel_listen_addr),
       publicAddrs: fc.proxy_service.public_addr,
       httpsKeyPairs: fc.proxy_service.https_keypairs.map((pair) => ({keyFile: pair.key_file, certFile: pair.cert_file})),
+      connectionLimits: connectionLimitsOf(fc.proxy_service.connection_limits),
     },
     ssh: {
       enabled: roles.includes('node'),
@@ -161,7 +164,19 @@ export function mergeConfig(file: FileConfig | undefined, flags: StartFlags, opt
       // --labels adds to the file's labels; a key given in both takes the flag's value.
       labels: {...withoutKeys(fc.ssh_service.labels, flagLabels?.commands), ...flagLabels?.labels},
       commands: mergeCommands(fileCommands(fc), flagLabels),
+      connectionLimits: connectionLimitsOf(fc.ssh_service.connection_limits),
     },
+  }
+}
+
+/** A service's connection_limits as its listeners' StartupLimits (the grace time only when set). */
+function connectionLimitsOf(limits: FileConfig['proxy_service']['connection_limits']): Partial<StartupLimits> {
+  return {
+    ...(limits.login_grace_time !== undefined ? {graceMs: limits.login_grace_time} : {}),
+    maxTotal: limits.max_startups,
+    maxPerSource: limits.per_source_max_startups,
+    maxWaiting: limits.max_waiting,
+    maxWaitingPerSource: limits.per_source_max_waiting,
   }
 }
 

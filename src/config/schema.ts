@@ -30,7 +30,9 @@ import {
   parseBoolWord,
   parseCaPin,
   parseCommandPeriod,
+  parseConnectionCount,
   parseHostPort,
+  parseLoginGraceTime,
   parseStaticToken,
   parseWebIdleTimeout,
   type HostPort,
@@ -127,6 +129,28 @@ const teleportSection = object({
   ),
 })
 
+const count = (min: number) => scalar(`a whole number, at least ${min}`, (text) => parseConnectionCount(text, min))
+
+/**
+ * Caps on connections that have not logged in yet, on every listener of the service (as
+ * OpenSSH's LoginGraceTime, MaxStartups and PerSourceMaxStartups): past the handshake caps a
+ * connection waits its turn, past the waiting caps it is closed at once.
+ */
+const connectionLimits = section(
+  object({
+    login_grace_time: optional(scalar('a duration like 60s or 2m', parseLoginGraceTime), {
+      doc: 'Time from accept to login, waiting included; a connection not logged in by then is closed (at least 1s).',
+      defaultText: '60s; on the web port, 20s to the first request',
+      example: '60s',
+    }),
+    max_startups: withDefault(count(1), '256', {doc: 'Connections in their handshake at once on a listener; more wait their turn.'}),
+    per_source_max_startups: withDefault(count(1), '32', {doc: 'Connections in their handshake at once from one client address; more wait their turn.'}),
+    max_waiting: withDefault(count(0), '4096', {doc: 'Connections waiting their turn on a listener; more are closed at once.'}),
+    per_source_max_waiting: withDefault(count(0), '1024', {doc: 'Connections waiting their turn from one client address; more are closed at once.'}),
+  }),
+  {doc: 'Limits on connections that have not logged in yet (each listener of the service counts its own).'},
+)
+
 const authService = object({
   enabled: enabled('auth'),
   listen_addr: withDefault(listenAddress(DEFAULT_PORTS.auth), `0.0.0.0:${DEFAULT_PORTS.auth}`, {
@@ -163,6 +187,7 @@ const authService = object({
   proxy_listener_mode: withDefault(oneOf(PROXY_LISTENER_MODES), 'separate', {
     doc: 'separate: the proxy listens on its web, SSH and tunnel ports; multiplex: everything on the web port, routed by TLS ALPN.',
   }),
+  connection_limits: connectionLimits,
 })
 
 const proxyService = object({
@@ -195,6 +220,7 @@ const proxyService = object({
       example: [{key_file: '/etc/teleport/webproxy_key.pem', cert_file: '/etc/teleport/webproxy_cert.pem'}],
     },
   ),
+  connection_limits: connectionLimits,
 })
 
 const sshService = object({
@@ -227,6 +253,7 @@ const sshService = object({
       sample: [{name: 'hostname', command: ['hostname'], period: '1m'}],
     },
   ),
+  connection_limits: connectionLimits,
 })
 
 /** The whole file. */

@@ -2,6 +2,7 @@
 // every default applied, values parsed (addresses as {host, port}, durations in ms). Services
 // read this and nothing else.
 import type {EtcdBackendConfig} from '../backend/index.js'
+import type {StartupLimits} from '../lib/net/startup-limiter.js'
 import type {LogSeverity, SecondFactor, SessionRecording} from './schema.js'
 import type {CommandLabel, HostPort, ServiceRole, StaticToken} from './values.js'
 
@@ -49,6 +50,8 @@ export interface TeleportConfig {
     auditEventsDir?: string
     /** teleport.storage.audit_sessions_uri as a directory; absent: <data_dir>/log/records. */
     auditSessionsDir?: string
+    /** auth_service.connection_limits; graceMs only when the file sets it. */
+    connectionLimits: Partial<StartupLimits>
   }
   proxy: {
     enabled: boolean
@@ -59,6 +62,8 @@ export interface TeleportConfig {
     /** Empty means "advertise the web listen address". */
     publicAddrs: HostPort[]
     httpsKeyPairs: Array<{keyFile: string; certFile: string}>
+    /** proxy_service.connection_limits, for each of its listeners; graceMs only when the file sets it (the web port has its own default). */
+    connectionLimits: Partial<StartupLimits>
   }
   ssh: {
     enabled: boolean
@@ -67,5 +72,7 @@ export interface TeleportConfig {
     reverseTunnel?: 'auto' | 'always'
     labels: Record<string, string>
     commands: CommandLabel[]
+    /** ssh_service.connection_limits; graceMs only when the file sets it. */
+    connectionLimits: Partial<StartupLimits>
   }
 }

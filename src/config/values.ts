@@ -134,6 +134,21 @@ export function parseWebIdleTimeout(text: string): number {
   return ms
 }
 
+/** connection_limits.login_grace_time: at least a second, or no client could log in. */
+export function parseLoginGraceTime(text: string): number {
+  const ms = parseDuration(text)
+  if (ms < 1000) throw new BadParameterError(`invalid login grace time ${JSON.stringify(text)}: must be at least 1s`)
+  return ms
+}
+
+/** A whole number of connections, at least `min`. */
+export function parseConnectionCount(text: string, min: number): number {
+  const trimmed = text.trim()
+  const count = /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : NaN
+  if (!(count >= min)) throw new BadParameterError(`invalid count ${JSON.stringify(text)}: expected a whole number, at least ${min}`)
+  return count
+}
+
 export interface LabelSpec {
   labels: Record<string, string>
   commands: CommandLabel[]

@@ -78,6 +78,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         proxyListenerMode: config.auth.proxyListenerMode,
         ...(config.auth.auditEventsDir !== undefined ? {auditEventsDir: config.auth.auditEventsDir} : {}),
         ...(config.auth.auditSessionsDir !== undefined ? {auditSessionsDir: config.auth.auditSessionsDir} : {}),
+        startupLimits: config.auth.connectionLimits,
         log: (line) => authLog.warn(line),
         clock,
       }))
@@ -98,6 +99,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         tunnelListen: config.proxy.tunnelListenAddr,
         publicAddrs: config.proxy.publicAddrs,
         httpsKeyPairs: config.proxy.httpsKeyPairs,
+        startupLimits: config.proxy.connectionLimits,
         cluster: access ?? {join},
         log: log.child('PROXY'),
         clock,
@@ -118,6 +120,7 @@ export async function startProcess(config: TeleportConfig, log: Logger = createL
         ...(config.ssh.reverseTunnel ? {reverseTunnel: config.ssh.reverseTunnel} : {}),
         labels: config.ssh.labels,
         commands: config.ssh.commands,
+        startupLimits: config.ssh.connectionLimits,
         cluster: access ? {identity: access.identity, authApi: access.authApi} : {join},
         log: log.child('NODE'),
         clock,

@@ -14,11 +14,12 @@ export interface BenchTarget {
   cluster?: string
 }
 
-export function sshBenchRequest(identity: ConnectIdentity, target: BenchTarget): () => Promise<void> {
-  return async () => {
-    const conn = await connectToNode(identity, target.host, undefined, target.login, target.cluster ? {cluster: target.cluster} : {})
+/** `log` gets each request's steps (connectToNode's, then the command's): where a stuck one stopped. */
+export function sshBenchRequest(identity: ConnectIdentity, target: BenchTarget): (log?: (line: string) => void) => Promise<void> {
+  return async (log) => {
+    const conn = await connectToNode(identity, target.host, undefined, target.login, {...(target.cluster ? {cluster: target.cluster} : {}), ...(log ? {log} : {})})
     try {
-      const code = await runOn(conn.client, target)
+      const code = await runOn(conn.client, target, log)
       if (code !== 0) throw new UserError(code === undefined ? 'the session ended without an exit status' : `the command exited with status ${code}`)
     } finally {
       conn.close()
@@ -26,18 +27,23 @@ export function sshBenchRequest(identity: ConnectIdentity, target: BenchTarget):
   }
 }
 
-function runOn(client: ssh2.Client, target: BenchTarget): Promise<number | undefined> {
+function runOn(client: ssh2.Client, target: BenchTarget, log?: (line: string) => void): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | undefined, channel: ssh2.ClientChannel) => {
       if (err) return reject(new UserError(`cannot start the command: ${err.message}`))
+      log?.('the command started')
       let code: number | undefined
-      channel.on('exit', (status: number | null) => (code = status ?? undefined))
+      channel.on('exit', (status: number | null) => {
+        code = status ?? undefined
+        log?.(`exit status ${code}`)
+      })
       channel.on('data', () => {}) // output is read and dropped: the bench measures, it does not show
       channel.stderr.on('data', () => {})
       channel.once('close', () => resolve(code))
       // The shell ends with the command's status.
       if (target.interactive) channel.end(`${target.command}\nexit $?\n`)
     }
+    log?.('starting the command')
     if (target.interactive) client.shell({term: 'xterm', rows: 24, cols: 80}, done)
     else client.exec(target.command, done)
   })

@@ -1,13 +1,14 @@
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
-import {hostCertVerifier} from '../../ssh/index.js'
+import {failOnCloseBeforeReady, hostCertVerifier} from '../../ssh/index.js'
 import type {ParsedCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
 import {withHostCARefresh} from './host-ca-refresh.js'
 import {NodeAccessDeniedError} from './errors.js'
 import type {ConnectIdentity} from './identity.js'
 import {openNodeStream, type NodeStream} from './node-stream.js'
+import {HANDSHAKE_TIMEOUT_MS} from './timeouts.js'
 import {connectToProxy} from './proxy.js'
 import {canUseRelay, openTlsRelay, RelayUnavailableError} from './tls-relay.js'
 
@@ -111,6 +112,7 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
       })()
     }
     client.on('error', fail)
+    failOnCloseBeforeReady(client, fail)
     client.once('ready', () => {
       client.off('error', fail)
       client.on('error', (err) => options.log?.(`node connection: ${err.message}`))
@@ -124,7 +126,7 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
       ...(options.agent ? {agent: options.agent} : {}),
       ...auth,
       ...verifier.connectOptions(),
-      readyTimeout: options.readyTimeoutMs ?? 30_000,
+      readyTimeout: options.readyTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
     })
   })
 }

@@ -1,7 +1,7 @@
 import ssh2 from 'ssh2'
 import {AccessDeniedError, UserError} from '../../lib/errors.js'
 import {safeText} from '../../lib/safe-text.js'
-import {hostCertVerifier} from '../../ssh/index.js'
+import {failOnCloseBeforeReady, hostCertVerifier} from '../../ssh/index.js'
 import {parseCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
 import {withHostCARefresh} from './host-ca-refresh.js'
@@ -9,6 +9,7 @@ import {describeProxyError} from './errors.js'
 import {ALPN_PROXY_SSH} from '../../api/alpn.js'
 import {formatAddress, proxySshAddress, type ConnectIdentity} from './identity.js'
 import {dialProxyTls} from './proxy-tls.js'
+import {HANDSHAKE_TIMEOUT_MS} from './timeouts.js'
 
 // The first hop: an SSH connection to the proxy, authenticated by the user's certificate, the
 // proxy authenticated by its host certificate from the cluster's host CA (the name we dial must
@@ -62,6 +63,7 @@ async function connectOnce(identity: ConnectIdentity, options: ProxyConnectOptio
       reject(explained === err ? describeProxyError(err, where) : new UserError(`the proxy at ${where} is not trusted: ${explained.message}`, {cause: explained, ...(hint ? {hint} : {})}))
     }
     client.on('error', fail)
+    failOnCloseBeforeReady(client, fail)
     client.once('ready', () => {
       client.off('error', fail)
       // Later errors surface as failed channels; keep an unhandled 'error' from killing the process.
@@ -73,7 +75,7 @@ async function connectOnce(identity: ConnectIdentity, options: ProxyConnectOptio
       ...(sock ? {sock} : {host: address.host, port: address.port}),
       ...auth,
       ...verifier.connectOptions(),
-      readyTimeout: options.readyTimeoutMs ?? 20_000,
+      readyTimeout: options.readyTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
       keepaliveInterval: 0,
     })
     // ssh2 writes each SSH packet whole, so Nagle can only hold back the small ones (window

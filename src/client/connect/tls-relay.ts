@@ -7,6 +7,7 @@ import {x509CertifiesKey} from '../../sshca/x509.js'
 import {ProxyRouteError} from './errors.js'
 import type {ConnectIdentity} from './identity.js'
 import {dialProxyTls, ProxyTlsError} from './proxy-tls.js'
+import {HANDSHAKE_TIMEOUT_MS} from './timeouts.js'
 
 // The fast way to a node: mutual TLS 1.3 to the proxy's web port with the X.509 certificate of
 // tsh login (ALPN from the proxy's ping), one dial request, then the connection carries the
@@ -56,6 +57,15 @@ export async function openTlsRelay(identity: ConnectIdentity, target: RelayTarge
   }
   socket.on('error', (err) => options.log?.(`TLS relay: ${err.message}`))
   socket.write(encodeRelayLine({host: target.host.replace(/^\[(.*)\]$/, '$1'), cluster: target.cluster, ...(target.port ? {port: target.port} : {}), ...(target.login ? {login: target.login} : {})}))
+  // The proxy answers once it dialled the node (its own dial deadline is shorter); a proxy that
+  // never answers must not hold tsh for ever.
+  let silent = false
+  const onSilent = () => {
+    silent = true
+    socket.destroy()
+  }
+  socket.setTimeout(HANDSHAKE_TIMEOUT_MS)
+  socket.once('timeout', onSilent)
   let line: string | undefined
   try {
     line = await readRelayLine(socket)
@@ -63,6 +73,9 @@ export async function openTlsRelay(identity: ConnectIdentity, target: RelayTarge
     socket.destroy()
     throw new UserError(`the proxy's TLS relay answered badly: ${(err as Error).message}`)
   }
+  socket.setTimeout(0)
+  socket.off('timeout', onSilent)
+  if (silent) throw new UserError(`the proxy's TLS relay did not answer within ${HANDSHAKE_TIMEOUT_MS / 1000} s`)
   if (line === undefined) {
     socket.destroy()
     throw new RelayUnavailableError('the proxy closed the TLS relay without an answer')

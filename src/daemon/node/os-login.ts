@@ -13,10 +13,23 @@ export interface OsLogin {
   shell: string
 }
 
+/** Lookups running now, by login: a burst of logins as one user runs one getent, not hundreds. */
+const lookups = new Map<string, Promise<OsLogin | undefined>>()
+
 /** The passwd entry of `login`, or undefined when there is no such user. */
 export function lookupLogin(login: string): Promise<OsLogin | undefined> {
   // A login is a principal from a verified certificate, but still: no option injection into getent.
   if (login === '' || login.startsWith('-') || /[\s:/\u0000-\u001f]/.test(login)) return Promise.resolve(undefined)
+  let running = lookups.get(login)
+  if (!running) {
+    running = getentPasswd(login).finally(() => lookups.delete(login))
+    lookups.set(login, running)
+  }
+  // Each caller its own copy: a session must not see another's changes.
+  return running.then((entry) => entry && {...entry})
+}
+
+function getentPasswd(login: string): Promise<OsLogin | undefined> {
   return new Promise((resolve, reject) => {
     execFile('getent', ['passwd', login], {timeout: 10_000}, (err, stdout) => {
       // getent exits 2 when the key is not found.

@@ -20,7 +20,9 @@ export class PreambleError extends Error {}
 export function readPreamble(socket: Duplex, quietMs = 2000, clock: Clock = systemClock): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     let buffered: Buffer = Buffer.alloc(0)
+    let settled = false
     const finish = (err: Error | undefined, line: string | undefined, rest: Buffer) => {
+      settled = true
       timer.cancel()
       socket.pause()
       socket.off('data', onData)
@@ -41,8 +43,17 @@ export function readPreamble(socket: Duplex, quietMs = 2000, clock: Clock = syst
     }
     const onEnd = () => finish(new PreambleError('the connection closed before the SSH handshake'), undefined, Buffer.alloc(0))
     const timer = clock.setTimer(quietMs, () => {
-      if (buffered.length === 0) finish(undefined, undefined, buffered)
-      else finish(new PreambleError('timed out reading the proxy preamble'), undefined, Buffer.alloc(0))
+      // A busy event loop runs due timers before it reads sockets: a preamble already here would
+      // be taken for a silent client (then the SSH server refused the preamble line as a version
+      // line, and the client saw the connection close mid-handshake). Decide after the loop has
+      // polled its sockets once more (two check phases: one poll phase lies between them).
+      setImmediate(() =>
+        setImmediate(() => {
+          if (settled) return
+          if (buffered.length === 0) finish(undefined, undefined, buffered)
+          else finish(new PreambleError('timed out reading the proxy preamble'), undefined, Buffer.alloc(0))
+        }),
+      )
     })
     socket.on('data', onData)
     socket.once('end', onEnd)

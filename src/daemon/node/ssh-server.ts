@@ -65,7 +65,7 @@ export class NodeSshServer implements ConnectionHandler {
   }
 
   handle(conn: HandedConnection): void {
-    void this.onConnection(conn)
+    this.onConnection(conn)
   }
 
   /** Accepts connections on host:port and hands them in; port 0 picks a free port. */
@@ -94,13 +94,18 @@ export class NodeSshServer implements ConnectionHandler {
     await closed
   }
 
-  private async onConnection(conn: HandedConnection): Promise<void> {
-    const {node} = this.options
+  private onConnection(conn: HandedConnection): void {
     const {stream} = conn
     this.streams.add(stream)
     stream.once('close', () => this.streams.delete(stream))
     stream.on('error', () => {})
-    if (!this.startups.admit(stream, plainIp(conn.remote.host))) return
+    this.startups.admit(stream, plainIp(conn.remote.host), () => void this.onStarted(conn))
+  }
+
+  /** The limiter let the connection start: its proxy preamble, if any, then SSH. */
+  private async onStarted(conn: HandedConnection): Promise<void> {
+    const {node} = this.options
+    const {stream} = conn
     const endpoints: Endpoints = {
       remoteIp: plainIp(conn.remote.host),
       remotePort: conn.remote.port,

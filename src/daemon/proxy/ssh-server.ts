@@ -80,7 +80,7 @@ export class ProxySshServer implements ConnectionHandler {
   }
 
   handle(conn: HandedConnection): void {
-    injectGuarded(this.ssh, this.startups, conn)
+    injectGuarded(() => this.ssh, this.startups, conn)
   }
 
   /**

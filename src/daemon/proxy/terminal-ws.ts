@@ -9,7 +9,7 @@ import {AccessDeniedError, NotFoundError, UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 import {JOIN_SESSION_ENV, PARTICIPANT_MODE_ENV, PARTICIPANT_MODES, trackerNodeId, type ParticipantMode} from '../../services/models/session-tracker.js'
 import {parseCert} from '../../sshca/index.js'
-import {agentAuthOptions, hostCertVerifier} from '../../ssh/index.js'
+import {agentAuthOptions, failOnCloseBeforeReady, hostCertVerifier} from '../../ssh/index.js'
 import type {NodeRouter} from './node-route.js'
 import {closeCodeOf, failSocket, pageMessage, sendControl, sendFrame} from './ws-frames.js'
 
@@ -149,13 +149,15 @@ function connect(options: TerminalSocketOptions, stream: Duplex, serverId: strin
           client.on('error', () => {}) // a later drop ends the channel
           resolve(client)
         })
-        client.once('error', (err: Error & {level?: string}) => {
+        const fail = (err: Error & {level?: string}) => {
           stream.destroy()
           // The node's refusal (RBAC, lock) comes as a banner before the failure: its words are the page's.
           if (err.level === 'client-authentication') return reject(new AccessDeniedError(banner.trim().split('\n')[0] || `access denied to ${login} connecting to ${hostname}`))
           const explained = verifier.explain(err)
           reject(explained === err ? new UserError(`cannot connect to node ${hostname}: ${err.message}`) : explained)
-        })
+        }
+        client.once('error', fail)
+        failOnCloseBeforeReady(client, fail)
         client.connect({sock: stream as never, readyTimeout: 20_000, ...verifier.connectOptions(), ...agentAuthOptions({username: login, agent: options.agent})})
       }),
   )

@@ -145,9 +145,8 @@ export function createWebServer(options: WebServerOptions): WebServer {
   let listener: TcpListener | undefined
   return {
     handle(conn) {
-      if (!startups.admit(conn.stream, plainIp(conn.remote.host))) return
       remotes.set(conn.stream, conn.remote)
-      server.emit('connection', conn.stream)
+      startups.admit(conn.stream, plainIp(conn.remote.host), () => server.emit('connection', conn.stream))
     },
     async listen(host, port) {
       listener = await listenTcp({host, port}, this, (err) => options.log.error(`web proxy listener: ${err.message}`))

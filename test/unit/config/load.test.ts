@@ -49,6 +49,8 @@ function refusal(text: string, file = 'teleport.yaml'): string {
   assert.fail('expected the config to be refused')
 }
 
+
+const DEFAULT_LIMITS = {login_grace_time: undefined, max_startups: 256, per_source_max_startups: 32, max_waiting: 4096, per_source_max_waiting: 1024}
 describe('parseConfig: defaults', () => {
   test('an empty file is every default', () => {
     for (const text of ['', '# nothing here\n', 'teleport:\n', 'teleport: {}\nauth_service: ~\n']) {
@@ -131,6 +133,7 @@ describe('parseConfig: the REFERENCE.md example', () => {
       proxy_checks_host_keys: true,
       web_idle_timeout: 30 * 60_000,
       proxy_listener_mode: 'separate',
+      connection_limits: DEFAULT_LIMITS,
     })
     assert.deepEqual(fc.proxy_service, {
       enabled: true,
@@ -139,12 +142,14 @@ describe('parseConfig: the REFERENCE.md example', () => {
       tunnel_listen_addr: {host: '0.0.0.0', port: 3024},
       public_addr: [{host: 'proxy.example.com', port: 3080}],
       https_keypairs: [{key_file: '/path/key.pem', cert_file: '/path/cert.pem'}],
+      connection_limits: DEFAULT_LIMITS,
     })
     assert.deepEqual(fc.ssh_service, {
       enabled: true,
       listen_addr: {host: '0.0.0.0', port: 3022},
       labels: {env: 'staging'},
       commands: [{name: 'arch', command: ['uname', '-p'], period: 3_600_000}],
+      connection_limits: DEFAULT_LIMITS,
     })
   })
   test('version: v3 at the top is allowed; other versions are not', () => {
@@ -232,6 +237,18 @@ describe('parseConfig: refusals name the file, the line and the key', () => {
       'teleport.yaml:5: ssh_service.commands[0].period: invalid duration "1 hour": expected a string like "8h", "30m" or "1h30m"',
     )
     assert.match(refusal('ssh_service:\n  commands: [{name: a, command: [b], period: 10ms}]\n'), /^teleport\.yaml:2: ssh_service\.commands\[0\]\.period: invalid period "10ms": must be at least 1s$/)
+  })
+  test('connection_limits: Teleport-style keys in each service, read as numbers and a duration', () => {
+    const fc = parseConfig('proxy_service:\n  connection_limits:\n    login_grace_time: 2m\n    per_source_max_startups: 64\n    per_source_max_waiting: 0\n', 't.yaml')
+    assert.deepEqual(fc.proxy_service.connection_limits, {...DEFAULT_LIMITS, login_grace_time: 120_000, per_source_max_startups: 64, per_source_max_waiting: 0})
+    assert.deepEqual(fc.ssh_service.connection_limits, DEFAULT_LIMITS)
+  })
+  test('bad connection_limits: one line naming the key and what it takes', () => {
+    assert.equal(refusal('proxy_service:\n  connection_limits:\n    max_startups: 0\n'), 'teleport.yaml:3: proxy_service.connection_limits.max_startups: invalid count "0": expected a whole number, at least 1')
+    assert.equal(refusal('ssh_service:\n  connection_limits: {per_source_max_waiting: -1}\n'), 'teleport.yaml:2: ssh_service.connection_limits.per_source_max_waiting: invalid count "-1": expected a whole number, at least 0')
+    assert.equal(refusal('auth_service:\n  connection_limits: {max_waiting: lots}\n'), 'teleport.yaml:2: auth_service.connection_limits.max_waiting: invalid count "lots": expected a whole number, at least 0')
+    assert.equal(refusal('proxy_service:\n  connection_limits: {login_grace_time: 500ms}\n'), 'teleport.yaml:2: proxy_service.connection_limits.login_grace_time: invalid login grace time "500ms": must be at least 1s')
+    assert.match(refusal('proxy_service:\n  connection_limits: {max_startup: 10}\n'), /^teleport\.yaml:2: unknown key "proxy_service\.connection_limits\.max_startup" \(did you mean "max_startups"\?\)$/)
   })
   test('durations parse like Go', () => {
     const fc = parseConfig('ssh_service:\n  commands:\n  - {name: a, command: [x], period: 1h30m}\n  - {name: b, command: [x], period: 45s}\n  - {name: c, command: [x], period: 30m}\n', 't.yaml')

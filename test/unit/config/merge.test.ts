@@ -42,6 +42,7 @@ describe('mergeConfig: no file, no flags', () => {
         proxyChecksHostKeys: true,
         webIdleTimeoutMs: 30 * 60_000,
         proxyListenerMode: 'separate',
+        connectionLimits: {maxTotal: 256, maxPerSource: 32, maxWaiting: 4096, maxWaitingPerSource: 1024},
       },
       proxy: {
         enabled: true,
@@ -50,13 +51,22 @@ describe('mergeConfig: no file, no flags', () => {
         tunnelListenAddr: {host: '0.0.0.0', port: 3024},
         publicAddrs: [],
         httpsKeyPairs: [],
+        connectionLimits: {maxTotal: 256, maxPerSource: 32, maxWaiting: 4096, maxWaitingPerSource: 1024},
       },
-      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, reverseTunnel: 'auto', labels: {}, commands: []},
+      ssh: {enabled: true, listenAddr: {host: '0.0.0.0', port: 3022}, reverseTunnel: 'auto', labels: {}, commands: [], connectionLimits: {maxTotal: 256, maxPerSource: 32, maxWaiting: 4096, maxWaitingPerSource: 1024}},
     })
   })
   test('the real hostname when none is given', async () => {
     const {hostname} = await import('node:os')
     assert.equal(mergeConfig(undefined, {}).nodename, hostname())
+  })
+})
+
+describe('mergeConfig: connection_limits', () => {
+  test("each service's limits for its listeners; the grace time only when the file sets it", () => {
+    const cfg = merge('proxy_service:\n  connection_limits: {login_grace_time: 90s, max_startups: 512, per_source_max_startups: 8, max_waiting: 100, per_source_max_waiting: 50}\n')
+    assert.deepEqual(cfg.proxy.connectionLimits, {graceMs: 90_000, maxTotal: 512, maxPerSource: 8, maxWaiting: 100, maxWaitingPerSource: 50})
+    assert.equal('graceMs' in cfg.ssh.connectionLimits, false, 'the node keeps its own default')
   })
 })
 

@@ -2,7 +2,7 @@ import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {NodeInfo} from '../../../api/auth-api.js'
 import {verifyCert} from '../../../sshca/index.js'
-import {agentAuthOptions, CERT_HOST_KEY_ALGORITHMS, isCertAlgorithm, PLAIN_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../../ssh/index.js'
+import {agentAuthOptions, CERT_HOST_KEY_ALGORITHMS, failOnCloseBeforeReady, isCertAlgorithm, PLAIN_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../../ssh/index.js'
 
 // The recording proxy's own connection to the node, as the user: over the stream the router
 // dialled (our nodes got the signed preamble first), authenticated by the certificate the user's
@@ -50,6 +50,7 @@ export function connectUpstream(stream: Duplex, options: UpstreamOptions): Promi
       else reject(err)
     }
     client.once('error', fail)
+    failOnCloseBeforeReady(client, fail)
     client.once('ready', () => {
       client.off('error', fail)
       client.on('error', () => {}) // the sessions see the channel close

@@ -77,6 +77,25 @@ describe('reading the proxy preamble', () => {
   test('a preamble split across chunks, even inside the prefix', async () => {
     assert.deepEqual(await exchange(['TELE', 'PORT-PROXY a b', ' c\r', '\nSSH-2.0-y']), {line: 'TELEPORT-PROXY a b c', rest: 'SSH-2.0-y'})
   })
+  test('a preamble already sent when the quiet period ran out (a busy event loop) is still read', async () => {
+    const clock = new FakeClock()
+    const socketReady = new Promise<Socket>((resolve) => (accepted = resolve))
+    const client = connect(port, '127.0.0.1')
+    client.on('error', () => {})
+    await new Promise((resolve) => client.once('connect', resolve))
+    const socket = await socketReady
+    const reading = readPreamble(socket, 2000, clock)
+    // The bytes are in the server's socket buffer, unread, when the timer comes due: a loop that
+    // ran late reaches its timers before it polls the socket.
+    client.write('TELEPORT-PROXY a b c\r\nSSH-2.0-x\r\n')
+    clock.advance(2000)
+    try {
+      assert.equal(await reading, 'TELEPORT-PROXY a b c')
+    } finally {
+      client.destroy()
+      socket.destroy()
+    }
+  })
   test('a client that waits for the server first is plain SSH', async () => {
     // The client speaks only after the quiet period: what it says then is left for SSH.
     assert.deepEqual(await exchange(['SSH-2.0-late\r\n'], {quietMs: 50, speakAfterQuiet: true}), {line: undefined, rest: 'SSH-2.0-late\r\n'})

@@ -68,6 +68,13 @@ describe('OS logins', () => {
     assert.equal(await lookupLogin('--help'), undefined)
     assert.equal(await lookupLogin('a b'), undefined)
   })
+  test('lookups at once for one login share one answer, each caller with its own copy', async () => {
+    const entries = await Promise.all(Array.from({length: 20}, () => lookupLogin('root')))
+    for (const entry of entries) assert.deepEqual(entry, entries[0])
+    assert.equal(new Set(entries).size, 20)
+    entries[0]!.home = '/changed'
+    assert.notEqual(entries[1]!.home, '/changed')
+  })
   test('root may start sessions as anyone; otherwise only as itself', () => {
     const self = {name: 'me', uid: process.getuid!(), gid: 0, home: '/', shell: '/bin/sh'}
     assert.equal(loginRefusal(self), undefined)
