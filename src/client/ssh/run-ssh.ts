@@ -107,7 +107,10 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
   // open; otherwise the session starts without waiting for the -R answers.
   const recordingProxy = identity.profile.recordingProxy === true
   try {
-    if (recordingProxy && args.noCommand && forwardAgent && hasForwards(args)) await forwardAgentOnly(conn, warn, displayName)
+    if (recordingProxy && args.noCommand && hasForwards(args)) {
+      if (forwardAgent) await forwardAgentOnly(conn, warn, displayName)
+      else warn('WARNING: sessions are recorded at the proxy, which reaches the node only with your forwarded agent: add -A for the forwards to work')
+    }
     for (const spec of args.localForwards) servers.push(await startLocalForward(conn.client, spec, warn))
     for (const spec of args.dynamicForwards) servers.push(await startDynamicForward(conn.client, spec, warn))
     const remote = startRemoteForwards(conn, args, warn)

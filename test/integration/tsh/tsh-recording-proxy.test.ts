@@ -403,6 +403,25 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     assert.ok(page.events.some((e) => e.code === 'T3003I' && e.user === 'alice' && e.addr === `127.0.0.1:${sshd.port}`), 'the -L audited')
   })
 
+  test('tsh ssh -N -L without -A: a warning, and each forwarded connection is refused with the reason', async () => {
+    const port = await freePort()
+    const child = spawnTsh(alice, ['ssh', '-N', '-L', `${port}:127.0.0.1:${sshd.port}`, `${LOGIN}@sshd-1`], {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: alice, SSH_AUTH_SOCK: ''}})
+    try {
+      await eventually(async () => {
+        await new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1')
+          socket.once('close', () => resolve())
+          socket.once('error', () => resolve())
+        })
+        return child.output().includes(AGENT_REQUIRED('sshd-1'))
+      }, 'the refusal of the forwarded connection, with its reason')
+      assert.match(child.output(), /^WARNING: sessions are recorded at the proxy, which reaches the node only with your forwarded agent: add -A for the forwards to work$/m)
+    } finally {
+      child.kill('SIGTERM')
+      await exited(child)
+    }
+  })
+
   test('a role without port_forwarding: -R is refused by the proxy and audited', async () => {
     await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'no-ports'}, spec: {options: {forward_agent: true, port_forwarding: false}, allow: {logins: [LOGIN], node_labels: {'*': '*'}}}}, {create: true})
     await cluster.admin.createUser({name: 'dave', roles: ['no-ports'], traits: {}})
