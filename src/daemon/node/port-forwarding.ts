@@ -23,6 +23,8 @@ export function emitPortForward(emit: EmitNamed, fields: EventFields, addr: stri
 }
 
 function auditPort(conn: ConnectionContext, addr: string, error?: string): void {
+  // Recording proxy mode: the proxy that carried this forward to us audited it; one copy.
+  if (conn.endpoints.viaProxy === true && conn.node.recorder.recordsAtProxy()) return
   emitPortForward(conn.node.emit, conn.eventFields(), addr, error)
 }
 

@@ -348,11 +348,18 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
 
   for (const host of ['sshd-1', 'node-1']) {
     test(`tsh ssh -N -A -R to ${host}: the agent is forwarded without a session, the node's listener reaches the client side`, async () => {
+      const from = new Date(Date.now() - 1000)
       const target = await reverseTarget()
       const child = spawnTsh(alice, ['ssh', '-N', '-A', '-R', `0:127.0.0.1:${target.port}`, `${LOGIN}@${host}`], {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: alice, SSH_AUTH_SOCK: ''}})
       try {
         const port = await eventually(async () => allocatedPort(child.output()) || undefined, 'the allocated port')
         assert.equal(await talkThrough(port), 'client-side\nPING\n', 'bytes both ways')
+        await cluster.proxy.flushAudit()
+        for (const node of cluster.nodes) await node.service.flushAudit()
+        const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['port']})
+        const audited = page.events.filter((e) => e.server_hostname === host && String(e.addr).endsWith(`:${port}`))
+        assert.equal(audited.length, 1, `audited once, by the proxy: ${JSON.stringify(page.events)}`)
+        assert.equal(audited[0]!.code, 'T3003I')
       } finally {
         child.kill('SIGTERM')
         assert.equal(await exited(child), 0, child.output())
