@@ -346,6 +346,17 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
     }
   })
 
+  test('stock ssh -N -R forwards no agent (no session): after the wait the -R is refused, audited with the reason', async () => {
+    const from = new Date(Date.now() - 1000)
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    const r = await run('ssh', ['-F', sshConfig, '-A', '-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9', `${LOGIN}@sshd-1.${CLUSTER}`], {env})
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, /remote port forwarding failed for listen port 0/)
+    await cluster.proxy.flushAudit()
+    const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['port']})
+    assert.ok(page.events.some((e) => e.code === 'T3003E' && e.user === 'alice' && e.server_hostname === 'sshd-1' && e.error === AGENT_REQUIRED('sshd-1')), `the refusal audited: ${JSON.stringify(page.events)}`)
+  })
+
   for (const host of ['sshd-1', 'node-1']) {
     test(`tsh ssh -N -A -R to ${host}: the agent is forwarded without a session, the node's listener reaches the client side`, async () => {
       const from = new Date(Date.now() - 1000)
