@@ -10,6 +10,7 @@ import {authApiViaProxy} from '../connect/auth-via-proxy.js'
 import type {ConnectIdentity} from '../connect/identity.js'
 import {connectToNode, type NodeConnection} from '../connect/node.js'
 import {isLabelSelector, matchesSelector, parseLabelSelector, sortNodes} from '../nodes/labels.js'
+import {openAgentOnlySession} from '../../ssh/client-internals.js'
 import {wantPty, type SshArgs} from './args.js'
 import {RemoteForwards, startDynamicForward, startLocalForward} from './forward.js'
 import {execOnNodes, MULTI_MATCH_WARNING} from './multi-exec.js'
@@ -101,9 +102,24 @@ export async function runSsh(args: SshArgs, identity: ConnectIdentity, io: SshIO
     ...(log ? {log} : {}),
   })
   const servers: net.Server[] = []
+  // A recording proxy reaches the node with the agent a session forwarded, and holds -R (and
+  // forwarded -L connections) until one has: with -N a session that only forwards the agent stays
+  // open; otherwise the session starts without waiting for the -R answers.
+  const recordingProxy = identity.profile.recordingProxy === true
   try {
-    await startForwards(conn, args, servers, warn)
-    if (args.noCommand) return await waitWhileConnected(conn, options.interrupted ?? waitForSignal, () => io.stderr.write(closedByRemoteHost(displayName)))
+    if (recordingProxy && args.noCommand && hasForwards(args)) {
+      if (forwardAgent) await forwardAgentOnly(conn, warn, displayName)
+      else warn('WARNING: sessions are recorded at the proxy, which reaches the node only with your forwarded agent: add -A for the forwards to work')
+    }
+    for (const spec of args.localForwards) servers.push(await startLocalForward(conn.client, spec, warn))
+    for (const spec of args.dynamicForwards) servers.push(await startDynamicForward(conn.client, spec, warn))
+    const remote = startRemoteForwards(conn, args, warn)
+    if (args.noCommand) {
+      await remote
+      return await waitWhileConnected(conn, options.interrupted ?? waitForSignal, () => io.stderr.write(closedByRemoteHost(displayName)))
+    }
+    if (recordingProxy) void remote.catch((err: Error) => warn(`WARNING: ${err.message}`))
+    else await remote
     const pty = wantPty(args.tty, args.command.length > 0, io.stdin.isTTY === true)
     if (!pty && args.tty === 'yes' && io.stdin.isTTY !== true) warn('Pseudo-terminal will not be allocated because stdin is not a terminal.')
     return await runSession(conn.client, {
@@ -143,12 +159,19 @@ function hasForwards(args: SshArgs): boolean {
   return args.localForwards.length + args.remoteForwards.length + args.dynamicForwards.length > 0
 }
 
-async function startForwards(conn: NodeConnection, args: SshArgs, servers: net.Server[], warn: (line: string) => void): Promise<void> {
-  for (const spec of args.localForwards) servers.push(await startLocalForward(conn.client, spec, warn))
-  for (const spec of args.dynamicForwards) servers.push(await startDynamicForward(conn.client, spec, warn))
-  if (args.remoteForwards.length) {
-    const remote = new RemoteForwards(conn.client, warn)
-    for (const spec of args.remoteForwards) await remote.add(spec)
+/** -R: asks the node to listen on each; rejects at the first it refuses. */
+async function startRemoteForwards(conn: NodeConnection, args: SshArgs, warn: (line: string) => void): Promise<void> {
+  if (args.remoteForwards.length === 0) return
+  const remote = new RemoteForwards(conn.client, warn)
+  await Promise.all(args.remoteForwards.map((spec) => remote.add(spec)))
+}
+
+/** -N through a recording proxy: a session channel that only forwards the agent, open until tsh ends. */
+async function forwardAgentOnly(conn: NodeConnection, warn: (line: string) => void, host: string): Promise<void> {
+  try {
+    await openAgentOnlySession(conn.client)
+  } catch (err) {
+    warn(`WARNING: ${host} refused agent forwarding (${(err as Error).message}); the recording proxy cannot reach the node for the forwards`)
   }
 }
 

@@ -1,6 +1,7 @@
-import {connect, createServer, type Server, type Socket} from 'node:net'
-import type {AcceptConnection, ClientChannel, RejectConnection, ServerChannel, TcpipBindInfo, TcpipRequestInfo} from 'ssh2'
-import {EventCode, EventName} from '../../events/index.js'
+import {connect, createServer, type Server} from 'node:net'
+import type {Duplex} from 'node:stream'
+import type {AcceptConnection, RejectConnection, ServerChannel, TcpipBindInfo, TcpipRequestInfo} from 'ssh2'
+import {EventCode, EventName, type EmitNamed, type EventFields} from '../../events/index.js'
 import {joinHostPort} from '../../lib/net/ip.js'
 import {listenOn} from '../../lib/net/listen-on.js'
 import {certAllows, plainIp, type ConnectionContext} from './context.js'
@@ -10,20 +11,25 @@ import {certAllows, plainIp, type ConnectionContext} from './context.js'
 //   direct-tcpip:  `ssh -L` and `ssh -D` (the SOCKS part is the client's): the node dials out.
 //   tcpip-forward: `ssh -R`: the node listens (on loopback, as sshd with GatewayPorts no) and
 //                  opens a forwarded-tcpip channel back to the client per connection.
+// The recording proxy relays both (recording-proxy/port-forwarding.ts) with the same check, audit
+// and splice.
 
-const NOT_PERMITTED = 'port forwarding is not permitted by the user\'s roles'
+export const NOT_PERMITTED = 'port forwarding is not permitted by the user\'s roles'
 const DIAL_TIMEOUT_MS = 15_000
 
-function auditPort(conn: ConnectionContext, addr: string, error?: string): void {
-  conn.node.emit(EventName.PortForward, error ? EventCode.PortForwardFailure : EventCode.PortForward, {
-    ...conn.eventFields(),
-    addr,
-    success: !error,
-    ...(error ? {error} : {}),
-  })
+/** The `port` event of one forwarding attempt: T3003I, or T3003E with why it failed. */
+export function emitPortForward(emit: EmitNamed, fields: EventFields, addr: string, error?: string): void {
+  emit(EventName.PortForward, error ? EventCode.PortForwardFailure : EventCode.PortForward, {...fields, addr, success: !error, ...(error ? {error} : {})})
 }
 
-function join(a: Socket, b: ClientChannel | ServerChannel): void {
+function auditPort(conn: ConnectionContext, addr: string, error?: string): void {
+  // Recording proxy mode: the proxy that carried this forward to us audited it; one copy.
+  if (conn.endpoints.viaProxy === true && conn.node.recorder.recordsAtProxy()) return
+  emitPortForward(conn.node.emit, conn.eventFields(), addr, error)
+}
+
+/** Pipes two streams into each other; either one ending or failing ends the other. */
+export function spliceStreams(a: Duplex, b: Duplex): void {
   a.on('error', () => b.destroy())
   b.on('error', () => a.destroy())
   a.pipe(b).pipe(a)
@@ -51,7 +57,7 @@ export function handleDirectTcpip(conn: ConnectionContext, accept: AcceptConnect
     socket.off('error', onError)
     socket.setTimeout(0)
     auditPort(conn, addr)
-    join(socket, accept())
+    spliceStreams(socket, accept())
   })
 }
 
@@ -97,7 +103,7 @@ export class RemoteForwards {
       const remoteIp = plainIp(socket.remoteAddress)
       conn.client.forwardOut(info.bindAddr, port, remoteIp, socket.remotePort ?? 0, (err, channel) => {
         if (err) return socket.destroy()
-        join(socket, channel)
+        spliceStreams(socket, channel)
         socket.resume()
       })
     })

@@ -8,6 +8,7 @@ import type {AuthApi} from '../../../src/api/auth-api.js'
 import {encodePreamble} from '../../../src/daemon/common/proxy-preamble.js'
 import {startNodeService, type RunningNodeService} from '../../../src/daemon/node/node-service.js'
 import {generateKeyPair} from '../../../src/sshca/index.js'
+import {openAgentOnlySession} from '../../../src/ssh/client-internals.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 import {TIMEOUT_MS, knownHostsFile, memoryLogger, nodeIdentity, run, sshOptions, startCluster, tempDir, userCert, type TestCluster, type UserKey} from './helpers.js'
 
@@ -29,7 +30,7 @@ describe('node service: session details and the proxy preamble', {timeout: 10 * 
   before(async () => {
     cluster = await startCluster()
     dir = tempDir('ssh2')
-    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {allow: {logins: ['root'], node_labels: {'*': '*'}}}}, {create: true})
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'ops'}, spec: {options: {forward_agent: true}, allow: {logins: ['root'], node_labels: {'*': '*'}}}}, {create: true})
     await cluster.admin.createUser({name: 'alice', roles: ['ops'], traits: {}})
     alice = await userCert(cluster, dir, 'alice')
     const handed = await nodeIdentity(cluster, HOST_ID, 'node-2')
@@ -45,13 +46,13 @@ describe('node service: session details and the proxy preamble', {timeout: 10 * 
     if (nodeData) rmSync(nodeData, {recursive: true, force: true})
   })
 
-  async function connect(port = node.address.port): Promise<ssh2.Client> {
+  async function connect(port = node.address.port, agent?: ssh2.BaseAgent): Promise<ssh2.Client> {
     const client = new ssh2.Client()
     const verifier = hostCertVerifier({trustedHostCAs: [cluster.hostCA], hostname: '127.0.0.1'})
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve())
       client.once('error', reject)
-      client.connect({host: '127.0.0.1', port, readyTimeout: TIMEOUT_MS, ...verifier.connectOptions(), ...certAuthOptions({username: 'root', privateKey: alice.privateKey, certificate: alice.certificate})})
+      client.connect({host: '127.0.0.1', port, readyTimeout: TIMEOUT_MS, ...verifier.connectOptions(), ...certAuthOptions({username: 'root', privateKey: alice.privateKey, certificate: alice.certificate}), ...(agent ? {agent} : {})})
     })
     return client
   }
@@ -111,6 +112,22 @@ describe('node service: session details and the proxy preamble', {timeout: 10 * 
       channel.signal('TERM')
       const result = await out.outcome
       assert.equal(result.signal, 'SIGTERM') // ssh2's client prefixes the wire name (TERM)
+    } finally {
+      client.end()
+    }
+  })
+
+  test('a session channel that only asks for agent forwarding (tsh -N through a recording proxy) runs nothing; other sessions go on without its agent', async () => {
+    const client = await connect(undefined, new ssh2.OpenSSHAgent(`${dir}/no-agent.sock`))
+    try {
+      const agentOnly = await openAgentOnlySession(client)
+      let heard = ''
+      agentOnly.on('data', (d: Buffer) => (heard += d.toString()))
+      agentOnly.stderr.on('data', (d: Buffer) => (heard += d.toString()))
+      const result = await collect(await exec(client, 'echo "agent=${SSH_AUTH_SOCK:-none}"')).outcome
+      assert.equal(result.stdout, 'agent=none\n', 'the agent is the agent-only session\'s, not another\'s')
+      assert.equal(result.code, 0)
+      assert.equal(heard, '', 'nothing ran on it')
     } finally {
       client.end()
     }

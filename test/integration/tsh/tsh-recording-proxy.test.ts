@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
-import {connect} from 'node:net'
+import {connect, createServer, type AddressInfo, type Server} from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {dataDirPaths} from '../../../src/config/data-dir.js'
@@ -10,7 +10,7 @@ import {startAuthService, type RunningAuthService} from '../../../src/daemon/aut
 import {testAuthConfig} from '../../helpers/auth.js'
 import {inPty} from '../../helpers/pty.js'
 import {freePort, keygen, startSshd, tempDir as interopTempDir, type Daemon} from '../../interop/helpers.js'
-import {CLUSTER, eventually, LOGIN, run, startTshCluster, TIMEOUT_MS, TSH, tsh, type TshCluster} from './helpers.js'
+import {CLUSTER, eventually, exited, LOGIN, run, spawnTsh, startTshCluster, TIMEOUT_MS, TSH, tsh, type TshCluster} from './helpers.js'
 
 // Recording proxy mode (auth_service.session_recording: proxy) with real parts: the proxy
 // terminates the user's SSH connection, connects on to a stock OpenSSH sshd (registered with
@@ -21,6 +21,34 @@ import {CLUSTER, eventually, LOGIN, run, startTshCluster, TIMEOUT_MS, TSH, tsh, 
 // certificate.
 
 const AGENT_REQUIRED = (node: string) => `failed connecting to node ${node}. agent forwarding required in proxy recording mode`
+
+/** A TCP server on the client's side of a -R: it greets each connection, then answers in capitals. */
+async function reverseTarget(): Promise<{server: Server; port: number}> {
+  const server = createServer((socket) => {
+    socket.write('client-side\n')
+    socket.on('data', (d: Buffer) => socket.write(d.toString().toUpperCase()))
+    socket.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {server, port: (server.address() as AddressInfo).port}
+}
+
+/** Connects where the node listens for a -R (this machine: the nodes run here), says ping, returns all it heard. */
+function talkThrough(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let heard = ''
+    socket.on('data', (d: Buffer) => {
+      heard += d.toString()
+      if (heard === 'client-side\n') socket.write('ping\n')
+      if (heard.endsWith('PING\n')) socket.end()
+    })
+    socket.once('error', reject)
+    socket.once('close', () => resolve(heard))
+  })
+}
+
+const allocatedPort = (output: string): number => Number(/Allocated port (\d+) for remote forward/.exec(output)?.[1] ?? 0)
 
 describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
   let cluster: TshCluster
@@ -295,6 +323,139 @@ describe('recording proxy mode', {timeout: 6 * TIMEOUT_MS}, () => {
       ssh.kill()
       await new Promise((resolve) => (ssh.exitCode !== null ? resolve(null) : ssh.once('exit', resolve)))
     }
+  })
+
+  test('stock ssh -A -R through tsh config: a connection to the port the sshd node listens on reaches a server on the client side, audited', async () => {
+    const from = new Date(Date.now() - 1000)
+    const target = await reverseTarget()
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    const ssh = spawn('ssh', ['-F', sshConfig, '-A', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-R', `0:127.0.0.1:${target.port}`, `${LOGIN}@sshd-1.${CLUSTER}`, 'echo ready; sleep 60'], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    ssh.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    ssh.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    try {
+      const port = await eventually(async () => allocatedPort(out) || undefined, 'the port the sshd listens on')
+      assert.equal(await talkThrough(port), 'client-side\nPING\n', 'bytes both ways')
+      await cluster.proxy.flushAudit()
+      const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['port']})
+      assert.ok(page.events.some((e) => e.code === 'T3003I' && e.user === 'alice' && e.server_hostname === 'sshd-1' && String(e.addr).endsWith(`:${port}`)), `the -R audited: ${JSON.stringify(page.events)}`)
+    } finally {
+      ssh.kill()
+      await exited(ssh)
+      target.server.close()
+    }
+  })
+
+  test('stock ssh -N -R forwards no agent (no session): after the wait the -R is refused, audited with the reason', async () => {
+    const from = new Date(Date.now() - 1000)
+    const env = {TELEPORT_HOME: alice, SSH_AUTH_SOCK: agentSocket}
+    const r = await run('ssh', ['-F', sshConfig, '-A', '-N', '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-R', '0:127.0.0.1:9', `${LOGIN}@sshd-1.${CLUSTER}`], {env})
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, /remote port forwarding failed for listen port 0/)
+    await cluster.proxy.flushAudit()
+    const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['port']})
+    assert.ok(page.events.some((e) => e.code === 'T3003E' && e.user === 'alice' && e.server_hostname === 'sshd-1' && e.error === AGENT_REQUIRED('sshd-1')), `the refusal audited: ${JSON.stringify(page.events)}`)
+  })
+
+  for (const host of ['sshd-1', 'node-1']) {
+    test(`tsh ssh -N -A -R to ${host}: the agent is forwarded without a session, the node's listener reaches the client side`, async () => {
+      const from = new Date(Date.now() - 1000)
+      const target = await reverseTarget()
+      const child = spawnTsh(alice, ['ssh', '-N', '-A', '-R', `0:127.0.0.1:${target.port}`, `${LOGIN}@${host}`], {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: alice, SSH_AUTH_SOCK: ''}})
+      try {
+        const port = await eventually(async () => allocatedPort(child.output()) || undefined, 'the allocated port')
+        assert.equal(await talkThrough(port), 'client-side\nPING\n', 'bytes both ways')
+        await cluster.proxy.flushAudit()
+        for (const node of cluster.nodes) await node.service.flushAudit()
+        const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['port']})
+        const audited = page.events.filter((e) => e.server_hostname === host && String(e.addr).endsWith(`:${port}`))
+        assert.equal(audited.length, 1, `audited once, by the proxy: ${JSON.stringify(page.events)}`)
+        assert.equal(audited[0]!.code, 'T3003I')
+      } finally {
+        child.kill('SIGTERM')
+        assert.equal(await exited(child), 0, child.output())
+        target.server.close()
+      }
+    })
+  }
+
+  test('tsh ssh -A -R with a command: the session forwards the agent, and the -R is answered while it runs', async () => {
+    const target = await reverseTarget()
+    const port = await freePort()
+    const child = spawnTsh(alice, ['ssh', '-A', '-R', `${port}:127.0.0.1:${target.port}`, `${LOGIN}@sshd-1`, 'echo ready; sleep 60'], {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: alice, SSH_AUTH_SOCK: ''}})
+    try {
+      await eventually(async () => child.output().includes('ready'), 'the command to run')
+      const heard = await eventually(async () => (await talkThrough(port).catch(() => '')) || undefined, 'the node to listen on the -R port')
+      assert.equal(heard, 'client-side\nPING\n', 'bytes both ways')
+    } finally {
+      child.kill('SIGTERM')
+      await exited(child)
+      target.server.close()
+    }
+  })
+
+  test('tsh ssh -N -A -L through the recording proxy: no session recorded, the forwarded port reaches the destination', async () => {
+    const from = new Date(Date.now() - 1000)
+    const port = await freePort()
+    const child = spawnTsh(alice, ['ssh', '-N', '-A', '-L', `${port}:127.0.0.1:${sshd.port}`, `${LOGIN}@sshd-1`], {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: alice, SSH_AUTH_SOCK: ''}})
+    try {
+      const banner = await eventually(async () => {
+        return new Promise<string | undefined>((resolve) => {
+          const socket = connect(port, '127.0.0.1')
+          socket.once('data', (d: Buffer) => {
+            resolve(d.toString())
+            socket.destroy()
+          })
+          socket.once('error', () => resolve(undefined))
+          socket.once('close', () => resolve(undefined))
+        })
+      }, 'the forwarded port')
+      assert.match(banner, /^SSH-2\.0-OpenSSH/)
+    } finally {
+      child.kill('SIGTERM')
+      assert.equal(await exited(child), 0, child.output())
+    }
+    await cluster.proxy.flushAudit()
+    const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['session.start', 'port']})
+    // (Earlier tests' commands may still be ending: a session without a command would be this one.)
+    assert.deepEqual(page.events.filter((e) => e.event === 'session.start' && e.server_hostname === 'sshd-1' && e.command === undefined), [], 'the agent-only session is not a session')
+    assert.ok(page.events.some((e) => e.code === 'T3003I' && e.user === 'alice' && e.addr === `127.0.0.1:${sshd.port}`), 'the -L audited')
+  })
+
+  test('tsh ssh -N -L without -A: a warning, and each forwarded connection is refused with the reason', async () => {
+    const port = await freePort()
+    const child = spawnTsh(alice, ['ssh', '-N', '-L', `${port}:127.0.0.1:${sshd.port}`, `${LOGIN}@sshd-1`], {env: {...process.env, NO_COLOR: '1', TELEPORT_HOME: alice, SSH_AUTH_SOCK: ''}})
+    try {
+      await eventually(async () => {
+        await new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1')
+          socket.once('close', () => resolve())
+          socket.once('error', () => resolve())
+        })
+        return child.output().includes(AGENT_REQUIRED('sshd-1'))
+      }, 'the refusal of the forwarded connection, with its reason')
+      assert.match(child.output(), /^WARNING: sessions are recorded at the proxy, which reaches the node only with your forwarded agent: add -A for the forwards to work$/m)
+    } finally {
+      child.kill('SIGTERM')
+      await exited(child)
+    }
+  })
+
+  test('a role without port_forwarding: -R is refused by the proxy and audited', async () => {
+    await cluster.admin.upsertRole({kind: 'role', version: 'v5', metadata: {name: 'no-ports'}, spec: {options: {forward_agent: true, port_forwarding: false}, allow: {logins: [LOGIN], node_labels: {'*': '*'}}}}, {create: true})
+    await cluster.admin.createUser({name: 'dave', roles: ['no-ports'], traits: {}})
+    const dave = await cluster.login('dave')
+    const from = new Date(Date.now() - 1000)
+    const r = await tsh(dave, ['ssh', '-N', '-A', '-R', '0:127.0.0.1:9', `${LOGIN}@sshd-1`], {env: {SSH_AUTH_SOCK: ''}})
+    assert.notEqual(r.code, 0)
+    assert.match(r.stderr, /^ERROR: -R 0:127\.0\.0\.1:9: the node refused remote port forwarding/m)
+    await cluster.proxy.flushAudit()
+    const page = await cluster.admin.searchEvents({from, to: new Date(Date.now() + 60_000), types: ['port']})
+    const refusal = page.events.find((e) => e.user === 'dave')
+    assert.ok(refusal, `the refusal audited: ${JSON.stringify(page.events)}`)
+    assert.equal(refusal.code, 'T3003E')
+    assert.equal(refusal.server_hostname, 'sshd-1')
+    assert.equal(refusal.error, "port forwarding is not permitted by the user's roles")
   })
 
   test('a lock ends a running session on a plain sshd: the proxy ends it as our nodes end theirs', async () => {

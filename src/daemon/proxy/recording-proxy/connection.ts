@@ -6,17 +6,19 @@ import {nodeLabels} from '../../../services/models/node.js'
 import {acceptCertLogins} from '../../../ssh/cert-login.js'
 import {endConnectionWith} from '../../common/end-connection.js'
 import {nodeLoginRefusal} from '../../common/node-access.js'
+import {AgentWait} from './agent-wait.js'
 import {ForwardedChannelAgent} from './channel-agent.js'
 import type {LiveTerminatedConnection, RecordingProxyContext, TerminatedConnection, TerminatedTarget} from './context.js'
-import {forwardDirectTcpip} from './port-forwarding.js'
+import {forwardDirectTcpip, RemoteForwardRelay} from './port-forwarding.js'
 import {ProxySessionChannel} from './session-channel.js'
 import {connectUpstream} from './upstream.js'
 
 // One user connection the recording proxy terminates, standing in for the node: certificate-only
 // authentication and the node's access decision (node-access.ts: user, roles and locks as they are
 // now, RBAC against the node's labels), refusals audited and told as our nodes tell them. Then the
-// user's channels: sessions (session-channel.ts) and direct-tcpip, each carried over the proxy's
-// own connection to the node, opened with the user's forwarded agent at the first channel.
+// user's channels and requests: sessions (session-channel.ts), direct-tcpip and tcpip-forward
+// (port-forwarding.ts), each carried over the proxy's own connection to the node, opened with the
+// user's forwarded agent at the first that needs it.
 // A lock or a deletion that comes into force ends the connection as the node ends its own.
 
 export function agentRequiredMessage(nodeName: string): string {
@@ -59,12 +61,19 @@ export function handleTerminatedConnection(ctx: RecordingProxyContext, client: C
       cert,
       user: cert.keyId,
       login,
-      agentForwarded: false,
+      agent: new AgentWait(ctx.clock),
       eventFields: (): EventFields => ({...baseFields, user: cert.keyId, login, 'addr.local': node.addr}),
-      upstream() {
+      async upstream(options = {}) {
         // The web terminal's connection comes with the web session's agent, which the proxy holds.
-        const agent = target.agent ?? (conn.agentForwarded ? new ForwardedChannelAgent(client) : undefined)
-        if (!agent) return Promise.reject(new Error(agentRequiredMessage(node.hostname)))
+        if (!target.agent && !conn.agent.isForwarded) {
+          if (!options.waitForAgent) {
+            // A session starting without the agent: the client is not forwarding it; forwards stop waiting too.
+            conn.agent.noneComing()
+            throw new Error(agentRequiredMessage(node.hostname))
+          }
+          if (!(await conn.agent.wait())) throw new Error(agentRequiredMessage(node.hostname))
+        }
+        const agent = target.agent ?? new ForwardedChannelAgent(client)
         upstream ??= (async () => {
           try {
             return await connectUpstream(target.nodeStream, {node, login, agent, hostCAs: await ctx.nodeHostCAs()})
@@ -92,11 +101,12 @@ export function handleTerminatedConnection(ctx: RecordingProxyContext, client: C
     }
     ctx.live.add(live)
     client.on('tcpip', (accept, rejectChannel, info) => forwardDirectTcpip(conn, accept, rejectChannel, info))
-    // Remote forwarding (ssh -R) through a recording proxy is not offered.
-    client.on('request', (_accept, rejectRequest) => rejectRequest?.())
+    const remoteForwards = new RemoteForwardRelay(conn)
+    client.on('request', (accept, rejectRequest, name, info) => remoteForwards.handle(accept, rejectRequest, name, info as ssh2.TcpipBindInfo))
     client.on('openssh.streamlocal', (_accept, rejectChannel) => rejectChannel())
     client.once('close', () => {
       ctx.live.delete(live)
+      conn.agent.noneComing()
       for (const session of sessions) session.hangUp()
       void upstream?.then((c) => c.end(), () => {})
       closeNode()

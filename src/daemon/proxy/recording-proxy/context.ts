@@ -11,6 +11,7 @@ import type {SessionRegistry} from '../../node/session/registry.js'
 import type {SessionTap} from '../../node/session/tap.js'
 import type {TrackedSession} from '../../node/session/tracker-tap.js'
 import type ssh2 from 'ssh2'
+import type {AgentWait} from './agent-wait.js'
 
 // What the parts of the recording proxy share: the proxy's side (audit, recorder, caches), and
 // one terminated connection (the user, the node it stands in for, the way to reach that node).
@@ -64,9 +65,13 @@ export interface TerminatedConnection {
   cert: ParsedCert
   user: string
   login: string
-  /** The connection to the node as the user: opened once, at the first channel that needs it. */
-  upstream(): Promise<ssh2.Client>
-  /** A session channel asked for agent forwarding: the proxy may use the user's agent. */
-  agentForwarded: boolean
+  /**
+   * The connection to the node as the user: opened once, at the first channel or request that
+   * needs it. A session asks without waiting (its own auth-agent-req came before its shell);
+   * forwards wait, bounded, for a session to forward the agent.
+   */
+  upstream(options?: {waitForAgent?: boolean}): Promise<ssh2.Client>
+  /** Whether a session channel forwarded the user's agent, which the proxy may then use. */
+  agent: AgentWait
   eventFields(): EventFields
 }

@@ -61,9 +61,12 @@ export class ProxySessionChannel {
     })
     ssh.on('auth-agent', (accept, reject) => {
       // The role's forward_agent, as the certificate says it: without it no agent is used, here or at the node.
-      if (!certAllows(conn.cert, 'permit-agent-forwarding')) return reject?.()
+      if (!certAllows(conn.cert, 'permit-agent-forwarding')) {
+        conn.agent.noneComing() // forwards waiting for it are refused now
+        return reject?.()
+      }
       this.agent = true
-      conn.agentForwarded = true
+      conn.agent.agentForwarded()
       accept?.()
     })
     // Accepted at once (a client may send EOF right after), started once the node's channel is open.
