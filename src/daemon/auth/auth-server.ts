@@ -34,6 +34,7 @@ import {
   JoinTokenService,
   LockService,
   NodeService,
+  ProxyService,
   RoleService,
   UserService,
   UserTokenService,
@@ -123,6 +124,8 @@ export class AuthServer {
   readonly userTokens: UserTokenService
   readonly joinTokens: JoinTokenService
   readonly nodes: NodeService
+  /** Proxies' presence: `tctl get proxies`, and what proxies tell tunnel agents. */
+  readonly proxies: ProxyService
   readonly cas: CAService
   readonly hostIds: HostIdService
   readonly locks: LockService
@@ -149,6 +152,7 @@ export class AuthServer {
     this.userTokens = new UserTokenService(backend, {clock, bcryptCost: options.bcryptCost, issuer: options.clusterName})
     this.joinTokens = new JoinTokenService(backend, {clock, staticTokens: options.staticTokens})
     this.nodes = new NodeService(backend, {clock})
+    this.proxies = new ProxyService(backend, {clock})
     this.cas = new CAService(backend)
     this.hostIds = new HostIdService(backend, {clock})
     this.locks = new LockService(backend, {clock})
