@@ -58,15 +58,41 @@ export class ReverseTunnelAgent {
   private readonly seekers = new Set<Seeker>()
   /** The set the proxies announce; undefined until one does (a proxy that announces none: the given addresses only). */
   private discovered: Map<string, DiscoveredProxy> | undefined
+  /** What each tunnel's proxy last announced: proxies read auth at their own pace, so the set is the union. */
+  private readonly views = new Map<TunnelLink, DiscoveredProxy[]>()
   private readonly waiters = new Set<() => void>()
   private closed = false
   readonly clock: Clock
   private readonly dial: (webAddr: HostPort) => Promise<TunnelLink>
+  /** Each web address's tunnel address, from its ping, while dials to it work. */
+  private readonly tunnelAddrs = new Map<string, {addr: HostPort; tlsRouting: boolean}>()
 
   constructor(readonly options: ReverseTunnelAgentOptions) {
     if (options.proxies.length === 0) throw new UserError('a node without a listener needs a proxy to dial: pass the proxy web address as --auth-server')
     this.clock = options.clock ?? systemClock
-    this.dial = options.dial ?? ((webAddr) => dialProxyTunnel(webAddr, options))
+    this.dial = options.dial ?? ((webAddr) => this.dialTunnel(webAddr))
+  }
+
+  /**
+   * The tunnel address a proxy's web ping gave is kept until a dial to it fails: behind a
+   * round-robin balancer, a ping before each try would take every other connection, so that the
+   * tries would all land on the same proxy.
+   */
+  private async dialTunnel(webAddr: HostPort): Promise<TunnelLink> {
+    const key = formatHostPort(webAddr)
+    try {
+      return await dialProxyTunnel(webAddr, {
+        ...this.options,
+        tunnelAddress: async (addr) => {
+          const found = this.tunnelAddrs.get(key) ?? (await this.options.tunnelAddress(addr))
+          this.tunnelAddrs.set(key, found)
+          return found
+        },
+      })
+    } catch (err) {
+      this.tunnelAddrs.delete(key)
+      throw err
+    }
   }
 
   start(): void {
@@ -174,12 +200,14 @@ export class ReverseTunnelAgent {
     link.onClose(() => {
       if (this.links.get(id) === link) this.links.delete(id)
       this.live.delete(link)
+      // Its view goes with it, unless it was the last one: cut off, the node keeps seeking what it knew.
+      if (this.views.delete(link) && this.views.size && !this.closed) this.updateDiscovered()
       if (!wasLive || this.closed) return
       this.options.log.warn(`Reverse tunnel to proxy ${id} (${link.addr}) closed; reconnecting.`)
       this.lost(dialled)
     })
     try {
-      await link.activate((proxies) => this.announced(proxies))
+      await link.activate((proxies) => this.announced(link, proxies))
     } catch (err) {
       link.close()
       throw err
@@ -197,13 +225,21 @@ export class ReverseTunnelAgent {
     this.seek(undefined, () => [dialled])
   }
 
-  /** A proxy told the current set: seek those we lack, drop those that left it. */
-  private announced(proxies: DiscoveredProxy[]): void {
-    if (this.closed) return
+  /** A proxy told the current set as it sees it. */
+  private announced(link: TunnelLink, proxies: DiscoveredProxy[]): void {
+    if (this.closed || this.links.get(link.proxyId) !== link) return
+    this.views.set(link, proxies)
+    this.updateDiscovered()
+  }
+
+  /** The set is what the proxies announce together: seek those we lack, drop those that left it. */
+  private updateDiscovered(): void {
     const previous = this.discovered
-    this.discovered = new Map(proxies.map((p) => [p.id, p]))
+    const discovered = new Map<string, DiscoveredProxy>()
+    for (const view of this.views.values()) for (const p of view) if (!discovered.has(p.id)) discovered.set(p.id, p)
+    this.discovered = discovered
     for (const id of previous?.keys() ?? []) {
-      if (this.discovered.has(id)) continue
+      if (discovered.has(id)) continue
       const link = this.links.get(id)
       this.options.log.info(`Proxy ${id} is no longer in the cluster${link ? '; closing its reverse tunnel' : ''}.`)
       link?.close()

@@ -267,6 +267,8 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     })
     webPort = (await webServer.listen(options.webListen.host, options.webListen.port)).port
     closers.push(() => webServer.close())
+    // Multiplex: the tunnels are web port connections, which the web server waits for; they end first.
+    if (tunnels && multiplex) closers.push(() => tunnels.close())
     webAddress = {host: options.webListen.host, port: webPort}
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
     if (multiplex) sshAddress = webAddress

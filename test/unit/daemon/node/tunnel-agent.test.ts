@@ -131,6 +131,25 @@ describe('reverse tunnel agent: one tunnel per proxy', () => {
     await agent.close()
   })
 
+  test("proxies that have not read each other's records yet do not make the node drop one: the set is what they announce together", async () => {
+    const {agent, clock, links, live} = agentWith(['b', 'a'])
+    agent.start()
+    await eventually(() => agent.connected === 1, 'the first tunnel')
+    live('b')!.announce!(set('b', 'a'))
+    await clock.advanceAsync(retryDelay(0, {}, () => 0.5))
+    await eventually(() => agent.connected === 2, 'the tunnel to "a"')
+    // "a" started first and has not seen "b" yet.
+    live('a')!.announce!(set('a'))
+    assert.deepEqual(agent.proxies(), ['a', 'b'])
+    // "b" stops: its own view goes with its tunnel, and once "a" no longer lists it, it is not sought.
+    live('a')!.announce!(set('a'))
+    live('b')!.close()
+    await clock.advanceAsync(10 * 60_000)
+    assert.deepEqual(agent.proxies(), ['a'])
+    assert.equal(links.length, 2)
+    await agent.close()
+  })
+
   test('seeking one proxy and landing on another it lacks, it keeps that tunnel and goes on seeking', async () => {
     const {agent, clock, live} = agentWith(['a', 'c', 'b'])
     agent.start()
