@@ -28,7 +28,8 @@ export class ProxyPresence implements ProxyDiscovery {
   private readonly heartbeat: Heartbeat<ProxyAnnouncement>
   private readonly listeners = new Set<() => void>()
   private readonly clock: Clock
-  private others: DiscoveredProxy[] = []
+  /** The live proxies as auth last listed them (this one among them once its record is there). */
+  private listed: DiscoveredProxy[] = []
   private started = false
   private poller: Timer | undefined
   private listFailing = false
@@ -59,7 +60,9 @@ export class ProxyPresence implements ProxyDiscovery {
   current(): DiscoveredProxy[] {
     if (!this.started) return []
     const self = this.options.self()
-    return [{id: self.name, hostname: self.hostname, addr: self.publicAddr}, ...this.others.filter((p) => p.id !== self.name)]
+    // Its own record as auth keeps it (a wildcard address filled in), else as it announces it; always first.
+    const own = this.listed.find((p) => p.id === self.name) ?? {id: self.name, hostname: self.hostname, addr: self.publicAddr}
+    return [own, ...this.listed.filter((p) => p !== own)]
   }
 
   onChange(listener: () => void): () => void {
@@ -71,7 +74,7 @@ export class ProxyPresence implements ProxyDiscovery {
   async refresh(): Promise<void> {
     try {
       const live = await this.options.api.listProxies()
-      this.others = live.map((p) => ({id: p.name, hostname: p.hostname, addr: p.publicAddr}))
+      this.listed = live.map((p) => ({id: p.name, hostname: p.hostname, addr: p.publicAddr}))
       if (this.listFailing) this.options.log.info('Proxy discovery: the list of proxies is readable again.')
       this.listFailing = false
     } catch (err) {
