@@ -48,6 +48,7 @@ export async function dialProxyTunnel(webAddr: HostPort, context: ProxyTunnelCon
   let refusal: Error | undefined
   const closeListeners: Array<() => void> = []
   let ended = false
+  client.on('error', () => {}) // the first one before ready fails the dial; any other ends in the close that follows
   client.once('close', () => {
     ended = true
     for (const listener of closeListeners.splice(0)) listener()
@@ -65,7 +66,6 @@ export async function dialProxyTunnel(webAddr: HostPort, context: ProxyTunnelCon
     const ready = () => {
       client.removeListener('error', fail)
       client.removeListener('close', closed)
-      client.on('error', () => {}) // the close that follows is what counts
       resolve()
     }
     const closed = () => fail(new Error('the proxy closed the connection'))
