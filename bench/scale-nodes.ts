@@ -12,7 +12,7 @@ import {performance} from 'node:perf_hooks'
 import type {NodeAuthApi} from '../src/api/auth-api.js'
 import {connectToAuth} from '../src/daemon/common/auth-connection.js'
 import {joinCluster} from '../src/daemon/common/join.js'
-import {Heartbeat} from '../src/daemon/node/heartbeat.js'
+import {Heartbeat, nodePresence, type NodeAnnouncement} from '../src/daemon/common/heartbeat.js'
 import type {Logger} from '../src/lib/log.js'
 
 interface SimOptions {
@@ -30,7 +30,7 @@ const [host, port] = [options.auth.slice(0, options.auth.lastIndexOf(':')), Numb
 let failures = 0
 const quiet: Logger = {debug: () => {}, info: () => {}, warn: () => void failures++, error: () => void failures++, child: () => quiet}
 let latencies: number[] = []
-const heartbeats: Heartbeat[] = []
+const heartbeats: Heartbeat<NodeAnnouncement>[] = []
 
 /** The node's API with its heartbeat calls timed. */
 function timed(api: NodeAuthApi): NodeAuthApi {
@@ -51,7 +51,7 @@ async function startNode(index: number): Promise<void> {
   const identity = await joinCluster({authServers: [{host, port}], token: options.token, caPins: [options.caPin], dataDir, role: 'node', nodeName: `sim-${index}`, hostUuid, log: quiet})
   const api = timed(connectToAuth(identity) as NodeAuthApi)
   const record = {name: hostUuid, hostname: `sim-${index}`, addr: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}:3022`, labels: {sim: 'true', group: `g${index % 10}`}, cmdLabels: {}, version: '0.0.0-sim'}
-  const heartbeat = new Heartbeat(api, () => record, quiet)
+  const heartbeat = new Heartbeat(nodePresence(api), () => record, quiet)
   heartbeats.push(heartbeat)
   await heartbeat.start()
 }

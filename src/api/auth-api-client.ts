@@ -122,6 +122,18 @@ export class AuthApiClient implements AuthApi {
   keepAliveNode(name: string) {
     return this.call(R.keepAliveNode, {params: {name}})
   }
+  listProxies() {
+    return this.call(R.listProxies, {})
+  }
+  upsertProxy(proxy: Parameters<AuthApi['upsertProxy']>[0]) {
+    return this.call(R.upsertProxy, {params: {name: proxy.name}, body: proxy})
+  }
+  keepAliveProxy(name: string) {
+    return this.call(R.keepAliveProxy, {params: {name}})
+  }
+  deleteProxy(name: string) {
+    return this.call(R.deleteProxy, {params: {name}})
+  }
   signNodeHostCertForProxy(name: string, publicKey: string) {
     return this.call(R.signNodeHostCertForProxy, {params: {name}, body: {publicKey}})
   }

@@ -5,11 +5,11 @@ import type {User} from '../services/users.js'
 import type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
 import type {ResponseOf} from './route.js'
 import type {Readable} from 'node:stream'
-import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, RotateRequest, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
+import type {AppendResult, AuthRouteName, AuthRoutes, CAKeys, RotateRequest, ClusterStatus, JoinTokenInfo, LoginRequest, NodeInfo, OpenSSHNodeSpec, PingResponse, ProxyInfo, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserSpec, UserTokenDetails, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 export type {SessionRecordingMode} from '../services/models/session-recording.js'
 export type {SessionTracker, SessionTrackerUpdate} from '../services/models/session-tracker.js'
-export type {AppendResult, CAKeys, CARotationView, RotateRequest, ClusterStatus, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec, PingResponse, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
+export type {AppendResult, CAKeys, CARotationView, RotateRequest, ClusterStatus, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec, PingResponse, ProxyInfo, RecordingInfo, RegisterRequest, RegisterResponse, SignedUserCert, UserTokenInfo, WebLoginRequest, WebSession, NewWebSession} from './routes.js'
 
 // The auth API as typed calls: one method per route of AUTH_ROUTES (routes.ts). AuthApiClient
 // makes them over the wire; each role sees the narrow view below that it needs.
@@ -77,6 +77,12 @@ export interface AuthApi {
   keepAliveNode(name: string): Promise<NodeInfo>
   /** Recording proxy mode: a host certificate for node `name` on the proxy's key (the proxy's alone). */
   signNodeHostCertForProxy(name: string, publicKey: string): Promise<{certificate: string}>
+  /** Live proxies (`tctl get proxies`; proxies tell tunnel agents about them). */
+  listProxies(): Promise<ProxyInfo[]>
+  /** A proxy announces itself (its own record only), keeps it alive, and removes it when it stops. */
+  upsertProxy(proxy: Omit<ProxyInfo, 'expires'>): Promise<ProxyInfo>
+  keepAliveProxy(name: string): Promise<ProxyInfo>
+  deleteProxy(name: string): Promise<void>
   /** Registers (or with create false, replaces) a plain OpenSSH server; admin only. */
   registerOpenSSHNode(name: string, spec: OpenSSHNodeSpec, options?: {create?: boolean}): Promise<NodeInfo>
 
@@ -137,6 +143,10 @@ export type ProxyAuthApi = Pick<
   | 'watchCAs'
   | 'renewHostCert'
   | 'listNodes'
+  | 'listProxies'
+  | 'upsertProxy'
+  | 'keepAliveProxy'
+  | 'deleteProxy'
   | 'signNodeHostCertForProxy'
   | 'upsertSessionTracker'
   | 'removeSessionTracker'
@@ -164,7 +174,7 @@ export type WebUserAuthApi = UserAuthApi & Pick<AuthApi, 'searchEvents' | 'getUs
 /** tctl with the admin identity: cluster resources, certificates on demand, the audit log. */
 export type AdminAuthApi = Omit<
   AuthApi,
-  'signNodeHostCertForProxy' | 'upsertNode' | 'keepAliveNode' | 'renewHostCert' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
+  'signNodeHostCertForProxy' | 'upsertNode' | 'keepAliveNode' | 'upsertProxy' | 'keepAliveProxy' | 'deleteProxy' | 'renewHostCert' | 'emitEvent' | 'register' | 'authenticateUser' | 'getUserToken' | 'redeemUserToken' | 'createWebSession' | 'authenticateWebSession' | 'deleteWebSession' | 'signWithWebSession' | 'changePassword' | 'recordingUploaded' | 'appendRecording' | 'completeRecording' | 'upsertSessionTracker' | 'removeSessionTracker'>
 
 // Every route has its method and every method its route, answering the route's response type.
 type RouteMethods = Exclude<keyof AuthApi, 'close'>

@@ -99,6 +99,19 @@ export interface NodeInfo {
   expires?: string
 }
 
+/** A proxy's presence record (`tctl get proxies`). */
+export interface ProxyInfo {
+  /** The proxy's host UUID. */
+  name: string
+  hostname: string
+  /** host:port of its SSH port. */
+  addr: string
+  /** host:port of its web address, where tunnel agents dial it. */
+  publicAddr: string
+  version: string
+  expires: string
+}
+
 /** What an admin says about a plain sshd when registering it. */
 export interface OpenSSHNodeSpec {
   hostname: string
@@ -257,6 +270,11 @@ export const AUTH_ROUTES = {
   keepAliveNode: json('POST', '/v1/nodes/:name/keepalive', types<{response: NodeInfo}>()),
   /** Recording proxy mode: a host certificate naming node `name`, for the key the proxy made, which the proxy presents to that node's users. */
   signNodeHostCertForProxy: json('POST', '/v1/nodes/:name/proxy-host-cert', types<{body: {publicKey: string}; response: {certificate: string}}>()),
+
+  listProxies: json('GET', '/v1/proxies', types<{response: ProxyInfo[]}>()),
+  upsertProxy: json('PUT', '/v1/proxies/:name', types<{body: Omit<ProxyInfo, 'expires'>; response: ProxyInfo}>()),
+  keepAliveProxy: json('POST', '/v1/proxies/:name/keepalive', types<{response: ProxyInfo}>()),
+  deleteProxy: json('DELETE', '/v1/proxies/:name'),
 
   signUserCert: json('POST', '/v1/certs/user', types<{body: {username: string; publicKey: string; ttlMs?: number}; response: SignedUserCert}>()),
   signHostCert: json('POST', '/v1/certs/host', types<{body: {hostId: string; principals: string[]; publicKey: string; role?: 'Node'; ttlMs?: number}; response: {certificate: string; hostCAs: string[]}}>()),

@@ -3,7 +3,7 @@
 import type {Backend, Item} from '../backend/backend.js'
 import type {Clock} from '../lib/clock.js'
 import {BackendService} from './backend-service.js'
-import {AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
+import {AlreadyExistsError, BadParameterError, NotFoundError} from '../lib/errors.js'
 import {assertValidName} from './models/resource.js'
 import {OPENSSH_SUB_KIND, validateNode, type NodeRecord, type ServerNode} from './models/node.js'
 import {compareCodeUnits} from '../lib/compare.js'
@@ -13,7 +13,6 @@ export * from './models/node.js'
 
 export const NODE_TTL_MS = 10 * 60_000
 const PREFIX = '/nodes/'
-const CAS_RETRIES = 20
 
 export interface NodeServiceOptions {
   clock?: Clock
@@ -78,17 +77,10 @@ export class NodeService extends BackendService {
 
   /** Pushes a live node's expiry `ttlMs` (default 10m) from now. NotFoundError when it already expired. */
   async keepAlive(name: string, options: {ttlMs?: number} = {}): Promise<Date> {
-    for (let attempt = 0; ; attempt++) {
-      const item = await this.getItem(name)
-      const expires = this.expiry(options.ttlMs)
-      try {
-        this.records.wrote(await this.backend.compareAndSwap(item.value, {key: item.key, value: item.value, expires}))
-        return expires
-      } catch (err) {
-        if (err instanceof NotFoundError) throw notFound(name)
-        if (!(err instanceof CompareFailedError) || attempt >= CAS_RETRIES) throw err
-      }
-    }
+    assertValidName('node', name)
+    const expires = this.expiry(options.ttlMs)
+    this.records.wrote(await this.renewExpiry(PREFIX + name, expires, () => notFound(name)))
+    return expires
   }
 
   async getNode(name: string): Promise<ServerNode> {

@@ -1,4 +1,4 @@
-import type {AdminAuthApi, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec} from '../api/auth-api.js'
+import type {AdminAuthApi, JoinTokenInfo, NodeInfo, OpenSSHNodeSpec, ProxyInfo} from '../api/auth-api.js'
 import {openSSHNodeFromResource} from '../services/models/node.js'
 import {parseJoinRoles} from '../services/models/join-token.js'
 import {lockFromResource, type Lock} from '../services/models/lock.js'
@@ -10,7 +10,9 @@ import {AlreadyExistsError, BadParameterError, NotFoundError, UsageError, UserEr
 // Resources for `tctl get`, `tctl create` and `tctl rm`: references (`role/admin`, `users`),
 // fetching them as resources, and a create that checks every document before applying any.
 
-export type RefKind = 'role' | 'user' | 'token' | 'node' | 'lock'
+export type RefKind = 'role' | 'user' | 'token' | 'node' | 'lock' | 'proxy'
+/** Proxies announce themselves and remove their records when they stop: printed, never removed by hand. */
+export type RmKind = Exclude<RefKind, 'proxy'>
 
 export interface ResourceRef {
   kind: RefKind
@@ -29,9 +31,11 @@ const KIND_WORDS: Record<string, RefKind> = {
   nodes: 'node',
   lock: 'lock',
   locks: 'lock',
+  proxy: 'proxy',
+  proxies: 'proxy',
 }
 
-export const GET_FORMS = 'roles, role/<name>, users, user/<name>, tokens, token/<token>, nodes, node/<uuid>, locks, lock/<id>'
+export const GET_FORMS = 'roles, role/<name>, users, user/<name>, tokens, token/<token>, nodes, node/<uuid>, locks, lock/<id>, proxies, proxy/<uuid>'
 export const RM_FORMS = 'role/<name>, user/<name>, token/<token>, node/<uuid> or lock/<id>'
 
 /** `roles`, `role/admin`, several separated by commas. */
@@ -53,11 +57,11 @@ export function parseGetRefs(text: string): ResourceRef[] {
 }
 
 /** `role/<name>`, `user/<name>`, `token/<token>`, `node/<uuid>` or `lock/<id>`. */
-export function parseRmRef(text: string): Required<ResourceRef> {
+export function parseRmRef(text: string): {kind: RmKind; name: string} {
   const slash = text.indexOf('/')
   const kind = slash > 0 ? KIND_WORDS[text.slice(0, slash).toLowerCase()] : undefined
   const name = slash > 0 ? text.slice(slash + 1) : ''
-  if (!kind || name === '') throw new UsageError(`invalid resource reference ${JSON.stringify(text)}; expected ${RM_FORMS}`)
+  if (!kind || kind === 'proxy' || name === '') throw new UsageError(`invalid resource reference ${JSON.stringify(text)}; expected ${RM_FORMS}`)
   return {kind, name}
 }
 
@@ -83,6 +87,16 @@ export function nodeToResource(n: NodeInfo): Resource {
       ...(Object.keys(n.cmdLabels ?? {}).length ? {cmd_labels: n.cmdLabels} : {}),
       ...(n.tunnel ? {use_tunnel: true} : {}),
     },
+  }
+}
+
+/** Teleport's `proxy` resource: what a proxy announces of itself. */
+export function proxyToResource(p: ProxyInfo): Resource {
+  return {
+    kind: 'proxy',
+    version: 'v2',
+    metadata: {name: p.name, expires: p.expires},
+    spec: {hostname: p.hostname, addr: p.addr, public_addr: p.publicAddr, version: p.version},
   }
 }
 
@@ -127,6 +141,15 @@ export async function fetchResources(api: AdminAuthApi, refs: ResourceRef[]): Pr
           if (!found) throw new NotFoundError(`node ${JSON.stringify(ref.name)} is not found`)
           out.push(nodeToResource(found))
         } else out.push(...nodes.sort((a, b) => a.hostname.localeCompare(b.hostname)).map(nodeToResource))
+        break
+      }
+      case 'proxy': {
+        const proxies = await api.listProxies()
+        if (ref.name) {
+          const found = proxies.find((p) => p.name === ref.name || p.hostname === ref.name)
+          if (!found) throw new NotFoundError(`proxy ${JSON.stringify(ref.name)} is not found`)
+          out.push(proxyToResource(found))
+        } else out.push(...proxies.map(proxyToResource))
         break
       }
     }

@@ -21,6 +21,7 @@ export default class Get extends BaseCommand {
     '<%= config.bin %> get users --format json',
     '<%= config.bin %> get role/editor,user/alice',
     '<%= config.bin %> get locks --format text',
+    '<%= config.bin %> get proxies',
   ]
   static override args = {ref: Args.string({description: `What to print: ${GET_FORMS}`, required: true})}
   static override flags = {format: formatFlag(['yaml', 'json', 'text']), ...authFlags}

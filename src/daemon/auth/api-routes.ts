@@ -1,13 +1,13 @@
 import {identityName, type ApiIdentity} from '../../api/identity.js'
 import type {BodyOf, Route} from '../../api/route.js'
 import {Router, serveRoutes, type RouteContext, type RouteHandler} from '../../api/router.js'
-import {AUTH_ROUTES, type AuthRoutes, type NodeInfo} from '../../api/routes.js'
+import {AUTH_ROUTES, type AuthRoutes, type NodeInfo, type ProxyInfo} from '../../api/routes.js'
 import {Readable} from 'node:stream'
 import {checkSessionId} from '../../events/recording-store/index.js'
 import {AccessDeniedError, BadParameterError, NotFoundError} from '../../lib/errors.js'
 import {joinHostPort, parseEndpoint, plainIp} from '../../lib/net/ip.js'
 import {productVersion} from '../../lib/version.js'
-import {ROTATION_PHASES, type RotationPhase, canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode} from '../../services/index.js'
+import {ROTATION_PHASES, type RotationPhase, canSeeNode, checkResourceAccess, nodeLabels, toPublic, userFromResource, type LockTarget, type NodeRecord, type ServerNode, type ServerProxy} from '../../services/index.js'
 import {sessionParties} from '../../services/session-parties.js'
 import {validateSessionTrackerUpdate} from '../../services/session-trackers.js'
 import type {AuthServer, Actor} from './auth-server.js'
@@ -60,6 +60,10 @@ function body<R extends Route>(ctx: RouteContext<R>): {[K in keyof BodyOf<R>]?: 
 function nodeInfo(node: ServerNode): NodeInfo {
   const {expires, ...record} = node
   return expires ? {...record, expires: expires.toISOString()} : record
+}
+
+function proxyInfo(proxy: ServerProxy): ProxyInfo {
+  return {...proxy, expires: proxy.expires.toISOString()}
 }
 
 /**
@@ -240,6 +244,22 @@ export function authApiRoutes(auth: AuthServer): Router {
       await auth.nodes.keepAlive(params.name)
       return nodeInfo(await auth.nodes.getNode(params.name))
     }),
+
+    listProxies: guarded({resource: 'proxy', verb: 'list'}, async () => (await auth.proxies.listProxies()).map(proxyInfo)),
+    // A proxy on every interface is announced with the address it called from, as a node is.
+    upsertProxy: guarded(({params}) => ({resource: 'proxy_presence', verb: 'update', subject: params.name}), async (ctx) => {
+      const b = body(ctx)
+      const record = {
+        name: ctx.params.name,
+        hostname: str(b.hostname, 'hostname'),
+        addr: announcedAddr(str(b.addr, 'addr'), ctx.identity.remoteAddr),
+        publicAddr: announcedAddr(str(b.publicAddr, 'publicAddr'), ctx.identity.remoteAddr),
+        version: typeof b.version === 'string' ? b.version : '',
+      }
+      return proxyInfo(await auth.proxies.upsertProxy(record))
+    }),
+    keepAliveProxy: guarded(({params}) => ({resource: 'proxy_presence', verb: 'update', subject: params.name}), async ({params}) => proxyInfo(await auth.proxies.keepAlive(params.name))),
+    deleteProxy: guarded(({params}) => ({resource: 'proxy_presence', verb: 'delete', subject: params.name}), ({params}) => auth.proxies.deleteProxy(params.name)),
 
     // Certificates
     signUserCert: guarded({resource: 'cert', verb: 'create'}, (ctx) => {

@@ -34,6 +34,7 @@ import {
   JoinTokenService,
   LockService,
   NodeService,
+  ProxyService,
   RoleService,
   UserService,
   UserTokenService,
@@ -125,6 +126,8 @@ export class AuthServer {
   readonly userTokens: UserTokenService
   readonly joinTokens: JoinTokenService
   readonly nodes: NodeService
+  /** Proxies' presence: `tctl get proxies`, and what proxies tell tunnel agents. */
+  readonly proxies: ProxyService
   readonly cas: CAService
   readonly hostIds: HostIdService
   readonly locks: LockService
@@ -151,6 +154,7 @@ export class AuthServer {
     this.userTokens = new UserTokenService(backend, {clock, bcryptCost: options.bcryptCost, issuer: options.clusterName})
     this.joinTokens = new JoinTokenService(backend, {clock, staticTokens: options.staticTokens})
     this.nodes = new NodeService(backend, {clock, onWatchError: (err) => options.onWarning?.(`the node list's watch on the backend failed (${err.message}); it is read again at the next listing`)})
+    this.proxies = new ProxyService(backend, {clock})
     this.cas = new CAService(backend)
     this.hostIds = new HostIdService(backend, {clock})
     this.locks = new LockService(backend, {clock})

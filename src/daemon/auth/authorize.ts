@@ -14,7 +14,7 @@ import {hostMayReport} from './host-events.js'
 // is audited before the caller hears 403.
 
 export type Action =
-  | {resource: 'user' | 'role' | 'token' | 'lock' | 'node' | 'event' | 'cert_authority' | 'session'; verb: 'list' | 'read' | 'create' | 'update' | 'delete'}
+  | {resource: 'user' | 'role' | 'token' | 'lock' | 'node' | 'proxy' | 'event' | 'cert_authority' | 'session'; verb: 'list' | 'read' | 'create' | 'update' | 'delete'}
   /** Reading one user or role by name: a user may read their own record and the roles it holds, whatever their rules say. */
   | {resource: 'user' | 'role'; verb: 'read'; name: string}
   /** Whether a user still exists: what nodes and proxies need to end a deleted user's sessions. */
@@ -31,6 +31,8 @@ export type Action =
   | {resource: 'node_host_cert'; verb: 'create'}
   /** A host keeping its own presence record: `subject` is the node name it writes. */
   | {resource: 'presence'; verb: 'update'; subject: string}
+  /** A proxy keeping its own presence record (and removing it when it stops): `subject` is its host id. */
+  | {resource: 'proxy_presence'; verb: 'update' | 'delete'; subject: string}
   /** Reporting an audit event: hosts may report only the codes their role emits. */
   | {resource: 'event'; verb: 'create'; code: string}
   /** Uploading a session's recording: only the node that ran session `sid` (its session.start says so). */
@@ -58,9 +60,12 @@ const HOST_ACTIONS: Record<HostRole, (action: Action, identity: Extract<ApiIdent
     action.resource === 'recording' ||
     // RBAC happens at the node: it reads the roles named in a user's certificate.
     (action.resource === 'role' && action.verb === 'read'),
-  // No presence: a proxy sharing a node's host id (one process) must not write the node's record.
-  Proxy: (action) =>
+  // No node presence: a proxy sharing a node's host id (one process) must not write the node's record.
+  Proxy: (action, identity) =>
     (action.resource === 'node' && (action.verb === 'list' || action.verb === 'read')) ||
+    // Its own presence, and the other proxies' (which it tells tunnel agents about).
+    (action.resource === 'proxy_presence' && action.subject === identity.hostId) ||
+    (action.resource === 'proxy' && action.verb === 'list') ||
     action.resource === 'host_cert' ||
     (action.resource === 'event' && 'code' in action && hostMayReport('Proxy', action.code)) ||
     (action.resource === 'cert_authority' && action.verb === 'read') ||
@@ -252,7 +257,7 @@ async function refusal(auth: AuthServer, identity: ApiIdentity, action: Action):
     // An uploader or tracker writer is told why (its own session or not), so the node's log says what went wrong.
     return action.resource === 'recording' || action.resource === 'session_tracker' ? {reason, told: `access denied: ${reason}`} : {reason}
   }
-  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'host_cert' || action.resource === 'node_host_cert' || action.resource === 'presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
+  if (action.resource === 'register' || action.resource === 'web_login' || action.resource === 'user_token' || action.resource === 'cert' || action.resource === 'host_cert' || action.resource === 'node_host_cert' || action.resource === 'presence' || action.resource === 'proxy_presence' || action.resource === 'user_status' || action.resource === 'recording' || action.resource === 'session_tracker' || action.resource === 'web_session') {
     return {reason: `users may not ${action.verb} ${action.resource} through the auth API`}
   }
   // The user's record as it is now, not the roles frozen in the certificate: a demoted, deleted
@@ -291,7 +296,7 @@ async function hostRefusal(auth: AuthServer, identity: Extract<ApiIdentity, {kin
     return `a ${identity.role} host may not ${action.verb} ${action.resource}${'code' in action ? ` with code ${JSON.stringify(action.code)}` : ''}`
   }
   // A certificate auth issued for this id to another key (tctl auth sign --host) is not the host.
-  if (((action.resource === 'presence' && identity.role === 'Node') || action.resource === 'host_cert') && !(await auth.hostIds.isBoundTo(identity.hostId, identity.role, identity.cert.publicKey))) {
+  if (((action.resource === 'presence' && identity.role === 'Node') || action.resource === 'proxy_presence' || action.resource === 'host_cert') && !(await auth.hostIds.isBoundTo(identity.hostId, identity.role, identity.cert.publicKey))) {
     return `the key of this certificate is not the one host ${identity.hostId} joined with`
   }
   return undefined

@@ -19,7 +19,7 @@ import {formatHostPort, type CommandLabel, type HostPort} from '../../config/ind
 import {openAuthAudit} from '../common/auth-audit.js'
 import {CommandLabels} from './command-labels.js'
 import type {NodeContext} from './context.js'
-import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, type HeartbeatTiming} from './heartbeat.js'
+import {DEFAULT_HEARTBEAT_TIMING, Heartbeat, nodePresence, type HeartbeatTiming, type NodeAnnouncement} from '../common/heartbeat.js'
 import {OpenSessions} from './open-sessions.js'
 import {isRoot, processUser} from './os-login.js'
 import {RoleCache} from '../common/role-cache.js'
@@ -180,7 +180,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
     ...(options.accessPollMs ? {intervalMs: options.accessPollMs} : {}),
   })
   access.onChange(() => server?.enforceAccess())
-  let heartbeat: Heartbeat | undefined
+  let heartbeat: Heartbeat<NodeAnnouncement> | undefined
   const commandLabels = new CommandLabels(options.commands ?? [], () => heartbeat?.changed(), log, clock)
   const staticLabels = {...(options.labels ?? {})}
   let hostCAs: string[] = identity.hostCAs
@@ -235,7 +235,7 @@ export async function startNodeService(options: NodeServiceOptions): Promise<Run
   advertisedAddr = advertised ? formatHostPort(advertised) : ''
   trackers.start()
   heartbeat = new Heartbeat(
-    authApi,
+    nodePresence(authApi),
     () => ({
       name: hostUuid,
       hostname: options.nodeName,

@@ -1,22 +1,21 @@
 import type {Duplex} from 'node:stream'
-import ssh2 from 'ssh2'
-import type {ClientChannel} from 'ssh2'
-import {ALPN_REVERSE_TUNNEL, dialAlpn} from '../../api/alpn.js'
 import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {UserError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
-import type {ConnectionHandler} from '../../lib/net/connection.js'
+import {parseEndpoint} from '../../lib/net/ip.js'
 import {formatHostPort, type HostPort} from '../../config/index.js'
-import {verifyCert} from '../../sshca/index.js'
-import {CERT_HOST_KEY_ALGORITHMS, withHostKeyAlgorithms} from '../../ssh/index.js'
-import {TUNNEL_BIND, TUNNEL_KEEPALIVE_MAX_MISSES, TUNNEL_KEEPALIVE_MS} from '../common/reverse-tunnel.js'
+import type {DiscoveredProxy} from '../common/reverse-tunnel.js'
+import {dialProxyTunnel, type ProxyTunnelContext, type TunnelLink} from './proxy-tunnel.js'
 
-// A node behind a firewall (no listener) dials out instead: one reverse tunnel to each proxy it
-// knows (common/reverse-tunnel.ts has the contract). Each tunnel learns the proxy's tunnel
-// address from its web ping at every (re)connect, keeps the SSH connection up (keepalives), and
-// when it drops tries again with exponential back-off and jitter on the clock seam. Channels the
-// proxy opens are handed to the node's SSH server like accepted sockets; the node's auth API
-// connection runs over whichever tunnel is up.
+// A node behind a firewall (no listener) dials out instead (common/reverse-tunnel.ts has the
+// contract): it keeps one reverse tunnel to every proxy of the cluster, told apart by the host id
+// in each proxy's certificate. It starts with the proxy addresses it was given; each proxy then
+// tells it the whole set (discovery), and for each proxy it lacks a seeker dials that proxy's
+// announced address or, failing that, the given ones (often one load-balanced address): landing
+// on a proxy it already has a tunnel to, it closes the extra one and tries again after a back-off
+// with jitter (the clock seam). Proxies that leave the set are dropped. Channels the proxies open
+// are handed to the node's SSH server like accepted sockets; the node's auth API connection runs
+// over whichever tunnel is up.
 
 export interface TunnelBackoff {
   /** First retry after a failure; doubles up to maxMs. */
@@ -26,79 +25,260 @@ export interface TunnelBackoff {
 
 export const DEFAULT_TUNNEL_BACKOFF: TunnelBackoff = {minMs: 1000, maxMs: 30_000}
 
-const CONNECT_TIMEOUT_MS = 15_000
 /** How long a call to auth waits for some tunnel to come up before it fails (and is retried by its caller). */
 const AUTH_WAIT_MS = 15_000
 
-export interface ReverseTunnelAgentOptions {
-  /** The node's host identity: what the proxy checks. */
-  identity: {privateKey: string; certificate: string}
-  hostUuid: string
-  clusterName: string
-  /** The host CA keys now (they rotate): the proxy must present a Proxy certificate from one. */
-  hostCAs: () => string[]
-  /** The proxies' web addresses; each one's ping says where its tunnel port is. */
+export interface ReverseTunnelAgentOptions extends ProxyTunnelContext {
+  /** The proxies' web addresses the node was given; each one's ping says where its tunnel port is. */
   proxies: HostPort[]
-  /** Where the tunnel address of a proxy is learned (the web ping). */
-  /** Where the proxy's tunnels are; `tlsRouting`: by ALPN on its web port (multiplex mode). */
-  tunnelAddress: (webAddr: HostPort) => Promise<{addr: HostPort; tlsRouting: boolean}>
-  /** Takes each connection a proxy opens to this node. */
-  handler: ConnectionHandler
   log: Logger
   clock?: Clock
   backoff?: Partial<TunnelBackoff>
   /** Jitter source in [0, 1) (tests fix it). */
   random?: () => number
+  /** How a tunnel is dialled (default: SSH to the proxy's tunnel port, proxy-tunnel.ts; unit tests stand in). */
+  dial?: (webAddr: HostPort) => Promise<TunnelLink>
+}
+
+/** Dials until it has a tunnel to `want` (a proxy id), or with `want` undefined, to whatever proxy its address leads to. */
+interface Seeker {
+  want: string | undefined
+  candidates: () => HostPort[]
+  tries: number
+  failures: number
+  failing: boolean
+  cancelled: boolean
+  timer?: Timer
 }
 
 export class ReverseTunnelAgent {
-  private readonly tunnels: ProxyTunnel[]
+  /** One tunnel per proxy id: live, or being activated. */
+  private readonly links = new Map<string, TunnelLink>()
+  private readonly live = new Set<TunnelLink>()
+  private readonly seekers = new Set<Seeker>()
+  /** The set the proxies announce; undefined until one does (a proxy that announces none: the given addresses only). */
+  private discovered: Map<string, DiscoveredProxy> | undefined
+  /** What each tunnel's proxy last announced: proxies read auth at their own pace, so the set is the union. */
+  private readonly views = new Map<TunnelLink, DiscoveredProxy[]>()
   private readonly waiters = new Set<() => void>()
+  private closed = false
   readonly clock: Clock
+  private readonly dial: (webAddr: HostPort) => Promise<TunnelLink>
+  /** Each web address's tunnel address, from its ping, while dials to it work. */
+  private readonly tunnelAddrs = new Map<string, {addr: HostPort; tlsRouting: boolean}>()
 
   constructor(readonly options: ReverseTunnelAgentOptions) {
     if (options.proxies.length === 0) throw new UserError('a node without a listener needs a proxy to dial: pass the proxy web address as --auth-server')
     this.clock = options.clock ?? systemClock
-    this.tunnels = options.proxies.map((proxy) => new ProxyTunnel(proxy, this))
+    this.dial = options.dial ?? ((webAddr) => this.dialTunnel(webAddr))
+  }
+
+  /**
+   * The tunnel address a proxy's web ping gave is kept until a dial to it fails: behind a
+   * round-robin balancer, a ping before each try would take every other connection, so that the
+   * tries would all land on the same proxy.
+   */
+  private async dialTunnel(webAddr: HostPort): Promise<TunnelLink> {
+    const key = formatHostPort(webAddr)
+    try {
+      return await dialProxyTunnel(webAddr, {
+        ...this.options,
+        tunnelAddress: async (addr) => {
+          const found = this.tunnelAddrs.get(key) ?? (await this.options.tunnelAddress(addr))
+          this.tunnelAddrs.set(key, found)
+          return found
+        },
+      })
+    } catch (err) {
+      this.tunnelAddrs.delete(key)
+      throw err
+    }
   }
 
   start(): void {
-    for (const tunnel of this.tunnels) tunnel.connect()
+    for (const addr of this.options.proxies) this.seek(undefined, () => [addr], {now: true})
   }
 
   /** How many tunnels are up now. */
   get connected(): number {
-    return this.tunnels.filter((t) => t.live).length
+    return this.live.size
+  }
+
+  /** The ids of the proxies with a live tunnel, sorted. */
+  proxies(): string[] {
+    return [...this.live].map((link) => link.proxyId).sort()
   }
 
   /** A channel to the auth API over a live tunnel, waiting a while for one to come up. */
   async openAuthChannel(): Promise<Duplex> {
-    const live = this.tunnels.find((t) => t.live) ?? (await this.nextLive())
-    return live.openAuthChannel()
+    const link = this.anyLive() ?? (await this.nextLive())
+    return link.openAuthChannel()
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.tunnels.map((t) => t.close()))
+    this.closed = true
+    for (const seeker of this.seekers) this.cancel(seeker)
+    for (const link of this.links.values()) link.close()
     for (const wake of [...this.waiters]) wake()
   }
 
-  /** @internal a tunnel came up. */
-  up(): void {
+  private anyLive(): TunnelLink | undefined {
+    return this.live.values().next().value
+  }
+
+  private seek(want: string | undefined, candidates: () => HostPort[], {now = false} = {}): void {
+    const seeker: Seeker = {want, candidates, tries: 0, failures: 0, failing: false, cancelled: false}
+    this.seekers.add(seeker)
+    if (now) void this.attempt(seeker)
+    else this.schedule(seeker)
+  }
+
+  private cancel(seeker: Seeker): void {
+    seeker.cancelled = true
+    seeker.timer?.cancel()
+    this.seekers.delete(seeker)
+  }
+
+  private schedule(seeker: Seeker): void {
+    if (this.closed || seeker.cancelled) return
+    seeker.timer?.cancel()
+    // Not unref'd: with no listener, this timer is what keeps a node between tunnels alive.
+    seeker.timer = this.clock.setTimer(retryDelay(seeker.failures, this.options.backoff, this.options.random), () => void this.attempt(seeker))
+  }
+
+  private async attempt(seeker: Seeker): Promise<void> {
+    if (this.closed || seeker.cancelled) return
+    const candidates = seeker.candidates()
+    const target = candidates[seeker.tries++ % candidates.length]!
+    const where = seeker.want ? `${seeker.want} via ${formatHostPort(target)}` : formatHostPort(target)
+    let link: TunnelLink
+    try {
+      link = await this.dial(target)
+    } catch (err) {
+      return this.failed(seeker, where, err as Error)
+    }
+    if (this.closed) return link.close()
+    if (this.links.has(link.proxyId)) {
+      // Another tunnel to a proxy we have (a balancer picked it again): close it and try again.
+      link.close()
+      if (seeker.want === undefined || seeker.cancelled) return this.finish(seeker)
+      this.options.log.debug(`reverse tunnel to proxy ${where}: landed on proxy ${link.proxyId} again; trying again`)
+      seeker.failures++
+      return this.schedule(seeker)
+    }
+    try {
+      await this.adopt(link, target)
+    } catch (err) {
+      return this.failed(seeker, where, err as Error)
+    }
+    // The proxy wanted, or any proxy: done. Another one we lacked: kept, and the seeker goes on.
+    if (seeker.want === undefined || seeker.want === link.proxyId || seeker.cancelled) return this.finish(seeker)
+    seeker.failures = 0
+    this.schedule(seeker)
+  }
+
+  private finish(seeker: Seeker): void {
+    this.cancel(seeker)
+    this.reconcile()
+  }
+
+  /** A failed attempt: logged once per outage (debug after), retried after the back-off. */
+  private failed(seeker: Seeker, where: string, err: Error): void {
+    if (this.closed || seeker.cancelled) return
+    if (!seeker.failing) this.options.log.warn(`cannot open a reverse tunnel to proxy ${where}: ${err.message}; retrying`)
+    else this.options.log.debug(`reverse tunnel to proxy ${where}: ${err.message}`)
+    seeker.failing = true
+    seeker.failures++
+    this.schedule(seeker)
+  }
+
+  /** Makes `link` this proxy's tunnel; when it ends, the proxy is sought again. */
+  private async adopt(link: TunnelLink, dialled: HostPort): Promise<void> {
+    const id = link.proxyId
+    this.links.set(id, link)
+    let wasLive = false
+    link.onClose(() => {
+      if (this.links.get(id) === link) this.links.delete(id)
+      this.live.delete(link)
+      // Its view goes with it, unless it was the last one: cut off, the node keeps seeking what it knew.
+      if (this.views.delete(link) && this.views.size && !this.closed) this.updateDiscovered()
+      if (!wasLive || this.closed) return
+      this.options.log.warn(`Reverse tunnel to proxy ${id} (${link.addr}) closed; reconnecting.`)
+      this.lost(dialled)
+    })
+    try {
+      await link.activate((proxies) => this.announced(link, proxies))
+    } catch (err) {
+      link.close()
+      throw err
+    }
+    if (this.closed || this.links.get(id) !== link) return link.close()
+    wasLive = true
+    this.live.add(link)
+    this.options.log.info(`Reverse tunnel to proxy ${id} (${link.addr}) is up.`)
     for (const wake of [...this.waiters]) wake()
   }
 
-  private nextLive(): Promise<ProxyTunnel> {
+  /** A live tunnel ended: the proxies announced say whether to seek it again; without them, the address it was dialled at is. */
+  private lost(dialled: HostPort): void {
+    if (this.discovered) return this.reconcile()
+    this.seek(undefined, () => [dialled])
+  }
+
+  /** A proxy told the current set as it sees it. */
+  private announced(link: TunnelLink, proxies: DiscoveredProxy[]): void {
+    if (this.closed || this.links.get(link.proxyId) !== link) return
+    this.views.set(link, proxies)
+    this.updateDiscovered()
+  }
+
+  /** The set is what the proxies announce together: seek those we lack, drop those that left it. */
+  private updateDiscovered(): void {
+    const previous = this.discovered
+    const discovered = new Map<string, DiscoveredProxy>()
+    for (const view of this.views.values()) for (const p of view) if (!discovered.has(p.id)) discovered.set(p.id, p)
+    this.discovered = discovered
+    for (const id of previous?.keys() ?? []) {
+      if (discovered.has(id)) continue
+      const link = this.links.get(id)
+      this.options.log.info(`Proxy ${id} is no longer in the cluster${link ? '; closing its reverse tunnel' : ''}.`)
+      link?.close()
+    }
+    // The given addresses were only a way in: from now on the set says what to seek.
+    for (const seeker of [...this.seekers]) if (seeker.want === undefined) this.cancel(seeker)
+    this.reconcile()
+  }
+
+  /** One seeker for each announced proxy without a tunnel; none for those that left. */
+  private reconcile(): void {
+    if (this.closed || !this.discovered) return
+    const discovered = this.discovered
+    for (const seeker of [...this.seekers]) if (seeker.want !== undefined && !discovered.has(seeker.want)) this.cancel(seeker)
+    for (const id of discovered.keys()) {
+      if (this.links.has(id) || [...this.seekers].some((s) => s.want === id)) continue
+      this.seek(id, () => this.candidatesFor(id))
+    }
+  }
+
+  /** Where to look for proxy `id`: the address it announced, then the addresses the node was given. */
+  private candidatesFor(id: string): HostPort[] {
+    const announced = parseEndpoint(this.discovered?.get(id)?.addr ?? '')
+    const all = [...(announced && announced.port ? [announced] : []), ...this.options.proxies]
+    return all.filter((a, i) => all.findIndex((b) => b.host === a.host && b.port === a.port) === i)
+  }
+
+  private nextLive(): Promise<TunnelLink> {
     return new Promise((resolve, reject) => {
       const done = () => {
         timer.cancel()
         this.waiters.delete(check)
       }
       const check = () => {
-        const live = this.tunnels.find((t) => t.live)
-        if (live) {
+        const link = this.anyLive()
+        if (link) {
           done()
-          resolve(live)
-        } else if (this.tunnels.every((t) => t.closed)) {
+          resolve(link)
+        } else if (this.closed) {
           done()
           reject(new Error('the reverse tunnels are closed'))
         }
@@ -109,145 +289,6 @@ export class ReverseTunnelAgent {
       })
       this.waiters.add(check)
     })
-  }
-}
-
-/** One proxy's tunnel: connects, serves, and reconnects until closed. */
-class ProxyTunnel {
-  private client: ssh2.Client | undefined
-  live = false
-  closed = false
-  private failures = 0
-  private retry: Timer | undefined
-  private failing = false
-  private readonly where: string
-
-  constructor(
-    private readonly webAddr: HostPort,
-    private readonly agent: ReverseTunnelAgent,
-  ) {
-    this.where = formatHostPort(webAddr)
-  }
-
-  private get log(): Logger {
-    return this.agent.options.log
-  }
-
-  connect(): void {
-    if (this.closed) return
-    void this.attempt().catch((err: Error) => this.lost(err))
-  }
-
-  async close(): Promise<void> {
-    this.closed = true
-    this.retry?.cancel()
-    this.live = false
-    this.client?.end()
-  }
-
-  openAuthChannel(): Promise<Duplex> {
-    return new Promise((resolve, reject) => {
-      const client = this.client
-      if (!client || !this.live) return reject(new Error(`the reverse tunnel to ${this.where} is down`))
-      client.subsys(`proxy:@${this.agent.options.clusterName}`, (err, channel: ClientChannel) => {
-        if (err) return reject(new Error(`the proxy at ${this.where} refused the auth API channel: ${err.message}`))
-        resolve(channel as unknown as Duplex)
-      })
-    })
-  }
-
-  private async attempt(): Promise<void> {
-    const {options} = this.agent
-    this.log.debug(`reverse tunnel to proxy ${this.where}: asking for its tunnel address`)
-    const {addr, tlsRouting} = await options.tunnelAddress(this.webAddr)
-    if (this.closed) return
-    const sock = tlsRouting ? await dialAlpn(addr, ALPN_REVERSE_TUNNEL, CONNECT_TIMEOUT_MS) : undefined
-    if (this.closed) return void sock?.destroy()
-    this.log.debug(`reverse tunnel to proxy ${this.where}: dialling ${formatHostPort(addr)}`)
-    const client = new ssh2.Client()
-    this.client = client
-    let refusal: Error | undefined
-    let settled = false
-    client.on('error', (err) => {
-      if (!settled) {
-        settled = true
-        this.lost(refusal ?? err)
-      }
-    })
-    client.once('close', () => {
-      if (this.client === client) this.client = undefined
-      const wasLive = this.live
-      this.live = false
-      if (wasLive) this.log.warn(`Reverse tunnel to proxy ${this.where} (${formatHostPort(addr)}) closed; reconnecting.`)
-      if (!settled) {
-        settled = true
-        this.lost(refusal ?? new Error('the proxy closed the connection'))
-      } else if (wasLive) {
-        this.failures = 0
-        this.schedule()
-      }
-    })
-    client.on('tcp connection', (details, accept) => {
-      const stream = accept()
-      stream.on('error', () => {}) // the node's SSH server takes it from here
-      options.handler.handle({stream: stream as unknown as Duplex, local: {host: TUNNEL_BIND.host, port: TUNNEL_BIND.port}, remote: {host: details.srcIP, port: details.srcPort}})
-    })
-    client.once('ready', () => {
-      client.forwardIn(TUNNEL_BIND.host, TUNNEL_BIND.port, (err) => {
-        if (err) {
-          settled = true
-          client.end()
-          return this.lost(new Error(`the proxy at ${this.where} refused the tunnel: ${err.message}`))
-        }
-        settled = true
-        this.live = true
-        this.failures = 0
-        this.failing = false
-        this.log.info(`Reverse tunnel to proxy ${this.where} (${formatHostPort(addr)}) is up.`)
-        this.agent.up()
-      })
-    })
-    client.connect({
-      host: addr.host,
-      port: addr.port,
-      ...(sock ? {sock} : {}),
-      username: options.hostUuid,
-      privateKey: options.identity.privateKey,
-      certificate: options.identity.certificate,
-      readyTimeout: CONNECT_TIMEOUT_MS,
-      keepaliveInterval: TUNNEL_KEEPALIVE_MS,
-      keepaliveCountMax: TUNNEL_KEEPALIVE_MAX_MISSES,
-      algorithms: withHostKeyAlgorithms([...CERT_HOST_KEY_ALGORITHMS]),
-      hostVerifier: (key: Buffer) => {
-        try {
-          const cert = verifyCert(key, {type: 'host', trustedCAs: options.hostCAs()})
-          if (cert.hostRole !== 'Proxy') throw new Error(`the server at ${formatHostPort(addr)} is a ${cert.hostRole ?? 'role-less'} host, not a proxy`)
-          return true
-        } catch (err) {
-          refusal = err as Error
-          return false
-        }
-      },
-    } as ssh2.ConnectConfig)
-  }
-
-  /** A failed attempt: logged once per outage (debug after), retried after the back-off. */
-  private lost(err: Error): void {
-    this.live = false
-    if (this.closed) return
-    if (!this.failing) this.log.warn(`cannot open a reverse tunnel to proxy ${this.where}: ${err.message}; retrying`)
-    else this.log.debug(`reverse tunnel to proxy ${this.where}: ${err.message}`)
-    this.failing = true
-    this.failures++
-    this.client?.end()
-    this.schedule()
-  }
-
-  private schedule(): void {
-    if (this.closed) return
-    this.retry?.cancel()
-    // Not unref'd: with no listener, this timer is what keeps a node between tunnels alive.
-    this.retry = this.agent.clock.setTimer(retryDelay(this.failures, this.agent.options.backoff, this.agent.options.random), () => this.connect())
   }
 }
 

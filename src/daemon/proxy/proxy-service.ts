@@ -18,6 +18,8 @@ import {AccessCache} from '../common/access-cache.js'
 import {CAFollower} from '../common/ca-follower.js'
 import {saveJoinedIdentity, type JoinedIdentity} from '../common/joined-identity.js'
 import {caKeyCache} from './client-auth.js'
+import {productVersion} from '../../lib/version.js'
+import {ProxyPresence} from './proxy-presence.js'
 import {requestHost} from './http-util.js'
 import type {NodeDialer} from './node-dialer.js'
 import {ProxySshServer} from './ssh-server.js'
@@ -134,9 +136,18 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     closers.push(() => audit.close())
     const emit = emitNamed(audit, clock, log)
     const caKeys = caKeyCache(access.authApi, {log, clock})
+    // This proxy's presence record (announced once it listens), and the other proxies', which tunnel agents are told.
+    let sshAddress = {host: options.webListen.host, port: options.webListen.port}
+    let webAddress: HostPort = options.webListen
+    const presence = new ProxyPresence({
+      api: access.authApi,
+      self: () => ({name: parseCert(access.identity.certificate).keyId, hostname: options.nodeName, addr: formatHostPort(sshAddress), publicAddr: formatHostPort(publicAddrs[0] ?? webAddress), version: productVersion()}),
+      log,
+      clock,
+    })
     // Nodes behind firewalls dial in here; the SSH server reaches them through it, and pipes their auth API channels.
     const tunnels: ReverseTunnelServer | undefined = options.tunnelListen
-      ? new ReverseTunnelServer({identity: access.identity, clusterName, caKeys, pipeToAuth: (ch, addr): Promise<void> => sshServer.pipeToAuth(ch, addr), audit: emit, log, clock, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
+      ? new ReverseTunnelServer({identity: access.identity, clusterName, caKeys, pipeToAuth: (ch, addr): Promise<void> => sshServer.pipeToAuth(ch, addr), audit: emit, log, clock, discovery: presence, ...(options.startupLimits ? {startupLimits: options.startupLimits} : {})})
       : undefined
     const dialer = options.nodeDialer ?? (tunnels ? new TunnelNodeDialer(tunnels) : undefined)
     const sshServer: ProxySshServer = new ProxySshServer({
@@ -183,7 +194,6 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     const started = recordingProxy
     closers.push(() => started.close())
     sshServer.router.interceptor = started
-    let sshAddress = {host: options.webListen.host, port: options.webListen.port}
     if (!multiplex) {
       sshAddress = {host: options.sshListen.host, port: (await sshServer.listen(options.sshListen.host, options.sshListen.port)).port}
       log.info(`SSH proxy service is starting on ${formatHostPort(sshAddress)}.`)
@@ -257,9 +267,13 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     })
     webPort = (await webServer.listen(options.webListen.host, options.webListen.port)).port
     closers.push(() => webServer.close())
-    const webAddress = {host: options.webListen.host, port: webPort}
+    // Multiplex: the tunnels are web port connections, which the web server waits for; they end first.
+    if (tunnels && multiplex) closers.push(() => tunnels.close())
+    webAddress = {host: options.webListen.host, port: webPort}
     log.info(`Web proxy service is starting on https://${formatHostPort(webAddress)}${multiplex ? ' (multiplex: SSH, the relay and the auth API by ALPN on this port)' : ''}.`)
     if (multiplex) sshAddress = webAddress
+    await presence.start()
+    closers.push(() => presence.stop())
 
     return {webAddress, sshAddress, ...(tunnelAddress ? {tunnelAddress} : {}), ...(tunnels ? {tunnels} : {}), clusterName, flushAudit: () => audit.idle(), flushRecordings: () => started.uploaded(), close}
   } catch (err) {

@@ -10,7 +10,7 @@ import {StartupLimiter, type StartupLimits} from '../../lib/net/startup-limiter.
 import {listenTcp, type TcpListener} from '../../lib/net/tcp-listener.js'
 import {AuthAttempts, certifiedHostKey, type PublicKeyAuthAttempt} from '../../ssh/index.js'
 import {handedConnection, injectGuarded, releaseOnLogin} from '../../ssh/startup-guard.js'
-import {TUNNEL_BIND, TUNNEL_KEEPALIVE_MAX_MISSES, TUNNEL_KEEPALIVE_MS} from '../common/reverse-tunnel.js'
+import {DISCOVERY_SUBSYSTEM, encodeDiscovery, TUNNEL_BIND, TUNNEL_KEEPALIVE_MAX_MISSES, TUNNEL_KEEPALIVE_MS, type ProxyDiscovery} from '../common/reverse-tunnel.js'
 import {authenticateProxyClient, type CaKeyCache} from './client-auth.js'
 import {parseProxySubsystem} from './subsystem-request.js'
 
@@ -32,6 +32,8 @@ export interface ReverseTunnelServerOptions {
   log: Logger
   clock?: Clock
   startupLimits?: Partial<StartupLimits>
+  /** The proxies to tell agents about (common/reverse-tunnel.ts, discovery); none: agents are told nothing. */
+  discovery?: ProxyDiscovery
 }
 
 interface Tunnel {
@@ -152,6 +154,10 @@ export class ReverseTunnelServer implements ConnectionHandler {
       client.on('session', (accept) => {
         const session = accept()
         session.on('subsystem', (acceptSubsystem, reject, {name}) => {
+          if (name === DISCOVERY_SUBSYSTEM) {
+            if (!this.options.discovery) return reject?.()
+            return this.tellProxies(acceptSubsystem(), this.options.discovery)
+          }
           let request
           try {
             request = parseProxySubsystem(name)
@@ -166,6 +172,19 @@ export class ReverseTunnelServer implements ConnectionHandler {
       // Nothing else: a tunnel carries the proxy's channels to the node and the node's to auth.
       client.on('tcpip', (_accept, reject) => reject?.())
     })
+  }
+
+  /** The discovery channel: the current set of proxies at once, then again at each change. */
+  private tellProxies(channel: ServerChannel, discovery: ProxyDiscovery): void {
+    const send = () => {
+      const proxies = discovery.current()
+      if (proxies.length) channel.write(encodeDiscovery({type: 'discovery', clusterName: this.options.clusterName, proxies}))
+    }
+    const unsubscribe = discovery.onChange(send)
+    channel.on('error', () => {})
+    channel.on('close', unsubscribe)
+    channel.on('data', () => {}) // the node says nothing on it
+    send()
   }
 
   private register(tunnel: Tunnel): void {

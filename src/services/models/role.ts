@@ -12,7 +12,7 @@ export const ROLE_VERSION = 'v5'
 /** Label key → accepted values (literal, glob with `*`, or a `^...$` regular expression). */
 export type LabelSelector = Record<string, string[]>
 
-export const RULE_RESOURCES = ['role', 'user', 'token', 'lock', 'node', 'session', 'event', 'cert_authority'] as const
+export const RULE_RESOURCES = ['role', 'user', 'token', 'lock', 'node', 'proxy', 'session', 'event', 'cert_authority'] as const
 export const RULE_VERBS = ['list', 'create', 'read', 'update', 'delete'] as const
 export type RuleResource = (typeof RULE_RESOURCES)[number]
 export type RuleVerb = (typeof RULE_VERBS)[number]
@@ -395,7 +395,7 @@ export const BUILTIN_ROLES: ReadonlyMap<string, Role> = new Map(
       allow: {
         rules: [
           {resources: ['user', 'role', 'token', 'lock'], verbs: CRUD},
-          {resources: ['node', 'cert_authority'], verbs: ['list', 'read']},
+          {resources: ['node', 'proxy', 'cert_authority'], verbs: ['list', 'read']},
         ],
       },
     }),

@@ -79,12 +79,39 @@ describe('auth service', () => {
       await node.upsertNode({name: '11111111-2222-3333-4444-555555555555', hostname: 'node-1', addr: '127.0.0.1:3022', labels: {env: 'test'}, cmdLabels: {}, version: '0.1.0'})
       await assert.rejects(node.createUser({name: 'mallory', roles: ['editor'], traits: {}}), AccessDeniedError)
       await assert.rejects(node.upsertNode({name: 'someone-else', hostname: 'x', addr: '', labels: {}, cmdLabels: {}, version: ''}), AccessDeniedError)
+      // A node is no proxy, not even under its own id.
+      await assert.rejects(node.upsertProxy({name: '11111111-2222-3333-4444-555555555555', hostname: 'node-1', addr: '127.0.0.1:3023', publicAddr: '127.0.0.1:3080', version: ''}), AccessDeniedError)
     } finally {
       await node.close()
     }
     const denied = (await admin.searchEvents({from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), types: ['auth']})).events
     assert.ok(denied.some((e) => e.code === 'T3007W' && String(e.user).startsWith('node:') && e.action === 'create user'), JSON.stringify(denied))
     assert.deepEqual((await admin.listNodes()).map((n) => n.hostname), ['node-1'])
+  })
+
+  test('a proxy announces itself (0.0.0.0 filled in with its address), lists the proxies, removes its own record and no other', async () => {
+    const {token} = await admin.addToken({roles: ['proxy'], ttlMs: 5 * 60_000})
+    const pin = (await admin.ping()).caPins[0]
+    const key = generateKeyPair()
+    const id = '99999999-2222-3333-4444-555555555555'
+    const joining = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: key.privateKey}, trust: {caPins: [pin]}}))
+    const joined = await joining.register({token, hostId: id, nodeName: 'proxy-1', role: 'proxy', publicKey: key.publicKey})
+    await joining.close()
+    const proxy = new AuthApiClient(new ApiClient({host: '127.0.0.1', port: service.address.port, credentials: {privateKey: key.privateKey, certificate: joined.certificate}, trust: {hostCAs: joined.hostCAs}}))
+    try {
+      const announced = await proxy.upsertProxy({name: id, hostname: 'proxy-1', addr: '0.0.0.0:3023', publicAddr: 'proxy.example.com:443', version: '1.0.0'})
+      assert.equal(announced.addr, '127.0.0.1:3023')
+      assert.ok(Date.parse(announced.expires) > Date.now())
+      await assert.rejects(proxy.upsertProxy({...announced, name: 'another-proxy'}), AccessDeniedError)
+      assert.deepEqual((await proxy.listProxies()).map((p) => [p.name, p.publicAddr]), [[id, 'proxy.example.com:443']])
+      assert.deepEqual((await admin.listProxies()).map((p) => p.hostname), ['proxy-1'])
+      await proxy.keepAliveProxy(id)
+      await assert.rejects(proxy.deleteProxy('another-proxy'), AccessDeniedError)
+      await proxy.deleteProxy(id)
+      assert.deepEqual(await admin.listProxies(), [])
+    } finally {
+      await proxy.close()
+    }
   })
 
   test('a used-up or unknown token is refused and audited', async () => {

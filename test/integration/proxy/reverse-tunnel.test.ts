@@ -110,7 +110,7 @@ describe('reverse tunnel: agent and server', {timeout: 60_000}, () => {
       return proxy.server.has(NODE_ID)
     }, 'the tunnel back at the restarted proxy')
     assert.equal(await roundTrip(proxy.server, 'again'), 'again')
-    assert.equal(nodeLog.lines.filter((l) => /Reverse tunnel to proxy proxy\.example:3080 .* is up/.test(l)).length, 2)
+    assert.equal(nodeLog.lines.filter((l) => /Reverse tunnel to proxy proxy-1 \(127\.0\.0\.1:\d+\) is up/.test(l)).length, 2)
   })
 
   test('retry delays double up to the cap, with jitter between half and all of it', () => {

@@ -56,6 +56,7 @@ describe('tctl resource references', () => {
     assert.deepEqual(parseGetRefs('roles'), [{kind: 'role'}])
     assert.deepEqual(parseGetRefs('role/admin,users'), [{kind: 'role', name: 'admin'}, {kind: 'user'}])
     assert.deepEqual(parseGetRefs('token/abc'), [{kind: 'token', name: 'abc'}])
+    assert.deepEqual(parseGetRefs('proxies,proxy/p1'), [{kind: 'proxy'}, {kind: 'proxy', name: 'p1'}])
     assert.throws(() => parseGetRefs('foo'), (err) => err instanceof UsageError && /invalid resource reference "foo"; expected roles, role\/<name>/.test(err.message))
     assert.throws(() => parseGetRefs('role/'), UsageError)
   })
@@ -66,7 +67,7 @@ describe('tctl resource references', () => {
     assert.deepEqual(parseRmRef('token/abc'), {kind: 'token', name: 'abc'})
     assert.deepEqual(parseRmRef('node/x'), {kind: 'node', name: 'x'})
     assert.deepEqual(parseRmRef('lock/abc'), {kind: 'lock', name: 'abc'})
-    for (const bad of ['foo', 'role', 'role/', 'node/', 'roles']) {
+    for (const bad of ['foo', 'role', 'role/', 'node/', 'roles', 'proxy/x']) {
       assert.throws(() => parseRmRef(bad), (err) => err instanceof UsageError && err.message.endsWith('expected role/<name>, user/<name>, token/<token>, node/<uuid> or lock/<id>'), bad)
     }
   })

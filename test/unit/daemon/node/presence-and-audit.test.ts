@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {after, describe, test} from 'node:test'
 import {authApiEmitter} from '../../../../src/daemon/common/auth-audit.js'
 import {CommandLabels, runCommand} from '../../../../src/daemon/node/command-labels.js'
-import {Heartbeat} from '../../../../src/daemon/node/heartbeat.js'
+import {Heartbeat, nodePresence} from '../../../../src/daemon/common/heartbeat.js'
 import {RoleCache} from '../../../../src/daemon/common/role-cache.js'
 import {BufferedEmitter, EventCode, EventName, makeEvent} from '../../../../src/events/index.js'
 import {FakeClock} from '../../../../src/lib/clock.js'
@@ -36,7 +36,7 @@ describe('heartbeat', () => {
     const auth = await authInMemory()
     const calls = () => presenceCalls(auth)
     const clock = new FakeClock()
-    const hb = new Heartbeat(auth.api, () => record, memoryLogger(), timing, clock)
+    const hb = new Heartbeat(nodePresence(auth.api), () => record, memoryLogger(), timing, clock)
     await hb.start()
     assert.deepEqual(calls(), ['upsert'])
     await clock.advanceAsync(2 * timing.keepAliveMs)
@@ -53,7 +53,7 @@ describe('heartbeat', () => {
     const calls = () => presenceCalls(auth)
     const log = memoryLogger()
     const clock = new FakeClock()
-    const hb = new Heartbeat(auth.api, () => record, log, timing, clock)
+    const hb = new Heartbeat(nodePresence(auth.api), () => record, log, timing, clock)
     await hb.start() // never throws
     await clock.advanceAsync(100) // several retries, backing off
     assert.deepEqual(calls(), [])

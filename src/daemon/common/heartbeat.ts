@@ -3,12 +3,24 @@ import {systemClock, type Clock, type Timer} from '../../lib/clock.js'
 import {NotFoundError} from '../../lib/errors.js'
 import type {Logger} from '../../lib/log.js'
 
-// The node's presence (REFERENCE.md "Presence"): the whole record is announced (upsertNode) at
-// start, every ~5 minutes with jitter, and at once when something in it changes; in between a
-// keepalive every minute pushes the expiry. Auth being unreachable is retried with backoff and
-// logged once per outage; it never stops the node.
+// A host's presence (REFERENCE.md "Presence"), nodes' and proxies' alike: the whole record is
+// announced (upsert) at start, every ~5 minutes with jitter, and at once when something in it
+// changes; in between a keepalive every minute pushes the expiry. Auth being unreachable is
+// retried with backoff and logged once per outage; it never stops the host.
 
 export type NodeAnnouncement = Omit<NodeInfo, 'expires'>
+
+/** Where a host's record is written: its kind's upsert and keepalive on the auth API. */
+export interface PresenceWriter<R extends {name: string}> {
+  upsert(record: R): Promise<unknown>
+  /** NotFoundError when the record expired (it is then announced whole). */
+  keepAlive(name: string): Promise<unknown>
+}
+
+/** A node's record, on the node routes. */
+export function nodePresence(api: Pick<NodeAuthApi, 'upsertNode' | 'keepAliveNode'>): PresenceWriter<NodeAnnouncement> {
+  return {upsert: (record) => api.upsertNode(record), keepAlive: (name) => api.keepAliveNode(name)}
+}
 
 export interface HeartbeatTiming {
   announceMs: number
@@ -25,7 +37,7 @@ export const DEFAULT_HEARTBEAT_TIMING: HeartbeatTiming = {
   maxBackoffMs: 60_000,
 }
 
-export class Heartbeat {
+export class Heartbeat<R extends {name: string}> {
   private timer: Timer | undefined
   private nextAnnounceAt = 0
   private mustAnnounce = true
@@ -35,8 +47,8 @@ export class Heartbeat {
   private stopped = false
 
   constructor(
-    private readonly api: NodeAuthApi,
-    private readonly record: () => NodeAnnouncement,
+    private readonly api: PresenceWriter<R>,
+    private readonly record: () => R,
     private readonly log: Logger,
     private readonly timing: HeartbeatTiming = DEFAULT_HEARTBEAT_TIMING,
     private readonly clock: Clock = systemClock,
@@ -93,15 +105,15 @@ export class Heartbeat {
     try {
       if (announce) {
         this.mustAnnounce = false
-        await this.api.upsertNode(this.record())
+        await this.api.upsert(this.record())
         this.nextAnnounceAt = this.now() + jittered(this.timing.announceMs)
       } else {
         try {
-          await this.api.keepAliveNode(this.record().name)
+          await this.api.keepAlive(this.record().name)
         } catch (err) {
           if (!(err instanceof NotFoundError)) throw err
           // The record expired (a long outage): announce it whole.
-          await this.api.upsertNode(this.record())
+          await this.api.upsert(this.record())
           this.nextAnnounceAt = this.now() + jittered(this.timing.announceMs)
         }
       }
