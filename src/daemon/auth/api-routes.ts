@@ -57,9 +57,20 @@ function body<R extends Route>(ctx: RouteContext<R>): {[K in keyof BodyOf<R>]?: 
   return ctx.body as {[K in keyof BodyOf<R>]?: unknown}
 }
 
+/**
+ * The wire form of each record, made once: the node list holds the same objects until a record
+ * changes (services/watched-items.ts), and listing 10,000 nodes would otherwise copy them all.
+ */
+const wireNodes = new WeakMap<ServerNode, NodeInfo>()
+
 function nodeInfo(node: ServerNode): NodeInfo {
-  const {expires, ...record} = node
-  return expires ? {...record, expires: expires.toISOString()} : record
+  let info = wireNodes.get(node)
+  if (!info) {
+    const {expires, ...record} = node
+    info = expires ? {...record, expires: expires.toISOString()} : record
+    wireNodes.set(node, info)
+  }
+  return info
 }
 
 function proxyInfo(proxy: ServerProxy): ProxyInfo {
