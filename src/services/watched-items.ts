@@ -21,8 +21,6 @@ export class WatchedItems<T> {
   private watcher: Watcher | undefined
   private newestRevision = 0
   private closed = false
-  /** Bumps at every change: callers may keep views derived from `values` until it moves. */
-  private changes = 0
 
   constructor(
     private readonly backend: Backend,
@@ -30,11 +28,6 @@ export class WatchedItems<T> {
     private readonly parse: (item: Item) => T,
     private readonly onWatchError: (err: Error) => void = () => {},
   ) {}
-
-  /** A number that changes whenever the held items do. */
-  get version(): number {
-    return this.changes
-  }
 
   /** The items not expired at `now` (loaded, and the watch started, at the first call). */
   async values(now: Date): Promise<T[]> {
@@ -62,6 +55,16 @@ export class WatchedItems<T> {
     this.remove(key, this.newestRevision)
   }
 
+  /**
+   * Keeps the held items in this order from now on (new ones come last): `values` then returns
+   * them sorted as long as only existing items change, as heartbeats change nodes.
+   */
+  reorder(compare: (a: T, b: T) => number): void {
+    const held = [...this.entries]
+    const live = held.filter(([, e]) => e.value !== undefined).sort(([, a], [, b]) => compare(a.value!, b.value!))
+    this.entries = new Map([...live, ...held.filter(([, e]) => e.value === undefined)])
+  }
+
   close(): void {
     this.closed = true
     this.watcher?.close()
@@ -74,7 +77,6 @@ export class WatchedItems<T> {
       const items = await this.backend.getRange(this.prefix)
       this.entries = new Map()
       for (const item of items) this.put(item)
-      this.changes++
     } catch (err) {
       watcher.close()
       this.ready = undefined
@@ -107,7 +109,6 @@ export class WatchedItems<T> {
     const held = this.entries.get(item.key)
     if (held && held.revision >= item.revision) return
     this.entries.set(item.key, {revision: item.revision, value: this.parse(item), ...(item.expires ? {expires: item.expires} : {})})
-    this.changes++
   }
 
   private remove(key: string, revision: number): void {
@@ -115,6 +116,5 @@ export class WatchedItems<T> {
     const held = this.entries.get(key)
     if (held && held.revision > revision) return
     this.entries.set(key, {revision})
-    this.changes++
   }
 }

@@ -167,6 +167,18 @@ describe('NodeService: the node list follows the backend', () => {
     nodes.close()
   })
 
+  test('the order holds across heartbeats, new nodes and renamed ones', async () => {
+    const {nodes} = service()
+    for (const [name, host] of [['uuid-3', 'gamma'], ['uuid-1', 'alpha'], ['uuid-2', 'beta']]) await nodes.upsertNode(node(name!, host!))
+    assert.deepEqual(await hostnames(nodes), ['alpha', 'beta', 'gamma'])
+    await nodes.keepAlive('uuid-1')
+    await nodes.upsertNode(node('uuid-0', 'aardvark'))
+    assert.deepEqual(await hostnames(nodes), ['aardvark', 'alpha', 'beta', 'gamma'])
+    await nodes.upsertNode(node('uuid-1', 'zeta'))
+    assert.deepEqual(await hostnames(nodes), ['aardvark', 'beta', 'gamma', 'zeta'])
+    nodes.close()
+  })
+
   test('a node stops being listed when its heartbeats stop, and is listed again when they resume', async () => {
     const {nodes, clock} = service()
     await nodes.upsertNode(node('uuid-1', 'alpha'))
