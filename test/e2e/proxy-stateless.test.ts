@@ -11,7 +11,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent, request} from 'undici'
 import {repoRoot, run, tctlOk} from '../helpers/cli.js'
-import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {freePort, startJoinableAuth, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {makeCertificates} from '../helpers/etcd.js'
 import {redeemUserToken, tokenOf, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
@@ -82,18 +82,10 @@ describe('two proxies in front of one auth server: stateless', {timeout: 120_000
 
   before(async () => {
     mkdirSync(home, {recursive: true})
-    const authPort = await freePort()
-    const authConfig = at('auth.yaml')
-    writeFileSync(authConfig, [
-      'teleport:', '  nodename: auth', `  data_dir: ${at('auth')}`,
-      'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
-      '  authentication: {type: local, second_factor: "off"}', '  proxy_listener_mode: multiplex', `  tokens: ["proxy,node:${TOKEN}"]`,
-      'proxy_service: {enabled: no}', 'ssh_service: {enabled: no}', '',
-    ].join('\n'))
-    auth = startTeleport(['-c', authConfig])
-    await auth.waitForLog(/Auth service is starting on/)
-    const pin = /sha256:[0-9a-f]{64}/.exec(tctlOk(authConfig, 'status'))![0]
-    const joining = ['teleport:', `  auth_servers: [127.0.0.1:${authPort}]`, `  auth_token: ${TOKEN}`, `  ca_pin: ${pin}`]
+    const started = await startJoinableAuth({dir: dir.path, cluster: CLUSTER, token: TOKEN})
+    auth = started.daemon
+    const authConfig = started.config
+    const joining = started.joining(`127.0.0.1:${started.port}`)
 
     balancer = await startBalancer()
     // The certificate users see at the balancer's address, whichever proxy answers.

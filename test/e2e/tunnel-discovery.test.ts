@@ -11,7 +11,7 @@ import path from 'node:path'
 import {after, before, describe, test} from 'node:test'
 import {Agent} from 'undici'
 import {repoRoot, run, tctlOk} from '../helpers/cli.js'
-import {freePort, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
+import {freePort, startJoinableAuth, startTeleport, type TeleportDaemon} from '../helpers/daemon.js'
 import {eventually} from '../helpers/eventually.js'
 import {acceptUserToken, webCaller} from '../helpers/invite-page.js'
 import {inPty} from '../helpers/pty.js'
@@ -45,18 +45,11 @@ describe('a tunnelled node given one balanced address finds every proxy', {timeo
   const tunnelUp = (id: string) => new RegExp(`Reverse tunnel to proxy ${id} \\(\\S+\\) is up\\.`).test(node.logs())
 
   before(async () => {
-    const authPort = await freePort()
-    authConfig = at('auth.yaml')
-    writeFileSync(authConfig, [
-      'teleport:', '  nodename: auth', `  data_dir: ${at('auth')}`,
-      'auth_service:', `  listen_addr: 127.0.0.1:${authPort}`, `  cluster_name: ${CLUSTER}`,
-      '  authentication: {type: local, second_factor: "off"}', '  proxy_listener_mode: multiplex', `  tokens: ["proxy,node:${TOKEN}"]`,
-      'proxy_service: {enabled: no}', 'ssh_service: {enabled: no}', '',
-    ].join('\n'))
-    auth = startTeleport(['-c', authConfig])
-    await auth.waitForLog(/Auth service is starting on/)
-    const pin = /sha256:[0-9a-f]{64}/.exec(tctlOk(authConfig, 'status'))![0]
-    const joining = (servers: number) => ['teleport:', `  auth_servers: [127.0.0.1:${servers}]`, `  auth_token: ${TOKEN}`, `  ca_pin: ${pin}`]
+    const started = await startJoinableAuth({dir: dir.path, cluster: CLUSTER, token: TOKEN})
+    auth = started.daemon
+    authConfig = started.config
+    const authPort = started.port
+    const joining = (port: number) => started.joining(`127.0.0.1:${port}`)
 
     proxies.a.webPort = await freePort()
     proxies.b.webPort = await freePort()

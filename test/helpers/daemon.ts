@@ -2,7 +2,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import path from 'node:path'
-import {repoRoot} from './cli.js'
+import {repoRoot, tctlOk} from './cli.js'
 
 // A real `teleport start` process for end-to-end tests, with its log and a clean stop.
 
@@ -98,4 +98,28 @@ export function writeAuthConfig(dir: string, port: number, extra = ''): string {
     ].join('\n'),
   )
   return file
+}
+
+/** An auth-only `teleport start` in multiplex mode that proxies and nodes join with `token`. */
+export interface JoinableAuth {
+  daemon: TeleportDaemon
+  config: string
+  port: number
+  /** The lines of teleport.yaml that join a host to it through `servers` (auth_servers). */
+  joining(servers: string): string[]
+}
+
+export async function startJoinableAuth(options: {dir: string; cluster: string; token: string}): Promise<JoinableAuth> {
+  const port = await freePort()
+  const config = path.join(options.dir, 'auth.yaml')
+  writeFileSync(config, [
+    'teleport:', '  nodename: auth', `  data_dir: ${path.join(options.dir, 'auth')}`,
+    'auth_service:', `  listen_addr: 127.0.0.1:${port}`, `  cluster_name: ${options.cluster}`,
+    '  authentication: {type: local, second_factor: "off"}', '  proxy_listener_mode: multiplex', `  tokens: ["proxy,node:${options.token}"]`,
+    'proxy_service: {enabled: no}', 'ssh_service: {enabled: no}', '',
+  ].join('\n'))
+  const daemon = startTeleport(['-c', config])
+  await daemon.waitForLog(/Auth service is starting on/)
+  const pin = /sha256:[0-9a-f]{64}/.exec(tctlOk(config, 'status'))![0]
+  return {daemon, config, port, joining: (servers) => ['teleport:', `  auth_servers: [${servers}]`, `  auth_token: ${options.token}`, `  ca_pin: ${pin}`]}
 }

@@ -18,6 +18,7 @@ import type {SecondFactor} from '../../../src/services/index.js'
 import {parseCert} from '../../../src/sshca/index.js'
 import {certAuthOptions, hostCertVerifier} from '../../../src/ssh/index.js'
 import type {Clock} from '../../../src/lib/clock.js'
+import type {ReverseTunnelServer} from '../../../src/daemon/proxy/tunnel-server.js'
 
 // A real cluster for the proxy's tests: the auth service on a temp data dir (port 0), and the
 // proxy service in the same process with a Proxy host identity issued by that auth server, as
@@ -167,5 +168,18 @@ export function collect(channel: ClientChannel, input?: Buffer | string): Promis
     channel.on('exit', (code: number) => (exitCode = code))
     channel.on('close', () => resolve({stdout: Buffer.concat(out), stderr, exitCode}))
     if (input !== undefined) channel.end(input)
+  })
+}
+
+/** Writes `text` to the node `nodeId` through its reverse tunnel and resolves with the first answer (an echo). */
+export async function tunnelRoundTrip(server: ReverseTunnelServer, nodeId: string, text: string): Promise<string> {
+  const stream = await server.dial(nodeId, {host: '192.0.2.9', port: 4242})
+  return new Promise((resolve, reject) => {
+    stream.once('data', (d: Buffer) => {
+      stream.destroy()
+      resolve(d.toString())
+    })
+    stream.once('error', reject)
+    stream.write(text)
   })
 }

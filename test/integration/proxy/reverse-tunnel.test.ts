@@ -8,6 +8,7 @@ import type {HandedConnection} from '../../../src/lib/net/connection.js'
 import {generateKeyPair, signHostCert} from '../../../src/sshca/index.js'
 import {eventually} from '../../helpers/eventually.js'
 import {memoryLogger} from '../../helpers/memory-logger.js'
+import {tunnelRoundTrip} from './helpers.js'
 
 // The reverse tunnel on its own: a node's agent dials the proxy's tunnel server (real sockets,
 // host certificates both ways), the proxy opens channels to the node over it, and when the proxy
@@ -45,17 +46,7 @@ function startServer(port: number, identity = hostIdentity('Proxy', 'proxy-1')) 
   return {server, log, address: server.listen('127.0.0.1', port)}
 }
 
-async function roundTrip(server: ReverseTunnelServer, text: string): Promise<string> {
-  const stream = await server.dial(NODE_ID, {host: '192.0.2.9', port: 4242})
-  return new Promise((resolve, reject) => {
-    stream.once('data', (d: Buffer) => {
-      stream.destroy()
-      resolve(d.toString())
-    })
-    stream.once('error', reject)
-    stream.write(text)
-  })
-}
+const roundTrip = (server: ReverseTunnelServer, text: string) => tunnelRoundTrip(server, NODE_ID, text)
 
 describe('reverse tunnel: agent and server', {timeout: 60_000}, () => {
   const clock = new FakeClock()

@@ -9,6 +9,7 @@ import type {HandedConnection} from '../../../src/lib/net/connection.js'
 import {generateKeyPair, signHostCert} from '../../../src/sshca/index.js'
 import {eventually} from '../../helpers/eventually.js'
 import {memoryLogger} from '../../helpers/memory-logger.js'
+import {tunnelRoundTrip} from './helpers.js'
 import {startTcpBalancer, type TcpBalancer} from '../../helpers/tcp-balancer.js'
 
 // Two proxies' tunnel servers behind one load-balanced address (a real TCP balancer, real SSH):
@@ -44,17 +45,7 @@ class SharedProxySet implements ProxyDiscovery {
 
 const echo = {handle: (conn: HandedConnection) => conn.stream.pipe(conn.stream)}
 
-async function roundTrip(server: ReverseTunnelServer, text: string): Promise<string> {
-  const stream = await server.dial(NODE_ID, {host: '192.0.2.9', port: 4242})
-  return new Promise((resolve, reject) => {
-    stream.once('data', (d: Buffer) => {
-      stream.destroy()
-      resolve(d.toString())
-    })
-    stream.once('error', reject)
-    stream.write(text)
-  })
-}
+const roundTrip = (server: ReverseTunnelServer, text: string) => tunnelRoundTrip(server, NODE_ID, text)
 
 describe('reverse tunnel discovery behind a load balancer', {timeout: 60_000}, () => {
   const proxy = (id: string): DiscoveredProxy => ({id, hostname: id, addr: 'proxies.example:3080'})

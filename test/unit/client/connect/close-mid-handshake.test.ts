@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import {createServer, type AddressInfo, type Server, type Socket} from 'node:net'
+import type {Socket} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 import {connectToProxy, type ConnectIdentity} from '../../../../src/client/connect/index.js'
 import {UserError} from '../../../../src/lib/errors.js'
-import {generateKeyPair, signUserCert} from '../../../../src/sshca/index.js'
+import {misbehavingProxy, type MisbehavingProxy} from './misbehaving-proxy.js'
 
 // A server that sends its SSH version line, then closes before the login is done (a listener
 // closing a connection at its login deadline does this). ssh2's client then emits no 'error' and
@@ -12,24 +12,18 @@ import {generateKeyPair, signUserCert} from '../../../../src/sshca/index.js'
 // so the close always comes after the header, never by a timer.
 
 describe('a server that closes the connection after its version line', () => {
-  let server: Server
-  let port: number
+  let proxy: MisbehavingProxy
   let identity: ConnectIdentity
 
   before(async () => {
-    server = createServer((socket: Socket) => {
+    proxy = await misbehavingProxy((socket: Socket) => {
       socket.on('error', () => {})
       socket.write('SSH-2.0-Test\r\n')
       socket.once('data', () => socket.destroy())
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as AddressInfo).port
-    const ca = generateKeyPair()
-    const user = generateKeyPair()
-    const certificate = signUserCert({caPrivateKey: ca.privateKey, publicKey: user.publicKey, keyId: 'alice', principals: ['root'], ttlMs: 60_000, roles: [], traits: {}, routeToCluster: 'c'})
-    identity = {profile: {webProxyAddr: `127.0.0.1:${port}`, sshProxyAddr: `127.0.0.1:${port}`, user: 'alice', cluster: 'c'}, privateKey: user.privateKey, certificate, hostCAs: []}
+    identity = proxy.identity
   })
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  after(() => proxy.close())
 
   test('connectToProxy rejects with a one-line UserError instead of waiting', {timeout: 20_000}, async () => {
     const error = await connectToProxy(identity, {username: 'root', readyTimeoutMs: 0}).then(
@@ -37,6 +31,6 @@ describe('a server that closes the connection after its version line', () => {
       (err: unknown) => err,
     )
     assert.ok(error instanceof UserError, String(error))
-    assert.equal(error.message, `cannot connect to the proxy at 127.0.0.1:${port}: the server closed the connection during the SSH handshake`)
+    assert.equal(error.message, `cannot connect to the proxy at ${identity.profile.sshProxyAddr}: the server closed the connection during the SSH handshake`)
   })
 })

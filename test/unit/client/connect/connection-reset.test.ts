@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import {createServer, type AddressInfo, type Server, type Socket} from 'node:net'
+import type {Socket} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 import {connectToNode, connectToProxy, type ConnectIdentity} from '../../../../src/client/connect/index.js'
 import {UserError} from '../../../../src/lib/errors.js'
-import {generateKeyPair, signUserCert} from '../../../../src/sshca/index.js'
+import {misbehavingProxy, type MisbehavingProxy} from './misbehaving-proxy.js'
 
 // A server that resets every connection before the SSH handshake, as a listener over its limit of
 // unauthenticated connections does: ssh2 then reports the failure twice (the reset, then
@@ -11,20 +11,14 @@ import {generateKeyPair, signUserCert} from '../../../../src/sshca/index.js'
 // a second 'error' left unhandled would end the process (and every session of `tsh bench`).
 
 describe('a connection reset before the SSH handshake', () => {
-  let server: Server
-  let port: number
+  let proxy: MisbehavingProxy
   let identity: ConnectIdentity
 
   before(async () => {
-    server = createServer((socket: Socket) => socket.resetAndDestroy())
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as AddressInfo).port
-    const ca = generateKeyPair()
-    const user = generateKeyPair()
-    const certificate = signUserCert({caPrivateKey: ca.privateKey, publicKey: user.publicKey, keyId: 'alice', principals: ['root'], ttlMs: 60_000, roles: [], traits: {}, routeToCluster: 'c'})
-    identity = {profile: {webProxyAddr: `127.0.0.1:${port}`, sshProxyAddr: `127.0.0.1:${port}`, user: 'alice', cluster: 'c'}, privateKey: user.privateKey, certificate, hostCAs: []}
+    proxy = await misbehavingProxy((socket: Socket) => socket.resetAndDestroy())
+    identity = proxy.identity
   })
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  after(() => proxy.close())
 
   test('connectToProxy rejects with a UserError, many at once', async () => {
     const results = await Promise.allSettled(Array.from({length: 20}, () => connectToProxy(identity, {username: 'root'})))
