@@ -177,9 +177,9 @@ describe('tsh play: a recording file', () => {
     const source = await fileSource(file)
     const player = new Player({source, out: screen, clock})
     const done = player.run()
-    const waitForTimer = async () => {
-      for (let i = 0; i < 1000 && clock.pendingTimers === 0; i++) await new Promise((resolve) => setImmediate(resolve))
-    }
+    // The player reads the file (real I/O) before it sets the timer of the next event: wait for
+    // the timer itself, however slow the read (a fixed number of turns was not enough under load).
+    const waitForTimer = () => poll(() => clock.pendingTimers > 0, {intervalMs: 1})
     await waitForTimer()
     await clock.advanceAsync(20_000)
     await waitForTimer()
