@@ -30,10 +30,7 @@ export class ProxyService extends BackendService {
   /** Pushes a live proxy's expiry; NotFoundError when it already expired. */
   async keepAlive(name: string): Promise<ServerProxy> {
     assertValidName('proxy', name)
-    await this.renewExpiry(PREFIX + name, this.expiry(), () => notFound(name))
-    const item = await this.find(PREFIX + name)
-    if (!item) throw notFound(name)
-    return toProxy(item)
+    return toProxy(await this.renewExpiry(PREFIX + name, this.expiry(), () => notFound(name)))
   }
 
   /** Live proxies sorted by hostname, then host UUID. */
