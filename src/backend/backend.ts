@@ -57,6 +57,13 @@ export interface Backend {
   update(item: PutItem): Promise<Item>
   /** Replaces only if the current value equals `expectedValue`; throws CompareFailedError otherwise (NotFoundError when missing). */
   compareAndSwap(expectedValue: string, replacement: PutItem): Promise<Item>
+  /**
+   * Moves a live item's expiry to `expires`, value unchanged, under a fresh revision (watchers see
+   * a 'put'); NotFoundError when missing or expired. Presence heartbeats use it: a backend may
+   * commit it without waiting for the disk, since losing one only brings the expiry nearer and the
+   * next heartbeat renews it (SQLite does; everything else is committed durably).
+   */
+  keepAlive(key: string, expires: Date): Promise<Item>
   /** Throws NotFoundError when missing. */
   delete(key: string): Promise<void>
   /** Items whose key starts with `prefix`, sorted by key; expired items excluded. */

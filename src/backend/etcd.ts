@@ -94,6 +94,15 @@ export class EtcdBackend implements Backend {
     return written(replacement, revision)
   }
 
+  async keepAlive(key: string, expires: Date): Promise<Item> {
+    let value = ''
+    const revision = await this.readCheckWrite([key], async ({live}) => {
+      value = mustExist(key, live.get(key)).value
+      return [await this.putOp({key, value, expires})]
+    })
+    return written({key, value, expires}, revision)
+  }
+
   async delete(key: string): Promise<void> {
     await this.readCheckWrite([key], ({live}) => {
       mustExist(key, live.get(key))

@@ -74,6 +74,11 @@ export class MemoryBackend implements Backend, ChangeFeed {
     return this.write(replacement)
   }
 
+  async keepAlive(key: string, expires: Date): Promise<Item> {
+    this.assertOpen()
+    return this.write({key, value: this.mustGetLive(key).value, expires})
+  }
+
   async delete(key: string): Promise<void> {
     this.assertOpen()
     this.mustGetLive(key)

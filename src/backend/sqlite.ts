@@ -121,6 +121,17 @@ export class SqliteBackend implements Backend, ChangeFeed {
     })
   }
 
+  async keepAlive(key: string, expires: Date): Promise<Item> {
+    this.assertOpen()
+    // NORMAL for this commit only: WAL order still holds (the next FULL commit's fsync covers it).
+    this.db.pragma('synchronous = NORMAL')
+    try {
+      return this.writeTransaction(() => this.writeRow({key, value: this.mustGetLive(key).value, expires}))
+    } finally {
+      this.db.pragma('synchronous = FULL')
+    }
+  }
+
   async delete(key: string): Promise<void> {
     this.assertOpen()
     this.writeTransaction(() => {

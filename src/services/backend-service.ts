@@ -1,8 +1,6 @@
 import type {Backend, Item} from '../backend/backend.js'
 import {systemClock, type Clock} from '../lib/clock.js'
-import {CompareFailedError, NotFoundError, unlessNotFound} from '../lib/errors.js'
-
-const RENEW_RETRIES = 20
+import {NotFoundError, unlessNotFound} from '../lib/errors.js'
 
 /** What the services that store records share: the backend, and the clock seam for times and expiries. */
 export abstract class BackendService {
@@ -31,20 +29,12 @@ export abstract class BackendService {
     }
   }
 
-  /**
-   * Moves a live record's expiry to `expires` (presence keepalives), retrying when a concurrent
-   * write changed it; a record that is gone or expired throws `notFound()`.
-   */
+  /** Moves a live record's expiry to `expires` (presence keepalives); a record that is gone or expired throws `notFound()`. */
   protected async renewExpiry(key: string, expires: Date, notFound: () => Error): Promise<Item> {
-    for (let attempt = 0; ; attempt++) {
-      const item = await this.find(key)
-      if (!item || (item.expires && item.expires <= this.clock.now())) throw notFound()
-      try {
-        return await this.backend.compareAndSwap(item.value, {key, value: item.value, expires})
-      } catch (err) {
-        if (err instanceof NotFoundError) throw notFound()
-        if (!(err instanceof CompareFailedError) || attempt >= RENEW_RETRIES) throw err
-      }
+    try {
+      return await this.backend.keepAlive(key, expires)
+    } catch (err) {
+      throw err instanceof NotFoundError ? notFound() : err
     }
   }
 

@@ -240,6 +240,38 @@ export function backendConformance(factory: BackendFactory): void {
     check('an invalid expiry date is refused', async ({backend}) => {
       await assert.rejects(backend.put({key: '/a', value: '1', expires: new Date(NaN)}), BadParameterError)
     })
+
+    check('keepAlive moves a live item\'s expiry under a new revision and keeps its value', async ({backend, clock}) => {
+      const put = await backend.put({key: '/nodes/n1', value: 'record', expires: new Date(clock.now().getTime() + 10 * SECOND)})
+      clock.advance(5 * SECOND)
+      const later = new Date(clock.now().getTime() + 10 * SECOND)
+      const renewed = await backend.keepAlive('/nodes/n1', later)
+      assert.equal(renewed.value, 'record')
+      assert.equal(renewed.expires?.getTime(), later.getTime())
+      assert.ok(renewed.revision > put.revision)
+      clock.advance(9 * SECOND)
+      const item = await backend.get('/nodes/n1')
+      assert.deepEqual({value: item.value, expires: item.expires?.getTime(), revision: item.revision}, {value: 'record', expires: later.getTime(), revision: renewed.revision})
+      clock.advance(SECOND)
+      await assert.rejects(backend.get('/nodes/n1'), NotFoundError)
+    })
+
+    check('keepAlive of a missing or expired item throws NotFoundError and creates nothing', async ({backend, clock}) => {
+      const later = new Date(clock.now().getTime() + 60 * SECOND)
+      await assert.rejects(backend.keepAlive('/nodes/none', later), NotFoundError)
+      await backend.put({key: '/nodes/n1', value: 'record', expires: new Date(clock.now().getTime() + SECOND)})
+      clock.advance(SECOND)
+      await assert.rejects(backend.keepAlive('/nodes/n1', later), NotFoundError)
+      assert.deepEqual(await backend.getRange('/nodes/'), [])
+      await assert.rejects(backend.keepAlive('/nodes/n2', new Date(NaN)), NotFoundError)
+    })
+
+    check('keepAlive refuses an invalid expiry date and leaves the item as it was', async ({backend, clock}) => {
+      const expires = new Date(clock.now().getTime() + 10 * SECOND)
+      await backend.put({key: '/nodes/n1', value: 'record', expires})
+      await assert.rejects(backend.keepAlive('/nodes/n1', new Date(NaN)), BadParameterError)
+      assert.equal((await backend.get('/nodes/n1')).expires?.getTime(), expires.getTime())
+    })
   })
 
   describe('atomicWrite', () => {
@@ -398,6 +430,19 @@ export function backendConformance(factory: BackendFactory): void {
         'delete /c',
       ])
       for (let i = 1; i < events.length; i++) assert.ok(events[i]!.item.revision >= events[i - 1]!.item.revision)
+      reader.watcher.close()
+    })
+
+    check('a keepAlive is delivered as a put with the new expiry', async ({backend, clock}) => {
+      await backend.put({key: '/nodes/n1', value: 'record', expires: new Date(clock.now().getTime() + 10 * SECOND)})
+      const reader = new WatchReader(backend.watch({prefixes: ['/nodes/']}))
+      const later = new Date(clock.now().getTime() + 60 * SECOND)
+      const renewed = await backend.keepAlive('/nodes/n1', later)
+      const event = await reader.next()
+      assert.deepEqual(
+        {type: event.type, key: event.item.key, value: event.item.value, expires: event.item.expires?.getTime(), revision: event.item.revision},
+        {type: 'put', key: '/nodes/n1', value: 'record', expires: later.getTime(), revision: renewed.revision},
+      )
       reader.watcher.close()
     })
 
