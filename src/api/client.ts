@@ -1,7 +1,10 @@
 import {finished, type Duplex, type Readable} from 'node:stream'
 import ssh2 from 'ssh2'
 import type {BaseAgent} from 'ssh2'
-import {Client as HttpClient} from 'undici'
+import type {Client as HttpClient} from 'undici'
+// Only undici's HTTP/1.1 client: its index also loads fetch, cookies and WebSocket, which every
+// command that calls the API (tsh ls, tsh ssh) would otherwise load at each start.
+import UndiciClient from 'undici/lib/dispatcher/client.js'
 import {AccessDeniedError, isUserError, UserError} from '../lib/errors.js'
 import {joinHostPort} from '../lib/net/ip.js'
 import type {ParsedCert} from '../sshca/index.js'
@@ -186,7 +189,7 @@ export class ApiClient implements ApiTransport {
 
 /** HTTP/1.1 over one "teleport-api" channel of the connection, opened on the first request. */
 function channelHttpClient(ssh: ssh2.Client): HttpClient {
-  return new HttpClient('http://teleport-api', {
+  return new UndiciClient('http://teleport-api', {
     connect: (_opts, callback) => {
       ssh.subsys(API_SUBSYSTEM, (err, channel) => {
         if (err) return callback(err, null)

@@ -1,5 +1,7 @@
 import type {Readable} from 'node:stream'
 import type {Dispatcher} from 'undici'
+// The index's `dispatcher.request`, imported alone for the reason client.ts imports its Client alone.
+import undiciRequest from 'undici/lib/api/api-request.js'
 import {promisify} from 'node:util'
 import {gunzip} from 'node:zlib'
 import {fromWireError, parseJsonBody} from './wire-errors.js'
@@ -10,7 +12,7 @@ const gunzipped = promisify(gunzip)
 // a JSON call, or a call whose bodies are streams. Errors come back as the server's class.
 
 export async function jsonCall<T>(http: Dispatcher, method: string, path: string, body?: unknown): Promise<T> {
-  const response = await http.request({
+  const response = await undiciRequest.call(http, {
     method: method as Dispatcher.HttpMethod,
     path,
     // Large answers come gzipped (router.ts).
@@ -28,7 +30,7 @@ export async function jsonCall<T>(http: Dispatcher, method: string, path: string
  * only as fast as the caller reads it (back-pressure both ways, through the transport's windows).
  */
 export async function streamCall(http: Dispatcher, method: string, path: string, body?: Readable): Promise<Readable> {
-  const response = await http.request({
+  const response = await undiciRequest.call(http, {
     method: method as Dispatcher.HttpMethod,
     path,
     headers: body === undefined ? {} : {'content-type': 'application/octet-stream'},
