@@ -45,6 +45,13 @@ export class SqliteBackend implements Backend, ChangeFeed {
   private readonly sweepTimer: NodeJS.Timeout
   private pollTimer: NodeJS.Timeout | undefined
   private lastPolledRevision = 0
+  /**
+   * The last change-log read, for the other watchers at the same cursor: every write wakes every
+   * watcher, and most of them are at the same place in the log. `stamp` says what it is still
+   * good for: it moves with each local write, compaction, and poll that saw another process write.
+   */
+  private lastRead: {after: number; limit: number; stamp: number; result: WatchEvent[] | {compactedThrough: number}} | undefined
+  private logStamp = 0
   private closed = false
 
   /** Opens (creating if missing: file 0600, directory 0700) the backend file at `path`. */
@@ -227,17 +234,22 @@ export class SqliteBackend implements Backend, ChangeFeed {
         this.sql.setMeta.run(through, 'compacted_through')
       })
       .immediate()
+    this.logStamp++
   }
 
   readChanges(after: number, limit: number): WatchEvent[] | {compactedThrough: number} {
+    const last = this.lastRead
+    if (last && last.after === after && last.limit === limit && last.stamp === this.logStamp) return last.result
     // One read transaction: the compaction mark and the rows come from the same snapshot.
-    return this.db
-      .transaction(() => {
+    const result = this.db
+      .transaction((): WatchEvent[] | {compactedThrough: number} => {
         const compactedThrough = this.compactedThrough()
         if (after < compactedThrough) return {compactedThrough}
         return this.sql.changesAfter.all(after, limit).map(toWatchEvent)
       })
       .deferred()
+    this.lastRead = {after, limit, stamp: this.logStamp, result}
+    return result
   }
 
   currentRevision(): number {
@@ -253,6 +265,7 @@ export class SqliteBackend implements Backend, ChangeFeed {
     // IMMEDIATE takes the write lock up front; a deferred read-then-write could fail with SQLITE_BUSY
     // mid-transaction, which busy_timeout cannot retry.
     const result = this.db.transaction(fn).immediate()
+    this.logStamp++
     // A wake that finds nothing new (a no-op atomicWrite) costs one empty read.
     for (const watcher of this.watchers) watcher.wake()
     return result
@@ -314,6 +327,7 @@ export class SqliteBackend implements Backend, ChangeFeed {
     }
     if (revision === this.lastPolledRevision) return
     this.lastPolledRevision = revision
+    this.logStamp++
     for (const watcher of this.watchers) watcher.wake()
   }
 
