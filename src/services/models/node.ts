@@ -40,19 +40,31 @@ export interface ServerNode extends NodeRecord {
   expires?: Date
 }
 
-/** Static labels merged with command-label results (a command label wins on a clash): what RBAC matches. */
-export function nodeLabels(node: Pick<NodeRecord, 'labels' | 'cmdLabels'>): Record<string, string> {
-  const out: Record<string, string> = {...(node.labels ?? {})}
-  for (const [key, label] of Object.entries(node.cmdLabels ?? {})) out[key] = label.result
-  return out
+/**
+ * Static labels merged with command-label results (a command label wins on a clash): what RBAC
+ * matches. Without command labels it is the static labels object itself, not a copy: `tsh ls` and
+ * auth's listing call this for every one of thousands of nodes.
+ */
+export function nodeLabels(node: Pick<NodeRecord, 'labels' | 'cmdLabels'>): Readonly<Record<string, string>> {
+  const labels = node.labels ?? {}
+  const cmdLabels = node.cmdLabels
+  if (!cmdLabels) return labels
+  let out: Record<string, string> | undefined
+  for (const key in cmdLabels) {
+    if (!Object.hasOwn(cmdLabels, key)) continue
+    out ??= {...labels}
+    out[key] = cmdLabels[key]!.result
+  }
+  return out ?? labels
 }
 
 /** `k=v` pairs sorted by key, comma-joined: how tsh ls, tctl nodes ls and refusals show labels. */
-export function formatLabels(labels: Record<string, string>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',')
+export function formatLabels(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels)
+  if (keys.length > 1) keys.sort()
+  let out = ''
+  for (let i = 0; i < keys.length; i++) out += (i === 0 ? '' : ',') + keys[i] + '=' + labels[keys[i]!]
+  return out
 }
 
 /** A node record as a node may write it (presence): BadParameterError names the field. */
