@@ -199,8 +199,15 @@ function channelHttpClient(ssh: ssh2.Client): HttpClient {
       })
     },
     pipelining: 1,
+    // An idle channel costs the server next to nothing inside the SSH connection, and reopening
+    // one costs a round trip and four packets each way: keep it across heartbeats (one a minute).
+    keepAliveTimeout: IDLE_CHANNEL_MS,
+    keepAliveMaxTimeout: IDLE_CHANNEL_MS,
   })
 }
+
+/** How long an API channel with no request in flight stays open. */
+const IDLE_CHANNEL_MS = 5 * 60_000
 
 /** This auth server could not be reached (another of the cluster's may be). */
 class UnreachableAuthError extends UserError {}

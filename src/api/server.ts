@@ -56,6 +56,9 @@ export class ApiServer implements ConnectionHandler {
       }
       void options.router.serve(req, res, identity, options.onInternalError ?? (() => {}))
     })
+    // No keep-alive hint: the client decides how long an idle channel stays open (client.ts), so
+    // a node's heartbeat every minute reuses its channel instead of opening one per request.
+    this.http.keepAliveTimeout = 0
     this.ssh = this.sshServer(options.hostKey)
     this.startups = new StartupLimiter('auth API', options.log ?? {warn: () => {}, debug: () => {}}, options.startupLimits)
   }
