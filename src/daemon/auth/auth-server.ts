@@ -1,6 +1,6 @@
 import {splitHostPort} from '../../lib/net/ip.js'
 import {randomUUID} from 'node:crypto'
-import {Readable} from 'node:stream'
+import type {Readable} from 'node:stream'
 import type {Backend} from '../../backend/index.js'
 import {EventCode, EventName, makeEvent, MAX_SEARCH_LIMIT, pageOf, type AuditEvent, type AuditLog, type EventFields, type SearchPage, type SearchQuery} from '../../events/index.js'
 import {normaliseQuery} from '../../events/search-query.js'
@@ -9,6 +9,7 @@ import type {Clock} from '../../lib/clock.js'
 import {AccessDeniedError, BadParameterError, CompareFailedError, LimitExceededError, NotFoundError} from '../../lib/errors.js'
 import {RateLimiter, type RateLimit} from '../../lib/rate-limiter.js'
 import {productVersion} from '../../lib/version.js'
+import {SharedFeed} from './shared-feed.js'
 import {
   assertJoinerHostId,
   caPublicKeys,
@@ -271,20 +272,14 @@ export class AuthServer {
 
   /** caState() now and after every change of a CA, one JSON line each, until the reader goes away. */
   watchCAState(): Readable {
-    const watcher = this.options.backend.watch({prefixes: [CA_PREFIX]})
-    const lines = async function* (auth: AuthServer) {
-      let last = JSON.stringify(await auth.caState())
-      yield `${last}\n`
-      for await (const _change of watcher) {
-        const now = JSON.stringify(await auth.caState())
-        if (now !== last) yield `${now}\n`
-        last = now
-      }
-    }
-    const stream = Readable.from(lines(this))
-    stream.once('close', () => watcher.close())
-    return stream
+    return this.caStateFeed.subscribe()
   }
+
+  /** Every node's and proxy's CA watch shares one backend watch. */
+  private readonly caStateFeed = new SharedFeed({
+    watch: () => this.options.backend.watch({prefixes: [CA_PREFIX]}),
+    state: async () => JSON.stringify(await this.caState()),
+  })
 
   /** A host's certificate again, for its key, id, role and names, from the key that signs now (rotation). */
   async renewHostCert(cert: ParsedCert): Promise<string> {
