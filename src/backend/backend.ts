@@ -61,9 +61,11 @@ export interface Backend {
    * Moves a live item's expiry to `expires`, value unchanged, under a fresh revision (watchers see
    * a 'put'); NotFoundError when missing or expired. Presence heartbeats use it: a backend may
    * commit it without waiting for the disk, since losing one only brings the expiry nearer and the
-   * next heartbeat renews it (SQLite does; everything else is committed durably).
+   * next heartbeat renews it (SQLite does; everything else is committed durably). `current` is
+   * the item as the caller last saw it: etcd then commits on its revision without reading the key,
+   * and reads it only when it changed since.
    */
-  keepAlive(key: string, expires: Date): Promise<Item>
+  keepAlive(key: string, expires: Date, current?: Item): Promise<Item>
   /** Throws NotFoundError when missing. */
   delete(key: string): Promise<void>
   /** Items whose key starts with `prefix`, sorted by key; expired items excluded. */

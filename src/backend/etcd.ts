@@ -1,7 +1,9 @@
 // The etcd Backend, for several auth servers sharing one cluster state (Teleport's HA storage).
-// Revisions are etcd's mod revisions. Expiry: each expiring item is attached to its own lease
-// (as Teleport does), so etcd deletes it and watchers see a 'delete'; reads also hide it from
-// its exact expiry by this backend's clock, since leases count whole seconds (2 s at least).
+// Revisions are etcd's mod revisions. Expiry: each expiring item is attached to a lease, so etcd
+// deletes it and watchers see a 'delete'; reads also hide it from its exact expiry by this
+// backend's clock, since leases count whole seconds (2 s at least). Items whose expiry falls in
+// the same second share one lease that ends at or after that second: the heartbeats of 10,000
+// nodes grant one lease a second instead of one per heartbeat.
 // Conditional writes read the keys they depend on, check them here, and commit in a transaction
 // that holds only if none of those keys changed since (their mod revision), retrying a lost race:
 // that is how "expired counts as missing" holds inside etcd, which knows nothing of our clock.
@@ -33,6 +35,8 @@ export class EtcdBackend implements Backend {
   private readonly watchers = new Set<EtcdWatcher>()
   /** The newest revision any answer from etcd has shown; a watch without afterRevision starts after it. */
   private lastRevision = 0
+  /** The lease for each second items expire in (ms since the epoch / 1000, rounded up). */
+  private readonly leases = new Map<number, Promise<string>>()
   private closed = false
 
   private constructor(
@@ -94,7 +98,13 @@ export class EtcdBackend implements Backend {
     return written(replacement, revision)
   }
 
-  async keepAlive(key: string, expires: Date): Promise<Item> {
+  async keepAlive(key: string, expires: Date, current?: Item): Promise<Item> {
+    // The caller's copy, when it is still the stored one, spares reading the key: one transaction.
+    if (current?.key === key && (!current.expires || current.expires.getTime() > this.clock.now().getTime())) {
+      const put = await this.putOp({key, value: current.value, expires})
+      const commit = await this.call(() => this.client.kv.txn({compare: [{key: put.request_put!.key, target: 'Mod', result: 'Equal', mod_revision: String(current.revision)}], success: [put]}))
+      if (commit.succeeded) return written({key, value: current.value, expires}, commit.header.revision)
+    }
     let value = ''
     const revision = await this.readCheckWrite([key], async ({live}) => {
       value = mustExist(key, live.get(key)).value
@@ -171,10 +181,16 @@ export class EtcdBackend implements Backend {
   async revokeExpiredLeases(): Promise<number> {
     const now = this.clock.now().getTime()
     const leases = new Set<string>()
+    // A shared lease goes only when everything on it has expired.
+    const stillLive = new Set<string>()
     for await (const kv of this.scan('')) {
       const {expiresMs} = this.keyspace.toItem(kv)
-      if (expiresMs !== undefined && expiresMs <= now && kv.lease !== '0') leases.add(kv.lease)
+      if (kv.lease === '0' || expiresMs === undefined) continue
+      if (expiresMs <= now) leases.add(kv.lease)
+      else stillLive.add(kv.lease)
     }
+    for (const id of stillLive) leases.delete(id)
+    this.leases.clear() // a revoked one must not be handed out again
     for (const id of leases) {
       await this.call(() => this.client.leaseClient.leaseRevoke({ID: id})).catch((error: unknown) => {
         if (!/lease not found/.test(String(error))) throw error
@@ -235,7 +251,6 @@ export class EtcdBackend implements Backend {
       if (commit.succeeded) return commit.header.revision
       const landed = await this.ownWriteLanded(ops)
       if (landed !== undefined) return landed
-      this.revokeUnused(ops)
     }
     throw new CompareFailedError(`keys ${keys.map((key) => JSON.stringify(key)).join(', ')} kept changing; try again`)
   }
@@ -253,24 +268,29 @@ export class EtcdBackend implements Backend {
     return kv && writeIdOf(kv.value) === writeIdOf(put.value!) ? kv.mod_revision : undefined
   }
 
-  /** The put request for `item`, with a fresh lease when it expires. */
+  /** The put request for `item`, on the lease of its expiry's second when it expires. */
   private async putOp(item: PutItem): Promise<IRequestOp> {
     const key = this.keyspace.key(item.key)
     const expiresMs = expiryMillis(item.expires)
-    let lease = '0'
-    if (expiresMs !== undefined) {
-      const ttlSeconds = Math.max(1, Math.ceil((expiresMs - this.clock.now().getTime()) / 1000))
-      lease = (await this.call(() => this.client.leaseClient.leaseGrant({TTL: ttlSeconds}))).ID
-    }
+    const lease = expiresMs === undefined ? '0' : await this.leaseEndingAt(Math.ceil(expiresMs / 1000))
     return {request_put: {key, value: encodeValue(item.value, expiresMs, randomBytes(8).toString('hex')), lease}}
   }
 
-  /** Leases granted for a transaction that did not commit would only wait out their TTL. */
-  private revokeUnused(ops: IRequestOp[]): void {
-    for (const op of ops) {
-      const lease = op.request_put?.lease
-      if (lease && lease !== '0') this.client.leaseClient.leaseRevoke({ID: lease}).catch(() => undefined)
+  /**
+   * A lease that ends at or after `second` and not much later, shared by everything expiring in it.
+   * One that was never attached to anything (a write that lost its race) just runs out.
+   */
+  private leaseEndingAt(second: number): Promise<string> {
+    const nowMs = this.clock.now().getTime()
+    for (const held of this.leases.keys()) if (held * 1000 <= nowMs) this.leases.delete(held)
+    let lease = this.leases.get(second)
+    if (!lease) {
+      const ttlSeconds = Math.max(1, Math.ceil((second * 1000 - nowMs) / 1000))
+      lease = this.call(() => this.client.leaseClient.leaseGrant({TTL: ttlSeconds})).then((granted) => granted.ID)
+      lease.catch(() => this.leases.delete(second))
+      this.leases.set(second, lease)
     }
+    return lease
   }
 
   private live(kv: IKeyValue | undefined): Item | undefined {

@@ -29,10 +29,13 @@ export abstract class BackendService {
     }
   }
 
-  /** Moves a live record's expiry to `expires` (presence keepalives); a record that is gone or expired throws `notFound()`. */
-  protected async renewExpiry(key: string, expires: Date, notFound: () => Error): Promise<Item> {
+  /**
+   * Moves a live record's expiry to `expires` (presence keepalives); a record that is gone or
+   * expired throws `notFound()`. `current`: the item as last seen (Backend.keepAlive).
+   */
+  protected async renewExpiry(key: string, expires: Date, notFound: () => Error, current?: Item): Promise<Item> {
     try {
-      return await this.backend.keepAlive(key, expires)
+      return await this.backend.keepAlive(key, expires, current)
     } catch (err) {
       throw err instanceof NotFoundError ? notFound() : err
     }

@@ -4,6 +4,7 @@
 // from the key its record is bound to.
 import type {Condition, Operation} from '../backend/backend.js'
 import {BackendService} from './backend-service.js'
+import {WatchedItems} from './watched-items.js'
 import {AccessDeniedError, AlreadyExistsError, BadParameterError, CompareFailedError, NotFoundError} from '../lib/errors.js'
 import {fingerprint} from '../sshca/index.js'
 
@@ -40,6 +41,7 @@ export function hostIdTaken(hostId: string): AccessDeniedError {
 }
 
 export class HostIdService extends BackendService {
+  private readonly watched = new WatchedItems(this.backend, PREFIX, (item) => JSON.parse(item.value) as HostIdRecord)
 
   async get(hostId: string): Promise<HostIdRecord | undefined> {
     return (await this.getRaw(hostId))?.record
@@ -51,8 +53,8 @@ export class HostIdService extends BackendService {
     for (let attempt = 0; ; attempt++) {
       const current = await this.getRaw(hostId)
       try {
-        if (!current) await this.backend.create({key: PREFIX + hostId, value: this.encode({hostId, roles: {[role]: fp}})})
-        else if (current.record.roles[role] !== fp) await this.backend.compareAndSwap(current.value, {key: PREFIX + hostId, value: JSON.stringify({...current.record, roles: {...current.record.roles, [role]: fp}})})
+        if (!current) this.watched.wrote(await this.backend.create({key: PREFIX + hostId, value: this.encode({hostId, roles: {[role]: fp}})}))
+        else if (current.record.roles[role] !== fp) this.watched.wrote(await this.backend.compareAndSwap(current.value, {key: PREFIX + hostId, value: JSON.stringify({...current.record, roles: {...current.record.roles, [role]: fp}})}))
         return
       } catch (err) {
         if (!(err instanceof AlreadyExistsError || err instanceof CompareFailedError || err instanceof NotFoundError) || attempt >= CAS_RETRIES) throw err
@@ -82,17 +84,24 @@ export class HostIdService extends BackendService {
    * before bindings were kept) is bound to the first key that uses it.
    */
   async isBoundTo(hostId: string, role: string, publicKey: string): Promise<boolean> {
+    const fp = fingerprint(publicKey)
+    // Every heartbeat asks: the watched copy answers yes without a read (this process's own
+    // binds and deletes apply to it at once; another auth server's, when its watch brings them).
+    // Anything else (a join the watch has not shown yet) is decided by the backend itself.
+    if ((await this.watched.get(PREFIX + hostId, this.clock.now()))?.roles[role] === fp) return true
     const bound = (await this.get(hostId))?.roles[role]
     if (bound === undefined) {
       await this.bind(hostId, role, publicKey)
       return true
     }
-    return bound === fingerprint(publicKey)
+    return bound === fp
   }
 
   /** Frees the id (`tctl rm node/<id>`). False when it was not registered. */
   async delete(hostId: string): Promise<boolean> {
-    return this.deleteIfExists(PREFIX + hostId)
+    const deleted = await this.deleteIfExists(PREFIX + hostId)
+    this.watched.deleted(PREFIX + hostId)
+    return deleted
   }
 
   private encode(record: Omit<HostIdRecord, 'createdAt'>): string {

@@ -78,7 +78,8 @@ export class NodeService extends BackendService {
   async keepAlive(name: string, options: {ttlMs?: number} = {}): Promise<Date> {
     assertValidName('node', name)
     const expires = this.expiry(options.ttlMs)
-    this.records.wrote(await this.renewExpiry(PREFIX + name, expires, () => notFound(name)))
+    const key = PREFIX + name
+    this.records.wrote(await this.renewExpiry(key, expires, () => notFound(name), this.records.held(key, this.clock.now())))
     return expires
   }
 

@@ -12,6 +12,8 @@ interface Entry<T> {
   revision: number
   /** Absent: deleted (kept so that an older event for the key is not applied over the delete). */
   value?: T
+  /** The item as stored, for writes that build on it (keepAlive). */
+  item?: Item
   expires?: Date
 }
 
@@ -40,6 +42,22 @@ export class WatchedItems<T> {
       if (entry.value !== undefined && (!entry.expires || entry.expires.getTime() > at)) out.push(entry.value)
     }
     return out
+  }
+
+  /** The value at `key` if live at `now` (loaded, and the watch started, at the first call). */
+  async get(key: string, now: Date): Promise<T | undefined> {
+    if (this.closed) return undefined
+    this.ready ??= this.start()
+    await this.ready
+    const entry = this.entries.get(key)
+    return entry?.value !== undefined && (!entry.expires || entry.expires.getTime() > now.getTime()) ? entry.value : undefined
+  }
+
+  /** The stored item at `key` as last seen, when held and live at `now`. */
+  held(key: string, now: Date): Item | undefined {
+    const entry = this.entries.get(key)
+    if (!entry?.item || (entry.expires && entry.expires.getTime() <= now.getTime())) return undefined
+    return entry.item
   }
 
   /** A write this process made to the backend, as it returned. */
@@ -108,7 +126,7 @@ export class WatchedItems<T> {
     this.newestRevision = Math.max(this.newestRevision, item.revision)
     const held = this.entries.get(item.key)
     if (held && held.revision >= item.revision) return
-    this.entries.set(item.key, {revision: item.revision, value: this.parse(item), ...(item.expires ? {expires: item.expires} : {})})
+    this.entries.set(item.key, {revision: item.revision, value: this.parse(item), item, ...(item.expires ? {expires: item.expires} : {})})
   }
 
   private remove(key: string, revision: number): void {

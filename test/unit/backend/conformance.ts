@@ -266,6 +266,29 @@ export function backendConformance(factory: BackendFactory): void {
       await assert.rejects(backend.keepAlive('/nodes/n2', new Date(NaN)), NotFoundError)
     })
 
+    check('keepAlive with the caller\'s copy renews it; a copy that is out of date renews what is stored, never the copy', async ({backend, clock}) => {
+      const first = await backend.put({key: '/nodes/n1', value: 'v1', expires: new Date(clock.now().getTime() + 10 * SECOND)})
+      const later = new Date(clock.now().getTime() + 60 * SECOND)
+      const renewed = await backend.keepAlive('/nodes/n1', later, first)
+      assert.deepEqual({value: renewed.value, expires: renewed.expires?.getTime()}, {value: 'v1', expires: later.getTime()})
+      await backend.put({key: '/nodes/n1', value: 'v2', expires: new Date(clock.now().getTime() + 10 * SECOND)})
+      const again = await backend.keepAlive('/nodes/n1', later, renewed)
+      assert.equal(again.value, 'v2')
+      assert.equal((await backend.get('/nodes/n1')).value, 'v2')
+      assert.equal((await backend.get('/nodes/n1')).expires?.getTime(), later.getTime())
+    })
+
+    check('keepAlive with the caller\'s copy of an item since deleted or expired throws NotFoundError and writes nothing', async ({backend, clock}) => {
+      const held = await backend.put({key: '/nodes/n1', value: 'v1', expires: new Date(clock.now().getTime() + 10 * SECOND)})
+      await backend.delete('/nodes/n1')
+      await assert.rejects(backend.keepAlive('/nodes/n1', new Date(clock.now().getTime() + 60 * SECOND), held), NotFoundError)
+      await assert.rejects(backend.get('/nodes/n1'), NotFoundError)
+      const short = await backend.put({key: '/nodes/n2', value: 'v1', expires: new Date(clock.now().getTime() + SECOND)})
+      clock.advance(SECOND)
+      await assert.rejects(backend.keepAlive('/nodes/n2', new Date(clock.now().getTime() + 60 * SECOND), short), NotFoundError)
+      await assert.rejects(backend.get('/nodes/n2'), NotFoundError)
+    })
+
     check('keepAlive refuses an invalid expiry date and leaves the item as it was', async ({backend, clock}) => {
       const expires = new Date(clock.now().getTime() + 10 * SECOND)
       await backend.put({key: '/nodes/n1', value: 'record', expires})

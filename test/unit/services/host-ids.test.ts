@@ -52,6 +52,17 @@ describe('host ids', () => {
     assert.equal(await hostIds.isBoundTo(ID, 'Node', owner.publicKey), false)
   })
 
+  test('a key that was bound is refused at once after tctl rm frees the id and another key takes it', async () => {
+    const {hostIds} = service()
+    const [before, after] = [generateKeyPair(), generateKeyPair()]
+    await hostIds.bind(ID, 'Node', before.publicKey)
+    assert.equal(await hostIds.isBoundTo(ID, 'Node', before.publicKey), true)
+    assert.equal(await hostIds.delete(ID), true)
+    await hostIds.bind(ID, 'Node', after.publicKey)
+    assert.equal(await hostIds.isBoundTo(ID, 'Node', before.publicKey), false)
+    assert.equal(await hostIds.isBoundTo(ID, 'Node', after.publicKey), true)
+  })
+
   test('delete frees the id for a new key', async () => {
     const {hostIds} = service()
     await hostIds.bind(ID, 'Node', generateKeyPair().publicKey)
