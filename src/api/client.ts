@@ -8,7 +8,7 @@ import UndiciClient from 'undici/lib/dispatcher/client.js'
 import {AccessDeniedError, isUserError, UserError} from '../lib/errors.js'
 import {joinHostPort} from '../lib/net/ip.js'
 import type {ParsedCert} from '../sshca/index.js'
-import {CERT_HOST_KEY_ALGORITHMS, failOnCloseBeforeReady, withHostKeyAlgorithms} from '../ssh/index.js'
+import {CERT_HOST_KEY_ALGORITHMS, failOnCloseBeforeReady, hangUp, withHostKeyAlgorithms} from '../ssh/index.js'
 import {jsonCall, streamCall} from './http-call.js'
 import {pacedSocket} from './paced-socket.js'
 import {AuthServers} from './auth-servers.js'
@@ -112,7 +112,7 @@ export class ApiClient implements ApiTransport {
     try {
       const {ssh, http} = await live
       await http.close().catch(() => {})
-      ssh.end()
+      hangUp(ssh)
     } catch {
       // it never connected
     }

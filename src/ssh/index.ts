@@ -13,3 +13,4 @@ export {certifiedHostKey, type CertifiedHostKey, type CertifiedHostKeyInput} fro
 export {CERT_HOST_KEY_ALGORITHMS, PLAIN_HOST_KEY_ALGORITHMS, CERT_SUFFIX, isCertAlgorithm, withHostKeyAlgorithms, type HostKeyAlgorithm} from './ssh2-types.js'
 export {AuthAttempts, type AuthRefusal} from './auth-attempts.js'
 export {failOnCloseBeforeReady} from './close-before-ready.js'
+export {hangUp} from './hang-up.js'

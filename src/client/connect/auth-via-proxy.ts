@@ -7,6 +7,7 @@ import {AuthApiClient} from '../../api/auth-api-client.js'
 import {proxySshAddress, type ConnectIdentity} from './identity.js'
 import {authSubsystem, openSubsystem, type NodeStream} from './node-stream.js'
 import {connectToProxy} from './proxy.js'
+import {hangUp} from '../../ssh/index.js'
 
 // The auth API as a user reaches it: through the proxy's `proxy:@<cluster>` pipe, the API's own
 // SSH connection inside it, authenticated by the user's certificate (the auth server decides what
@@ -19,7 +20,7 @@ class ProxiedAuthApi extends AuthApiClient {
 
   override async close(): Promise<void> {
     await super.close()
-    for (const proxy of this.proxies) proxy.end()
+    for (const proxy of this.proxies) hangUp(proxy)
     this.proxies.clear()
   }
 }

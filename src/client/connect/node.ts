@@ -1,7 +1,7 @@
 import type {Duplex} from 'node:stream'
 import ssh2 from 'ssh2'
 import {UserError} from '../../lib/errors.js'
-import {failOnCloseBeforeReady, hostCertVerifier} from '../../ssh/index.js'
+import {failOnCloseBeforeReady, hangUp, hostCertVerifier} from '../../ssh/index.js'
 import type {ParsedCert} from '../../sshca/index.js'
 import {userAuthOptions} from './auth-options.js'
 import {withHostCARefresh} from './host-ca-refresh.js'
@@ -85,8 +85,8 @@ async function connectToNodeOnce(identity: ConnectIdentity, host: string, port: 
   return new Promise<NodeConnection>((resolve, reject) => {
     const client = new ssh2.Client()
     const close = () => {
-      client.end()
-      if (ownsProxy) proxy?.end()
+      hangUp(client)
+      if (ownsProxy && proxy) hangUp(proxy)
       if (!stream) sock!.destroy()
     }
     let failed = false

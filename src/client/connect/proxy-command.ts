@@ -2,6 +2,7 @@ import type {Duplex, Readable, Writable} from 'node:stream'
 import {StringDecoder} from 'node:string_decoder'
 import {UsageError} from '../../lib/errors.js'
 import {safeLines, safeText} from '../../lib/safe-text.js'
+import {hangUp} from '../../ssh/index.js'
 import {proxyHost, type ConnectIdentity} from './identity.js'
 import {openNodeStream} from './node-stream.js'
 import {canUseRelay, openTlsRelay, RelayUnavailableError} from './tls-relay.js'
@@ -107,7 +108,7 @@ export async function runProxyCommand(identity: ConnectIdentity, target: ProxyTa
       io.stdout.on('error', () => channel.close())
     })
   } finally {
-    proxy.end()
+    hangUp(proxy)
   }
 }
 
