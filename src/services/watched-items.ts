@@ -10,11 +10,16 @@ import type {Backend, Item, Watcher} from '../backend/backend.js'
 
 interface Entry<T> {
   revision: number
-  /** Absent: deleted (kept so that an older event for the key is not applied over the delete). */
+  /** Both absent: deleted (kept so that an older event for the key is not applied over the delete). */
   value?: T
-  /** The item as stored, for writes that build on it (keepAlive). */
+  /** The item as stored (its expiry; what writes that build on it, keepAlive, commit on). */
   item?: Item
-  expires?: Date
+}
+
+/** The entry's item when it holds one that has not expired at `at` (ms). */
+function liveItem<T>(entry: Entry<T> | undefined, at: number): Item | undefined {
+  const item = entry?.item
+  return item && (!item.expires || item.expires.getTime() > at) ? item : undefined
 }
 
 export class WatchedItems<T> {
@@ -38,9 +43,7 @@ export class WatchedItems<T> {
     await this.ready
     const out: T[] = []
     const at = now.getTime()
-    for (const entry of this.entries.values()) {
-      if (entry.value !== undefined && (!entry.expires || entry.expires.getTime() > at)) out.push(entry.value)
-    }
+    for (const entry of this.entries.values()) if (liveItem(entry, at)) out.push(entry.value!)
     return out
   }
 
@@ -50,14 +53,12 @@ export class WatchedItems<T> {
     this.ready ??= this.start()
     await this.ready
     const entry = this.entries.get(key)
-    return entry?.value !== undefined && (!entry.expires || entry.expires.getTime() > now.getTime()) ? entry.value : undefined
+    return liveItem(entry, now.getTime()) ? entry!.value : undefined
   }
 
   /** The stored item at `key` as last seen, when held and live at `now`. */
   held(key: string, now: Date): Item | undefined {
-    const entry = this.entries.get(key)
-    if (!entry?.item || (entry.expires && entry.expires.getTime() <= now.getTime())) return undefined
-    return entry.item
+    return liveItem(this.entries.get(key), now.getTime())
   }
 
   /** A write this process made to the backend, as it returned. */
@@ -126,7 +127,7 @@ export class WatchedItems<T> {
     this.newestRevision = Math.max(this.newestRevision, item.revision)
     const held = this.entries.get(item.key)
     if (held && held.revision >= item.revision) return
-    this.entries.set(item.key, {revision: item.revision, value: this.parse(item), item, ...(item.expires ? {expires: item.expires} : {})})
+    this.entries.set(item.key, {revision: item.revision, value: this.parse(item), item})
   }
 
   private remove(key: string, revision: number): void {
