@@ -47,8 +47,12 @@ export class SharedFeed {
   /** The watch ended (the backend closing) or failed (compacted history): readers reconnect and start afresh. */
   private endReaders(from: Watcher, error?: Error): void {
     if (from !== this.watcher) return // we closed it: its last reader left
+    // Out of the set now: an ended reader may close much later, and a watch started meanwhile
+    // for new readers must not write to it.
+    const ended = [...this.readers]
+    this.readers.clear()
     this.reset()
-    for (const reader of [...this.readers]) {
+    for (const reader of ended) {
       if (error) reader.destroy(error)
       else reader.end()
     }
